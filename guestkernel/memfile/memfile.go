@@ -1,0 +1,226 @@
+package memfile
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// PageSize is the size of a page of the memory file.
+const PageSize = 4096
+
+// ChunkSize is the granularity in which the file grows (and in which the
+// VMM registers memory slots): small enough that KVM's per-slot metadata
+// stays proportional to what is used.
+const ChunkSize = 64 << 20
+
+// ErrNoMemory is returned when an allocation would exceed the limit.
+var ErrNoMemory = errors.New("memory limit reached")
+
+// File is the memory file.
+type File struct {
+	fd    int
+	base  uintptr // start of the reserved range
+	limit uintptr // bytes of address space reserved == hard cap
+
+	mu       sync.Mutex
+	size     uintptr   // bytes currently backed by the memfd (multiple of ChunkSize)
+	next     uintptr   // bump pointer: offset of the first never-used page
+	free     []uintptr // offsets of freed pages
+	used     uintptr   // pages in use * PageSize
+	maxUsed  uintptr
+	onGrow   func(addr, size uintptr) error
+	refcount map[uintptr]int32 // pages with more than one owner (COW sharing)
+}
+
+// New creates a memory file that can hold up to limit bytes. onGrow is
+// called (with the file's lock held) for each new chunk, before any page of
+// it is handed out; the VMM registers the chunk as a memory slot there.
+func New(limit uintptr, onGrow func(addr, size uintptr) error) (*File, error) {
+	limit = (limit + ChunkSize - 1) &^ (ChunkSize - 1)
+	if limit == 0 {
+		return nil, fmt.Errorf("memory file: zero limit")
+	}
+	fd, err := unix.MemfdCreate("ringbox-memory", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	// Reserve the whole range now (no access, no memory), so the file's
+	// pages keep stable addresses as it grows. 2 MiB alignment lets callers
+	// use large pages.
+	const align = 2 << 20
+	resv, err := unix.Mmap(-1, 0, int(limit+align), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("reserve %d bytes for the memory file: %w", limit, err)
+	}
+	start := uintptr(unsafe.Pointer(&resv[0]))
+	base := (start + align - 1) &^ (align - 1)
+	// Give back the unaligned head and tail.
+	if base > start {
+		unix.Munmap(resv[:base-start])
+	}
+	if tail := start + limit + align - (base + limit); tail > 0 {
+		unix.Munmap(unsafe.Slice((*byte)(ptr(base+limit)), tail))
+	}
+	return &File{fd: fd, base: base, limit: limit, onGrow: onGrow, refcount: map[uintptr]int32{}}, nil
+}
+
+// Base returns the host address of offset 0.
+func (f *File) Base() uintptr { return f.base }
+
+// Limit returns the maximum size.
+func (f *File) Limit() uintptr { return f.limit }
+
+// FD returns the memfd.
+func (f *File) FD() int { return f.fd }
+
+// Used returns the bytes currently allocated and the peak.
+func (f *File) Used() (cur, peak uintptr) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.used, f.maxUsed
+}
+
+// Contains reports whether addr lies inside the file's mapping.
+func (f *File) Contains(addr uintptr) bool { return addr >= f.base && addr < f.base+f.limit }
+
+func (f *File) growLocked(need uintptr) error {
+	for f.size < need {
+		if f.size+ChunkSize > f.limit {
+			return ErrNoMemory
+		}
+		if err := unix.Ftruncate(f.fd, int64(f.size+ChunkSize)); err != nil {
+			return fmt.Errorf("grow memory file: %w", err)
+		}
+		addr := f.base + f.size
+		_, err := mmapFixed(addr, ChunkSize, f.fd, int64(f.size))
+		if err != nil {
+			return fmt.Errorf("map memory file chunk: %w", err)
+		}
+		if f.onGrow != nil {
+			if err := f.onGrow(addr, ChunkSize); err != nil {
+				return err
+			}
+		}
+		f.size += ChunkSize
+	}
+	return nil
+}
+
+func mmapFixed(addr, size uintptr, fd int, off int64) (uintptr, error) {
+	r, _, errno := unix.Syscall6(unix.SYS_MMAP, addr, size, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_SHARED|unix.MAP_FIXED, uintptr(fd), uintptr(off))
+	if errno != 0 {
+		return 0, errno
+	}
+	return r, nil
+}
+
+// Alloc returns the host address of a zeroed page.
+func (f *File) Alloc() (uintptr, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.free); n > 0 {
+		off := f.free[n-1]
+		f.free = f.free[:n-1]
+		f.account(PageSize)
+		addr := f.base + off
+		clear(Page(addr))
+		return addr, nil
+	}
+	return f.bumpLocked(1, 1)
+}
+
+// AllocContig returns n contiguous zeroed pages aligned to align pages.
+func (f *File) AllocContig(n, align uintptr) (uintptr, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bumpLocked(n, align)
+}
+
+func (f *File) bumpLocked(n, align uintptr) (uintptr, error) {
+	off := (f.next + align*PageSize - 1) &^ (align*PageSize - 1)
+	// Pages skipped for alignment go to the free list.
+	for p := f.next; p < off; p += PageSize {
+		f.free = append(f.free, p)
+	}
+	end := off + n*PageSize
+	if end > f.limit {
+		return 0, ErrNoMemory
+	}
+	if err := f.growLocked(end); err != nil {
+		return 0, err
+	}
+	f.next = end
+	f.account(n * PageSize)
+	return f.base + off, nil // never used: already zero
+}
+
+func (f *File) account(n uintptr) {
+	f.used += n
+	if f.used > f.maxUsed {
+		f.maxUsed = f.used
+	}
+}
+
+// IncRef records one more owner of the page (copy-on-write sharing).
+func (f *File) IncRef(addr uintptr) {
+	f.mu.Lock()
+	f.refcount[addr]++
+	f.mu.Unlock()
+}
+
+// Shared reports whether the page has more than one owner.
+func (f *File) Shared(addr uintptr) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refcount[addr] > 0
+}
+
+// Free drops one owner of the page; the last owner returns it for reuse.
+func (f *File) Free(addr uintptr) {
+	if !f.Contains(addr) || addr&(PageSize-1) != 0 {
+		panic(fmt.Sprintf("memfile: free of foreign page %#x", addr))
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c := f.refcount[addr]; c > 0 {
+		if c == 1 {
+			delete(f.refcount, addr)
+		} else {
+			f.refcount[addr] = c - 1
+		}
+		return
+	}
+	f.free = append(f.free, addr-f.base)
+	f.used -= PageSize
+}
+
+// Page returns the page at addr as a byte slice.
+func Page(addr uintptr) []byte {
+	return unsafe.Slice((*byte)(ptr(addr)), PageSize)
+}
+
+// Bytes returns n bytes at addr, which must lie in the file.
+func Bytes(addr, n uintptr) []byte {
+	return unsafe.Slice((*byte)(ptr(addr)), n)
+}
+
+// AllocPage and FreePage adapt the file to ring0/pagetables.Allocator.
+func (f *File) AllocPage() (uintptr, error) { return f.Alloc() }
+
+// FreePage returns a page-table page.
+func (f *File) FreePage(addr uintptr) { f.Free(addr) }
+
+// ptr converts an address of mmap'ed memory (never Go heap memory, so the
+// garbage collector has no interest in it) to a pointer. It is not inlined:
+// go1.26.8's SSA backend crashes (disjointTypes) on constant-size copies
+// into the result when it is.
+//go:noinline
+func ptr(addr uintptr) unsafe.Pointer {
+	return unsafe.Add(nil, addr)
+}

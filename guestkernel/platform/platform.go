@@ -1,0 +1,91 @@
+// Package platform defines what the kernel needs from the machine that runs
+// user code: address spaces whose page tables the memory manager edits, and
+// contexts that run a task's user code until the next event. The kernel sees
+// only these interfaces; vmm implements them (exit mode or ring0 mode, pvm
+// or x86 backend).
+package platform
+
+import "ringbox/ring0/pagetables"
+
+// Regs is the user-mode register state of a task.
+type Regs struct {
+	RAX, RBX, RCX, RDX, RSI, RDI, RBP, RSP uint64
+	R8, R9, R10, R11, R12, R13, R14, R15   uint64
+	RIP, RFLAGS                            uint64
+	FSBase, GSBase                         uint64
+}
+
+// EventKind says why user code stopped.
+type EventKind int
+
+// Events.
+const (
+	EventSyscall     EventKind = iota + 1 // SYSCALL; number in RAX
+	EventPageFault                        // Addr, Write, Exec, Present
+	EventException                        // Vector, Code
+	EventInterrupted                      // Interrupt was called, or a host signal
+)
+
+// Event describes why user code stopped.
+type Event struct {
+	Kind    EventKind
+	Addr    uint64 // faulting address (page fault)
+	Write   bool   // the access was a write
+	Exec    bool   // the access was an instruction fetch
+	Present bool   // the page was present (a protection fault)
+	Vector  uint64 // exception vector
+	Code    uint64 // exception error code
+}
+
+// Exception vectors the kernel maps to signals.
+const (
+	VectorDivide         = 0
+	VectorDebug          = 1
+	VectorBreakpoint     = 3
+	VectorOverflow       = 4
+	VectorBound          = 5
+	VectorInvalidOp      = 6
+	VectorNoDevice       = 7
+	VectorSegNotPres     = 11
+	VectorStack          = 12
+	VectorGP             = 13
+	VectorPageFault      = 14
+	VectorX87            = 16
+	VectorAlignment      = 17
+	VectorSIMD           = 19
+	VectorControlProt    = 21
+	VectorVirtualization = 20
+)
+
+// AddressSpace is one program's address space as the hardware sees it.
+type AddressSpace interface {
+	// Tables returns the user page tables, which the memory manager edits.
+	Tables() *pagetables.Tables
+	// Invalidate must be called after present entries changed (unmap,
+	// protect, remap): the TLB is flushed before user code runs again.
+	Invalidate()
+	// Release frees the page tables.
+	Release()
+}
+
+// Context runs user code on behalf of one task.
+type Context interface {
+	// Switch runs user code with regs in as until the next event; regs is
+	// updated with the user state at the event.
+	Switch(as AddressSpace, regs *Regs) (Event, error)
+	// Interrupt makes a current or next Switch return EventInterrupted soon.
+	// It may be called from any goroutine.
+	Interrupt()
+	// Release frees the context.
+	Release()
+}
+
+// Platform makes address spaces and contexts.
+type Platform interface {
+	NewAddressSpace() (AddressSpace, error)
+	NewContext() (Context, error)
+	// Name is the platform and backend, e.g. "kvm-exit/pvm".
+	Name() string
+	// Stats returns counters (exits by reason, ...) for --debug and benchmarks.
+	Stats() map[string]uint64
+}

@@ -1,0 +1,48 @@
+package ring0
+
+import (
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestOffsets keeps offsets_amd64.h in step with the CPU struct.
+func TestOffsets(t *testing.T) {
+	var c CPU
+	for _, tc := range []struct {
+		name string
+		got  uintptr
+		want uintptr
+	}{
+		{"RAX", unsafe.Offsetof(c.Regs.RAX), 0x00},
+		{"RBP", unsafe.Offsetof(c.Regs.RBP), 0x30},
+		{"RSP", unsafe.Offsetof(c.Regs.RSP), 0x38},
+		{"R8", unsafe.Offsetof(c.Regs.R8), 0x40},
+		{"R15", unsafe.Offsetof(c.Regs.R15), 0x78},
+		{"RIP", unsafe.Offsetof(c.Regs.RIP), 0x80},
+		{"RFLAGS", unsafe.Offsetof(c.Regs.RFLAGS), 0x88},
+		{"Vector", unsafe.Offsetof(c.Vector), 0x90},
+		{"ErrCode", unsafe.Offsetof(c.ErrCode), 0x98},
+		{"CR2", unsafe.Offsetof(c.CR2), 0xa0},
+		{"FrameCS", unsafe.Offsetof(c.FrameCS), 0xa8},
+		{"FrameSS", unsafe.Offsetof(c.FrameSS), 0xb0},
+		{"Reason", unsafe.Offsetof(c.Reason), 0xb8},
+		{"KStack", unsafe.Offsetof(c.KStack), 0xc0},
+		{"VIF", unsafe.Offsetof(c.VIF), 0xc8},
+		{"Flush", unsafe.Offsetof(c.Flush), 0xd0},
+		{"NewCR3", unsafe.Offsetof(c.NewCR3), 0xd8},
+		{"Self", unsafe.Offsetof(c.Self), 0xe0},
+	} {
+		require.Equal(t, tc.want, tc.got, tc.name)
+	}
+}
+
+func TestGDTAndGates(t *testing.T) {
+	gdt := make([]byte, 4096)
+	writeGDT(gdt, 0x123456789000)
+	require.Equal(t, byte(0x8b), gdt[SelTSS+5], "busy TSS type")
+	idt := make([]byte, 512)
+	writeGate(idt, 14, 0x1122334455667788, 0)
+	require.Equal(t, []byte{0x88, 0x77, 0x10, 0, 0, 0x8e, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0}, idt[14*16:15*16])
+}

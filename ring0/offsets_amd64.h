@@ -1,0 +1,35 @@
+// Offsets into ring0.CPU; TestOffsets checks them against the Go struct.
+#define CPU_RAX 0x00
+#define CPU_RBX 0x08
+#define CPU_RCX 0x10
+#define CPU_RDX 0x18
+#define CPU_RSI 0x20
+#define CPU_RDI 0x28
+#define CPU_RBP 0x30
+#define CPU_RSP 0x38
+#define CPU_R8 0x40
+#define CPU_R9 0x48
+#define CPU_R10 0x50
+#define CPU_R11 0x58
+#define CPU_R12 0x60
+#define CPU_R13 0x68
+#define CPU_R14 0x70
+#define CPU_R15 0x78
+#define CPU_RIP 0x80
+#define CPU_RFLAGS 0x88
+#define CPU_VECTOR 0x90
+#define CPU_ERRCODE 0x98
+#define CPU_CR2 0xa0
+#define CPU_FRAMECS 0xa8
+#define CPU_FRAMESS 0xb0
+#define CPU_REASON 0xb8
+#define CPU_KSTACK 0xc0
+#define CPU_VIF 0xc8
+#define CPU_FLUSH 0xd0
+#define CPU_NEWCR3 0xd8
+#define CPU_SELF 0xe0
+
+#define REASON_SYSCALL 1
+#define REASON_EXCEPTION 2
+#define REASON_SUPERFAULT 3
+#define EXIT_PORT 0x3f0

@@ -1,0 +1,103 @@
+package ring0
+
+import (
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// KernelAlias is where the supervisor region is mapped a second time, in
+// the upper half (PML4 slot 511): PVM needs the TSS stacks there.
+const KernelAlias = 0xffffff8000000000
+
+const (
+	pageSize   = 4096
+	stackPages = 4
+	// Per-vCPU pages: GDT, TSS, CPU, vIF, then the kernel stack.
+	cpuPages = 4 + stackPages
+)
+
+// Region is the supervisor region: host memory, registered with the VM at
+// guest-physical == host-virtual, holding the IDT and each vCPU's GDT, TSS,
+// CPU page, vIF page and kernel stack.
+type Region struct {
+	mem  []byte
+	base uintptr
+	ncpu int
+}
+
+// NewRegion allocates a region for ncpu vCPUs.
+func NewRegion(ncpu int) (*Region, error) {
+	if ncpu < 1 || ncpu > 1024 {
+		return nil, fmt.Errorf("supervisor region: bad vCPU count %d", ncpu)
+	}
+	size := (1 + ncpu*cpuPages) * pageSize
+	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, fmt.Errorf("allocate supervisor region: %w", err)
+	}
+	return &Region{mem: mem, base: uintptr(unsafe.Pointer(&mem[0])), ncpu: ncpu}, nil
+}
+
+// Base is the host (== guest-physical == guest-virtual) address of the region.
+func (r *Region) Base() uintptr { return r.base }
+
+// Size is the region's size in bytes.
+func (r *Region) Size() uintptr { return uintptr(len(r.mem)) }
+
+// NumCPU is the number of vCPUs the region has room for.
+func (r *Region) NumCPU() int { return r.ncpu }
+
+// Alias returns the upper-half alias of an address inside the region.
+func (r *Region) Alias(addr uintptr) uintptr { return KernelAlias + (addr - r.base) }
+
+func (r *Region) page(off int) []byte { return r.mem[off*pageSize : (off+1)*pageSize] }
+
+func (r *Region) cpuOff(i int) int { return 1 + i*cpuPages }
+
+// IDT returns the address of the shared IDT.
+func (r *Region) IDT() uintptr { return r.base }
+
+// GDT returns the address of vCPU i's GDT.
+func (r *Region) GDT(i int) uintptr { return r.base + uintptr(r.cpuOff(i))*pageSize }
+
+// TSS returns the address of vCPU i's TSS.
+func (r *Region) TSS(i int) uintptr { return r.GDT(i) + pageSize }
+
+// CPUAddr returns the address of vCPU i's CPU page.
+func (r *Region) CPUAddr(i int) uintptr { return r.GDT(i) + 2*pageSize }
+
+// CPU returns vCPU i's CPU page.
+func (r *Region) CPU(i int) *CPU {
+	return (*CPU)(unsafe.Pointer(&r.mem[(r.cpuOff(i)+2)*pageSize]))
+}
+
+// VIF returns the address of vCPU i's vIF page.
+func (r *Region) VIF(i int) uintptr { return r.GDT(i) + 3*pageSize }
+
+// StackTop returns the upper-half address of the top of vCPU i's kernel stack.
+func (r *Region) StackTop(i int) uintptr {
+	return r.Alias(r.GDT(i) + cpuPages*pageSize)
+}
+
+// SetupPVM writes the tables for the pvm backend's exit-mode stub.
+func (r *Region) SetupPVM() {
+	_, _, vecs := PVMEntryPoints()
+	idt := r.page(0)
+	clear(idt)
+	for v, h := range vecs {
+		writeGate(idt, v, h, 0)
+	}
+	for i := 0; i < r.ncpu; i++ {
+		off := r.cpuOff(i)
+		writeGDT(r.page(off), r.TSS(i))
+		writeTSS(r.page(off+1), r.StackTop(i))
+		c := r.CPU(i)
+		*c = CPU{}
+		c.KStack = uint64(r.StackTop(i))
+		c.VIF = uint64(r.VIF(i))
+		c.Self = uint64(r.CPUAddr(i))
+		clear(r.page(off + 3))
+	}
+}

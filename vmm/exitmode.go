@@ -1,0 +1,401 @@
+package vmm
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bobuhiro11/gokvm/kvm"
+
+	"ringbox/guestkernel/memfile"
+	"ringbox/guestkernel/platform"
+	"ringbox/ring0"
+	"ringbox/ring0/pagetables"
+)
+
+// Architectural MSRs.
+const (
+	msrEFER         = 0xc0000080
+	msrSTAR         = 0xc0000081
+	msrLSTAR        = 0xc0000082
+	msrSFMASK       = 0xc0000084
+	msrFSBase       = 0xc0000100
+	msrGSBase       = 0xc0000101
+	msrKernelGSBase = 0xc0000102
+)
+
+// Control register values that PVM accepts (PVM.md).
+const (
+	cr0Value  = 0x80050033 // PG, WP, NE, ET, MP, PE
+	cr4Value  = 0x620      // PAE, OSFXSR, OSXMMEXCPT
+	eferValue = 0xd01      // SCE, LME, LMA, NXE
+	// vIF registration flags: KPTI root pairs, host GS swap, #PF address at
+	// vIF+8, user exceptions on the kernel CR3/GS, ERETU; 0x400 = the vCPU
+	// starts in supervisor mode.
+	vifFlags = 0x7f | 0x400
+
+	// userFlagsMask are the RFLAGS bits user code may set: CF PF AF ZF SF
+	// TF DF OF AC ID.
+	userFlagsMask = 0x240dd5
+	rflagsFixed   = 0x202 // IF and the always-one bit
+)
+
+// ExitMachine is the exit-mode platform on the pvm backend: user code runs
+// in the guest; every syscall and fault exits to the host, where the Go
+// kernel handles it.
+type ExitMachine struct {
+	kvm    *KVM
+	vm     *VM
+	region *ring0.Region
+	mem    *memfile.File
+	kernel *pagetables.Tables // template for the kernel half of every root pair
+
+	mu   sync.Mutex
+	free []int // free vCPU slots of the region
+
+	exits struct {
+		syscall, pageFault, exception, interrupt, other atomic.Uint64
+	}
+}
+
+// NewExitMachine builds a VM for exit mode with room for ncpu concurrent
+// contexts and a memory file of up to memLimit bytes.
+func NewExitMachine(k *KVM, memLimit uintptr, ncpu int) (*ExitMachine, *memfile.File, error) {
+	if k.Backend != BackendPVM {
+		return nil, nil, fmt.Errorf("exit mode: backend %v is not supported yet", k.Backend)
+	}
+	vm, err := k.NewVM()
+	if err != nil {
+		return nil, nil, err
+	}
+	m := &ExitMachine{kvm: k, vm: vm}
+	fail := func(err error) (*ExitMachine, *memfile.File, error) {
+		vm.Close()
+		return nil, nil, err
+	}
+	if m.region, err = ring0.NewRegion(ncpu); err != nil {
+		return fail(err)
+	}
+	m.region.SetupPVM()
+	if err := vm.AddSlot(m.region.Base(), m.region.Size(), false); err != nil {
+		return fail(err)
+	}
+	sysEntry, _, _ := ring0.PVMEntryPoints()
+	tstart, tend, err := mappingOf(sysEntry)
+	if err != nil {
+		return fail(fmt.Errorf("find supervisor text: %w", err))
+	}
+	if err := vm.AddSlot(tstart, tend-tstart, true); err != nil {
+		return fail(err)
+	}
+	m.mem, err = memfile.New(memLimit, func(addr, size uintptr) error {
+		return vm.AddSlot(addr, size, false)
+	})
+	if err != nil {
+		return fail(err)
+	}
+	// The kernel half: the supervisor region at its own address and at its
+	// upper-half alias (stacks), and the text holding the stub.
+	pair, err := m.mem.AllocContig(2, 2)
+	if err != nil {
+		return fail(err)
+	}
+	m.kernel = pagetables.NewAt(m.mem, pair)
+	m.kernel.AlwaysUser = true
+	data := pagetables.Opts{Write: true}
+	if _, err := m.kernel.Map(m.region.Base(), m.region.Base(), m.region.Size(), data); err != nil {
+		return fail(fmt.Errorf("map supervisor region: %w", err))
+	}
+	if _, err := m.kernel.Map(ring0.KernelAlias, m.region.Base(), m.region.Size(), data); err != nil {
+		return fail(fmt.Errorf("map supervisor region alias: %w", err))
+	}
+	if _, err := m.kernel.Map(tstart, tstart, tend-tstart, pagetables.Opts{Exec: true}); err != nil {
+		return fail(fmt.Errorf("map supervisor text: %w", err))
+	}
+	for i := ncpu - 1; i >= 0; i-- {
+		m.free = append(m.free, i)
+	}
+	return m, m.mem, nil
+}
+
+// Name implements platform.Platform.
+func (m *ExitMachine) Name() string { return "kvm-exit/" + m.kvm.Backend.String() }
+
+// Stats implements platform.Platform.
+func (m *ExitMachine) Stats() map[string]uint64 {
+	return map[string]uint64{
+		"exit.syscall":   m.exits.syscall.Load(),
+		"exit.pagefault": m.exits.pageFault.Load(),
+		"exit.exception": m.exits.exception.Load(),
+		"exit.interrupt": m.exits.interrupt.Load(),
+		"exit.other":     m.exits.other.Load(),
+	}
+}
+
+// addressSpace is a KPTI root pair: the kernel root (a copy of the
+// template's top level) and the user root right after it.
+type addressSpace struct {
+	m      *ExitMachine
+	root   uintptr
+	user   *pagetables.Tables
+	kernel *pagetables.Tables
+	stale  atomic.Bool
+}
+
+// NewAddressSpace implements platform.Platform.
+func (m *ExitMachine) NewAddressSpace() (platform.AddressSpace, error) {
+	pair, err := m.mem.AllocContig(2, 2)
+	if err != nil {
+		return nil, fmt.Errorf("allocate page-table root pair: %w", err)
+	}
+	as := &addressSpace{m: m, root: pair}
+	as.kernel = pagetables.NewAt(m.mem, pair)
+	as.kernel.AlwaysUser = true
+	as.kernel.ShareTop(m.kernel, 0, pagetables.LowerHalfEnd)
+	as.kernel.ShareTop(m.kernel, pagetables.UpperHalfStart, 0)
+	as.user = pagetables.NewAt(m.mem, pair+memfile.PageSize)
+	as.user.AlwaysUser = true
+	return as, nil
+}
+
+func (as *addressSpace) Tables() *pagetables.Tables { return as.user }
+func (as *addressSpace) Invalidate()                { as.stale.Store(true) }
+func (as *addressSpace) Release() {
+	as.user.Release()
+	as.kernel.Release()
+	as.m.mem.Free(as.root)
+	as.m.mem.Free(as.root + memfile.PageSize)
+}
+
+// exitContext is one vCPU running one task's user code.
+type exitContext struct {
+	m      *ExitMachine
+	vcpu   *VCPU
+	slot   int
+	cpu    *ring0.CPU
+	as     *addressSpace
+	fsBase uint64
+	gsBase uint64
+	// inUser: the vCPU stopped (interrupted) in user mode, so its user
+	// registers are in KVM, not in the CPU page.
+	inUser bool
+}
+
+// NewContext implements platform.Platform.
+func (m *ExitMachine) NewContext() (platform.Context, error) {
+	m.mu.Lock()
+	if len(m.free) == 0 {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("no free vCPU (limit %d)", m.region.NumCPU())
+	}
+	slot := m.free[len(m.free)-1]
+	m.free = m.free[:len(m.free)-1]
+	m.mu.Unlock()
+	c, err := m.newContext(slot)
+	if err != nil {
+		m.mu.Lock()
+		m.free = append(m.free, slot)
+		m.mu.Unlock()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (m *ExitMachine) newContext(slot int) (*exitContext, error) {
+	v, err := m.vm.NewVCPU(slot)
+	if err != nil {
+		return nil, err
+	}
+	c := &exitContext{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot)}
+	if err := c.setup(); err != nil {
+		v.Close()
+		return nil, fmt.Errorf("set up vCPU %d: %w", slot, err)
+	}
+	return c, nil
+}
+
+func (c *exitContext) setup() error {
+	r := c.m.region
+	if err := c.vcpu.SetCPUID(c.m.kvm.cpuid); err != nil {
+		return err
+	}
+	s, err := c.vcpu.GetSregs()
+	if err != nil {
+		return err
+	}
+	code := kvm.Segment{Limit: 0xffffffff, Selector: ring0.SelKernelCode, Typ: 11, Present: 1, S: 1, L: 1, G: 1}
+	data := kvm.Segment{Limit: 0xffffffff, Selector: ring0.SelKernelData, Typ: 3, Present: 1, S: 1, DB: 1, G: 1}
+	s.CS = code
+	s.SS, s.DS, s.ES = data, data, data
+	s.FS = kvm.Segment{Limit: 0xffffffff, Typ: 3, Present: 1, S: 1, DB: 1, G: 1}
+	s.GS = s.FS
+	s.GS.Base = uint64(r.CPUAddr(c.slot))
+	s.TR = kvm.Segment{Base: uint64(r.TSS(c.slot)), Limit: ring0.TSSLimit, Selector: ring0.SelTSS, Typ: 11, Present: 1}
+	s.LDT = kvm.Segment{Unusable: 1}
+	s.GDT = kvm.Descriptor{Base: uint64(r.GDT(c.slot)), Limit: ring0.GDTLimit}
+	s.IDT = kvm.Descriptor{Base: uint64(r.IDT()), Limit: ring0.IDTLimit}
+	s.CR0, s.CR4, s.EFER = cr0Value, cr4Value, eferValue
+	s.CR3 = uint64(c.m.kernel.Root())
+	if err := c.vcpu.SetSregs(&s); err != nil {
+		return err
+	}
+	sysEntry, ret, _ := ring0.PVMEntryPoints()
+	regs := kvm.Regs{RIP: uint64(ret), RSP: uint64(r.StackTop(c.slot)), RFLAGS: 0x2}
+	if err := c.vcpu.SetRegs(&regs); err != nil {
+		return err
+	}
+	return c.vcpu.SetMSRs(
+		MSR{msrSTAR, 0x0023001000000000},
+		MSR{msrLSTAR, uint64(sysEntry)},
+		MSR{msrSFMASK, 0x47700},
+		MSR{msrFSBase, 0},
+		MSR{msrGSBase, uint64(r.CPUAddr(c.slot))},
+		MSR{msrKernelGSBase, 0},
+		// Last: registering the vIF page switches the vCPU to native mode.
+		MSR{msrPVMVIF, uint64(r.VIF(c.slot)) | vifFlags},
+	)
+}
+
+// Interrupt implements platform.Context.
+func (c *exitContext) Interrupt() { c.vcpu.Kick() }
+
+// Release implements platform.Context.
+func (c *exitContext) Release() {
+	c.vcpu.Close()
+	c.m.mu.Lock()
+	c.m.free = append(c.m.free, c.slot)
+	c.m.mu.Unlock()
+}
+
+// ErrSupervisorFault reports a fault in ringbox's own guest code.
+var ErrSupervisorFault = errors.New("fault in the guest supervisor")
+
+// Switch implements platform.Context.
+func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (platform.Event, error) {
+	as := pas.(*addressSpace)
+	if as != c.as {
+		c.cpu.NewCR3 = uint64(as.root)
+		c.as = as
+		as.stale.Store(false)
+	} else if as.stale.Swap(false) {
+		c.cpu.Flush = 1
+	}
+	if regs.FSBase != c.fsBase || regs.GSBase != c.gsBase {
+		if err := c.vcpu.SetMSRs(MSR{msrFSBase, regs.FSBase}, MSR{msrKernelGSBase, regs.GSBase}); err != nil {
+			return platform.Event{}, err
+		}
+		c.fsBase, c.gsBase = regs.FSBase, regs.GSBase
+	}
+	regs.RFLAGS = regs.RFLAGS&userFlagsMask | rflagsFixed
+	if c.inUser {
+		if c.cpu.NewCR3 != 0 || c.cpu.Flush != 0 {
+			// Cannot happen today: page tables change only in syscalls
+			// and faults, which stop in the supervisor.
+			return platform.Event{}, fmt.Errorf("page-table switch while stopped in user mode")
+		}
+		kr := kvm.Regs{
+			RAX: regs.RAX, RBX: regs.RBX, RCX: regs.RCX, RDX: regs.RDX,
+			RSI: regs.RSI, RDI: regs.RDI, RSP: regs.RSP, RBP: regs.RBP,
+			R8: regs.R8, R9: regs.R9, R10: regs.R10, R11: regs.R11,
+			R12: regs.R12, R13: regs.R13, R14: regs.R14, R15: regs.R15,
+			RIP: regs.RIP, RFLAGS: regs.RFLAGS,
+		}
+		if err := c.vcpu.SetRegs(&kr); err != nil {
+			return platform.Event{}, err
+		}
+		c.inUser = false
+	} else {
+		c.cpu.Regs = ring0.UserRegs{
+			RAX: regs.RAX, RBX: regs.RBX, RCX: regs.RCX, RDX: regs.RDX,
+			RSI: regs.RSI, RDI: regs.RDI, RBP: regs.RBP, RSP: regs.RSP,
+			R8: regs.R8, R9: regs.R9, R10: regs.R10, R11: regs.R11,
+			R12: regs.R12, R13: regs.R13, R14: regs.R14, R15: regs.R15,
+			RIP: regs.RIP, RFLAGS: regs.RFLAGS,
+		}
+	}
+	for {
+		reason, err := c.vcpu.Run()
+		if errors.Is(err, ErrInterrupted) {
+			user, err := c.vcpu.InUserMode()
+			if err != nil {
+				return platform.Event{}, err
+			}
+			if !user {
+				// In the stub on its way out: let it reach its exit.
+				continue
+			}
+			c.m.exits.interrupt.Add(1)
+			kr, err := c.vcpu.GetRegs()
+			if err != nil {
+				return platform.Event{}, err
+			}
+			*regs = platform.Regs{
+				RAX: kr.RAX, RBX: kr.RBX, RCX: kr.RCX, RDX: kr.RDX,
+				RSI: kr.RSI, RDI: kr.RDI, RSP: kr.RSP, RBP: kr.RBP,
+				R8: kr.R8, R9: kr.R9, R10: kr.R10, R11: kr.R11,
+				R12: kr.R12, R13: kr.R13, R14: kr.R14, R15: kr.R15,
+				RIP: kr.RIP, RFLAGS: kr.RFLAGS, FSBase: c.fsBase, GSBase: c.gsBase,
+			}
+			c.inUser = true
+			return platform.Event{Kind: platform.EventInterrupted}, nil
+		}
+		if err != nil {
+			return platform.Event{}, err
+		}
+		if reason != ExitIO {
+			c.m.exits.other.Add(1)
+			return platform.Event{}, c.unexpectedExit(reason)
+		}
+		if out, _, port, _ := c.vcpu.IO(); !out || port != ring0.ExitPort {
+			c.m.exits.other.Add(1)
+			return platform.Event{}, fmt.Errorf("guest did I/O to port %#x", port)
+		}
+		break
+	}
+	u := &c.cpu.Regs
+	*regs = platform.Regs{
+		RAX: u.RAX, RBX: u.RBX, RCX: u.RCX, RDX: u.RDX,
+		RSI: u.RSI, RDI: u.RDI, RBP: u.RBP, RSP: u.RSP,
+		R8: u.R8, R9: u.R9, R10: u.R10, R11: u.R11,
+		R12: u.R12, R13: u.R13, R14: u.R14, R15: u.R15,
+		RIP: u.RIP, RFLAGS: u.RFLAGS, FSBase: c.fsBase, GSBase: c.gsBase,
+	}
+	switch c.cpu.Reason {
+	case ring0.ReasonSyscall:
+		c.m.exits.syscall.Add(1)
+		return platform.Event{Kind: platform.EventSyscall}, nil
+	case ring0.ReasonException:
+		if c.cpu.Vector == platform.VectorPageFault {
+			c.m.exits.pageFault.Add(1)
+			code := c.cpu.ErrCode
+			return platform.Event{
+				Kind: platform.EventPageFault, Addr: c.cpu.CR2,
+				Present: code&1 != 0, Write: code&2 != 0, Exec: code&0x10 != 0,
+				Vector: c.cpu.Vector, Code: code,
+			}, nil
+		}
+		c.m.exits.exception.Add(1)
+		return platform.Event{Kind: platform.EventException, Vector: c.cpu.Vector, Code: c.cpu.ErrCode}, nil
+	}
+	return platform.Event{}, fmt.Errorf("%w: vector %d error code %#x at RIP %#x (CR2 %#x, reason %d)",
+		ErrSupervisorFault, c.cpu.Vector, c.cpu.ErrCode, c.cpu.Regs.RIP, c.cpu.CR2, c.cpu.Reason)
+}
+
+func (c *exitContext) unexpectedExit(reason uint32) error {
+	switch reason {
+	case ExitShutdown:
+		return fmt.Errorf("guest triple fault (KVM_EXIT_SHUTDOWN); see dmesg for kvm_pvm's dump")
+	case ExitMMIO:
+		addr, n, w := c.vcpu.MMIO()
+		return fmt.Errorf("guest accessed unmapped guest-physical %#x (len %d, write %v)", addr, n, w)
+	case ExitHLT:
+		return fmt.Errorf("guest supervisor halted")
+	case ExitInternalError:
+		sub, data := c.vcpu.InternalError()
+		return fmt.Errorf("KVM internal error %d %#x", sub, data)
+	case ExitFailEntry:
+		return fmt.Errorf("KVM_EXIT_FAIL_ENTRY %#x", c.vcpu.run.data[0])
+	}
+	return fmt.Errorf("unexpected KVM exit reason %d", reason)
+}
