@@ -1,0 +1,322 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/guestkernel/kernel"
+	"ringbox/guestkernel/loader"
+	"ringbox/guestkernel/mm"
+	"ringbox/syscalls"
+	"ringbox/vmm"
+)
+
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, ",") }
+func (e *envList) Set(v string) error {
+	if !strings.Contains(v, "=") || strings.HasPrefix(v, "=") {
+		return fmt.Errorf("want K=V, got %q", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
+
+type runOpts struct {
+	strace   bool
+	debug    bool
+	platform string
+	backend  string
+	memory   uint64
+	env      envList
+	argv     []string
+}
+
+func parseSize(s string) (uint64, error) {
+	mult := uint64(1)
+	switch {
+	case strings.HasSuffix(s, "G"), strings.HasSuffix(s, "g"):
+		mult, s = 1<<30, s[:len(s)-1]
+	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
+		mult, s = 1<<20, s[:len(s)-1]
+	case strings.HasSuffix(s, "K"), strings.HasSuffix(s, "k"):
+		mult, s = 1<<10, s[:len(s)-1]
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n == 0 || n > (1<<46)/mult {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
+}
+
+func parseRun(args []string) (*runOpts, error) {
+	o := &runOpts{platform: "kvm-exit", memory: 8 << 30}
+	fl := flag.NewFlagSet("run", flag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	fl.BoolVar(&o.strace, "strace", false, "print each syscall")
+	fl.BoolVar(&o.debug, "debug", false, "debug logging and exit counters")
+	fl.StringVar(&o.platform, "platform", o.platform, "kvm-exit")
+	fl.StringVar(&o.backend, "backend", "auto", "auto, pvm or x86")
+	mem := fl.String("memory", "8G", "memory limit")
+	fl.Var(&o.env, "env", "K=V")
+	if err := fl.Parse(args); err != nil {
+		return nil, fail(exitUsage, "run: %v", err)
+	}
+	var err error
+	if o.memory, err = parseSize(*mem); err != nil {
+		return nil, fail(exitUsage, "run: --memory: %v", err)
+	}
+	switch o.platform {
+	case "kvm-exit":
+	case "kvm":
+		return nil, fail(exitUsage, "run: --platform=kvm (ring0 mode) is not implemented yet; use --platform=kvm-exit")
+	default:
+		return nil, fail(exitUsage, "run: --platform: unknown platform %q (want kvm-exit)", o.platform)
+	}
+	if _, err := vmm.ParseBackend(o.backend); err != nil {
+		return nil, fail(exitUsage, "run: --backend: %v", err)
+	}
+	o.argv = fl.Args()
+	if len(o.argv) == 0 {
+		return nil, fail(exitUsage, "run: missing PROGRAM; %s", strings.ReplaceAll(usage(), "\n", " "))
+	}
+	return o, nil
+}
+
+// lookPath finds prog as a shell would: a name with a slash is used as it
+// is, any other is searched in PATH.
+func lookPath(prog, path string) (string, error) {
+	if strings.Contains(prog, "/") {
+		return prog, nil
+	}
+	var denied error
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, prog)
+		st, err := os.Stat(p)
+		if err != nil || st.IsDir() {
+			continue
+		}
+		if unix.Access(p, unix.X_OK) != nil {
+			denied = fail(exitCannotExec, "%s: permission denied", p)
+			continue
+		}
+		return p, nil
+	}
+	if denied != nil {
+		return "", denied
+	}
+	return "", fail(exitNotFound, "%s: command not found", prog)
+}
+
+// hostFile adapts *os.File to mm.Executable.
+type hostFile struct {
+	*os.File
+	size int64
+}
+
+func (h hostFile) Size() int64 { return h.size }
+
+func openExecutable(path string) (hostFile, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return hostFile{}, fail(exitNotFound, "%s: no such file or directory", path)
+		}
+		return hostFile{}, fail(exitCannotExec, "%s: %v", path, errors.Unwrap(err))
+	}
+	if st.IsDir() {
+		return hostFile{}, fail(exitCannotExec, "%s: is a directory", path)
+	}
+	if !st.Mode().IsRegular() || unix.Access(path, unix.X_OK) != nil {
+		return hostFile{}, fail(exitCannotExec, "%s: permission denied", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return hostFile{}, fail(exitCannotExec, "%s: %v", path, errors.Unwrap(err))
+	}
+	return hostFile{File: f, size: st.Size()}, nil
+}
+
+func envValue(env []string, key string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(env[i], "="); k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func runCmd(args []string) error {
+	o, err := parseRun(args)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelWarn
+	if o.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	path, ok := envValue(o.env, "PATH")
+	if !ok {
+		path = os.Getenv("PATH")
+	}
+	prog, err := lookPath(o.argv[0], path)
+	if err != nil {
+		return err
+	}
+	exe, err := openExecutable(prog)
+	if err != nil {
+		return err
+	}
+	defer exe.Close()
+	// Reject what is not a 64-bit x86-64 ELF before building a VM.
+	if _, err := loader.Parse(exe, exe.size); err != nil {
+		return fail(exitCannotExec, "%s: cannot execute: %v", prog, err)
+	}
+
+	start := time.Now()
+	k, err := vmm.Open()
+	if err != nil {
+		return fail(exitSandbox, "%v", err)
+	}
+	defer k.Close()
+	want, _ := vmm.ParseBackend(o.backend)
+	if want != vmm.BackendUnknown && want != k.Backend {
+		return fail(exitSandbox, "backend %v requested but this host's KVM is %v", want, k.Backend)
+	}
+	machine, mem, err := vmm.NewExitMachine(k, uintptr(o.memory), 1)
+	if err != nil {
+		return fail(exitSandbox, "build VM: %v", err)
+	}
+	kern := kernel.New(machine, mem, log)
+	kern.Syscalls = syscalls.NewTable()
+	if o.strace {
+		kern.Strace = os.Stderr
+	}
+	kern.HWCap = hwcap(k)
+
+	m, err := mm.New(machine, mem)
+	if err != nil {
+		return fail(exitSandbox, "address space: %v", err)
+	}
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	res, err := m.Load(mm.ExecArgs{
+		File: exe, Path: prog, Argv: o.argv, Envp: o.env, UID: uid, GID: gid, HWCap: kern.HWCap,
+		OpenInterp: func(p string) (mm.Executable, error) {
+			f, err := openExecutable(p)
+			if err != nil {
+				return nil, err
+			}
+			return f, nil
+		},
+	})
+	if err != nil {
+		if errors.Is(err, loader.ErrTooBig) {
+			return fail(exitCannotExec, "%s: argument list too long", prog)
+		}
+		return fail(exitCannotExec, "%s: cannot execute: %v", prog, err)
+	}
+	fds := fs.NewFDTable(fs.DefaultNoFile)
+	for fd := 0; fd < 3; fd++ {
+		h, err := fs.NewHostFD(fd)
+		if err != nil {
+			continue // a closed stdio descriptor stays closed
+		}
+		fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+		if err := fds.InstallAt(fd, fs.NewFile(h, fl), false); err != nil {
+			return fail(exitSandbox, "stdio: %v", err)
+		}
+	}
+	creds := kernel.Creds{UID: uid, EUID: uid, SUID: uid, GID: gid, EGID: gid, SGID: gid}
+	task, err := kern.NewProcess(m, fds, creds)
+	if err != nil {
+		return fail(exitSandbox, "start task: %v", err)
+	}
+	task.Regs.RIP = uint64(res.Entry)
+	task.Regs.RSP = uint64(res.SP)
+	task.Regs.RFLAGS = 0x202
+	log.Debug("program loaded", "path", prog, "entry", fmt.Sprintf("%#x", res.Entry),
+		"setup", time.Since(start), "platform", machine.Name())
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	runErr := make(chan error, 1)
+	go func() { runErr <- task.Run() }()
+
+	var fatal <-chan time.Time
+	for {
+		select {
+		case s := <-sigs:
+			sig := s.(syscall.Signal)
+			log.Debug("forwarding host signal", "signal", sig)
+			task.TG.SendSignal(unix.Signal(sig))
+			if fatal == nil {
+				// A task blocked in the host (reading a terminal) cannot
+				// see the signal: give it a moment, then leave anyway.
+				fatal = time.After(2 * time.Second)
+			}
+		case err := <-runErr:
+			if o.debug {
+				printStats(machine.Stats(), time.Since(start))
+			}
+			if err != nil {
+				return fail(exitSandbox, "%v", err)
+			}
+			<-task.TG.Done()
+			return statusOf(task.TG.Status())
+		case <-fatal:
+			if task.TG.Exiting() {
+				return statusOf(task.TG.Status())
+			}
+			fatal = nil
+		}
+	}
+}
+
+func statusOf(s kernel.ExitStatus) error {
+	st := s.ShellStatus()
+	if st == 0 {
+		return nil
+	}
+	return &exitError{status: st}
+}
+
+func printStats(stats map[string]uint64, d time.Duration) {
+	keys := make([]string, 0, len(stats))
+	for k := range stats {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%d", k, stats[k])
+	}
+	fmt.Fprintf(os.Stderr, "ringbox: exits:%s wall=%v\n", b.String(), d.Round(time.Microsecond))
+}
+
+// hwcap is CPUID.1:EDX, which Linux reports as AT_HWCAP on x86.
+func hwcap(k *vmm.KVM) uint64 {
+	if e, ok := k.CPUID(1, 0); ok {
+		return uint64(e.Edx)
+	}
+	return 0
+}

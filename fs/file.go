@@ -1,0 +1,72 @@
+package fs
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Impl is what a file implementation provides. Errors are unix.Errno
+// values, returned to the program as they are.
+type Impl interface {
+	Read(p []byte) (int, error)
+	Write(p []byte) (int, error)
+	Pread(p []byte, off int64) (int, error)
+	Pwrite(p []byte, off int64) (int, error)
+	Seek(off int64, whence int) (int64, error)
+	Stat() (unix.Stat_t, error)
+	// Ioctl handles the terminal and FIO* requests that need no user
+	// memory; the syscall layer copies arguments.
+	IsTerminal() bool
+	// Poll returns the ready events among mask, waiting at most
+	// timeoutMs (-1: forever, 0: not at all).
+	Poll(mask int16, timeoutMs int) (int16, error)
+	Release()
+}
+
+// File is an open file description: shared by dup'ed descriptors.
+type File struct {
+	Impl
+	mu    sync.Mutex
+	flags int // O_APPEND, O_NONBLOCK, access mode ...
+	refs  atomic.Int32
+}
+
+// NewFile makes an open file description with open flags.
+func NewFile(impl Impl, flags int) *File {
+	f := &File{Impl: impl, flags: flags}
+	f.refs.Store(1)
+	return f
+}
+
+// Flags returns the file status flags (F_GETFL).
+func (f *File) Flags() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.flags
+}
+
+// SetFlags sets the changeable status flags (F_SETFL).
+func (f *File) SetFlags(flags int) {
+	const changeable = unix.O_APPEND | unix.O_NONBLOCK | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME
+	f.mu.Lock()
+	f.flags = f.flags&^changeable | flags&changeable
+	f.mu.Unlock()
+}
+
+// Readable reports whether the access mode allows reading.
+func (f *File) Readable() bool { m := f.Flags() & unix.O_ACCMODE; return m == unix.O_RDONLY || m == unix.O_RDWR }
+
+// Writable reports whether the access mode allows writing.
+func (f *File) Writable() bool { m := f.Flags() & unix.O_ACCMODE; return m == unix.O_WRONLY || m == unix.O_RDWR }
+
+// IncRef adds a reference (dup, fork).
+func (f *File) IncRef() { f.refs.Add(1) }
+
+// DecRef drops a reference; the last one releases the file.
+func (f *File) DecRef() {
+	if f.refs.Add(-1) == 0 {
+		f.Impl.Release()
+	}
+}

@@ -1,0 +1,68 @@
+package kernel
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ringbox/guestkernel/memfile"
+	"ringbox/guestkernel/platform"
+)
+
+// SyscallTable dispatches one system call. It returns the raw return value
+// (a negative errno on failure).
+type SyscallTable interface {
+	Dispatch(t *Task, nr uintptr, args [6]uintptr) uintptr
+}
+
+// Kernel is one sandbox's application kernel.
+type Kernel struct {
+	Platform platform.Platform
+	Mem      *memfile.File
+	Syscalls SyscallTable
+	Log      *slog.Logger
+	// Strace, when set, receives one line per system call.
+	Strace   io.Writer
+	Hostname string
+	// HWCap is CPUID.1:EDX, for AT_HWCAP.
+	HWCap uint64
+
+	boot    time.Time
+	nextPID atomic.Int32
+
+	mu     sync.Mutex
+	groups map[int32]*ThreadGroup
+
+	unknownMu sync.Mutex
+	unknown   map[uintptr]bool
+}
+
+// New makes a kernel.
+func New(p platform.Platform, mem *memfile.File, log *slog.Logger) *Kernel {
+	k := &Kernel{Platform: p, Mem: mem, Log: log, Hostname: "ringbox", boot: time.Now(),
+		groups: map[int32]*ThreadGroup{}, unknown: map[uintptr]bool{}}
+	k.nextPID.Store(1)
+	return k
+}
+
+// Uptime is the time since the kernel started (CLOCK_BOOTTIME).
+func (k *Kernel) Uptime() time.Duration { return time.Since(k.boot) }
+
+// BootTime is when the kernel started.
+func (k *Kernel) BootTime() time.Time { return k.boot }
+
+// FirstUnknown reports whether this is the first time syscall nr was found
+// unimplemented (so it is logged once).
+func (k *Kernel) FirstUnknown(nr uintptr) bool {
+	k.unknownMu.Lock()
+	defer k.unknownMu.Unlock()
+	if k.unknown[nr] {
+		return false
+	}
+	k.unknown[nr] = true
+	return true
+}
+
+func (k *Kernel) allocPID() int32 { return k.nextPID.Add(1) - 1 }

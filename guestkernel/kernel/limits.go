@@ -1,0 +1,51 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// Limits are the resource limits of a thread group (indexed by RLIMIT_*).
+type Limits [unix.RLIMIT_RTTIME + 1]unix.Rlimit
+
+const infinity = ^uint64(0)
+
+// DefaultLimits are Linux's defaults for a new login session.
+func DefaultLimits() Limits {
+	var l Limits
+	for i := range l {
+		l[i] = unix.Rlimit{Cur: infinity, Max: infinity}
+	}
+	l[unix.RLIMIT_STACK] = unix.Rlimit{Cur: 8 << 20, Max: infinity}
+	l[unix.RLIMIT_CORE] = unix.Rlimit{Cur: 0, Max: infinity}
+	l[unix.RLIMIT_NOFILE] = unix.Rlimit{Cur: 1024, Max: 1 << 20}
+	l[unix.RLIMIT_NPROC] = unix.Rlimit{Cur: 4096, Max: 4096}
+	l[unix.RLIMIT_MEMLOCK] = unix.Rlimit{Cur: 8 << 20, Max: 8 << 20}
+	l[unix.RLIMIT_SIGPENDING] = unix.Rlimit{Cur: 4096, Max: 4096}
+	l[unix.RLIMIT_MSGQUEUE] = unix.Rlimit{Cur: 819200, Max: 819200}
+	l[unix.RLIMIT_NICE] = unix.Rlimit{}
+	l[unix.RLIMIT_RTPRIO] = unix.Rlimit{}
+	return l
+}
+
+// Limit returns resource limit r.
+func (tg *ThreadGroup) Limit(r int) unix.Rlimit {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.limits[r]
+}
+
+// SetLimit changes resource limit r.
+func (tg *ThreadGroup) SetLimit(r int, l unix.Rlimit) {
+	tg.mu.Lock()
+	tg.limits[r] = l
+	tg.mu.Unlock()
+	if r == unix.RLIMIT_NOFILE {
+		n := l.Cur
+		if n > fsMaxNoFile {
+			n = fsMaxNoFile
+		}
+		tg.FDs.SetLimit(int(n))
+	}
+}
+
+const fsMaxNoFile = 1 << 20

@@ -1,0 +1,369 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/guestkernel/mm"
+	"ringbox/guestkernel/platform"
+)
+
+// ExitStatus is how a thread group ended.
+type ExitStatus struct {
+	Code   int         // exit code when Signal == 0
+	Signal unix.Signal // the signal that killed it, or 0
+	Core   bool        // the default action dumps core
+}
+
+// WaitStatus encodes the status as wait(2) reports it.
+func (s ExitStatus) WaitStatus() int {
+	if s.Signal != 0 {
+		w := int(s.Signal)
+		if s.Core {
+			w |= 0x80
+		}
+		return w
+	}
+	return (s.Code & 0xff) << 8
+}
+
+// ShellStatus is the status a shell would report: the code, or 128+signal.
+func (s ExitStatus) ShellStatus() int {
+	if s.Signal != 0 {
+		return 128 + int(s.Signal)
+	}
+	return s.Code & 0xff
+}
+
+// ThreadGroup is a process.
+type ThreadGroup struct {
+	k   *Kernel
+	PID int32
+
+	mu         sync.Mutex
+	actions    [NumSignals]SigAction
+	pending    uint64
+	exiting    bool
+	status     ExitStatus
+	done       chan struct{}
+	tasks      []*Task
+	limits     Limits
+	creds      Creds
+	umask      uint32
+	FDs        *fs.FDTable
+	Cwd        string
+	rseqActive bool
+}
+
+// Creds are the user and group IDs.
+type Creds struct {
+	UID, EUID, SUID, GID, EGID, SGID uint32
+}
+
+// Task is a thread.
+type Task struct {
+	K    *Kernel
+	TG   *ThreadGroup
+	TID  int32
+	Regs platform.Regs
+	MM   *mm.MM
+	Ctx  platform.Context
+
+	SigMask       uint64
+	ClearChildTID uintptr
+	RobustList    uintptr
+	RobustLen     uintptr
+
+	wake chan struct{} // a signal arrived: interrupt sleeps
+}
+
+// NewProcess makes a thread group with one task running in m.
+func (k *Kernel) NewProcess(m *mm.MM, fds *fs.FDTable, creds Creds) (*Task, error) {
+	ctx, err := k.Platform.NewContext()
+	if err != nil {
+		return nil, err
+	}
+	pid := k.allocPID()
+	tg := &ThreadGroup{k: k, PID: pid, done: make(chan struct{}), limits: DefaultLimits(), creds: creds,
+		umask: 0o022, FDs: fds, Cwd: "/"}
+	t := &Task{K: k, TG: tg, TID: pid, MM: m, Ctx: ctx, wake: make(chan struct{}, 1)}
+	tg.tasks = []*Task{t}
+	k.mu.Lock()
+	k.groups[pid] = tg
+	k.mu.Unlock()
+	return t, nil
+}
+
+// Creds returns the thread group's credentials.
+func (tg *ThreadGroup) Creds() Creds {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.creds
+}
+
+// Umask swaps the file mode creation mask.
+func (tg *ThreadGroup) Umask(m uint32) uint32 {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	old := tg.umask
+	tg.umask = m & 0o777
+	return old
+}
+
+// Done is closed when the thread group has exited.
+func (tg *ThreadGroup) Done() <-chan struct{} { return tg.done }
+
+// Status is the exit status once Done is closed.
+func (tg *ThreadGroup) Status() ExitStatus {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.status
+}
+
+// Action returns the action for sig.
+func (tg *ThreadGroup) Action(sig unix.Signal) SigAction {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.actions[sig-1]
+}
+
+// SetAction replaces the action for sig and returns the old one.
+func (tg *ThreadGroup) SetAction(sig unix.Signal, a SigAction) SigAction {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	old := tg.actions[sig-1]
+	tg.actions[sig-1] = a
+	if a.Handler == SigIgn || a.Handler == SigDfl && DefaultActionOf(sig) == ActIgnore {
+		tg.pending &^= sigBit(sig)
+	}
+	return old
+}
+
+// Exit ends the thread group with status (the first exit wins) and stops
+// its tasks.
+func (tg *ThreadGroup) Exit(s ExitStatus) {
+	tg.mu.Lock()
+	if tg.exiting {
+		tg.mu.Unlock()
+		return
+	}
+	tg.exiting = true
+	tg.status = s
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	for _, t := range tasks {
+		t.interrupt()
+	}
+}
+
+// Exiting reports whether the group is on its way out.
+func (tg *ThreadGroup) Exiting() bool {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.exiting
+}
+
+// SendSignal queues sig for the thread group (kill(2) semantics): a fatal
+// default action kills the group at once; an ignored signal is dropped.
+func (tg *ThreadGroup) SendSignal(sig unix.Signal) {
+	if sig < 1 || sig > NumSignals {
+		return
+	}
+	tg.mu.Lock()
+	a := tg.actions[sig-1]
+	if sig != unix.SIGKILL && sig != unix.SIGSTOP &&
+		(a.Handler == SigIgn || a.Handler == SigDfl && DefaultActionOf(sig) == ActIgnore) {
+		tg.mu.Unlock()
+		return
+	}
+	tg.pending |= sigBit(sig)
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	for _, t := range tasks {
+		t.interrupt()
+	}
+}
+
+// interrupt wakes the task from a sleep and its user code.
+func (t *Task) interrupt() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+	t.Ctx.Interrupt()
+}
+
+// Interrupted returns a channel that receives when the task should stop
+// waiting (a signal or exit).
+func (t *Task) Interrupted() <-chan struct{} { return t.wake }
+
+// SignalPending reports whether a signal the task must act on is pending,
+// or the group is exiting.
+func (t *Task) SignalPending() bool {
+	tg := t.TG
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.exiting || tg.pending&^(t.SigMask&^unblockable) != 0
+}
+
+// Sleep waits for d or until a signal arrives; it reports whether the full
+// time elapsed.
+func (t *Task) Sleep(d time.Duration) bool {
+	if t.SignalPending() {
+		return false
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case <-timer.C:
+			return true
+		case <-t.wake:
+			if t.SignalPending() {
+				return false
+			}
+		}
+	}
+}
+
+// ErrSandbox marks failures of ringbox itself (not of the program).
+var ErrSandbox = errors.New("sandbox failure")
+
+// Run runs the task until its thread group exits. It returns an error
+// (wrapping ErrSandbox) only when the sandbox itself failed.
+func (t *Task) Run() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer t.Ctx.Release()
+	for {
+		if t.deliverSignals() {
+			break
+		}
+		ev, err := t.Ctx.Switch(t.MM.AddressSpace(), &t.Regs)
+		if err != nil {
+			t.TG.Exit(ExitStatus{Signal: unix.SIGKILL})
+			t.finish()
+			return fmt.Errorf("%w: %v", ErrSandbox, err)
+		}
+		switch ev.Kind {
+		case platform.EventSyscall:
+			t.syscall()
+		case platform.EventPageFault:
+			res, code, err := t.MM.HandleFault(uintptr(ev.Addr), ev.Write, ev.Exec)
+			if err != nil {
+				if errors.Is(err, mm.ErrOutOfMemory) {
+					t.K.Log.Warn("program killed: out of memory", "pid", t.TG.PID, "addr", fmt.Sprintf("%#x", ev.Addr))
+					t.TG.Exit(ExitStatus{Signal: unix.SIGKILL})
+					continue
+				}
+				t.TG.Exit(ExitStatus{Signal: unix.SIGKILL})
+				t.finish()
+				return fmt.Errorf("%w: page fault at %#x: %v", ErrSandbox, ev.Addr, err)
+			}
+			if res == mm.FaultSIGSEGV {
+				t.forceSignal(unix.SIGSEGV, code, ev.Addr)
+			}
+		case platform.EventException:
+			sig, code := exceptionSignal(ev.Vector)
+			t.forceSignal(sig, code, 0)
+		case platform.EventInterrupted:
+		}
+	}
+	t.finish()
+	return nil
+}
+
+func (t *Task) finish() {
+	tg := t.TG
+	tg.mu.Lock()
+	last := true
+	for i, x := range tg.tasks {
+		if x == t {
+			tg.tasks = append(tg.tasks[:i], tg.tasks[i+1:]...)
+			break
+		}
+	}
+	last = len(tg.tasks) == 0
+	tg.mu.Unlock()
+	if last {
+		t.MM.Release()
+		tg.FDs.Release()
+		close(tg.done)
+	}
+}
+
+// exceptionSignal maps a CPU exception to the signal Linux sends.
+func exceptionSignal(vector uint64) (unix.Signal, int) {
+	switch vector {
+	case platform.VectorDivide:
+		return unix.SIGFPE, 1 // FPE_INTDIV
+	case platform.VectorDebug, platform.VectorBreakpoint:
+		return unix.SIGTRAP, 1
+	case platform.VectorInvalidOp:
+		return unix.SIGILL, 2 // ILL_ILLOPN
+	case platform.VectorX87, platform.VectorSIMD:
+		return unix.SIGFPE, 0
+	case platform.VectorAlignment:
+		return unix.SIGBUS, 1
+	case platform.VectorStack:
+		return unix.SIGBUS, 0
+	}
+	// #GP (privileged instructions, non-canonical addresses), #NP, #OF,
+	// #BR and the rest.
+	return unix.SIGSEGV, 0x80 // SI_KERNEL
+}
+
+// forceSignal delivers a synchronous fault signal. Without handler
+// delivery in this kernel yet, a fault signal ends the thread group with
+// that signal unless it is ignored... which Linux does not allow for
+// faults either: a blocked or ignored fault signal is fatal.
+func (t *Task) forceSignal(sig unix.Signal, code int, addr uint64) {
+	t.K.Log.Debug("fault signal", "pid", t.TG.PID, "signal", sig, "code", code,
+		"addr", fmt.Sprintf("%#x", addr), "rip", fmt.Sprintf("%#x", t.Regs.RIP))
+	t.TG.Exit(ExitStatus{Signal: sig, Core: DefaultActionOf(sig) == ActCore})
+}
+
+// deliverSignals acts on pending signals; it reports whether the task must
+// stop.
+func (t *Task) deliverSignals() bool {
+	tg := t.TG
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if tg.exiting {
+		return true
+	}
+	deliverable := tg.pending &^ (t.SigMask &^ unblockable)
+	for sig := unix.Signal(1); sig <= NumSignals && deliverable != 0; sig++ {
+		if deliverable&sigBit(sig) == 0 {
+			continue
+		}
+		tg.pending &^= sigBit(sig)
+		deliverable &^= sigBit(sig)
+		a := tg.actions[sig-1]
+		act := DefaultActionOf(sig)
+		if sig == unix.SIGKILL {
+			act = ActTerm
+		} else if a.Handler == SigIgn {
+			continue
+		} else if a.Handler != SigDfl {
+			// Handler frames are not built yet: run the default
+			// action so the program at least stops as Linux would
+			// without the handler. Logged, since it differs.
+			t.K.Log.Warn("signal handlers are not supported yet; taking the default action", "signal", sig)
+		}
+		switch act {
+		case ActIgnore, ActCont, ActStop:
+			continue
+		}
+		tg.exiting = true
+		tg.status = ExitStatus{Signal: sig, Core: act == ActCore}
+		return true
+	}
+	return false
+}

@@ -1,0 +1,123 @@
+package mm
+
+import (
+	"unsafe"
+
+	"ringbox/guestkernel/memfile"
+)
+
+// access walks [addr, addr+n) page by page, populating pages as needed, and
+// calls fn with the host memory of each piece. write asks for a writable
+// mapping. Caller holds mu.
+func (m *MM) access(addr uintptr, n int, write bool, fn func(b []byte)) (int, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	if n < 0 || addr >= UserEnd || uintptr(n) > UserEnd-addr {
+		return 0, EFAULT
+	}
+	done := 0
+	for done < n {
+		a := addr + uintptr(done)
+		v, ok := m.vmas.lookup(a)
+		if !ok || v.Prot&ProtRead == 0 && !write || write && v.Prot&ProtWrite == 0 {
+			return done, EFAULT
+		}
+		page := a &^ (pageSize - 1)
+		pa := m.pages.get(page)
+		if pa == 0 {
+			if err := m.populate(v, page, 1); err != nil {
+				return done, err
+			}
+			pa = m.pages.get(page)
+		}
+		off := a - page
+		k := min(uintptr(n-done), pageSize-off)
+		fn(memfile.Bytes(pa+off, k))
+		done += int(k)
+	}
+	return done, nil
+}
+
+// CopyIn copies user memory at addr into dst. It returns the bytes copied
+// and EFAULT if the range is not all readable.
+func (m *MM) CopyIn(addr uintptr, dst []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	off := 0
+	return m.access(addr, len(dst), false, func(b []byte) { off += copy(dst[off:], b) })
+}
+
+// CopyOut copies src to user memory at addr.
+func (m *MM) CopyOut(addr uintptr, src []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	off := 0
+	return m.access(addr, len(src), true, func(b []byte) { off += copy(b, src[off:]) })
+}
+
+// ZeroOut writes n zero bytes at addr.
+func (m *MM) ZeroOut(addr uintptr, n int) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.access(addr, n, true, func(b []byte) { clear(b) })
+}
+
+// CopyInString reads a NUL-terminated string of at most max bytes
+// (excluding the NUL). A longer string gives ENAMETOOLONG-style EINVAL to
+// the caller via ok=false... it returns EFAULT for a bad pointer and
+// errStringTooLong when no NUL is found within max bytes.
+func (m *MM) CopyInString(addr uintptr, max int) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var buf []byte
+	for len(buf) <= max {
+		page := (addr + uintptr(len(buf))) | (pageSize - 1)
+		chunk := int(page-(addr+uintptr(len(buf)))) + 1
+		chunk = min(chunk, max+1-len(buf))
+		found := false
+		_, err := m.access(addr+uintptr(len(buf)), chunk, false, func(b []byte) {
+			if found {
+				return
+			}
+			for i, c := range b {
+				if c == 0 {
+					buf = append(buf, b[:i]...)
+					found = true
+					return
+				}
+			}
+			buf = append(buf, b...)
+		})
+		if found {
+			return string(buf), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return "", ErrStringTooLong
+}
+
+// ErrStringTooLong is returned by CopyInString for an unterminated string.
+var ErrStringTooLong = errStringTooLong{}
+
+type errStringTooLong struct{}
+
+func (errStringTooLong) Error() string { return "string too long" }
+
+// CopyInUint64 reads a little-endian uint64.
+func (m *MM) CopyInUint64(addr uintptr) (uint64, error) {
+	var b [8]byte
+	if _, err := m.CopyIn(addr, b[:]); err != nil {
+		return 0, err
+	}
+	return *(*uint64)(unsafe.Pointer(&b[0])), nil
+}
+
+// CopyOutUint64 writes a little-endian uint64.
+func (m *MM) CopyOutUint64(addr uintptr, v uint64) error {
+	b := (*[8]byte)(unsafe.Pointer(&v))
+	_, err := m.CopyOut(addr, b[:])
+	return err
+}

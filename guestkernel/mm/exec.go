@@ -1,0 +1,208 @@
+package mm
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+
+	"ringbox/guestkernel/loader"
+	"ringbox/guestkernel/memfile"
+)
+
+// Load bases, as Linux x86-64 picks them without randomization.
+const (
+	// etDynBase is where a position-independent executable is loaded.
+	etDynBase = 0x555555554000
+)
+
+// Executable is an opened program file.
+type Executable interface {
+	io.ReaderAt
+	Size() int64
+}
+
+// ExecArgs describe a program to load.
+type ExecArgs struct {
+	File   Executable
+	Path   string // AT_EXECFN and /proc/pid/exe
+	Argv   []string
+	Envp   []string
+	UID    uint32
+	GID    uint32
+	HWCap  uint64
+	HWCap2 uint64
+	// OpenInterp opens the program interpreter named by PT_INTERP.
+	OpenInterp func(path string) (Executable, error)
+	// VDSO, if non-zero, is the address of a vDSO image already mapped.
+	VDSO uintptr
+}
+
+// ExecResult is where the program starts.
+type ExecResult struct {
+	Entry uintptr
+	SP    uintptr
+}
+
+// ErrInterp wraps failures to load the program interpreter.
+var ErrInterp = errors.New("cannot load the program interpreter")
+
+// Load maps an ELF executable (and its interpreter) into an empty address
+// space and builds the initial stack.
+func (m *MM) Load(a ExecArgs) (ExecResult, error) {
+	img, err := loader.Parse(a.File, a.File.Size())
+	if err != nil {
+		return ExecResult{}, err
+	}
+	var bias uintptr
+	if img.Type == 3 { // ET_DYN
+		bias = etDynBase - uintptr(img.MinVaddr)
+	}
+	end, err := m.mapImage(a.File, img, bias)
+	if err != nil {
+		return ExecResult{}, err
+	}
+	entry := uintptr(img.Entry) + bias
+	var interpBase uintptr
+	if img.Interp != "" {
+		if a.OpenInterp == nil {
+			return ExecResult{}, fmt.Errorf("%w %s: no file system", ErrInterp, img.Interp)
+		}
+		f, err := a.OpenInterp(img.Interp)
+		if err != nil {
+			return ExecResult{}, fmt.Errorf("%w %s: %v", ErrInterp, img.Interp, err)
+		}
+		ii, err := loader.Parse(f, f.Size())
+		if err != nil {
+			return ExecResult{}, fmt.Errorf("%w %s: %v", ErrInterp, img.Interp, err)
+		}
+		if ii.Interp != "" {
+			return ExecResult{}, fmt.Errorf("%w %s: it has an interpreter itself", ErrInterp, img.Interp)
+		}
+		m.mu.Lock()
+		base, ok := m.findGap(uintptr(ii.Size()), MmapTop)
+		m.mu.Unlock()
+		if !ok {
+			return ExecResult{}, ENOMEM
+		}
+		ibias := base - uintptr(ii.MinVaddr)
+		if ii.Type != 3 {
+			ibias = 0
+		}
+		if _, err := m.mapImage(f, ii, ibias); err != nil {
+			return ExecResult{}, fmt.Errorf("%w %s: %v", ErrInterp, img.Interp, err)
+		}
+		interpBase = uintptr(ii.MinVaddr) + ibias
+		entry = uintptr(ii.Entry) + ibias
+	}
+	m.mu.Lock()
+	m.brkStart = pageUp(end)
+	m.brk = m.brkStart
+	m.mu.Unlock()
+
+	// The stack: a grows-down VMA of the full stack limit.
+	if _, err := m.Mmap(MmapOpts{Addr: StackTop - StackLimit, Len: StackLimit, Prot: ProtRead | ProtWrite,
+		Fixed: true, GrowsDown: true, Name: "[stack]"}); err != nil {
+		return ExecResult{}, err
+	}
+	var phdr uint64
+	if img.PhdrMapped {
+		phdr = img.PhdrVaddr + uint64(bias)
+	}
+	aux := []loader.AuxEntry{
+		{Key: loader.AT_PHDR, Val: phdr},
+		{Key: loader.AT_PHENT, Val: uint64(img.Phentsize)},
+		{Key: loader.AT_PHNUM, Val: uint64(img.Phnum)},
+		{Key: loader.AT_PAGESZ, Val: pageSize},
+		{Key: loader.AT_BASE, Val: uint64(interpBase)},
+		{Key: loader.AT_FLAGS, Val: 0},
+		{Key: loader.AT_ENTRY, Val: img.Entry + uint64(bias)},
+		{Key: loader.AT_UID, Val: uint64(a.UID)},
+		{Key: loader.AT_EUID, Val: uint64(a.UID)},
+		{Key: loader.AT_GID, Val: uint64(a.GID)},
+		{Key: loader.AT_EGID, Val: uint64(a.GID)},
+		{Key: loader.AT_SECURE, Val: 0},
+		{Key: loader.AT_HWCAP, Val: a.HWCap},
+		{Key: loader.AT_HWCAP2, Val: a.HWCap2},
+		{Key: loader.AT_CLKTCK, Val: 100},
+		{Key: loader.AT_MINSIGSTKSZ, Val: 2048},
+	}
+	if a.VDSO != 0 {
+		aux = append(aux, loader.AuxEntry{Key: loader.AT_SYSINFO_EHDR, Val: uint64(a.VDSO)})
+	}
+	var random [16]byte
+	rand.Read(random[:])
+	st, err := loader.BuildStack(StackTop, a.Argv, a.Envp, a.Path, random, aux)
+	if err != nil {
+		return ExecResult{}, err
+	}
+	if _, err := m.CopyOut(uintptr(st.SP), st.Data); err != nil {
+		return ExecResult{}, fmt.Errorf("write initial stack: %w", err)
+	}
+	m.mu.Lock()
+	m.Exe = a.Path
+	m.ArgStart, m.ArgEnd = uintptr(st.ArgStart), uintptr(st.ArgEnd)
+	m.EnvStart, m.EnvEnd = uintptr(st.EnvStart), uintptr(st.EnvEnd)
+	m.Auxv = m.Auxv[:0]
+	for _, e := range st.Auxv {
+		m.Auxv = append(m.Auxv, e.Key, e.Val)
+	}
+	m.mu.Unlock()
+	return ExecResult{Entry: entry, SP: uintptr(st.SP)}, nil
+}
+
+// mapImage maps the PT_LOAD segments of img at bias, copying their file
+// contents into private pages now (a program touches its segments at once),
+// and returns the end of the highest segment.
+func (m *MM) mapImage(f Executable, img *loader.Image, bias uintptr) (uintptr, error) {
+	var end, prevEnd uintptr
+	var prevProt int
+	for _, s := range img.Segments {
+		start := (uintptr(s.Vaddr) + bias) &^ (pageSize - 1)
+		segEnd := pageUp(uintptr(s.Vaddr+s.Memsz) + bias)
+		if segEnd <= start {
+			continue
+		}
+		mapStart := start
+		if start < prevEnd {
+			// The segment shares its first page(s) with the previous
+			// one: keep those pages, with both segments' rights.
+			shared := min(prevEnd, segEnd)
+			if err := m.Mprotect(start, shared-start, s.Prot|prevProt); err != nil {
+				return 0, err
+			}
+			mapStart = shared
+		}
+		if mapStart < segEnd {
+			if _, err := m.Mmap(MmapOpts{Addr: mapStart, Len: segEnd - mapStart, Prot: s.Prot, Fixed: true}); err != nil {
+				return 0, fmt.Errorf("map segment at %#x: %w", start, err)
+			}
+			m.mu.Lock()
+			v, _ := m.vmas.lookup(mapStart)
+			err := m.populate(v, mapStart, int((segEnd-mapStart)/pageSize))
+			m.mu.Unlock()
+			if err != nil {
+				return 0, err
+			}
+		}
+		prevEnd, prevProt = max(prevEnd, segEnd), s.Prot
+		// Copy the file bytes straight into the backing pages (the
+		// segment may be read-only to the program).
+		fileStart := uintptr(s.Vaddr) + bias
+		var buf [pageSize]byte
+		for off := uint64(0); off < s.Filesz; {
+			n := min(s.Filesz-off, pageSize-uint64((fileStart+uintptr(off))&(pageSize-1)))
+			if _, err := f.ReadAt(buf[:n], int64(s.Offset+off)); err != nil && err != io.EOF {
+				return 0, fmt.Errorf("read segment: %w", err)
+			}
+			va := fileStart + uintptr(off)
+			m.mu.Lock()
+			pa := m.pages.get(va &^ (pageSize - 1))
+			m.mu.Unlock()
+			copy(memfile.Bytes(pa+(va&(pageSize-1)), uintptr(n)), buf[:n])
+			off += n
+		}
+		end = max(end, uintptr(s.Vaddr+s.Memsz)+bias)
+	}
+	return end, nil
+}

@@ -1,0 +1,189 @@
+package mm
+
+import (
+	"errors"
+	"slices"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/memfile"
+	"ringbox/guestkernel/platform"
+	"ringbox/ring0/pagetables"
+)
+
+// Address-space layout (as Linux x86-64 with 47-bit user addresses).
+const (
+	// UserEnd is one past the highest user address.
+	UserEnd = 0x7ffffffff000
+	// MinAddr is the lowest address mmap hands out (vm.mmap_min_addr).
+	MinAddr = 0x10000
+	// StackTop is the top of the initial stack.
+	StackTop = 0x7ffffffde000
+	// StackLimit is the stack's maximum size (RLIMIT_STACK default).
+	StackLimit = 8 << 20
+	// MmapTop is where top-down mmap placement starts (below the stack
+	// and a guard gap).
+	MmapTop = StackTop - StackLimit - (128 << 20)
+	// MaxVMAs limits the number of mappings (vm.max_map_count).
+	MaxVMAs = 65530
+	// faultAround is how many pages a first-touch fault maps at once:
+	// each guest page fault is expensive under PVM's shadow paging.
+	faultAround = 16
+)
+
+// Errors the syscall layer returns as they are.
+var (
+	EFAULT = unix.EFAULT
+	ENOMEM = unix.ENOMEM
+	EINVAL = unix.EINVAL
+	EACCES = unix.EACCES
+	EEXIST = unix.EEXIST
+)
+
+// ErrOutOfMemory means the sandbox's memory limit was hit while handling a
+// fault; the task cannot continue.
+var ErrOutOfMemory = errors.New("out of memory: sandbox memory limit reached")
+
+// MM is one address space.
+type MM struct {
+	mu    sync.Mutex
+	as    platform.AddressSpace
+	pt    *pagetables.Tables
+	mem   *memfile.File
+	vmas  vmaSet
+	pages pageMap
+
+	brkStart, brk uintptr
+	// Exe is the path of the executable, for /proc.
+	Exe string
+	// ArgStart..EnvEnd locate argv and envp strings on the stack.
+	ArgStart, ArgEnd, EnvStart, EnvEnd uintptr
+	// Auxv is the auxiliary vector given to the program.
+	Auxv []uint64
+}
+
+// New makes an empty address space.
+func New(p platform.Platform, mem *memfile.File) (*MM, error) {
+	as, err := p.NewAddressSpace()
+	if err != nil {
+		return nil, err
+	}
+	return &MM{as: as, pt: as.Tables(), mem: mem}, nil
+}
+
+// AddressSpace is what the platform runs user code in.
+func (m *MM) AddressSpace() platform.AddressSpace { return m.as }
+
+// Release frees every page and the page tables.
+func (m *MM) Release() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pages.each(0, UserEnd, func(va, pa uintptr) {
+		m.pages.clear(va)
+		m.mem.Free(pa)
+	})
+	m.vmas.v = nil
+	m.as.Release()
+}
+
+// VMAs returns a copy of the mappings (for /proc/pid/maps).
+func (m *MM) VMAs() []VMA {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.vmas.v)
+}
+
+// ResidentPages is the number of populated pages.
+func (m *MM) ResidentPages() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pages.count
+}
+
+func opts(prot int) pagetables.Opts {
+	return pagetables.Opts{Write: prot&ProtWrite != 0, Exec: prot&ProtExec != 0, User: true}
+}
+
+// populate backs [va, va+n pages) of vma with zeroed pages where none is
+// present, and maps them. Caller holds mu.
+func (m *MM) populate(v *VMA, va uintptr, n int) error {
+	for i := 0; i < n; i++ {
+		a := va + uintptr(i)*pageSize
+		if a >= v.End {
+			break
+		}
+		if m.pages.get(a) != 0 {
+			continue
+		}
+		pa, err := m.mem.Alloc()
+		if err != nil {
+			return ErrOutOfMemory
+		}
+		m.pages.set(a, pa)
+		if v.Prot != 0 {
+			if _, err := m.pt.Map(a, pa, pageSize, opts(v.Prot)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Fault outcome.
+type FaultResult int
+
+// Fault results.
+const (
+	FaultHandled FaultResult = iota // resume the program
+	FaultSIGSEGV                    // no mapping or not allowed: SIGSEGV
+)
+
+// HandleFault resolves a user page fault. It returns FaultSIGSEGV (with
+// code SEGV_MAPERR or SEGV_ACCERR in the second result) for an invalid
+// access.
+func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if addr >= UserEnd {
+		return FaultSIGSEGV, segvMapErr, nil
+	}
+	v, ok := m.vmas.lookup(addr)
+	if !ok {
+		return FaultSIGSEGV, segvMapErr, nil
+	}
+	switch {
+	case write && v.Prot&ProtWrite == 0,
+		exec && v.Prot&ProtExec == 0,
+		v.Prot&(ProtRead|ProtWrite|ProtExec) == 0:
+		return FaultSIGSEGV, segvAccErr, nil
+	}
+	page := addr &^ (pageSize - 1)
+	if pa := m.pages.get(page); pa != 0 {
+		// Present in our map: the page tables lag (e.g. after a
+		// protection change). Re-map it.
+		if _, err := m.pt.Map(page, pa, pageSize, opts(v.Prot)); err != nil {
+			return FaultSIGSEGV, segvMapErr, err
+		}
+		m.as.Invalidate()
+		return FaultHandled, 0, nil
+	}
+	// Fault around: the rest of a small VMA, or the next pages.
+	start := page
+	n := faultAround
+	if v.GrowsDown {
+		// Stacks grow down: map the pages below the fault.
+		start = max(v.Start, page-uintptr(faultAround-1)*pageSize)
+		n = int((page-start)/pageSize) + 1
+	}
+	if err := m.populate(v, start, n); err != nil {
+		return FaultSIGSEGV, segvMapErr, err
+	}
+	return FaultHandled, 0, nil
+}
+
+// si_code values for SIGSEGV.
+const (
+	segvMapErr = 1
+	segvAccErr = 2
+)

@@ -1,0 +1,308 @@
+package mm
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+func pageUp(v uintptr) uintptr { return (v + pageSize - 1) &^ (pageSize - 1) }
+
+// MmapOpts describe an anonymous mapping request.
+type MmapOpts struct {
+	Addr, Len uintptr
+	Prot      int
+	Fixed     bool // MAP_FIXED: replace what is there
+	NoReplace bool // MAP_FIXED_NOREPLACE
+	Shared    bool
+	GrowsDown bool
+	Populate  bool
+	Name      string
+}
+
+// findGap returns the highest free range of n bytes below top.
+func (m *MM) findGap(n, top uintptr) (uintptr, bool) {
+	end := top
+	for i := len(m.vmas.v) - 1; i >= -1; i-- {
+		lo := uintptr(MinAddr)
+		if i >= 0 {
+			v := &m.vmas.v[i]
+			if v.Start >= end {
+				continue
+			}
+			lo = v.End
+			if v.End > end {
+				end = v.Start
+				continue
+			}
+		}
+		if end >= lo+n && end-n >= MinAddr {
+			return end - n, true
+		}
+		if i >= 0 {
+			end = m.vmas.v[i].Start
+		}
+	}
+	return 0, false
+}
+
+// Mmap creates an anonymous mapping and returns its address.
+func (m *MM) Mmap(o MmapOpts) (uintptr, error) {
+	if o.Len == 0 || o.Prot&^(ProtRead|ProtWrite|ProtExec) != 0 {
+		return 0, EINVAL
+	}
+	n := pageUp(o.Len)
+	if n == 0 || n > UserEnd {
+		return 0, ENOMEM
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	addr := o.Addr
+	switch {
+	case o.Fixed || o.NoReplace:
+		if addr&(pageSize-1) != 0 {
+			return 0, EINVAL
+		}
+		if addr < MinAddr || addr > UserEnd-n {
+			if o.NoReplace || addr < MinAddr {
+				return 0, unix.EPERM
+			}
+			return 0, ENOMEM
+		}
+		if o.NoReplace && m.vmas.overlaps(addr, addr+n) {
+			return 0, EEXIST
+		}
+	default:
+		addr &^= pageSize - 1
+		if addr < MinAddr || addr > UserEnd-n || m.vmas.overlaps(addr, addr+n) {
+			var ok bool
+			if addr, ok = m.findGap(n, MmapTop); !ok {
+				if addr, ok = m.findGap(n, UserEnd); !ok {
+					return 0, ENOMEM
+				}
+			}
+		}
+	}
+	if len(m.vmas.v) >= MaxVMAs {
+		return 0, ENOMEM
+	}
+	m.unmapLocked(addr, n)
+	v := VMA{Start: addr, End: addr + n, Prot: o.Prot, MaxProt: ProtRead | ProtWrite | ProtExec,
+		Shared: o.Shared, GrowsDown: o.GrowsDown, Name: o.Name}
+	m.vmas.insert(v)
+	if o.Populate {
+		vp, _ := m.vmas.lookup(addr)
+		if err := m.populate(vp, addr, int(n/pageSize)); err != nil {
+			m.unmapLocked(addr, n)
+			return 0, ENOMEM
+		}
+	}
+	return addr, nil
+}
+
+// unmapLocked removes [addr, addr+n) and frees its pages.
+func (m *MM) unmapLocked(addr, n uintptr) {
+	if !m.vmas.overlaps(addr, addr+n) {
+		return
+	}
+	freed := false
+	m.pages.each(addr, addr+n, func(va, pa uintptr) {
+		m.pages.clear(va)
+		m.mem.Free(pa)
+		freed = true
+	})
+	if freed {
+		if m.pt.Unmap(addr, n) {
+			m.as.Invalidate()
+		}
+	}
+	m.vmas.remove(addr, addr+n)
+}
+
+// Munmap removes mappings in [addr, addr+length).
+func (m *MM) Munmap(addr, length uintptr) error {
+	if addr&(pageSize-1) != 0 || length == 0 {
+		return EINVAL
+	}
+	n := pageUp(length)
+	if addr >= UserEnd || n > UserEnd-addr {
+		return EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.unmapLocked(addr, n)
+	return nil
+}
+
+// Mprotect changes the protection of [addr, addr+length).
+func (m *MM) Mprotect(addr, length uintptr, prot int) error {
+	if addr&(pageSize-1) != 0 || prot&^(ProtRead|ProtWrite|ProtExec|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
+		return EINVAL
+	}
+	prot &= ProtRead | ProtWrite | ProtExec
+	n := pageUp(length)
+	if n == 0 {
+		return nil
+	}
+	if addr >= UserEnd || n > UserEnd-addr {
+		return ENOMEM
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.vmas.mapped(addr, addr+n) {
+		return ENOMEM
+	}
+	m.vmas.split(addr)
+	m.vmas.split(addr + n)
+	for i := m.vmas.find(addr); i < len(m.vmas.v) && m.vmas.v[i].Start < addr+n; i++ {
+		m.vmas.v[i].Prot = prot
+	}
+	// Re-derive the page tables for the populated pages.
+	changed := false
+	if prot == 0 {
+		changed = m.pt.Unmap(addr, n)
+	} else {
+		m.pages.each(addr, addr+n, func(va, pa uintptr) {
+			if f, err := m.pt.Map(va, pa, pageSize, opts(prot)); err == nil && f {
+				changed = true
+			}
+		})
+	}
+	if changed {
+		m.as.Invalidate()
+	}
+	for i := m.vmas.find(addr); i < len(m.vmas.v) && m.vmas.v[i].Start <= addr+n; {
+		before := len(m.vmas.v)
+		m.vmas.merge(i)
+		if len(m.vmas.v) == before {
+			i++
+		}
+	}
+	return nil
+}
+
+// Madvise implements the advice that changes contents (MADV_DONTNEED,
+// MADV_FREE, MADV_REMOVE: later reads see zeroes); other advice is accepted
+// and ignored.
+func (m *MM) Madvise(addr, length uintptr, advice int) error {
+	if addr&(pageSize-1) != 0 {
+		return EINVAL
+	}
+	n := pageUp(length)
+	if n == 0 {
+		return nil
+	}
+	if addr >= UserEnd || n > UserEnd-addr {
+		return EINVAL
+	}
+	switch advice {
+	case unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE:
+	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
+		unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE,
+		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DONTDUMP, unix.MADV_DODUMP,
+		unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK, unix.MADV_COLD, unix.MADV_PAGEOUT,
+		unix.MADV_POPULATE_READ, unix.MADV_POPULATE_WRITE, 102 /* MADV_COLLAPSE */ :
+		return nil
+	default:
+		return EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.vmas.mapped(addr, addr+n) {
+		return ENOMEM
+	}
+	freed := false
+	m.pages.each(addr, addr+n, func(va, pa uintptr) {
+		m.pages.clear(va)
+		m.mem.Free(pa)
+		freed = true
+	})
+	if freed && m.pt.Unmap(addr, n) {
+		m.as.Invalidate()
+	}
+	return nil
+}
+
+// Mremap resizes and possibly moves a mapping.
+func (m *MM) Mremap(old, oldLen, newLen uintptr, flags int, newAddr uintptr) (uintptr, error) {
+	const mayMove, fixed, dontUnmap = 1, 2, 4
+	if old&(pageSize-1) != 0 || flags&^(mayMove|fixed|dontUnmap) != 0 ||
+		flags&fixed != 0 && flags&mayMove == 0 || flags&dontUnmap != 0 {
+		return 0, EINVAL
+	}
+	oldN, newN := pageUp(oldLen), pageUp(newLen)
+	if newN == 0 || oldN == 0 {
+		return 0, EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	vp, ok := m.vmas.lookup(old)
+	if !ok || old+oldN > vp.End {
+		return 0, unix.EFAULT
+	}
+	v := *vp // m.vmas changes below
+	if flags&fixed == 0 {
+		if newN <= oldN {
+			m.unmapLocked(old+newN, oldN-newN)
+			return old, nil
+		}
+		// Grow in place if the space after is free.
+		if old+newN <= UserEnd && !m.vmas.overlaps(old+oldN, old+newN) {
+			nv := v
+			nv.Start, nv.End = old+oldN, old+newN
+			m.vmas.insert(nv)
+			return old, nil
+		}
+		if flags&mayMove == 0 {
+			return 0, ENOMEM
+		}
+		var found bool
+		if newAddr, found = m.findGap(newN, MmapTop); !found {
+			return 0, ENOMEM
+		}
+	} else {
+		if newAddr&(pageSize-1) != 0 || newAddr < MinAddr || newAddr > UserEnd-newN ||
+			newAddr < old+oldN && old < newAddr+newN {
+			return 0, EINVAL
+		}
+		m.unmapLocked(newAddr, newN)
+	}
+	// Move: carry the pages over (no copying), then drop the old range.
+	nv := v
+	nv.Start, nv.End = newAddr, newAddr+newN
+	keep := min(oldN, newN)
+	m.pages.each(old, old+keep, func(va, pa uintptr) {
+		m.pages.clear(va)
+		na := newAddr + (va - old)
+		m.pages.set(na, pa)
+		if nv.Prot != 0 {
+			m.pt.Map(na, pa, pageSize, opts(nv.Prot))
+		}
+	})
+	if m.pt.Unmap(old, oldN) {
+		m.as.Invalidate()
+	}
+	m.unmapLocked(old, oldN)
+	m.vmas.insert(nv)
+	return newAddr, nil
+}
+
+// Brk moves the program break; it returns the new (or unchanged) break.
+func (m *MM) Brk(addr uintptr) uintptr {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if addr < m.brkStart || addr > m.brkStart+(1<<40) {
+		return m.brk
+	}
+	oldEnd, newEnd := pageUp(m.brk), pageUp(addr)
+	switch {
+	case newEnd > oldEnd:
+		if m.vmas.overlaps(oldEnd, newEnd) {
+			return m.brk
+		}
+		m.vmas.insert(VMA{Start: oldEnd, End: newEnd, Prot: ProtRead | ProtWrite,
+			MaxProt: ProtRead | ProtWrite | ProtExec, Name: "[heap]"})
+	case newEnd < oldEnd:
+		m.unmapLocked(newEnd, oldEnd-newEnd)
+	}
+	m.brk = addr
+	return m.brk
+}

@@ -1,0 +1,127 @@
+package mm
+
+import (
+	"sort"
+
+	"golang.org/x/sys/unix"
+)
+
+// Prot bits are PROT_READ, PROT_WRITE, PROT_EXEC.
+const (
+	ProtRead  = unix.PROT_READ
+	ProtWrite = unix.PROT_WRITE
+	ProtExec  = unix.PROT_EXEC
+)
+
+// VMA is a range of the address space with uniform attributes.
+type VMA struct {
+	Start, End uintptr
+	Prot       int
+	MaxProt    int
+	Shared     bool
+	GrowsDown  bool
+	Name       string // "[heap]", "[stack]", a path, or ""
+	// Offset and Inode describe a file-backed mapping (for /proc/pid/maps).
+	Offset uint64
+	Inode  uint64
+}
+
+// Len is the VMA's size.
+func (v *VMA) Len() uintptr { return v.End - v.Start }
+
+// vmaSet is a sorted, non-overlapping list of VMAs.
+type vmaSet struct {
+	v []VMA
+}
+
+// find returns the index of the first VMA with End > addr.
+func (s *vmaSet) find(addr uintptr) int {
+	return sort.Search(len(s.v), func(i int) bool { return s.v[i].End > addr })
+}
+
+// lookup returns the VMA containing addr.
+func (s *vmaSet) lookup(addr uintptr) (*VMA, bool) {
+	i := s.find(addr)
+	if i < len(s.v) && s.v[i].Start <= addr {
+		return &s.v[i], true
+	}
+	return nil, false
+}
+
+// split makes addr a VMA boundary if it falls inside a VMA.
+func (s *vmaSet) split(addr uintptr) {
+	i := s.find(addr)
+	if i >= len(s.v) || s.v[i].Start >= addr {
+		return
+	}
+	a := s.v[i]
+	b := a
+	a.End = addr
+	b.Start = addr
+	if b.Name != "" && b.Inode != 0 {
+		b.Offset += uint64(addr - s.v[i].Start)
+	}
+	s.v[i] = a
+	s.v = append(s.v, VMA{})
+	copy(s.v[i+2:], s.v[i+1:])
+	s.v[i+1] = b
+}
+
+// remove deletes [start, end) from the set, splitting as needed.
+func (s *vmaSet) remove(start, end uintptr) {
+	s.split(start)
+	s.split(end)
+	i := s.find(start)
+	j := i
+	for j < len(s.v) && s.v[j].Start < end {
+		j++
+	}
+	s.v = append(s.v[:i], s.v[j:]...)
+}
+
+// insert adds v, which must not overlap any VMA, merging with equal
+// neighbours.
+func (s *vmaSet) insert(v VMA) {
+	i := s.find(v.Start)
+	s.v = append(s.v, VMA{})
+	copy(s.v[i+1:], s.v[i:])
+	s.v[i] = v
+	s.merge(i)
+}
+
+func mergeable(a, b *VMA) bool {
+	return a.End == b.Start && a.Prot == b.Prot && a.MaxProt == b.MaxProt && a.Shared == b.Shared &&
+		a.GrowsDown == b.GrowsDown && a.Name == b.Name && a.Inode == b.Inode &&
+		(a.Inode == 0 || a.Offset+uint64(a.Len()) == b.Offset)
+}
+
+// merge joins VMA i with its neighbours where possible.
+func (s *vmaSet) merge(i int) {
+	if i+1 < len(s.v) && mergeable(&s.v[i], &s.v[i+1]) {
+		s.v[i].End = s.v[i+1].End
+		s.v = append(s.v[:i+1], s.v[i+2:]...)
+	}
+	if i > 0 && mergeable(&s.v[i-1], &s.v[i]) {
+		s.v[i-1].End = s.v[i].End
+		s.v = append(s.v[:i], s.v[i+1:]...)
+	}
+}
+
+// mapped reports whether [start, end) is entirely covered by VMAs.
+func (s *vmaSet) mapped(start, end uintptr) bool {
+	i := s.find(start)
+	at := start
+	for ; i < len(s.v) && at < end; i++ {
+		if s.v[i].Start > at {
+			return false
+		}
+		at = s.v[i].End
+	}
+	return at >= end
+}
+
+// overlaps reports whether any VMA intersects [start, end).
+func (s *vmaSet) overlaps(start, end uintptr) bool {
+	i := s.find(start)
+	return i < len(s.v) && s.v[i].Start < end
+}

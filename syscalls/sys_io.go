@@ -1,0 +1,580 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/guestkernel/kernel"
+)
+
+func init() {
+	register(unix.SYS_READ, sysRead)
+	register(unix.SYS_WRITE, sysWrite)
+	register(unix.SYS_PREAD64, sysPread)
+	register(unix.SYS_PWRITE64, sysPwrite)
+	register(unix.SYS_READV, sysReadv)
+	register(unix.SYS_WRITEV, sysWritev)
+	register(unix.SYS_LSEEK, sysLseek)
+	register(unix.SYS_CLOSE, sysClose)
+	register(unix.SYS_DUP, sysDup)
+	register(unix.SYS_DUP2, sysDup2)
+	register(unix.SYS_DUP3, sysDup3)
+	register(unix.SYS_FCNTL, sysFcntl)
+	register(unix.SYS_IOCTL, sysIoctl)
+	register(unix.SYS_FSTAT, sysFstat)
+	register(unix.SYS_NEWFSTATAT, sysNewfstatat)
+	register(unix.SYS_POLL, sysPoll)
+}
+
+// ioChunk bounds the kernel buffer of one read or write step.
+const ioChunk = 1 << 20
+
+// maxRW is the most one read or write transfers (Linux's MAX_RW_COUNT).
+const maxRW = 0x7ffff000
+
+func readFile(t *kernel.Task, fd int) (*fs.File, error) {
+	f, err := t.TG.FDs.Get(fd)
+	if err != nil {
+		return nil, err
+	}
+	if !f.Readable() {
+		return nil, unix.EBADF
+	}
+	return f, nil
+}
+
+func writeFile(t *kernel.Task, fd int) (*fs.File, error) {
+	f, err := t.TG.FDs.Get(fd)
+	if err != nil {
+		return nil, err
+	}
+	if !f.Writable() {
+		return nil, unix.EBADF
+	}
+	return f, nil
+}
+
+// doRead reads up to n bytes into user memory at addr with one call of
+// read (short reads are fine).
+func doRead(t *kernel.Task, addr, n uintptr, read func([]byte) (int, error)) (uintptr, error) {
+	n = min(n, ioChunk)
+	if n == 0 {
+		return 0, nil
+	}
+	// Check the destination first: a bad buffer must not consume input.
+	if _, err := t.MM.ZeroOut(addr, int(min(n, 1))); err != nil {
+		return 0, err
+	}
+	buf := make([]byte, n)
+	got, err := read(buf)
+	if got > 0 {
+		c, cerr := t.MM.CopyOut(addr, buf[:got])
+		if c == 0 && cerr != nil {
+			return 0, cerr
+		}
+		return uintptr(c), nil
+	}
+	return 0, err
+}
+
+// doWrite writes n bytes from user memory at addr in chunks, stopping at
+// the first short write or error.
+func doWrite(t *kernel.Task, addr, n uintptr, write func([]byte, int64) (int, error)) (uintptr, error) {
+	n = min(n, maxRW)
+	var done uintptr
+	buf := make([]byte, min(n, ioChunk))
+	for done < n {
+		k := min(n-done, ioChunk)
+		c, err := t.MM.CopyIn(addr+done, buf[:k])
+		if c == 0 && err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		w, werr := write(buf[:c], int64(done))
+		done += uintptr(max(w, 0))
+		if werr != nil {
+			if done > 0 {
+				return done, nil
+			}
+			if werr == unix.EPIPE {
+				t.TG.SendSignal(unix.SIGPIPE)
+			}
+			return 0, werr
+		}
+		if w < c || err != nil {
+			break
+		}
+	}
+	return done, nil
+}
+
+func sysRead(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := readFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	return doRead(t, a[1], a[2], f.Read)
+}
+
+func sysWrite(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := writeFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	return doWrite(t, a[1], a[2], func(b []byte, _ int64) (int, error) { return f.Write(b) })
+}
+
+func sysPread(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := readFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	off := int64(a[3])
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	return doRead(t, a[1], a[2], func(b []byte) (int, error) { return f.Pread(b, off) })
+}
+
+func sysPwrite(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := writeFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	off := int64(a[3])
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	return doWrite(t, a[1], a[2], func(b []byte, at int64) (int, error) { return f.Pwrite(b, off+at) })
+}
+
+// iovMax is UIO_MAXIOV.
+const iovMax = 1024
+
+type iovec struct{ base, len uintptr }
+
+func readIovecs(t *kernel.Task, addr uintptr, cnt int) ([]iovec, error) {
+	if cnt < 0 || cnt > iovMax {
+		return nil, unix.EINVAL
+	}
+	raw := make([]byte, 16*cnt)
+	if _, err := t.MM.CopyIn(addr, raw); err != nil {
+		return nil, err
+	}
+	iov := make([]iovec, cnt)
+	var total uintptr
+	for i := range iov {
+		iov[i].base = uintptr(binary.LittleEndian.Uint64(raw[16*i:]))
+		iov[i].len = uintptr(binary.LittleEndian.Uint64(raw[16*i+8:]))
+		if int64(iov[i].len) < 0 || total+iov[i].len < total || int64(total+iov[i].len) < 0 {
+			return nil, unix.EINVAL
+		}
+		total += iov[i].len
+	}
+	return iov, nil
+}
+
+func sysReadv(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := readFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	iov, err := readIovecs(t, a[1], int(int32(a[2])))
+	if err != nil {
+		return 0, err
+	}
+	// One read into the first non-empty buffer: short reads are allowed.
+	for _, v := range iov {
+		if v.len != 0 {
+			return doRead(t, v.base, v.len, f.Read)
+		}
+	}
+	return 0, nil
+}
+
+func sysWritev(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := writeFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	iov, err := readIovecs(t, a[1], int(int32(a[2])))
+	if err != nil {
+		return 0, err
+	}
+	// Gather into one buffer so the write is a single host write (atomic
+	// for pipes up to PIPE_BUF, like Linux).
+	var total uintptr
+	for _, v := range iov {
+		total += v.len
+	}
+	if total <= ioChunk {
+		buf := make([]byte, 0, total)
+		for _, v := range iov {
+			start := len(buf)
+			buf = buf[:start+int(v.len)]
+			c, err := t.MM.CopyIn(v.base, buf[start:])
+			if err != nil {
+				buf = buf[:start+c]
+				if len(buf) == 0 {
+					return 0, err
+				}
+				break
+			}
+		}
+		w, err := f.Write(buf)
+		if w > 0 {
+			return uintptr(w), nil
+		}
+		if err == unix.EPIPE {
+			t.TG.SendSignal(unix.SIGPIPE)
+		}
+		return 0, err
+	}
+	var done uintptr
+	for _, v := range iov {
+		n, err := doWrite(t, v.base, v.len, func(b []byte, _ int64) (int, error) { return f.Write(b) })
+		done += n
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if n < v.len {
+			break
+		}
+	}
+	return done, nil
+}
+
+func sysLseek(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	if a[2] > unix.SEEK_HOLE {
+		return 0, unix.EINVAL
+	}
+	off, err := f.Seek(int64(a[1]), int(a[2]))
+	return uintptr(off), err
+}
+
+func sysClose(t *kernel.Task, a Args) (uintptr, error) {
+	return 0, t.TG.FDs.Remove(int(int32(a[0])))
+}
+
+func sysDup(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	f.IncRef()
+	fd, err := t.TG.FDs.Install(f, 0, false)
+	if err != nil {
+		f.DecRef()
+		return 0, err
+	}
+	return uintptr(fd), nil
+}
+
+func dupTo(t *kernel.Task, oldfd, newfd int, cloexec bool) (uintptr, error) {
+	f, err := t.TG.FDs.Get(oldfd)
+	if err != nil {
+		return 0, err
+	}
+	f.IncRef()
+	if err := t.TG.FDs.InstallAt(newfd, f, cloexec); err != nil {
+		f.DecRef()
+		return 0, err
+	}
+	return uintptr(newfd), nil
+}
+
+func sysDup2(t *kernel.Task, a Args) (uintptr, error) {
+	oldfd, newfd := int(int32(a[0])), int(int32(a[1]))
+	if oldfd == newfd {
+		if _, err := t.TG.FDs.Get(oldfd); err != nil {
+			return 0, err
+		}
+		return uintptr(newfd), nil
+	}
+	return dupTo(t, oldfd, newfd, false)
+}
+
+func sysDup3(t *kernel.Task, a Args) (uintptr, error) {
+	oldfd, newfd, flags := int(int32(a[0])), int(int32(a[1])), int(a[2])
+	if oldfd == newfd || flags&^unix.O_CLOEXEC != 0 {
+		return 0, unix.EINVAL
+	}
+	return dupTo(t, oldfd, newfd, flags&unix.O_CLOEXEC != 0)
+}
+
+func sysFcntl(t *kernel.Task, a Args) (uintptr, error) {
+	fd, cmd := int(int32(a[0])), int(a[1])
+	f, err := t.TG.FDs.Get(fd)
+	if err != nil {
+		return 0, err
+	}
+	switch cmd {
+	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
+		f.IncRef()
+		nfd, err := t.TG.FDs.Install(f, int(int32(a[2])), cmd == unix.F_DUPFD_CLOEXEC)
+		if err != nil {
+			f.DecRef()
+			return 0, err
+		}
+		return uintptr(nfd), nil
+	case unix.F_GETFD:
+		c, err := t.TG.FDs.CloseOnExec(fd)
+		if c {
+			return unix.FD_CLOEXEC, err
+		}
+		return 0, err
+	case unix.F_SETFD:
+		return 0, t.TG.FDs.SetCloseOnExec(fd, a[2]&unix.FD_CLOEXEC != 0)
+	case unix.F_GETFL:
+		return uintptr(f.Flags()), nil
+	case unix.F_SETFL:
+		f.SetFlags(int(a[2]))
+		return 0, nil
+	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
+		return 0, unix.EBADF
+	}
+	return 0, unix.EINVAL
+}
+
+// Terminal ioctls.
+const (
+	tcgets     = unix.TCGETS
+	tcsets     = unix.TCSETS
+	tcsetsw    = unix.TCSETSW
+	tcsetsf    = unix.TCSETSF
+	tiocgwinsz = unix.TIOCGWINSZ
+	tiocgpgrp  = unix.TIOCGPGRP
+	fioclex    = 0x5451
+	fionclex   = 0x5450
+	fionbio    = 0x5421
+)
+
+func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
+	fd, req, arg := int(int32(a[0])), uint(uint32(a[1])), a[2]
+	f, err := t.TG.FDs.Get(fd)
+	if err != nil {
+		return 0, err
+	}
+	switch req {
+	case fioclex, fionclex:
+		return 0, t.TG.FDs.SetCloseOnExec(fd, req == fioclex)
+	case fionbio:
+		v, err := t.MM.CopyIn(arg, make([]byte, 4))
+		if err != nil || v != 4 {
+			return 0, unix.EFAULT
+		}
+		return 0, nil
+	}
+	host, ok := f.Impl.(*fs.HostFD)
+	if !ok || !host.IsTerminal() {
+		return 0, unix.ENOTTY
+	}
+	switch req {
+	case tcgets:
+		tio, err := host.Termios()
+		if err != nil {
+			return 0, err
+		}
+		b := termiosBytes(tio)
+		_, err = t.MM.CopyOut(arg, b)
+		return 0, err
+	case tcsets, tcsetsw, tcsetsf:
+		b := make([]byte, termiosSize)
+		if _, err := t.MM.CopyIn(arg, b); err != nil {
+			return 0, err
+		}
+		return 0, host.SetTermios(req, termiosFrom(b))
+	case tiocgwinsz:
+		w, err := host.Winsize()
+		if err != nil {
+			return 0, err
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint16(b[0:], w.Row)
+		binary.LittleEndian.PutUint16(b[2:], w.Col)
+		binary.LittleEndian.PutUint16(b[4:], w.Xpixel)
+		binary.LittleEndian.PutUint16(b[6:], w.Ypixel)
+		_, err = t.MM.CopyOut(arg, b[:])
+		return 0, err
+	case tiocgpgrp:
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(t.TG.PID))
+		_, err := t.MM.CopyOut(arg, b[:])
+		return 0, err
+	}
+	return 0, unix.ENOTTY
+}
+
+// termiosSize is sizeof(struct termios) of the kernel ABI (36 bytes).
+const termiosSize = 36
+
+func termiosBytes(t *unix.Termios) []byte {
+	b := make([]byte, termiosSize)
+	binary.LittleEndian.PutUint32(b[0:], t.Iflag)
+	binary.LittleEndian.PutUint32(b[4:], t.Oflag)
+	binary.LittleEndian.PutUint32(b[8:], t.Cflag)
+	binary.LittleEndian.PutUint32(b[12:], t.Lflag)
+	b[16] = t.Line
+	copy(b[17:36], t.Cc[:19])
+	return b
+}
+
+func termiosFrom(b []byte) *unix.Termios {
+	t := &unix.Termios{
+		Iflag: binary.LittleEndian.Uint32(b[0:]),
+		Oflag: binary.LittleEndian.Uint32(b[4:]),
+		Cflag: binary.LittleEndian.Uint32(b[8:]),
+		Lflag: binary.LittleEndian.Uint32(b[12:]),
+		Line:  b[16],
+	}
+	copy(t.Cc[:19], b[17:36])
+	return t
+}
+
+// statBytes encodes struct stat of x86-64 (144 bytes).
+func statBytes(st *unix.Stat_t) []byte {
+	b := make([]byte, 144)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], st.Dev)
+	le.PutUint64(b[8:], st.Ino)
+	le.PutUint64(b[16:], st.Nlink)
+	le.PutUint32(b[24:], st.Mode)
+	le.PutUint32(b[28:], st.Uid)
+	le.PutUint32(b[32:], st.Gid)
+	le.PutUint64(b[40:], st.Rdev)
+	le.PutUint64(b[48:], uint64(st.Size))
+	le.PutUint64(b[56:], uint64(st.Blksize))
+	le.PutUint64(b[64:], uint64(st.Blocks))
+	le.PutUint64(b[72:], uint64(st.Atim.Sec))
+	le.PutUint64(b[80:], uint64(st.Atim.Nsec))
+	le.PutUint64(b[88:], uint64(st.Mtim.Sec))
+	le.PutUint64(b[96:], uint64(st.Mtim.Nsec))
+	le.PutUint64(b[104:], uint64(st.Ctim.Sec))
+	le.PutUint64(b[112:], uint64(st.Ctim.Nsec))
+	return b
+}
+
+func fstatTo(t *kernel.Task, fd int, addr uintptr) error {
+	f, err := t.TG.FDs.Get(fd)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	_, err = t.MM.CopyOut(addr, statBytes(&st))
+	return err
+}
+
+func sysFstat(t *kernel.Task, a Args) (uintptr, error) {
+	return 0, fstatTo(t, int(int32(a[0])), a[1])
+}
+
+func sysNewfstatat(t *kernel.Task, a Args) (uintptr, error) {
+	dirfd, pathAddr, statAddr, flags := int(int32(a[0])), a[1], a[2], int(a[3])
+	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT) != 0 {
+		return 0, unix.EINVAL
+	}
+	path, err := t.MM.CopyInString(pathAddr, unix.PathMax)
+	if err != nil {
+		return 0, err
+	}
+	if path == "" {
+		if flags&unix.AT_EMPTY_PATH == 0 {
+			return 0, unix.ENOENT
+		}
+		return 0, fstatTo(t, dirfd, statAddr)
+	}
+	// Paths need the file system.
+	return 0, unix.ENOENT
+}
+
+func sysPoll(t *kernel.Task, a Args) (uintptr, error) {
+	addr, nfds, timeout := a[0], int(uint32(a[1])), int(int32(a[2]))
+	if nfds > t.TG.FDs.Limit() {
+		return 0, unix.EINVAL
+	}
+	raw := make([]byte, 8*nfds)
+	if _, err := t.MM.CopyIn(addr, raw); err != nil {
+		return 0, err
+	}
+	type pfd struct {
+		fd          int32
+		events, rev int16
+		file        *fs.File
+		bad         bool
+	}
+	ps := make([]pfd, nfds)
+	for i := range ps {
+		ps[i].fd = int32(binary.LittleEndian.Uint32(raw[8*i:]))
+		ps[i].events = int16(binary.LittleEndian.Uint16(raw[8*i+4:]))
+		if ps[i].fd >= 0 {
+			f, err := t.TG.FDs.Get(int(ps[i].fd))
+			ps[i].file, ps[i].bad = f, err != nil
+		}
+	}
+	wait := timeout
+	for {
+		ready := 0
+		for i := range ps {
+			p := &ps[i]
+			p.rev = 0
+			switch {
+			case p.fd < 0:
+			case p.bad:
+				p.rev = unix.POLLNVAL
+			default:
+				// Only one descriptor may wait; others are checked
+				// without waiting.
+				w := 0
+				if nfds == 1 {
+					w = wait
+				}
+				rev, err := p.file.Poll(p.events|unix.POLLERR|unix.POLLHUP, w)
+				if err != nil && err != fs.ErrWouldBlock {
+					return 0, err
+				}
+				p.rev = rev
+			}
+			if p.rev != 0 {
+				ready++
+			}
+		}
+		if ready > 0 || timeout == 0 {
+			for i := range ps {
+				binary.LittleEndian.PutUint16(raw[8*i+6:], uint16(ps[i].rev))
+			}
+			if _, err := t.MM.CopyOut(addr, raw); err != nil {
+				return 0, err
+			}
+			return uintptr(ready), nil
+		}
+		if t.SignalPending() {
+			return 0, unix.EINTR
+		}
+		if nfds != 1 {
+			if !t.Sleep(sliceOf(timeout)) && t.SignalPending() {
+				return 0, unix.EINTR
+			}
+		}
+		if timeout > 0 {
+			timeout -= 50
+			if timeout <= 0 {
+				timeout = 0
+			}
+			wait = timeout
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/kernel"
+	"ringbox/guestkernel/mm"
+)
+
+func init() {
+	register(unix.SYS_BRK, sysBrk)
+	register(unix.SYS_MMAP, sysMmap)
+	register(unix.SYS_MUNMAP, sysMunmap)
+	register(unix.SYS_MPROTECT, sysMprotect)
+	register(unix.SYS_MREMAP, sysMremap)
+	register(unix.SYS_MADVISE, sysMadvise)
+}
+
+func sysBrk(t *kernel.Task, a Args) (uintptr, error) { return t.MM.Brk(a[0]), nil }
+
+const mapKnown = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE | unix.MAP_FIXED |
+	unix.MAP_ANONYMOUS | unix.MAP_GROWSDOWN | unix.MAP_DENYWRITE | unix.MAP_EXECUTABLE |
+	unix.MAP_LOCKED | unix.MAP_NORESERVE | unix.MAP_POPULATE | unix.MAP_NONBLOCK |
+	unix.MAP_STACK | unix.MAP_HUGETLB | unix.MAP_SYNC | unix.MAP_FIXED_NOREPLACE | unix.MAP_32BIT |
+	0x3f<<26 // MAP_HUGE_SHIFT size bits
+
+func sysMmap(t *kernel.Task, a Args) (uintptr, error) {
+	addr, length, prot, flags, fd, off := a[0], a[1], int(a[2]), int(a[3]), int(int32(a[4])), a[5]
+	typ := flags & (unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE)
+	switch typ {
+	case unix.MAP_SHARED, unix.MAP_PRIVATE:
+	case unix.MAP_SHARED_VALIDATE:
+		if flags&^mapKnown != 0 {
+			return 0, unix.EOPNOTSUPP
+		}
+	default:
+		return 0, unix.EINVAL
+	}
+	if off&(4096-1) != 0 || length == 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MAP_HUGETLB != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MAP_ANONYMOUS == 0 {
+		// File mappings come with the file system.
+		if _, err := t.TG.FDs.Get(fd); err != nil {
+			return 0, err
+		}
+		return 0, unix.ENODEV
+	}
+	return t.MM.Mmap(mm.MmapOpts{
+		Addr: addr, Len: length, Prot: prot,
+		Fixed:     flags&unix.MAP_FIXED != 0,
+		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
+		Shared:    typ != unix.MAP_PRIVATE,
+		GrowsDown: flags&unix.MAP_GROWSDOWN != 0,
+		Populate:  flags&unix.MAP_POPULATE != 0 && flags&unix.MAP_NONBLOCK == 0,
+	})
+}
+
+func sysMunmap(t *kernel.Task, a Args) (uintptr, error) { return 0, t.MM.Munmap(a[0], a[1]) }
+
+func sysMprotect(t *kernel.Task, a Args) (uintptr, error) {
+	return 0, t.MM.Mprotect(a[0], a[1], int(a[2]))
+}
+
+func sysMremap(t *kernel.Task, a Args) (uintptr, error) {
+	return t.MM.Mremap(a[0], a[1], a[2], int(a[3]), a[4])
+}
+
+func sysMadvise(t *kernel.Task, a Args) (uintptr, error) {
+	return 0, t.MM.Madvise(a[0], a[1], int(a[2]))
+}

@@ -1,0 +1,182 @@
+package syscalls
+
+import (
+	"encoding/binary"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/kernel"
+)
+
+func init() {
+	register(unix.SYS_GETPID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.PID), nil })
+	register(unix.SYS_GETTID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TID), nil })
+	// The first process of the sandbox has no parent inside it.
+	register(unix.SYS_GETPPID, func(t *kernel.Task, a Args) (uintptr, error) { return 0, nil })
+	register(unix.SYS_GETUID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.Creds().UID), nil })
+	register(unix.SYS_GETEUID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.Creds().EUID), nil })
+	register(unix.SYS_GETGID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.Creds().GID), nil })
+	register(unix.SYS_GETEGID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.Creds().EGID), nil })
+	register(unix.SYS_ARCH_PRCTL, sysArchPrctl)
+	register(unix.SYS_SET_TID_ADDRESS, sysSetTidAddress)
+	register(unix.SYS_SET_ROBUST_LIST, sysSetRobustList)
+	register(unix.SYS_UNAME, sysUname)
+	register(unix.SYS_SCHED_YIELD, func(t *kernel.Task, a Args) (uintptr, error) { runtime.Gosched(); return 0, nil })
+	register(unix.SYS_SCHED_GETAFFINITY, sysSchedGetaffinity)
+	register(unix.SYS_PRLIMIT64, sysPrlimit)
+	register(unix.SYS_GETRLIMIT, sysGetrlimit)
+	register(unix.SYS_SETRLIMIT, sysSetrlimit)
+	register(unix.SYS_UMASK, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.Umask(uint32(a[0]))), nil })
+}
+
+const (
+	archSetGS = 0x1001
+	archSetFS = 0x1002
+	archGetFS = 0x1003
+	archGetGS = 0x1004
+	// ARCH_GET_CPUID / ARCH_SET_CPUID
+	archGetCPUID = 0x1011
+	archSetCPUID = 0x1012
+)
+
+func canonicalUser(v uintptr) bool { return v < 0x800000000000 }
+
+func sysArchPrctl(t *kernel.Task, a Args) (uintptr, error) {
+	switch a[0] {
+	case archSetFS:
+		if !canonicalUser(a[1]) {
+			return 0, unix.EPERM
+		}
+		t.Regs.FSBase = uint64(a[1])
+	case archSetGS:
+		if !canonicalUser(a[1]) {
+			return 0, unix.EPERM
+		}
+		t.Regs.GSBase = uint64(a[1])
+	case archGetFS:
+		return 0, t.MM.CopyOutUint64(a[1], t.Regs.FSBase)
+	case archGetGS:
+		return 0, t.MM.CopyOutUint64(a[1], t.Regs.GSBase)
+	case archGetCPUID:
+		return 1, nil
+	case archSetCPUID:
+		return 0, unix.ENODEV
+	default:
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+func sysSetTidAddress(t *kernel.Task, a Args) (uintptr, error) {
+	t.ClearChildTID = a[0]
+	return uintptr(t.TID), nil
+}
+
+func sysSetRobustList(t *kernel.Task, a Args) (uintptr, error) {
+	if a[1] != 24 { // sizeof(struct robust_list_head)
+		return 0, unix.EINVAL
+	}
+	t.RobustList, t.RobustLen = a[0], a[1]
+	return 0, nil
+}
+
+// Release is the kernel release the sandbox reports.
+const Release = "6.8.0-ringbox"
+
+func sysUname(t *kernel.Task, a Args) (uintptr, error) {
+	var u [6][65]byte
+	for i, s := range []string{"Linux", t.K.Hostname, Release, "#1 SMP ringbox", "x86_64", "(none)"} {
+		copy(u[i][:64], s)
+	}
+	buf := make([]byte, 0, 6*65)
+	for i := range u {
+		buf = append(buf, u[i][:]...)
+	}
+	_, err := t.MM.CopyOut(a[0], buf)
+	return 0, err
+}
+
+func sysSchedGetaffinity(t *kernel.Task, a Args) (uintptr, error) {
+	pid, size := int32(a[0]), a[1]
+	if pid != 0 && pid != t.TID {
+		return 0, unix.ESRCH
+	}
+	if size < 8 || size%8 != 0 {
+		return 0, unix.EINVAL
+	}
+	n := min(runtime.NumCPU(), 1024)
+	mask := make([]byte, (n+63)/64*8)
+	for i := 0; i < n; i++ {
+		mask[i/8] |= 1 << (i % 8)
+	}
+	if uintptr(len(mask)) > size {
+		return 0, unix.EINVAL
+	}
+	if _, err := t.MM.CopyOut(a[2], mask); err != nil {
+		return 0, err
+	}
+	return uintptr(len(mask)), nil
+}
+
+func getRlimit(t *kernel.Task, addr uintptr, r int) error {
+	l := t.TG.Limit(r)
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[0:], l.Cur)
+	binary.LittleEndian.PutUint64(b[8:], l.Max)
+	_, err := t.MM.CopyOut(addr, b[:])
+	return err
+}
+
+func setRlimit(t *kernel.Task, addr uintptr, r int) error {
+	var b [16]byte
+	if _, err := t.MM.CopyIn(addr, b[:]); err != nil {
+		return err
+	}
+	nl := unix.Rlimit{Cur: binary.LittleEndian.Uint64(b[0:]), Max: binary.LittleEndian.Uint64(b[8:])}
+	if nl.Cur > nl.Max {
+		return unix.EINVAL
+	}
+	old := t.TG.Limit(r)
+	if nl.Max > old.Max {
+		return unix.EPERM // raising a hard limit needs privilege the sandbox never grants
+	}
+	if r == unix.RLIMIT_NOFILE && nl.Cur > 1<<20 {
+		return unix.EPERM
+	}
+	t.TG.SetLimit(r, nl)
+	return nil
+}
+
+func sysPrlimit(t *kernel.Task, a Args) (uintptr, error) {
+	pid, r := int32(a[0]), int(a[1])
+	if pid != 0 && pid != t.TG.PID {
+		return 0, unix.ESRCH
+	}
+	if r < 0 || r > unix.RLIMIT_RTTIME {
+		return 0, unix.EINVAL
+	}
+	if a[3] != 0 {
+		if err := getRlimit(t, a[3], r); err != nil {
+			return 0, err
+		}
+	}
+	if a[2] != 0 {
+		return 0, setRlimit(t, a[2], r)
+	}
+	return 0, nil
+}
+
+func sysGetrlimit(t *kernel.Task, a Args) (uintptr, error) {
+	if int(a[0]) < 0 || int(a[0]) > unix.RLIMIT_RTTIME {
+		return 0, unix.EINVAL
+	}
+	return 0, getRlimit(t, a[1], int(a[0]))
+}
+
+func sysSetrlimit(t *kernel.Task, a Args) (uintptr, error) {
+	if int(a[0]) < 0 || int(a[0]) > unix.RLIMIT_RTTIME {
+		return 0, unix.EINVAL
+	}
+	return 0, setRlimit(t, a[1], int(a[0]))
+}

@@ -1,0 +1,150 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/kernel"
+)
+
+func init() {
+	register(unix.SYS_RT_SIGACTION, sysRtSigaction)
+	register(unix.SYS_RT_SIGPROCMASK, sysRtSigprocmask)
+	register(unix.SYS_SIGALTSTACK, sysSigaltstack)
+	register(unix.SYS_KILL, sysKill)
+	register(unix.SYS_TGKILL, sysTgkill)
+	register(unix.SYS_TKILL, sysTkill)
+}
+
+const sigsetSize = 8
+
+func sysRtSigaction(t *kernel.Task, a Args) (uintptr, error) {
+	sig := unix.Signal(a[0])
+	if a[3] != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	if sig < 1 || sig > kernel.NumSignals {
+		return 0, unix.EINVAL
+	}
+	var act *kernel.SigAction
+	if a[1] != 0 {
+		if sig == unix.SIGKILL || sig == unix.SIGSTOP {
+			return 0, unix.EINVAL
+		}
+		var b [32]byte
+		if _, err := t.MM.CopyIn(a[1], b[:]); err != nil {
+			return 0, err
+		}
+		act = &kernel.SigAction{
+			Handler:  binary.LittleEndian.Uint64(b[0:]),
+			Flags:    binary.LittleEndian.Uint64(b[8:]),
+			Restorer: binary.LittleEndian.Uint64(b[16:]),
+			Mask:     binary.LittleEndian.Uint64(b[24:]),
+		}
+	}
+	old := t.TG.Action(sig)
+	if a[2] != 0 {
+		var b [32]byte
+		binary.LittleEndian.PutUint64(b[0:], old.Handler)
+		binary.LittleEndian.PutUint64(b[8:], old.Flags)
+		binary.LittleEndian.PutUint64(b[16:], old.Restorer)
+		binary.LittleEndian.PutUint64(b[24:], old.Mask)
+		if _, err := t.MM.CopyOut(a[2], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if act != nil {
+		t.TG.SetAction(sig, *act)
+	}
+	return 0, nil
+}
+
+func sysRtSigprocmask(t *kernel.Task, a Args) (uintptr, error) {
+	how, set, oldset, size := int(a[0]), a[1], a[2], a[3]
+	if size != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	old := t.SigMask
+	if set != 0 {
+		v, err := t.MM.CopyInUint64(set)
+		if err != nil {
+			return 0, err
+		}
+		v &^= 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
+		switch how {
+		case unix.SIG_BLOCK:
+			t.SigMask |= v
+		case unix.SIG_UNBLOCK:
+			t.SigMask &^= v
+		case unix.SIG_SETMASK:
+			t.SigMask = v
+		default:
+			return 0, unix.EINVAL
+		}
+	}
+	if oldset != 0 {
+		if err := t.MM.CopyOutUint64(oldset, old); err != nil {
+			t.SigMask = old
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// sysSigaltstack records nothing yet (no handler frames), but answers like
+// a thread with no alternate stack.
+func sysSigaltstack(t *kernel.Task, a Args) (uintptr, error) {
+	if a[1] != 0 {
+		var b [24]byte
+		binary.LittleEndian.PutUint32(b[8:], 2) // SS_DISABLE
+		if _, err := t.MM.CopyOut(a[1], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if a[0] != 0 {
+		var b [24]byte
+		if _, err := t.MM.CopyIn(a[0], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func sendSignal(t *kernel.Task, sig unix.Signal) (uintptr, error) {
+	if sig < 0 || sig > kernel.NumSignals {
+		return 0, unix.EINVAL
+	}
+	if sig != 0 {
+		t.TG.SendSignal(sig)
+	}
+	return 0, nil
+}
+
+func sysKill(t *kernel.Task, a Args) (uintptr, error) {
+	pid := int32(a[0])
+	if pid != t.TG.PID && pid != 0 && pid != -1 && pid != -t.TG.PID {
+		return 0, unix.ESRCH
+	}
+	return sendSignal(t, unix.Signal(a[1]))
+}
+
+func sysTgkill(t *kernel.Task, a Args) (uintptr, error) {
+	if int32(a[0]) <= 0 || int32(a[1]) <= 0 {
+		return 0, unix.EINVAL
+	}
+	if int32(a[0]) != t.TG.PID || int32(a[1]) != t.TID {
+		return 0, unix.ESRCH
+	}
+	return sendSignal(t, unix.Signal(a[2]))
+}
+
+func sysTkill(t *kernel.Task, a Args) (uintptr, error) {
+	if int32(a[0]) <= 0 {
+		return 0, unix.EINVAL
+	}
+	if int32(a[0]) != t.TID {
+		return 0, unix.ESRCH
+	}
+	return sendSignal(t, unix.Signal(a[1]))
+}

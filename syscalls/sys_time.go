@@ -1,0 +1,210 @@
+package syscalls
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/kernel"
+)
+
+func init() {
+	register(unix.SYS_CLOCK_GETTIME, sysClockGettime)
+	register(unix.SYS_CLOCK_GETRES, sysClockGetres)
+	register(unix.SYS_GETTIMEOFDAY, sysGettimeofday)
+	register(unix.SYS_TIME, sysTime)
+	register(unix.SYS_NANOSLEEP, sysNanosleep)
+	register(unix.SYS_CLOCK_NANOSLEEP, sysClockNanosleep)
+	register(unix.SYS_GETRANDOM, sysGetrandom)
+}
+
+// clockNow reads clock id. CPU-time clocks are approximated by the
+// monotonic clock since the sandbox started.
+func clockNow(t *kernel.Task, id int32) (time.Duration, error) {
+	switch id {
+	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_COARSE, unix.CLOCK_TAI:
+		return time.Duration(time.Now().UnixNano()), nil
+	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_BOOTTIME:
+		var ts unix.Timespec
+		if err := unix.ClockGettime(id, &ts); err != nil {
+			return 0, unix.EINVAL
+		}
+		return time.Duration(ts.Nano()), nil
+	case unix.CLOCK_PROCESS_CPUTIME_ID, unix.CLOCK_THREAD_CPUTIME_ID:
+		return t.K.Uptime(), nil
+	}
+	if id < 0 {
+		// Per-process/thread CPU clocks (clockid from a pid).
+		return t.K.Uptime(), nil
+	}
+	return 0, unix.EINVAL
+}
+
+func putTimespec(t *kernel.Task, addr uintptr, d time.Duration) error {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[0:], uint64(d/time.Second))
+	binary.LittleEndian.PutUint64(b[8:], uint64(d%time.Second))
+	_, err := t.MM.CopyOut(addr, b[:])
+	return err
+}
+
+// getTimespec reads a struct timespec and validates it.
+func getTimespec(t *kernel.Task, addr uintptr) (time.Duration, error) {
+	var b [16]byte
+	if _, err := t.MM.CopyIn(addr, b[:]); err != nil {
+		return 0, err
+	}
+	sec := int64(binary.LittleEndian.Uint64(b[0:]))
+	nsec := int64(binary.LittleEndian.Uint64(b[8:]))
+	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return 0, unix.EINVAL
+	}
+	if sec > int64(1<<63-1)/int64(time.Second)-1 {
+		return 1<<63 - 1, nil
+	}
+	return time.Duration(sec)*time.Second + time.Duration(nsec), nil
+}
+
+func sysClockGettime(t *kernel.Task, a Args) (uintptr, error) {
+	now, err := clockNow(t, int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	return 0, putTimespec(t, a[1], now)
+}
+
+func sysClockGetres(t *kernel.Task, a Args) (uintptr, error) {
+	if _, err := clockNow(t, int32(a[0])); err != nil {
+		return 0, err
+	}
+	if a[1] == 0 {
+		return 0, nil
+	}
+	res := time.Nanosecond
+	switch int32(a[0]) {
+	case unix.CLOCK_REALTIME_COARSE, unix.CLOCK_MONOTONIC_COARSE:
+		res = 4 * time.Millisecond
+	}
+	return 0, putTimespec(t, a[1], res)
+}
+
+func sysGettimeofday(t *kernel.Task, a Args) (uintptr, error) {
+	now := time.Now()
+	if a[0] != 0 {
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[0:], uint64(now.Unix()))
+		binary.LittleEndian.PutUint64(b[8:], uint64(now.Nanosecond()/1000))
+		if _, err := t.MM.CopyOut(a[0], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if a[1] != 0 {
+		var tz [8]byte // UTC
+		if _, err := t.MM.CopyOut(a[1], tz[:]); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func sysTime(t *kernel.Task, a Args) (uintptr, error) {
+	now := time.Now().Unix()
+	if a[0] != 0 {
+		if err := t.MM.CopyOutUint64(a[0], uint64(now)); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(now), nil
+}
+
+// sleep sleeps d; when a signal cuts it short it writes the remaining time
+// to rem (if non-zero) and returns EINTR.
+func sleep(t *kernel.Task, d time.Duration, rem uintptr) (uintptr, error) {
+	start := time.Now()
+	if t.Sleep(d) {
+		return 0, nil
+	}
+	if rem != 0 {
+		left := max(d-time.Since(start), 0)
+		if err := putTimespec(t, rem, left); err != nil {
+			return 0, err
+		}
+	}
+	return 0, unix.EINTR
+}
+
+func sysNanosleep(t *kernel.Task, a Args) (uintptr, error) {
+	d, err := getTimespec(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	return sleep(t, d, a[1])
+}
+
+func sysClockNanosleep(t *kernel.Task, a Args) (uintptr, error) {
+	id, flags := int32(a[0]), int(a[1])
+	switch id {
+	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI,
+		unix.CLOCK_PROCESS_CPUTIME_ID:
+	case unix.CLOCK_THREAD_CPUTIME_ID:
+		return 0, unix.EINVAL
+	default:
+		return 0, unix.EINVAL
+	}
+	if flags&^unix.TIMER_ABSTIME != 0 {
+		return 0, unix.EINVAL
+	}
+	d, err := getTimespec(t, a[2])
+	if err != nil {
+		return 0, err
+	}
+	if flags&unix.TIMER_ABSTIME != 0 {
+		now, err := clockNow(t, id)
+		if err != nil {
+			return 0, err
+		}
+		d -= now
+		if d <= 0 {
+			return 0, nil
+		}
+		// An absolute sleep reports no remaining time.
+		return sleep(t, d, 0)
+	}
+	return sleep(t, d, a[3])
+}
+
+// maxRandom is the most getrandom returns per call (as Linux: 32 MiB - 1).
+const maxRandom = 1<<25 - 1
+
+func sysGetrandom(t *kernel.Task, a Args) (uintptr, error) {
+	const known = unix.GRND_NONBLOCK | unix.GRND_RANDOM | unix.GRND_INSECURE
+	if a[2]&^known != 0 || a[2]&unix.GRND_RANDOM != 0 && a[2]&unix.GRND_INSECURE != 0 {
+		return 0, unix.EINVAL
+	}
+	n := min(a[1], maxRandom)
+	buf := make([]byte, min(n, 1<<16))
+	done := uintptr(0)
+	for done < n {
+		k := min(n-done, uintptr(len(buf)))
+		rand.Read(buf[:k])
+		c, err := t.MM.CopyOut(a[0]+done, buf[:k])
+		done += uintptr(c)
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+	}
+	return done, nil
+}
+
+// sliceOf is how long a polling loop sleeps between checks.
+func sliceOf(timeoutMs int) time.Duration {
+	if timeoutMs < 0 || timeoutMs > 50 {
+		return 50 * time.Millisecond
+	}
+	return time.Duration(timeoutMs) * time.Millisecond
+}
