@@ -5,7 +5,11 @@ const (
 	ReasonSyscall    = 1
 	ReasonException  = 2
 	ReasonSuperFault = 3 // an exception in supervisor mode: a ringbox bug
+	ReasonDrain      = 4 // the stub applied Queue and asks for more
 )
+
+// QueueCap is how many page-table entry addresses fit in CPU.Queue.
+const QueueCap = 480
 
 // ExitPort is the I/O port the stub writes to when it exits to the VMM.
 const ExitPort = 0x3f0
@@ -43,4 +47,12 @@ type CPU struct {
 	Flush   uint64   // 0xd0 non-zero: flush the TLB before returning to user
 	NewCR3  uint64   // 0xd8 non-zero: switch to this kernel root before returning
 	Self    uint64   // 0xe0 address of this page
+	// QueueLen entries of Queue are addresses of page-table pages in
+	// which the host cleared, downgraded or retargeted entries, or which
+	// it is about to free. The stub rewrites two bytes of each with their
+	// own value: under shadow paging only a guest write to a page table
+	// tells KVM to drop its stale copy of it.
+	QueueLen  uint64           // 0xe8
+	QueueMore uint64           // 0xf0 non-zero: exit with ReasonDrain after applying Queue
+	Queue     [QueueCap]uint64 // 0xf8
 }

@@ -33,6 +33,9 @@ func TestOffsets(t *testing.T) {
 		{"Flush", unsafe.Offsetof(c.Flush), 0xd0},
 		{"NewCR3", unsafe.Offsetof(c.NewCR3), 0xd8},
 		{"Self", unsafe.Offsetof(c.Self), 0xe0},
+		{"QueueLen", unsafe.Offsetof(c.QueueLen), 0xe8},
+		{"QueueMore", unsafe.Offsetof(c.QueueMore), 0xf0},
+		{"Queue", unsafe.Offsetof(c.Queue), 0xf8},
 	} {
 		require.Equal(t, tc.want, tc.got, tc.name)
 	}
@@ -45,4 +48,8 @@ func TestGDTAndGates(t *testing.T) {
 	idt := make([]byte, 512)
 	writeGate(idt, 14, 0x1122334455667788, 0)
 	require.Equal(t, []byte{0x88, 0x77, 0x10, 0, 0, 0x8e, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0}, idt[14*16:15*16])
+}
+
+func TestCPUFitsPage(t *testing.T) {
+	require.LessOrEqual(t, unsafe.Sizeof(CPU{}), uintptr(4096))
 }

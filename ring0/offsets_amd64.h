@@ -28,8 +28,12 @@
 #define CPU_FLUSH 0xd0
 #define CPU_NEWCR3 0xd8
 #define CPU_SELF 0xe0
+#define CPU_QUEUELEN 0xe8
+#define CPU_QUEUEMORE 0xf0
+#define CPU_QUEUE 0xf8
 
 #define REASON_SYSCALL 1
 #define REASON_EXCEPTION 2
 #define REASON_SUPERFAULT 3
+#define REASON_DRAIN 4
 #define EXIT_PORT 0x3f0

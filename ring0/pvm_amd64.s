@@ -84,6 +84,7 @@ TEXT ·pvmExit(SB),NOSPLIT|NOFRAME,$0
 // pvmReturn returns to user mode with the registers in the CPU page. It is
 // also the vCPU's first instruction. State: RSP = kernel stack, GS = kernel.
 TEXT ·pvmReturn(SB),NOSPLIT|NOFRAME,$0
+top:
 	// Switch page tables if the host asked (hypercall 0x1001 SET_CR3; it
 	// also flushes the TLB).
 	MOVQ CPU_NEWCR3(GS), BX
@@ -94,6 +95,33 @@ TEXT ·pvmReturn(SB),NOSPLIT|NOFRAME,$0
 	MOVQ $0x1001, AX
 	BYTE $0xcd; BYTE $0x1b // INT $0x1b: hypercall
 nocr3:
+	// Rewrite the first two bytes of each queued page-table page with
+	// their own value. The write traps to KVM, and a write narrower than an
+	// entry makes it drop its whole shadow of that page.
+	MOVQ CPU_QUEUELEN(GS), CX
+	TESTQ CX, CX
+	JZ noqueue
+	MOVQ CPU_SELF(GS), SI
+	ADDQ $CPU_QUEUE, SI
+rewrite:
+	MOVQ (SI), DI
+	MOVW (DI), AX
+	MOVW AX, (DI)
+	ADDQ $8, SI
+	DECQ CX
+	JNZ rewrite
+	MOVQ $0, CPU_QUEUELEN(GS)
+	MOVQ $1, CPU_FLUSH(GS)
+	MOVQ CPU_QUEUEMORE(GS), AX
+	TESTQ AX, AX
+	JZ noqueue
+	// More entries than fit: exit so the host refills the queue, then
+	// start over.
+	MOVQ $REASON_DRAIN, CPU_REASON(GS)
+	MOVQ $EXIT_PORT, DX
+	BYTE $0xee // OUTB AL, DX
+	JMP top
+noqueue:
 	// Flush the TLB if the host changed present page-table entries
 	// (hypercall 0x1007 FLUSH_TLB).
 	MOVQ CPU_FLUSH(GS), AX

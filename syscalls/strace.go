@@ -47,12 +47,12 @@ func FormatReturn(nr uintptr, args [6]uintptr, ret uintptr, mem MemReader) strin
 	notes := c.extraNotes()
 	if c.ok() {
 		sp := stSpecFor(nr)
-		for i, k := range c.kinds(sp) {
-			label, out := stOutLabel[k]
+		for i, kd := range c.kinds(sp) {
+			label, out := stOutLabel[kd]
 			if !out || c.a[i] == 0 {
 				continue
 			}
-			v := c.decodeOut(i, k)
+			v := c.decodeOut(i, kd)
 			if v == stPtr(uint64(c.a[i])) {
 				continue // unreadable: nothing to add to FormatCall's pointer
 			}
@@ -207,247 +207,247 @@ type stSpec struct {
 	custom func(c *stCall) []string     // fully custom rendering
 }
 
-func k(ks ...stKind) []stKind { return ks }
+func stArgs(ks ...stKind) []stKind { return ks }
 
 // stSpecsByName is the per-syscall argument table. Syscalls missing here
 // are printed as hex arguments (as many as stArgCount says).
 var stSpecsByName = map[string]stSpec{
-	"read":     {args: k(akFd, akOutBuf, akUint)},
-	"write":    {args: k(akFd, akBuf, akUint)},
+	"read":     {args: stArgs(akFd, akOutBuf, akUint)},
+	"write":    {args: stArgs(akFd, akBuf, akUint)},
 	"open":     {dyn: stOpenArgs(false)},
-	"close":    {args: k(akFd)},
-	"stat":     {args: k(akPath, akOutStat)},
-	"fstat":    {args: k(akFd, akOutStat)},
-	"lstat":    {args: k(akPath, akOutStat)},
-	"poll":     {args: k(akPollfds, akUint, akInt)},
-	"lseek":    {args: k(akFd, akLong, akWhence)},
-	"mmap":     {args: k(akPtr, akUint, akProt, akMapFlags, akFd, akHex), ret: retHex},
-	"mprotect": {args: k(akHex, akUint, akProt)},
-	"munmap":   {args: k(akHex, akUint)},
-	"brk":      {args: k(akPtr), ret: retHex},
+	"close":    {args: stArgs(akFd)},
+	"stat":     {args: stArgs(akPath, akOutStat)},
+	"fstat":    {args: stArgs(akFd, akOutStat)},
+	"lstat":    {args: stArgs(akPath, akOutStat)},
+	"poll":     {args: stArgs(akPollfds, akUint, akInt)},
+	"lseek":    {args: stArgs(akFd, akLong, akWhence)},
+	"mmap":     {args: stArgs(akPtr, akUint, akProt, akMapFlags, akFd, akHex), ret: retHex},
+	"mprotect": {args: stArgs(akHex, akUint, akProt)},
+	"munmap":   {args: stArgs(akHex, akUint)},
+	"brk":      {args: stArgs(akPtr), ret: retHex},
 	"rt_sigaction": {
-		args: k(akSignal, akSigaction, akOutSigaction, akUint),
+		args: stArgs(akSignal, akSigaction, akOutSigaction, akUint),
 	},
-	"rt_sigprocmask": {args: k(akSigHow, akSigset, akOutSigset, akUint)},
-	"rt_sigreturn":   {args: k()},
-	"ioctl":          {args: k(akFd, akIoctlReq, akHex)},
-	"pread64":        {args: k(akFd, akOutBuf, akUint, akLong)},
-	"pwrite64":       {args: k(akFd, akBuf, akUint, akLong)},
-	"readv":          {args: k(akFd, akOutIovec, akInt)},
-	"writev":         {args: k(akFd, akIovec, akInt)},
-	"access":         {args: k(akPath, akAccessMode)},
-	"pipe":           {args: k(akOutFdPair)},
-	"select":         {args: k(akInt, akPtr, akPtr, akPtr, akPtr)},
-	"sched_yield":    {args: k()},
+	"rt_sigprocmask": {args: stArgs(akSigHow, akSigset, akOutSigset, akUint)},
+	"rt_sigreturn":   {args: stArgs()},
+	"ioctl":          {args: stArgs(akFd, akIoctlReq, akHex)},
+	"pread64":        {args: stArgs(akFd, akOutBuf, akUint, akLong)},
+	"pwrite64":       {args: stArgs(akFd, akBuf, akUint, akLong)},
+	"readv":          {args: stArgs(akFd, akOutIovec, akInt)},
+	"writev":         {args: stArgs(akFd, akIovec, akInt)},
+	"access":         {args: stArgs(akPath, akAccessMode)},
+	"pipe":           {args: stArgs(akOutFdPair)},
+	"select":         {args: stArgs(akInt, akPtr, akPtr, akPtr, akPtr)},
+	"sched_yield":    {args: stArgs()},
 	"mremap":         {dyn: stMremapArgs, ret: retHex},
-	"msync":          {args: k(akHex, akUint, akMsyncFlags)},
-	"mincore":        {args: k(akHex, akUint, akPtr)},
-	"madvise":        {args: k(akHex, akUint, akMadvise)},
-	"shmat":          {args: k(akInt, akPtr, akHex), ret: retHex},
-	"dup":            {args: k(akFd)},
-	"dup2":           {args: k(akFd, akFd)},
-	"pause":          {args: k()},
-	"nanosleep":      {args: k(akTimespec, akPtr)},
-	"alarm":          {args: k(akUint)},
-	"getpid":         {args: k()},
-	"sendfile":       {args: k(akFd, akFd, akPtr, akUint)},
-	"socket":         {args: k(akSockDomain, akSockType, akInt)},
-	"connect":        {args: k(akFd, akPtr, akInt)},
-	"accept":         {args: k(akFd, akPtr, akPtr)},
-	"sendto":         {args: k(akFd, akBuf, akUint, akHex, akPtr, akInt)},
-	"recvfrom":       {args: k(akFd, akOutBuf, akUint, akHex, akPtr, akPtr)},
-	"sendmsg":        {args: k(akFd, akPtr, akHex)},
-	"recvmsg":        {args: k(akFd, akPtr, akHex)},
-	"shutdown":       {args: k(akFd, akShutHow)},
-	"bind":           {args: k(akFd, akPtr, akInt)},
-	"listen":         {args: k(akFd, akInt)},
-	"getsockname":    {args: k(akFd, akPtr, akPtr)},
-	"getpeername":    {args: k(akFd, akPtr, akPtr)},
-	"socketpair":     {args: k(akSockDomain, akSockType, akInt, akOutFdPair)},
-	"setsockopt":     {args: k(akFd, akInt, akInt, akPtr, akInt)},
-	"getsockopt":     {args: k(akFd, akInt, akInt, akPtr, akPtr)},
+	"msync":          {args: stArgs(akHex, akUint, akMsyncFlags)},
+	"mincore":        {args: stArgs(akHex, akUint, akPtr)},
+	"madvise":        {args: stArgs(akHex, akUint, akMadvise)},
+	"shmat":          {args: stArgs(akInt, akPtr, akHex), ret: retHex},
+	"dup":            {args: stArgs(akFd)},
+	"dup2":           {args: stArgs(akFd, akFd)},
+	"pause":          {args: stArgs()},
+	"nanosleep":      {args: stArgs(akTimespec, akPtr)},
+	"alarm":          {args: stArgs(akUint)},
+	"getpid":         {args: stArgs()},
+	"sendfile":       {args: stArgs(akFd, akFd, akPtr, akUint)},
+	"socket":         {args: stArgs(akSockDomain, akSockType, akInt)},
+	"connect":        {args: stArgs(akFd, akPtr, akInt)},
+	"accept":         {args: stArgs(akFd, akPtr, akPtr)},
+	"sendto":         {args: stArgs(akFd, akBuf, akUint, akHex, akPtr, akInt)},
+	"recvfrom":       {args: stArgs(akFd, akOutBuf, akUint, akHex, akPtr, akPtr)},
+	"sendmsg":        {args: stArgs(akFd, akPtr, akHex)},
+	"recvmsg":        {args: stArgs(akFd, akPtr, akHex)},
+	"shutdown":       {args: stArgs(akFd, akShutHow)},
+	"bind":           {args: stArgs(akFd, akPtr, akInt)},
+	"listen":         {args: stArgs(akFd, akInt)},
+	"getsockname":    {args: stArgs(akFd, akPtr, akPtr)},
+	"getpeername":    {args: stArgs(akFd, akPtr, akPtr)},
+	"socketpair":     {args: stArgs(akSockDomain, akSockType, akInt, akOutFdPair)},
+	"setsockopt":     {args: stArgs(akFd, akInt, akInt, akPtr, akInt)},
+	"getsockopt":     {args: stArgs(akFd, akInt, akInt, akPtr, akPtr)},
 	"clone":          {custom: stCloneArgs},
-	"fork":           {args: k()},
-	"vfork":          {args: k()},
-	"execve":         {args: k(akPath, akArgv, akEnvp)},
-	"exit":           {args: k(akInt), ret: retNone},
-	"wait4":          {args: k(akInt, akOutWstatus, akWaitOpts, akPtr)},
-	"kill":           {args: k(akInt, akSignal)},
-	"uname":          {args: k(akOutUname)},
+	"fork":           {args: stArgs()},
+	"vfork":          {args: stArgs()},
+	"execve":         {args: stArgs(akPath, akArgv, akEnvp)},
+	"exit":           {args: stArgs(akInt), ret: retNone},
+	"wait4":          {args: stArgs(akInt, akOutWstatus, akWaitOpts, akPtr)},
+	"kill":           {args: stArgs(akInt, akSignal)},
+	"uname":          {args: stArgs(akOutUname)},
 	"fcntl":          {dyn: stFcntlArgs},
-	"flock":          {args: k(akFd, akFlockOp)},
-	"fsync":          {args: k(akFd)},
-	"fdatasync":      {args: k(akFd)},
-	"truncate":       {args: k(akPath, akLong)},
-	"ftruncate":      {args: k(akFd, akLong)},
-	"getdents":       {args: k(akFd, akPtr, akUint)},
-	"getdents64":     {args: k(akFd, akOutDents, akUint)},
-	"getcwd":         {args: k(akOutCStr, akUint)},
-	"chdir":          {args: k(akPath)},
-	"fchdir":         {args: k(akFd)},
-	"rename":         {args: k(akPath, akPath)},
-	"mkdir":          {args: k(akPath, akMode)},
-	"rmdir":          {args: k(akPath)},
-	"creat":          {args: k(akPath, akMode)},
-	"link":           {args: k(akPath, akPath)},
-	"unlink":         {args: k(akPath)},
-	"symlink":        {args: k(akPath, akPath)},
-	"readlink":       {args: k(akPath, akOutBuf, akUint)},
-	"chmod":          {args: k(akPath, akMode)},
-	"fchmod":         {args: k(akFd, akMode)},
-	"chown":          {args: k(akPath, akInt, akInt)},
-	"fchown":         {args: k(akFd, akInt, akInt)},
-	"lchown":         {args: k(akPath, akInt, akInt)},
-	"umask":          {args: k(akMode)},
-	"gettimeofday":   {args: k(akPtr, akPtr)},
-	"getrlimit":      {args: k(akRlimitRes, akOutRlimit)},
-	"setrlimit":      {args: k(akRlimitRes, akRlimit)},
-	"getrusage":      {args: k(akInt, akPtr)},
-	"sysinfo":        {args: k(akPtr)},
-	"times":          {args: k(akPtr)},
-	"getuid":         {args: k()},
-	"getgid":         {args: k()},
-	"setuid":         {args: k(akInt)},
-	"setgid":         {args: k(akInt)},
-	"geteuid":        {args: k()},
-	"getegid":        {args: k()},
-	"setpgid":        {args: k(akInt, akInt)},
-	"getppid":        {args: k()},
-	"getpgrp":        {args: k()},
-	"setsid":         {args: k()},
-	"setreuid":       {args: k(akInt, akInt)},
-	"setregid":       {args: k(akInt, akInt)},
-	"getgroups":      {args: k(akInt, akPtr)},
-	"setgroups":      {args: k(akInt, akPtr)},
-	"setresuid":      {args: k(akInt, akInt, akInt)},
-	"getresuid":      {args: k(akPtr, akPtr, akPtr)},
-	"setresgid":      {args: k(akInt, akInt, akInt)},
-	"getresgid":      {args: k(akPtr, akPtr, akPtr)},
-	"getpgid":        {args: k(akInt)},
-	"setfsuid":       {args: k(akInt)},
-	"setfsgid":       {args: k(akInt)},
-	"getsid":         {args: k(akInt)},
-	"rt_sigpending":  {args: k(akOutSigset, akUint)},
+	"flock":          {args: stArgs(akFd, akFlockOp)},
+	"fsync":          {args: stArgs(akFd)},
+	"fdatasync":      {args: stArgs(akFd)},
+	"truncate":       {args: stArgs(akPath, akLong)},
+	"ftruncate":      {args: stArgs(akFd, akLong)},
+	"getdents":       {args: stArgs(akFd, akPtr, akUint)},
+	"getdents64":     {args: stArgs(akFd, akOutDents, akUint)},
+	"getcwd":         {args: stArgs(akOutCStr, akUint)},
+	"chdir":          {args: stArgs(akPath)},
+	"fchdir":         {args: stArgs(akFd)},
+	"rename":         {args: stArgs(akPath, akPath)},
+	"mkdir":          {args: stArgs(akPath, akMode)},
+	"rmdir":          {args: stArgs(akPath)},
+	"creat":          {args: stArgs(akPath, akMode)},
+	"link":           {args: stArgs(akPath, akPath)},
+	"unlink":         {args: stArgs(akPath)},
+	"symlink":        {args: stArgs(akPath, akPath)},
+	"readlink":       {args: stArgs(akPath, akOutBuf, akUint)},
+	"chmod":          {args: stArgs(akPath, akMode)},
+	"fchmod":         {args: stArgs(akFd, akMode)},
+	"chown":          {args: stArgs(akPath, akInt, akInt)},
+	"fchown":         {args: stArgs(akFd, akInt, akInt)},
+	"lchown":         {args: stArgs(akPath, akInt, akInt)},
+	"umask":          {args: stArgs(akMode)},
+	"gettimeofday":   {args: stArgs(akPtr, akPtr)},
+	"getrlimit":      {args: stArgs(akRlimitRes, akOutRlimit)},
+	"setrlimit":      {args: stArgs(akRlimitRes, akRlimit)},
+	"getrusage":      {args: stArgs(akInt, akPtr)},
+	"sysinfo":        {args: stArgs(akPtr)},
+	"times":          {args: stArgs(akPtr)},
+	"getuid":         {args: stArgs()},
+	"getgid":         {args: stArgs()},
+	"setuid":         {args: stArgs(akInt)},
+	"setgid":         {args: stArgs(akInt)},
+	"geteuid":        {args: stArgs()},
+	"getegid":        {args: stArgs()},
+	"setpgid":        {args: stArgs(akInt, akInt)},
+	"getppid":        {args: stArgs()},
+	"getpgrp":        {args: stArgs()},
+	"setsid":         {args: stArgs()},
+	"setreuid":       {args: stArgs(akInt, akInt)},
+	"setregid":       {args: stArgs(akInt, akInt)},
+	"getgroups":      {args: stArgs(akInt, akPtr)},
+	"setgroups":      {args: stArgs(akInt, akPtr)},
+	"setresuid":      {args: stArgs(akInt, akInt, akInt)},
+	"getresuid":      {args: stArgs(akPtr, akPtr, akPtr)},
+	"setresgid":      {args: stArgs(akInt, akInt, akInt)},
+	"getresgid":      {args: stArgs(akPtr, akPtr, akPtr)},
+	"getpgid":        {args: stArgs(akInt)},
+	"setfsuid":       {args: stArgs(akInt)},
+	"setfsgid":       {args: stArgs(akInt)},
+	"getsid":         {args: stArgs(akInt)},
+	"rt_sigpending":  {args: stArgs(akOutSigset, akUint)},
 	"rt_sigtimedwait": {
-		args: k(akSigset, akPtr, akTimespec, akUint),
+		args: stArgs(akSigset, akPtr, akTimespec, akUint),
 	},
-	"rt_sigqueueinfo": {args: k(akInt, akSignal, akPtr)},
-	"rt_sigsuspend":   {args: k(akSigset, akUint)},
-	"sigaltstack":     {args: k(akPtr, akPtr)},
-	"mknod":           {args: k(akPath, akMode, akHex)},
-	"personality":     {args: k(akHex)},
-	"statfs":          {args: k(akPath, akPtr)},
-	"fstatfs":         {args: k(akFd, akPtr)},
-	"getpriority":     {args: k(akInt, akInt)},
-	"setpriority":     {args: k(akInt, akInt, akInt)},
-	"mlock":           {args: k(akHex, akUint)},
-	"munlock":         {args: k(akHex, akUint)},
-	"mlockall":        {args: k(akHex)},
-	"munlockall":      {args: k()},
+	"rt_sigqueueinfo": {args: stArgs(akInt, akSignal, akPtr)},
+	"rt_sigsuspend":   {args: stArgs(akSigset, akUint)},
+	"sigaltstack":     {args: stArgs(akPtr, akPtr)},
+	"mknod":           {args: stArgs(akPath, akMode, akHex)},
+	"personality":     {args: stArgs(akHex)},
+	"statfs":          {args: stArgs(akPath, akPtr)},
+	"fstatfs":         {args: stArgs(akFd, akPtr)},
+	"getpriority":     {args: stArgs(akInt, akInt)},
+	"setpriority":     {args: stArgs(akInt, akInt, akInt)},
+	"mlock":           {args: stArgs(akHex, akUint)},
+	"munlock":         {args: stArgs(akHex, akUint)},
+	"mlockall":        {args: stArgs(akHex)},
+	"munlockall":      {args: stArgs()},
 	"prctl":           {dyn: stPrctlArgs},
 	"arch_prctl":      {dyn: stArchPrctlArgs},
-	"chroot":          {args: k(akPath)},
-	"sync":            {args: k()},
-	"mount":           {args: k(akStr, akPath, akStr, akHex, akPtr)},
-	"umount2":         {args: k(akPath, akHex)},
-	"sethostname":     {args: k(akBuf, akUint)},
-	"setdomainname":   {args: k(akBuf, akUint)},
-	"gettid":          {args: k()},
-	"readahead":       {args: k(akFd, akLong, akUint)},
-	"tkill":           {args: k(akInt, akSignal)},
-	"time":            {args: k(akPtr)},
+	"chroot":          {args: stArgs(akPath)},
+	"sync":            {args: stArgs()},
+	"mount":           {args: stArgs(akStr, akPath, akStr, akHex, akPtr)},
+	"umount2":         {args: stArgs(akPath, akHex)},
+	"sethostname":     {args: stArgs(akBuf, akUint)},
+	"setdomainname":   {args: stArgs(akBuf, akUint)},
+	"gettid":          {args: stArgs()},
+	"readahead":       {args: stArgs(akFd, akLong, akUint)},
+	"tkill":           {args: stArgs(akInt, akSignal)},
+	"time":            {args: stArgs(akPtr)},
 	"futex":           {dyn: stFutexArgs},
 	"sched_setaffinity": {
-		args: k(akInt, akUint, akPtr),
+		args: stArgs(akInt, akUint, akPtr),
 	},
 	"sched_getaffinity": {
-		args: k(akInt, akUint, akPtr),
+		args: stArgs(akInt, akUint, akPtr),
 	},
-	"getxattr":        {args: k(akPath, akStr, akPtr, akUint)},
-	"lgetxattr":       {args: k(akPath, akStr, akPtr, akUint)},
-	"fgetxattr":       {args: k(akFd, akStr, akPtr, akUint)},
-	"set_tid_address": {args: k(akPtr)},
-	"restart_syscall": {args: k()},
-	"fadvise64":       {args: k(akFd, akLong, akLong, akFadvice)},
-	"clock_settime":   {args: k(akClockID, akTimespec)},
-	"clock_gettime":   {args: k(akClockID, akOutTimespec)},
-	"clock_getres":    {args: k(akClockID, akOutTimespec)},
-	"clock_nanosleep": {args: k(akClockID, akClockFlags, akTimespec, akPtr)},
-	"exit_group":      {args: k(akInt), ret: retNone},
-	"epoll_wait":      {args: k(akFd, akPtr, akInt, akInt)},
-	"epoll_ctl":       {args: k(akFd, akEpollOp, akFd, akPtr)},
-	"tgkill":          {args: k(akInt, akInt, akSignal)},
+	"getxattr":        {args: stArgs(akPath, akStr, akPtr, akUint)},
+	"lgetxattr":       {args: stArgs(akPath, akStr, akPtr, akUint)},
+	"fgetxattr":       {args: stArgs(akFd, akStr, akPtr, akUint)},
+	"set_tid_address": {args: stArgs(akPtr)},
+	"restart_syscall": {args: stArgs()},
+	"fadvise64":       {args: stArgs(akFd, akLong, akLong, akFadvice)},
+	"clock_settime":   {args: stArgs(akClockID, akTimespec)},
+	"clock_gettime":   {args: stArgs(akClockID, akOutTimespec)},
+	"clock_getres":    {args: stArgs(akClockID, akOutTimespec)},
+	"clock_nanosleep": {args: stArgs(akClockID, akClockFlags, akTimespec, akPtr)},
+	"exit_group":      {args: stArgs(akInt), ret: retNone},
+	"epoll_wait":      {args: stArgs(akFd, akPtr, akInt, akInt)},
+	"epoll_ctl":       {args: stArgs(akFd, akEpollOp, akFd, akPtr)},
+	"tgkill":          {args: stArgs(akInt, akInt, akSignal)},
 	"openat":          {dyn: stOpenArgs(true)},
-	"mkdirat":         {args: k(akDirfd, akPath, akMode)},
-	"mknodat":         {args: k(akDirfd, akPath, akMode, akHex)},
-	"fchownat":        {args: k(akDirfd, akPath, akInt, akInt, akAtFlags)},
-	"newfstatat":      {args: k(akDirfd, akPath, akOutStat, akAtFlags)},
-	"unlinkat":        {args: k(akDirfd, akPath, akAtFlags)},
-	"renameat":        {args: k(akDirfd, akPath, akDirfd, akPath)},
-	"linkat":          {args: k(akDirfd, akPath, akDirfd, akPath, akAtFlags)},
-	"symlinkat":       {args: k(akPath, akDirfd, akPath)},
-	"readlinkat":      {args: k(akDirfd, akPath, akOutBuf, akUint)},
-	"fchmodat":        {args: k(akDirfd, akPath, akMode)},
-	"faccessat":       {args: k(akDirfd, akPath, akAccessMode)},
-	"pselect6":        {args: k(akInt, akPtr, akPtr, akPtr, akTimespec, akPtr)},
-	"ppoll":           {args: k(akPollfds, akUint, akTimespec, akSigset, akUint)},
-	"unshare":         {args: k(akCloneFlags)},
-	"set_robust_list": {args: k(akPtr, akUint)},
-	"get_robust_list": {args: k(akInt, akPtr, akPtr)},
-	"splice":          {args: k(akFd, akPtr, akFd, akPtr, akUint, akHex)},
-	"tee":             {args: k(akFd, akFd, akUint, akHex)},
-	"utimensat":       {args: k(akDirfd, akPath, akPtr, akAtFlags)},
-	"epoll_pwait":     {args: k(akFd, akPtr, akInt, akInt, akSigset, akUint)},
-	"timerfd_create":  {args: k(akClockID, akTfdFlags)},
-	"eventfd":         {args: k(akUint)},
-	"fallocate":       {args: k(akFd, akHex, akLong, akLong)},
-	"accept4":         {args: k(akFd, akPtr, akPtr, akSockFlags)},
-	"signalfd4":       {args: k(akFd, akSigset, akUint, akSfdFlags)},
-	"eventfd2":        {args: k(akUint, akEfdFlags)},
-	"epoll_create":    {args: k(akInt)},
-	"epoll_create1":   {args: k(akEpollFlags)},
-	"dup3":            {args: k(akFd, akFd, akOFlags)},
-	"pipe2":           {args: k(akOutFdPair, akOFlags)},
-	"inotify_init1":   {args: k(akInFlags)},
-	"preadv":          {args: k(akFd, akOutIovec, akInt, akLong, akSkip)},
-	"pwritev":         {args: k(akFd, akIovec, akInt, akLong, akSkip)},
-	"prlimit64":       {args: k(akInt, akRlimitRes, akRlimit, akOutRlimit)},
-	"syncfs":          {args: k(akFd)},
-	"getcpu":          {args: k(akPtr, akPtr, akPtr)},
-	"renameat2":       {args: k(akDirfd, akPath, akDirfd, akPath, akRenameFlags)},
-	"getrandom":       {args: k(akOutBuf, akUint, akGrndFlags)},
-	"memfd_create":    {args: k(akStr, akMemfdFlags)},
-	"execveat":        {args: k(akDirfd, akPath, akArgv, akEnvp, akAtFlags)},
-	"membarrier":      {args: k(akInt, akHex, akInt)},
-	"mlock2":          {args: k(akHex, akUint, akHex)},
-	"copy_file_range": {args: k(akFd, akPtr, akFd, akPtr, akUint, akHex)},
-	"preadv2":         {args: k(akFd, akOutIovec, akInt, akLong, akSkip, akHex)},
-	"pwritev2":        {args: k(akFd, akIovec, akInt, akLong, akSkip, akHex)},
-	"pkey_mprotect":   {args: k(akHex, akUint, akProt, akInt)},
-	"statx":           {args: k(akDirfd, akPath, akStatxFlags, akStatxMask, akOutStatx)},
-	"rseq":            {args: k(akPtr, akUint, akHex, akHex)},
+	"mkdirat":         {args: stArgs(akDirfd, akPath, akMode)},
+	"mknodat":         {args: stArgs(akDirfd, akPath, akMode, akHex)},
+	"fchownat":        {args: stArgs(akDirfd, akPath, akInt, akInt, akAtFlags)},
+	"newfstatat":      {args: stArgs(akDirfd, akPath, akOutStat, akAtFlags)},
+	"unlinkat":        {args: stArgs(akDirfd, akPath, akAtFlags)},
+	"renameat":        {args: stArgs(akDirfd, akPath, akDirfd, akPath)},
+	"linkat":          {args: stArgs(akDirfd, akPath, akDirfd, akPath, akAtFlags)},
+	"symlinkat":       {args: stArgs(akPath, akDirfd, akPath)},
+	"readlinkat":      {args: stArgs(akDirfd, akPath, akOutBuf, akUint)},
+	"fchmodat":        {args: stArgs(akDirfd, akPath, akMode)},
+	"faccessat":       {args: stArgs(akDirfd, akPath, akAccessMode)},
+	"pselect6":        {args: stArgs(akInt, akPtr, akPtr, akPtr, akTimespec, akPtr)},
+	"ppoll":           {args: stArgs(akPollfds, akUint, akTimespec, akSigset, akUint)},
+	"unshare":         {args: stArgs(akCloneFlags)},
+	"set_robust_list": {args: stArgs(akPtr, akUint)},
+	"get_robust_list": {args: stArgs(akInt, akPtr, akPtr)},
+	"splice":          {args: stArgs(akFd, akPtr, akFd, akPtr, akUint, akHex)},
+	"tee":             {args: stArgs(akFd, akFd, akUint, akHex)},
+	"utimensat":       {args: stArgs(akDirfd, akPath, akPtr, akAtFlags)},
+	"epoll_pwait":     {args: stArgs(akFd, akPtr, akInt, akInt, akSigset, akUint)},
+	"timerfd_create":  {args: stArgs(akClockID, akTfdFlags)},
+	"eventfd":         {args: stArgs(akUint)},
+	"fallocate":       {args: stArgs(akFd, akHex, akLong, akLong)},
+	"accept4":         {args: stArgs(akFd, akPtr, akPtr, akSockFlags)},
+	"signalfd4":       {args: stArgs(akFd, akSigset, akUint, akSfdFlags)},
+	"eventfd2":        {args: stArgs(akUint, akEfdFlags)},
+	"epoll_create":    {args: stArgs(akInt)},
+	"epoll_create1":   {args: stArgs(akEpollFlags)},
+	"dup3":            {args: stArgs(akFd, akFd, akOFlags)},
+	"pipe2":           {args: stArgs(akOutFdPair, akOFlags)},
+	"inotify_init1":   {args: stArgs(akInFlags)},
+	"preadv":          {args: stArgs(akFd, akOutIovec, akInt, akLong, akSkip)},
+	"pwritev":         {args: stArgs(akFd, akIovec, akInt, akLong, akSkip)},
+	"prlimit64":       {args: stArgs(akInt, akRlimitRes, akRlimit, akOutRlimit)},
+	"syncfs":          {args: stArgs(akFd)},
+	"getcpu":          {args: stArgs(akPtr, akPtr, akPtr)},
+	"renameat2":       {args: stArgs(akDirfd, akPath, akDirfd, akPath, akRenameFlags)},
+	"getrandom":       {args: stArgs(akOutBuf, akUint, akGrndFlags)},
+	"memfd_create":    {args: stArgs(akStr, akMemfdFlags)},
+	"execveat":        {args: stArgs(akDirfd, akPath, akArgv, akEnvp, akAtFlags)},
+	"membarrier":      {args: stArgs(akInt, akHex, akInt)},
+	"mlock2":          {args: stArgs(akHex, akUint, akHex)},
+	"copy_file_range": {args: stArgs(akFd, akPtr, akFd, akPtr, akUint, akHex)},
+	"preadv2":         {args: stArgs(akFd, akOutIovec, akInt, akLong, akSkip, akHex)},
+	"pwritev2":        {args: stArgs(akFd, akIovec, akInt, akLong, akSkip, akHex)},
+	"pkey_mprotect":   {args: stArgs(akHex, akUint, akProt, akInt)},
+	"statx":           {args: stArgs(akDirfd, akPath, akStatxFlags, akStatxMask, akOutStatx)},
+	"rseq":            {args: stArgs(akPtr, akUint, akHex, akHex)},
 	"pidfd_send_signal": {
-		args: k(akFd, akSignal, akPtr, akHex),
+		args: stArgs(akFd, akSignal, akPtr, akHex),
 	},
-	"pidfd_open":    {args: k(akInt, akHex)},
-	"clone3":        {args: k(akCloneArgs, akUint)},
-	"close_range":   {args: k(akFd, akFd, akCloseRange)},
-	"openat2":       {args: k(akDirfd, akPath, akPtr, akUint)},
-	"pidfd_getfd":   {args: k(akFd, akFd, akHex)},
-	"faccessat2":    {args: k(akDirfd, akPath, akAccessMode, akAtEaccess)},
-	"epoll_pwait2":  {args: k(akFd, akPtr, akInt, akTimespec, akSigset, akUint)},
-	"memfd_secret":  {args: k(akHex)},
-	"fchmodat2":     {args: k(akDirfd, akPath, akMode, akAtFlags)},
-	"mseal":         {args: k(akHex, akUint, akHex)},
-	"uretprobe":     {args: k()},
-	"uprobe":        {args: k()},
-	"inotify_init":  {args: k()},
-	"vhangup":       {args: k()},
-	"getitimer":     {args: k(akInt, akPtr)},
-	"setitimer":     {args: k(akInt, akPtr, akPtr)},
-	"timer_delete":  {args: k(akInt)},
-	"waitid":        {args: k(akInt, akInt, akPtr, akWaitOpts, akPtr)},
-	"sched_getattr": {args: k(akInt, akPtr, akUint, akHex)},
+	"pidfd_open":    {args: stArgs(akInt, akHex)},
+	"clone3":        {args: stArgs(akCloneArgs, akUint)},
+	"close_range":   {args: stArgs(akFd, akFd, akCloseRange)},
+	"openat2":       {args: stArgs(akDirfd, akPath, akPtr, akUint)},
+	"pidfd_getfd":   {args: stArgs(akFd, akFd, akHex)},
+	"faccessat2":    {args: stArgs(akDirfd, akPath, akAccessMode, akAtEaccess)},
+	"epoll_pwait2":  {args: stArgs(akFd, akPtr, akInt, akTimespec, akSigset, akUint)},
+	"memfd_secret":  {args: stArgs(akHex)},
+	"fchmodat2":     {args: stArgs(akDirfd, akPath, akMode, akAtFlags)},
+	"mseal":         {args: stArgs(akHex, akUint, akHex)},
+	"uretprobe":     {args: stArgs()},
+	"uprobe":        {args: stArgs()},
+	"inotify_init":  {args: stArgs()},
+	"vhangup":       {args: stArgs()},
+	"getitimer":     {args: stArgs(akInt, akPtr)},
+	"setitimer":     {args: stArgs(akInt, akPtr, akPtr)},
+	"timer_delete":  {args: stArgs(akInt)},
+	"waitid":        {args: stArgs(akInt, akInt, akPtr, akWaitOpts, akPtr)},
+	"sched_getattr": {args: stArgs(akInt, akPtr, akUint, akHex)},
 }
 
 // stSpecs is stSpecsByName indexed by syscall number.
@@ -504,7 +504,7 @@ var stArgCountGroups = [7]string{
 		setresgid getresgid rt_sigqueueinfo mknod sysfs setpriority
 		sched_setscheduler modify_ldt ioperm init_module readahead listxattr
 		llistxattr flistxattr sched_setaffinity sched_getaffinity io_submit
-		io_cancel lookup_dcookie timer_create tgkill set_mempolicy
+		io_cancel lookup_dcookie getdents64 timer_create tgkill set_mempolicy
 		mq_getsetattr ioprio_set inotify_add_watch mkdirat futimesat unlinkat
 		symlinkat fchmodat faccessat get_robust_list signalfd dup3
 		open_by_handle_at getcpu finit_module sched_setattr seccomp getrandom
@@ -902,76 +902,76 @@ func stOpenArgs(at bool) func(a *[6]uintptr) []stKind {
 func stFcntlArgs(a *[6]uintptr) []stKind {
 	switch int32(a[1]) {
 	case 1, 3, 9, 11, 1025, 1032, 1034: // F_GETFD F_GETFL F_GETOWN F_GETSIG F_GETLEASE F_GETPIPE_SZ F_GET_SEALS
-		return k(akFd, akFcntlCmd)
+		return stArgs(akFd, akFcntlCmd)
 	case 2: // F_SETFD
-		return k(akFd, akFcntlCmd, akFdFlags)
+		return stArgs(akFd, akFcntlCmd, akFdFlags)
 	case 4: // F_SETFL
-		return k(akFd, akFcntlCmd, akOpenFlags)
+		return stArgs(akFd, akFcntlCmd, akOpenFlags)
 	case 0, 1030, 8, 10, 1031, 1024, 1026: // F_DUPFD F_DUPFD_CLOEXEC F_SETOWN F_SETSIG F_SETPIPE_SZ F_SETLEASE F_NOTIFY
-		return k(akFd, akFcntlCmd, akInt)
+		return stArgs(akFd, akFcntlCmd, akInt)
 	case 5, 6, 7, 36, 37, 38, 15, 16: // locks, F_[GS]ETOWN_EX
-		return k(akFd, akFcntlCmd, akPtr)
+		return stArgs(akFd, akFcntlCmd, akPtr)
 	}
-	return k(akFd, akFcntlCmd, akHex)
+	return stArgs(akFd, akFcntlCmd, akHex)
 }
 
 func stMremapArgs(a *[6]uintptr) []stKind {
 	if a[3]&2 != 0 { // MREMAP_FIXED
-		return k(akHex, akUint, akUint, akMremapFlags, akHex)
+		return stArgs(akHex, akUint, akUint, akMremapFlags, akHex)
 	}
-	return k(akHex, akUint, akUint, akMremapFlags)
+	return stArgs(akHex, akUint, akUint, akMremapFlags)
 }
 
 func stFutexArgs(a *[6]uintptr) []stKind {
 	switch uint32(a[1]) &^ 0x180 { // strip FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME
 	case 0, 13: // FUTEX_WAIT, FUTEX_LOCK_PI2
-		return k(akPtr, akFutexOp, akUint, akTimespec)
+		return stArgs(akPtr, akFutexOp, akUint, akTimespec)
 	case 1, 2: // FUTEX_WAKE, FUTEX_FD
-		return k(akPtr, akFutexOp, akUint)
+		return stArgs(akPtr, akFutexOp, akUint)
 	case 3: // FUTEX_REQUEUE
-		return k(akPtr, akFutexOp, akUint, akUint, akPtr)
+		return stArgs(akPtr, akFutexOp, akUint, akUint, akPtr)
 	case 4, 12: // FUTEX_CMP_REQUEUE, FUTEX_CMP_REQUEUE_PI
-		return k(akPtr, akFutexOp, akUint, akUint, akPtr, akUint)
+		return stArgs(akPtr, akFutexOp, akUint, akUint, akPtr, akUint)
 	case 5: // FUTEX_WAKE_OP
-		return k(akPtr, akFutexOp, akUint, akUint, akPtr, akHex)
+		return stArgs(akPtr, akFutexOp, akUint, akUint, akPtr, akHex)
 	case 6: // FUTEX_LOCK_PI
-		return k(akPtr, akFutexOp, akTimespec)
+		return stArgs(akPtr, akFutexOp, akTimespec)
 	case 7, 8: // FUTEX_UNLOCK_PI, FUTEX_TRYLOCK_PI
-		return k(akPtr, akFutexOp)
+		return stArgs(akPtr, akFutexOp)
 	case 9: // FUTEX_WAIT_BITSET
-		return k(akPtr, akFutexOp, akUint, akTimespec, akPtr, akFutexBitset)
+		return stArgs(akPtr, akFutexOp, akUint, akTimespec, akPtr, akFutexBitset)
 	case 10: // FUTEX_WAKE_BITSET
-		return k(akPtr, akFutexOp, akUint, akPtr, akPtr, akFutexBitset)
+		return stArgs(akPtr, akFutexOp, akUint, akPtr, akPtr, akFutexBitset)
 	case 11: // FUTEX_WAIT_REQUEUE_PI
-		return k(akPtr, akFutexOp, akUint, akTimespec, akPtr)
+		return stArgs(akPtr, akFutexOp, akUint, akTimespec, akPtr)
 	}
-	return k(akPtr, akFutexOp, akHex, akHex, akHex, akHex)
+	return stArgs(akPtr, akFutexOp, akHex, akHex, akHex, akHex)
 }
 
 func stArchPrctlArgs(a *[6]uintptr) []stKind {
 	switch uint32(a[0]) {
 	case 0x1003, 0x1004: // ARCH_GET_FS, ARCH_GET_GS
-		return k(akArchCode, akOutULong)
+		return stArgs(akArchCode, akOutULong)
 	}
-	return k(akArchCode, akHex)
+	return stArgs(akArchCode, akHex)
 }
 
 func stPrctlArgs(a *[6]uintptr) []stKind {
 	switch uint32(a[0]) {
 	case 15: // PR_SET_NAME
-		return k(akPrctlOp, akStr)
+		return stArgs(akPrctlOp, akStr)
 	case 16, 2: // PR_GET_NAME, PR_GET_PDEATHSIG
-		return k(akPrctlOp, akPtr)
+		return stArgs(akPrctlOp, akPtr)
 	case 1: // PR_SET_PDEATHSIG
-		return k(akPrctlOp, akSignal)
+		return stArgs(akPrctlOp, akSignal)
 	case 3, 7, 21, 37, 39, 42: // argument-less getters
-		return k(akPrctlOp)
+		return stArgs(akPrctlOp)
 	case 4, 8, 36, 23, 24: // PR_SET_DUMPABLE PR_SET_KEEPCAPS PR_SET_CHILD_SUBREAPER PR_CAPBSET_READ PR_CAPBSET_DROP
-		return k(akPrctlOp, akUint)
+		return stArgs(akPrctlOp, akUint)
 	case 0x53564d41: // PR_SET_VMA
-		return k(akPrctlOp, akUint, akHex, akUint, akStr)
+		return stArgs(akPrctlOp, akUint, akHex, akUint, akStr)
 	}
-	return k(akPrctlOp, akHex, akHex, akHex, akHex)
+	return stArgs(akPrctlOp, akHex, akHex, akHex, akHex)
 }
 
 // stCloneArgs renders x86-64 clone(flags, stack, parent_tid, child_tid, tls)
@@ -1198,15 +1198,16 @@ func stMakedev(dev uint64) string {
 	return "makedev(" + stHex(major) + ", " + stHex(minor&0xffffffff) + ")"
 }
 
+var stFileTypes = map[uint32]string{
+	0o140000: "S_IFSOCK", 0o120000: "S_IFLNK", 0o100000: "S_IFREG",
+	0o060000: "S_IFBLK", 0o040000: "S_IFDIR", 0o020000: "S_IFCHR",
+	0o010000: "S_IFIFO",
+}
+
 func stFileMode(m uint32) string {
-	types := map[uint32]string{
-		0o140000: "S_IFSOCK", 0o120000: "S_IFLNK", 0o100000: "S_IFREG",
-		0o060000: "S_IFBLK", 0o040000: "S_IFDIR", 0o020000: "S_IFCHR",
-		0o010000: "S_IFIFO",
-	}
 	var parts []string
 	if t := m & 0o170000; t != 0 {
-		if name, ok := types[t]; ok {
+		if name, ok := stFileTypes[t]; ok {
 			parts = append(parts, name)
 		} else {
 			parts = append(parts, stOctal(uint64(t)))
@@ -1372,16 +1373,25 @@ func (c *stCall) envp(addr uintptr) string {
 		return "NULL"
 	}
 	n := 0
-	for ; n < stMaxEnv; n++ {
-		b, ok := c.read(addr+uintptr(n*8), 8)
-		if !ok {
+	buf := make([]byte, 64*8)
+scan:
+	for n < stMaxEnv {
+		got, _ := c.copyIn(addr+uintptr(n*8), buf)
+		ptrs := got / 8
+		if ptrs == 0 {
 			if n == 0 {
 				return stPtr(uint64(addr))
 			}
 			break
 		}
-		if binary.LittleEndian.Uint64(b) == 0 {
-			break
+		for i := 0; i < ptrs && n < stMaxEnv; i++ {
+			if binary.LittleEndian.Uint64(buf[i*8:]) == 0 {
+				break scan
+			}
+			n++
+		}
+		if ptrs < len(buf)/8 {
+			break // the rest is unreadable
 		}
 	}
 	more := ""
@@ -1708,13 +1718,14 @@ func stStatxFlagsString(v uint64) string {
 	return strings.Join(parts, "|")
 }
 
+var stSockTypes = map[uint64]string{
+	1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 4: "SOCK_RDM",
+	5: "SOCK_SEQPACKET", 6: "SOCK_DCCP", 10: "SOCK_PACKET",
+}
+
 func stSockTypeString(v uint64) string {
-	types := map[uint64]string{
-		1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 4: "SOCK_RDM",
-		5: "SOCK_SEQPACKET", 6: "SOCK_DCCP", 10: "SOCK_PACKET",
-	}
 	t := v & 0xf
-	s, ok := types[t]
+	s, ok := stSockTypes[t]
 	if !ok {
 		s = stHex(t)
 	}

@@ -77,8 +77,8 @@ func (tb *Table) Dispatch(t *kernel.Task, nr uintptr, args [6]uintptr) uintptr {
 	if nr < tableSize {
 		h = tb.handlers[nr]
 	}
-	if t.K.Strace != nil {
-		fmt.Fprintf(t.K.Strace, "[pid %d] %s\n", t.TID, FormatCall(nr, args, memReader{t.MM}))
+	if t.K.Strace != nil && (nr == unix.SYS_EXIT || nr == unix.SYS_EXIT_GROUP) {
+		fmt.Fprintf(t.K.Strace, "[pid %d] %s = ?\n", t.TID, FormatCall(nr, args, memReader{t.MM}))
 	}
 	var ret uintptr
 	if h == nil {
@@ -94,8 +94,8 @@ func (tb *Table) Dispatch(t *kernel.Task, nr uintptr, args [6]uintptr) uintptr {
 			ret = r
 		}
 	}
-	if t.K.Strace != nil {
-		fmt.Fprintf(t.K.Strace, "[pid %d] %s%s\n", t.TID, Name(nr), FormatReturn(nr, args, ret, memReader{t.MM}))
+	if t.K.Strace != nil && nr != unix.SYS_EXIT && nr != unix.SYS_EXIT_GROUP {
+		fmt.Fprintf(t.K.Strace, "[pid %d] %s\n", t.TID, FormatSyscall(nr, args, ret, memReader{t.MM}))
 	}
 	return ret
 }

@@ -53,9 +53,12 @@ type ExitMachine struct {
 
 	mu   sync.Mutex
 	free []int // free vCPU slots of the region
+	// graveyard holds table pages of released address spaces, to be
+	// zapped by the next vCPU that runs before they are reused.
+	graveyard []uintptr
 
 	exits struct {
-		syscall, pageFault, exception, interrupt, other atomic.Uint64
+		syscall, pageFault, exception, interrupt, drain, other atomic.Uint64
 	}
 }
 
@@ -113,6 +116,10 @@ func NewExitMachine(k *KVM, memLimit uintptr, ncpu int) (*ExitMachine, *memfile.
 	if _, err := m.kernel.Map(tstart, tstart, tend-tstart, pagetables.Opts{Exec: true}); err != nil {
 		return fail(fmt.Errorf("map supervisor text: %w", err))
 	}
+	// The memory file, so the stub can write page tables (see zapQueue).
+	if _, err := m.kernel.MapHuge(m.mem.Base(), m.mem.Base(), m.mem.Limit(), data); err != nil {
+		return fail(fmt.Errorf("map memory file: %w", err))
+	}
 	for i := ncpu - 1; i >= 0; i-- {
 		m.free = append(m.free, i)
 	}
@@ -130,17 +137,51 @@ func (m *ExitMachine) Stats() map[string]uint64 {
 		"exit.exception": m.exits.exception.Load(),
 		"exit.interrupt": m.exits.interrupt.Load(),
 		"exit.other":     m.exits.other.Load(),
+		"exit.zapdrain":  m.exits.drain.Load(),
 	}
 }
 
 // addressSpace is a KPTI root pair: the kernel root (a copy of the
 // template's top level) and the user root right after it.
+//
+// KVM shadows the guest page tables and learns of changes only from guest
+// writes to them; the host edits them directly. Adding entries needs
+// nothing (KVM walks the guest tables on a miss), but when a present entry
+// is cleared, downgraded or retargeted, the table page goes on the zap
+// queue: before user code runs again the stub rewrites two bytes of it,
+// and KVM drops its whole shadow of that page. Freed table pages wait in
+// the graveyard until they have been zapped, so that a stale shadow can
+// never be reused.
 type addressSpace struct {
 	m      *ExitMachine
 	root   uintptr
 	user   *pagetables.Tables
 	kernel *pagetables.Tables
-	stale  atomic.Bool
+
+	mu        sync.Mutex
+	zap       map[uintptr]struct{}
+	graveyard []uintptr
+	stale     atomic.Bool
+	released  bool
+}
+
+// tableAlloc hands out page-table pages and defers their freeing.
+type tableAlloc struct{ as *addressSpace }
+
+func (a tableAlloc) AllocPage() (uintptr, error) { return a.as.m.mem.Alloc() }
+func (a tableAlloc) FreePage(p uintptr) {
+	a.as.mu.Lock()
+	a.as.zap[p] = struct{}{}
+	a.as.graveyard = append(a.as.graveyard, p)
+	a.as.mu.Unlock()
+	a.as.stale.Store(true)
+}
+
+func (as *addressSpace) changed(table uintptr) {
+	as.mu.Lock()
+	as.zap[table] = struct{}{}
+	as.mu.Unlock()
+	as.stale.Store(true)
 }
 
 // NewAddressSpace implements platform.Platform.
@@ -149,23 +190,83 @@ func (m *ExitMachine) NewAddressSpace() (platform.AddressSpace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("allocate page-table root pair: %w", err)
 	}
-	as := &addressSpace{m: m, root: pair}
+	as := &addressSpace{m: m, root: pair, zap: map[uintptr]struct{}{}}
 	as.kernel = pagetables.NewAt(m.mem, pair)
 	as.kernel.AlwaysUser = true
 	as.kernel.ShareTop(m.kernel, 0, pagetables.LowerHalfEnd)
 	as.kernel.ShareTop(m.kernel, pagetables.UpperHalfStart, 0)
-	as.user = pagetables.NewAt(m.mem, pair+memfile.PageSize)
+	as.user = pagetables.NewAt(tableAlloc{as}, pair+memfile.PageSize)
 	as.user.AlwaysUser = true
+	as.user.OnChange = as.changed
 	return as, nil
 }
 
 func (as *addressSpace) Tables() *pagetables.Tables { return as.user }
 func (as *addressSpace) Invalidate()                { as.stale.Store(true) }
+
+// Release frees the tables. The pages go to the machine's graveyard: a
+// vCPU zaps them before they are reused.
 func (as *addressSpace) Release() {
 	as.user.Release()
 	as.kernel.Release()
-	as.m.mem.Free(as.root)
-	as.m.mem.Free(as.root + memfile.PageSize)
+	as.mu.Lock()
+	as.released = true
+	dead := as.graveyard
+	as.graveyard = nil
+	for p := range as.zap {
+		delete(as.zap, p)
+	}
+	as.mu.Unlock()
+	// Both roots too: a vCPU still on this kernel root switches away
+	// (NewCR3) before the stub zaps anything.
+	dead = append(dead, as.root, as.root+memfile.PageSize)
+	as.m.mu.Lock()
+	as.m.graveyard = append(as.m.graveyard, dead...)
+	as.m.mu.Unlock()
+}
+
+// takeZaps moves the queued table pages into cpu.Queue; it returns the
+// pages to free once the stub has run, and whether more remain.
+func (c *exitContext) fillQueue() (free []uintptr, more bool) {
+	n := 0
+	add := func(p uintptr) bool {
+		if n == ring0.QueueCap {
+			return false
+		}
+		c.cpu.Queue[n] = uint64(p)
+		n++
+		return true
+	}
+	m := c.m
+	m.mu.Lock()
+	for len(m.graveyard) > 0 && add(m.graveyard[len(m.graveyard)-1]) {
+		free = append(free, m.graveyard[len(m.graveyard)-1])
+		m.graveyard = m.graveyard[:len(m.graveyard)-1]
+	}
+	more = len(m.graveyard) > 0
+	m.mu.Unlock()
+	if as := c.as; as != nil {
+		as.mu.Lock()
+		for p := range as.zap {
+			if !add(p) {
+				more = true
+				break
+			}
+			delete(as.zap, p)
+		}
+		if !more {
+			free = append(free, as.graveyard...)
+			as.graveyard = as.graveyard[:0]
+		}
+		as.mu.Unlock()
+	}
+	c.cpu.QueueLen = uint64(n)
+	if more {
+		c.cpu.QueueMore = 1
+	} else {
+		c.cpu.QueueMore = 0
+	}
+	return free, more
 }
 
 // exitContext is one vCPU running one task's user code.
@@ -277,8 +378,10 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 	if as != c.as {
 		c.cpu.NewCR3 = uint64(as.root)
 		c.as = as
-		as.stale.Store(false)
-	} else if as.stale.Swap(false) {
+	}
+	as.stale.Store(false)
+	pending, more := c.fillQueue()
+	if c.cpu.QueueLen != 0 {
 		c.cpu.Flush = 1
 	}
 	if regs.FSBase != c.fsBase || regs.GSBase != c.gsBase {
@@ -289,7 +392,7 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 	}
 	regs.RFLAGS = regs.RFLAGS&userFlagsMask | rflagsFixed
 	if c.inUser {
-		if c.cpu.NewCR3 != 0 || c.cpu.Flush != 0 {
+		if c.cpu.NewCR3 != 0 || c.cpu.Flush != 0 || c.cpu.QueueLen != 0 {
 			// Cannot happen today: page tables change only in syscalls
 			// and faults, which stop in the supervisor.
 			return platform.Event{}, fmt.Errorf("page-table switch while stopped in user mode")
@@ -351,8 +454,17 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 			c.m.exits.other.Add(1)
 			return platform.Event{}, fmt.Errorf("guest did I/O to port %#x", port)
 		}
+		c.freeZapped(pending)
+		pending = nil
+		if c.cpu.Reason == ring0.ReasonDrain {
+			c.m.exits.drain.Add(1)
+			pending, more = c.fillQueue()
+			_ = more
+			continue
+		}
 		break
 	}
+	c.freeZapped(pending)
 	u := &c.cpu.Regs
 	*regs = platform.Regs{
 		RAX: u.RAX, RBX: u.RBX, RCX: u.RCX, RDX: u.RDX,
@@ -398,4 +510,11 @@ func (c *exitContext) unexpectedExit(reason uint32) error {
 		return fmt.Errorf("KVM_EXIT_FAIL_ENTRY %#x", c.vcpu.run.data[0])
 	}
 	return fmt.Errorf("unexpected KVM exit reason %d", reason)
+}
+
+// freeZapped returns table pages the stub has zapped to the memory file.
+func (c *exitContext) freeZapped(pages []uintptr) {
+	for _, p := range pages {
+		c.m.mem.Free(p)
+	}
 }

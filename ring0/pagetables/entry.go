@@ -152,3 +152,32 @@ func (t *Tables) withOpts(e uint64, o Opts) uint64 {
 func canonical(va uintptr) bool {
 	return va < LowerHalfEnd || va >= UpperHalfStart
 }
+
+// store writes entry i of table tbl, telling OnChange when a present
+// entry loses rights or changes target.
+func (t *Tables) store(tbl uintptr, i int, v uint64) {
+	if t.OnChange == nil {
+		store(tbl, i, v)
+		return
+	}
+	old := load(tbl, i)
+	store(tbl, i, v)
+	if old&EntryPresent != 0 && reduces(old, v) {
+		t.OnChange(tbl)
+	}
+}
+
+// reduces reports whether replacing present entry old by v can remove an
+// access a cached translation of old allowed.
+func reduces(old, v uint64) bool {
+	switch {
+	case v&EntryPresent == 0,
+		old&AddrMask != v&AddrMask,
+		old&EntryHuge != v&EntryHuge,
+		old&EntryWrite != 0 && v&EntryWrite == 0,
+		old&EntryUser != 0 && v&EntryUser == 0,
+		old&EntryNX == 0 && v&EntryNX != 0:
+		return true
+	}
+	return false
+}

@@ -44,6 +44,12 @@ type Tables struct {
 	// Lookup and Visit then report User for every page.
 	AlwaysUser bool
 
+	// OnChange, if set, is called with the address of a table page after
+	// a present entry in it was cleared, lost rights or changed target:
+	// under shadow paging the guest must then rewrite that page so the
+	// hypervisor drops its stale copy.
+	OnChange func(table uintptr)
+
 	alloc   Allocator
 	root    uintptr
 	ownRoot bool
@@ -171,19 +177,19 @@ func (t *Tables) mapLevel(tbl uintptr, level int, va, last, pa uintptr, flags ui
 			e := uint64(pa)&AddrMask | flags
 			if !sameEntry(old, e) {
 				flush = flush || old&EntryPresent != 0
-				store(tbl, i, e)
+				t.store(tbl, i, e)
 			}
 		case level == 1 && huge && va == eStart && subLast == eLast && pa%HugePageSize == 0:
 			e := uint64(pa)&HugeAddrMask | flags | EntryHuge
 			if isTable(old, level) {
 				// Link the leaf first so the range never goes
 				// unmapped, then free the old table.
-				store(tbl, i, e)
+				t.store(tbl, i, e)
 				t.freeTree(tableAddr(old), level-1)
 				flush = true
 			} else if !sameEntry(old, e) {
 				flush = flush || old&EntryPresent != 0
-				store(tbl, i, e)
+				t.store(tbl, i, e)
 			}
 		default:
 			child, f, err := t.child(tbl, i, level, old)
@@ -198,7 +204,7 @@ func (t *Tables) mapLevel(tbl uintptr, level int, va, last, pa uintptr, flags ui
 				// behind empty. Existing tables are never empty
 				// except pinned PDPTs.
 				if tableEmpty(child) && !(level == rootLevel && t.pinned[i]) {
-					store(tbl, i, 0)
+					t.store(tbl, i, 0)
 					t.freeTable(child)
 				}
 				return flush, err
@@ -234,11 +240,11 @@ func (t *Tables) child(tbl uintptr, i, level int, old uint64) (c uintptr, flush 
 		}
 		span := levelSpan(childLevel)
 		for j := 0; j < entriesPerTable; j++ {
-			store(c, j, uint64(base+uintptr(j)*span)&AddrMask|flags)
+			t.store(c, j, uint64(base+uintptr(j)*span)&AddrMask|flags)
 		}
 		flush = true
 	}
-	store(tbl, i, intermediate(c))
+	t.store(tbl, i, intermediate(c))
 	return c, flush, nil
 }
 
@@ -257,7 +263,7 @@ func (t *Tables) freeTree(tbl uintptr, level int) (hadLeaf bool) {
 		} else if e&EntryPresent != 0 {
 			hadLeaf = true
 		}
-		store(tbl, i, 0)
+		t.store(tbl, i, 0)
 	}
 	t.freeTable(tbl)
 	return hadLeaf
@@ -300,7 +306,7 @@ func (t *Tables) unmapLevel(tbl uintptr, level int, va, last uintptr) (flush boo
 		old := load(tbl, i)
 		if old&EntryPresent != 0 {
 			if !isTable(old, level) && full {
-				store(tbl, i, 0)
+				t.store(tbl, i, 0)
 				flush = true
 			} else {
 				c, f, err := t.child(tbl, i, level, old)
@@ -315,7 +321,7 @@ func (t *Tables) unmapLevel(tbl uintptr, level int, va, last uintptr) (flush boo
 				}
 				keep := level == rootLevel && t.pinned[i]
 				if !keep && (full || tableEmpty(c)) {
-					store(tbl, i, 0)
+					t.store(tbl, i, 0)
 					t.freeTable(c)
 					flush = true
 				}
@@ -371,7 +377,7 @@ func (t *Tables) protectLevel(tbl uintptr, level int, va, last uintptr, opts Opt
 				}
 			} else if e := t.withOpts(old, opts); !sameEntry(old, e) {
 				if va == eStart && subLast == eLast {
-					store(tbl, i, e)
+					t.store(tbl, i, e)
 					flush = true
 				} else {
 					c, _, err := t.child(tbl, i, level, old)
@@ -502,7 +508,7 @@ func (t *Tables) ShareTop(other *Tables, start, end uintptr) {
 		e := load(other.root, i)
 		other.pinned[i] = true
 		old := load(t.root, i)
-		store(t.root, i, e)
+		t.store(t.root, i, e)
 		if !t.shared[i] && isTable(old, rootLevel) {
 			t.freeTree(tableAddr(old), rootLevel-1)
 		}
@@ -524,7 +530,7 @@ func (t *Tables) PreallocTop(start, end uintptr) error {
 			if c, err = t.allocTable(); err != nil {
 				return
 			}
-			store(t.root, i, intermediate(c))
+			t.store(t.root, i, intermediate(c))
 		}
 		t.pinned[i] = true
 	})
@@ -543,7 +549,7 @@ func (t *Tables) Release() {
 		if !t.shared[i] && isTable(e, rootLevel) {
 			t.freeTree(tableAddr(e), rootLevel-1)
 		}
-		store(t.root, i, 0)
+		t.store(t.root, i, 0)
 	}
 	if t.ownRoot {
 		t.freeTable(t.root)
