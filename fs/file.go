@@ -56,10 +56,16 @@ func (f *File) SetFlags(flags int) {
 }
 
 // Readable reports whether the access mode allows reading.
-func (f *File) Readable() bool { m := f.Flags() & unix.O_ACCMODE; return m == unix.O_RDONLY || m == unix.O_RDWR }
+func (f *File) Readable() bool {
+	m := f.Flags() & unix.O_ACCMODE
+	return m == unix.O_RDONLY || m == unix.O_RDWR
+}
 
 // Writable reports whether the access mode allows writing.
-func (f *File) Writable() bool { m := f.Flags() & unix.O_ACCMODE; return m == unix.O_WRONLY || m == unix.O_RDWR }
+func (f *File) Writable() bool {
+	m := f.Flags() & unix.O_ACCMODE
+	return m == unix.O_WRONLY || m == unix.O_RDWR
+}
 
 // IncRef adds a reference (dup, fork).
 func (f *File) IncRef() { f.refs.Add(1) }

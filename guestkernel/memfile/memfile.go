@@ -220,6 +220,7 @@ func (f *File) FreePage(addr uintptr) { f.Free(addr) }
 // garbage collector has no interest in it) to a pointer. It is not inlined:
 // go1.26.8's SSA backend crashes (disjointTypes) on constant-size copies
 // into the result when it is.
+//
 //go:noinline
 func ptr(addr uintptr) unsafe.Pointer {
 	return unsafe.Add(nil, addr)
