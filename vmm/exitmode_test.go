@@ -77,3 +77,64 @@ func TestExitModeSyscallAndFault(t *testing.T) {
 	require.Equal(t, byte(4242&0xff), memfile.Page(data)[0])
 	t.Logf("stats: %v", m.Stats())
 }
+
+// TestExitModeShadowCoherence changes a present mapping on the host side
+// (retarget, then unmap) after user code has used it: KVM's shadow of the
+// page tables must follow, or the program would keep reaching a page it no
+// longer owns.
+func TestExitModeShadowCoherence(t *testing.T) {
+	k := openKVM(t)
+	defer k.Close()
+	m, mem, err := NewExitMachine(k, 256<<20, 2)
+	require.NoError(t, err)
+	as, err := m.NewAddressSpace()
+	require.NoError(t, err)
+	defer as.Release()
+	ctx, err := m.NewContext()
+	require.NoError(t, err)
+	defer ctx.Release()
+
+	code, err := mem.Alloc()
+	require.NoError(t, err)
+	// loop: mov 0x200000, %rax; syscall; jmp loop
+	copy(memfile.Page(code), []byte{
+		0x48, 0xa1, 0, 0, 0x20, 0, 0, 0, 0, 0, // movabs 0x200000, %rax
+		0x0f, 0x05, // syscall
+		0xeb, 0xf2, // jmp -14
+	})
+	opt := pagetables.Opts{User: true}
+	_, err = as.Tables().Map(0x400000, code, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+	require.NoError(t, err)
+	p1, err := mem.Alloc()
+	require.NoError(t, err)
+	p2, err := mem.Alloc()
+	require.NoError(t, err)
+	memfile.Page(p1)[0] = 0x11
+	memfile.Page(p2)[0] = 0x22
+	_, err = as.Tables().Map(0x200000, p1, memfile.PageSize, opt)
+	require.NoError(t, err)
+
+	regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+	ev, err := ctx.Switch(as, &regs)
+	require.NoError(t, err)
+	require.Equal(t, platform.EventSyscall, ev.Kind)
+	require.Equal(t, uint64(0x11), regs.RAX)
+
+	// Retarget the present entry to p2.
+	flush, err := as.Tables().Map(0x200000, p2, memfile.PageSize, opt)
+	require.NoError(t, err)
+	require.True(t, flush)
+	as.Invalidate()
+	ev, err = ctx.Switch(as, &regs)
+	require.NoError(t, err)
+	require.Equal(t, platform.EventSyscall, ev.Kind)
+	require.Equal(t, uint64(0x22), regs.RAX, "user code still sees the old page")
+
+	// Unmap: the next read must fault.
+	require.True(t, as.Tables().Unmap(0x200000, memfile.PageSize))
+	as.Invalidate()
+	ev, err = ctx.Switch(as, &regs)
+	require.NoError(t, err)
+	require.Equal(t, platform.EventPageFault, ev.Kind, "user code still reaches an unmapped page")
+	require.Equal(t, uint64(0x200000), ev.Addr)
+}

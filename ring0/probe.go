@@ -1,0 +1,8 @@
+package ring0
+
+func probeAddrs() (sys, write uintptr)
+
+// ProbeEntryPoints returns the addresses of the PVM experiments in
+// probe_amd64.s: SYSCALL executed in supervisor mode, and a loop of
+// narrow page-table writes.
+func ProbeEntryPoints() (syscall, write uintptr) { return probeAddrs() }

@@ -1,0 +1,42 @@
+// Experiments run by vmm's tests to establish facts about the PVM ABI
+// (docs/pvm.md). Not used by the sandbox itself.
+
+#include "textflag.h"
+#include "offsets_amd64.h"
+
+// pvmProbeSyscall executes SYSCALL in supervisor mode. If it lands on
+// LSTAR (pvmSyscall), the stub records it as a syscall (Reason 1) with RCX
+// = the address after the SYSCALL. If it returns here, RAX holds what the
+// hypervisor left and we report Reason 0x55.
+TEXT ·pvmProbeSyscall(SB),NOSPLIT|NOFRAME,$0
+	MOVQ $0x27, AX
+	BYTE $0x0f; BYTE $0x05 // SYSCALL
+	MOVQ AX, CPU_RAX(GS)
+	MOVQ CX, CPU_RCX(GS)
+	MOVQ $0x55, CPU_REASON(GS)
+	MOVQ $EXIT_PORT, DX
+	BYTE $0xee // OUTB AL, DX
+	BYTE $0xf4 // HLT
+
+// pvmProbeZap times a rewrite of the two first bytes of a page-table page
+// (at CPU_RDI) by the stub's zap path: it just does the write and exits.
+TEXT ·pvmProbeWrite(SB),NOSPLIT|NOFRAME,$0
+	MOVQ CPU_RDI(GS), DI
+	MOVQ CPU_RSI(GS), CX
+again:
+	MOVW (DI), AX
+	MOVW AX, (DI)
+	DECQ CX
+	JNZ again
+	MOVQ $0x56, CPU_REASON(GS)
+	MOVQ $EXIT_PORT, DX
+	BYTE $0xee // OUTB AL, DX
+	BYTE $0xf4 // HLT
+
+// probeAddrs returns the probe entry points.
+TEXT ·probeAddrs(SB),NOSPLIT,$0-16
+	MOVQ $·pvmProbeSyscall(SB), AX
+	MOVQ AX, sys+0(FP)
+	MOVQ $·pvmProbeWrite(SB), AX
+	MOVQ AX, write+8(FP)
+	RET

@@ -1,0 +1,86 @@
+package vmm
+
+import (
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/bobuhiro11/gokvm/kvm"
+	"github.com/stretchr/testify/require"
+
+	"ringbox/ring0"
+)
+
+// runProbe starts a fresh context's vCPU at rip in supervisor mode and
+// returns after its first exit.
+func runProbe(t *testing.T, m *ExitMachine, rip uintptr, setup func(c *exitContext)) (*exitContext, uint32, error) {
+	t.Helper()
+	pc, err := m.NewContext()
+	require.NoError(t, err)
+	c := pc.(*exitContext)
+	t.Cleanup(c.Release)
+	as, err := m.NewAddressSpace()
+	require.NoError(t, err)
+	t.Cleanup(as.Release)
+	if setup != nil {
+		setup(c)
+	}
+	regs := kvm.Regs{RIP: uint64(rip), RSP: uint64(m.region.StackTop(c.slot)), RFLAGS: 0x2}
+	require.NoError(t, c.vcpu.SetRegs(&regs))
+	reason, err := c.vcpu.Run()
+	return c, reason, err
+}
+
+// TestPVMSupervisorSyscall records what SYSCALL does when executed in
+// guest supervisor mode on this PVM variant (docs/pvm.md).
+func TestPVMSupervisorSyscall(t *testing.T) {
+	k := openKVM(t)
+	defer k.Close()
+	m, _, err := NewExitMachine(k, 64<<20, 2)
+	require.NoError(t, err)
+	sys, _ := ring0.ProbeEntryPoints()
+	c, reason, err := runProbe(t, m, sys, nil)
+	require.NoError(t, err)
+	require.Equal(t, uint32(ExitIO), reason)
+	t.Logf("supervisor SYSCALL: reason=%#x RAX=%#x RCX=%#x (probe at %#x)", c.cpu.Reason, c.cpu.Regs.RAX, c.cpu.Regs.RCX, sys)
+	// Established by this test: it is delivered to LSTAR like a user
+	// SYSCALL, RCX = the next instruction (after a 7-byte MOV and the
+	// 2-byte SYSCALL), GS still the kernel's.
+	require.Equal(t, uint64(ring0.ReasonSyscall), c.cpu.Reason)
+	require.Equal(t, uint64(sys+9), c.cpu.Regs.RCX)
+}
+
+// TestPVMPageTableWriteCost measures one trapped narrow write to a shadowed
+// page-table page, the cost of each zap.
+func TestPVMPageTableWriteCost(t *testing.T) {
+	k := openKVM(t)
+	defer k.Close()
+	m, _, err := NewExitMachine(k, 64<<20, 2)
+	require.NoError(t, err)
+	_, write := ring0.ProbeEntryPoints()
+	const n = 2000
+	start := time.Now()
+	c, reason, err := runProbe(t, m, write, func(c *exitContext) {
+		// The last-level table that maps the supervisor region: shadowed
+		// as soon as the vCPU runs.
+		c.cpu.Regs.RDI = uint64(leafTable(m.kernel.Root(), m.region.Base()))
+		c.cpu.Regs.RSI = n
+	})
+	d := time.Since(start)
+	require.NoError(t, err)
+	require.Equal(t, uint32(ExitIO), reason)
+	require.Equal(t, uint64(0x56), c.cpu.Reason)
+	t.Logf("%d narrow writes to a last-level page table: %v, %.2f us each", n, d, float64(d.Microseconds())/n)
+}
+
+// leafTable walks 4-level tables from root to the last-level table page
+// that maps va.
+func leafTable(root, va uintptr) uintptr {
+	tbl := root
+	for level := 3; level > 0; level-- {
+		i := (va >> (12 + 9*uint(level))) & 511
+		e := *(*uint64)(unsafe.Add(nil, tbl+8*i))
+		tbl = uintptr(e & 0x000ffffffffff000)
+	}
+	return tbl
+}
