@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -15,6 +16,17 @@ func init() {
 	register(unix.SYS_KILL, sysKill)
 	register(unix.SYS_TGKILL, sysTgkill)
 	register(unix.SYS_TKILL, sysTkill)
+	register(unix.SYS_PAUSE, sysPause)
+}
+
+// sysPause waits for a signal.
+func sysPause(t *kernel.Task, a Args) (uintptr, error) {
+	for !t.Sleep(time.Hour) {
+		if t.SignalPending() {
+			return 0, unix.EINTR
+		}
+	}
+	return 0, unix.EINTR
 }
 
 const sigsetSize = 8

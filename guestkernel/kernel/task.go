@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -237,10 +238,19 @@ var ErrSandbox = errors.New("sandbox failure")
 
 // Run runs the task until its thread group exits. It returns an error
 // (wrapping ErrSandbox) only when the sandbox itself failed.
-func (t *Task) Run() error {
+func (t *Task) Run() (err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer t.Ctx.Release()
+	defer func() {
+		// A panic here is a ringbox bug: report it as a sandbox failure
+		// (exit 125) with the stack, never as the program's status.
+		if r := recover(); r != nil {
+			t.K.Log.Error("kernel panic", "panic", r, "stack", string(debug.Stack()))
+			t.TG.Exit(ExitStatus{Signal: unix.SIGKILL})
+			err = fmt.Errorf("%w: kernel panic: %v", ErrSandbox, r)
+		}
+	}()
 	for {
 		if t.deliverSignals() {
 			break
