@@ -40,3 +40,25 @@ TEXT ·probeAddrs(SB),NOSPLIT,$0-16
 	MOVQ $·pvmProbeWrite(SB), AX
 	MOVQ AX, write+8(FP)
 	RET
+
+// pvmProbeFSBase executes WRFSBASE/RDFSBASE CPU_RSI times in supervisor
+// mode (needs CR4.FSGSBASE) and stores the last value read in CPU_RBX.
+TEXT ·pvmProbeFSBase(SB),NOSPLIT|NOFRAME,$0
+	MOVQ CPU_RSI(GS), CX
+	MOVQ $0x12345000, AX
+fsloop:
+	BYTE $0xf3; BYTE $0x48; BYTE $0x0f; BYTE $0xae; BYTE $0xd0 // WRFSBASE RAX
+	BYTE $0xf3; BYTE $0x48; BYTE $0x0f; BYTE $0xae; BYTE $0xc3 // RDFSBASE RBX
+	DECQ CX
+	JNZ fsloop
+	MOVQ BX, CPU_RBX(GS)
+	MOVQ $0x57, CPU_REASON(GS)
+	MOVQ $EXIT_PORT, DX
+	BYTE $0xee // OUTB AL, DX
+	BYTE $0xf4 // HLT
+
+// probeFSAddr returns pvmProbeFSBase's address.
+TEXT ·probeFSAddr(SB),NOSPLIT,$0-8
+	MOVQ $·pvmProbeFSBase(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET

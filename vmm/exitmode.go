@@ -518,3 +518,9 @@ func (c *exitContext) freeZapped(pages []uintptr) {
 		c.m.mem.Free(p)
 	}
 }
+
+// CR4 bits ring0 mode needs beyond cr4Value.
+const (
+	cr4FSGSBase = 1 << 16
+	cr4OSXSAVE  = 1 << 18
+)
