@@ -6,6 +6,9 @@ const (
 	ReasonException  = 2
 	ReasonSuperFault = 3 // an exception in supervisor mode: a ringbox bug
 	ReasonDrain      = 4 // the stub applied Queue and asks for more
+	ReasonBounce     = 5 // ring0 mode: Go code in the guest made a host syscall
+	ReasonLeave      = 6 // ring0 mode: Go code asked to continue on the host
+	ReasonInterrupt  = 7 // ring0 mode: the vCPU was kicked while in user mode
 )
 
 // QueueCap is how many page-table entry addresses fit in CPU.Queue.
@@ -55,4 +58,31 @@ type CPU struct {
 	QueueLen  uint64           // 0xe8
 	QueueMore uint64           // 0xf0 non-zero: exit with ReasonDrain after applying Queue
 	Queue     [QueueCap]uint64 // 0xf8
+	_         uint64           // pad to the second page
+	R0        R0State          // 0x1000
+}
+
+// R0State is the ring0-mode part of the CPU page (its second page).
+type R0State struct {
+	KernRSP    uint64     // 0x1000 Go continuation: SP at the call of SwitchToUser
+	KernRBP    uint64     // 0x1008 and its frame pointer
+	HostFS     uint64     // 0x1010 the task thread's FS base (Go TLS)
+	UserFS     uint64     // 0x1018 the program's FS base
+	InUser     uint64     // 0x1020 1 while the program runs
+	InGuest    uint64     // 0x1028 1 while Go code runs in the guest
+	UserXsave  uint64     // 0x1030 address of the program's FP/vector state
+	LeaveXsave uint64     // 0x1038 buffer for KVM_GET_XSAVE when leaving mid-code
+	XMaskLo    uint64     // 0x1040 XCR0, the XSAVE mask
+	XMaskHi    uint64     // 0x1048
+	VcpuFD     uint64     // 0x1050
+	RunAddr    uint64     // 0x1058 the vCPU's kvm_run mapping
+	VMMStack   uint64     // 0x1060 top of the host stack of the VMM loop
+	Bounces    uint64     // 0x1068 host syscalls made for Go code in the guest
+	Leaves     uint64     // 0x1070 times the guest was left
+	Fatal      uint64     // 0x1078 why the VMM loop gave up (exit reason, or -errno)
+	FaultAddr  uint64     // 0x1080 CR2 of the last supervisor fault
+	Sup        UserRegs   // 0x1088 Go code's registers at a bounce, fault or leave
+	KRegs      [18]uint64 // 0x1118 struct kvm_regs scratch
+	MSRBuf     [4]uint64  // 0x11a8 struct kvm_msrs with one entry
+	Entries    uint64     // 0x11c8 times the VMM loop entered KVM_RUN
 }

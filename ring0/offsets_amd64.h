@@ -37,3 +37,50 @@
 #define REASON_SUPERFAULT 3
 #define REASON_DRAIN 4
 #define EXIT_PORT 0x3f0
+
+// ring0 mode (R0State, second page)
+#define R0_KERNRSP 0x1000
+#define R0_KERNRBP 0x1008
+#define R0_HOSTFS 0x1010
+#define R0_USERFS 0x1018
+#define R0_INUSER 0x1020
+#define R0_INGUEST 0x1028
+#define R0_USERXSAVE 0x1030
+#define R0_LEAVEXSAVE 0x1038
+#define R0_XMASKLO 0x1040
+#define R0_XMASKHI 0x1048
+#define R0_VCPUFD 0x1050
+#define R0_RUNADDR 0x1058
+#define R0_VMMSTACK 0x1060
+#define R0_BOUNCES 0x1068
+#define R0_LEAVES 0x1070
+#define R0_FATAL 0x1078
+#define R0_FAULTADDR 0x1080
+#define R0_SUP 0x1088
+#define R0_KREGS 0x1118
+#define R0_MSRBUF 0x11a8
+#define R0_ENTRIES 0x11c8
+
+// UserRegs offsets, relative to a UserRegs.
+#define UR_RAX 0x00
+#define UR_RBX 0x08
+#define UR_RCX 0x10
+#define UR_RDX 0x18
+#define UR_RSI 0x20
+#define UR_RDI 0x28
+#define UR_RBP 0x30
+#define UR_RSP 0x38
+#define UR_R8 0x40
+#define UR_R9 0x48
+#define UR_R10 0x50
+#define UR_R11 0x58
+#define UR_R12 0x60
+#define UR_R13 0x68
+#define UR_R14 0x70
+#define UR_R15 0x78
+#define UR_RIP 0x80
+#define UR_RFLAGS 0x88
+
+#define REASON_BOUNCE 5
+#define REASON_LEAVE 6
+#define REASON_INTERRUPT 7

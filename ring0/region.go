@@ -14,8 +14,12 @@ const KernelAlias = 0xffffff8000000000
 const (
 	pageSize   = 4096
 	stackPages = 4
-	// Per-vCPU pages: GDT, TSS, CPU, vIF, then the kernel stack.
-	cpuPages = 4 + stackPages
+	// Per-vCPU pages: GDT, TSS, CPU (2), vIF, the program's FP state,
+	// a KVM_GET_XSAVE buffer, then the kernel stack.
+	cpuPages = 7 + stackPages
+	// The region is 2 MiB aligned and sized, so that in ring0 mode it is
+	// one or more whole 2 MiB chunks of the host address space.
+	regionAlign = 2 << 20
 )
 
 // Region is the supervisor region: host memory, registered with the VM at
@@ -32,10 +36,22 @@ func NewRegion(ncpu int) (*Region, error) {
 	if ncpu < 1 || ncpu > 1024 {
 		return nil, fmt.Errorf("supervisor region: bad vCPU count %d", ncpu)
 	}
-	size := (1 + ncpu*cpuPages) * pageSize
-	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	size := ((1+ncpu*cpuPages)*pageSize + regionAlign - 1) &^ (regionAlign - 1)
+	resv, err := unix.Mmap(-1, 0, size+regionAlign, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return nil, fmt.Errorf("allocate supervisor region: %w", err)
+	}
+	start := uintptr(unsafe.Pointer(&resv[0]))
+	off := int((start+regionAlign-1)&^(regionAlign-1) - start)
+	if off > 0 {
+		unix.Munmap(resv[:off])
+	}
+	if tail := resv[off+size:]; len(tail) > 0 {
+		unix.Munmap(tail)
+	}
+	mem := resv[off : off+size : off+size]
+	for i := 0; i < len(mem); i += pageSize {
+		mem[i] = 0 // populate now: the guest must never fault on it
 	}
 	return &Region{mem: mem, base: uintptr(unsafe.Pointer(&mem[0])), ncpu: ncpu}, nil
 }
@@ -74,16 +90,27 @@ func (r *Region) CPU(i int) *CPU {
 }
 
 // VIF returns the address of vCPU i's vIF page.
-func (r *Region) VIF(i int) uintptr { return r.GDT(i) + 3*pageSize }
+func (r *Region) VIF(i int) uintptr { return r.GDT(i) + 4*pageSize }
+
+// UserXsave returns the address of vCPU i's area for the program's FP
+// state (64-byte aligned, one page).
+func (r *Region) UserXsave(i int) uintptr { return r.GDT(i) + 5*pageSize }
+
+// LeaveXsave returns the address of vCPU i's KVM_GET_XSAVE buffer.
+func (r *Region) LeaveXsave(i int) uintptr { return r.GDT(i) + 6*pageSize }
 
 // StackTop returns the upper-half address of the top of vCPU i's kernel stack.
 func (r *Region) StackTop(i int) uintptr {
 	return r.Alias(r.GDT(i) + cpuPages*pageSize)
 }
 
-// SetupPVM writes the tables for the pvm backend's exit-mode stub.
-func (r *Region) SetupPVM() {
+// SetupPVM writes the tables for the pvm backend: the exit-mode stub's
+// vectors, or ring0 mode's.
+func (r *Region) SetupPVM(ring0Mode bool) {
 	_, _, vecs := PVMEntryPoints()
+	if ring0Mode {
+		vecs = r0Vectors
+	}
 	idt := r.page(0)
 	clear(idt)
 	for v, h := range vecs {
@@ -98,6 +125,14 @@ func (r *Region) SetupPVM() {
 		c.KStack = uint64(r.StackTop(i))
 		c.VIF = uint64(r.VIF(i))
 		c.Self = uint64(r.CPUAddr(i))
-		clear(r.page(off + 3))
+		clear(r.page(off + 4))
+		ux := r.page(off + 5)
+		clear(ux)
+		// A valid initial XSAVE image: FCW 0x37f, MXCSR 0x1f80,
+		// XSTATE_BV 0 (every component in its initial state).
+		ux[0], ux[1] = 0x7f, 0x03
+		ux[24], ux[25] = 0x80, 0x1f
+		c.R0.UserXsave = uint64(r.UserXsave(i))
+		c.R0.LeaveXsave = uint64(r.LeaveXsave(i))
 	}
 }

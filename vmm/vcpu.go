@@ -277,3 +277,25 @@ func (c *VCPU) SetXsave(x *Xsave) error {
 	}
 	return nil
 }
+
+type xcrs struct {
+	n     uint32
+	flags uint32
+	regs  [16]struct {
+		xcr   uint32
+		pad   uint32
+		value uint64
+	}
+	pad [16]uint64
+}
+
+// SetXCR0 sets the vCPU's XCR0 (KVM_SET_XCRS).
+func (c *VCPU) SetXCR0(v uint64) error {
+	var x xcrs
+	x.n = 1
+	x.regs[0].value = v
+	if _, err := ioctlFast(c.fd.Fd(), kvm.IIOW(0xa7, unsafe.Sizeof(x)), uintptr(unsafe.Pointer(&x))); err != nil {
+		return fmt.Errorf("KVM_SET_XCRS %#x: %w", v, err)
+	}
+	return nil
+}

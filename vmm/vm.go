@@ -110,3 +110,31 @@ func (vm *VM) Covered(addr, size uintptr) bool {
 	}
 	return true
 }
+
+// AddSlotsCovering registers slots for the parts of [addr, addr+size) that
+// no slot covers yet.
+func (vm *VM) AddSlotsCovering(addr, size uintptr) error {
+	end := addr + size
+	for addr < end {
+		next := end
+		covered := false
+		for _, s := range vm.Slots() {
+			if addr >= s.Addr && addr < s.Addr+s.Size {
+				addr = s.Addr + s.Size
+				covered = true
+				break
+			}
+			if s.Addr > addr && s.Addr < next {
+				next = s.Addr
+			}
+		}
+		if covered {
+			continue
+		}
+		if err := vm.AddSlot(addr, next-addr, false); err != nil {
+			return err
+		}
+		addr = next
+	}
+	return nil
+}

@@ -202,7 +202,7 @@ func runCmd(args []string) error {
 	if want != vmm.BackendUnknown && want != k.Backend {
 		return fail(exitSandbox, "backend %v requested but this host's KVM is %v", want, k.Backend)
 	}
-	machine, mem, err := vmm.NewExitMachine(k, uintptr(o.memory), 1)
+	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: 1, Ring0: o.platform == "kvm"})
 	if err != nil {
 		return fail(exitSandbox, "build VM: %v", err)
 	}

@@ -41,10 +41,12 @@ const (
 	rflagsFixed   = 0x202 // IF and the always-one bit
 )
 
-// ExitMachine is the exit-mode platform on the pvm backend: user code runs
-// in the guest; every syscall and fault exits to the host, where the Go
-// kernel handles it.
-type ExitMachine struct {
+// Machine is the KVM platform on the pvm backend. In exit mode user code
+// runs in the guest and every syscall and fault exits to the host, where
+// the Go kernel handles it; in ring0 mode the Go kernel itself runs in the
+// guest (ring0mode.go).
+type Machine struct {
+	cfg    Config
 	kvm    *KVM
 	vm     *VM
 	region *ring0.Region
@@ -53,18 +55,33 @@ type ExitMachine struct {
 
 	mu   sync.Mutex
 	free []int // free vCPU slots of the region
+	// hostMu guards chunks: the 2 MiB chunks of the host address space
+	// mirrored into the guest (ring0 mode, hostmap.go).
+	hostMu sync.Mutex
+	chunks map[uintptr]bool
+
 	// graveyard holds table pages of released address spaces, to be
 	// zapped by the next vCPU that runs before they are reused.
 	graveyard []uintptr
 
 	exits struct {
-		syscall, pageFault, exception, interrupt, drain, other atomic.Uint64
+		syscall, pageFault, exception, interrupt, drain, other, leave atomic.Uint64
 	}
 }
 
-// NewExitMachine builds a VM for exit mode with room for ncpu concurrent
-// contexts and a memory file of up to memLimit bytes.
-func NewExitMachine(k *KVM, memLimit uintptr, ncpu int) (*ExitMachine, *memfile.File, error) {
+// Config describes a machine.
+type Config struct {
+	// MemLimit bounds the memory file (all program memory and page tables).
+	MemLimit uintptr
+	// NumCPU is how many contexts can run at once.
+	NumCPU int
+	// Ring0 selects ring0 mode instead of exit mode.
+	Ring0 bool
+}
+
+// NewMachine builds a VM.
+func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
+	memLimit, ncpu := cfg.MemLimit, cfg.NumCPU
 	if k.Backend != BackendPVM {
 		return nil, nil, fmt.Errorf("exit mode: backend %v is not supported yet", k.Backend)
 	}
@@ -72,15 +89,15 @@ func NewExitMachine(k *KVM, memLimit uintptr, ncpu int) (*ExitMachine, *memfile.
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &ExitMachine{kvm: k, vm: vm}
-	fail := func(err error) (*ExitMachine, *memfile.File, error) {
+	m := &Machine{kvm: k, vm: vm, cfg: cfg}
+	fail := func(err error) (*Machine, *memfile.File, error) {
 		vm.Close()
 		return nil, nil, err
 	}
 	if m.region, err = ring0.NewRegion(ncpu); err != nil {
 		return fail(err)
 	}
-	m.region.SetupPVM()
+	m.region.SetupPVM(cfg.Ring0)
 	if err := vm.AddSlot(m.region.Base(), m.region.Size(), false); err != nil {
 		return fail(err)
 	}
@@ -89,8 +106,11 @@ func NewExitMachine(k *KVM, memLimit uintptr, ncpu int) (*ExitMachine, *memfile.
 	if err != nil {
 		return fail(fmt.Errorf("find supervisor text: %w", err))
 	}
-	if err := vm.AddSlot(tstart, tend-tstart, true); err != nil {
-		return fail(err)
+	if !cfg.Ring0 {
+		// Ring0 mode maps all of the host's memory instead (hostmap.go).
+		if err := vm.AddSlot(tstart, tend-tstart, true); err != nil {
+			return fail(err)
+		}
 	}
 	m.mem, err = memfile.New(memLimit, func(addr, size uintptr) error {
 		return vm.AddSlot(addr, size, false)
@@ -120,6 +140,11 @@ func NewExitMachine(k *KVM, memLimit uintptr, ncpu int) (*ExitMachine, *memfile.
 	if _, err := m.kernel.MapHuge(m.mem.Base(), m.mem.Base(), m.mem.Limit(), data); err != nil {
 		return fail(fmt.Errorf("map memory file: %w", err))
 	}
+	if cfg.Ring0 {
+		if err := m.setupRing0(); err != nil {
+			return fail(err)
+		}
+	}
 	for i := ncpu - 1; i >= 0; i-- {
 		m.free = append(m.free, i)
 	}
@@ -127,11 +152,16 @@ func NewExitMachine(k *KVM, memLimit uintptr, ncpu int) (*ExitMachine, *memfile.
 }
 
 // Name implements platform.Platform.
-func (m *ExitMachine) Name() string { return "kvm-exit/" + m.kvm.Backend.String() }
+func (m *Machine) Name() string {
+	if m.cfg.Ring0 {
+		return "kvm/" + m.kvm.Backend.String()
+	}
+	return "kvm-exit/" + m.kvm.Backend.String()
+}
 
 // Stats implements platform.Platform.
-func (m *ExitMachine) Stats() map[string]uint64 {
-	return map[string]uint64{
+func (m *Machine) Stats() map[string]uint64 {
+	s := map[string]uint64{
 		"exit.syscall":   m.exits.syscall.Load(),
 		"exit.pagefault": m.exits.pageFault.Load(),
 		"exit.exception": m.exits.exception.Load(),
@@ -139,6 +169,10 @@ func (m *ExitMachine) Stats() map[string]uint64 {
 		"exit.other":     m.exits.other.Load(),
 		"exit.zapdrain":  m.exits.drain.Load(),
 	}
+	if m.cfg.Ring0 {
+		m.ring0Stats(s)
+	}
+	return s
 }
 
 // addressSpace is a KPTI root pair: the kernel root (a copy of the
@@ -153,7 +187,7 @@ func (m *ExitMachine) Stats() map[string]uint64 {
 // the graveyard until they have been zapped, so that a stale shadow can
 // never be reused.
 type addressSpace struct {
-	m      *ExitMachine
+	m      *Machine
 	root   uintptr
 	user   *pagetables.Tables
 	kernel *pagetables.Tables
@@ -185,7 +219,7 @@ func (as *addressSpace) changed(table uintptr) {
 }
 
 // NewAddressSpace implements platform.Platform.
-func (m *ExitMachine) NewAddressSpace() (platform.AddressSpace, error) {
+func (m *Machine) NewAddressSpace() (platform.AddressSpace, error) {
 	pair, err := m.mem.AllocContig(2, 2)
 	if err != nil {
 		return nil, fmt.Errorf("allocate page-table root pair: %w", err)
@@ -228,16 +262,24 @@ func (as *addressSpace) Release() {
 // takeZaps moves the queued table pages into cpu.Queue; it returns the
 // pages to free once the stub has run, and whether more remain.
 func (c *exitContext) fillQueue() (free []uintptr, more bool) {
+	if c.as == nil {
+		return nil, false
+	}
+	return fillQueue(c.m, c.as, c.cpu)
+}
+
+// fillQueue moves queued table pages of m's graveyard and as into
+// cpu.Queue, for the stub to zap before it enters user mode.
+func fillQueue(m *Machine, as *addressSpace, cpu *ring0.CPU) (free []uintptr, more bool) {
 	n := 0
 	add := func(p uintptr) bool {
 		if n == ring0.QueueCap {
 			return false
 		}
-		c.cpu.Queue[n] = uint64(p)
+		cpu.Queue[n] = uint64(p)
 		n++
 		return true
 	}
-	m := c.m
 	m.mu.Lock()
 	for len(m.graveyard) > 0 && add(m.graveyard[len(m.graveyard)-1]) {
 		free = append(free, m.graveyard[len(m.graveyard)-1])
@@ -245,7 +287,7 @@ func (c *exitContext) fillQueue() (free []uintptr, more bool) {
 	}
 	more = len(m.graveyard) > 0
 	m.mu.Unlock()
-	if as := c.as; as != nil {
+	{
 		as.mu.Lock()
 		for p := range as.zap {
 			if !add(p) {
@@ -260,18 +302,18 @@ func (c *exitContext) fillQueue() (free []uintptr, more bool) {
 		}
 		as.mu.Unlock()
 	}
-	c.cpu.QueueLen = uint64(n)
+	cpu.QueueLen = uint64(n)
 	if more {
-		c.cpu.QueueMore = 1
+		cpu.QueueMore = 1
 	} else {
-		c.cpu.QueueMore = 0
+		cpu.QueueMore = 0
 	}
 	return free, more
 }
 
 // exitContext is one vCPU running one task's user code.
 type exitContext struct {
-	m      *ExitMachine
+	m      *Machine
 	vcpu   *VCPU
 	slot   int
 	cpu    *ring0.CPU
@@ -284,7 +326,7 @@ type exitContext struct {
 }
 
 // NewContext implements platform.Platform.
-func (m *ExitMachine) NewContext() (platform.Context, error) {
+func (m *Machine) NewContext() (platform.Context, error) {
 	m.mu.Lock()
 	if len(m.free) == 0 {
 		m.mu.Unlock()
@@ -293,7 +335,13 @@ func (m *ExitMachine) NewContext() (platform.Context, error) {
 	slot := m.free[len(m.free)-1]
 	m.free = m.free[:len(m.free)-1]
 	m.mu.Unlock()
-	c, err := m.newContext(slot)
+	var c platform.Context
+	var err error
+	if m.cfg.Ring0 {
+		c, err = m.newRing0Context(slot)
+	} else {
+		c, err = m.newContext(slot)
+	}
 	if err != nil {
 		m.mu.Lock()
 		m.free = append(m.free, slot)
@@ -303,25 +351,29 @@ func (m *ExitMachine) NewContext() (platform.Context, error) {
 	return c, nil
 }
 
-func (m *ExitMachine) newContext(slot int) (*exitContext, error) {
+func (m *Machine) newContext(slot int) (*exitContext, error) {
 	v, err := m.vm.NewVCPU(slot)
 	if err != nil {
 		return nil, err
 	}
 	c := &exitContext{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot)}
-	if err := c.setup(); err != nil {
+	sysEntry, ret, _ := ring0.PVMEntryPoints()
+	if err := m.setupVCPU(v, slot, sysEntry, ret); err != nil {
 		v.Close()
 		return nil, fmt.Errorf("set up vCPU %d: %w", slot, err)
 	}
 	return c, nil
 }
 
-func (c *exitContext) setup() error {
-	r := c.m.region
-	if err := c.vcpu.SetCPUID(c.m.kvm.cpuid); err != nil {
+// setupVCPU puts a new vCPU in supervisor mode at rip, on its kernel
+// stack, with LSTAR = lstar, and registers its vIF page (which makes it
+// native).
+func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr) error {
+	r := m.region
+	if err := v.SetCPUID(m.kvm.cpuid); err != nil {
 		return err
 	}
-	s, err := c.vcpu.GetSregs()
+	s, err := v.GetSregs()
 	if err != nil {
 		return err
 	}
@@ -331,30 +383,39 @@ func (c *exitContext) setup() error {
 	s.SS, s.DS, s.ES = data, data, data
 	s.FS = kvm.Segment{Limit: 0xffffffff, Typ: 3, Present: 1, S: 1, DB: 1, G: 1}
 	s.GS = s.FS
-	s.GS.Base = uint64(r.CPUAddr(c.slot))
-	s.TR = kvm.Segment{Base: uint64(r.TSS(c.slot)), Limit: ring0.TSSLimit, Selector: ring0.SelTSS, Typ: 11, Present: 1}
+	s.GS.Base = uint64(r.CPUAddr(slot))
+	s.TR = kvm.Segment{Base: uint64(r.TSS(slot)), Limit: ring0.TSSLimit, Selector: ring0.SelTSS, Typ: 11, Present: 1}
 	s.LDT = kvm.Segment{Unusable: 1}
-	s.GDT = kvm.Descriptor{Base: uint64(r.GDT(c.slot)), Limit: ring0.GDTLimit}
+	s.GDT = kvm.Descriptor{Base: uint64(r.GDT(slot)), Limit: ring0.GDTLimit}
 	s.IDT = kvm.Descriptor{Base: uint64(r.IDT()), Limit: ring0.IDTLimit}
 	s.CR0, s.CR4, s.EFER = cr0Value, cr4Value, eferValue
-	s.CR3 = uint64(c.m.kernel.Root())
-	if err := c.vcpu.SetSregs(&s); err != nil {
+	if m.cfg.Ring0 {
+		// Go code in the guest uses AVX (XSAVE state) and switches FS
+		// base with WRFSBASE on every transition.
+		s.CR4 |= cr4FSGSBase | cr4OSXSAVE
+	}
+	s.CR3 = uint64(m.kernel.Root())
+	if err := v.SetSregs(&s); err != nil {
 		return err
 	}
-	sysEntry, ret, _ := ring0.PVMEntryPoints()
-	regs := kvm.Regs{RIP: uint64(ret), RSP: uint64(r.StackTop(c.slot)), RFLAGS: 0x2}
-	if err := c.vcpu.SetRegs(&regs); err != nil {
+	if m.cfg.Ring0 {
+		if err := v.SetXCR0(ring0.HostXCR0()); err != nil {
+			return err
+		}
+	}
+	regs := kvm.Regs{RIP: uint64(rip), RSP: uint64(r.StackTop(slot)), RFLAGS: 0x2}
+	if err := v.SetRegs(&regs); err != nil {
 		return err
 	}
-	return c.vcpu.SetMSRs(
+	return v.SetMSRs(
 		MSR{msrSTAR, 0x0023001000000000},
-		MSR{msrLSTAR, uint64(sysEntry)},
+		MSR{msrLSTAR, uint64(lstar)},
 		MSR{msrSFMASK, 0x47700},
 		MSR{msrFSBase, 0},
-		MSR{msrGSBase, uint64(r.CPUAddr(c.slot))},
+		MSR{msrGSBase, uint64(r.CPUAddr(slot))},
 		MSR{msrKernelGSBase, 0},
 		// Last: registering the vIF page switches the vCPU to native mode.
-		MSR{msrPVMVIF, uint64(r.VIF(c.slot)) | vifFlags},
+		MSR{msrPVMVIF, uint64(r.VIF(slot)) | vifFlags},
 	)
 }
 

@@ -1,0 +1,277 @@
+package vmm
+
+import (
+	"fmt"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/bobuhiro11/gokvm/kvm"
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/platform"
+	"ringbox/ring0"
+	"ringbox/ring0/pagetables"
+)
+
+// The Go runtime's syscall bookkeeping: while the program runs in user
+// mode the task goroutine counts as being in a syscall, so a CPU-bound
+// program never holds up the scheduler or a stop-the-world.
+//
+//go:linkname entersyscall runtime.entersyscall
+func entersyscall()
+
+//go:linkname exitsyscall runtime.exitsyscall
+func exitsyscall()
+
+// vmmStackSize is the host stack of a ring0 context's VMM loop.
+const vmmStackSize = 64 << 10
+
+// setupRing0 prepares the kernel half for ring0 mode: every lower-half
+// top-level slot exists in the template (so address spaces made now see
+// chunks mapped later), and the host's current mappings are mirrored.
+func (m *Machine) setupRing0() error {
+	m.chunks = map[uintptr]bool{}
+	if err := m.kernel.PreallocTop(0, pagetables.LowerHalfEnd); err != nil {
+		return fmt.Errorf("kernel page tables: %w", err)
+	}
+	return m.mapHost()
+}
+
+// ring0Context runs one task in ring0 mode: the task goroutine's code
+// itself moves into the guest on its first Switch and handles the
+// program's syscalls there.
+type ring0Context struct {
+	m     *Machine
+	vcpu  *VCPU
+	slot  int
+	cpu   *ring0.CPU
+	as    *addressSpace
+	stack []byte
+
+	tid        int
+	leaves     uint64 // R0.Leaves seen
+	userInKVM  bool   // stopped by a kick in user mode: registers in the vCPU
+	needReset  bool   // the vCPU sits after a leave and must restart at r0ToUser
+	bounceSeen uint64
+}
+
+func (m *Machine) newRing0Context(slot int) (*ring0Context, error) {
+	v, err := m.vm.NewVCPU(slot)
+	if err != nil {
+		return nil, err
+	}
+	sys, toUser := ring0.R0EntryPoints()
+	if err := m.setupVCPU(v, slot, sys, toUser); err != nil {
+		v.Close()
+		return nil, fmt.Errorf("set up vCPU %d: %w", slot, err)
+	}
+	stack, err := unix.Mmap(-1, 0, vmmStackSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	if err != nil {
+		v.Close()
+		return nil, fmt.Errorf("VMM stack: %w", err)
+	}
+	c := &ring0Context{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot), stack: stack}
+	r0 := &c.cpu.R0
+	r0.VcpuFD = uint64(v.fd.Fd())
+	r0.RunAddr = uint64(uintptr(unsafe.Pointer(&v.mem[0])))
+	r0.VMMStack = uint64(uintptr(unsafe.Pointer(&stack[0]))+vmmStackSize) &^ 15
+	x := ring0.HostXCR0()
+	r0.XMaskLo, r0.XMaskHi = x&0xffffffff, x>>32
+	return c, nil
+}
+
+// Interrupt implements platform.Context.
+func (c *ring0Context) Interrupt() { c.vcpu.Kick() }
+
+// Release implements platform.Context. It must run on the task's thread:
+// the code continues on the host from here.
+func (c *ring0Context) Release() {
+	ring0.Leave(c.cpu)
+	c.m.exits.syscall.Add(0)
+	c.vcpu.Close()
+	unix.Munmap(c.stack)
+	c.m.mu.Lock()
+	c.m.free = append(c.m.free, c.slot)
+	c.m.mu.Unlock()
+}
+
+// Switch implements platform.Context.
+func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (platform.Event, error) {
+	as := pas.(*addressSpace)
+	cpu := c.cpu
+	inGuest := ring0.InGuest(cpu)
+	if !inGuest {
+		if err := c.prepareHost(); err != nil {
+			return platform.Event{}, err
+		}
+	}
+	if as != c.as {
+		cpu.NewCR3 = uint64(as.root)
+		c.as = as
+	}
+	as.stale.Store(false)
+	var pending []uintptr
+	if inGuest {
+		// Go code in the guest writes the page tables itself, so KVM
+		// sees the zapping writes directly.
+		c.zapNow(as)
+	} else {
+		pending, _ = fillQueue(c.m, as, cpu)
+	}
+	regs.RFLAGS = regs.RFLAGS&userFlagsMask | rflagsFixed
+	if c.userInKVM {
+		kr := kvm.Regs{
+			RAX: regs.RAX, RBX: regs.RBX, RCX: regs.RCX, RDX: regs.RDX,
+			RSI: regs.RSI, RDI: regs.RDI, RSP: regs.RSP, RBP: regs.RBP,
+			R8: regs.R8, R9: regs.R9, R10: regs.R10, R11: regs.R11,
+			R12: regs.R12, R13: regs.R13, R14: regs.R14, R15: regs.R15,
+			RIP: regs.RIP, RFLAGS: regs.RFLAGS,
+		}
+		if err := c.vcpu.SetRegs(&kr); err != nil {
+			return platform.Event{}, err
+		}
+		c.userInKVM = false
+		if cpu.NewCR3 != 0 || cpu.QueueLen != 0 {
+			return platform.Event{}, fmt.Errorf("page-table switch while stopped in user mode")
+		}
+	} else {
+		cpu.Regs = ring0.UserRegs{
+			RAX: regs.RAX, RBX: regs.RBX, RCX: regs.RCX, RDX: regs.RDX,
+			RSI: regs.RSI, RDI: regs.RDI, RBP: regs.RBP, RSP: regs.RSP,
+			R8: regs.R8, R9: regs.R9, R10: regs.R10, R11: regs.R11,
+			R12: regs.R12, R13: regs.R13, R14: regs.R14, R15: regs.R15,
+			RIP: regs.RIP, RFLAGS: regs.RFLAGS,
+		}
+		cpu.R0.UserFS = regs.FSBase
+	}
+
+	entersyscall()
+	ring0.SwitchToUser(cpu)
+	exitsyscall()
+
+	for _, p := range pending {
+		c.m.mem.Free(p)
+	}
+	if cpu.Reason == ring0.ReasonInterrupt {
+		k := &cpu.R0.KRegs
+		*regs = platform.Regs{
+			RAX: k[0], RBX: k[1], RCX: k[2], RDX: k[3], RSI: k[4], RDI: k[5], RSP: k[6], RBP: k[7],
+			R8: k[8], R9: k[9], R10: k[10], R11: k[11], R12: k[12], R13: k[13], R14: k[14], R15: k[15],
+			RIP: k[16], RFLAGS: k[17], FSBase: regs.FSBase, GSBase: regs.GSBase,
+		}
+		c.userInKVM = true
+		c.m.exits.interrupt.Add(1)
+		return platform.Event{Kind: platform.EventInterrupted}, nil
+	}
+	u := &cpu.Regs
+	*regs = platform.Regs{
+		RAX: u.RAX, RBX: u.RBX, RCX: u.RCX, RDX: u.RDX,
+		RSI: u.RSI, RDI: u.RDI, RBP: u.RBP, RSP: u.RSP,
+		R8: u.R8, R9: u.R9, R10: u.R10, R11: u.R11,
+		R12: u.R12, R13: u.R13, R14: u.R14, R15: u.R15,
+		RIP: u.RIP, RFLAGS: u.RFLAGS, FSBase: cpu.R0.UserFS, GSBase: regs.GSBase,
+	}
+	ev, ok := eventOf(cpu)
+	if !ok {
+		return platform.Event{}, fmt.Errorf("ring0 mode: unexpected stop reason %d", cpu.Reason)
+	}
+	return ev, nil
+}
+
+// prepareHost runs on the host before entering the guest: it mirrors host
+// memory that appeared since the last entry and restarts a vCPU left
+// parked by a leave.
+func (c *ring0Context) prepareHost() error {
+	cpu := c.cpu
+	if c.tid == 0 {
+		c.tid = unix.Gettid()
+		c.vcpu.tid.Store(int32(c.tid))
+		var fs uint64
+		if _, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1003 /* ARCH_GET_FS */, uintptr(unsafe.Pointer(&fs)), 0); e != 0 {
+			return fmt.Errorf("ARCH_GET_FS: %w", e)
+		}
+		cpu.R0.HostFS = fs
+	} else if c.tid != unix.Gettid() {
+		return fmt.Errorf("ring0 context used from another thread")
+	}
+	if cpu.R0.Leaves != c.leaves {
+		c.leaves = cpu.R0.Leaves
+		c.needReset = true
+		c.m.exits.leave.Add(1)
+		if err := c.m.mapHost(); err != nil {
+			return err
+		}
+	}
+	if c.needReset && !c.userInKVM {
+		sys, toUser := ring0.R0EntryPoints()
+		_ = sys
+		regs := kvm.Regs{RIP: uint64(toUser), RSP: uint64(c.m.region.StackTop(c.slot)), RFLAGS: 0x2}
+		if err := c.vcpu.SetRegs(&regs); err != nil {
+			return err
+		}
+		c.needReset = false
+	}
+	return nil
+}
+
+// zapNow does, from Go code in the guest, what the stub does with the
+// queue: a narrow rewrite of each changed table page, then frees the dead
+// ones and flushes before returning to user mode.
+func (c *ring0Context) zapNow(as *addressSpace) {
+	var free []uintptr
+	zap := func(p uintptr) {
+		ring0.Zap(p)
+		c.cpu.Flush = 1
+	}
+	m := c.m
+	m.mu.Lock()
+	for _, p := range m.graveyard {
+		zap(p)
+	}
+	free = append(free, m.graveyard...)
+	m.graveyard = m.graveyard[:0]
+	m.mu.Unlock()
+	as.mu.Lock()
+	for p := range as.zap {
+		zap(p)
+		delete(as.zap, p)
+	}
+	free = append(free, as.graveyard...)
+	as.graveyard = as.graveyard[:0]
+	as.mu.Unlock()
+	for _, p := range free {
+		m.mem.Free(p)
+	}
+}
+
+// eventOf decodes the stop reason in the CPU page.
+func eventOf(cpu *ring0.CPU) (platform.Event, bool) {
+	switch cpu.Reason {
+	case ring0.ReasonSyscall:
+		return platform.Event{Kind: platform.EventSyscall}, true
+	case ring0.ReasonException:
+		if cpu.Vector == platform.VectorPageFault {
+			code := cpu.ErrCode
+			return platform.Event{
+				Kind: platform.EventPageFault, Addr: cpu.CR2,
+				Present: code&1 != 0, Write: code&2 != 0, Exec: code&0x10 != 0,
+				Vector: cpu.Vector, Code: code,
+			}, true
+		}
+		return platform.Event{Kind: platform.EventException, Vector: cpu.Vector, Code: cpu.ErrCode}, true
+	}
+	return platform.Event{}, false
+}
+
+// ring0Stats adds ring0 mode's counters.
+func (m *Machine) ring0Stats(s map[string]uint64) {
+	var bounces, entries uint64
+	for i := 0; i < m.region.NumCPU(); i++ {
+		r0 := &m.region.CPU(i).R0
+		bounces += atomic.LoadUint64(&r0.Bounces)
+		entries += atomic.LoadUint64(&r0.Entries)
+	}
+	s["exit.bounce"] = bounces
+	s["kvm_run"] = entries
+	s["leave"] = m.exits.leave.Load()
+}
