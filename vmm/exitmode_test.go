@@ -26,7 +26,7 @@ func openKVM(t testing.TB) *KVM {
 func TestExitModeSyscallAndFault(t *testing.T) {
 	k := openKVM(t)
 	defer k.Close()
-	m, mem, err := NewMachine(k, Config{MemLimit: 256<<20, NumCPU: 2})
+	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2})
 	require.NoError(t, err)
 	as, err := m.NewAddressSpace()
 	require.NoError(t, err)
@@ -85,7 +85,7 @@ func TestExitModeSyscallAndFault(t *testing.T) {
 func TestExitModeShadowCoherence(t *testing.T) {
 	k := openKVM(t)
 	defer k.Close()
-	m, mem, err := NewMachine(k, Config{MemLimit: 256<<20, NumCPU: 2})
+	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2})
 	require.NoError(t, err)
 	as, err := m.NewAddressSpace()
 	require.NoError(t, err)

@@ -36,7 +36,7 @@ func runProbe(t *testing.T, m *Machine, rip uintptr, setup func(c *exitContext))
 func TestPVMSupervisorSyscall(t *testing.T) {
 	k := openKVM(t)
 	defer k.Close()
-	m, _, err := NewMachine(k, Config{MemLimit: 64<<20, NumCPU: 2})
+	m, _, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 2})
 	require.NoError(t, err)
 	sys, _ := ring0.ProbeEntryPoints()
 	c, reason, err := runProbe(t, m, sys, nil)
@@ -55,7 +55,7 @@ func TestPVMSupervisorSyscall(t *testing.T) {
 func TestPVMPageTableWriteCost(t *testing.T) {
 	k := openKVM(t)
 	defer k.Close()
-	m, _, err := NewMachine(k, Config{MemLimit: 64<<20, NumCPU: 2})
+	m, _, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 2})
 	require.NoError(t, err)
 	_, write := ring0.ProbeEntryPoints()
 	const n = 2000
@@ -91,7 +91,7 @@ func leafTable(root, va uintptr) uintptr {
 func TestPVMFSGSBase(t *testing.T) {
 	k := openKVM(t)
 	defer k.Close()
-	m, _, err := NewMachine(k, Config{MemLimit: 64<<20, NumCPU: 2})
+	m, _, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 2})
 	require.NoError(t, err)
 	const n = 100000
 	var start time.Time
