@@ -85,4 +85,11 @@ type R0State struct {
 	KRegs      [18]uint64 // 0x1118 struct kvm_regs scratch
 	MSRBuf     [4]uint64  // 0x11a8 struct kvm_msrs with one entry
 	Entries    uint64     // 0x11c8 times the VMM loop entered KVM_RUN
+	// Req says what the guest asks of the VMM loop (ReasonBounce,
+	// ReasonLeave, ReasonSuperFault); kept apart from Reason, which
+	// describes the program's last event and must survive the host
+	// syscalls Go code makes before it reads it.
+	Req       uint64 // 0x11d0
+	SupVector uint64 // 0x11d8 vector of a supervisor fault
+	SupErr    uint64 // 0x11e0 its error code
 }

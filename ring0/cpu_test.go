@@ -46,6 +46,8 @@ func TestOffsets(t *testing.T) {
 		{"R0.KRegs", 0x1000 + unsafe.Offsetof(c.R0.KRegs), 0x1118},
 		{"R0.MSRBuf", 0x1000 + unsafe.Offsetof(c.R0.MSRBuf), 0x11a8},
 		{"R0.Entries", 0x1000 + unsafe.Offsetof(c.R0.Entries), 0x11c8},
+		{"R0.Req", 0x1000 + unsafe.Offsetof(c.R0.Req), 0x11d0},
+		{"R0.SupErr", 0x1000 + unsafe.Offsetof(c.R0.SupErr), 0x11e0},
 	} {
 		require.Equal(t, tc.want, tc.got, tc.name)
 	}

@@ -60,6 +60,9 @@
 #define R0_KREGS 0x1118
 #define R0_MSRBUF 0x11a8
 #define R0_ENTRIES 0x11c8
+#define R0_REQ 0x11d0
+#define R0_SUPVECTOR 0x11d8
+#define R0_SUPERR 0x11e0
 
 // UserRegs offsets, relative to a UserRegs.
 #define UR_RAX 0x00

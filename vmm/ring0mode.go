@@ -2,6 +2,7 @@ package vmm
 
 import (
 	"fmt"
+	"os"
 	"sync/atomic"
 	"unsafe"
 
@@ -147,12 +148,14 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 
 	entersyscall()
 	ring0.SwitchToUser(cpu)
+	// Copy the event out before exitsyscall: it may make host syscalls.
+	reason, vector, errCode, cr2 := cpu.Reason, cpu.Vector, cpu.ErrCode, cpu.CR2
 	exitsyscall()
 
 	for _, p := range pending {
 		c.m.mem.Free(p)
 	}
-	if cpu.Reason == ring0.ReasonInterrupt {
+	if reason == ring0.ReasonInterrupt {
 		k := &cpu.R0.KRegs
 		*regs = platform.Regs{
 			RAX: k[0], RBX: k[1], RCX: k[2], RDX: k[3], RSI: k[4], RDI: k[5], RSP: k[6], RBP: k[7],
@@ -171,9 +174,9 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 		R12: u.R12, R13: u.R13, R14: u.R14, R15: u.R15,
 		RIP: u.RIP, RFLAGS: u.RFLAGS, FSBase: cpu.R0.UserFS, GSBase: regs.GSBase,
 	}
-	ev, ok := eventOf(cpu)
+	ev, ok := eventOf(reason, vector, errCode, cr2)
 	if !ok {
-		return platform.Event{}, fmt.Errorf("ring0 mode: unexpected stop reason %d", cpu.Reason)
+		return platform.Event{}, fmt.Errorf("ring0 mode: unexpected stop reason %d", reason)
 	}
 	return ev, nil
 }
@@ -195,6 +198,9 @@ func (c *ring0Context) prepareHost() error {
 		return fmt.Errorf("ring0 context used from another thread")
 	}
 	if cpu.R0.Leaves != c.leaves {
+		if os.Getenv("RINGBOX_R0DEBUG") != "" {
+			fmt.Fprintf(os.Stderr, "r0debug: leave req=%d vector=%d err=%#x cr2=%#x rip=%#x rsp=%#x rax=%#x\n", cpu.R0.Req, cpu.R0.SupVector, cpu.R0.SupErr, cpu.R0.FaultAddr, cpu.R0.Sup.RIP, cpu.R0.Sup.RSP, cpu.R0.Sup.RAX)
+		}
 		c.leaves = cpu.R0.Leaves
 		c.needReset = true
 		c.m.exits.leave.Add(1)
@@ -244,21 +250,20 @@ func (c *ring0Context) zapNow(as *addressSpace) {
 	}
 }
 
-// eventOf decodes the stop reason in the CPU page.
-func eventOf(cpu *ring0.CPU) (platform.Event, bool) {
-	switch cpu.Reason {
+// eventOf decodes a stop of the program.
+func eventOf(reason, vector, code, cr2 uint64) (platform.Event, bool) {
+	switch reason {
 	case ring0.ReasonSyscall:
 		return platform.Event{Kind: platform.EventSyscall}, true
 	case ring0.ReasonException:
-		if cpu.Vector == platform.VectorPageFault {
-			code := cpu.ErrCode
+		if vector == platform.VectorPageFault {
 			return platform.Event{
-				Kind: platform.EventPageFault, Addr: cpu.CR2,
+				Kind: platform.EventPageFault, Addr: cr2,
 				Present: code&1 != 0, Write: code&2 != 0, Exec: code&0x10 != 0,
-				Vector: cpu.Vector, Code: code,
+				Vector: vector, Code: code,
 			}, true
 		}
-		return platform.Event{Kind: platform.EventException, Vector: cpu.Vector, Code: cpu.ErrCode}, true
+		return platform.Event{Kind: platform.EventException, Vector: vector, Code: code}, true
 	}
 	return platform.Event{}, false
 }

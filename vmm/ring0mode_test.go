@@ -1,8 +1,10 @@
 package vmm
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -75,4 +77,104 @@ func TestRing0ModeSyscallAndFault(t *testing.T) {
 	ctx.Release()
 	require.False(t, ring0.InGuest(ctx.cpu))
 	t.Logf("stats: %v", m.Stats())
+}
+
+// TestRing0ModeUnderGC makes many syscalls in ring0 mode while other
+// goroutines allocate and collect: the runtime must stay consistent.
+func TestRing0ModeUnderGC(t *testing.T) {
+	k := openKVM(t)
+	defer k.Close()
+	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2, Ring0: true})
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	go func() {
+		var keep [][]byte
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			keep = append(keep, make([]byte, 64<<10))
+			if len(keep) > 100 {
+				keep = nil
+				runtime.GC()
+			}
+		}
+	}()
+	defer close(stop)
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		as, err := m.NewAddressSpace()
+		if err != nil {
+			done <- err
+			return
+		}
+		pctx, err := m.NewContext()
+		if err != nil {
+			done <- err
+			return
+		}
+		code, _ := mem.Alloc()
+		copy(memfile.Page(code), []byte{0x0f, 0x05, 0xeb, 0xfc}) // loop: syscall; jmp loop
+		as.Tables().Map(0x400000, code, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+		regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+		var sink [][]byte
+		for i := 0; i < 20000; i++ {
+			ev, err := pctx.Switch(as, &regs)
+			if err != nil || ev.Kind != platform.EventSyscall {
+				done <- fmt.Errorf("switch %d: %v %+v", i, err, ev)
+				return
+			}
+			regs.RIP = regs.RCX
+			sink = append(sink, make([]byte, 256)) // allocate in the guest
+			if len(sink) > 1000 {
+				sink = nil
+			}
+		}
+		pctx.Release()
+		as.Release()
+		done <- nil
+	}()
+	require.NoError(t, <-done)
+	runtime.GC()
+	t.Logf("stats: %v", m.Stats())
+}
+
+// TestRing0ModeUserSeesOnlyItsMemory: an address that is mapped on the
+// host (and so in the kernel half) must fault for the program.
+func TestRing0ModeUserSeesOnlyItsMemory(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	k := openKVM(t)
+	defer k.Close()
+	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2, Ring0: true})
+	require.NoError(t, err)
+	as, err := m.NewAddressSpace()
+	require.NoError(t, err)
+	defer as.Release()
+	pctx, err := m.NewContext()
+	require.NoError(t, err)
+	defer pctx.Release()
+	hostVar := new(uint64)
+	*hostVar = 0x5555
+	addr := uint64(uintptr(unsafe.Pointer(hostVar)))
+	code, _ := mem.Alloc()
+	prog := []byte{0x48, 0xa1} // movabs addr, %rax
+	for i := 0; i < 8; i++ {
+		prog = append(prog, byte(addr>>(8*i)))
+	}
+	prog = append(prog, 0x0f, 0x05) // syscall
+	copy(memfile.Page(code), prog)
+	as.Tables().Map(0x400000, code, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+	regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+	for i := 0; i < 3; i++ {
+		ev, err := pctx.Switch(as, &regs)
+		require.NoError(t, err)
+		require.Equal(t, platform.EventPageFault, ev.Kind, "round %d: the program read host memory (rax=%#x)", i, regs.RAX)
+		require.Equal(t, addr, ev.Addr)
+	}
+	runtime.KeepAlive(hostVar)
 }

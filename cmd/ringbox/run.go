@@ -69,7 +69,7 @@ func parseRun(args []string) (*runOpts, error) {
 	fl.SetOutput(io.Discard)
 	fl.BoolVar(&o.strace, "strace", false, "print each syscall")
 	fl.BoolVar(&o.debug, "debug", false, "debug logging and exit counters")
-	fl.StringVar(&o.platform, "platform", o.platform, "kvm-exit")
+	fl.StringVar(&o.platform, "platform", o.platform, "kvm (ring0 mode) or kvm-exit")
 	fl.StringVar(&o.backend, "backend", "auto", "auto, pvm or x86")
 	mem := fl.String("memory", "8G", "memory limit")
 	fl.Var(&o.env, "env", "K=V")
@@ -81,11 +81,9 @@ func parseRun(args []string) (*runOpts, error) {
 		return nil, fail(exitUsage, "run: --memory: %v", err)
 	}
 	switch o.platform {
-	case "kvm-exit":
-	case "kvm":
-		return nil, fail(exitUsage, "run: --platform=kvm (ring0 mode) is not implemented yet; use --platform=kvm-exit")
+	case "kvm", "kvm-exit":
 	default:
-		return nil, fail(exitUsage, "run: --platform: unknown platform %q (want kvm-exit)", o.platform)
+		return nil, fail(exitUsage, "run: --platform: unknown platform %q (want kvm or kvm-exit)", o.platform)
 	}
 	if _, err := vmm.ParseBackend(o.backend); err != nil {
 		return nil, fail(exitUsage, "run: --backend: %v", err)
