@@ -51,3 +51,9 @@ func HostXCR0() uint64 { return hostXCR0() }
 //
 //go:noescape
 func Zap(table uintptr)
+
+func fsBase() uint64
+
+// OnTaskThread reports whether the caller runs on the thread that owns cpu
+// (in the guest or on the host): its FS base is that thread's.
+func OnTaskThread(cpu *CPU) bool { return cpu.R0.HostFS != 0 && fsBase() == cpu.R0.HostFS }

@@ -724,3 +724,9 @@ TEXT ·Zap(SB),NOSPLIT,$0-8
 	MOVW (DI), AX
 	MOVW AX, (DI)
 	RET
+
+// fsBase returns the current FS base (RDFSBASE).
+TEXT ·fsBase(SB),NOSPLIT,$0-8
+	RDFSBASE_AX
+	MOVQ AX, ret+0(FP)
+	RET

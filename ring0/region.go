@@ -14,9 +14,11 @@ const KernelAlias = 0xffffff8000000000
 const (
 	pageSize   = 4096
 	stackPages = 4
+	istPages   = 2
 	// Per-vCPU pages: GDT, TSS, CPU (2), vIF, the program's FP state,
-	// a KVM_GET_XSAVE buffer, then the kernel stack.
-	cpuPages = 7 + stackPages
+	// a KVM_GET_XSAVE buffer, the exception stack (IST1), then the kernel
+	// stack.
+	cpuPages = 7 + istPages + stackPages
 	// The region is 2 MiB aligned and sized, so that in ring0 mode it is
 	// one or more whole 2 MiB chunks of the host address space.
 	regionAlign = 2 << 20
@@ -99,6 +101,13 @@ func (r *Region) UserXsave(i int) uintptr { return r.GDT(i) + 5*pageSize }
 // LeaveXsave returns the address of vCPU i's KVM_GET_XSAVE buffer.
 func (r *Region) LeaveXsave(i int) uintptr { return r.GDT(i) + 6*pageSize }
 
+// ISTTop returns the upper-half address of the top of vCPU i's exception
+// stack (IST1): ring0 mode takes every exception on it, so that a fault on
+// an unusable stack still reaches the handler.
+func (r *Region) ISTTop(i int) uintptr {
+	return r.Alias(r.GDT(i) + (7+istPages)*pageSize)
+}
+
 // StackTop returns the upper-half address of the top of vCPU i's kernel stack.
 func (r *Region) StackTop(i int) uintptr {
 	return r.Alias(r.GDT(i) + cpuPages*pageSize)
@@ -113,13 +122,17 @@ func (r *Region) SetupPVM(ring0Mode bool) {
 	}
 	idt := r.page(0)
 	clear(idt)
+	ist := 0
+	if ring0Mode {
+		ist = 1
+	}
 	for v, h := range vecs {
-		writeGate(idt, v, h, 0)
+		writeGate(idt, v, h, ist)
 	}
 	for i := 0; i < r.ncpu; i++ {
 		off := r.cpuOff(i)
 		writeGDT(r.page(off), r.TSS(i))
-		writeTSS(r.page(off+1), r.StackTop(i))
+		writeTSS(r.page(off+1), r.StackTop(i), r.ISTTop(i))
 		c := r.CPU(i)
 		*c = CPU{}
 		c.KStack = uint64(r.StackTop(i))

@@ -38,21 +38,22 @@ func writeGDT(gdt []byte, tss uintptr) {
 // GDTLimit is the limit of the GDT written by writeGDT.
 const GDTLimit = SelTSS + 16 - 1
 
-// writeTSS fills a 64-bit TSS with the ring-0 stack pointer.
-func writeTSS(tss []byte, rsp0 uintptr) {
+// writeTSS fills a 64-bit TSS with the ring-0 stack pointer and IST1.
+func writeTSS(tss []byte, rsp0, ist1 uintptr) {
 	clear(tss[:TSSLimit+1])
 	binary.LittleEndian.PutUint64(tss[4:], uint64(rsp0))
+	binary.LittleEndian.PutUint64(tss[36:], uint64(ist1))
 	binary.LittleEndian.PutUint16(tss[102:], TSSLimit+1) // no I/O bitmap
 }
 
 // writeGate writes interrupt gate vec of an IDT: present, DPL 0, kernel
-// code selector, interrupts disabled on entry.
-func writeGate(idt []byte, vec int, handler uintptr, dpl int) {
+// code selector, interrupts disabled on entry, on stack IST ist (0: none).
+func writeGate(idt []byte, vec int, handler uintptr, ist int) {
 	e := idt[vec*16 : vec*16+16]
 	binary.LittleEndian.PutUint16(e[0:], uint16(handler))
 	binary.LittleEndian.PutUint16(e[2:], SelKernelCode)
-	e[4] = 0
-	e[5] = 0x8e | byte(dpl&3)<<5
+	e[4] = byte(ist & 7)
+	e[5] = 0x8e
 	binary.LittleEndian.PutUint16(e[6:], uint16(handler>>16))
 	binary.LittleEndian.PutUint32(e[8:], uint32(handler>>32))
 	binary.LittleEndian.PutUint32(e[12:], 0)

@@ -10,21 +10,26 @@ import (
 	"ringbox/ring0/pagetables"
 )
 
+// hostUserEnd is the end of the host's user address space (TASK_SIZE_MAX).
+const hostUserEnd = 0x7ffffffff000
+
 // chunkSize is the granularity in which ring0 mode mirrors the host's
 // address space into the guest.
 const chunkSize = 2 << 20
 
-// hostRegions returns the lower-half mappings of this process.
-func hostRegions() ([][2]uintptr, error) {
+// hostRegions returns the lower-half mappings of this process, and the
+// ones the guest must never reach through a memory slot (vCPU kvm_run
+// mappings: a guest access there could not be resolved by KVM).
+func hostRegions() (regions, forbidden [][2]uintptr, err error) {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	var out [][2]uintptr
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		rng, _, _ := strings.Cut(sc.Text(), " ")
+		line := sc.Text()
+		rng, _, _ := strings.Cut(line, " ")
 		lo, hi, ok := strings.Cut(rng, "-")
 		if !ok {
 			continue
@@ -34,9 +39,14 @@ func hostRegions() ([][2]uintptr, error) {
 		if err1 != nil || err2 != nil || e > pagetables.LowerHalfEnd {
 			continue
 		}
-		out = append(out, [2]uintptr{uintptr(s), uintptr(e)})
+		r := [2]uintptr{uintptr(s), uintptr(e)}
+		if strings.HasSuffix(line, "anon_inode:kvm-vcpu") {
+			forbidden = append(forbidden, r)
+			continue
+		}
+		regions = append(regions, r)
 	}
-	return out, sc.Err()
+	return regions, forbidden, sc.Err()
 }
 
 // mapHost makes every host mapping that exists now reachable by Go code in
@@ -44,7 +54,7 @@ func hostRegions() ([][2]uintptr, error) {
 // mapping in the kernel half of the page tables, by 2 MiB chunks. The first
 // chunk stays unmapped so that nil pointers fault.
 func (m *Machine) mapHost() error {
-	regions, err := hostRegions()
+	regions, forbidden, err := hostRegions()
 	if err != nil {
 		return fmt.Errorf("read host mappings: %w", err)
 	}
@@ -52,7 +62,7 @@ func (m *Machine) mapHost() error {
 	defer m.hostMu.Unlock()
 	for _, r := range regions {
 		for c := r[0] &^ (chunkSize - 1); c < r[1]; c += chunkSize {
-			if err := m.mapChunkLocked(c); err != nil {
+			if err := m.mapChunkLocked(c, forbidden); err != nil {
 				return err
 			}
 		}
@@ -60,15 +70,38 @@ func (m *Machine) mapHost() error {
 	return nil
 }
 
-func (m *Machine) mapChunkLocked(c uintptr) error {
+func (m *Machine) mapChunkLocked(c uintptr, forbidden [][2]uintptr) error {
 	if c == 0 || m.chunks[c] {
 		return nil
 	}
 	if base := m.mem.Base(); c+chunkSize > base && c < base+m.mem.Limit() {
 		return nil // the memory file maps itself as it grows
 	}
-	if err := m.vm.AddSlotsCovering(c, chunkSize); err != nil {
-		return err
+	// The last user page is not addressable for memory slots (TASK_SIZE).
+	size := uintptr(chunkSize)
+	if c+size > hostUserEnd {
+		size = hostUserEnd - c
+	}
+	// Slots for the chunk, minus the forbidden ranges in it.
+	at, end := c, c+size
+	for at < end {
+		next := end
+		for _, f := range forbidden {
+			if f[0] <= at && at < f[1] {
+				at = min(f[1], end)
+				next = at
+				break
+			}
+			if f[0] > at && f[0] < next {
+				next = f[0]
+			}
+		}
+		if next > at {
+			if err := m.vm.AddSlotsCovering(at, next-at); err != nil {
+				return err
+			}
+			at = next
+		}
 	}
 	if _, err := m.kernel.MapHuge(c, c, chunkSize, pagetables.Opts{Write: true, Exec: true}); err != nil {
 		return fmt.Errorf("map host chunk %#x for the guest: %w", c, err)

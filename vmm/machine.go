@@ -63,6 +63,10 @@ type Machine struct {
 	// graveyard holds table pages of released address spaces, to be
 	// zapped by the next vCPU that runs before they are reused.
 	graveyard []uintptr
+	// deadRoots are root pairs of released address spaces; a pair is
+	// retired into the graveyard once no vCPU runs on it (curRoot).
+	deadRoots []uintptr
+	curRoot   map[int]uintptr
 
 	exits struct {
 		syscall, pageFault, exception, interrupt, drain, other, leave atomic.Uint64
@@ -89,7 +93,7 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &Machine{kvm: k, vm: vm, cfg: cfg}
+	m := &Machine{kvm: k, vm: vm, cfg: cfg, curRoot: map[int]uintptr{}}
 	fail := func(err error) (*Machine, *memfile.File, error) {
 		vm.Close()
 		return nil, nil, err
@@ -238,11 +242,12 @@ func (m *Machine) NewAddressSpace() (platform.AddressSpace, error) {
 func (as *addressSpace) Tables() *pagetables.Tables { return as.user }
 func (as *addressSpace) Invalidate()                { as.stale.Store(true) }
 
-// Release frees the tables. The pages go to the machine's graveyard: a
-// vCPU zaps them before they are reused.
+// Release frees the user tables. Their pages go to the machine's
+// graveyard, and the root pair to deadRoots: a vCPU may still be running on
+// the kernel root (the Go kernel itself, in ring0 mode), so it is freed only
+// once no vCPU uses it.
 func (as *addressSpace) Release() {
 	as.user.Release()
-	as.kernel.Release()
 	as.mu.Lock()
 	as.released = true
 	dead := as.graveyard
@@ -251,12 +256,41 @@ func (as *addressSpace) Release() {
 		delete(as.zap, p)
 	}
 	as.mu.Unlock()
-	// Both roots too: a vCPU still on this kernel root switches away
-	// (NewCR3) before the stub zaps anything.
-	dead = append(dead, as.root, as.root+memfile.PageSize)
 	as.m.mu.Lock()
 	as.m.graveyard = append(as.m.graveyard, dead...)
+	as.m.deadRoots = append(as.m.deadRoots, as.root)
 	as.m.mu.Unlock()
+}
+
+// retireRootsLocked moves dead root pairs no vCPU runs on to the
+// graveyard. m.mu is held.
+func (m *Machine) retireRootsLocked() {
+	keep := m.deadRoots[:0]
+	for _, r := range m.deadRoots {
+		inUse := false
+		for _, cur := range m.curRoot {
+			if cur == r {
+				inUse = true
+			}
+		}
+		if inUse {
+			keep = append(keep, r)
+			continue
+		}
+		m.graveyard = append(m.graveyard, r, r+memfile.PageSize)
+	}
+	m.deadRoots = keep
+}
+
+// setCurRoot records the root pair vCPU slot runs on (0: none).
+func (m *Machine) setCurRoot(slot int, root uintptr) {
+	m.mu.Lock()
+	if root == 0 {
+		delete(m.curRoot, slot)
+	} else {
+		m.curRoot[slot] = root
+	}
+	m.mu.Unlock()
 }
 
 // takeZaps moves the queued table pages into cpu.Queue; it returns the
@@ -281,6 +315,7 @@ func fillQueue(m *Machine, as *addressSpace, cpu *ring0.CPU) (free []uintptr, mo
 		return true
 	}
 	m.mu.Lock()
+	m.retireRootsLocked()
 	for len(m.graveyard) > 0 && add(m.graveyard[len(m.graveyard)-1]) {
 		free = append(free, m.graveyard[len(m.graveyard)-1])
 		m.graveyard = m.graveyard[:len(m.graveyard)-1]
@@ -425,6 +460,7 @@ func (c *exitContext) Interrupt() { c.vcpu.Kick() }
 // Release implements platform.Context.
 func (c *exitContext) Release() {
 	c.vcpu.Close()
+	c.m.setCurRoot(c.slot, 0)
 	c.m.mu.Lock()
 	c.m.free = append(c.m.free, c.slot)
 	c.m.mu.Unlock()
@@ -526,6 +562,7 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 		break
 	}
 	c.freeZapped(pending)
+	c.m.setCurRoot(c.slot, as.root)
 	u := &c.cpu.Regs
 	*regs = platform.Regs{
 		RAX: u.RAX, RBX: u.RBX, RCX: u.RCX, RDX: u.RDX,

@@ -2,7 +2,6 @@ package vmm
 
 import (
 	"fmt"
-	"os"
 	"sync/atomic"
 	"unsafe"
 
@@ -81,8 +80,15 @@ func (m *Machine) newRing0Context(slot int) (*ring0Context, error) {
 	return c, nil
 }
 
-// Interrupt implements platform.Context.
-func (c *ring0Context) Interrupt() { c.vcpu.Kick() }
+// Interrupt implements platform.Context. The task's own thread is running
+// kernel code, not the program, so it needs no kick (and in the guest it
+// must not touch the kvm_run page, which is not guest memory).
+func (c *ring0Context) Interrupt() {
+	if ring0.OnTaskThread(c.cpu) {
+		return
+	}
+	c.vcpu.Kick()
+}
 
 // Release implements platform.Context. It must run on the task's thread:
 // the code continues on the host from here.
@@ -90,6 +96,7 @@ func (c *ring0Context) Release() {
 	ring0.Leave(c.cpu)
 	c.m.exits.syscall.Add(0)
 	c.vcpu.Close()
+	c.m.setCurRoot(c.slot, 0)
 	unix.Munmap(c.stack)
 	c.m.mu.Lock()
 	c.m.free = append(c.m.free, c.slot)
@@ -155,6 +162,7 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	for _, p := range pending {
 		c.m.mem.Free(p)
 	}
+	c.m.setCurRoot(c.slot, as.root)
 	if reason == ring0.ReasonInterrupt {
 		k := &cpu.R0.KRegs
 		*regs = platform.Regs{
@@ -198,15 +206,14 @@ func (c *ring0Context) prepareHost() error {
 		return fmt.Errorf("ring0 context used from another thread")
 	}
 	if cpu.R0.Leaves != c.leaves {
-		if os.Getenv("RINGBOX_R0DEBUG") != "" {
-			fmt.Fprintf(os.Stderr, "r0debug: leave req=%d vector=%d err=%#x cr2=%#x rip=%#x rsp=%#x rax=%#x\n", cpu.R0.Req, cpu.R0.SupVector, cpu.R0.SupErr, cpu.R0.FaultAddr, cpu.R0.Sup.RIP, cpu.R0.Sup.RSP, cpu.R0.Sup.RAX)
-		}
 		c.leaves = cpu.R0.Leaves
 		c.needReset = true
 		c.m.exits.leave.Add(1)
-		if err := c.m.mapHost(); err != nil {
-			return err
-		}
+	}
+	// The host may have mapped memory since the last entry (heap growth,
+	// new thread stacks): mirror it before Go code uses it in the guest.
+	if err := c.m.mapHost(); err != nil {
+		return err
 	}
 	if c.needReset && !c.userInKVM {
 		sys, toUser := ring0.R0EntryPoints()
@@ -231,6 +238,7 @@ func (c *ring0Context) zapNow(as *addressSpace) {
 	}
 	m := c.m
 	m.mu.Lock()
+	m.retireRootsLocked()
 	for _, p := range m.graveyard {
 		zap(p)
 	}

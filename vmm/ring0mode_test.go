@@ -2,8 +2,12 @@ package vmm
 
 import (
 	"fmt"
+	"os"
+	"os/signal"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
@@ -177,4 +181,49 @@ func TestRing0ModeUserSeesOnlyItsMemory(t *testing.T) {
 		require.Equal(t, addr, ev.Addr)
 	}
 	runtime.KeepAlive(hostVar)
+}
+
+// TestRing0ModeSelfKick: Go code in the guest interrupts its own vCPU (as
+// exit_group does), continues, then leaves.
+func TestRing0ModeSelfKick(t *testing.T) {
+	k := openKVM(t)
+	defer k.Close()
+	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2, Ring0: true})
+	require.NoError(t, err)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan error)
+	// Made on this goroutine, used on another (as the CLI does).
+	pctx, err := m.NewContext()
+	require.NoError(t, err)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		as, _ := m.NewAddressSpace()
+		code, _ := mem.Alloc()
+		copy(memfile.Page(code), []byte{0x0f, 0x05, 0xeb, 0xfc}) // loop: syscall; jmp loop
+		as.Tables().Map(0x400000, code, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+		regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+		for i := 0; i < 5; i++ {
+			ev, err := pctx.Switch(as, &regs)
+			if err != nil {
+				done <- err
+				return
+			}
+			if i == 2 {
+				pctx.Interrupt()
+			}
+			_ = ev
+			regs.RIP = regs.RCX
+		}
+		pctx.Release()
+		as.Release()
+		done <- nil
+	}()
+	require.NoError(t, <-done)
+	for i := 0; i < 20; i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
 }
