@@ -227,3 +227,54 @@ func TestRing0ModeSelfKick(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestRing0ModeCPUBoundProgram: while the program spins in user mode the
+// task goroutine counts as in a syscall, so other goroutines keep running
+// and garbage collections complete.
+func TestRing0ModeCPUBoundProgram(t *testing.T) {
+	k := openKVM(t)
+	defer k.Close()
+	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2, Ring0: true})
+	require.NoError(t, err)
+	pctx, err := m.NewContext()
+	require.NoError(t, err)
+	done := make(chan platform.Event, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		as, _ := m.NewAddressSpace()
+		code, _ := mem.Alloc()
+		copy(memfile.Page(code), []byte{0x0f, 0x05, 0xeb, 0xfe}) // syscall; 1: jmp 1b
+		as.Tables().Map(0x400000, code, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+		regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+		pctx.Switch(as, &regs) // the syscall: now in the guest
+		regs.RIP = regs.RCX
+		ev, _ := pctx.Switch(as, &regs) // spins until interrupted
+		pctx.Release()
+		as.Release()
+		done <- ev
+	}()
+	var gcs uint32
+	var ticks int
+	start := time.Now()
+	var ms runtime.MemStats
+	for time.Since(start) < 1500*time.Millisecond {
+		time.Sleep(10 * time.Millisecond)
+		ticks++
+		if ticks%10 == 0 {
+			runtime.GC()
+		}
+	}
+	runtime.ReadMemStats(&ms)
+	gcs = ms.NumGC
+	pctx.Interrupt()
+	select {
+	case ev := <-done:
+		require.Equal(t, platform.EventInterrupted, ev.Kind)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the spinning program was not interrupted")
+	}
+	t.Logf("ticks=%d GCs=%d in %v", ticks, gcs, time.Since(start))
+	require.Greater(t, ticks, 50, "a goroutine stalled while the program ran")
+	require.GreaterOrEqual(t, gcs, uint32(10), "garbage collections stalled while the program ran")
+}

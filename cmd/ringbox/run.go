@@ -64,7 +64,7 @@ func parseSize(s string) (uint64, error) {
 }
 
 func parseRun(args []string) (*runOpts, error) {
-	o := &runOpts{platform: "kvm-exit", memory: 8 << 30}
+	o := &runOpts{platform: "kvm", memory: 8 << 30}
 	fl := flag.NewFlagSet("run", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
 	fl.BoolVar(&o.strace, "strace", false, "print each syscall")
