@@ -86,8 +86,9 @@ type Config struct {
 // NewMachine builds a VM.
 func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	memLimit, ncpu := cfg.MemLimit, cfg.NumCPU
-	if k.Backend != BackendPVM {
-		return nil, nil, fmt.Errorf("exit mode: backend %v is not supported yet", k.Backend)
+	x86 := k.Backend == BackendX86
+	if x86 && cfg.Ring0 {
+		return nil, nil, fmt.Errorf("ring0 mode is not available on the x86 backend yet; use --platform=kvm-exit")
 	}
 	vm, err := k.NewVM()
 	if err != nil {
@@ -101,7 +102,11 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	if m.region, err = ring0.NewRegion(ncpu); err != nil {
 		return fail(err)
 	}
-	m.region.SetupPVM(cfg.Ring0)
+	if x86 {
+		m.region.SetupX86()
+	} else {
+		m.region.SetupPVM(cfg.Ring0)
+	}
 	if err := vm.AddSlot(m.region.Base(), m.region.Size(), false); err != nil {
 		return fail(err)
 	}
@@ -129,7 +134,9 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 		return fail(err)
 	}
 	m.kernel = pagetables.NewAt(m.mem, pair)
-	m.kernel.AlwaysUser = true
+	// PVM wants the U bit on every entry (KPTI root pairs keep the program
+	// out); on x86 the supervisor's pages are mapped without it.
+	m.kernel.AlwaysUser = !x86
 	data := pagetables.Opts{Write: true}
 	if _, err := m.kernel.Map(m.region.Base(), m.region.Base(), m.region.Size(), data); err != nil {
 		return fail(fmt.Errorf("map supervisor region: %w", err))
@@ -139,6 +146,13 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	}
 	if _, err := m.kernel.Map(tstart, tstart, tend-tstart, pagetables.Opts{Exec: true}); err != nil {
 		return fail(fmt.Errorf("map supervisor text: %w", err))
+	}
+	if x86 {
+		// The stub runs from an upper-half alias of the text, which every
+		// address space shares (x86_amd64.s).
+		if _, err := m.kernel.Map(tstart+ring0.X86TextDelta, tstart, tend-tstart, pagetables.Opts{Exec: true}); err != nil {
+			return fail(fmt.Errorf("map supervisor text alias: %w", err))
+		}
 	}
 	// The memory file, so the stub can write page tables (see zapQueue).
 	if _, err := m.kernel.MapHuge(m.mem.Base(), m.mem.Base(), m.mem.Limit(), data); err != nil {
@@ -234,7 +248,12 @@ func (m *Machine) NewAddressSpace() (platform.AddressSpace, error) {
 	as.kernel.ShareTop(m.kernel, 0, pagetables.LowerHalfEnd)
 	as.kernel.ShareTop(m.kernel, pagetables.UpperHalfStart, 0)
 	as.user = pagetables.NewAt(tableAlloc{as}, pair+memfile.PageSize)
-	as.user.AlwaysUser = true
+	as.user.AlwaysUser = !m.x86()
+	if m.x86() {
+		// The program's page tables also carry the supervisor's upper
+		// half (without the U bit): the stub runs on them.
+		as.user.ShareTop(m.kernel, pagetables.UpperHalfStart, 0)
+	}
 	as.user.OnChange = as.changed
 	return as, nil
 }
@@ -313,6 +332,25 @@ func fillQueue(m *Machine, as *addressSpace, cpu *ring0.CPU) (free []uintptr, mo
 		cpu.Queue[n] = uint64(p)
 		n++
 		return true
+	}
+	if m.x86() {
+		// Nested paging: KVM does not shadow the page tables, so freed
+		// table pages only need the TLB flush the stub does.
+		m.mu.Lock()
+		m.retireRootsLocked()
+		free = append(free, m.graveyard...)
+		m.graveyard = m.graveyard[:0]
+		m.mu.Unlock()
+		as.mu.Lock()
+		free = append(free, as.graveyard...)
+		as.graveyard = as.graveyard[:0]
+		if len(as.zap) > 0 {
+			cpu.Flush = 1
+		}
+		clear(as.zap)
+		as.mu.Unlock()
+		cpu.QueueLen, cpu.QueueMore = 0, 0
+		return free, false
 	}
 	m.mu.Lock()
 	m.retireRootsLocked()
@@ -393,6 +431,9 @@ func (m *Machine) newContext(slot int) (*exitContext, error) {
 	}
 	c := &exitContext{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot)}
 	sysEntry, ret, _ := ring0.PVMEntryPoints()
+	if m.x86() {
+		sysEntry, ret, _ = ring0.X86EntryPoints()
+	}
 	if err := m.setupVCPU(v, slot, sysEntry, ret); err != nil {
 		v.Close()
 		return nil, fmt.Errorf("set up vCPU %d: %w", slot, err)
@@ -417,41 +458,48 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr) error {
 	s.CS = code
 	s.SS, s.DS, s.ES = data, data, data
 	s.FS = kvm.Segment{Limit: 0xffffffff, Typ: 3, Present: 1, S: 1, DB: 1, G: 1}
+	// On x86 the tables and the CPU page are used through their
+	// upper-half alias, the part of the region every address space maps.
+	addr := func(a uintptr) uint64 { return uint64(a) }
+	if m.x86() {
+		addr = func(a uintptr) uint64 { return uint64(r.Alias(a)) }
+	}
 	s.GS = s.FS
-	s.GS.Base = uint64(r.CPUAddr(slot))
-	s.TR = kvm.Segment{Base: uint64(r.TSS(slot)), Limit: ring0.TSSLimit, Selector: ring0.SelTSS, Typ: 11, Present: 1}
+	s.GS.Base = addr(r.CPUAddr(slot))
+	s.TR = kvm.Segment{Base: addr(r.TSS(slot)), Limit: ring0.TSSLimit, Selector: ring0.SelTSS, Typ: 11, Present: 1}
 	s.LDT = kvm.Segment{Unusable: 1}
-	s.GDT = kvm.Descriptor{Base: uint64(r.GDT(slot)), Limit: ring0.GDTLimit}
-	s.IDT = kvm.Descriptor{Base: uint64(r.IDT()), Limit: ring0.IDTLimit}
-	s.CR0, s.CR4, s.EFER = cr0Value, cr4Value, eferValue
+	s.GDT = kvm.Descriptor{Base: addr(r.GDT(slot)), Limit: ring0.GDTLimit}
+	s.IDT = kvm.Descriptor{Base: addr(r.IDT()), Limit: ring0.IDTLimit}
+	// OSXSAVE: the program (and, in ring0 mode, Go code) use AVX state;
+	// FSGSBASE: ring0 mode switches FS base with WRFSBASE.
+	s.CR0, s.CR4, s.EFER = cr0Value, cr4Value|cr4OSXSAVE, eferValue
 	if m.cfg.Ring0 {
-		// Go code in the guest uses AVX (XSAVE state) and switches FS
-		// base with WRFSBASE on every transition.
-		s.CR4 |= cr4FSGSBase | cr4OSXSAVE
+		s.CR4 |= cr4FSGSBase
 	}
 	s.CR3 = uint64(m.kernel.Root())
 	if err := v.SetSregs(&s); err != nil {
 		return err
 	}
-	if m.cfg.Ring0 {
-		if err := v.SetXCR0(ring0.HostXCR0()); err != nil {
-			return err
-		}
+	if err := v.SetXCR0(ring0.HostXCR0()); err != nil {
+		return err
 	}
 	regs := kvm.Regs{RIP: uint64(rip), RSP: uint64(r.StackTop(slot)), RFLAGS: 0x2}
 	if err := v.SetRegs(&regs); err != nil {
 		return err
 	}
-	return v.SetMSRs(
-		MSR{msrSTAR, 0x0023001000000000},
-		MSR{msrLSTAR, uint64(lstar)},
-		MSR{msrSFMASK, 0x47700},
-		MSR{msrFSBase, 0},
-		MSR{msrGSBase, uint64(r.CPUAddr(slot))},
-		MSR{msrKernelGSBase, 0},
+	msrs := []MSR{
+		{msrSTAR, 0x0023001000000000},
+		{msrLSTAR, uint64(lstar)},
+		{msrSFMASK, 0x47700},
+		{msrFSBase, 0},
+		{msrGSBase, addr(r.CPUAddr(slot))},
+		{msrKernelGSBase, 0},
+	}
+	if !m.x86() {
 		// Last: registering the vIF page switches the vCPU to native mode.
-		MSR{msrPVMVIF, uint64(r.VIF(slot)) | vifFlags},
-	)
+		msrs = append(msrs, MSR{msrPVMVIF, uint64(r.VIF(slot)) | vifFlags})
+	}
+	return v.SetMSRs(msrs...)
 }
 
 // Interrupt implements platform.Context.
@@ -473,7 +521,7 @@ var ErrSupervisorFault = errors.New("fault in the guest supervisor")
 func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (platform.Event, error) {
 	as := pas.(*addressSpace)
 	if as != c.as {
-		c.cpu.NewCR3 = uint64(as.root)
+		c.cpu.NewCR3 = uint64(as.cr3())
 		c.as = as
 	}
 	as.stale.Store(false)
@@ -517,7 +565,7 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 	for {
 		reason, err := c.vcpu.Run()
 		if errors.Is(err, ErrInterrupted) {
-			user, err := c.vcpu.InUserMode()
+			user, err := c.vcpu.InUserMode(c.m.x86())
 			if err != nil {
 				return platform.Event{}, err
 			}
@@ -622,3 +670,15 @@ const (
 	cr4FSGSBase = 1 << 16
 	cr4OSXSAVE  = 1 << 18
 )
+
+func (m *Machine) x86() bool { return m.kvm.Backend == BackendX86 }
+
+// cr3 is what the vCPU's CR3 holds in this address space: the kernel root
+// of the pair on PVM (the hypervisor flips to the user root), the program's
+// root on x86.
+func (as *addressSpace) cr3() uintptr {
+	if as.m.x86() {
+		return as.root + memfile.PageSize
+	}
+	return as.root
+}

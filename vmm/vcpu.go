@@ -249,9 +249,16 @@ func (c *VCPU) SetCPUID(entries []kvm.CPUIDEntry2) error {
 	return nil
 }
 
-// InUserMode reports, on PVM, whether the vCPU is stopped in guest user
-// mode (KVM_GET_SREGS cannot tell there).
-func (c *VCPU) InUserMode() (bool, error) {
+// InUserMode reports whether the vCPU is stopped in guest user mode: on
+// x86 from CS, on PVM from its mode MSR (KVM_GET_SREGS cannot tell there).
+func (c *VCPU) InUserMode(x86 bool) (bool, error) {
+	if x86 {
+		s, err := c.GetSregs()
+		if err != nil {
+			return false, err
+		}
+		return s.CS.Selector&3 == 3, nil
+	}
 	v, err := c.GetMSRs(msrPVMVIF)
 	if err != nil {
 		return false, err

@@ -1,0 +1,43 @@
+package ring0
+
+// X86TextDelta is added to a host text address to get its alias in the
+// upper half (PML4 slot 510), where the x86 backend's stub runs.
+const X86TextDelta = 0xffffff0000000000
+
+// x86Vectors holds the (unaliased) addresses of the x86 vector stubs.
+var x86Vectors [32]uintptr
+
+func x86Addrs() (syscall, ret uintptr)
+
+// X86EntryPoints returns the x86 exit-mode stub's LSTAR target, first
+// instruction and vector stubs, as aliased addresses.
+func X86EntryPoints() (syscall, ret uintptr, vectors [32]uintptr) {
+	s, r := x86Addrs()
+	for i, v := range x86Vectors {
+		vectors[i] = v + X86TextDelta
+	}
+	return s + X86TextDelta, r + X86TextDelta, vectors
+}
+
+// SetupX86 writes the tables for the x86 backend: GDT, TSS and IDT refer to
+// the region's upper-half alias (the only part every address space maps),
+// every exception on IST1.
+func (r *Region) SetupX86() {
+	_, _, vecs := X86EntryPoints()
+	idt := r.page(0)
+	clear(idt)
+	for v, h := range vecs {
+		writeGate(idt, v, h, 1)
+	}
+	for i := 0; i < r.ncpu; i++ {
+		off := r.cpuOff(i)
+		writeGDT(r.page(off), r.Alias(r.TSS(i)))
+		writeTSS(r.page(off+1), r.StackTop(i), r.ISTTop(i))
+		c := r.CPU(i)
+		*c = CPU{}
+		c.KStack = uint64(r.StackTop(i))
+		c.Self = uint64(r.Alias(r.CPUAddr(i)))
+		c.R0.UserXsave = uint64(r.UserXsave(i))
+		c.R0.LeaveXsave = uint64(r.LeaveXsave(i))
+	}
+}
