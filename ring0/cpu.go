@@ -92,4 +92,12 @@ type R0State struct {
 	Req       uint64 // 0x11d0
 	SupVector uint64 // 0x11d8 vector of a supervisor fault
 	SupErr    uint64 // 0x11e0 its error code
+	// x86 backend (real ring 0): the two roots of the current address
+	// space, switched by the entry code, and the program's GS base.
+	X86      uint64 // 0x11e8 1 on the x86 backend
+	KernCR3  uint64 // 0x11f0
+	UserCR3  uint64 // 0x11f8
+	UserGS   uint64 // 0x1200
+	MXCSR    uint64 // 0x1208 MXCSR for Go code (0x1f80)
+	XsaveAli uint64 // 0x1210 upper-half alias of UserXsave
 }

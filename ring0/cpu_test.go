@@ -48,6 +48,9 @@ func TestOffsets(t *testing.T) {
 		{"R0.Entries", 0x1000 + unsafe.Offsetof(c.R0.Entries), 0x11c8},
 		{"R0.Req", 0x1000 + unsafe.Offsetof(c.R0.Req), 0x11d0},
 		{"R0.SupErr", 0x1000 + unsafe.Offsetof(c.R0.SupErr), 0x11e0},
+		{"R0.X86", 0x1000 + unsafe.Offsetof(c.R0.X86), 0x11e8},
+		{"R0.UserGS", 0x1000 + unsafe.Offsetof(c.R0.UserGS), 0x1200},
+		{"R0.XsaveAli", 0x1000 + unsafe.Offsetof(c.R0.XsaveAli), 0x1210},
 	} {
 		require.Equal(t, tc.want, tc.got, tc.name)
 	}

@@ -63,6 +63,12 @@
 #define R0_REQ 0x11d0
 #define R0_SUPVECTOR 0x11d8
 #define R0_SUPERR 0x11e0
+#define R0_X86 0x11e8
+#define R0_KERNCR3 0x11f0
+#define R0_USERCR3 0x11f8
+#define R0_USERGS 0x1200
+#define R0_MXCSR 0x1208
+#define R0_XSAVEALI 0x1210
 
 // UserRegs offsets, relative to a UserRegs.
 #define UR_RAX 0x00

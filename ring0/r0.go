@@ -30,8 +30,17 @@ func R0EntryPoints() (syscall, toUser uintptr) { return r0Addrs() }
 // while in user mode (ReasonInterrupt, and the program's registers are in
 // R0.KRegs). The caller must be locked to its OS thread. It runs the
 // program from the guest when called there, and enters the guest first
-// when called on the host.
-func SwitchToUser(cpu *CPU) { r0SwitchToUser(cpu) }
+// when called on the host. It is nosplit: it runs after
+// runtime.entersyscall, where a stack check must not happen.
+//
+//go:nosplit
+func SwitchToUser(cpu *CPU) {
+	if cpu.R0.X86 != 0 {
+		x86r0SwitchToUser(cpu)
+		return
+	}
+	r0SwitchToUser(cpu)
+}
 
 // Leave makes the calling code continue on the host if it is running in
 // the guest.

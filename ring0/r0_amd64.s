@@ -377,6 +377,8 @@ intr:
 	MOVB $0, 1(BX)
 	CMPQ R0_INUSER(R12), $0
 	JEQ run
+	CMPQ R0_X86(R12), $0
+	JNE x86intr
 	MOVQ $1, R0_MSRBUF(R12)
 	MOVQ $MSR_PVM_VIF, R0_MSRBUF+8(R12)
 	MOVQ $0, R0_MSRBUF+16(R12)
@@ -396,12 +398,29 @@ intr:
 	SYSCALL
 	TESTQ AX, AX
 	JNE fatal
+interrupted:
 	MOVQ $REASON_INTERRUPT, CPU_REASON(R12)
 	MOVQ $0, R0_INGUEST(R12)
 	// Return from r0SwitchToUser on the host.
 	MOVQ R0_KERNRSP(R12), SP
 	LOAD_BP_R12(R0_KERNRBP)
 	RET
+
+x86intr:
+	// x86: the program's registers, unless the vCPU is still in the
+	// entry code (upper half) on its way to user mode.
+	MOVQ $SYS_ioctl, AX
+	MOVQ R0_VCPUFD(R12), DI
+	MOVQ $KVM_GET_REGS, SI
+	LEAQ R0_KREGS(R12), DX
+	SYSCALL
+	TESTQ AX, AX
+	JNE fatal
+	MOVQ R0_KREGS+128(R12), AX // RIP
+	MOVQ $0x800000000000, BX
+	CMPQ AX, BX
+	JAE run
+	JMP interrupted
 
 bounce:
 	INCQ R0_BOUNCES(R12)

@@ -139,12 +139,7 @@ func (r *Region) SetupPVM(ring0Mode bool) {
 		c.VIF = uint64(r.VIF(i))
 		c.Self = uint64(r.CPUAddr(i))
 		clear(r.page(off + 4))
-		ux := r.page(off + 5)
-		clear(ux)
-		// A valid initial XSAVE image: FCW 0x37f, MXCSR 0x1f80,
-		// XSTATE_BV 0 (every component in its initial state).
-		ux[0], ux[1] = 0x7f, 0x03
-		ux[24], ux[25] = 0x80, 0x1f
+		initXsave(r.page(off + 5))
 		c.R0.UserXsave = uint64(r.UserXsave(i))
 		c.R0.LeaveXsave = uint64(r.LeaveXsave(i))
 	}

@@ -19,11 +19,31 @@ func X86EntryPoints() (syscall, ret uintptr, vectors [32]uintptr) {
 	return s + X86TextDelta, r + X86TextDelta, vectors
 }
 
+// x86r0Vectors holds the (unaliased) addresses of ring0 mode's vector stubs.
+var x86r0Vectors [32]uintptr
+
+func x86r0Addrs() (syscall, toUser uintptr)
+
+//go:noescape
+func x86r0SwitchToUser(cpu *CPU)
+
+// X86R0EntryPoints returns ring0 mode's LSTAR target and first instruction
+// on the x86 backend, as aliased addresses.
+func X86R0EntryPoints() (syscall, toUser uintptr) {
+	s, t := x86r0Addrs()
+	return s + X86TextDelta, t + X86TextDelta
+}
+
 // SetupX86 writes the tables for the x86 backend: GDT, TSS and IDT refer to
 // the region's upper-half alias (the only part every address space maps),
 // every exception on IST1.
-func (r *Region) SetupX86() {
+func (r *Region) SetupX86(ring0Mode bool) {
 	_, _, vecs := X86EntryPoints()
+	if ring0Mode {
+		for i, v := range x86r0Vectors {
+			vecs[i] = v + X86TextDelta
+		}
+	}
 	idt := r.page(0)
 	clear(idt)
 	for v, h := range vecs {
@@ -39,5 +59,17 @@ func (r *Region) SetupX86() {
 		c.Self = uint64(r.Alias(r.CPUAddr(i)))
 		c.R0.UserXsave = uint64(r.UserXsave(i))
 		c.R0.LeaveXsave = uint64(r.LeaveXsave(i))
+		c.R0.XsaveAli = uint64(r.Alias(r.UserXsave(i)))
+		c.R0.X86 = 1
+		c.R0.MXCSR = 0x1f80
+		initXsave(r.page(off + 5))
 	}
+}
+
+// initXsave writes a valid initial XSAVE image: FCW 0x37f, MXCSR 0x1f80,
+// XSTATE_BV 0 (every component in its initial state).
+func initXsave(b []byte) {
+	clear(b)
+	b[0], b[1] = 0x7f, 0x03
+	b[24], b[25] = 0x80, 0x1f
 }

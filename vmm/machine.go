@@ -87,9 +87,6 @@ type Config struct {
 func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	memLimit, ncpu := cfg.MemLimit, cfg.NumCPU
 	x86 := k.Backend == BackendX86
-	if x86 && cfg.Ring0 {
-		return nil, nil, fmt.Errorf("ring0 mode is not available on the x86 backend yet; use --platform=kvm-exit")
-	}
 	vm, err := k.NewVM()
 	if err != nil {
 		return nil, nil, err
@@ -103,7 +100,7 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 		return fail(err)
 	}
 	if x86 {
-		m.region.SetupX86()
+		m.region.SetupX86(cfg.Ring0)
 	} else {
 		m.region.SetupPVM(cfg.Ring0)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/bobuhiro11/gokvm/kvm"
 	"golang.org/x/sys/unix"
 
+	"ringbox/guestkernel/memfile"
 	"ringbox/guestkernel/platform"
 	"ringbox/ring0"
 	"ringbox/ring0/pagetables"
@@ -61,6 +62,9 @@ func (m *Machine) newRing0Context(slot int) (*ring0Context, error) {
 		return nil, err
 	}
 	sys, toUser := ring0.R0EntryPoints()
+	if m.x86() {
+		sys, toUser = ring0.X86R0EntryPoints()
+	}
 	if err := m.setupVCPU(v, slot, sys, toUser); err != nil {
 		v.Close()
 		return nil, fmt.Errorf("set up vCPU %d: %w", slot, err)
@@ -114,7 +118,11 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 		}
 	}
 	if as != c.as {
-		cpu.NewCR3 = uint64(as.root)
+		if c.m.x86() {
+			cpu.R0.KernCR3, cpu.R0.UserCR3 = uint64(as.root), uint64(as.root+memfile.PageSize)
+		} else {
+			cpu.NewCR3 = uint64(as.root)
+		}
 		c.as = as
 	}
 	as.stale.Store(false)
@@ -216,8 +224,10 @@ func (c *ring0Context) prepareHost() error {
 		return err
 	}
 	if c.needReset && !c.userInKVM {
-		sys, toUser := ring0.R0EntryPoints()
-		_ = sys
+		_, toUser := ring0.R0EntryPoints()
+		if c.m.x86() {
+			_, toUser = ring0.X86R0EntryPoints()
+		}
 		regs := kvm.Regs{RIP: uint64(toUser), RSP: uint64(c.m.region.StackTop(c.slot)), RFLAGS: 0x2}
 		if err := c.vcpu.SetRegs(&regs); err != nil {
 			return err
@@ -233,6 +243,9 @@ func (c *ring0Context) prepareHost() error {
 func (c *ring0Context) zapNow(as *addressSpace) {
 	var free []uintptr
 	zap := func(p uintptr) {
+		if c.m.x86() {
+			return // nested paging: the CR3 switch to user flushes
+		}
 		ring0.Zap(p)
 		c.cpu.Flush = 1
 	}
