@@ -50,13 +50,20 @@ func ioctl(fd uintptr, req, arg uintptr) (uintptr, error) {
 	return r, nil
 }
 
-// ioctlFast issues an ioctl known not to block.
+// ioctlFast issues an ioctl known not to block. A signal can still cut
+// one short (KVM_CREATE_VM is slow under emulation and gives up with EINTR
+// when one is pending): it is retried.
 func ioctlFast(fd uintptr, req, arg uintptr) (uintptr, error) {
-	r, _, errno := syscall.RawSyscall(unix.SYS_IOCTL, fd, req, arg)
-	if errno != 0 {
-		return r, errno
+	for {
+		r, _, errno := syscall.RawSyscall(unix.SYS_IOCTL, fd, req, arg)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return r, errno
+		}
+		return r, nil
 	}
-	return r, nil
 }
 
 // KVM is an open /dev/kvm.
@@ -129,6 +136,25 @@ func (k *KVM) loadCPUID() error {
 	k.cpuid = append([]kvm.CPUIDEntry2(nil), b.entries[:b.nent]...)
 	return nil
 }
+
+// MaxGuestPhys is one past the highest guest-physical address the vCPUs
+// can use (CPUID 0x80000008 physical address bits). Since ringbox maps
+// guest-physical = host-virtual, it bounds the host addresses the guest
+// can reach.
+func (k *KVM) MaxGuestPhys() uintptr {
+	bits := 36
+	if e, ok := k.CPUID(0x80000008, 0); ok && e.Eax&0xff >= 32 {
+		bits = int(e.Eax & 0xff)
+	}
+	if bits > 52 {
+		bits = 52
+	}
+	return uintptr(1) << bits
+}
+
+// Ring0Capable reports whether ring0 mode can mirror the whole host
+// address space into the guest: host user addresses go up to 2^47.
+func (k *KVM) Ring0Capable() bool { return k.MaxGuestPhys() >= 1<<47 }
 
 // CPUID returns the host-supported CPUID entry for function/index.
 func (k *KVM) CPUID(function, index uint32) (kvm.CPUIDEntry2, bool) {

@@ -64,12 +64,12 @@ func parseSize(s string) (uint64, error) {
 }
 
 func parseRun(args []string) (*runOpts, error) {
-	o := &runOpts{platform: "kvm", memory: 8 << 30}
+	o := &runOpts{memory: 8 << 30}
 	fl := flag.NewFlagSet("run", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
 	fl.BoolVar(&o.strace, "strace", false, "print each syscall")
 	fl.BoolVar(&o.debug, "debug", false, "debug logging and exit counters")
-	fl.StringVar(&o.platform, "platform", o.platform, "kvm (ring0 mode) or kvm-exit")
+	fl.StringVar(&o.platform, "platform", "", "kvm (ring0 mode, the default where possible) or kvm-exit")
 	fl.StringVar(&o.backend, "backend", "auto", "auto, pvm or x86")
 	mem := fl.String("memory", "8G", "memory limit")
 	fl.Var(&o.env, "env", "K=V")
@@ -81,7 +81,7 @@ func parseRun(args []string) (*runOpts, error) {
 		return nil, fail(exitUsage, "run: --memory: %v", err)
 	}
 	switch o.platform {
-	case "kvm", "kvm-exit":
+	case "", "kvm", "kvm-exit":
 	default:
 		return nil, fail(exitUsage, "run: --platform: unknown platform %q (want kvm or kvm-exit)", o.platform)
 	}
@@ -200,7 +200,17 @@ func runCmd(args []string) error {
 	if want != vmm.BackendUnknown && want != k.Backend {
 		return fail(exitSandbox, "backend %v requested but this host's KVM is %v", want, k.Backend)
 	}
-	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: 1, Ring0: o.platform == "kvm"})
+	// Ring0 mode mirrors the whole host address space at guest-physical =
+	// host-virtual, which needs 47 physical address bits; with fewer, the
+	// default is exit mode.
+	ring0Mode := o.platform == "kvm" || o.platform == "" && k.Ring0Capable()
+	if ring0Mode && !k.Ring0Capable() {
+		return fail(exitSandbox, "--platform=kvm needs 47 guest physical address bits; this CPU has %d (use --platform=kvm-exit)", bits(k.MaxGuestPhys()))
+	}
+	if o.platform == "" && !ring0Mode {
+		log.Debug("ring0 mode unavailable (too few physical address bits), using exit mode", "bits", bits(k.MaxGuestPhys()))
+	}
+	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: 1, Ring0: ring0Mode})
 	if err != nil {
 		return fail(exitSandbox, "build VM: %v", err)
 	}
@@ -317,4 +327,13 @@ func hwcap(k *vmm.KVM) uint64 {
 		return uint64(e.Edx)
 	}
 	return 0
+}
+
+func bits(v uintptr) int {
+	n := 0
+	for v > 1 {
+		v >>= 1
+		n++
+	}
+	return n
 }
