@@ -18,6 +18,8 @@
 //
 //	RINGBOX_PLATFORM  if set, every `ringbox run` gets --platform=$RINGBOX_PLATFORM
 //	RINGBOX_BIN       use this prebuilt ringbox binary instead of building ./cmd/ringbox
+//	RINGBOX_PROGS     use the prebuilt programs in this directory (NAME, and NAME-pie
+//	                  for the -static-pie ones) instead of compiling ../progs with gcc
 //	CC                C compiler to use instead of gcc
 //
 // Test caching: the suite registers the module's sources (.go, .s, .c, .h,

@@ -95,7 +95,13 @@ func testMain(m *testing.M) int {
 			return 1
 		}
 	}
-	if err := compilePrograms(filepath.Join(root, "tests", "progs"), progDir); err != nil {
+	if dir := os.Getenv("RINGBOX_PROGS"); dir != "" {
+		// Prebuilt programs (NAME, NAME-pie), for hosts without gcc.
+		if progDir, err = filepath.Abs(dir); err != nil {
+			fatalBanner(err.Error())
+			return 1
+		}
+	} else if err := compilePrograms(filepath.Join(root, "tests", "progs"), progDir); err != nil {
 		fatalBanner("compiling the test programs failed:\n" + err.Error())
 		return 1
 	}
@@ -157,7 +163,7 @@ var recordOnce sync.Once
 // them invalidates a cached result. (Use -count=1 to force a rerun anyway.)
 func recordInputs() {
 	recordOnce.Do(func() {
-		for _, v := range []string{"RINGBOX_PLATFORM", "RINGBOX_BIN", "CC"} {
+		for _, v := range []string{"RINGBOX_PLATFORM", "RINGBOX_BIN", "RINGBOX_PROGS", "CC"} {
 			_ = os.Getenv(v)
 		}
 		if f, err := os.Open(ringboxBin); err == nil {

@@ -43,7 +43,7 @@ func main() {
 func benchMain() error {
 	quick := flag.Bool("quick", false, "fewer and shorter runs (CI smoke test)")
 	ringbox := flag.String("ringbox", "", "use this ringbox binary instead of building ./cmd/ringbox")
-	platform := flag.String("platform", "", "pass --platform=NAME to ringbox (default: ringbox's own default)")
+	platform := flag.String("platform", "", "measure only ringbox --platform=NAME against native (default: both kvm and kvm-exit)")
 	jsonOut := flag.Bool("json", false, "print JSON on stdout (the table then goes to stderr)")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./tools/bench [-quick] [-ringbox PATH] [-platform NAME] [-json]")
@@ -65,9 +65,19 @@ func benchMain() error {
 	}
 	defer os.RemoveAll(dir)
 
-	b := &bench{dir: dir, platform: *platform, target: time.Second, reps: 3, runs: 20}
+	b := &bench{
+		dir:       dir,
+		platforms: []string{ring0Platform, exitPlatform},
+		target:    time.Second,
+		reps:      5,
+		runs:      20,
+		seen:      map[string]string{},
+	}
 	if *quick {
-		b.target, b.runs = 100*time.Millisecond, 5
+		b.target, b.reps, b.runs = 100*time.Millisecond, 3, 5
+	}
+	if *platform != "" {
+		b.platforms = []string{*platform}
 	}
 	if *ringbox != "" {
 		if b.ringbox, err = filepath.Abs(*ringbox); err != nil {
@@ -88,13 +98,14 @@ func benchMain() error {
 		return err
 	}
 	rep := &report{
-		Quick:    *quick,
-		Ringbox:  b.ringbox,
-		Platform: b.platformSeen,
-		CPU:      cpuModel(),
-		CPUs:     runtime.NumCPU(),
-		Rows:     rows,
-		Seconds:  time.Since(began).Seconds(),
+		Quick:     *quick,
+		Ringbox:   b.ringbox,
+		Platforms: b.platforms,
+		Seen:      b.seen,
+		CPU:       cpuModel(),
+		CPUs:      runtime.NumCPU(),
+		Rows:      rows,
+		Seconds:   time.Since(began).Seconds(),
 	}
 	var table io.Writer = os.Stdout
 	if *jsonOut {
@@ -109,24 +120,29 @@ func benchMain() error {
 
 // measure runs every row, in the order of the table.
 func (b *bench) measure() ([]*row, error) {
-	type step func() (*row, error)
-	steps := []step{
-		func() (*row, error) { return b.loopRow("null syscall (getppid)", "op", "syscall", 0) },
-		func() (*row, error) { return b.loopRow("first-touch fault, 64 MiB", "page", "fault", faultPages) },
-		func() (*row, error) { return b.loopRow("mmap 64 KiB, touch, munmap", "iter", "mmap", 0) },
+	rows := []*row{
+		newRow("null syscall (getppid)", "op", &target{
+			Text: "ring0 under 1 µs/op and under 3x native", MaxNs: 1e3, MaxRatio: 3}),
+		newRow("first-touch fault, 64 MiB", "page", nil),
+		newRow("mmap 64 KiB, touch, munmap", "iter", &target{
+			Text: "ring0 under 80 µs/iter", MaxNs: 80e3}),
+		newRow("start-up to first instruction", "run", &target{
+			Text: "ring0 under 10 ms", MaxNs: 10e6}),
+		newRow("static hello, whole run", "run", nil),
+		newRow("mix: clock_gettime+getpid+write 64B", "iter", nil),
+	}
+	steps := []func(*row) error{
+		func(r *row) error { return b.loopRow(r, "syscall", 0) },
+		func(r *row) error { return b.loopRow(r, "fault", faultPages) },
+		func(r *row) error { return b.loopRow(r, "mmap", 0) },
 		b.startRow,
 		b.helloRow,
-		func() (*row, error) {
-			return b.loopRow("mix: clock_gettime+getpid+write 64B", "iter", "mix", 0)
-		},
+		func(r *row) error { return b.loopRow(r, "mix", 0) },
 	}
-	var rows []*row
-	for _, s := range steps {
-		r, err := s()
-		if err != nil {
+	for i, step := range steps {
+		if err := step(rows[i]); err != nil {
 			return nil, err
 		}
-		rows = append(rows, r)
 	}
 	return rows, nil
 }
@@ -163,7 +179,7 @@ func buildRingbox(out string) error {
 	cmd := exec.Command("go", "build", "-o", out, "./cmd/ringbox")
 	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/ringbox: %v\n%s", err, msg)
+		return fmt.Errorf("go build ./cmd/ringbox: %v: %s", err, tail(string(msg)))
 	}
 	return nil
 }
@@ -192,7 +208,7 @@ func compileProgs(dir string) error {
 		args := append([]string{"-static", "-O2", "-Wall", "-o", filepath.Join(dir, name)}, extra...)
 		args = append(args, filepath.Join(src, name+".c"))
 		if msg, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
-			return fmt.Errorf("gcc %s: %v\n%s", strings.Join(args, " "), err, msg)
+			return fmt.Errorf("gcc %s: %v: %s", strings.Join(args, " "), err, tail(string(msg)))
 		}
 	}
 	return nil

@@ -11,38 +11,89 @@ import (
 	"time"
 )
 
-// row is one line of the table: nanoseconds per unit on each side.
+// row is one line of the table: nanoseconds per unit natively and on each
+// platform.
 type row struct {
-	Name       string  `json:"name"`
-	Unit       string  `json:"unit"` // what one figure is per: op, page, iter or run
-	Native     float64 `json:"native_ns"`
-	Ringbox    float64 `json:"ringbox_ns"`
-	Ratio      float64 `json:"ratio"` // Ringbox / Native
-	NativeOps  int64   `json:"native_ops_per_run,omitempty"`
-	RingboxOps int64   `json:"ringbox_ops_per_run,omitempty"`
-	Runs       int     `json:"runs"` // figures are medians of this many runs
-	// Exits are ringbox's VM exit counters (ringbox run --debug) per unit:
-	// for loop rows the difference between a run with RingboxOps operations
-	// and one with none, divided by RingboxOps.
-	Exits map[string]float64 `json:"ringbox_exits_per_unit"`
+	Name      string  `json:"name"`
+	Unit      string  `json:"unit"` // what one figure is per: op, page, iter or run
+	Runs      int     `json:"runs"` // figures are medians of this many runs per side
+	Native    float64 `json:"native_ns"`
+	NativeOps int64   `json:"native_ops_per_run,omitempty"`
+	// Platforms are the ringbox figures, keyed by --platform value.
+	Platforms map[string]*result `json:"platforms"`
+	// Speedup is exit mode's figure over ring0 mode's, when both ran.
+	Speedup float64 `json:"ring0_speedup_over_exit,omitempty"`
+	Target  *target `json:"target,omitempty"`
 }
 
-func (r *row) set(native, ringbox float64) {
-	r.Native, r.Ringbox = native, ringbox
-	if native > 0 {
-		r.Ratio = ringbox / native
+// result is one row's figures on one platform.
+type result struct {
+	Platform string  `json:"platform"` // as ringbox --debug reported it, e.g. kvm/pvm
+	NS       float64 `json:"ns"`
+	Ratio    float64 `json:"ratio"` // NS / native
+	Ops      int64   `json:"ops_per_run,omitempty"`
+	// Exits are VM exits per unit: ring0 mode's KVM_RUN entries after the
+	// first, exit mode's exit.* counters summed. For loop rows the
+	// difference between a run with Ops operations and one with none,
+	// divided by Ops; for the start-up and hello rows a whole run's.
+	Exits float64 `json:"vm_exits_per_unit"`
+	// Counters are all of ringbox --debug's counters, per unit likewise.
+	Counters map[string]float64 `json:"counters_per_unit"`
+}
+
+// target is a goal for ring0 mode's figure of a row. The verdict is
+// informational: a miss does not fail the bench.
+type target struct {
+	Text     string  `json:"text"`
+	MaxNs    float64 `json:"max_ns,omitempty"`    // ring0 under this many ns per unit
+	MaxRatio float64 `json:"max_ratio,omitempty"` // ring0 under this many times native
+	Verdict  string  `json:"verdict"`             // PASS, MISS, or "not measured"
+}
+
+func newRow(name, unit string, t *target) *row {
+	return &row{Name: name, Unit: unit, Platforms: map[string]*result{}, Target: t}
+}
+
+// derive sets the figures computed from the measured ones: the speed-up and
+// the target's verdict.
+func (r *row) derive() {
+	r0, ex := r.Platforms[ring0Platform], r.Platforms[exitPlatform]
+	if r0 != nil && ex != nil && r0.NS > 0 {
+		r.Speedup = ex.NS / r0.NS
+	}
+	if t := r.Target; t != nil {
+		switch {
+		case r0 == nil:
+			t.Verdict = "not measured"
+		case (t.MaxNs > 0 && r0.NS >= t.MaxNs) || (t.MaxRatio > 0 && r0.Ratio >= t.MaxRatio):
+			t.Verdict = "MISS"
+		default:
+			t.Verdict = "PASS"
+		}
 	}
 }
 
 // report is the whole result.
 type report struct {
-	Quick    bool    `json:"quick"`
-	Ringbox  string  `json:"ringbox"`
-	Platform string  `json:"platform"` // as ringbox --debug reported it
-	CPU      string  `json:"cpu"`
-	CPUs     int     `json:"cpus"`
-	Rows     []*row  `json:"rows"`
-	Seconds  float64 `json:"seconds"` // the whole bench
+	Quick     bool              `json:"quick"`
+	Ringbox   string            `json:"ringbox"`
+	Platforms []string          `json:"platforms"` // --platform values, in table order
+	Seen      map[string]string `json:"platform_names"`
+	CPU       string            `json:"cpu"`
+	CPUs      int               `json:"cpus"`
+	Rows      []*row            `json:"rows"`
+	Seconds   float64           `json:"seconds"` // the whole bench
+}
+
+// label is a platform's name in the table.
+func label(platform string) string {
+	switch platform {
+	case ring0Platform:
+		return "ring0"
+	case exitPlatform:
+		return "exit"
+	}
+	return platform
 }
 
 func (rep *report) printTable(w io.Writer) {
@@ -50,20 +101,81 @@ func (rep *report) printTable(w io.Writer) {
 	if rep.Quick {
 		mode = "quick"
 	}
-	platform := rep.Platform
-	if platform == "" {
-		platform = "unknown"
+	var plats []string
+	for _, p := range rep.Platforms {
+		plats = append(plats, fmt.Sprintf("%s = --platform=%s (%s)", label(p), p, rep.Seen[p]))
 	}
-	fmt.Fprintf(w, "ringbox bench (%s), platform %s, %s, %d CPUs\n\n", mode, platform, rep.CPU, rep.CPUs)
+	fmt.Fprintf(w, "ringbox bench (%s); %s; %s, %d CPUs\n\n", mode, strings.Join(plats, ", "), rep.CPU, rep.CPUs)
+
+	both := slices.Contains(rep.Platforms, ring0Platform) && slices.Contains(rep.Platforms, exitPlatform)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "benchmark\tnative\tringbox\tringbox/native\tringbox exits per unit (--debug)")
+	head := []string{"benchmark", "native"}
+	for _, p := range rep.Platforms {
+		head = append(head, label(p))
+	}
+	for _, p := range rep.Platforms {
+		head = append(head, label(p)+"/native")
+	}
+	if both {
+		head = append(head, "exit/ring0")
+	}
+	for _, p := range rep.Platforms {
+		head = append(head, label(p)+" exits/unit")
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, r := range rep.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, formatNs(r.Native, r.Unit),
-			formatNs(r.Ringbox, r.Unit), formatRatio(r.Ratio), formatExits(r.Exits))
+		cells := []string{r.Name, formatNs(r.Native, r.Unit)}
+		for _, p := range rep.Platforms {
+			cells = append(cells, formatNs(r.Platforms[p].NS, r.Unit))
+		}
+		for _, p := range rep.Platforms {
+			cells = append(cells, formatRatio(r.Platforms[p].Ratio))
+		}
+		if both {
+			cells = append(cells, formatRatio(r.Speedup))
+		}
+		for _, p := range rep.Platforms {
+			cells = append(cells, formatCount(r.Platforms[p].Exits))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nmedians; loop rows time N operations inside the program; bench took %v\n",
+
+	fmt.Fprintf(w, "\nringbox run --debug counters per unit:\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head = []string{"benchmark"}
+	for _, p := range rep.Platforms {
+		head = append(head, label(p))
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, r := range rep.Rows {
+		cells := []string{r.Name}
+		for _, p := range rep.Platforms {
+			cells = append(cells, formatCounters(r.Platforms[p].Counters))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\ntargets (informational, from this run's medians):\n")
+	for _, r := range rep.Rows {
+		if r.Target != nil {
+			fmt.Fprintf(w, "  %s\n", r.targetLine())
+		}
+	}
+	fmt.Fprintf(w, "\nmedians; loop rows time N operations inside the program; exits/unit: ring0 counts KVM_RUN entries\n"+
+		"after the first, exit mode sums the exit.* counters; loop rows subtract a 0-operation run; bench took %v\n",
 		time.Duration(rep.Seconds*float64(time.Second)).Round(100*time.Millisecond))
+}
+
+// targetLine is the footer line of a row with a target.
+func (r *row) targetLine() string {
+	t := r.Target
+	s := fmt.Sprintf("%-4s  %s: %s", t.Verdict, r.Name, t.Text)
+	if r0 := r.Platforms[ring0Platform]; r0 != nil {
+		s += fmt.Sprintf("; measured %s, %s native", formatNs(r0.NS, r.Unit), formatRatio(r0.Ratio))
+	}
+	return s
 }
 
 func (rep *report) printJSON(w io.Writer) error {
@@ -98,18 +210,22 @@ func formatRatio(r float64) string {
 	return fmt.Sprintf("%.2fx", r)
 }
 
-// formatExits lists the non-zero counters by name.
-func formatExits(m map[string]float64) string {
+// formatCount shows a count per unit with 3 significant digits, whole
+// numbers from 1000 on.
+func formatCount(v float64) string {
+	if v >= 1000 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// formatCounters lists the non-zero counters by name.
+func formatCounters(m map[string]float64) string {
 	var parts []string
 	for k, v := range m {
-		if v == 0 {
-			continue
+		if v != 0 {
+			parts = append(parts, k+"="+formatCount(v))
 		}
-		s := strconv.FormatFloat(v, 'g', 3, 64)
-		if v >= 1000 {
-			s = strconv.FormatFloat(v, 'f', 0, 64)
-		}
-		parts = append(parts, k+"="+s)
 	}
 	if len(parts) == 0 {
 		return "none"

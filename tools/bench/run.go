@@ -17,17 +17,33 @@ import (
 	"time"
 )
 
-// bench runs the benchmark programs natively and under ringbox.
+// The platforms the bench knows by name. Others given with -platform are
+// passed through to ringbox and labelled with their own name.
+const (
+	ring0Platform = "kvm"      // ring0 mode: the kernel runs inside the guest
+	exitPlatform  = "kvm-exit" // exit mode: every syscall and fault exits
+)
+
+// native is the side name of a run without ringbox.
+const native = ""
+
+// bench runs the benchmark programs natively and under ringbox on each
+// platform.
 type bench struct {
-	dir      string // compiled programs
-	ringbox  string // ringbox binary
-	platform string // --platform value, or "" for ringbox's default
+	dir       string   // compiled programs
+	ringbox   string   // ringbox binary
+	platforms []string // --platform values to measure, in table order
 
 	target time.Duration // how long one timed run of a loop program should take
 	reps   int           // timed runs per loop row and side (median taken)
 	runs   int           // runs of the start-up and hello rows per side (median taken)
 
-	platformSeen string // platform ringbox --debug reported
+	seen map[string]string // platform -> the name ringbox --debug reported
+}
+
+// sides are native followed by the platforms: the order runs alternate in.
+func (b *bench) sides() []string {
+	return append([]string{native}, b.platforms...)
 }
 
 // maxOps bounds calibrated operation counts.
@@ -42,16 +58,14 @@ type output struct {
 	stderr string
 }
 
-// run runs dir/prog with args, natively or under ringbox (with --debug when
-// debug is set), with an empty environment and stdout on a pipe it drains.
-// A non-zero exit status is an error.
-func (b *bench) run(sandboxed, debug bool, prog string, args ...string) (*output, error) {
+// run runs dir/prog with args, natively (platform "") or under ringbox run
+// --platform=platform (with --debug when debug is set), with an empty
+// environment and stdout on a pipe it drains. A non-zero exit status is an
+// error.
+func (b *bench) run(platform string, debug bool, prog string, args ...string) (*output, error) {
 	argv := append([]string{filepath.Join(b.dir, prog)}, args...)
-	if sandboxed {
-		pre := []string{b.ringbox, "run"}
-		if b.platform != "" {
-			pre = append(pre, "--platform="+b.platform)
-		}
+	if platform != native {
+		pre := []string{b.ringbox, "run", "--platform=" + platform}
 		if debug {
 			pre = append(pre, "--debug")
 		}
@@ -67,7 +81,7 @@ func (b *bench) run(sandboxed, debug bool, prog string, args ...string) (*output
 	}
 	out := &output{start: time.Now()}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s %s: %v", side(sandboxed), prog, err)
+		return nil, fmt.Errorf("%s %s: %v", sideName(platform), prog, err)
 	}
 	sc := bufio.NewScanner(stdout)
 	for lines := 0; sc.Scan(); lines++ {
@@ -84,22 +98,23 @@ func (b *bench) run(sandboxed, debug bool, prog string, args ...string) (*output
 	out.stderr = stderr.String()
 	if err != nil {
 		return nil, fmt.Errorf("%s run of %s %s failed: %v; stderr: %s",
-			side(sandboxed), prog, strings.Join(args, " "), err, tail(out.stderr))
+			sideName(platform), prog, strings.Join(args, " "), err, tail(out.stderr))
 	}
 	if sc.Err() != nil {
-		return nil, fmt.Errorf("%s %s: reading stdout: %v", side(sandboxed), prog, sc.Err())
+		return nil, fmt.Errorf("%s %s: reading stdout: %v", sideName(platform), prog, sc.Err())
 	}
 	return out, nil
 }
 
-func side(sandboxed bool) string {
-	if sandboxed {
-		return "ringbox"
+// sideName names a side in error messages.
+func sideName(platform string) string {
+	if platform == native {
+		return "native"
 	}
-	return "native"
+	return "ringbox --platform=" + platform
 }
 
-// tail is the end of a program's stderr, for error messages.
+// tail is the end of a program's stderr, for error messages, on one line.
 func tail(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -113,15 +128,15 @@ func tail(s string) string {
 }
 
 // perOp runs a loop program for n operations and returns its ns/op.
-func (b *bench) perOp(sandboxed bool, prog string, n int64) (float64, error) {
-	out, err := b.run(sandboxed, false, prog, strconv.FormatInt(n, 10))
+func (b *bench) perOp(platform, prog string, n int64) (float64, error) {
+	out, err := b.run(platform, false, prog, strconv.FormatInt(n, 10))
 	if err != nil {
 		return 0, err
 	}
 	v, err := strconv.ParseFloat(out.result, 64)
 	if err != nil || v < 0 || math.IsInf(v, 0) || (n > 0 && v == 0) {
 		return 0, fmt.Errorf("%s run of %s %d: want a line \"result NS_PER_OP\" on stdout, got result %q",
-			side(sandboxed), prog, n, out.result)
+			sideName(platform), prog, n, out.result)
 	}
 	return v, nil
 }
@@ -129,9 +144,9 @@ func (b *bench) perOp(sandboxed bool, prog string, n int64) (float64, error) {
 // calibrate finds the operation count for which one run of a loop program
 // takes about b.target: it grows a pilot run tenfold until that takes a
 // twentieth of the target, then extrapolates.
-func (b *bench) calibrate(sandboxed bool, prog string) (int64, error) {
+func (b *bench) calibrate(platform, prog string) (int64, error) {
 	for n := int64(1000); ; n *= 10 {
-		ns, err := b.perOp(sandboxed, prog, n)
+		ns, err := b.perOp(platform, prog, n)
 		if err != nil {
 			return 0, err
 		}
@@ -141,71 +156,82 @@ func (b *bench) calibrate(sandboxed bool, prog string) (int64, error) {
 	}
 }
 
-// loopRow measures a loop program on both sides; ops 0 means calibrate the
-// operation count. Native and ringbox runs alternate, the median of b.reps
+// loopRow measures a loop program on every side; ops 0 means calibrate the
+// operation count for each side. The sides take turns, the median of b.reps
 // runs is kept.
-func (b *bench) loopRow(name, unit, prog string, ops int64) (*row, error) {
-	r := &row{Name: name, Unit: unit, NativeOps: ops, RingboxOps: ops, Runs: b.reps}
-	var err error
-	if ops == 0 {
-		if r.NativeOps, err = b.calibrate(false, prog); err != nil {
-			return nil, err
-		}
-		if r.RingboxOps, err = b.calibrate(true, prog); err != nil {
-			return nil, err
+func (b *bench) loopRow(r *row, prog string, ops int64) error {
+	r.Runs = b.reps
+	n := map[string]int64{}
+	for _, p := range b.sides() {
+		n[p] = ops
+		if ops == 0 {
+			var err error
+			if n[p], err = b.calibrate(p, prog); err != nil {
+				return err
+			}
 		}
 	}
-	if r.Exits, err = b.exitsPerOp(prog, r.RingboxOps); err != nil {
-		return nil, err
+	r.NativeOps = n[native]
+	for _, p := range b.platforms {
+		res := &result{Ops: n[p]}
+		var err error
+		if res.Exits, res.Counters, err = b.exitsPerOp(p, prog, n[p]); err != nil {
+			return err
+		}
+		r.Platforms[p] = res
 	}
-	var native, sandboxed []float64
+	samples := map[string][]float64{}
 	for range b.reps {
-		v, err := b.perOp(false, prog, r.NativeOps)
-		if err != nil {
-			return nil, err
+		for _, p := range b.sides() {
+			v, err := b.perOp(p, prog, n[p])
+			if err != nil {
+				return err
+			}
+			samples[p] = append(samples[p], v)
 		}
-		native = append(native, v)
-		if v, err = b.perOp(true, prog, r.RingboxOps); err != nil {
-			return nil, err
-		}
-		sandboxed = append(sandboxed, v)
 	}
-	r.set(median(native), median(sandboxed))
-	progress(r)
-	return r, nil
+	b.finish(r, samples)
+	return nil
 }
 
 // exitsPerOp runs a loop program under ringbox --debug with n operations and
-// with none, and returns the difference of the exit counters per operation:
-// the exits of start-up and exit cancel out.
-func (b *bench) exitsPerOp(prog string, n int64) (map[string]float64, error) {
-	with, err := b.exits(prog, strconv.FormatInt(n, 10))
+// with none, and returns the differences per operation of the VM exits and
+// of each counter: the exits of start-up and exit cancel out.
+func (b *bench) exitsPerOp(platform, prog string, n int64) (float64, map[string]float64, error) {
+	with, err := b.exits(platform, prog, strconv.FormatInt(n, 10))
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	without, err := b.exits(prog, "0")
+	without, err := b.exits(platform, prog, "0")
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	per := map[string]float64{}
 	for k, v := range with {
 		per[k] = max(v-without[k], 0) / float64(n)
 	}
-	return per, nil
+	return max(vmExits(with)-vmExits(without), 0) / float64(n), per, nil
 }
 
-// exits runs a program under ringbox --debug and returns its exit counters.
-func (b *bench) exits(prog string, args ...string) (map[string]float64, error) {
-	out, err := b.run(true, true, prog, args...)
+// exits runs a program under ringbox --debug and returns its counters. It
+// fails if ringbox reports a platform other than the one asked for.
+func (b *bench) exits(platform, prog string, args ...string) (map[string]float64, error) {
+	out, err := b.run(platform, true, prog, args...)
 	if err != nil {
 		return nil, err
 	}
-	if m := platformRE.FindStringSubmatch(out.stderr); m != nil {
-		b.platformSeen = m[1]
+	m := platformRE.FindStringSubmatch(out.stderr)
+	if m == nil {
+		return nil, fmt.Errorf("%s --debug %s: no platform= in the debug log; stderr: %s",
+			sideName(platform), prog, tail(out.stderr))
 	}
+	if kind, _, _ := strings.Cut(m[1], "/"); kind != platform {
+		return nil, fmt.Errorf("%s --debug %s: ringbox reports platform %s", sideName(platform), prog, m[1])
+	}
+	b.seen[platform] = m[1]
 	ex, err := parseExits(out.stderr)
 	if err != nil {
-		return nil, fmt.Errorf("ringbox --debug %s: %v; stderr: %s", prog, err, tail(out.stderr))
+		return nil, fmt.Errorf("%s --debug %s: %v; stderr: %s", sideName(platform), prog, err, tail(out.stderr))
 	}
 	return ex, nil
 }
@@ -215,6 +241,7 @@ var platformRE = regexp.MustCompile(`\bplatform=(\S+)`)
 // parseExits reads the counters of the line ringbox --debug ends with:
 //
 //	ringbox: exits: exit.exception=0 ... exit.syscall=17 exit.zapdrain=0 wall=4.82ms
+//	ringbox: exits: exit.bounce=9 ... exit.zapdrain=0 kvm_run=11 leave=0 wall=115.145ms
 //
 // Keys lose their "exit." prefix; wall is left out.
 func parseExits(stderr string) (map[string]float64, error) {
@@ -246,82 +273,115 @@ func parseExits(stderr string) (map[string]float64, error) {
 	return nil, errors.New(`no "ringbox: exits:" line on stderr`)
 }
 
+// vmExits is the number of VM exits of one run from its counters. In ring0
+// mode (the counters have kvm_run) every KVM_RUN after the first follows an
+// exit; in exit mode it is the sum of the exit.* counters, one per exit.
+func vmExits(m map[string]float64) float64 {
+	if n, ok := m["kvm_run"]; ok {
+		return max(n-1, 0)
+	}
+	var sum float64
+	for _, v := range m {
+		sum += v
+	}
+	return sum
+}
+
 // startRow measures the time from just before starting the process to the
 // program's first instruction, as the program reports it in CLOCK_REALTIME.
-func (b *bench) startRow() (*row, error) {
-	r := &row{Name: "start-up to first instruction", Unit: "run", Runs: b.runs}
-	var err error
-	if r.Exits, err = b.exits("start"); err != nil {
-		return nil, err
+func (b *bench) startRow(r *row) error {
+	if err := b.wholeRunExits(r, "start"); err != nil {
+		return err
 	}
-	startup := func(sandboxed bool) (float64, error) {
-		out, err := b.run(sandboxed, false, "start")
+	return b.medians(r, func(platform string) (float64, error) {
+		out, err := b.run(platform, false, "start")
 		if err != nil {
 			return 0, err
 		}
 		ns, err := strconv.ParseInt(out.result, 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("start: want a line \"result NANOSECONDS\" on stdout, got result %q", out.result)
+			return 0, fmt.Errorf("%s start: want a line \"result NANOSECONDS\" on stdout, got result %q",
+				sideName(platform), out.result)
 		}
 		d := ns - out.start.UnixNano()
 		if d < 0 || d > int64(time.Minute) {
-			return 0, fmt.Errorf("start: first instruction %v after the process was started: clocks disagree", time.Duration(d))
+			return 0, fmt.Errorf("%s start: first instruction %v after the process was started: clocks disagree",
+				sideName(platform), time.Duration(d))
 		}
 		return float64(d), nil
-	}
-	if err := b.medians(r, startup); err != nil {
-		return nil, err
-	}
-	progress(r)
-	return r, nil
+	})
 }
 
 // helloRow measures the wall time of a whole static hello world run.
-func (b *bench) helloRow() (*row, error) {
-	r := &row{Name: "static hello, whole run", Unit: "run", Runs: b.runs}
-	var err error
-	if r.Exits, err = b.exits("hello"); err != nil {
-		return nil, err
+func (b *bench) helloRow(r *row) error {
+	if err := b.wholeRunExits(r, "hello"); err != nil {
+		return err
 	}
-	wall := func(sandboxed bool) (float64, error) {
-		out, err := b.run(sandboxed, false, "hello")
+	return b.medians(r, func(platform string) (float64, error) {
+		out, err := b.run(platform, false, "hello")
 		if err != nil {
 			return 0, err
 		}
 		if out.first != "hello, world" {
-			return 0, fmt.Errorf("hello printed %q, want \"hello, world\"", out.first)
+			return 0, fmt.Errorf("%s hello printed %q, want \"hello, world\"", sideName(platform), out.first)
 		}
 		return float64(out.wall), nil
-	}
-	if err := b.medians(r, wall); err != nil {
-		return nil, err
-	}
-	progress(r)
-	return r, nil
+	})
 }
 
-// medians runs measure b.runs times on each side, alternating, after one
-// untimed warm-up run each, and sets r to the medians.
-func (b *bench) medians(r *row, measure func(sandboxed bool) (float64, error)) error {
-	var native, sandboxed []float64
-	for i := -1; i < b.runs; i++ {
-		n, err := measure(false)
+// wholeRunExits sets each platform's exits of r to those of one whole run
+// of prog.
+func (b *bench) wholeRunExits(r *row, prog string) error {
+	for _, p := range b.platforms {
+		m, err := b.exits(p, prog)
 		if err != nil {
 			return err
 		}
-		s, err := measure(true)
-		if err != nil {
-			return err
-		}
-		if i >= 0 {
-			native, sandboxed = append(native, n), append(sandboxed, s)
-		}
+		r.Platforms[p] = &result{Exits: vmExits(m), Counters: m}
 	}
-	r.set(median(native), median(sandboxed))
 	return nil
 }
 
+// medians runs measure b.runs times on each side, the sides taking turns,
+// after one untimed warm-up round, and sets r's figures to the medians.
+func (b *bench) medians(r *row, measure func(platform string) (float64, error)) error {
+	r.Runs = b.runs
+	samples := map[string][]float64{}
+	for i := -1; i < b.runs; i++ {
+		for _, p := range b.sides() {
+			v, err := measure(p)
+			if err != nil {
+				return err
+			}
+			if i >= 0 {
+				samples[p] = append(samples[p], v)
+			}
+		}
+	}
+	b.finish(r, samples)
+	return nil
+}
+
+// finish sets r's figures to the medians of samples, keyed by side, and
+// notes the row on stderr.
+func (b *bench) finish(r *row, samples map[string][]float64) {
+	r.Native = median(samples[native])
+	for _, p := range b.platforms {
+		res := r.Platforms[p]
+		res.Platform = b.seen[p]
+		res.NS = median(samples[p])
+		if r.Native > 0 {
+			res.Ratio = res.NS / r.Native
+		}
+	}
+	r.derive()
+	progress(r, b.platforms)
+}
+
 func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
 	s := slices.Clone(v)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
@@ -331,11 +391,19 @@ func median(v []float64) float64 {
 }
 
 // progress notes a finished row on stderr.
-func progress(r *row) {
-	ops := ""
-	if r.NativeOps != 0 {
-		ops = fmt.Sprintf(", %d/%d ops per run", r.NativeOps, r.RingboxOps)
+func progress(r *row, platforms []string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "bench: %s: native %s", r.Name, formatNs(r.Native, r.Unit))
+	for _, p := range platforms {
+		fmt.Fprintf(&b, ", %s %s", label(p), formatNs(r.Platforms[p].NS, r.Unit))
 	}
-	fmt.Fprintf(os.Stderr, "bench: %s: native %s, ringbox %s (median of %d%s)\n",
-		r.Name, formatNs(r.Native, r.Unit), formatNs(r.Ringbox, r.Unit), r.Runs, ops)
+	fmt.Fprintf(&b, " (median of %d", r.Runs)
+	if r.NativeOps != 0 {
+		fmt.Fprintf(&b, "; ops per run: native %d", r.NativeOps)
+		for _, p := range platforms {
+			fmt.Fprintf(&b, ", %s %d", label(p), r.Platforms[p].Ops)
+		}
+	}
+	b.WriteString(")\n")
+	os.Stderr.WriteString(b.String())
 }
