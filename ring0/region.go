@@ -33,25 +33,27 @@ type Region struct {
 	ncpu int
 }
 
-// NewRegion allocates a region for ncpu vCPUs.
-func NewRegion(ncpu int) (*Region, error) {
+// RegionSize is the size of a region for ncpu vCPUs (a multiple of 2 MiB).
+func RegionSize(ncpu int) uintptr {
+	return uintptr(((1+ncpu*cpuPages)*pageSize + regionAlign - 1) &^ (regionAlign - 1))
+}
+
+// NewRegionAt makes a region for ncpu vCPUs in the reserved, 2 MiB-aligned
+// range at base of RegionSize(ncpu) bytes.
+func NewRegionAt(base uintptr, ncpu int) (*Region, error) {
 	if ncpu < 1 || ncpu > 1024 {
 		return nil, fmt.Errorf("supervisor region: bad vCPU count %d", ncpu)
 	}
-	size := ((1+ncpu*cpuPages)*pageSize + regionAlign - 1) &^ (regionAlign - 1)
-	resv, err := unix.Mmap(-1, 0, size+regionAlign, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	if err != nil {
-		return nil, fmt.Errorf("allocate supervisor region: %w", err)
+	if base&(regionAlign-1) != 0 {
+		return nil, fmt.Errorf("supervisor region: base %#x not 2 MiB aligned", base)
 	}
-	start := uintptr(unsafe.Pointer(&resv[0]))
-	off := int((start+regionAlign-1)&^(regionAlign-1) - start)
-	if off > 0 {
-		unix.Munmap(resv[:off])
+	size := RegionSize(ncpu)
+	r, _, errno := unix.Syscall6(unix.SYS_MMAP, base, size, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED, ^uintptr(0), 0)
+	if errno != 0 || r != base {
+		return nil, fmt.Errorf("allocate supervisor region at %#x: %v", base, errno)
 	}
-	if tail := resv[off+size:]; len(tail) > 0 {
-		unix.Munmap(tail)
-	}
-	mem := resv[off : off+size : off+size]
+	mem := unsafe.Slice((*byte)(unsafe.Add(nil, base)), size)
 	for i := 0; i < len(mem); i += pageSize {
 		mem[i] = 0 // populate now: the guest must never fault on it
 	}

@@ -96,7 +96,16 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 		vm.Close()
 		return nil, nil, err
 	}
-	if m.region, err = ring0.NewRegion(ncpu); err != nil {
+	// The region and the memory file sit low (place.go); the region
+	// first, then the file's whole range, reserved now.
+	maxPhys := k.MaxGuestPhys()
+	memLimit = (memLimit + memfile.ChunkSize - 1) &^ (memfile.ChunkSize - 1)
+	rsize := ring0.RegionSize(ncpu)
+	base, err := reserveLow(rsize+memLimit, 2<<20, maxPhys)
+	if err != nil {
+		return fail(err)
+	}
+	if m.region, err = ring0.NewRegionAt(base, ncpu); err != nil {
 		return fail(err)
 	}
 	if x86 {
@@ -118,7 +127,7 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 			return fail(err)
 		}
 	}
-	m.mem, err = memfile.New(memLimit, func(addr, size uintptr) error {
+	m.mem, err = memfile.NewIn(base+rsize, memLimit, func(addr, size uintptr) error {
 		return vm.AddSlot(addr, size, false)
 	})
 	if err != nil {
