@@ -61,8 +61,10 @@ func TestGDTAndGates(t *testing.T) {
 	writeGDT(gdt, 0x123456789000)
 	require.Equal(t, byte(0x8b), gdt[SelTSS+5], "busy TSS type")
 	idt := make([]byte, 512)
-	writeGate(idt, 14, 0x1122334455667788, 0)
-	require.Equal(t, []byte{0x88, 0x77, 0x10, 0, 0, 0x8e, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0}, idt[14*16:15*16])
+	writeGate(idt, 14, 0x1122334455667788, 1)
+	require.Equal(t, []byte{0x88, 0x77, 0x10, 0, 1, 0x8e, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0}, idt[14*16:15*16])
+	writeGate(idt, 3, 0x1000, 0)
+	require.Equal(t, byte(0xee), idt[3*16+5], "int3 must be allowed from user mode")
 }
 
 func TestCPUFitsPage(t *testing.T) {

@@ -46,14 +46,19 @@ func writeTSS(tss []byte, rsp0, ist1 uintptr) {
 	binary.LittleEndian.PutUint16(tss[102:], TSSLimit+1) // no I/O bitmap
 }
 
-// writeGate writes interrupt gate vec of an IDT: present, DPL 0, kernel
-// code selector, interrupts disabled on entry, on stack IST ist (0: none).
+// writeGate writes interrupt gate vec of an IDT: present, kernel code
+// selector, interrupts disabled on entry, on stack IST ist (0: none). The
+// breakpoint and overflow gates have DPL 3, so that int3 and into from
+// user mode raise #BP/#OF rather than #GP (as on Linux); the others DPL 0.
 func writeGate(idt []byte, vec int, handler uintptr, ist int) {
 	e := idt[vec*16 : vec*16+16]
 	binary.LittleEndian.PutUint16(e[0:], uint16(handler))
 	binary.LittleEndian.PutUint16(e[2:], SelKernelCode)
 	e[4] = byte(ist & 7)
 	e[5] = 0x8e
+	if vec == 3 || vec == 4 {
+		e[5] |= 3 << 5
+	}
 	binary.LittleEndian.PutUint16(e[6:], uint16(handler>>16))
 	binary.LittleEndian.PutUint32(e[8:], uint32(handler>>32))
 	binary.LittleEndian.PutUint32(e[12:], 0)
