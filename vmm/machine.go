@@ -493,13 +493,20 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr) error {
 	if err := v.SetRegs(&regs); err != nil {
 		return err
 	}
+	// KERNEL_GS_BASE holds the program's GS base while the vCPU is in
+	// the supervisor, except in the x86 backend's ring0 mode, where it holds
+	// the CPU page too while Go code runs (x86r0_amd64.s).
+	kgs := uint64(0)
+	if m.x86() && m.cfg.Ring0 {
+		kgs = addr(r.CPUAddr(slot))
+	}
 	msrs := []MSR{
 		{msrSTAR, 0x0023001000000000},
 		{msrLSTAR, uint64(lstar)},
 		{msrSFMASK, 0x47700},
 		{msrFSBase, 0},
 		{msrGSBase, addr(r.CPUAddr(slot))},
-		{msrKernelGSBase, 0},
+		{msrKernelGSBase, kgs},
 	}
 	if !m.x86() {
 		// Last: registering the vIF page switches the vCPU to native mode.
