@@ -493,6 +493,13 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr) error {
 	if err := v.SetRegs(&regs); err != nil {
 		return err
 	}
+	if m.x86() && m.cfg.Ring0 {
+		// Go code in the guest reads time through the host's vDSO, whose
+		// parameters are for the host's TSC: the guest's must be the same.
+		if err := v.SetTSCOffset(0); err != nil {
+			return err
+		}
+	}
 	// KERNEL_GS_BASE holds the program's GS base while the vCPU is in
 	// the supervisor, except in the x86 backend's ring0 mode, where it holds
 	// the CPU page too while Go code runs (x86r0_amd64.s).

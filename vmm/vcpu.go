@@ -306,3 +306,22 @@ func (c *VCPU) SetXCR0(v uint64) error {
 	}
 	return nil
 }
+
+// deviceAttr is struct kvm_device_attr.
+type deviceAttr struct {
+	flags uint32
+	group uint32
+	attr  uint64
+	addr  uint64
+}
+
+// SetTSCOffset sets the difference between the guest's and the host's TSC
+// (KVM_VCPU_TSC_CTRL / KVM_VCPU_TSC_OFFSET).
+func (c *VCPU) SetTSCOffset(off int64) error {
+	v := off
+	a := deviceAttr{group: 0, attr: 0, addr: uint64(uintptr(unsafe.Pointer(&v)))}
+	if _, err := ioctlFast(c.fd.Fd(), kvm.IIOW(0xe1, unsafe.Sizeof(a)), uintptr(unsafe.Pointer(&a))); err != nil {
+		return fmt.Errorf("KVM_SET_DEVICE_ATTR TSC offset: %w", err)
+	}
+	return nil
+}
