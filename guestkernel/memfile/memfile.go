@@ -144,16 +144,18 @@ func (f *File) AllocContig(n, align uintptr) (uintptr, error) {
 
 func (f *File) bumpLocked(n, align uintptr) (uintptr, error) {
 	off := (f.next + align*PageSize - 1) &^ (align*PageSize - 1)
-	// Pages skipped for alignment go to the free list.
-	for p := f.next; p < off; p += PageSize {
-		f.free = append(f.free, p)
-	}
 	end := off + n*PageSize
-	if end > f.limit {
+	if off < f.next || end < off || end > f.limit {
 		return 0, ErrNoMemory
 	}
 	if err := f.growLocked(end); err != nil {
 		return 0, err
+	}
+	// Pages skipped for alignment go to the free list, only now that the
+	// allocation succeeded: a failed one would list them again on the
+	// next try (one page, two owners), maybe beyond the backed size.
+	for p := f.next; p < off; p += PageSize {
+		f.free = append(f.free, p)
 	}
 	f.next = end
 	f.account(n * PageSize)

@@ -20,7 +20,10 @@ func (m *MM) access(addr uintptr, n int, write bool, fn func(b []byte)) (int, er
 	for done < n {
 		a := addr + uintptr(done)
 		v, ok := m.vmas.lookup(a)
-		if !ok || v.Prot&ProtRead == 0 && !write || write && v.Prot&ProtWrite == 0 {
+		// Like the MMU (and HandleFault): any access right allows
+		// reading, as PROT_WRITE and PROT_EXEC pages are readable on
+		// x86.
+		if !ok || v.Prot&(ProtRead|ProtWrite|ProtExec) == 0 || write && v.Prot&ProtWrite == 0 {
 			return done, EFAULT
 		}
 		page := a &^ (pageSize - 1)
@@ -64,9 +67,9 @@ func (m *MM) ZeroOut(addr uintptr, n int) (int, error) {
 }
 
 // CopyInString reads a NUL-terminated string of at most max bytes
-// (excluding the NUL). A longer string gives ENAMETOOLONG-style EINVAL to
-// the caller via ok=false... it returns EFAULT for a bad pointer and
-// errStringTooLong when no NUL is found within max bytes.
+// (excluding the NUL). It returns EFAULT for a bad pointer (or a string
+// running into unreadable memory) and ErrStringTooLong when no NUL is found
+// within max+1 bytes; it never reads past the NUL.
 func (m *MM) CopyInString(addr uintptr, max int) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -74,7 +77,9 @@ func (m *MM) CopyInString(addr uintptr, max int) (string, error) {
 	for len(buf) <= max {
 		page := (addr + uintptr(len(buf))) | (pageSize - 1)
 		chunk := int(page-(addr+uintptr(len(buf)))) + 1
-		chunk = min(chunk, max+1-len(buf))
+		if rest := max - len(buf); rest < chunk-1 { // (max+1 could overflow)
+			chunk = rest + 1
+		}
 		found := false
 		_, err := m.access(addr+uintptr(len(buf)), chunk, false, func(b []byte) {
 			if found {

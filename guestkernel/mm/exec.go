@@ -58,7 +58,7 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 	if img.Type == 3 { // ET_DYN
 		bias = etDynBase - uintptr(img.MinVaddr)
 	}
-	end, err := m.mapImage(a.File, img, bias)
+	end, err := m.mapImage(a.File, img, bias, a.Path)
 	if err != nil {
 		return ExecResult{}, err
 	}
@@ -89,7 +89,7 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 		if ii.Type != 3 {
 			ibias = 0
 		}
-		if _, err := m.mapImage(f, ii, ibias); err != nil {
+		if _, err := m.mapImage(f, ii, ibias, img.Interp); err != nil {
 			return ExecResult{}, fmt.Errorf("%w %s: %v", ErrInterp, img.Interp, err)
 		}
 		interpBase = uintptr(ii.MinVaddr) + ibias
@@ -153,8 +153,10 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 
 // mapImage maps the PT_LOAD segments of img at bias, copying their file
 // contents into private pages now (a program touches its segments at once),
-// and returns the end of the highest segment.
-func (m *MM) mapImage(f Executable, img *loader.Image, bias uintptr) (uintptr, error) {
+// and returns the end of the highest segment. The pages that hold file
+// contents are named after the file (as /proc/pid/maps shows them); the
+// zero-fill pages past them are anonymous, as Linux maps them.
+func (m *MM) mapImage(f Executable, img *loader.Image, bias uintptr, name string) (uintptr, error) {
 	var end, prevEnd uintptr
 	var prevProt int
 	for _, s := range img.Segments {
@@ -173,13 +175,20 @@ func (m *MM) mapImage(f Executable, img *loader.Image, bias uintptr) (uintptr, e
 			}
 			mapStart = shared
 		}
-		if mapStart < segEnd {
-			if _, err := m.Mmap(MmapOpts{Addr: mapStart, Len: segEnd - mapStart, Prot: s.Prot, Fixed: true}); err != nil {
+		fileEnd := min(max(pageUp(uintptr(s.Vaddr+s.Filesz)+bias), mapStart), segEnd)
+		for _, part := range [2]struct {
+			start, end uintptr
+			name       string
+		}{{mapStart, fileEnd, name}, {fileEnd, segEnd, ""}} {
+			if part.start >= part.end {
+				continue
+			}
+			if _, err := m.Mmap(MmapOpts{Addr: part.start, Len: part.end - part.start, Prot: s.Prot, Fixed: true, Name: part.name}); err != nil {
 				return 0, fmt.Errorf("map segment at %#x: %w", start, err)
 			}
 			m.mu.Lock()
-			v, _ := m.vmas.lookup(mapStart)
-			err := m.populate(v, mapStart, int((segEnd-mapStart)/pageSize))
+			v, _ := m.vmas.lookup(part.start)
+			err := m.populate(v, part.start, int((part.end-part.start)/pageSize))
 			m.mu.Unlock()
 			if err != nil {
 				return 0, err

@@ -2,6 +2,7 @@ package mm
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -123,11 +124,21 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 		m.pages.set(a, pa)
 		if v.Prot != 0 {
 			if _, err := m.pt.Map(a, pa, pageSize, opts(v.Prot)); err != nil {
-				return err
+				return tableErr(err)
 			}
 		}
 	}
 	return nil
+}
+
+// tableErr reports a failure to map a page: the memory file being full
+// while allocating a page-table page is the sandbox running out of memory,
+// like a full file while allocating the page itself.
+func tableErr(err error) error {
+	if errors.Is(err, memfile.ErrNoMemory) {
+		return fmt.Errorf("%w (page tables): %v", ErrOutOfMemory, err)
+	}
+	return err
 }
 
 // Fault outcome.
@@ -163,7 +174,7 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 		// Present in our map: the page tables lag (e.g. after a
 		// protection change). Re-map it.
 		if _, err := m.pt.Map(page, pa, pageSize, opts(v.Prot)); err != nil {
-			return FaultSIGSEGV, segvMapErr, err
+			return FaultSIGSEGV, segvMapErr, tableErr(err)
 		}
 		m.as.Invalidate()
 		return FaultHandled, 0, nil

@@ -20,6 +20,9 @@ type MmapOpts struct {
 
 // findGap returns the highest free range of n bytes below top.
 func (m *MM) findGap(n, top uintptr) (uintptr, bool) {
+	if n == 0 || top < MinAddr || n > top-MinAddr {
+		return 0, false // (and lo+n below cannot overflow)
+	}
 	end := top
 	for i := len(m.vmas.v) - 1; i >= -1; i-- {
 		lo := uintptr(MinAddr)
@@ -61,10 +64,10 @@ func (m *MM) Mmap(o MmapOpts) (uintptr, error) {
 		if addr&(pageSize-1) != 0 {
 			return 0, EINVAL
 		}
-		if addr < MinAddr || addr > UserEnd-n {
-			if o.NoReplace || addr < MinAddr {
-				return 0, unix.EPERM
-			}
+		if addr < MinAddr {
+			return 0, unix.EPERM // mmap_min_addr
+		}
+		if addr > UserEnd-n {
 			return 0, ENOMEM
 		}
 		if o.NoReplace && m.vmas.overlaps(addr, addr+n) {
@@ -100,7 +103,9 @@ func (m *MM) Mmap(o MmapOpts) (uintptr, error) {
 
 // unmapLocked removes [addr, addr+n) and frees its pages.
 func (m *MM) unmapLocked(addr, n uintptr) {
-	if !m.vmas.overlaps(addr, addr+n) {
+	// An empty range must not get here: overlaps(a, a) is true inside a
+	// VMA, and remove would split it there.
+	if n == 0 || !m.vmas.overlaps(addr, addr+n) {
 		return
 	}
 	freed := false
@@ -122,10 +127,10 @@ func (m *MM) Munmap(addr, length uintptr) error {
 	if addr&(pageSize-1) != 0 || length == 0 {
 		return EINVAL
 	}
-	n := pageUp(length)
-	if addr >= UserEnd || n > UserEnd-addr {
+	if addr >= UserEnd || length > UserEnd-addr {
 		return EINVAL
 	}
+	n := pageUp(length)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.unmapLocked(addr, n)
@@ -138,11 +143,11 @@ func (m *MM) Mprotect(addr, length uintptr, prot int) error {
 		return EINVAL
 	}
 	prot &= ProtRead | ProtWrite | ProtExec
-	n := pageUp(length)
-	if n == 0 {
+	if length == 0 {
 		return nil
 	}
-	if addr >= UserEnd || n > UserEnd-addr {
+	n := pageUp(length)
+	if n == 0 || addr >= UserEnd || n > UserEnd-addr { // n == 0: the length wrapped
 		return ENOMEM
 	}
 	m.mu.Lock()
@@ -180,43 +185,69 @@ func (m *MM) Mprotect(addr, length uintptr, prot int) error {
 }
 
 // Madvise implements the advice that changes contents (MADV_DONTNEED,
-// MADV_FREE, MADV_REMOVE: later reads see zeroes); other advice is accepted
+// MADV_FREE, MADV_REMOVE: later reads of private pages see zeroes; shared
+// pages keep their data except with MADV_REMOVE); other advice is accepted
 // and ignored.
 func (m *MM) Madvise(addr, length uintptr, advice int) error {
-	if addr&(pageSize-1) != 0 {
-		return EINVAL
-	}
-	n := pageUp(length)
-	if n == 0 {
-		return nil
-	}
-	if addr >= UserEnd || n > UserEnd-addr {
-		return EINVAL
-	}
+	// Linux checks the advice first, then the range.
+	drop := false
 	switch advice {
 	case unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE:
+		drop = true
 	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
 		unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE,
 		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DONTDUMP, unix.MADV_DODUMP,
 		unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK, unix.MADV_COLD, unix.MADV_PAGEOUT,
 		unix.MADV_POPULATE_READ, unix.MADV_POPULATE_WRITE, 102 /* MADV_COLLAPSE */ :
-		return nil
 	default:
 		return EINVAL
 	}
+	if addr&(pageSize-1) != 0 {
+		return EINVAL
+	}
+	if length == 0 {
+		return nil
+	}
+	n := pageUp(length)
+	if n == 0 || addr+n < addr { // the length or the range wraps
+		return EINVAL
+	}
+	if addr >= UserEnd || n > UserEnd-addr {
+		return ENOMEM // not mapped
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Any advice on a range with unmapped pages fails (after applying
+	// to the mapped ones in Linux; here, not at all).
 	if !m.vmas.mapped(addr, addr+n) {
 		return ENOMEM
 	}
+	if !drop {
+		return nil
+	}
+	// A shared anonymous mapping is a shared memory object: dropping its
+	// translations (DONTNEED) or marking it free (FREE) keeps the data,
+	// only MADV_REMOVE punches a hole. Private pages are simply freed.
+	keepShared := advice != unix.MADV_REMOVE
 	freed := false
+	var v *VMA
 	m.pages.each(addr, addr+n, func(va, pa uintptr) {
+		if v == nil || va >= v.End {
+			v, _ = m.vmas.lookup(va)
+		}
+		if keepShared && v.Shared {
+			return
+		}
 		m.pages.clear(va)
 		m.mem.Free(pa)
 		freed = true
 	})
-	if freed && m.pt.Unmap(addr, n) {
-		m.as.Invalidate()
+	if freed {
+		// Shared pages kept in the range are mapped again on their
+		// next fault.
+		if m.pt.Unmap(addr, n) {
+			m.as.Invalidate()
+		}
 	}
 	return nil
 }
@@ -232,10 +263,16 @@ func (m *MM) Mremap(old, oldLen, newLen uintptr, flags int, newAddr uintptr) (ui
 	if newN == 0 || oldN == 0 {
 		return 0, EINVAL
 	}
+	if newN > UserEnd {
+		if flags&fixed != 0 {
+			return 0, EINVAL
+		}
+		return 0, ENOMEM
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	vp, ok := m.vmas.lookup(old)
-	if !ok || old+oldN > vp.End {
+	if !ok || oldN > vp.End-old {
 		return 0, unix.EFAULT
 	}
 	v := *vp // m.vmas changes below
@@ -245,7 +282,7 @@ func (m *MM) Mremap(old, oldLen, newLen uintptr, flags int, newAddr uintptr) (ui
 			return old, nil
 		}
 		// Grow in place if the space after is free.
-		if old+newN <= UserEnd && !m.vmas.overlaps(old+oldN, old+newN) {
+		if newN <= UserEnd-old && !m.vmas.overlaps(old+oldN, old+newN) {
 			nv := v
 			nv.Start, nv.End = old+oldN, old+newN
 			m.vmas.insert(nv)
@@ -295,7 +332,7 @@ func (m *MM) Brk(addr uintptr) uintptr {
 	oldEnd, newEnd := pageUp(m.brk), pageUp(addr)
 	switch {
 	case newEnd > oldEnd:
-		if m.vmas.overlaps(oldEnd, newEnd) {
+		if newEnd > UserEnd || m.vmas.overlaps(oldEnd, newEnd) {
 			return m.brk
 		}
 		m.vmas.insert(VMA{Start: oldEnd, End: newEnd, Prot: ProtRead | ProtWrite,
