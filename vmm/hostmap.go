@@ -60,35 +60,50 @@ func (m *Machine) mapHost() error {
 	}
 	m.hostMu.Lock()
 	defer m.hostMu.Unlock()
+	// The chunks not mirrored yet, in runs of consecutive chunks: one
+	// memory slot per run keeps KVM_SET_USER_MEMORY_REGION calls (the
+	// bulk of ring0 mode's start-up) few.
+	var runs [][2]uintptr
 	for _, r := range regions {
 		for c := r[0] &^ (chunkSize - 1); c < r[1]; c += chunkSize {
-			if err := m.mapChunkLocked(c, forbidden); err != nil {
-				return err
+			if !m.wantChunk(c) {
+				continue
 			}
+			m.chunks[c] = true
+			if n := len(runs); n > 0 && runs[n-1][1] == c {
+				runs[n-1][1] = c + chunkSize
+			} else {
+				runs = append(runs, [2]uintptr{c, c + chunkSize})
+			}
+		}
+	}
+	for _, r := range runs {
+		if err := m.mapRunLocked(r[0], r[1], forbidden); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (m *Machine) mapChunkLocked(c uintptr, forbidden [][2]uintptr) error {
+// wantChunk reports whether chunk c still needs mirroring.
+func (m *Machine) wantChunk(c uintptr) bool {
 	if c == 0 || m.chunks[c] {
-		return nil
+		return false
 	}
-	if base := m.mem.Base(); c+chunkSize > base && c < base+m.mem.Limit() {
-		return nil // the memory file maps itself as it grows
-	}
+	base := m.mem.Base()
+	return !(c+chunkSize > base && c < base+m.mem.Limit()) // the memory file maps itself
+}
+
+// mapRunLocked gives the chunks [start, end) memory slots (minus the
+// forbidden ranges) and identity 2 MiB mappings in the kernel half.
+func (m *Machine) mapRunLocked(start, end uintptr, forbidden [][2]uintptr) error {
 	// The last user page is not addressable for memory slots (TASK_SIZE).
-	size := uintptr(chunkSize)
-	if c+size > hostUserEnd {
-		size = hostUserEnd - c
-	}
-	// Slots for the chunk, minus the forbidden ranges in it.
-	at, end := c, c+size
-	for at < end {
-		next := end
+	at, slotEnd := start, min(end, hostUserEnd)
+	for at < slotEnd {
+		next := slotEnd
 		for _, f := range forbidden {
 			if f[0] <= at && at < f[1] {
-				at = min(f[1], end)
+				at = min(f[1], slotEnd)
 				next = at
 				break
 			}
@@ -103,9 +118,8 @@ func (m *Machine) mapChunkLocked(c uintptr, forbidden [][2]uintptr) error {
 			at = next
 		}
 	}
-	if _, err := m.kernel.MapHuge(c, c, chunkSize, pagetables.Opts{Write: true, Exec: true}); err != nil {
-		return fmt.Errorf("map host chunk %#x for the guest: %w", c, err)
+	if _, err := m.kernel.MapHuge(start, start, end-start, pagetables.Opts{Write: true, Exec: true}); err != nil {
+		return fmt.Errorf("map host memory %#x-%#x for the guest: %w", start, end, err)
 	}
-	m.chunks[c] = true
 	return nil
 }
