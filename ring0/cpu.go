@@ -17,6 +17,10 @@ const QueueCap = 480
 // ExitPort is the I/O port the stub writes to when it exits to the VMM.
 const ExitPort = 0x3f0
 
+// FaultPort is written, touching no memory, when the x86 exit-mode stub
+// itself faults; the exception frame is at the top of IST1.
+const FaultPort = 0x3f1
+
 // Selectors of the GDT (fixed by PVM: user selectors must be the host's).
 const (
 	SelKernelCode = 0x10

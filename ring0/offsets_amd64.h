@@ -37,6 +37,7 @@
 #define REASON_SUPERFAULT 3
 #define REASON_DRAIN 4
 #define EXIT_PORT 0x3f0
+#define FAULT_PORT 0x3f1
 
 // ring0 mode (R0State, second page)
 #define R0_KERNRSP 0x1000

@@ -3,6 +3,7 @@ package vmm
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 	"sync"
 	"sync/atomic"
 
@@ -615,7 +616,10 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 			c.m.exits.other.Add(1)
 			return platform.Event{}, c.unexpectedExit(reason)
 		}
-		if out, _, port, _ := c.vcpu.IO(); !out || port != ring0.ExitPort {
+		if out, _, port, _ := c.vcpu.IO(); out && port == ring0.FaultPort {
+			c.m.exits.other.Add(1)
+			return platform.Event{}, c.supervisorFault()
+		} else if !out || port != ring0.ExitPort {
 			c.m.exits.other.Add(1)
 			return platform.Event{}, fmt.Errorf("guest did I/O to port %#x", port)
 		}
@@ -701,4 +705,14 @@ func (as *addressSpace) cr3() uintptr {
 		return as.root + memfile.PageSize
 	}
 	return as.root
+}
+
+// supervisorFault describes a fault of the x86 stub from the exception
+// frame it left at the top of IST1: [vector, error code, RIP, CS, RFLAGS,
+// RSP, SS].
+func (c *exitContext) supervisorFault() error {
+	top := c.m.region.ISTTop(c.slot) - ring0.KernelAlias + c.m.region.Base()
+	f := unsafe.Slice((*uint64)(unsafe.Add(nil, top-7*8)), 7)
+	return fmt.Errorf("%w: vector %d error code %#x at RIP %#x (RSP %#x); the stub faulted in ring 0",
+		ErrSupervisorFault, f[0], f[1], f[2], f[5])
 }
