@@ -3,9 +3,9 @@ package vmm
 import (
 	"errors"
 	"fmt"
-	"unsafe"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/bobuhiro11/gokvm/kvm"
 
