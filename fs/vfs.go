@@ -1,0 +1,327 @@
+package fs
+
+import (
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Limits of path resolution, as Linux's.
+const (
+	PathMax     = 4096 // bytes, including the NUL
+	NameMax     = 255  // bytes of one component
+	MaxSymlinks = 40   // symlinks followed in one resolution
+)
+
+// Node is a file of a filesystem (an inode). Errors are unix.Errno.
+type Node interface {
+	// Stat returns the node's attributes.
+	Stat() (unix.Stat_t, error)
+	// Lookup returns the child called name of a directory; name is never
+	// "", "." or "..". ENOENT if there is none, ENOTDIR for a non-directory.
+	Lookup(name string) (Node, error)
+	// Readlink returns a symbolic link's target (EINVAL for others).
+	Readlink() (string, error)
+	// Open opens the node with open(2) flags (the access mode and
+	// O_APPEND, O_DIRECTORY, O_TRUNC, O_NONBLOCK ...; never O_CREAT).
+	Open(flags int) (Impl, error)
+}
+
+// DirEntry is one directory entry, as getdents64 reports it.
+type DirEntry struct {
+	Name string
+	Ino  uint64
+	Type uint8 // DT_*
+}
+
+// DirReader is implemented by the Impl of an open directory.
+type DirReader interface {
+	// ReadDir returns the entries from index off on ("." and ".." are
+	// added by the caller), at most n of them.
+	ReadDir(off, n int) ([]DirEntry, error)
+}
+
+// FS is a filesystem that can be mounted.
+type FS interface {
+	Root() Node
+}
+
+// Mount is a filesystem mounted at a directory.
+type Mount struct {
+	FS       FS
+	ReadOnly bool
+	root     *Dentry // the filesystem's root directory
+	point    *Dentry // where it is mounted (nil for the root mount)
+}
+
+// Dentry is a name in the tree: a node, where it is, and its cached
+// children.
+type Dentry struct {
+	name   string
+	parent *Dentry // nil at a mount's root
+	node   Node
+	mount  *Mount
+
+	mu       sync.Mutex
+	children map[string]*Dentry
+	mounted  *Mount // mounted on top of this directory
+}
+
+// Node returns the dentry's node.
+func (d *Dentry) Node() Node { return d.node }
+
+// Mount returns the mount the dentry belongs to.
+func (d *Dentry) Mount() *Mount { return d.mount }
+
+// Name returns the dentry's name ("/" at a mount root).
+func (d *Dentry) Name() string { return d.name }
+
+// maxCachedChildren bounds each directory's dentry cache.
+const maxCachedChildren = 4096
+
+func (d *Dentry) child(name string) (*Dentry, error) {
+	d.mu.Lock()
+	if c, ok := d.children[name]; ok {
+		d.mu.Unlock()
+		return c, nil
+	}
+	d.mu.Unlock()
+	n, err := d.node.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	c := &Dentry{name: name, parent: d, node: n, mount: d.mount}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if old, ok := d.children[name]; ok {
+		return old, nil
+	}
+	if d.children == nil {
+		d.children = map[string]*Dentry{}
+	}
+	if len(d.children) >= maxCachedChildren {
+		for k, v := range d.children {
+			if v.mounted == nil {
+				delete(d.children, k)
+				break
+			}
+		}
+	}
+	d.children[name] = c
+	return c, nil
+}
+
+// Invalidate drops the cached child name (after it was created, removed
+// or renamed).
+func (d *Dentry) Invalidate(name string) {
+	d.mu.Lock()
+	if c, ok := d.children[name]; ok && c.mounted == nil {
+		delete(d.children, name)
+	}
+	d.mu.Unlock()
+}
+
+// top returns what is visible at d: the root of the last mount stacked on
+// it, or d.
+func (d *Dentry) top() *Dentry {
+	for {
+		d.mu.Lock()
+		m := d.mounted
+		d.mu.Unlock()
+		if m == nil {
+			return d
+		}
+		d = m.root
+	}
+}
+
+// up returns the parent as seen through mounts: from a mount's root, the
+// parent of its mount point.
+func (d *Dentry) up() *Dentry {
+	for d.parent == nil && d.mount.point != nil {
+		d = d.mount.point
+	}
+	if d.parent == nil {
+		return d
+	}
+	return d.parent.top()
+}
+
+// Path returns d's absolute path as seen from root (for getcwd and /proc).
+func (d *Dentry) Path(root *Dentry) string {
+	var parts []string
+	for d != root {
+		for d.parent == nil && d.mount.point != nil {
+			d = d.mount.point
+		}
+		if d.parent == nil || d == root {
+			break
+		}
+		parts = append(parts, d.name)
+		d = d.parent
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(parts[i])
+	}
+	if b.Len() == 0 {
+		return "/"
+	}
+	return b.String()
+}
+
+// IsDir reports whether d is a directory.
+func (d *Dentry) IsDir() bool {
+	st, err := d.node.Stat()
+	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
+}
+
+// VFS is a process tree of mounts.
+type VFS struct {
+	root *Dentry
+}
+
+// NewVFS makes a tree with fs mounted at /.
+func NewVFS(fs FS, readOnly bool) *VFS {
+	m := &Mount{FS: fs, ReadOnly: readOnly}
+	m.root = &Dentry{name: "/", node: fs.Root(), mount: m}
+	return &VFS{root: m.root}
+}
+
+// Root returns the dentry of /.
+func (v *VFS) Root() *Dentry { return v.root }
+
+// MountAt mounts fs on the directory at path (resolved from /).
+func (v *VFS) MountAt(path string, fs FS, readOnly bool) error {
+	d, err := v.Resolve(v.root, v.root, path, true)
+	if err != nil {
+		return err
+	}
+	if !d.IsDir() {
+		return unix.ENOTDIR
+	}
+	m := &Mount{FS: fs, ReadOnly: readOnly, point: d}
+	m.root = &Dentry{name: d.name, node: fs.Root(), mount: m}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mounted != nil {
+		// Stack on the topmost mount.
+		top := d.mounted.root.top()
+		top.mu.Lock()
+		top.mounted = m
+		top.mu.Unlock()
+		m.point = top
+		return nil
+	}
+	d.mounted = m
+	return nil
+}
+
+// Resolve walks path from start (relative paths) or root (absolute ones)
+// and returns its dentry. follow says whether a symlink in the last
+// component is followed. Resolution never leaves root: ".." at root stays
+// there.
+func (v *VFS) Resolve(start, root *Dentry, path string, follow bool) (*Dentry, error) {
+	if path == "" {
+		return nil, unix.ENOENT
+	}
+	if len(path) >= PathMax {
+		return nil, unix.ENAMETOOLONG
+	}
+	links := 0
+	return v.walk(start.top(), root, path, follow, &links)
+}
+
+// ResolveParent resolves all but the last component of path and returns
+// the directory and the last name ("." or "" for a path like "/" or "a/").
+func (v *VFS) ResolveParent(start, root *Dentry, path string) (*Dentry, string, error) {
+	if path == "" {
+		return nil, "", unix.ENOENT
+	}
+	if len(path) >= PathMax {
+		return nil, "", unix.ENAMETOOLONG
+	}
+	trimmed := strings.TrimRight(path, "/")
+	if trimmed == "" {
+		return root, ".", nil
+	}
+	i := strings.LastIndexByte(trimmed, '/')
+	name := trimmed[i+1:]
+	if len(name) > NameMax {
+		return nil, "", unix.ENAMETOOLONG
+	}
+	dir := start.top()
+	if i >= 0 {
+		links := 0
+		var err error
+		dirPath := trimmed[:i+1]
+		if dir, err = v.walk(dir, root, dirPath, true, &links); err != nil {
+			return nil, "", err
+		}
+	}
+	if !dir.IsDir() {
+		return nil, "", unix.ENOTDIR
+	}
+	return dir, name, nil
+}
+
+func (v *VFS) walk(d, root *Dentry, path string, follow bool, links *int) (*Dentry, error) {
+	if strings.HasPrefix(path, "/") {
+		d = root.top()
+	}
+	mustDir := strings.HasSuffix(path, "/")
+	parts := strings.Split(path, "/")
+	for i, name := range parts {
+		last := i == len(parts)-1
+		switch name {
+		case "", ".":
+			if !d.IsDir() {
+				return nil, unix.ENOTDIR
+			}
+			continue
+		case "..":
+			if d != root.top() {
+				d = d.up()
+			}
+			continue
+		}
+		if len(name) > NameMax {
+			return nil, unix.ENAMETOOLONG
+		}
+		if !d.IsDir() {
+			return nil, unix.ENOTDIR
+		}
+		c, err := d.child(name)
+		if err != nil {
+			return nil, err
+		}
+		c = c.top()
+		st, err := c.node.Stat()
+		if err != nil {
+			return nil, err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK && (!last || follow || mustDir) {
+			*links++
+			if *links > MaxSymlinks {
+				return nil, unix.ELOOP
+			}
+			target, err := c.node.Readlink()
+			if err != nil {
+				return nil, err
+			}
+			if target == "" {
+				return nil, unix.ENOENT
+			}
+			if c, err = v.walk(d, root, target, true, links); err != nil {
+				return nil, err
+			}
+		}
+		d = c
+	}
+	if mustDir && !d.IsDir() {
+		return nil, unix.ENOTDIR
+	}
+	return d, nil
+}
