@@ -28,9 +28,26 @@ type Impl interface {
 // File is an open file description: shared by dup'ed descriptors.
 type File struct {
 	Impl
-	mu    sync.Mutex
-	flags int // O_APPEND, O_NONBLOCK, access mode ...
-	refs  atomic.Int32
+	// Dentry is where the file was opened (nil for host stdio).
+	Dentry *Dentry
+	mu     sync.Mutex
+	flags  int // O_APPEND, O_NONBLOCK, access mode ...
+	refs   atomic.Int32
+	dirOff int // getdents position: the next entry index
+}
+
+// DirOffset returns the getdents position.
+func (f *File) DirOffset() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dirOff
+}
+
+// SetDirOffset moves the getdents position.
+func (f *File) SetDirOffset(off int) {
+	f.mu.Lock()
+	f.dirOff = off
+	f.mu.Unlock()
 }
 
 // NewFile makes an open file description with open flags.

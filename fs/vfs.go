@@ -325,3 +325,39 @@ func (v *VFS) walk(d, root *Dentry, path string, follow bool, links *int) (*Dent
 	}
 	return d, nil
 }
+
+// Creator is implemented by directory nodes of writable filesystems.
+type Creator interface {
+	// Create makes and opens a regular file called name.
+	Create(name string, flags int, mode uint32) (Node, Impl, error)
+}
+
+// PathImpl is the Impl of an O_PATH file: it names a file but does no I/O.
+type PathImpl struct{ Node Node }
+
+// Read implements Impl.
+func (PathImpl) Read([]byte) (int, error) { return 0, unix.EBADF }
+
+// Write implements Impl.
+func (PathImpl) Write([]byte) (int, error) { return 0, unix.EBADF }
+
+// Pread implements Impl.
+func (PathImpl) Pread([]byte, int64) (int, error) { return 0, unix.EBADF }
+
+// Pwrite implements Impl.
+func (PathImpl) Pwrite([]byte, int64) (int, error) { return 0, unix.EBADF }
+
+// Seek implements Impl.
+func (PathImpl) Seek(int64, int) (int64, error) { return 0, unix.EBADF }
+
+// Stat implements Impl.
+func (p PathImpl) Stat() (unix.Stat_t, error) { return p.Node.Stat() }
+
+// IsTerminal implements Impl.
+func (PathImpl) IsTerminal() bool { return false }
+
+// Poll implements Impl.
+func (PathImpl) Poll(int16, int) (int16, error) { return unix.POLLNVAL, nil }
+
+// Release implements Impl.
+func (PathImpl) Release() {}

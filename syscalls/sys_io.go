@@ -487,18 +487,14 @@ func sysNewfstatat(t *kernel.Task, a Args) (uintptr, error) {
 	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT) != 0 {
 		return 0, unix.EINVAL
 	}
-	path, err := t.MM.CopyInString(pathAddr, unix.PathMax)
+	path, err := copyPath(t, pathAddr)
 	if err != nil {
 		return 0, err
 	}
-	if path == "" {
-		if flags&unix.AT_EMPTY_PATH == 0 {
-			return 0, unix.ENOENT
-		}
+	if path == "" && flags&unix.AT_EMPTY_PATH != 0 && dirfd != unix.AT_FDCWD {
 		return 0, fstatTo(t, dirfd, statAddr)
 	}
-	// Paths need the file system.
-	return 0, unix.ENOENT
+	return fstatatPath(t, dirfd, path, statAddr, flags)
 }
 
 func sysPoll(t *kernel.Task, a Args) (uintptr, error) {

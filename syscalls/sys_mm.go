@@ -1,7 +1,11 @@
 package syscalls
 
 import (
+	"io"
+
 	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
 
 	"ringbox/guestkernel/kernel"
 	"ringbox/guestkernel/mm"
@@ -43,11 +47,7 @@ func sysMmap(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	if flags&unix.MAP_ANONYMOUS == 0 {
-		// File mappings come with the file system.
-		if _, err := t.TG.FDs.Get(fd); err != nil {
-			return 0, err
-		}
-		return 0, unix.ENODEV
+		return mmapFile(t, addr, length, prot, flags, fd, int64(off))
 	}
 	return t.MM.Mmap(mm.MmapOpts{
 		Addr: addr, Len: length, Prot: prot,
@@ -71,4 +71,63 @@ func sysMremap(t *kernel.Task, a Args) (uintptr, error) {
 
 func sysMadvise(t *kernel.Task, a Args) (uintptr, error) {
 	return 0, t.MM.Madvise(a[0], a[1], int(a[2]))
+}
+
+// fileReader adapts a file's Pread to io.ReaderAt.
+type fileReader struct{ f *fs.File }
+
+func (r fileReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.f.Pread(p, off)
+	if n == 0 && err == nil && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return n, err
+}
+
+// mmapFile maps a file. Private mappings (and shared read-only ones, which
+// behave the same while the file does not change) get a copy of the file's
+// bytes; shared writable mappings are not supported yet (ENODEV).
+func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int64) (uintptr, error) {
+	f, err := t.TG.FDs.Get(fd)
+	if err != nil {
+		return 0, err
+	}
+	if f.Dentry == nil {
+		return 0, unix.ENODEV
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, unix.ENODEV
+	}
+	if !f.Readable() {
+		return 0, unix.EACCES
+	}
+	shared := flags&(unix.MAP_SHARED|unix.MAP_SHARED_VALIDATE) != 0
+	if shared && prot&unix.PROT_WRITE != 0 {
+		if !f.Writable() {
+			return 0, unix.EACCES
+		}
+		return 0, unix.ENODEV
+	}
+	if off < 0 || uintptr(off)+length < uintptr(off) {
+		return 0, unix.EOVERFLOW
+	}
+	at, err := t.MM.Mmap(mm.MmapOpts{
+		Addr: addr, Len: length, Prot: prot,
+		Fixed:     flags&unix.MAP_FIXED != 0,
+		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
+		Populate:  true,
+		Name:      f.Dentry.Path(t.TG.FSRoot()),
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := t.MM.FillFrom(at, length, fileReader{f}, off); err != nil {
+		t.MM.Munmap(at, length)
+		return 0, err
+	}
+	return at, nil
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ringbox/fs"
 	"ringbox/guestkernel/memfile"
 	"ringbox/guestkernel/platform"
 )
@@ -26,6 +27,8 @@ type Kernel struct {
 	// Strace, when set, receives one line per system call.
 	Strace   io.Writer
 	Hostname string
+	// VFS is the sandbox's file tree (nil: no file system, stdio only).
+	VFS *fs.VFS
 	// HWCap is CPUID.1:EDX, for AT_HWCAP.
 	HWCap uint64
 

@@ -58,7 +58,8 @@ type ThreadGroup struct {
 	creds      Creds
 	umask      uint32
 	FDs        *fs.FDTable
-	Cwd        string
+	fsRoot     *fs.Dentry // the process's root (chroot)
+	cwd        *fs.Dentry
 	rseqActive bool
 }
 
@@ -92,7 +93,10 @@ func (k *Kernel) NewProcess(m *mm.MM, fds *fs.FDTable, creds Creds) (*Task, erro
 	}
 	pid := k.allocPID()
 	tg := &ThreadGroup{k: k, PID: pid, done: make(chan struct{}), limits: DefaultLimits(), creds: creds,
-		umask: 0o022, FDs: fds, Cwd: "/"}
+		umask: 0o022, FDs: fds}
+	if k.VFS != nil {
+		tg.fsRoot, tg.cwd = k.VFS.Root(), k.VFS.Root()
+	}
 	t := &Task{K: k, TG: tg, TID: pid, MM: m, Ctx: ctx, wake: make(chan struct{}, 1)}
 	tg.tasks = []*Task{t}
 	k.mu.Lock()
@@ -376,4 +380,25 @@ func (t *Task) deliverSignals() bool {
 		return true
 	}
 	return false
+}
+
+// FSRoot returns the process's root directory.
+func (tg *ThreadGroup) FSRoot() *fs.Dentry {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.fsRoot
+}
+
+// Cwd returns the working directory.
+func (tg *ThreadGroup) Cwd() *fs.Dentry {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.cwd
+}
+
+// SetCwd changes the working directory.
+func (tg *ThreadGroup) SetCwd(d *fs.Dentry) {
+	tg.mu.Lock()
+	tg.cwd = d
+	tg.mu.Unlock()
 }

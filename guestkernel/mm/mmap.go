@@ -1,7 +1,11 @@
 package mm
 
 import (
+	"io"
+
 	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/memfile"
 )
 
 func pageUp(v uintptr) uintptr { return (v + pageSize - 1) &^ (pageSize - 1) }
@@ -342,4 +346,41 @@ func (m *MM) Brk(addr uintptr) uintptr {
 	}
 	m.brk = addr
 	return m.brk
+}
+
+// FillFrom copies length bytes of r from offset off into the pages backing
+// [addr, addr+length), which must be mapped and populated (MAP_POPULATE),
+// whatever their protection: it is how a private file mapping gets its
+// contents. Bytes past the end of r stay zero.
+func (m *MM) FillFrom(addr, length uintptr, r io.ReaderAt, off int64) error {
+	const chunk = 1 << 20
+	buf := make([]byte, min(length, chunk))
+	for done := uintptr(0); done < length; {
+		n := min(length-done, chunk)
+		got, err := r.ReadAt(buf[:n], off+int64(done))
+		if got == 0 {
+			if err == nil || err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		m.mu.Lock()
+		for i := 0; i < got; {
+			va := addr + done + uintptr(i)
+			pa := m.pages.get(va &^ (pageSize - 1))
+			if pa == 0 {
+				m.mu.Unlock()
+				return EFAULT
+			}
+			k := min(got-i, int(pageSize-(va&(pageSize-1))))
+			copy(memfile.Bytes(pa+(va&(pageSize-1)), uintptr(k)), buf[i:i+k])
+			i += k
+		}
+		m.mu.Unlock()
+		done += uintptr(got)
+		if got < int(n) {
+			return nil
+		}
+	}
+	return nil
 }

@@ -1,0 +1,637 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/guestkernel/kernel"
+)
+
+func init() {
+	register(unix.SYS_OPEN, sysOpen)
+	register(unix.SYS_OPENAT, sysOpenat)
+	register(unix.SYS_STAT, sysStat)
+	register(unix.SYS_LSTAT, sysLstat)
+	register(unix.SYS_STATX, sysStatx)
+	register(unix.SYS_GETDENTS64, sysGetdents64)
+	register(unix.SYS_READLINK, sysReadlink)
+	register(unix.SYS_READLINKAT, sysReadlinkat)
+	register(unix.SYS_ACCESS, sysAccess)
+	register(unix.SYS_FACCESSAT, sysFaccessat)
+	register(unix.SYS_FACCESSAT2, sysFaccessat2)
+	register(unix.SYS_GETCWD, sysGetcwd)
+	register(unix.SYS_CHDIR, sysChdir)
+	register(unix.SYS_FCHDIR, sysFchdir)
+	register(unix.SYS_STATFS, sysStatfs)
+	register(unix.SYS_FSTATFS, sysFstatfs)
+}
+
+// noFS is returned by path syscalls when the sandbox has no file system.
+const noFS = unix.ENOENT
+
+// copyPath reads a path argument (PATH_MAX including the NUL).
+func copyPath(t *kernel.Task, addr uintptr) (string, error) {
+	return t.MM.CopyInString(addr, fs.PathMax-1)
+}
+
+// startDir returns where a relative path starts: the cwd or dirfd.
+func startDir(t *kernel.Task, dirfd int) (*fs.Dentry, error) {
+	if dirfd == unix.AT_FDCWD {
+		return t.TG.Cwd(), nil
+	}
+	f, err := t.TG.FDs.Get(dirfd)
+	if err != nil {
+		return nil, err
+	}
+	if f.Dentry == nil || !f.Dentry.IsDir() {
+		return nil, unix.ENOTDIR
+	}
+	return f.Dentry, nil
+}
+
+// resolveAt resolves path relative to dirfd. With AT_EMPTY_PATH and an
+// empty path it returns the dentry of dirfd itself (nil for a file with
+// none, such as host stdio: the caller then uses the file).
+func resolveAt(t *kernel.Task, dirfd int, path string, flags int) (*fs.Dentry, *fs.File, error) {
+	if t.K.VFS == nil {
+		return nil, nil, noFS
+	}
+	if path == "" {
+		if flags&unix.AT_EMPTY_PATH == 0 {
+			return nil, nil, unix.ENOENT
+		}
+		if dirfd == unix.AT_FDCWD {
+			return t.TG.Cwd(), nil, nil
+		}
+		f, err := t.TG.FDs.Get(dirfd)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f.Dentry, f, nil
+	}
+	start := t.TG.Cwd()
+	if path[0] != '/' {
+		var err error
+		if start, err = startDir(t, dirfd); err != nil {
+			return nil, nil, err
+		}
+	}
+	d, err := t.K.VFS.Resolve(start, t.TG.FSRoot(), path, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	return d, nil, err
+}
+
+func sysOpen(t *kernel.Task, a Args) (uintptr, error) {
+	return openAt(t, unix.AT_FDCWD, a[0], int(a[1]), uint32(a[2]))
+}
+
+func sysOpenat(t *kernel.Task, a Args) (uintptr, error) {
+	return openAt(t, int(int32(a[0])), a[1], int(a[2]), uint32(a[3]))
+}
+
+const openKnown = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
+	unix.O_APPEND | unix.O_NONBLOCK | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT | 0x8000 /* O_LARGEFILE */ |
+	unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME | unix.O_CLOEXEC | unix.O_SYNC | unix.O_PATH | unix.O_TMPFILE
+
+func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32) (uintptr, error) {
+	path, err := copyPath(t, pathAddr)
+	if err != nil {
+		return 0, err
+	}
+	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
+		return 0, unix.EOPNOTSUPP
+	}
+	if flags&unix.O_ACCMODE == unix.O_ACCMODE && flags&unix.O_PATH == 0 {
+		return 0, unix.EINVAL
+	}
+	flags &= openKnown
+	if t.K.VFS == nil {
+		return 0, noFS
+	}
+	follow := flags&unix.O_NOFOLLOW == 0
+	start := t.TG.Cwd()
+	if path != "" && path[0] != '/' {
+		if start, err = startDir(t, dirfd); err != nil {
+			return 0, err
+		}
+	}
+	root := t.TG.FSRoot()
+	var d *fs.Dentry
+	var impl fs.Impl
+	if flags&unix.O_CREAT != 0 {
+		d, impl, err = openCreate(t, start, root, path, flags, mode)
+		if err != nil {
+			return 0, err
+		}
+	} else {
+		if d, err = t.K.VFS.Resolve(start, root, path, follow); err != nil {
+			return 0, err
+		}
+	}
+	if impl == nil {
+		st, err := d.Node().Stat()
+		if err != nil {
+			return 0, err
+		}
+		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+		switch {
+		case st.Mode&unix.S_IFMT == unix.S_IFLNK && flags&unix.O_PATH == 0:
+			return 0, unix.ELOOP // O_NOFOLLOW on a symlink
+		case flags&unix.O_DIRECTORY != 0 && !isDir:
+			return 0, unix.ENOTDIR
+		case isDir && flags&unix.O_ACCMODE != unix.O_RDONLY && flags&unix.O_PATH == 0:
+			return 0, unix.EISDIR
+		}
+		if flags&unix.O_PATH != 0 {
+			impl = fs.PathImpl{Node: d.Node()}
+		} else {
+			if d.Mount().ReadOnly && (flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0) {
+				return 0, unix.EROFS
+			}
+			if err := checkOpenAccess(t, &st, flags); err != nil {
+				return 0, err
+			}
+			if impl, err = d.Node().Open(flags &^ (unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_CLOEXEC)); err != nil {
+				return 0, err
+			}
+		}
+	}
+	f := fs.NewFile(impl, flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC|unix.O_CLOEXEC))
+	f.Dentry = d
+	fd, err := t.TG.FDs.Install(f, 0, flags&unix.O_CLOEXEC != 0)
+	if err != nil {
+		f.DecRef()
+		return 0, err
+	}
+	return uintptr(fd), nil
+}
+
+// openCreate handles O_CREAT: open the file if it exists (EEXIST with
+// O_EXCL), else create it in its directory.
+func openCreate(t *kernel.Task, start, root *fs.Dentry, path string, flags int, mode uint32) (*fs.Dentry, fs.Impl, error) {
+	dir, name, err := t.K.VFS.ResolveParent(start, root, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if name == "." || name == ".." || path[len(path)-1] == '/' {
+		return nil, nil, unix.EISDIR
+	}
+	d, err := t.K.VFS.Resolve(dir, root, name, flags&(unix.O_NOFOLLOW|unix.O_EXCL) == 0)
+	if err == nil {
+		if flags&unix.O_EXCL != 0 {
+			return nil, nil, unix.EEXIST
+		}
+		return d, nil, nil
+	}
+	if err != unix.ENOENT {
+		return nil, nil, err
+	}
+	if dir.Mount().ReadOnly {
+		return nil, nil, unix.EROFS
+	}
+	c, ok := dir.Node().(fs.Creator)
+	if !ok {
+		return nil, nil, unix.EACCES
+	}
+	mode &= 0o7777 &^ t.TG.Umask(0)
+	t.TG.Umask(t.TG.Umask(0)) // Umask(0) above cleared it: put it back
+	_, impl, err := c.Create(name, flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_CLOEXEC), mode)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir.Invalidate(name)
+	d, err = t.K.VFS.Resolve(dir, root, name, false)
+	if err != nil {
+		impl.Release()
+		return nil, nil, err
+	}
+	return d, impl, nil
+}
+
+// checkOpenAccess applies the permission bits for the sandbox's
+// credentials (root may read and write anything; executing needs an x bit).
+func checkOpenAccess(t *kernel.Task, st *unix.Stat_t, flags int) error {
+	want := 0
+	switch flags & unix.O_ACCMODE {
+	case unix.O_RDONLY:
+		want = 4
+	case unix.O_WRONLY:
+		want = 2
+	case unix.O_RDWR:
+		want = 6
+	}
+	if flags&unix.O_TRUNC != 0 {
+		want |= 2
+	}
+	return permitted(t, st, want)
+}
+
+// permitted checks want (r=4, w=2, x=1) against st for the task's
+// effective credentials.
+func permitted(t *kernel.Task, st *unix.Stat_t, want int) error {
+	c := t.TG.Creds()
+	if c.EUID == 0 {
+		if want&1 != 0 && st.Mode&unix.S_IFMT != unix.S_IFDIR && st.Mode&0o111 == 0 {
+			return unix.EACCES
+		}
+		return nil
+	}
+	var bits uint32
+	switch {
+	case st.Uid == c.EUID:
+		bits = st.Mode >> 6
+	case st.Gid == c.EGID:
+		bits = st.Mode >> 3
+	default:
+		bits = st.Mode
+	}
+	if int(bits&7)&want != want {
+		return unix.EACCES
+	}
+	return nil
+}
+
+func statOut(t *kernel.Task, d *fs.Dentry, f *fs.File, addr uintptr) error {
+	var st unix.Stat_t
+	var err error
+	if d != nil {
+		st, err = d.Node().Stat()
+	} else {
+		st, err = f.Stat()
+	}
+	if err != nil {
+		return err
+	}
+	_, err = t.MM.CopyOut(addr, statBytes(&st))
+	return err
+}
+
+func sysStat(t *kernel.Task, a Args) (uintptr, error) {
+	path, err := copyPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	d, f, err := resolveAt(t, unix.AT_FDCWD, path, 0)
+	if err != nil {
+		return 0, err
+	}
+	return 0, statOut(t, d, f, a[1])
+}
+
+func sysLstat(t *kernel.Task, a Args) (uintptr, error) {
+	path, err := copyPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	d, f, err := resolveAt(t, unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW)
+	if err != nil {
+		return 0, err
+	}
+	return 0, statOut(t, d, f, a[1])
+}
+
+// fstatatPath is newfstatat for a path (the fd-only case is in sys_io.go).
+func fstatatPath(t *kernel.Task, dirfd int, path string, statAddr uintptr, flags int) (uintptr, error) {
+	d, f, err := resolveAt(t, dirfd, path, flags)
+	if err != nil {
+		return 0, err
+	}
+	return 0, statOut(t, d, f, statAddr)
+}
+
+// atStatxSyncType is AT_STATX_SYNC_TYPE (the two sync bits).
+const atStatxSyncType = 0x6000
+
+func sysStatx(t *kernel.Task, a Args) (uintptr, error) {
+	dirfd, flags, mask, addr := int(int32(a[0])), int(a[2]), uint32(a[3]), a[4]
+	const known = unix.AT_EMPTY_PATH | unix.AT_SYMLINK_NOFOLLOW | unix.AT_NO_AUTOMOUNT | atStatxSyncType
+	if flags&^known != 0 || flags&atStatxSyncType == atStatxSyncType || mask&unix.STATX__RESERVED != 0 {
+		return 0, unix.EINVAL
+	}
+	path, err := copyPath(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	var st unix.Stat_t
+	if path == "" && flags&unix.AT_EMPTY_PATH != 0 && dirfd != unix.AT_FDCWD {
+		f, err := t.TG.FDs.Get(dirfd)
+		if err != nil {
+			return 0, err
+		}
+		if st, err = f.Stat(); err != nil {
+			return 0, err
+		}
+	} else {
+		d, f, err := resolveAt(t, dirfd, path, flags)
+		if err != nil {
+			return 0, err
+		}
+		if d != nil {
+			st, err = d.Node().Stat()
+		} else {
+			st, err = f.Stat()
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	b := make([]byte, 256)
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], unix.STATX_BASIC_STATS)
+	le.PutUint32(b[4:], uint32(st.Blksize))
+	le.PutUint32(b[16:], uint32(st.Nlink))
+	le.PutUint32(b[20:], st.Uid)
+	le.PutUint32(b[24:], st.Gid)
+	le.PutUint16(b[28:], uint16(st.Mode))
+	le.PutUint64(b[32:], st.Ino)
+	le.PutUint64(b[40:], uint64(st.Size))
+	le.PutUint64(b[48:], uint64(st.Blocks))
+	putTS := func(off int, ts unix.Timespec) {
+		le.PutUint64(b[off:], uint64(ts.Sec))
+		le.PutUint32(b[off+8:], uint32(ts.Nsec))
+	}
+	putTS(64, st.Atim)
+	putTS(96, st.Ctim)
+	putTS(112, st.Mtim)
+	le.PutUint32(b[128:], unix.Major(st.Rdev))
+	le.PutUint32(b[132:], unix.Minor(st.Rdev))
+	le.PutUint32(b[136:], unix.Major(st.Dev))
+	le.PutUint32(b[140:], unix.Minor(st.Dev))
+	_, err = t.MM.CopyOut(addr, b)
+	return 0, err
+}
+
+// dtType converts a file mode to a DT_* value.
+func dtType(mode uint32) uint8 {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return unix.DT_DIR
+	case unix.S_IFREG:
+		return unix.DT_REG
+	case unix.S_IFLNK:
+		return unix.DT_LNK
+	case unix.S_IFCHR:
+		return unix.DT_CHR
+	case unix.S_IFBLK:
+		return unix.DT_BLK
+	case unix.S_IFIFO:
+		return unix.DT_FIFO
+	case unix.S_IFSOCK:
+		return unix.DT_SOCK
+	}
+	return unix.DT_UNKNOWN
+}
+
+func sysGetdents64(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	dr, ok := f.Impl.(fs.DirReader)
+	if !ok || f.Dentry == nil {
+		return 0, unix.ENOTDIR
+	}
+	size := int(min(a[2], 1<<20))
+	buf := make([]byte, 0, size)
+	off := f.DirOffset()
+	tooSmall := false
+	put := func(name string, ino uint64, typ uint8, next int) bool {
+		reclen := (19 + len(name) + 1 + 7) &^ 7
+		if len(buf)+reclen > size {
+			tooSmall = len(buf) == 0
+			return false
+		}
+		rec := make([]byte, reclen)
+		binary.LittleEndian.PutUint64(rec[0:], ino)
+		binary.LittleEndian.PutUint64(rec[8:], uint64(next))
+		binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
+		rec[18] = typ
+		copy(rec[19:], name)
+		buf = append(buf, rec...)
+		return true
+	}
+	// Offsets 0 and 1 are "." and ".."; entry i of the directory is i+2.
+	full := false
+	for off < 2 && !full {
+		name, d := ".", f.Dentry
+		if off == 1 {
+			name = ".."
+			if p := parentOf(t, f.Dentry); p != nil {
+				d = p
+			}
+		}
+		st, err := d.Node().Stat()
+		if err != nil {
+			return 0, err
+		}
+		if full = !put(name, st.Ino, unix.DT_DIR, off+1); !full {
+			off++
+		}
+	}
+	for !full {
+		ents, err := dr.ReadDir(off-2, 64)
+		if err != nil {
+			return 0, err
+		}
+		if len(ents) == 0 {
+			break
+		}
+		for _, e := range ents {
+			if full = !put(e.Name, e.Ino, e.Type, off+1); full {
+				break
+			}
+			off++
+		}
+	}
+	if tooSmall {
+		return 0, unix.EINVAL
+	}
+	if _, err := t.MM.CopyOut(a[1], buf); err != nil {
+		return 0, err
+	}
+	f.SetDirOffset(off)
+	return uintptr(len(buf)), nil
+}
+
+// parentOf returns the parent directory of d as the process sees it.
+func parentOf(t *kernel.Task, d *fs.Dentry) *fs.Dentry {
+	p, err := t.K.VFS.Resolve(d, t.TG.FSRoot(), "..", false)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+func readlinkAt(t *kernel.Task, dirfd int, pathAddr, buf, size uintptr) (uintptr, error) {
+	if int(size) <= 0 {
+		return 0, unix.EINVAL
+	}
+	path, err := copyPath(t, pathAddr)
+	if err != nil {
+		return 0, err
+	}
+	d, _, err := resolveAt(t, dirfd, path, unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return 0, err
+	}
+	if d == nil {
+		return 0, unix.EINVAL
+	}
+	target, err := d.Node().Readlink()
+	if err != nil {
+		return 0, err
+	}
+	n := min(len(target), int(min(size, fs.PathMax)))
+	if _, err := t.MM.CopyOut(buf, []byte(target[:n])); err != nil {
+		return 0, err
+	}
+	return uintptr(n), nil
+}
+
+func sysReadlink(t *kernel.Task, a Args) (uintptr, error) {
+	return readlinkAt(t, unix.AT_FDCWD, a[0], a[1], a[2])
+}
+
+func sysReadlinkat(t *kernel.Task, a Args) (uintptr, error) {
+	return readlinkAt(t, int(int32(a[0])), a[1], a[2], a[3])
+}
+
+func accessAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode, flags int) (uintptr, error) {
+	if mode&^7 != 0 || flags&^(unix.AT_EACCESS|unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return 0, unix.EINVAL
+	}
+	path, err := copyPath(t, pathAddr)
+	if err != nil {
+		return 0, err
+	}
+	d, f, err := resolveAt(t, dirfd, path, flags)
+	if err != nil {
+		return 0, err
+	}
+	if mode == unix.F_OK {
+		return 0, nil
+	}
+	var st unix.Stat_t
+	if d != nil {
+		st, err = d.Node().Stat()
+	} else {
+		st, err = f.Stat()
+	}
+	if err != nil {
+		return 0, err
+	}
+	if mode&unix.W_OK != 0 && d != nil && d.Mount().ReadOnly {
+		return 0, unix.EROFS
+	}
+	return 0, permitted(t, &st, mode)
+}
+
+func sysAccess(t *kernel.Task, a Args) (uintptr, error) {
+	return accessAt(t, unix.AT_FDCWD, a[0], int(a[1]), 0)
+}
+
+func sysFaccessat(t *kernel.Task, a Args) (uintptr, error) {
+	return accessAt(t, int(int32(a[0])), a[1], int(a[2]), 0)
+}
+
+func sysFaccessat2(t *kernel.Task, a Args) (uintptr, error) {
+	return accessAt(t, int(int32(a[0])), a[1], int(a[2]), int(a[3]))
+}
+
+func sysGetcwd(t *kernel.Task, a Args) (uintptr, error) {
+	if t.K.VFS == nil {
+		return 0, unix.ENOENT
+	}
+	path := t.TG.Cwd().Path(t.TG.FSRoot())
+	b := append([]byte(path), 0)
+	if uintptr(len(b)) > a[1] {
+		return 0, unix.ERANGE
+	}
+	if _, err := t.MM.CopyOut(a[0], b); err != nil {
+		return 0, err
+	}
+	return uintptr(len(b)), nil
+}
+
+func chdirTo(t *kernel.Task, d *fs.Dentry) error {
+	st, err := d.Node().Stat()
+	if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return unix.ENOTDIR
+	}
+	if err := permitted(t, &st, 1); err != nil {
+		return err
+	}
+	t.TG.SetCwd(d)
+	return nil
+}
+
+func sysChdir(t *kernel.Task, a Args) (uintptr, error) {
+	path, err := copyPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	d, _, err := resolveAt(t, unix.AT_FDCWD, path, 0)
+	if err != nil {
+		return 0, err
+	}
+	return 0, chdirTo(t, d)
+}
+
+func sysFchdir(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	if f.Dentry == nil {
+		return 0, unix.ENOTDIR
+	}
+	return 0, chdirTo(t, f.Dentry)
+}
+
+// statfsOut writes a struct statfs describing a mount.
+func statfsOut(t *kernel.Task, ro bool, addr uintptr) error {
+	b := make([]byte, 120)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], 0x01021994) // TMPFS_MAGIC-like: an in-sandbox file system
+	le.PutUint64(b[8:], 4096)       // f_bsize
+	le.PutUint64(b[16:], 1<<20)     // f_blocks
+	le.PutUint64(b[24:], 1<<19)     // f_bfree
+	le.PutUint64(b[32:], 1<<19)     // f_bavail
+	le.PutUint64(b[40:], 1<<20)     // f_files
+	le.PutUint64(b[48:], 1<<19)     // f_ffree
+	le.PutUint64(b[64:], 255)       // f_namelen
+	le.PutUint64(b[72:], 4096)      // f_frsize
+	if ro {
+		le.PutUint64(b[80:], 1) // ST_RDONLY
+	}
+	_, err := t.MM.CopyOut(addr, b)
+	return err
+}
+
+func sysStatfs(t *kernel.Task, a Args) (uintptr, error) {
+	path, err := copyPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	d, _, err := resolveAt(t, unix.AT_FDCWD, path, 0)
+	if err != nil {
+		return 0, err
+	}
+	return 0, statfsOut(t, d.Mount().ReadOnly, a[1])
+}
+
+func sysFstatfs(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	ro := true
+	if f.Dentry != nil {
+		ro = f.Dentry.Mount().ReadOnly
+	}
+	return 0, statfsOut(t, ro, a[1])
+}
