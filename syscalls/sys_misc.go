@@ -1,0 +1,60 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/kernel"
+)
+
+func init() {
+	for _, nr := range []uintptr{unix.SYS_GETXATTR, unix.SYS_LGETXATTR, unix.SYS_FGETXATTR} {
+		register(nr, sysGetxattr)
+	}
+	for _, nr := range []uintptr{unix.SYS_LISTXATTR, unix.SYS_LLISTXATTR, unix.SYS_FLISTXATTR} {
+		register(nr, sysListxattr)
+	}
+	register(unix.SYS_FADVISE64, sysFadvise)
+	register(unix.SYS_GETPGRP, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.PID), nil })
+	register(unix.SYS_GETPGID, sysGetpgid)
+	register(unix.SYS_GETSID, sysGetpgid)
+	register(unix.SYS_SYSINFO, sysSysinfo)
+}
+
+// sysGetxattr: the sandbox's files carry no extended attributes.
+func sysGetxattr(t *kernel.Task, a Args) (uintptr, error) { return 0, unix.EOPNOTSUPP }
+
+// sysListxattr lists no extended attributes.
+func sysListxattr(t *kernel.Task, a Args) (uintptr, error) { return 0, nil }
+
+func sysFadvise(t *kernel.Task, a Args) (uintptr, error) {
+	if _, err := t.TG.FDs.Get(int(int32(a[0]))); err != nil {
+		return 0, err
+	}
+	if a[3] > 5 { // POSIX_FADV_NOREUSE is the highest
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+func sysGetpgid(t *kernel.Task, a Args) (uintptr, error) {
+	if pid := int32(a[0]); pid != 0 && pid != t.TG.PID {
+		return 0, unix.ESRCH
+	}
+	return uintptr(t.TG.PID), nil
+}
+
+func sysSysinfo(t *kernel.Task, a Args) (uintptr, error) {
+	b := make([]byte, 112)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], uint64(t.K.Uptime().Seconds()))
+	limit := uint64(t.K.Mem.Limit())
+	used, _ := t.K.Mem.Used()
+	le.PutUint64(b[32:], limit)              // totalram
+	le.PutUint64(b[40:], limit-uint64(used)) // freeram
+	le.PutUint16(b[80:], 1)                  // procs
+	le.PutUint32(b[104:], 1)                 // mem_unit
+	_, err := t.MM.CopyOut(a[0], b)
+	return 0, err
+}
