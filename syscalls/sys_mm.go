@@ -105,7 +105,8 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 	if !f.Readable() {
 		return 0, unix.EACCES
 	}
-	shared := flags&(unix.MAP_SHARED|unix.MAP_SHARED_VALIDATE) != 0
+	typ := flags & (unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE)
+	shared := typ == unix.MAP_SHARED || typ == unix.MAP_SHARED_VALIDATE
 	if shared && prot&unix.PROT_WRITE != 0 {
 		if !f.Writable() {
 			return 0, unix.EACCES

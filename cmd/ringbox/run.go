@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +43,10 @@ type runOpts struct {
 	memory   uint64
 	env      envList
 	argv     []string
+	rootfs   string
+	mounts   mountList
+	workdir  string
+	hostname string
 }
 
 func parseSize(s string) (uint64, error) {
@@ -73,6 +76,10 @@ func parseRun(args []string) (*runOpts, error) {
 	fl.StringVar(&o.backend, "backend", "auto", "auto, pvm or x86")
 	mem := fl.String("memory", "8G", "memory limit")
 	fl.Var(&o.env, "env", "K=V")
+	fl.StringVar(&o.rootfs, "rootfs", "", "root directory (default: the host's /, read-only)")
+	fl.Var(&o.mounts, "mount", "SRC:DST[:ro|rw] host directory to bind")
+	fl.StringVar(&o.workdir, "workdir", "", "working directory in the sandbox")
+	fl.StringVar(&o.hostname, "hostname", "ringbox", "host name the program sees")
 	if err := fl.Parse(args); err != nil {
 		return nil, fail(exitUsage, "run: %v", err)
 	}
@@ -95,63 +102,6 @@ func parseRun(args []string) (*runOpts, error) {
 	return o, nil
 }
 
-// lookPath finds prog as a shell would: a name with a slash is used as it
-// is, any other is searched in PATH.
-func lookPath(prog, path string) (string, error) {
-	if strings.Contains(prog, "/") {
-		return prog, nil
-	}
-	var denied error
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, prog)
-		st, err := os.Stat(p)
-		if err != nil || st.IsDir() {
-			continue
-		}
-		if unix.Access(p, unix.X_OK) != nil {
-			denied = fail(exitCannotExec, "%s: permission denied", p)
-			continue
-		}
-		return p, nil
-	}
-	if denied != nil {
-		return "", denied
-	}
-	return "", fail(exitNotFound, "%s: command not found", prog)
-}
-
-// hostFile adapts *os.File to mm.Executable.
-type hostFile struct {
-	*os.File
-	size int64
-}
-
-func (h hostFile) Size() int64 { return h.size }
-
-func openExecutable(path string) (hostFile, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return hostFile{}, fail(exitNotFound, "%s: no such file or directory", path)
-		}
-		return hostFile{}, fail(exitCannotExec, "%s: %v", path, errors.Unwrap(err))
-	}
-	if st.IsDir() {
-		return hostFile{}, fail(exitCannotExec, "%s: is a directory", path)
-	}
-	if !st.Mode().IsRegular() || unix.Access(path, unix.X_OK) != nil {
-		return hostFile{}, fail(exitCannotExec, "%s: permission denied", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return hostFile{}, fail(exitCannotExec, "%s: %v", path, errors.Unwrap(err))
-	}
-	return hostFile{File: f, size: st.Size()}, nil
-}
-
 func envValue(env []string, key string) (string, bool) {
 	for i := len(env) - 1; i >= 0; i-- {
 		if k, v, _ := strings.Cut(env[i], "="); k == key {
@@ -172,19 +122,27 @@ func runCmd(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	vfs, err := buildVFS(o)
+	if err != nil {
+		return err
+	}
+	cwd, err := workDir(vfs, o)
+	if err != nil {
+		return err
+	}
 	path, ok := envValue(o.env, "PATH")
 	if !ok {
-		path = os.Getenv("PATH")
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	}
-	prog, err := lookPath(o.argv[0], path)
+	prog, err := lookPathInTree(vfs, cwd, o.argv[0], path)
 	if err != nil {
 		return err
 	}
-	exe, err := openExecutable(prog)
+	exe, err := openInTree(vfs, cwd, prog)
 	if err != nil {
 		return err
 	}
-	defer exe.Close()
+	defer exe.impl.Release()
 	// Reject what is not a 64-bit x86-64 ELF before building a VM.
 	if _, err := loader.Parse(exe, exe.size); err != nil {
 		return fail(exitCannotExec, "%s: cannot execute: %v", prog, err)
@@ -220,6 +178,8 @@ func runCmd(args []string) error {
 		kern.Strace = os.Stderr
 	}
 	kern.HWCap = hwcap(k)
+	kern.VFS = vfs
+	kern.Hostname = o.hostname
 
 	m, err := mm.New(machine, mem)
 	if err != nil {
@@ -229,7 +189,7 @@ func runCmd(args []string) error {
 	res, err := m.Load(mm.ExecArgs{
 		File: exe, Path: prog, Argv: o.argv, Envp: o.env, UID: uid, GID: gid, HWCap: kern.HWCap,
 		OpenInterp: func(p string) (mm.Executable, error) {
-			f, err := openExecutable(p)
+			f, err := openInTree(vfs, cwd, p)
 			if err != nil {
 				return nil, err
 			}
@@ -258,6 +218,7 @@ func runCmd(args []string) error {
 	if err != nil {
 		return fail(exitSandbox, "start task: %v", err)
 	}
+	task.TG.SetCwd(cwd)
 	task.Regs.RIP = uint64(res.Entry)
 	task.Regs.RSP = uint64(res.SP)
 	task.Regs.RFLAGS = 0x202

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/fs/hostfs"
+)
+
+// mountSpec is one --mount SRC:DST[:ro|rw].
+type mountSpec struct {
+	src, dst string
+	readOnly bool
+}
+
+type mountList []mountSpec
+
+func (m *mountList) String() string { return fmt.Sprint(*m) }
+func (m *mountList) Set(v string) error {
+	parts := strings.Split(v, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return fmt.Errorf("want SRC:DST[:ro|rw], got %q", v)
+	}
+	spec := mountSpec{src: parts[0], dst: parts[1]}
+	if !path.IsAbs(spec.dst) {
+		return fmt.Errorf("mount destination %q is not an absolute path", spec.dst)
+	}
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+			spec.readOnly = true
+		case "rw":
+		default:
+			return fmt.Errorf("mount option %q: want ro or rw", parts[2])
+		}
+	}
+	*m = append(*m, spec)
+	return nil
+}
+
+// buildVFS makes the program's file tree: the root (the host's / or
+// --rootfs), read-only, and the --mount binds.
+func buildVFS(o *runOpts) (*fs.VFS, error) {
+	rootDir := o.rootfs
+	if rootDir == "" {
+		rootDir = "/"
+	}
+	root, err := hostfs.New(rootDir, true)
+	if err != nil {
+		return nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
+	}
+	v := fs.NewVFS(root, true)
+	for _, m := range o.mounts {
+		mfs, err := hostfs.New(m.src, m.readOnly)
+		if err != nil {
+			return nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
+		}
+		if err := v.MountAt(m.dst, mfs, m.readOnly); err != nil {
+			return nil, fail(exitSandbox, "--mount %s:%s: the destination must be a directory in the sandbox: %v", m.src, m.dst, err)
+		}
+	}
+	return v, nil
+}
+
+// workDir picks the program's working directory: --workdir, else the
+// host's current directory when the sandbox sees the host's root and has
+// it, else /.
+func workDir(v *fs.VFS, o *runOpts) (*fs.Dentry, error) {
+	if o.workdir != "" {
+		d, err := v.Resolve(v.Root(), v.Root(), o.workdir, true)
+		if err != nil || !d.IsDir() {
+			return nil, fail(exitSandbox, "--workdir %s: not a directory in the sandbox", o.workdir)
+		}
+		return d, nil
+	}
+	if o.rootfs == "" {
+		if wd, err := os.Getwd(); err == nil {
+			if d, err := v.Resolve(v.Root(), v.Root(), wd, true); err == nil && d.IsDir() {
+				return d, nil
+			}
+		}
+	}
+	return v.Root(), nil
+}
+
+// executable is a program file opened in the sandbox's tree.
+type executable struct {
+	impl fs.Impl
+	size int64
+}
+
+func (e executable) ReadAt(p []byte, off int64) (int, error) {
+	n, err := e.impl.Pread(p, off)
+	if n < len(p) && err == nil {
+		err = io.EOF
+	}
+	return n, err
+}
+
+func (e executable) Size() int64 { return e.size }
+
+// openInTree opens the program file at p (relative to cwd) as execve
+// would: 127 if missing, 126 if not an executable regular file.
+func openInTree(v *fs.VFS, cwd *fs.Dentry, p string) (executable, error) {
+	d, err := v.Resolve(cwd, v.Root(), p, true)
+	if err != nil {
+		if err == unix.ENOENT || err == unix.ENOTDIR {
+			return executable{}, fail(exitNotFound, "%s: no such file or directory", p)
+		}
+		return executable{}, fail(exitCannotExec, "%s: %v", p, err)
+	}
+	st, err := d.Node().Stat()
+	if err != nil {
+		return executable{}, fail(exitCannotExec, "%s: %v", p, err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return executable{}, fail(exitCannotExec, "%s: is a directory", p)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
+		return executable{}, fail(exitCannotExec, "%s: permission denied", p)
+	}
+	impl, err := d.Node().Open(unix.O_RDONLY)
+	if err != nil {
+		return executable{}, fail(exitCannotExec, "%s: %v", p, err)
+	}
+	return executable{impl: impl, size: st.Size}, nil
+}
+
+// lookPathInTree finds prog as a shell would, in the sandbox's tree: a
+// name with a slash is used as it is, any other is searched in PATH.
+func lookPathInTree(v *fs.VFS, cwd *fs.Dentry, prog, pathEnv string) (string, error) {
+	if strings.Contains(prog, "/") {
+		return prog, nil
+	}
+	var denied error
+	for _, dir := range strings.Split(pathEnv, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		p := path.Join(dir, prog)
+		d, err := v.Resolve(cwd, v.Root(), p, true)
+		if err != nil {
+			continue
+		}
+		st, err := d.Node().Stat()
+		if err != nil || st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			continue
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
+			denied = fail(exitCannotExec, "%s: permission denied", p)
+			continue
+		}
+		return p, nil
+	}
+	if denied != nil {
+		return "", denied
+	}
+	return "", fail(exitNotFound, "%s: command not found", prog)
+}

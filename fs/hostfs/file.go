@@ -1,0 +1,222 @@
+package hostfs
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+)
+
+// FileOps are the changes made through an open file (ftruncate, fsync,
+// fchmod, futimens), which the syscall layer type-asserts on the Impl.
+type FileOps interface {
+	Truncate(size int64) error
+	Sync(dataOnly bool) error
+	Chmod(mode uint32) error
+	Utimens(atime, mtime unix.Timespec) error
+}
+
+// file is an open regular file (or, as dirFile, a directory).
+type file struct {
+	fs *FS
+	fd int
+}
+
+var (
+	_ fs.Impl      = (*file)(nil)
+	_ FileOps      = (*file)(nil)
+	_ fs.DirReader = (*dirFile)(nil)
+)
+
+// Read implements fs.Impl.
+func (h *file) Read(p []byte) (int, error) {
+	return retry(func() (int, error) { return unix.Read(h.fd, p) })
+}
+
+// Write implements fs.Impl.
+func (h *file) Write(p []byte) (int, error) {
+	return retry(func() (int, error) { return unix.Write(h.fd, p) })
+}
+
+// Pread implements fs.Impl.
+func (h *file) Pread(p []byte, off int64) (int, error) {
+	return retry(func() (int, error) { return unix.Pread(h.fd, p, off) })
+}
+
+// Pwrite implements fs.Impl.
+func (h *file) Pwrite(p []byte, off int64) (int, error) {
+	return retry(func() (int, error) { return unix.Pwrite(h.fd, p, off) })
+}
+
+// Seek implements fs.Impl.
+func (h *file) Seek(off int64, whence int) (int64, error) {
+	n, err := unix.Seek(h.fd, off, whence)
+	return n, errno(err)
+}
+
+// Stat implements fs.Impl.
+func (h *file) Stat() (unix.Stat_t, error) {
+	st, err := fstat(h.fd)
+	if err != nil {
+		return unix.Stat_t{}, err
+	}
+	h.fs.fixStat(&st)
+	return st, nil
+}
+
+// IsTerminal implements fs.Impl: a host file never is one.
+func (h *file) IsTerminal() bool { return false }
+
+// Poll implements fs.Impl: regular files and directories are always
+// ready.
+func (h *file) Poll(mask int16, timeoutMs int) (int16, error) {
+	return mask & (unix.POLLIN | unix.POLLOUT | pollRdNorm | pollWrNorm), nil
+}
+
+// Release implements fs.Impl.
+func (h *file) Release() { unix.Close(h.fd) }
+
+// Truncate implements FileOps (ftruncate: the host refuses a file not
+// open for writing).
+func (h *file) Truncate(size int64) error {
+	if h.fs.readOnly {
+		return unix.EROFS
+	}
+	if size < 0 {
+		return unix.EINVAL
+	}
+	_, err := retry(func() (int, error) { return 0, unix.Ftruncate(h.fd, size) })
+	return err
+}
+
+// Sync implements FileOps (fsync, fdatasync).
+func (h *file) Sync(dataOnly bool) error {
+	_, err := retry(func() (int, error) {
+		if dataOnly {
+			return 0, unix.Fdatasync(h.fd)
+		}
+		return 0, unix.Fsync(h.fd)
+	})
+	return err
+}
+
+// Chmod implements FileOps (fchmod).
+func (h *file) Chmod(mode uint32) error {
+	if h.fs.readOnly {
+		return unix.EROFS
+	}
+	st, err := fstat(h.fd)
+	if err != nil {
+		return err
+	}
+	return errno(unix.Fchmod(h.fd, safeMode(st.Mode, mode)))
+}
+
+// Utimens implements FileOps (futimens).
+func (h *file) Utimens(atime, mtime unix.Timespec) error {
+	if h.fs.readOnly {
+		return unix.EROFS
+	}
+	return errno(unix.UtimesNanoAt(h.fd, "", []unix.Timespec{atime, mtime}, unix.AT_EMPTY_PATH))
+}
+
+// dirFile is an open directory.
+type dirFile struct {
+	file
+	mu   sync.Mutex
+	ents []fs.DirEntry // the listing, read at the first ReadDir from 0
+	read bool
+}
+
+// ReadDir implements fs.DirReader. The listing is read from the host
+// whole, when reading from offset 0 (the first time and after a rewind),
+// so offsets stay stable in between.
+func (d *dirFile) ReadDir(off, n int) ([]fs.DirEntry, error) {
+	if off < 0 || n < 0 {
+		return nil, unix.EINVAL
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if off == 0 || !d.read {
+		ents, err := d.list()
+		if err != nil {
+			return nil, err
+		}
+		d.ents, d.read = ents, true
+	}
+	if off >= len(d.ents) {
+		return nil, nil
+	}
+	end := min(len(d.ents), off+n)
+	return append([]fs.DirEntry(nil), d.ents[off:end]...), nil
+}
+
+// list reads the whole directory from the host.
+func (d *dirFile) list() ([]fs.DirEntry, error) {
+	if _, err := unix.Seek(d.fd, 0, 0); err != nil {
+		return nil, errno(err)
+	}
+	var ents []fs.DirEntry
+	buf := make([]byte, 32<<10)
+	for {
+		k, err := retry(func() (int, error) { return unix.Getdents(d.fd, buf) })
+		if err != nil {
+			return nil, err
+		}
+		if k == 0 {
+			return ents, nil
+		}
+		for b := buf[:k]; len(b) >= 19; {
+			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < 19 || reclen > len(b) {
+				return nil, unix.EIO
+			}
+			name := b[19:reclen]
+			for i, c := range name {
+				if c == 0 {
+					name = name[:i]
+					break
+				}
+			}
+			e := fs.DirEntry{Name: string(name), Ino: binary.NativeEndian.Uint64(b[0:8]), Type: b[18]}
+			b = b[reclen:]
+			if e.Name == "." || e.Name == ".." || e.Name == "" {
+				continue
+			}
+			if e.Type == unix.DT_UNKNOWN {
+				var st unix.Stat_t
+				if unix.Fstatat(d.fd, e.Name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+					e.Type = dtype(st.Mode)
+				}
+			}
+			ents = append(ents, e)
+		}
+	}
+}
+
+// dtype converts a file mode to a DT_ value.
+func dtype(mode uint32) uint8 {
+	return uint8((mode & unix.S_IFMT) >> 12)
+}
+
+// safeMode is the permission bits to set on a file of mode: never the
+// set-user-ID bit, and set-group-ID only on directories (where it only
+// chooses the group of new files), so that the program cannot leave a
+// privileged executable on the host.
+func safeMode(mode, perm uint32) uint32 {
+	perm &= 0o7777
+	if mode&unix.S_IFMT == unix.S_IFDIR {
+		return perm &^ unix.S_ISUID
+	}
+	return perm &^ (unix.S_ISUID | unix.S_ISGID)
+}
+
+// POLLRDNORM and POLLWRNORM (x86 and arm64 values), which x/sys/unix
+// does not name.
+const (
+	pollRdNorm = 0x40
+	pollWrNorm = 0x100
+)

@@ -1,0 +1,409 @@
+package hostfs
+
+import (
+	"strings"
+	"weak"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+)
+
+// Mutable is what the nodes of a hostfs offer to change the tree; the
+// syscall layer type-asserts it. The directory methods (Create, Mkdir,
+// Unlink, Rmdir, Symlink, Rename, Link) take one component, as Lookup;
+// the others change the node itself. All are EROFS on a read-only
+// filesystem. Modes are final (the caller applies the program's umask; the
+// host's is undone), without the set-user-ID bit and, but on directories,
+// the set-group-ID bit.
+type Mutable interface {
+	// Create creates the regular file name and opens it with flags (as
+	// Open's; O_EXCL makes an existing name EEXIST, otherwise an existing
+	// file is opened as it is).
+	Create(name string, flags int, mode uint32) (fs.Node, fs.Impl, error)
+	Mkdir(name string, mode uint32) error
+	Unlink(name string) error
+	Rmdir(name string) error
+	// Symlink creates name pointing at target (any text: the host never
+	// follows it).
+	Symlink(target, name string) error
+	// Rename moves name to newName in newDir (a directory of the same
+	// filesystem, else EXDEV), replacing what is there as rename(2) does.
+	Rename(oldName string, newDir fs.Node, newName string) error
+	// Link makes name a new hard link to old (a node of the same
+	// filesystem, else EXDEV).
+	Link(old fs.Node, name string) error
+	Chmod(mode uint32) error
+	Truncate(size int64) error
+	// Utimens sets the times (UTIME_NOW and UTIME_OMIT as utimensat); a
+	// symlink's own times are set.
+	Utimens(atime, mtime unix.Timespec) error
+}
+
+var _ Mutable = (*node)(nil)
+
+// writableDir checks a directory operation and pins n's fd for it.
+func (n *node) writableDir(names ...string) (int, error) {
+	if n.fs.readOnly {
+		return -1, unix.EROFS
+	}
+	for _, name := range names {
+		if err := checkName(name); err != nil {
+			return -1, err
+		}
+	}
+	return n.dirFD()
+}
+
+// Create implements Mutable.
+func (n *node) Create(name string, flags int, mode uint32) (fs.Node, fs.Impl, error) {
+	dfd, err := n.writableDir(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer n.release()
+	hflags, err := n.fs.checkOpenFlags(flags &^ (unix.O_CREAT | unix.O_EXCL))
+	if err != nil {
+		return nil, nil, err
+	}
+	if hflags&unix.O_DIRECTORY != 0 {
+		return nil, nil, unix.EINVAL
+	}
+	perm := safeMode(unix.S_IFREG, mode)
+	var fd int
+	for tries := 0; ; tries++ {
+		// Create exclusively, so that an existing entry is never opened
+		// with O_CREAT and a new file gets exactly perm.
+		fd, err = openat2(dfd, name, hflags|unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY, perm)
+		if err == nil {
+			var st unix.Stat_t
+			if st, err = fstat(fd); err == nil && st.Mode&0o7777 != perm {
+				err = errno(unix.Fchmod(fd, perm)) // the host's umask took bits
+			}
+			if err != nil {
+				unix.Close(fd)
+				return nil, nil, err
+			}
+			break
+		}
+		if err != unix.EEXIST || flags&unix.O_EXCL != 0 {
+			return nil, nil, err
+		}
+		var mode uint32
+		fd, mode, err = openEntry(dfd, name, hflags)
+		if err == nil && mode == unix.S_IFDIR {
+			unix.Close(fd)
+			err = unix.EISDIR
+		}
+		if err == nil {
+			break
+		}
+		if err != unix.ENOENT || tries >= 8 {
+			return nil, nil, err
+		}
+		// Removed between the two opens: create it again.
+	}
+	st, err := fstat(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, nil, err
+	}
+	f := n.fs
+	f.mu.Lock()
+	c := n.childLocked(name)
+	if c == nil || c.hostDev != st.Dev || c.ino != st.Ino {
+		c = n.newChildLocked(name, -1, &st, false)
+	}
+	f.mu.Unlock()
+	return c, newImpl(f, fd, unix.S_IFREG), nil
+}
+
+// Mkdir implements Mutable.
+func (n *node) Mkdir(name string, mode uint32) error {
+	dfd, err := n.writableDir(name)
+	if err != nil {
+		return err
+	}
+	defer n.release()
+	perm := mode & 0o1777 // as mkdir(2); set-group-ID comes from the parent
+	if err := unix.Mkdirat(dfd, name, perm); err != nil {
+		return errno(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return errno(err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Mode&0o1777 != perm {
+		// The host's umask took bits.
+		return chmodAt(dfd, name, st.Mode&unix.S_ISGID|perm)
+	}
+	return nil
+}
+
+// chmodAt changes the mode of directory name below dirfd without following
+// a symlink.
+func chmodAt(dirfd int, name string, perm uint32) error {
+	err := unix.Fchmodat(dirfd, name, perm, unix.AT_SYMLINK_NOFOLLOW)
+	if err != unix.EOPNOTSUPP && err != unix.ENOSYS {
+		return errno(err)
+	}
+	// No fchmodat2 (before Linux 6.6): through an fd.
+	fd, err := openat2(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return errno(unix.Fchmod(fd, perm))
+}
+
+// Unlink implements Mutable.
+func (n *node) Unlink(name string) error {
+	return n.remove(name, 0)
+}
+
+// Rmdir implements Mutable.
+func (n *node) Rmdir(name string) error {
+	return n.remove(name, unix.AT_REMOVEDIR)
+}
+
+func (n *node) remove(name string, flags int) error {
+	dfd, err := n.writableDir(name)
+	if err != nil {
+		return err
+	}
+	defer n.release()
+	if err := unix.Unlinkat(dfd, name, flags); err != nil {
+		return errno(err)
+	}
+	n.fs.mu.Lock()
+	delete(n.children, name)
+	n.fs.mu.Unlock()
+	return nil
+}
+
+// Symlink implements Mutable.
+func (n *node) Symlink(target, name string) error {
+	switch {
+	case target == "":
+		return unix.ENOENT
+	case strings.IndexByte(target, 0) >= 0:
+		return unix.EINVAL
+	case len(target) >= fs.PathMax:
+		return unix.ENAMETOOLONG
+	}
+	dfd, err := n.writableDir(name)
+	if err != nil {
+		return err
+	}
+	defer n.release()
+	return errno(unix.Symlinkat(target, dfd, name))
+}
+
+// sameFS returns other as a node of n's filesystem.
+func (n *node) sameFS(other fs.Node) (*node, error) {
+	o, ok := other.(*node)
+	if !ok || o.fs != n.fs {
+		return nil, unix.EXDEV
+	}
+	return o, nil
+}
+
+// Rename implements Mutable.
+func (n *node) Rename(oldName string, newDir fs.Node, newName string) error {
+	nd, err := n.sameFS(newDir)
+	if err != nil {
+		return err
+	}
+	if err := checkName(newName); err != nil {
+		return err
+	}
+	ofd, err := n.writableDir(oldName)
+	if err != nil {
+		return err
+	}
+	defer n.release()
+	nfd, err := nd.dirFD()
+	if err != nil {
+		return err
+	}
+	defer nd.release()
+	// A node of the moved entry reopened while it moves may open either
+	// name: such an fd is thrown away (see acquire).
+	f := n.fs
+	f.mu.Lock()
+	moving := n.childLocked(oldName)
+	if moving != nil {
+		moving.moving++
+	}
+	f.mu.Unlock()
+	err = unix.Renameat2(ofd, oldName, nfd, newName, 0)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if moving != nil {
+		moving.moving--
+		moving.gen++
+	}
+	if err != nil {
+		return errno(err)
+	}
+	// A live node of the moved entry now is newName in newDir.
+	c := n.childLocked(oldName)
+	delete(n.children, oldName)
+	delete(nd.children, newName)
+	if c != nil {
+		c.loc.parent, c.loc.name = nd, newName
+		c.gen++
+		if nd.children == nil {
+			nd.children = map[string]weak.Pointer[node]{}
+		}
+		nd.children[newName] = c.loc.wp
+	}
+	return nil
+}
+
+// Link implements Mutable.
+func (n *node) Link(old fs.Node, name string) error {
+	o, err := n.sameFS(old)
+	if err != nil {
+		return err
+	}
+	dfd, err := n.writableDir(name)
+	if err != nil {
+		return err
+	}
+	defer n.release()
+	ofd, err := o.acquire()
+	if err != nil {
+		return err
+	}
+	defer o.release()
+	st, err := fstat(ofd)
+	if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return unix.EPERM
+	}
+	if o.isSpecial() {
+		return unix.EACCES
+	}
+	// The very file old's fd is on (AT_EMPTY_PATH needs
+	// CAP_DAC_READ_SEARCH).
+	err = unix.Linkat(ofd, "", dfd, name, unix.AT_EMPTY_PATH)
+	if err != unix.ENOENT && err != unix.EPERM || st.Nlink == 0 {
+		return errno(err)
+	}
+	// Without the capability: by name, if it still is that file.
+	parent, pfd, oname, err := o.parentFD()
+	if err != nil {
+		return err
+	}
+	defer parent.release()
+	var cur unix.Stat_t
+	if err := unix.Fstatat(pfd, oname, &cur, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return errno(err)
+	}
+	if cur.Dev != st.Dev || cur.Ino != st.Ino {
+		return unix.ENOENT
+	}
+	return errno(unix.Linkat(pfd, oname, dfd, name, 0))
+}
+
+// Chmod implements Mutable. A symlink's mode cannot change (EOPNOTSUPP).
+func (n *node) Chmod(mode uint32) error {
+	if n.fs.readOnly {
+		return unix.EROFS
+	}
+	fd, err := n.acquire()
+	if err != nil {
+		return err
+	}
+	defer n.release()
+	st, err := fstat(fd)
+	if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return unix.EOPNOTSUPP
+	}
+	if n.isSpecial() {
+		return unix.EACCES
+	}
+	perm := safeMode(st.Mode, mode)
+	// fchmodat2 on the O_PATH fd: this very file, no path, no /proc.
+	err = unix.Fchmodat(fd, "", perm, unix.AT_EMPTY_PATH)
+	if err != unix.EOPNOTSUPP && err != unix.ENOSYS {
+		return errno(err)
+	}
+	// Before Linux 6.6: through an fd opened for reading.
+	var hfd int
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		hfd, err = openat2(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	case unix.S_IFREG:
+		hfd, _, err = n.openByName(unix.O_RDONLY)
+	default:
+		return unix.EOPNOTSUPP
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(hfd)
+	cur, err := fstat(hfd)
+	if err != nil {
+		return err
+	}
+	if cur.Dev != st.Dev || cur.Ino != st.Ino {
+		return unix.ESTALE
+	}
+	return errno(unix.Fchmod(hfd, perm))
+}
+
+// Truncate implements Mutable (truncate(2): a regular file, by its name in
+// its directory).
+func (n *node) Truncate(size int64) error {
+	if n.fs.readOnly {
+		return unix.EROFS
+	}
+	if size < 0 {
+		return unix.EINVAL
+	}
+	st, err := n.Stat()
+	if err != nil {
+		return err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+	case unix.S_IFDIR:
+		return unix.EISDIR
+	default:
+		return unix.EINVAL
+	}
+	fd, mode, err := n.openByName(unix.O_WRONLY)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if mode != unix.S_IFREG {
+		return unix.EISDIR
+	}
+	_, err = retry(func() (int, error) { return 0, unix.Ftruncate(fd, size) })
+	return err
+}
+
+// Utimens implements Mutable.
+func (n *node) Utimens(atime, mtime unix.Timespec) error {
+	if n.fs.readOnly {
+		return unix.EROFS
+	}
+	fd, err := n.acquire()
+	if err != nil {
+		return err
+	}
+	defer n.release()
+	if n.isSpecial() {
+		return unix.EACCES
+	}
+	ts := []unix.Timespec{atime, mtime}
+	return errno(unix.UtimesNanoAt(fd, "", ts, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW))
+}

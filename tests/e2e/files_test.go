@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// needCC skips tests that compile or run dynamically linked programs where
+// there is no toolchain and C library (the x86 lane's initramfs).
+func needCC(t *testing.T) {
+	t.Helper()
+	if os.Getenv("RINGBOX_PROGS") != "" {
+		t.Skip("prebuilt programs only (no C library in this environment)")
+	}
+}
+
+// TestDynamicPrograms: dynamically linked programs load ld.so and their
+// libraries from the sandbox's root (the host's /, read-only).
+func TestDynamicPrograms(t *testing.T) {
+	recordInputs()
+	needCC(t)
+	dir := t.TempDir()
+	for _, name := range []string{"hello", "args"} {
+		out := filepath.Join(dir, name+"-dyn")
+		b, err := exec.Command("gcc", "-O1", "-o", out, filepath.Join(moduleRoot, "tests", "progs", name+".c")).CombinedOutput()
+		require.NoError(t, err, "%s", b)
+		t.Run(name, func(t *testing.T) {
+			args := []string{"x", "y z"}
+			want := execute(t, native(out, args, baseEnv, nil))
+			got := execute(t, sandboxed(nil, baseEnv, out, args, nil))
+			if !checkSandboxStatus(t, got) {
+				return
+			}
+			require.Equal(t, want.Code, got.Code, "status; stderr: %s", got.Stderr)
+			if name == "args" {
+				// ld.so's load address (AT_BASE) is randomized natively.
+				require.Equal(t, dropLine(string(want.Stdout), "getauxval(AT_BASE)="), dropLine(string(got.Stdout), "getauxval(AT_BASE)="))
+			} else {
+				require.Equal(t, string(want.Stdout), string(got.Stdout))
+				require.Equal(t, string(want.Stderr), string(got.Stderr))
+			}
+		})
+	}
+}
+
+// TestHostTools runs programs of the host's / in the sandbox and compares
+// them with native runs.
+func TestHostTools(t *testing.T) {
+	recordInputs()
+	needCC(t)
+	cases := [][]string{
+		{"/bin/true"},
+		{"/bin/echo", "hello", "world"},
+		{"/bin/cat", "/etc/os-release"},
+		{"/usr/bin/sha256sum", "/bin/ls"},
+		{"/bin/ls", "-la", "/etc"},
+		{"/bin/ls", "-R", "/usr/include/linux/netfilter"},
+		{"/usr/bin/head", "-c", "100", "/etc/services"},
+		{"/bin/sh", "-c", "echo $((6*7)); read x < /etc/hostname && echo read"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c, " "), func(t *testing.T) {
+			t.Parallel()
+			if _, err := os.Stat(c[0]); err != nil {
+				t.Skipf("%s is not on this host", c[0])
+			}
+			want := execute(t, native(c[0], c[1:], baseEnv, nil))
+			got := execute(t, sandboxed(nil, baseEnv, c[0], c[1:], nil))
+			if !checkSandboxStatus(t, got) {
+				return
+			}
+			require.Equal(t, want.Code, got.Code, "status; stderr: %s", got.Stderr)
+			require.Equal(t, string(want.Stdout), string(got.Stdout))
+		})
+	}
+}
+
+// TestEscape runs a program in a --rootfs tree full of ways out and checks
+// that none reaches the host file next to the tree.
+func TestEscape(t *testing.T) {
+	recordInputs()
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	secret := filepath.Join(base, "secret")
+	const secretText = "HOST SECRET 1f3870be274f6c49b3e31a0c6728957f"
+	require.NoError(t, os.WriteFile(secret, []byte(secretText+"\n"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "bin"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "d"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "inside"), []byte("inside\n"), 0o644))
+	exe, err := os.ReadFile(prog("escape"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "bin", "escape"), exe, 0o755))
+	// Symlinks that would leave the tree if the host followed them.
+	require.NoError(t, os.Symlink(secret, filepath.Join(root, "abs")))
+	require.NoError(t, os.Symlink("../secret", filepath.Join(root, "rel")))
+	require.NoError(t, os.Symlink("../../../../../../"+strings.TrimPrefix(secret, "/"), filepath.Join(root, "d", "deep")))
+	require.NoError(t, os.Symlink("/", filepath.Join(root, "slash")))
+	require.NoError(t, os.Symlink("loop", filepath.Join(root, "loop")))
+	long := strings.Repeat("d/../", 1000) + "inside"
+	name300 := strings.Repeat("n", 300)
+
+	args := []string{
+		"/inside",                        // a file of the tree: readable
+		"/../secret", "/../../../secret", // .. past the root stays at the root
+		"/abs", "/rel", "/d/deep", // symlinks resolve inside the root
+		"/slash/../secret",
+		"/proc/self/root/../secret", // no host /proc behind the sandbox
+		"/loop",                     // ELOOP
+		"/" + long,                  // 5000 components: ENAMETOOLONG
+		"/" + name300,               // a 300-byte name: ENAMETOOLONG
+		secret,                      // the host path itself
+	}
+	r := execute(t, sandboxed([]string{"--rootfs", root}, []string{"PATH=/bin"}, "/bin/escape", args, nil))
+	if !checkSandboxStatus(t, r) {
+		return
+	}
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	out := string(r.Stdout)
+	require.NotContains(t, out, "HOST SECRET", "a file outside the root was read")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, len(args)+1)
+	want := []string{
+		"/inside: open=ok stat=ok data=inside",
+		"/../secret: open=No such file or directory",
+		"/../../../secret: open=No such file or directory",
+		"/abs: open=No such file or directory",
+		"/rel: open=No such file or directory",
+		"/d/deep: open=No such file or directory",
+		"/slash/../secret: open=No such file or directory",
+		"/proc/self/root/../secret: open=No such file or directory",
+		"/loop: open=Too many levels of symbolic links",
+		"/" + long + ": open=File name too long",
+		"/" + name300 + ": open=File name too long",
+		secret + ": open=No such file or directory",
+		"openat(/, ../../../../secret): No such file or directory",
+	}
+	for i, w := range want {
+		require.True(t, strings.HasPrefix(lines[i], w), "line %d: got %q, want prefix %q", i, lines[i], w)
+	}
+	// Nothing was written on the host side either.
+	b, err := os.ReadFile(secret)
+	require.NoError(t, err)
+	require.Equal(t, secretText+"\n", string(b))
+}
+
+// dropLine removes the lines starting with prefix.
+func dropLine(s, prefix string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(l, prefix) {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
