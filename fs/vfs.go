@@ -326,6 +326,44 @@ func (v *VFS) walk(d, root *Dentry, path string, follow bool, links *int) (*Dent
 	return d, nil
 }
 
+// Mutable is implemented by the nodes of writable filesystems. Directory
+// operations (Create, Mkdir, Unlink, Rmdir, Symlink, Rename, Link) take one
+// component, as Lookup; the others change the node itself. All are EROFS
+// on a read-only filesystem. Modes are final (the caller applies the
+// program's umask).
+type Mutable interface {
+	// Create creates the regular file name and opens it with flags (as
+	// Open's; O_EXCL makes an existing name EEXIST, otherwise an existing
+	// file is opened as it is).
+	Create(name string, flags int, mode uint32) (Node, Impl, error)
+	Mkdir(name string, mode uint32) error
+	Unlink(name string) error
+	Rmdir(name string) error
+	// Symlink creates name pointing at target (any text: the host never
+	// follows it).
+	Symlink(target, name string) error
+	// Rename moves name to newName in newDir (a directory of the same
+	// filesystem, else EXDEV), replacing what is there as rename(2) does.
+	Rename(oldName string, newDir Node, newName string) error
+	// Link makes name a new hard link to old (a node of the same
+	// filesystem, else EXDEV).
+	Link(old Node, name string) error
+	Chmod(mode uint32) error
+	Truncate(size int64) error
+	// Utimens sets the times (UTIME_NOW and UTIME_OMIT as utimensat); a
+	// symlink's own times are set.
+	Utimens(atime, mtime unix.Timespec) error
+}
+
+// FileOps is implemented by the Impl of an open regular file of a writable
+// filesystem (ftruncate, fsync, fchmod, futimens).
+type FileOps interface {
+	Truncate(size int64) error
+	Sync(dataOnly bool) error
+	Chmod(mode uint32) error
+	Utimens(atime, mtime unix.Timespec) error
+}
+
 // Creator is implemented by directory nodes of writable filesystems.
 type Creator interface {
 	// Create makes and opens a regular file called name.

@@ -11,12 +11,7 @@ import (
 
 // FileOps are the changes made through an open file (ftruncate, fsync,
 // fchmod, futimens), which the syscall layer type-asserts on the Impl.
-type FileOps interface {
-	Truncate(size int64) error
-	Sync(dataOnly bool) error
-	Chmod(mode uint32) error
-	Utimens(atime, mtime unix.Timespec) error
-}
+type FileOps = fs.FileOps
 
 // file is an open regular file (or, as dirFile, a directory).
 type file struct {

@@ -16,29 +16,7 @@ import (
 // filesystem. Modes are final (the caller applies the program's umask; the
 // host's is undone), without the set-user-ID bit and, but on directories,
 // the set-group-ID bit.
-type Mutable interface {
-	// Create creates the regular file name and opens it with flags (as
-	// Open's; O_EXCL makes an existing name EEXIST, otherwise an existing
-	// file is opened as it is).
-	Create(name string, flags int, mode uint32) (fs.Node, fs.Impl, error)
-	Mkdir(name string, mode uint32) error
-	Unlink(name string) error
-	Rmdir(name string) error
-	// Symlink creates name pointing at target (any text: the host never
-	// follows it).
-	Symlink(target, name string) error
-	// Rename moves name to newName in newDir (a directory of the same
-	// filesystem, else EXDEV), replacing what is there as rename(2) does.
-	Rename(oldName string, newDir fs.Node, newName string) error
-	// Link makes name a new hard link to old (a node of the same
-	// filesystem, else EXDEV).
-	Link(old fs.Node, name string) error
-	Chmod(mode uint32) error
-	Truncate(size int64) error
-	// Utimens sets the times (UTIME_NOW and UTIME_OMIT as utimensat); a
-	// symlink's own times are set.
-	Utimens(atime, mtime unix.Timespec) error
-}
+type Mutable = fs.Mutable
 
 var _ Mutable = (*node)(nil)
 
