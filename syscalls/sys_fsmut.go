@@ -1,0 +1,484 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/guestkernel/kernel"
+)
+
+func init() {
+	register(unix.SYS_MKDIR, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, mkdirAt(t, unix.AT_FDCWD, a[0], uint32(a[1]))
+	})
+	register(unix.SYS_MKDIRAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, mkdirAt(t, int(int32(a[0])), a[1], uint32(a[2]))
+	})
+	register(unix.SYS_RMDIR, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, unlinkAt(t, unix.AT_FDCWD, a[0], unix.AT_REMOVEDIR)
+	})
+	register(unix.SYS_UNLINK, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, unlinkAt(t, unix.AT_FDCWD, a[0], 0)
+	})
+	register(unix.SYS_UNLINKAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, unlinkAt(t, int(int32(a[0])), a[1], int(a[2]))
+	})
+	register(unix.SYS_RENAME, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, renameAt(t, unix.AT_FDCWD, a[0], unix.AT_FDCWD, a[1], 0)
+	})
+	register(unix.SYS_RENAMEAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, renameAt(t, int(int32(a[0])), a[1], int(int32(a[2])), a[3], 0)
+	})
+	register(unix.SYS_RENAMEAT2, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, renameAt(t, int(int32(a[0])), a[1], int(int32(a[2])), a[3], int(a[4]))
+	})
+	register(unix.SYS_SYMLINK, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, symlinkAt(t, a[0], unix.AT_FDCWD, a[1])
+	})
+	register(unix.SYS_SYMLINKAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, symlinkAt(t, a[0], int(int32(a[1])), a[2])
+	})
+	register(unix.SYS_LINK, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, linkAt(t, unix.AT_FDCWD, a[0], unix.AT_FDCWD, a[1], 0)
+	})
+	register(unix.SYS_LINKAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, linkAt(t, int(int32(a[0])), a[1], int(int32(a[2])), a[3], int(a[4]))
+	})
+	register(unix.SYS_CHMOD, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, chmodAt(t, unix.AT_FDCWD, a[0], uint32(a[1]), 0)
+	})
+	register(unix.SYS_FCHMODAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, chmodAt(t, int(int32(a[0])), a[1], uint32(a[2]), 0)
+	})
+	register(unix.SYS_FCHMOD, sysFchmod)
+	register(unix.SYS_TRUNCATE, sysTruncate)
+	register(unix.SYS_FTRUNCATE, sysFtruncate)
+	register(unix.SYS_UTIMENSAT, sysUtimensat)
+	register(unix.SYS_FSYNC, sysFsync)
+	register(unix.SYS_FDATASYNC, sysFsync)
+	register(unix.SYS_FLOCK, sysFlock)
+	register(unix.SYS_CHOWN, sysChown)
+	register(unix.SYS_LCHOWN, sysChown)
+	register(unix.SYS_FCHOWN, sysFchown)
+	register(unix.SYS_FCHOWNAT, sysChown)
+	register(unix.SYS_CREAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return openAt(t, unix.AT_FDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
+	})
+	register(unix.SYS_CLOSE_RANGE, sysCloseRange)
+}
+
+// parentAt resolves the directory holding the last component of path.
+func parentAt(t *kernel.Task, dirfd int, pathAddr uintptr) (*fs.Dentry, string, error) {
+	path, err := copyPath(t, pathAddr)
+	if err != nil {
+		return nil, "", err
+	}
+	if t.K.VFS == nil {
+		return nil, "", noFS
+	}
+	start := t.TG.Cwd()
+	if path != "" && path[0] != '/' {
+		if start, err = startDir(t, dirfd); err != nil {
+			return nil, "", err
+		}
+	}
+	return t.K.VFS.ResolveParent(start, t.TG.FSRoot(), path)
+}
+
+// mutableDir checks that dir can be changed and returns its Mutable.
+func mutableDir(t *kernel.Task, dir *fs.Dentry) (fs.Mutable, error) {
+	if dir.Mount().ReadOnly {
+		return nil, unix.EROFS
+	}
+	st, err := dir.Node().Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := permitted(t, &st, 3); err != nil {
+		return nil, err
+	}
+	m, ok := dir.Node().(fs.Mutable)
+	if !ok {
+		return nil, unix.EROFS
+	}
+	return m, nil
+}
+
+func umasked(t *kernel.Task, mode uint32) uint32 {
+	um := t.TG.Umask(0)
+	t.TG.Umask(um)
+	return mode & 0o7777 &^ um
+}
+
+func mkdirAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
+	dir, name, err := parentAt(t, dirfd, pathAddr)
+	if err != nil {
+		return err
+	}
+	if name == "." || name == ".." {
+		return unix.EEXIST
+	}
+	if _, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
+		return unix.EEXIST
+	}
+	m, err := mutableDir(t, dir)
+	if err != nil {
+		return err
+	}
+	if err := m.Mkdir(name, umasked(t, mode)); err != nil {
+		return err
+	}
+	dir.Invalidate(name)
+	return nil
+}
+
+func unlinkAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int) error {
+	if flags&^unix.AT_REMOVEDIR != 0 {
+		return unix.EINVAL
+	}
+	dir, name, err := parentAt(t, dirfd, pathAddr)
+	if err != nil {
+		return err
+	}
+	if name == "." {
+		return unix.EINVAL
+	}
+	if name == ".." {
+		return unix.ENOTEMPTY
+	}
+	d, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false)
+	if err != nil {
+		return err
+	}
+	if d.Mount() != dir.Mount() {
+		return unix.EBUSY // a mount point
+	}
+	isDir := d.IsDir()
+	if flags&unix.AT_REMOVEDIR != 0 && !isDir {
+		return unix.ENOTDIR
+	}
+	if flags&unix.AT_REMOVEDIR == 0 && isDir {
+		return unix.EISDIR
+	}
+	m, err := mutableDir(t, dir)
+	if err != nil {
+		return err
+	}
+	if isDir {
+		err = m.Rmdir(name)
+	} else {
+		err = m.Unlink(name)
+	}
+	if err != nil {
+		return err
+	}
+	dir.Invalidate(name)
+	return nil
+}
+
+func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAddr uintptr, flags int) error {
+	if flags != 0 {
+		return unix.EINVAL // RENAME_NOREPLACE/EXCHANGE/WHITEOUT: not yet
+	}
+	odir, oname, err := parentAt(t, olddirfd, oldAddr)
+	if err != nil {
+		return err
+	}
+	ndir, nname, err := parentAt(t, newdirfd, newAddr)
+	if err != nil {
+		return err
+	}
+	if oname == "." || oname == ".." || nname == "." || nname == ".." {
+		return unix.EBUSY
+	}
+	if _, err := t.K.VFS.Resolve(odir, t.TG.FSRoot(), oname, false); err != nil {
+		return err
+	}
+	if odir.Mount() != ndir.Mount() {
+		return unix.EXDEV
+	}
+	m, err := mutableDir(t, odir)
+	if err != nil {
+		return err
+	}
+	if _, err := mutableDir(t, ndir); err != nil {
+		return err
+	}
+	if err := m.Rename(oname, ndir.Node(), nname); err != nil {
+		return err
+	}
+	odir.Invalidate(oname)
+	ndir.Invalidate(nname)
+	return nil
+}
+
+func symlinkAt(t *kernel.Task, targetAddr uintptr, dirfd int, pathAddr uintptr) error {
+	target, err := copyPath(t, targetAddr)
+	if err != nil {
+		return err
+	}
+	if target == "" {
+		return unix.ENOENT
+	}
+	dir, name, err := parentAt(t, dirfd, pathAddr)
+	if err != nil {
+		return err
+	}
+	if _, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
+		return unix.EEXIST
+	}
+	m, err := mutableDir(t, dir)
+	if err != nil {
+		return err
+	}
+	if err := m.Symlink(target, name); err != nil {
+		return err
+	}
+	dir.Invalidate(name)
+	return nil
+}
+
+func linkAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAddr uintptr, flags int) error {
+	if flags&^(unix.AT_SYMLINK_FOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return unix.EINVAL
+	}
+	oldPath, err := copyPath(t, oldAddr)
+	if err != nil {
+		return err
+	}
+	rf := unix.AT_SYMLINK_NOFOLLOW
+	if flags&unix.AT_SYMLINK_FOLLOW != 0 {
+		rf = 0
+	}
+	old, _, err := resolveAt(t, olddirfd, oldPath, rf|flags&unix.AT_EMPTY_PATH)
+	if err != nil {
+		return err
+	}
+	if old == nil {
+		return unix.ENOENT
+	}
+	if old.IsDir() {
+		return unix.EPERM
+	}
+	dir, name, err := parentAt(t, newdirfd, newAddr)
+	if err != nil {
+		return err
+	}
+	if old.Mount() != dir.Mount() {
+		return unix.EXDEV
+	}
+	if _, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
+		return unix.EEXIST
+	}
+	m, err := mutableDir(t, dir)
+	if err != nil {
+		return err
+	}
+	if err := m.Link(old.Node(), name); err != nil {
+		return err
+	}
+	dir.Invalidate(name)
+	return nil
+}
+
+// mutableNode returns the Mutable of a node the caller may change.
+func mutableNode(t *kernel.Task, d *fs.Dentry) (fs.Mutable, error) {
+	if d.Mount().ReadOnly {
+		return nil, unix.EROFS
+	}
+	st, err := d.Node().Stat()
+	if err != nil {
+		return nil, err
+	}
+	if c := t.TG.Creds(); c.EUID != 0 && c.EUID != st.Uid {
+		return nil, unix.EPERM
+	}
+	m, ok := d.Node().(fs.Mutable)
+	if !ok {
+		return nil, unix.EROFS
+	}
+	return m, nil
+}
+
+func chmodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32, flags int) error {
+	path, err := copyPath(t, pathAddr)
+	if err != nil {
+		return err
+	}
+	d, _, err := resolveAt(t, dirfd, path, flags)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		return unix.EBADF
+	}
+	m, err := mutableNode(t, d)
+	if err != nil {
+		return err
+	}
+	return m.Chmod(mode & 0o7777)
+}
+
+func sysFchmod(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	if f.Dentry == nil {
+		return 0, unix.EPERM
+	}
+	m, err := mutableNode(t, f.Dentry)
+	if err != nil {
+		return 0, err
+	}
+	return 0, m.Chmod(uint32(a[1]) & 0o7777)
+}
+
+func sysTruncate(t *kernel.Task, a Args) (uintptr, error) {
+	if int64(a[1]) < 0 {
+		return 0, unix.EINVAL
+	}
+	path, err := copyPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	d, _, err := resolveAt(t, unix.AT_FDCWD, path, 0)
+	if err != nil {
+		return 0, err
+	}
+	if d.IsDir() {
+		return 0, unix.EISDIR
+	}
+	st, err := d.Node().Stat()
+	if err != nil {
+		return 0, err
+	}
+	if err := permitted(t, &st, 2); err != nil {
+		return 0, err
+	}
+	if d.Mount().ReadOnly {
+		return 0, unix.EROFS
+	}
+	m, ok := d.Node().(fs.Mutable)
+	if !ok {
+		return 0, unix.EROFS
+	}
+	return 0, m.Truncate(int64(a[1]))
+}
+
+func sysFtruncate(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	if int64(a[1]) < 0 {
+		return 0, unix.EINVAL
+	}
+	if !f.Writable() {
+		return 0, unix.EINVAL
+	}
+	ops, ok := f.Impl.(fs.FileOps)
+	if !ok {
+		return 0, unix.EINVAL
+	}
+	return 0, ops.Truncate(int64(a[1]))
+}
+
+func sysUtimensat(t *kernel.Task, a Args) (uintptr, error) {
+	dirfd, pathAddr, timesAddr, flags := int(int32(a[0])), a[1], a[2], int(a[3])
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return 0, unix.EINVAL
+	}
+	now := unix.Timespec{Nsec: unix.UTIME_NOW}
+	times := [2]unix.Timespec{now, now}
+	if timesAddr != 0 {
+		var b [32]byte
+		if _, err := t.MM.CopyIn(timesAddr, b[:]); err != nil {
+			return 0, err
+		}
+		for i := range times {
+			times[i].Sec = int64(binary.LittleEndian.Uint64(b[16*i:]))
+			times[i].Nsec = int64(binary.LittleEndian.Uint64(b[16*i+8:]))
+			if n := times[i].Nsec; n != unix.UTIME_NOW && n != unix.UTIME_OMIT && (n < 0 || n >= 1e9) {
+				return 0, unix.EINVAL
+			}
+		}
+	}
+	var d *fs.Dentry
+	if pathAddr == 0 {
+		// futimens: utimensat(fd, NULL, ...).
+		f, err := t.TG.FDs.Get(dirfd)
+		if err != nil {
+			return 0, err
+		}
+		d = f.Dentry
+	} else {
+		path, err := copyPath(t, pathAddr)
+		if err != nil {
+			return 0, err
+		}
+		if d, _, err = resolveAt(t, dirfd, path, flags); err != nil {
+			return 0, err
+		}
+	}
+	if d == nil {
+		return 0, unix.EPERM
+	}
+	m, err := mutableNode(t, d)
+	if err != nil {
+		return 0, err
+	}
+	return 0, m.Utimens(times[0], times[1])
+}
+
+func sysFsync(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	if ops, ok := f.Impl.(fs.FileOps); ok {
+		return 0, ops.Sync(false)
+	}
+	return 0, nil
+}
+
+// sysFlock: one process per sandbox for now, so advisory locks always
+// succeed.
+func sysFlock(t *kernel.Task, a Args) (uintptr, error) {
+	if _, err := t.TG.FDs.Get(int(int32(a[0]))); err != nil {
+		return 0, err
+	}
+	op := int(a[1]) &^ unix.LOCK_NB
+	if op != unix.LOCK_SH && op != unix.LOCK_EX && op != unix.LOCK_UN {
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+// sysChown: ownership of sandbox files does not change (the host files
+// keep theirs); root gets success, others EPERM, as without CAP_CHOWN.
+func sysChown(t *kernel.Task, a Args) (uintptr, error) {
+	if t.TG.Creds().EUID != 0 {
+		return 0, unix.EPERM
+	}
+	return 0, nil
+}
+
+func sysFchown(t *kernel.Task, a Args) (uintptr, error) {
+	if _, err := t.TG.FDs.Get(int(int32(a[0]))); err != nil {
+		return 0, err
+	}
+	return sysChown(t, a)
+}
+
+func sysCloseRange(t *kernel.Task, a Args) (uintptr, error) {
+	lo, hi, flags := uint32(a[0]), uint32(a[1]), uint32(a[2])
+	const cloexec = 4 // CLOSE_RANGE_CLOEXEC
+	if flags&^(cloexec|2 /* CLOSE_RANGE_UNSHARE */) != 0 || lo > hi {
+		return 0, unix.EINVAL
+	}
+	t.TG.FDs.RemoveRange(int(lo), int(min(hi, 1<<30)), flags&cloexec != 0)
+	return 0, nil
+}
