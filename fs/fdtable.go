@@ -161,3 +161,19 @@ func (t *FDTable) RemoveRange(lo, hi int, cloexec bool) {
 
 // Release closes every descriptor.
 func (t *FDTable) Release() { t.RemoveRange(0, MaxNoFile, false) }
+
+// CloseOnExecAll closes every descriptor marked close-on-exec (execve).
+func (t *FDTable) CloseOnExecAll() {
+	t.mu.Lock()
+	var drop []*File
+	for fd := range t.fds {
+		if t.fds[fd].file != nil && t.fds[fd].cloexec {
+			drop = append(drop, t.fds[fd].file)
+			t.fds[fd] = fdEntry{}
+		}
+	}
+	t.mu.Unlock()
+	for _, f := range drop {
+		f.DecRef()
+	}
+}

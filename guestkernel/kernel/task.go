@@ -402,3 +402,23 @@ func (tg *ThreadGroup) SetCwd(d *fs.Dentry) {
 	tg.cwd = d
 	tg.mu.Unlock()
 }
+
+// Exec replaces the task's program (execve after the new image loaded):
+// the new address space, fresh registers, close-on-exec descriptors closed,
+// handled signals reset to their default action.
+func (t *Task) Exec(m *mm.MM, entry, sp uintptr) {
+	old := t.MM
+	t.MM = m
+	old.Release()
+	t.TG.FDs.CloseOnExecAll()
+	tg := t.TG
+	tg.mu.Lock()
+	for i := range tg.actions {
+		if tg.actions[i].Handler != SigIgn {
+			tg.actions[i] = SigAction{}
+		}
+	}
+	tg.mu.Unlock()
+	t.ClearChildTID, t.RobustList, t.RobustLen = 0, 0, 0
+	t.Regs = platform.Regs{RIP: uint64(entry), RSP: uint64(sp), RFLAGS: 0x202}
+}

@@ -1,0 +1,209 @@
+package syscalls
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/guestkernel/kernel"
+	"ringbox/guestkernel/loader"
+	"ringbox/guestkernel/mm"
+)
+
+func init() {
+	register(unix.SYS_EXECVE, func(t *kernel.Task, a Args) (uintptr, error) {
+		return execveAt(t, unix.AT_FDCWD, a[0], a[1], a[2], 0)
+	})
+	register(unix.SYS_EXECVEAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return execveAt(t, int(int32(a[0])), a[1], a[2], a[3], int(a[4]))
+	})
+}
+
+// Limits of execve's arguments, as Linux's.
+const (
+	maxArgStrings = 0x7fffffff
+	maxArgBytes   = 2 << 20
+	maxShebang    = 256 // bytes of a "#!" line that count (BINPRM_BUF_SIZE)
+	maxInterpHops = 4   // nested "#!" interpreters
+)
+
+// copyStrings reads a NULL-terminated array of strings, within Linux's
+// limits (E2BIG).
+func copyStrings(t *kernel.Task, addr uintptr) ([]string, error) {
+	var out []string
+	total := 0
+	for i := 0; addr != 0; i++ {
+		if i >= maxArgStrings {
+			return nil, unix.E2BIG
+		}
+		p, err := t.MM.CopyInUint64(addr + uintptr(8*i))
+		if err != nil {
+			return nil, err
+		}
+		if p == 0 {
+			break
+		}
+		s, err := t.MM.CopyInString(uintptr(p), loader.MaxArgStrLen-1)
+		if err != nil {
+			if errors.Is(err, mm.ErrStringTooLong) {
+				return nil, unix.E2BIG
+			}
+			return nil, err
+		}
+		total += len(s) + 1 + 8
+		if total > maxArgBytes {
+			return nil, unix.E2BIG
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// execFile is a program file opened in the sandbox for execve.
+type execFile struct {
+	impl fs.Impl
+	size int64
+}
+
+func (e execFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := e.impl.Pread(p, off)
+	if n < len(p) && err == nil {
+		err = io.EOF
+	}
+	return n, err
+}
+
+func (e execFile) Size() int64 { return e.size }
+
+// openExec opens path for execution (EACCES unless a regular file with an
+// x bit the caller may use).
+func openExec(t *kernel.Task, start *fs.Dentry, path string, follow bool) (execFile, error) {
+	d, err := t.K.VFS.Resolve(start, t.TG.FSRoot(), path, follow)
+	if err != nil {
+		return execFile{}, err
+	}
+	st, err := d.Node().Stat()
+	if err != nil {
+		return execFile{}, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return execFile{}, unix.EACCES
+	}
+	if err := permitted(t, &st, 1); err != nil {
+		return execFile{}, err
+	}
+	impl, err := d.Node().Open(unix.O_RDONLY)
+	if err != nil {
+		return execFile{}, err
+	}
+	return execFile{impl: impl, size: st.Size}, nil
+}
+
+func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, flags int) (uintptr, error) {
+	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) != 0 {
+		return 0, unix.EINVAL
+	}
+	if t.K.VFS == nil {
+		return 0, noFS
+	}
+	path, err := copyPath(t, pathAddr)
+	if err != nil {
+		return 0, err
+	}
+	argv, err := copyStrings(t, argvAddr)
+	if err != nil {
+		return 0, err
+	}
+	envp, err := copyStrings(t, envpAddr)
+	if err != nil {
+		return 0, err
+	}
+	start := t.TG.Cwd()
+	if path == "" || path[0] != '/' {
+		if path == "" && flags&unix.AT_EMPTY_PATH == 0 {
+			return 0, unix.ENOENT
+		}
+		if dirfd != unix.AT_FDCWD {
+			f, err := t.TG.FDs.Get(dirfd)
+			if err != nil {
+				return 0, err
+			}
+			if f.Dentry == nil {
+				return 0, unix.EBADF
+			}
+			start = f.Dentry
+			if path == "" {
+				path = "."
+			}
+		}
+	}
+	execfn := path
+	follow := flags&unix.AT_SYMLINK_NOFOLLOW == 0
+	var f execFile
+	for hop := 0; ; hop++ {
+		if f, err = openExec(t, start, path, follow); err != nil {
+			return 0, err
+		}
+		// "#!" scripts: run the interpreter with the script's path.
+		var head [maxShebang]byte
+		n, _ := f.ReadAt(head[:], 0)
+		if n < 2 || head[0] != '#' || head[1] != '!' {
+			break
+		}
+		f.impl.Release()
+		if hop == maxInterpHops {
+			return 0, unix.ELOOP
+		}
+		line := head[2:n]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(strings.TrimSpace(string(line)))
+		if len(fields) == 0 {
+			return 0, unix.ENOEXEC
+		}
+		interp := fields[0]
+		newArgv := []string{interp}
+		if rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(line)), interp)); rest != "" {
+			newArgv = append(newArgv, rest)
+		}
+		newArgv = append(newArgv, path)
+		if len(argv) > 1 {
+			newArgv = append(newArgv, argv[1:]...)
+		}
+		argv, path, follow = newArgv, interp, true
+	}
+	defer f.impl.Release()
+	if _, err := loader.Parse(f, f.size); err != nil {
+		return 0, unix.ENOEXEC
+	}
+	m, err := mm.New(t.K.Platform, t.K.Mem)
+	if err != nil {
+		return 0, err
+	}
+	c := t.TG.Creds()
+	res, err := m.Load(mm.ExecArgs{
+		File: f, Path: execfn, Argv: argv, Envp: envp, UID: c.UID, GID: c.GID, HWCap: t.K.HWCap,
+		OpenInterp: func(p string) (mm.Executable, error) {
+			return openExec(t, t.TG.Cwd(), p, true)
+		},
+	})
+	if err != nil {
+		m.Release()
+		switch {
+		case errors.Is(err, loader.ErrTooBig):
+			return 0, unix.E2BIG
+		case errors.Is(err, mm.ErrOutOfMemory), errors.Is(err, unix.ENOMEM):
+			return 0, unix.ENOMEM
+		case errors.Is(err, mm.ErrInterp):
+			return 0, unix.ELIBBAD
+		}
+		return 0, unix.ENOEXEC
+	}
+	t.Exec(m, res.Entry, res.SP)
+	return 0, nil
+}
