@@ -1,10 +1,8 @@
 package syscalls
 
 import (
-	"bytes"
 	"errors"
 	"io"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -27,7 +25,6 @@ func init() {
 const (
 	maxArgStrings = 0x7fffffff
 	maxArgBytes   = 2 << 20
-	maxShebang    = 256 // bytes of a "#!" line that count (BINPRM_BUF_SIZE)
 	maxInterpHops = 4   // nested "#!" interpreters
 )
 
@@ -149,27 +146,23 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 			return 0, err
 		}
 		// "#!" scripts: run the interpreter with the script's path.
-		var head [maxShebang]byte
+		var head [loader.ShebangMax]byte
 		n, _ := f.ReadAt(head[:], 0)
-		if n < 2 || head[0] != '#' || head[1] != '!' {
+		interp, arg, ok := loader.Shebang(head[:n])
+		if !ok {
+			if n >= 2 && head[0] == '#' && head[1] == '!' {
+				f.impl.Release()
+				return 0, unix.ENOEXEC
+			}
 			break
 		}
 		f.impl.Release()
 		if hop == maxInterpHops {
 			return 0, unix.ELOOP
 		}
-		line := head[2:n]
-		if i := bytes.IndexByte(line, '\n'); i >= 0 {
-			line = line[:i]
-		}
-		fields := strings.Fields(strings.TrimSpace(string(line)))
-		if len(fields) == 0 {
-			return 0, unix.ENOEXEC
-		}
-		interp := fields[0]
 		newArgv := []string{interp}
-		if rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(line)), interp)); rest != "" {
-			newArgv = append(newArgv, rest)
+		if arg != "" {
+			newArgv = append(newArgv, arg)
 		}
 		newArgv = append(newArgv, path)
 		if len(argv) > 1 {

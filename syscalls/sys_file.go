@@ -194,8 +194,7 @@ func openCreate(t *kernel.Task, start, root *fs.Dentry, path string, flags int, 
 	if !ok {
 		return nil, nil, unix.EACCES
 	}
-	mode &= 0o7777 &^ t.TG.Umask(0)
-	t.TG.Umask(t.TG.Umask(0)) // Umask(0) above cleared it: put it back
+	mode = umasked(t, mode)
 	_, impl, err := c.Create(name, flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_CLOEXEC), mode)
 	if err != nil {
 		return nil, nil, err

@@ -11,6 +11,7 @@ import (
 
 	"ringbox/fs"
 	"ringbox/fs/hostfs"
+	"ringbox/guestkernel/loader"
 )
 
 // mountSpec is one --mount SRC:DST[:ro|rw].
@@ -162,4 +163,31 @@ func lookPathInTree(v *fs.VFS, cwd *fs.Dentry, prog, pathEnv string) (string, er
 		return "", denied
 	}
 	return "", fail(exitNotFound, "%s: command not found", prog)
+}
+
+// openProgram opens the program to run, following "#!" lines as execve
+// does (at most 4): it returns the file to load and the final argv.
+func openProgram(v *fs.VFS, cwd *fs.Dentry, prog string, argv []string) (executable, string, []string, error) {
+	for hop := 0; ; hop++ {
+		exe, err := openInTree(v, cwd, prog)
+		if err != nil {
+			return executable{}, "", nil, err
+		}
+		var head [loader.ShebangMax]byte
+		n, _ := exe.ReadAt(head[:], 0)
+		interp, arg, ok := loader.Shebang(head[:n])
+		if !ok {
+			return exe, prog, argv, nil
+		}
+		exe.impl.Release()
+		if hop == 4 {
+			return executable{}, "", nil, fail(exitCannotExec, "%s: too many levels of #! interpreters", prog)
+		}
+		next := []string{interp}
+		if arg != "" {
+			next = append(next, arg)
+		}
+		argv = append(append(next, prog), argv[1:]...)
+		prog = interp
+	}
 }

@@ -138,7 +138,7 @@ func runCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	exe, err := openInTree(vfs, cwd, prog)
+	exe, prog, argv, err := openProgram(vfs, cwd, prog, o.argv)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func runCmd(args []string) error {
 	}
 	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
 	res, err := m.Load(mm.ExecArgs{
-		File: exe, Path: prog, Argv: o.argv, Envp: o.env, UID: uid, GID: gid, HWCap: kern.HWCap,
+		File: exe, Path: prog, Argv: argv, Envp: o.env, UID: uid, GID: gid, HWCap: kern.HWCap,
 		OpenInterp: func(p string) (mm.Executable, error) {
 			f, err := openInTree(vfs, cwd, p)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Errors returned by Parse. Each returned error wraps exactly one of them
@@ -316,4 +317,28 @@ func Parse(r io.ReaderAt, size int64) (*Image, error) {
 		img.Interp = string(path)
 	}
 	return img, nil
+}
+
+// ShebangMax is how many bytes of a "#!" line count (BINPRM_BUF_SIZE).
+const ShebangMax = 256
+
+// Shebang parses the "#!" line at the start of head: the interpreter and
+// its optional single argument (the rest of the line, trimmed).
+func Shebang(head []byte) (interp, arg string, ok bool) {
+	if len(head) < 2 || head[0] != '#' || head[1] != '!' {
+		return "", "", false
+	}
+	line := head[2:min(len(head), ShebangMax)]
+	for i, c := range line {
+		if c == '\n' {
+			line = line[:i]
+			break
+		}
+	}
+	s := strings.TrimSpace(string(line))
+	i := strings.IndexAny(s, " \t")
+	if i < 0 {
+		return s, "", s != ""
+	}
+	return s[:i], strings.TrimSpace(s[i:]), true
 }

@@ -282,6 +282,8 @@ type spec struct {
 	// InheritEnv runs with the test process's environment plus Env (used for
 	// ringbox itself, whose own environment is not the program's).
 	InheritEnv bool
+	// Dir is the working directory ("" = the test's).
+	Dir string
 }
 
 func (s spec) String() string {
@@ -333,7 +335,10 @@ func execute(t *testing.T, s spec) result {
 	cmd := exec.CommandContext(ctx, s.Path)
 	cmd.Args = s.Argv
 	cmd.Env = s.environ()
-	cmd.Dir = t.TempDir()
+	cmd.Dir = s.Dir
+	if cmd.Dir == "" {
+		cmd.Dir = t.TempDir()
+	}
 	if s.Stdin != nil {
 		cmd.Stdin = bytes.NewReader(s.Stdin)
 	}

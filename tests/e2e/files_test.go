@@ -158,3 +158,48 @@ func dropLine(s, prefix string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// TestFileOps runs the same file-system program natively in an empty
+// directory and in the sandbox in an empty directory mounted read-write.
+func TestFileOps(t *testing.T) {
+	recordInputs()
+	nativeDir, sandboxDir := t.TempDir(), t.TempDir()
+	n := native(prog("fileops"), nil, baseEnv, nil)
+	n.Dir = nativeDir
+	want := execute(t, n)
+	require.Equal(t, 0, want.Code, "native: %s", want.Stderr)
+	got := execute(t, sandboxed([]string{"--mount", sandboxDir + ":/mnt:rw", "--workdir", "/mnt"}, baseEnv, prog("fileops"), nil, nil))
+	if !checkSandboxStatus(t, got) {
+		return
+	}
+	require.Equal(t, 0, got.Code, "stderr: %s", got.Stderr)
+	require.Equal(t, string(want.Stdout), string(got.Stdout))
+}
+
+// TestShellExec: the shell writes a file in a read-write mount, then execs
+// cat on it (a #! script too).
+func TestShellExec(t *testing.T) {
+	recordInputs()
+	needCC(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.sh"), []byte("#!/bin/sh\necho script \"$@\"\n"), 0o755))
+	r := execute(t, sandboxed([]string{"--mount", dir + ":/mnt:rw"}, baseEnv, "/bin/sh",
+		[]string{"-c", "echo hi > /mnt/x && exec cat /mnt/x"}, nil))
+	if !checkSandboxStatus(t, r) {
+		return
+	}
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "hi\n", string(r.Stdout))
+	b, err := os.ReadFile(filepath.Join(dir, "x"))
+	require.NoError(t, err)
+	require.Equal(t, "hi\n", string(b))
+	r = execute(t, sandboxed([]string{"--mount", dir + ":/mnt:rw"}, baseEnv, "/mnt/s.sh", []string{"a", "b c"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "script a b c\n", string(r.Stdout))
+	// The root stays read-only.
+	r = execute(t, sandboxed(nil, baseEnv, "/bin/sh", []string{"-c", "echo x > /etc/ringbox-test"}, nil))
+	require.NotEqual(t, 0, r.Code)
+	require.Contains(t, string(r.Stderr), "Read-only file system")
+	_, err = os.Stat("/etc/ringbox-test")
+	require.True(t, os.IsNotExist(err))
+}
