@@ -25,7 +25,7 @@ func init() {
 const (
 	maxArgStrings = 0x7fffffff
 	maxArgBytes   = 2 << 20
-	maxInterpHops = 4   // nested "#!" interpreters
+	maxInterpHops = 4 // nested "#!" interpreters
 )
 
 // copyStrings reads a NULL-terminated array of strings, within Linux's
