@@ -62,6 +62,8 @@ func TestHostTools(t *testing.T) {
 		{"/bin/ls", "-R", "/usr/include/linux/netfilter"},
 		{"/usr/bin/head", "-c", "100", "/etc/services"},
 		{"/bin/sh", "-c", "echo $((6*7)); read x < /etc/hostname && echo read"},
+		{"/usr/bin/python3", "-c", "print(1)"},
+		{"/usr/bin/python3", "-c", "import os, hashlib; n = sum(len(f) for _, _, f in os.walk('/usr/include/linux')); h = hashlib.sha256(open('/etc/os-release', 'rb').read()).hexdigest(); print(n, h)"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c, " "), func(t *testing.T) {
