@@ -170,7 +170,8 @@ func TestFileOps(t *testing.T) {
 	n.Dir = nativeDir
 	want := execute(t, n)
 	require.Equal(t, 0, want.Code, "native: %s", want.Stderr)
-	got := execute(t, sandboxed([]string{"--mount", sandboxDir + ":/mnt:rw", "--workdir", "/mnt"}, baseEnv, prog("fileops"), nil, nil))
+	// Mounted at its own path: a directory that exists in the host's root.
+	got := execute(t, sandboxed([]string{"--mount", sandboxDir + ":" + sandboxDir + ":rw", "--workdir", sandboxDir}, baseEnv, prog("fileops"), nil, nil))
 	if !checkSandboxStatus(t, got) {
 		return
 	}
@@ -185,8 +186,9 @@ func TestShellExec(t *testing.T) {
 	needCC(t)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.sh"), []byte("#!/bin/sh\necho script \"$@\"\n"), 0o755))
-	r := execute(t, sandboxed([]string{"--mount", dir + ":/mnt:rw"}, baseEnv, "/bin/sh",
-		[]string{"-c", "echo hi > /mnt/x && exec cat /mnt/x"}, nil))
+	mnt := []string{"--mount", dir + ":" + dir + ":rw"}
+	r := execute(t, sandboxed(mnt, baseEnv, "/bin/sh",
+		[]string{"-c", "echo hi > " + dir + "/x && exec cat " + dir + "/x"}, nil))
 	if !checkSandboxStatus(t, r) {
 		return
 	}
@@ -195,7 +197,7 @@ func TestShellExec(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "x"))
 	require.NoError(t, err)
 	require.Equal(t, "hi\n", string(b))
-	r = execute(t, sandboxed([]string{"--mount", dir + ":/mnt:rw"}, baseEnv, "/mnt/s.sh", []string{"a", "b c"}, nil))
+	r = execute(t, sandboxed(mnt, baseEnv, dir+"/s.sh", []string{"a", "b c"}, nil))
 	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
 	require.Equal(t, "script a b c\n", string(r.Stdout))
 	// The root stays read-only.
