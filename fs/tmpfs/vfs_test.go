@@ -1,0 +1,120 @@
+package tmpfs
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	rfs "ringbox/fs"
+	"ringbox/fs/devfs"
+)
+
+// TestVFS mounts a devfs at /dev and a tmpfs at /tmp on a tmpfs root and
+// resolves through them.
+func TestVFS(t *testing.T) {
+	rootFS, root := setup(t, 1<<20)
+	require.NoError(t, root.Mkdir("dev", 0o755))
+	require.NoError(t, root.Mkdir("tmp", 0o1777))
+	require.NoError(t, root.Mkdir("proc", 0o555))
+	tmp := New(1 << 20)
+	v := rfs.NewVFS(rootFS, false)
+	require.NoError(t, v.MountAt("/dev", devfs.New(), false))
+	require.NoError(t, v.MountAt("/tmp", tmp, false))
+	r := v.Root()
+	resolve := func(p string, follow bool) (*rfs.Dentry, error) { return v.Resolve(r, r, p, follow) }
+
+	// /dev/null is devfs's.
+	d, err := resolve("/dev/null", true)
+	require.NoError(t, err)
+	st := stat(t, d.Node())
+	assert.Equal(t, uint32(unix.S_IFCHR|0o666), st.Mode)
+	assert.Equal(t, unix.Mkdev(1, 3), st.Rdev)
+	assert.Equal(t, "/dev/null", d.Path(r))
+	h, err := d.Node().Open(unix.O_WRONLY)
+	require.NoError(t, err)
+	k, err := h.Write([]byte("gone"))
+	require.NoError(t, err)
+	assert.Equal(t, 4, k)
+	h.Release()
+	_, ok := d.Node().(rfs.Mutable)
+	assert.False(t, ok, "devfs is not Mutable")
+
+	// A file created in /tmp is the mounted tmpfs's, not the root's.
+	dt, err := resolve("/tmp", true)
+	require.NoError(t, err)
+	assert.Same(t, tmp.Root(), dt.Node())
+	c, ok := dt.Node().(rfs.Creator)
+	require.True(t, ok)
+	_, impl, err := c.Create("x", unix.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	_, err = impl.Write([]byte("in tmp"))
+	require.NoError(t, err)
+	impl.Release()
+	dt.Invalidate("x")
+	dx, err := resolve("/tmp/x", true)
+	require.NoError(t, err)
+	assert.Equal(t, "in tmp", content(t, dx.Node()))
+	assert.Equal(t, "/tmp/x", dx.Path(r))
+	assert.Equal(t, stat(t, tmp.Root()).Dev, stat(t, dx.Node()).Dev)
+	assert.NotEqual(t, stat(t, rootFS.Root()).Dev, stat(t, dx.Node()).Dev)
+	_, err = lookup(t, rootFS.Root(), "tmp").Lookup("x")
+	assert.Equal(t, unix.ENOENT, err, "the mount point below is untouched")
+	dx2, err := resolve("/tmp/../tmp/./x", true)
+	require.NoError(t, err)
+	assert.Same(t, dx.Node(), dx2.Node())
+
+	// /dev/stdout is a symlink into /proc, absent here.
+	ds, err := resolve("/dev/stdout", false)
+	require.NoError(t, err)
+	target, err := ds.Node().Readlink()
+	require.NoError(t, err)
+	assert.Equal(t, "/proc/self/fd/1", target)
+	_, err = resolve("/dev/stdout", true)
+	assert.Equal(t, unix.ENOENT, err)
+	// With a /proc/self/fd/1 in the root, following reaches it.
+	pm := mut(t, lookup(t, rootFS.Root(), "proc"))
+	require.NoError(t, pm.Mkdir("self", 0o555))
+	require.NoError(t, mut(t, lookup(t, rootFS.Root(), "proc/self")).Mkdir("fd", 0o500))
+	create(t, mut(t, lookup(t, rootFS.Root(), "proc/self/fd")), "1", "stdout here")
+	dd, err := resolve("/dev/stdout", true)
+	require.NoError(t, err)
+	assert.Equal(t, "stdout here", content(t, dd.Node()))
+	dfd, err := resolve("/dev/fd/1", true)
+	require.NoError(t, err)
+	assert.Same(t, dd.Node(), dfd.Node())
+
+	// Symlinks of the tmpfs resolve through the mounts too.
+	require.NoError(t, root.Symlink("/dev/zero", "z"))
+	require.NoError(t, mut(t, tmp.Root()).Symlink("../dev/full", "rel"))
+	dz, err := resolve("/z", true)
+	require.NoError(t, err)
+	assert.Equal(t, unix.Mkdev(1, 5), stat(t, dz.Node()).Rdev)
+	dr, err := resolve("/tmp/rel", true)
+	require.NoError(t, err)
+	assert.Equal(t, unix.Mkdev(1, 7), stat(t, dr.Node()).Rdev)
+
+	// Errors.
+	_, err = resolve("/dev/ptmx", true)
+	assert.Equal(t, unix.ENOENT, err)
+	_, err = resolve("/tmp/x/y", true)
+	assert.Equal(t, unix.ENOTDIR, err)
+	_, err = resolve("/dev/null/", true)
+	assert.Equal(t, unix.ENOTDIR, err)
+
+	// ResolveParent through a mount.
+	dir, last, err := v.ResolveParent(r, r, "/tmp/new")
+	require.NoError(t, err)
+	assert.Equal(t, "new", last)
+	assert.Same(t, tmp.Root(), dir.Node())
+	// /dev/shm takes a tmpfs of its own.
+	shm := New(1 << 20)
+	require.NoError(t, v.MountAt("/dev/shm", shm, false))
+	dshm, err := resolve("/dev/shm", true)
+	require.NoError(t, err)
+	assert.Same(t, shm.Root(), dshm.Node())
+	require.NoError(t, mut(t, shm.Root()).Mkdir("seg", 0o700))
+	_, err = resolve("/dev/shm/seg", true)
+	require.NoError(t, err)
+}
