@@ -177,3 +177,23 @@ func (t *FDTable) CloseOnExecAll() {
 		f.DecRef()
 	}
 }
+
+// Each calls fn for every open descriptor, in increasing order.
+func (t *FDTable) Each(fn func(fd int, f *File, cloexec bool)) {
+	t.mu.Lock()
+	type ent struct {
+		fd      int
+		f       *File
+		cloexec bool
+	}
+	var ents []ent
+	for fd, e := range t.fds {
+		if e.file != nil {
+			ents = append(ents, ent{fd, e.file, e.cloexec})
+		}
+	}
+	t.mu.Unlock()
+	for _, e := range ents {
+		fn(e.fd, e.f, e.cloexec)
+	}
+}

@@ -81,12 +81,15 @@ func sysSetRobustList(t *kernel.Task, a Args) (uintptr, error) {
 	return 0, nil
 }
 
-// Release is the kernel release the sandbox reports.
-const Release = "6.8.0-ringbox"
+// Release and Version are what uname reports as the kernel's.
+const (
+	Release = "6.8.0-ringbox"
+	Version = "#1 SMP ringbox"
+)
 
 func sysUname(t *kernel.Task, a Args) (uintptr, error) {
 	var u [6][65]byte
-	for i, s := range []string{"Linux", t.K.Hostname, Release, "#1 SMP ringbox", "x86_64", "(none)"} {
+	for i, s := range []string{"Linux", t.K.Hostname, Release, Version, "x86_64", "(none)"} {
 		copy(u[i][:64], s)
 	}
 	buf := make([]byte, 0, 6*65)

@@ -10,7 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ringbox/fs"
+	"ringbox/fs/devfs"
 	"ringbox/fs/hostfs"
+	"ringbox/fs/tmpfs"
 	"ringbox/guestkernel/loader"
 )
 
@@ -57,6 +59,18 @@ func buildVFS(o *runOpts) (*fs.VFS, error) {
 		return nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
 	}
 	v := fs.NewVFS(root, true)
+	// The sandbox's own /dev with a writable /dev/shm (not with
+	// --read-only), and --tmpfs mounts. A root without /dev goes without.
+	// (/tmp stays the root's until the writable overlay exists: a tmpfs
+	// there would hide the files a user runs from /tmp.)
+	if err := v.MountAt("/dev", devfs.New(), false); err == nil && !o.readOnly {
+		v.MountAt("/dev/shm", tmpfs.New(int64(o.memory/2)), false)
+	}
+	for _, dst := range o.tmpfs {
+		if err := v.MountAt(dst, tmpfs.New(int64(o.memory/2)), false); err != nil {
+			return nil, fail(exitSandbox, "--tmpfs %s: the destination must be a directory in the sandbox: %v", dst, err)
+		}
+	}
 	for _, m := range o.mounts {
 		mfs, err := hostfs.New(m.src, m.readOnly)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ringbox/fs"
+	"ringbox/fs/procfs"
 	"ringbox/guestkernel/kernel"
 	"ringbox/guestkernel/loader"
 	"ringbox/guestkernel/mm"
@@ -47,7 +48,14 @@ type runOpts struct {
 	mounts   mountList
 	workdir  string
 	hostname string
+	readOnly bool
+	tmpfs    []string
 }
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func parseSize(s string) (uint64, error) {
 	mult := uint64(1)
@@ -80,6 +88,8 @@ func parseRun(args []string) (*runOpts, error) {
 	fl.Var(&o.mounts, "mount", "SRC:DST[:ro|rw] host directory to bind")
 	fl.StringVar(&o.workdir, "workdir", "", "working directory in the sandbox")
 	fl.StringVar(&o.hostname, "hostname", "ringbox", "host name the program sees")
+	fl.BoolVar(&o.readOnly, "read-only", false, "no writable /dev/shm")
+	fl.Var((*stringList)(&o.tmpfs), "tmpfs", "DST: an in-memory file system at DST")
 	if err := fl.Parse(args); err != nil {
 		return nil, fail(exitUsage, "run: %v", err)
 	}
@@ -219,6 +229,10 @@ func runCmd(args []string) error {
 		return fail(exitSandbox, "start task: %v", err)
 	}
 	task.TG.SetCwd(cwd)
+	// /proc, seen by this process ("self" is its PID).
+	if err := vfs.MountAt("/proc", procfs.New(kernel.NewProcSource(kern, syscalls.Release, syscalls.Version)).ForPID(task.TG.PID), false); err != nil {
+		log.Debug("no /proc in this root", "err", err)
+	}
 	task.Regs.RIP = uint64(res.Entry)
 	task.Regs.RSP = uint64(res.SP)
 	task.Regs.RFLAGS = 0x202

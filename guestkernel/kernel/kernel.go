@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ringbox/fs"
+	"ringbox/fs/procfs"
 	"ringbox/guestkernel/memfile"
 	"ringbox/guestkernel/platform"
 )
@@ -29,6 +30,8 @@ type Kernel struct {
 	Hostname string
 	// VFS is the sandbox's file tree (nil: no file system, stdio only).
 	VFS *fs.VFS
+	// MountTable is what /proc/mounts shows.
+	MountTable []procfs.MountInfo
 	// HWCap is CPUID.1:EDX, for AT_HWCAP.
 	HWCap uint64
 

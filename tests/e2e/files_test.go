@@ -207,3 +207,35 @@ func TestShellExec(t *testing.T) {
 	_, err = os.Stat("/etc/ringbox-test")
 	require.True(t, os.IsNotExist(err))
 }
+
+// TestSandboxMounts: the sandbox's own /dev and /proc, and --tmpfs.
+func TestSandboxMounts(t *testing.T) {
+	recordInputs()
+	needCC(t)
+	r := execute(t, sandboxed([]string{"--tmpfs", "/tmp"}, baseEnv, "/bin/sh", []string{"-c",
+		`echo hi > /tmp/x; read y < /tmp/x; echo "$y"; echo gone > /dev/null; read n < /proc/self/comm; echo "$n"`}, nil))
+	if !checkSandboxStatus(t, r) {
+		return
+	}
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "hi\nsh\n", string(r.Stdout))
+	_, err := os.Stat("/tmp/x")
+	if err == nil {
+		b, _ := os.ReadFile("/tmp/x")
+		require.NotEqual(t, "hi\n", string(b), "the sandbox's /tmp wrote to the host's")
+	}
+
+	r = execute(t, sandboxed(nil, baseEnv, "/bin/cat", []string{"/proc/self/status"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Contains(t, string(r.Stdout), "Name:\tcat\n")
+	require.Contains(t, string(r.Stdout), "\nPid:\t1\n")
+
+	r = execute(t, sandboxed(nil, baseEnv, "/bin/ls", []string{"-l", "/dev/null", "/dev/zero"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Regexp(t, `(?m)^crw-rw-rw- 1 root root 1, 3 .* /dev/null$`, string(r.Stdout))
+	require.Regexp(t, `(?m)^crw-rw-rw- 1 root root 1, 5 .* /dev/zero$`, string(r.Stdout))
+
+	r = execute(t, sandboxed(nil, baseEnv, "/bin/readlink", []string{"/proc/self/exe"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "/bin/readlink\n", string(r.Stdout))
+}
