@@ -239,3 +239,65 @@ func TestSandboxMounts(t *testing.T) {
 	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
 	require.Equal(t, "/bin/readlink\n", string(r.Stdout))
 }
+
+// TestCoreutils runs a sequence of coreutils commands on a prepared tree,
+// natively on one copy and in the sandbox on another (mounted read-write at
+// its own path, commands run in it), comparing each step.
+func TestCoreutils(t *testing.T) {
+	recordInputs()
+	needCC(t)
+	mk := func() string {
+		d := t.TempDir()
+		require.NoError(t, os.MkdirAll(filepath.Join(d, "src", "sub", "deep"), 0o755))
+		for i, name := range []string{"a.txt", "src/b.txt", "src/sub/c.txt", "src/sub/deep/d.bin"} {
+			content := strings.Repeat(name+" line\n", 50*(i+1))
+			require.NoError(t, os.WriteFile(filepath.Join(d, name), []byte(content), 0o644))
+		}
+		require.NoError(t, os.Symlink("b.txt", filepath.Join(d, "src", "link")))
+		return d
+	}
+	nativeDir, sandboxDir := mk(), mk()
+	steps := [][]string{
+		{"/bin/ls", "-la", "--time-style=+", "src"},
+		{"/bin/cat", "a.txt"},
+		{"/bin/cp", "-r", "src", "copy"},
+		{"/bin/ls", "-R", "copy"},
+		{"/bin/mv", "copy", "moved"},
+		{"/bin/ls"},
+		{"/usr/bin/find", "moved", "-name", "*.txt"},
+		{"/bin/rm", "-r", "moved"},
+		{"/bin/ls"},
+		{"/bin/tar", "cf", "t.tar", "src"},
+		{"/bin/tar", "tf", "t.tar"},
+		{"/bin/mkdir", "out"},
+		{"/bin/tar", "xf", "t.tar", "-C", "out"},
+		{"/usr/bin/diff", "-r", "src", "out/src"},
+		{"/bin/gzip", "-k", "a.txt"},
+		{"/bin/gunzip", "-c", "a.txt.gz"},
+		{"/usr/bin/sha256sum", "a.txt", "src/sub/deep/d.bin"},
+		{"/bin/ln", "-s", "a.txt", "l"},
+		{"/bin/readlink", "l"},
+		{"/bin/chmod", "+x", "a.txt"},
+		{"/usr/bin/test", "-x", "a.txt"},
+		{"/usr/bin/test", "-x", "src/b.txt"},
+		{"/usr/bin/touch", "-d", "@1700000000", "a.txt"},
+		{"/usr/bin/stat", "-c", "%s %Y %a %F %N", "a.txt", "l", "src"},
+		{"/usr/bin/du", "-s", "--apparent-size", "src"},
+		{"/bin/rm", "-f", "a.txt.gz", "l"},
+		{"/bin/ls", "-a"},
+	}
+	for i, c := range steps {
+		if _, err := os.Stat(c[0]); err != nil {
+			t.Skipf("%s is not on this host", c[0])
+		}
+		n := native(c[0], c[1:], baseEnv, nil)
+		n.Dir = nativeDir
+		want := execute(t, n)
+		got := execute(t, sandboxed([]string{"--mount", sandboxDir + ":" + sandboxDir + ":rw", "--workdir", sandboxDir}, baseEnv, c[0], c[1:], nil))
+		if !checkSandboxStatus(t, got) {
+			return
+		}
+		require.Equal(t, want.Code, got.Code, "step %d %v: status; stderr: %s", i, c, got.Stderr)
+		require.Equal(t, string(want.Stdout), string(got.Stdout), "step %d %v", i, c)
+	}
+}
