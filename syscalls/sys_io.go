@@ -259,6 +259,22 @@ func sysLseek(t *kernel.Task, a Args) (uintptr, error) {
 	if a[2] > unix.SEEK_HOLE {
 		return 0, unix.EINVAL
 	}
+	if _, ok := f.Impl.(fs.DirReader); ok && f.Dentry != nil {
+		// A directory's position is the getdents index (rewinddir).
+		pos := int64(a[1])
+		switch a[2] {
+		case unix.SEEK_CUR:
+			pos += int64(f.DirOffset())
+		case unix.SEEK_SET:
+		default:
+			return 0, unix.EINVAL
+		}
+		if pos < 0 {
+			return 0, unix.EINVAL
+		}
+		f.SetDirOffset(int(pos))
+		return uintptr(pos), nil
+	}
 	off, err := f.Seek(int64(a[1]), int(a[2]))
 	return uintptr(off), err
 }
@@ -373,6 +389,7 @@ const (
 	fioclex    = 0x5451
 	fionclex   = 0x5450
 	fionbio    = 0x5421
+	fionread   = 0x541b
 )
 
 func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
@@ -390,6 +407,22 @@ func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
 			return 0, unix.EFAULT
 		}
 		return 0, nil
+	case fionread:
+		// Bytes left to read in a regular file.
+		st, err := f.Stat()
+		if err != nil {
+			return 0, err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFREG {
+			pos, err := f.Seek(0, unix.SEEK_CUR)
+			if err != nil {
+				return 0, err
+			}
+			var b [4]byte
+			binary.LittleEndian.PutUint32(b[:], uint32(min(max(st.Size-pos, 0), 1<<31-1)))
+			_, err = t.MM.CopyOut(arg, b[:])
+			return 0, err
+		}
 	}
 	host, ok := f.Impl.(*fs.HostFD)
 	if !ok || !host.IsTerminal() {

@@ -1,0 +1,247 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/fs/tmpfs"
+	"ringbox/guestkernel/kernel"
+)
+
+func init() {
+	register(unix.SYS_PREADV, sysPreadv)
+	register(unix.SYS_PWRITEV, sysPwritev)
+	register(unix.SYS_SENDFILE, sysSendfile)
+	register(unix.SYS_COPY_FILE_RANGE, sysCopyFileRange)
+	register(unix.SYS_MEMFD_CREATE, sysMemfdCreate)
+	register(unix.SYS_FALLOCATE, sysFallocate)
+}
+
+func sysPreadv(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := readFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	iov, err := readIovecs(t, a[1], int(int32(a[2])))
+	if err != nil {
+		return 0, err
+	}
+	off := int64(a[3])
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	var done uintptr
+	for _, v := range iov {
+		if v.len == 0 {
+			continue
+		}
+		at := off + int64(done)
+		n, err := doRead(t, v.base, v.len, func(b []byte) (int, error) { return f.Pread(b, at) })
+		done += n
+		if err != nil || n < min(v.len, ioChunk) {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+	}
+	return done, nil
+}
+
+func sysPwritev(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := writeFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	iov, err := readIovecs(t, a[1], int(int32(a[2])))
+	if err != nil {
+		return 0, err
+	}
+	off := int64(a[3])
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	var done uintptr
+	for _, v := range iov {
+		base := off + int64(done)
+		n, err := doWrite(t, v.base, v.len, func(b []byte, at int64) (int, error) { return f.Pwrite(b, base+at) })
+		done += n
+		if err != nil || n < v.len {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+	}
+	return done, nil
+}
+
+// copyBetween copies up to n bytes from in to out through a kernel
+// buffer. inOff/outOff < 0 mean the files' own positions.
+func copyBetween(in, out *fs.File, inOff, outOff int64, n uintptr) (uintptr, error) {
+	n = min(n, maxRW)
+	buf := make([]byte, min(n, ioChunk))
+	var done uintptr
+	for done < n {
+		k := min(n-done, uintptr(len(buf)))
+		var r int
+		var err error
+		if inOff >= 0 {
+			r, err = in.Pread(buf[:k], inOff+int64(done))
+		} else {
+			r, err = in.Read(buf[:k])
+		}
+		if r <= 0 {
+			if done > 0 || err == nil {
+				return done, nil
+			}
+			return 0, err
+		}
+		var w int
+		if outOff >= 0 {
+			w, err = out.Pwrite(buf[:r], outOff+int64(done))
+		} else {
+			w, err = out.Write(buf[:r])
+		}
+		done += uintptr(max(w, 0))
+		if err != nil || w < r {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+	}
+	return done, nil
+}
+
+// offsetArg reads an optional loff_t* argument (-1 when NULL).
+func offsetArg(t *kernel.Task, addr uintptr) (int64, error) {
+	if addr == 0 {
+		return -1, nil
+	}
+	v, err := t.MM.CopyInUint64(addr)
+	if err != nil {
+		return 0, err
+	}
+	if int64(v) < 0 {
+		return 0, unix.EINVAL
+	}
+	return int64(v), nil
+}
+
+func sysSendfile(t *kernel.Task, a Args) (uintptr, error) {
+	out, err := writeFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	in, err := readFile(t, int(int32(a[1])))
+	if err != nil {
+		return 0, err
+	}
+	off, err := offsetArg(t, a[2])
+	if err != nil {
+		return 0, err
+	}
+	n, err := copyBetween(in, out, off, -1, a[3])
+	if err == nil && a[2] != 0 {
+		err = t.MM.CopyOutUint64(a[2], uint64(off)+uint64(n))
+	}
+	return n, err
+}
+
+func sysCopyFileRange(t *kernel.Task, a Args) (uintptr, error) {
+	if a[5] != 0 {
+		return 0, unix.EINVAL
+	}
+	in, err := readFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	out, err := writeFile(t, int(int32(a[2])))
+	if err != nil {
+		return 0, err
+	}
+	if out.Flags()&unix.O_APPEND != 0 {
+		return 0, unix.EBADF
+	}
+	inOff, err := offsetArg(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	outOff, err := offsetArg(t, a[3])
+	if err != nil {
+		return 0, err
+	}
+	n, err := copyBetween(in, out, inOff, outOff, a[4])
+	if err != nil {
+		return 0, err
+	}
+	if a[1] != 0 {
+		if err := t.MM.CopyOutUint64(a[1], uint64(inOff)+uint64(n)); err != nil {
+			return 0, err
+		}
+	}
+	if a[3] != 0 {
+		if err := t.MM.CopyOutUint64(a[3], uint64(outOff)+uint64(n)); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// memfdLimit bounds one memfd's size (it lives in Go memory for now).
+const memfdLimit = 1 << 30
+
+func sysMemfdCreate(t *kernel.Task, a Args) (uintptr, error) {
+	const known = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 // CLOEXEC ALLOW_SEALING HUGETLB NOEXEC_SEAL EXEC
+	flags := int(a[1])
+	if flags&^known != 0 || flags&0x4 != 0 {
+		return 0, unix.EINVAL
+	}
+	name, err := t.MM.CopyInString(a[0], 249)
+	if err != nil {
+		return 0, unix.EINVAL
+	}
+	// An anonymous file: a one-file tmpfs of its own.
+	tfs := tmpfs.New(memfdLimit)
+	_, impl, err := tfs.Root().(fs.Creator).Create("memfd:"+name, unix.O_RDWR, 0o777)
+	if err != nil {
+		return 0, err
+	}
+	f := fs.NewFile(impl, unix.O_RDWR|0x8000)
+	fd, err := t.TG.FDs.Install(f, 0, flags&0x1 != 0)
+	if err != nil {
+		f.DecRef()
+		return 0, err
+	}
+	return uintptr(fd), nil
+}
+
+func sysFallocate(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := writeFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	mode, off, n := int(a[1]), int64(a[2]), int64(a[3])
+	if off < 0 || n <= 0 {
+		return 0, unix.EINVAL
+	}
+	if mode != 0 {
+		return 0, unix.EOPNOTSUPP
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, unix.ENODEV
+	}
+	ops, ok := f.Impl.(fs.FileOps)
+	if !ok {
+		return 0, unix.EOPNOTSUPP
+	}
+	if end := off + n; end > st.Size {
+		return 0, ops.Truncate(end)
+	}
+	return 0, nil
+}
