@@ -132,3 +132,42 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 	}
 	return at, nil
 }
+
+func init() {
+	register(unix.SYS_MSYNC, sysMsync)
+	register(unix.SYS_MINCORE, sysMincore)
+}
+
+// sysMsync: file mappings are private copies, so there is nothing to
+// write back; the arguments are still checked.
+func sysMsync(t *kernel.Task, a Args) (uintptr, error) {
+	addr, length, flags := a[0], a[1], int(a[2])
+	if addr&4095 != 0 || flags&^(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 ||
+		flags&unix.MS_ASYNC != 0 && flags&unix.MS_SYNC != 0 {
+		return 0, unix.EINVAL
+	}
+	if !t.MM.Mapped(addr, (length+4095)&^4095) {
+		return 0, unix.ENOMEM
+	}
+	return 0, nil
+}
+
+func sysMincore(t *kernel.Task, a Args) (uintptr, error) {
+	addr, length, vec := a[0], a[1], a[2]
+	if addr&4095 != 0 {
+		return 0, unix.EINVAL
+	}
+	n := (length + 4095) / 4096
+	if n > 1<<24 || !t.MM.Mapped(addr, n*4096) {
+		return 0, unix.ENOMEM
+	}
+	res := t.MM.Resident(addr, int(n))
+	b := make([]byte, n)
+	for i, r := range res {
+		if r {
+			b[i] = 1
+		}
+	}
+	_, err := t.MM.CopyOut(vec, b)
+	return 0, err
+}

@@ -384,3 +384,22 @@ func (m *MM) FillFrom(addr, length uintptr, r io.ReaderAt, off int64) error {
 	}
 	return nil
 }
+
+// Mapped reports whether [addr, addr+length) is entirely covered by VMAs.
+func (m *MM) Mapped(addr, length uintptr) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return addr+length >= addr && m.vmas.mapped(addr, addr+length)
+}
+
+// Resident reports, for each page of [addr, addr+n pages), whether it is
+// populated.
+func (m *MM) Resident(addr uintptr, n int) []bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = m.pages.get(addr+uintptr(i)*pageSize) != 0
+	}
+	return out
+}
