@@ -64,6 +64,7 @@ func copyStrings(t *kernel.Task, addr uintptr) ([]string, error) {
 type execFile struct {
 	impl fs.Impl
 	size int64
+	path string // absolute, in the sandbox
 }
 
 func (e execFile) ReadAt(p []byte, off int64) (int, error) {
@@ -97,7 +98,7 @@ func openExec(t *kernel.Task, start *fs.Dentry, path string, follow bool) (execF
 	if err != nil {
 		return execFile{}, err
 	}
-	return execFile{impl: impl, size: st.Size}, nil
+	return execFile{impl: impl, size: st.Size, path: d.Path(t.TG.FSRoot())}, nil
 }
 
 func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, flags int) (uintptr, error) {
@@ -180,7 +181,7 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 	}
 	c := t.TG.Creds()
 	res, err := m.Load(mm.ExecArgs{
-		File: f, Path: execfn, Argv: argv, Envp: envp, UID: c.UID, GID: c.GID, HWCap: t.K.HWCap,
+		File: f, Path: execfn, Exe: f.path, Argv: argv, Envp: envp, UID: c.UID, GID: c.GID, HWCap: t.K.HWCap,
 		OpenInterp: func(p string) (mm.Executable, error) {
 			return openExec(t, t.TG.Cwd(), p, true)
 		},

@@ -108,6 +108,7 @@ func workDir(v *fs.VFS, o *runOpts) (*fs.Dentry, error) {
 type executable struct {
 	impl fs.Impl
 	size int64
+	path string // absolute, in the sandbox
 }
 
 func (e executable) ReadAt(p []byte, off int64) (int, error) {
@@ -144,7 +145,7 @@ func openInTree(v *fs.VFS, cwd *fs.Dentry, p string) (executable, error) {
 	if err != nil {
 		return executable{}, fail(exitCannotExec, "%s: %v", p, err)
 	}
-	return executable{impl: impl, size: st.Size}, nil
+	return executable{impl: impl, size: st.Size, path: d.Path(v.Root())}, nil
 }
 
 // lookPathInTree finds prog as a shell would, in the sandbox's tree: a

@@ -197,7 +197,7 @@ func runCmd(args []string) error {
 	}
 	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
 	res, err := m.Load(mm.ExecArgs{
-		File: exe, Path: prog, Argv: argv, Envp: o.env, UID: uid, GID: gid, HWCap: kern.HWCap,
+		File: exe, Path: prog, Exe: exe.path, Argv: argv, Envp: o.env, UID: uid, GID: gid, HWCap: kern.HWCap,
 		OpenInterp: func(p string) (mm.Executable, error) {
 			f, err := openInTree(vfs, cwd, p)
 			if err != nil {

@@ -25,7 +25,10 @@ type Executable interface {
 // ExecArgs describe a program to load.
 type ExecArgs struct {
 	File   Executable
-	Path   string // AT_EXECFN and /proc/pid/exe
+	Path   string // AT_EXECFN: the path as the caller gave it
+	// Exe is the executable's absolute path in the sandbox, for
+	// /proc/pid/exe (Path when empty).
+	Exe string
 	Argv   []string
 	Envp   []string
 	UID    uint32
@@ -141,6 +144,9 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 	}
 	m.mu.Lock()
 	m.Exe = a.Path
+	if a.Exe != "" {
+		m.Exe = a.Exe
+	}
 	m.ArgStart, m.ArgEnd = uintptr(st.ArgStart), uintptr(st.ArgEnd)
 	m.EnvStart, m.EnvEnd = uintptr(st.EnvStart), uintptr(st.EnvEnd)
 	m.Auxv = m.Auxv[:0]
