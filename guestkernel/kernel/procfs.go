@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"os"
 	"runtime"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -116,10 +115,7 @@ func (p procView) Info() procfs.ProcInfo {
 			vsz += uint64(v.Len())
 		}
 		rss = uint64(m.ResidentPages()) * 4096
-		comm = m.Exe
-		if i := strings.LastIndexByte(comm, '/'); i >= 0 {
-			comm = comm[i+1:]
-		}
+		comm = m.Comm
 	}
 	um := tg.Umask(0)
 	tg.Umask(um)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"ringbox/guestkernel/loader"
 	"ringbox/guestkernel/memfile"
@@ -24,11 +25,11 @@ type Executable interface {
 
 // ExecArgs describe a program to load.
 type ExecArgs struct {
-	File   Executable
-	Path   string // AT_EXECFN: the path as the caller gave it
+	File Executable
+	Path string // AT_EXECFN: the path as the caller gave it
 	// Exe is the executable's absolute path in the sandbox, for
 	// /proc/pid/exe (Path when empty).
-	Exe string
+	Exe    string
 	Argv   []string
 	Envp   []string
 	UID    uint32
@@ -144,6 +145,11 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 	}
 	m.mu.Lock()
 	m.Exe = a.Path
+	// comm: the last component of the path as given, 15 bytes at most.
+	m.Comm = a.Path[strings.LastIndexByte(a.Path, '/')+1:]
+	if len(m.Comm) > 15 {
+		m.Comm = m.Comm[:15]
+	}
 	if a.Exe != "" {
 		m.Exe = a.Exe
 	}

@@ -58,6 +58,8 @@ type MM struct {
 	brkStart, brk uintptr
 	// Exe is the path of the executable, for /proc.
 	Exe string
+	// Comm is the program's name (/proc/pid/comm).
+	Comm string
 	// ArgStart..EnvEnd locate argv and envp strings on the stack.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uintptr
 	// Auxv is the auxiliary vector given to the program.
