@@ -12,6 +12,7 @@ import (
 	"ringbox/fs"
 	"ringbox/fs/devfs"
 	"ringbox/fs/hostfs"
+	"ringbox/fs/procfs"
 	"ringbox/fs/tmpfs"
 	"ringbox/guestkernel/loader"
 )
@@ -49,38 +50,55 @@ func (m *mountList) Set(v string) error {
 
 // buildVFS makes the program's file tree: the root (the host's / or
 // --rootfs), read-only, and the --mount binds.
-func buildVFS(o *runOpts) (*fs.VFS, error) {
+func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, error) {
 	rootDir := o.rootfs
 	if rootDir == "" {
 		rootDir = "/"
 	}
 	root, err := hostfs.New(rootDir, true)
 	if err != nil {
-		return nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
+		return nil, nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
 	}
 	v := fs.NewVFS(root, true)
+	// table is what /proc/mounts shows.
+	table := []procfs.MountInfo{{Source: "none", Target: "/", FSType: "ringbox-host", Options: "ro,nosuid,nodev"}}
+	add := func(src, dst, typ string, ro bool) {
+		opts := "rw,nosuid,nodev"
+		if ro {
+			opts = "ro,nosuid,nodev"
+		}
+		table = append(table, procfs.MountInfo{Source: src, Target: dst, FSType: typ, Options: opts})
+	}
 	// The sandbox's own /dev with a writable /dev/shm (not with
 	// --read-only), and --tmpfs mounts. A root without /dev goes without.
 	// (/tmp stays the root's until the writable overlay exists: a tmpfs
 	// there would hide the files a user runs from /tmp.)
-	if err := v.MountAt("/dev", devfs.New(), false); err == nil && !o.readOnly {
-		v.MountAt("/dev/shm", tmpfs.New(int64(o.memory/2)), false)
+	if err := v.MountAt("/dev", devfs.New(), false); err == nil {
+		add("devfs", "/dev", "devtmpfs", false)
+		if !o.readOnly && v.MountAt("/dev/shm", tmpfs.New(int64(o.memory/2)), false) == nil {
+			add("shm", "/dev/shm", "tmpfs", false)
+		}
+	}
+	if sys, err := minimalSysfs(); err == nil && v.MountAt("/sys", sys, true) == nil {
+		add("sysfs", "/sys", "sysfs", true)
 	}
 	for _, dst := range o.tmpfs {
+		add("tmpfs", dst, "tmpfs", false)
 		if err := v.MountAt(dst, tmpfs.New(int64(o.memory/2)), false); err != nil {
-			return nil, fail(exitSandbox, "--tmpfs %s: the destination must be a directory in the sandbox: %v", dst, err)
+			return nil, nil, fail(exitSandbox, "--tmpfs %s: the destination must be a directory in the sandbox: %v", dst, err)
 		}
 	}
 	for _, m := range o.mounts {
 		mfs, err := hostfs.New(m.src, m.readOnly)
 		if err != nil {
-			return nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
+			return nil, nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
 		}
+		add(m.src, m.dst, "ringbox-host", m.readOnly)
 		if err := v.MountAt(m.dst, mfs, m.readOnly); err != nil {
-			return nil, fail(exitSandbox, "--mount %s:%s: the destination must be a directory in the sandbox: %v", m.src, m.dst, err)
+			return nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a directory in the sandbox: %v", m.src, m.dst, err)
 		}
 	}
-	return v, nil
+	return v, table, nil
 }
 
 // workDir picks the program's working directory: --workdir, else the

@@ -132,7 +132,7 @@ func runCmd(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	vfs, err := buildVFS(o)
+	vfs, mounts, err := buildVFS(o)
 	if err != nil {
 		return err
 	}
@@ -189,6 +189,7 @@ func runCmd(args []string) error {
 	}
 	kern.HWCap = hwcap(k)
 	kern.VFS = vfs
+	kern.MountTable = append(mounts, procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec"})
 	kern.Hostname = o.hostname
 
 	m, err := mm.New(machine, mem)
