@@ -94,3 +94,22 @@
 #define REASON_BOUNCE 5
 #define REASON_LEAVE 6
 #define REASON_INTERRUPT 7
+
+// SAVE_GPRS stores every general-purpose register but RSP at
+// base+UR_*(seg): the user registers (base 0) or Sup (base R0_SUP).
+#define SAVE_GPRS(base, seg) \
+	MOVQ AX, base+UR_RAX(seg); \
+	MOVQ BX, base+UR_RBX(seg); \
+	MOVQ CX, base+UR_RCX(seg); \
+	MOVQ DX, base+UR_RDX(seg); \
+	MOVQ SI, base+UR_RSI(seg); \
+	MOVQ DI, base+UR_RDI(seg); \
+	MOVQ BP, base+UR_RBP(seg); \
+	MOVQ R8, base+UR_R8(seg); \
+	MOVQ R9, base+UR_R9(seg); \
+	MOVQ R10, base+UR_R10(seg); \
+	MOVQ R11, base+UR_R11(seg); \
+	MOVQ R12, base+UR_R12(seg); \
+	MOVQ R13, base+UR_R13(seg); \
+	MOVQ R14, base+UR_R14(seg); \
+	MOVQ R15, base+UR_R15(seg)

@@ -9,28 +9,11 @@
 #include "textflag.h"
 #include "offsets_amd64.h"
 
-// SAVE_GPRS_NOSP stores every general-purpose register but RSP in the CPU page.
-#define SAVE_GPRS_NOSP \
-	MOVQ AX, CPU_RAX(GS); \
-	MOVQ BX, CPU_RBX(GS); \
-	MOVQ CX, CPU_RCX(GS); \
-	MOVQ DX, CPU_RDX(GS); \
-	MOVQ SI, CPU_RSI(GS); \
-	MOVQ DI, CPU_RDI(GS); \
-	MOVQ BP, CPU_RBP(GS); \
-	MOVQ R8, CPU_R8(GS); \
-	MOVQ R9, CPU_R9(GS); \
-	MOVQ R10, CPU_R10(GS); \
-	MOVQ R11, CPU_R11(GS); \
-	MOVQ R12, CPU_R12(GS); \
-	MOVQ R13, CPU_R13(GS); \
-	MOVQ R14, CPU_R14(GS); \
-	MOVQ R15, CPU_R15(GS)
 
 // pvmSyscall is the LSTAR target. State: RCX = user RIP, R11 = user RFLAGS,
 // RSP = the user's stack, every other GPR = the user's value, GS = kernel.
 TEXT ·pvmSyscall(SB),NOSPLIT|NOFRAME,$0
-	SAVE_GPRS_NOSP
+	SAVE_GPRS(0, GS)
 	MOVQ SP, CPU_RSP(GS)
 	MOVQ CX, CPU_RIP(GS)
 	MOVQ R11, CPU_RFLAGS(GS)
@@ -45,7 +28,7 @@ TEXT ·pvmSyscall(SB),NOSPLIT|NOFRAME,$0
 // fault; the current stack for a supervisor fault); GPRs are the faulting
 // context's.
 TEXT ·pvmException(SB),NOSPLIT|NOFRAME,$0
-	SAVE_GPRS_NOSP
+	SAVE_GPRS(0, GS)
 	POPQ AX
 	MOVQ AX, CPU_VECTOR(GS)
 	POPQ AX
