@@ -12,6 +12,7 @@ import (
 	"ringbox/fs"
 	"ringbox/fs/devfs"
 	"ringbox/fs/hostfs"
+	"ringbox/fs/overlay"
 	"ringbox/fs/procfs"
 	"ringbox/fs/tmpfs"
 	"ringbox/guestkernel/loader"
@@ -49,7 +50,8 @@ func (m *mountList) Set(v string) error {
 }
 
 // buildVFS makes the program's file tree: the root (the host's / or
-// --rootfs), read-only, and the --mount binds.
+// --rootfs) read-only with an in-memory writable layer on top (none with
+// --read-only), /dev, /dev/shm, /sys, --tmpfs and --mount binds.
 func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, error) {
 	rootDir := o.rootfs
 	if rootDir == "" {
@@ -59,9 +61,17 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, error) {
 	if err != nil {
 		return nil, nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
 	}
-	v := fs.NewVFS(root, true)
+	var v *fs.VFS
 	// table is what /proc/mounts shows.
-	table := []procfs.MountInfo{{Source: "none", Target: "/", FSType: "ringbox-host", Options: "ro,nosuid,nodev"}}
+	var table []procfs.MountInfo
+	if o.readOnly {
+		v = fs.NewVFS(root, true)
+		table = append(table, procfs.MountInfo{Source: "none", Target: "/", FSType: "ringbox-host", Options: "ro,nosuid,nodev"})
+	} else {
+		// Writes go to memory; the host tree is never changed.
+		v = fs.NewVFS(overlay.New(root, tmpfs.New(int64(o.memory/2))), false)
+		table = append(table, procfs.MountInfo{Source: "overlay", Target: "/", FSType: "overlay", Options: "rw,nosuid,nodev"})
+	}
 	add := func(src, dst, typ string, ro bool) {
 		opts := "rw,nosuid,nodev"
 		if ro {
@@ -71,8 +81,6 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, error) {
 	}
 	// The sandbox's own /dev with a writable /dev/shm (not with
 	// --read-only), and --tmpfs mounts. A root without /dev goes without.
-	// (/tmp stays the root's until the writable overlay exists: a tmpfs
-	// there would hide the files a user runs from /tmp.)
 	if err := v.MountAt("/dev", devfs.New(), false); err == nil {
 		add("devfs", "/dev", "devtmpfs", false)
 		if !o.readOnly && v.MountAt("/dev/shm", tmpfs.New(int64(o.memory/2)), false) == nil {

@@ -88,7 +88,7 @@ func parseRun(args []string) (*runOpts, error) {
 	fl.Var(&o.mounts, "mount", "SRC:DST[:ro|rw] host directory to bind")
 	fl.StringVar(&o.workdir, "workdir", "", "working directory in the sandbox")
 	fl.StringVar(&o.hostname, "hostname", "ringbox", "host name the program sees")
-	fl.BoolVar(&o.readOnly, "read-only", false, "no writable /dev/shm")
+	fl.BoolVar(&o.readOnly, "read-only", false, "no writable layer: the root stays read-only")
 	fl.Var((*stringList)(&o.tmpfs), "tmpfs", "DST: an in-memory file system at DST")
 	if err := fl.Parse(args); err != nil {
 		return nil, fail(exitUsage, "run: %v", err)

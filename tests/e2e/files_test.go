@@ -200,12 +200,16 @@ func TestShellExec(t *testing.T) {
 	r = execute(t, sandboxed(mnt, baseEnv, dir+"/s.sh", []string{"a", "b c"}, nil))
 	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
 	require.Equal(t, "script a b c\n", string(r.Stdout))
-	// The root stays read-only.
-	r = execute(t, sandboxed(nil, baseEnv, "/bin/sh", []string{"-c", "echo x > /etc/ringbox-test"}, nil))
+	// Writes to the root land in the sandbox's memory, never on the host.
+	r = execute(t, sandboxed(nil, baseEnv, "/bin/sh", []string{"-c", "echo x > /etc/ringbox-test && exec cat /etc/ringbox-test"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "x\n", string(r.Stdout))
+	_, err = os.Stat("/etc/ringbox-test")
+	require.True(t, os.IsNotExist(err), "the sandbox wrote to the host's /etc")
+	// With --read-only there is no writable layer.
+	r = execute(t, sandboxed([]string{"--read-only"}, baseEnv, "/bin/sh", []string{"-c", "echo x > /etc/ringbox-test"}, nil))
 	require.NotEqual(t, 0, r.Code)
 	require.Contains(t, string(r.Stderr), "Read-only file system")
-	_, err = os.Stat("/etc/ringbox-test")
-	require.True(t, os.IsNotExist(err))
 }
 
 // TestSandboxMounts: the sandbox's own /dev and /proc, and --tmpfs.
