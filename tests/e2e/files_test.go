@@ -200,6 +200,10 @@ func TestShellExec(t *testing.T) {
 	r = execute(t, sandboxed(mnt, baseEnv, dir+"/s.sh", []string{"a", "b c"}, nil))
 	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
 	require.Equal(t, "script a b c\n", string(r.Stdout))
+	// The issue's own example, on the default writable layer.
+	r = execute(t, sandboxed(nil, baseEnv, "/bin/sh", []string{"-c", "echo hi > /tmp/x && exec cat /tmp/x"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "hi\n", string(r.Stdout))
 	// Writes to the root land in the sandbox's memory, never on the host.
 	r = execute(t, sandboxed(nil, baseEnv, "/bin/sh", []string{"-c", "echo x > /etc/ringbox-test && exec cat /etc/ringbox-test"}, nil))
 	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
