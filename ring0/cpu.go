@@ -9,6 +9,7 @@ const (
 	ReasonBounce     = 5 // ring0 mode: Go code in the guest made a host syscall
 	ReasonLeave      = 6 // ring0 mode: Go code asked to continue on the host
 	ReasonInterrupt  = 7 // ring0 mode: the vCPU was kicked while in user mode
+	ReasonStubFault  = 8 // ring0 mode: the entry/exit code itself faulted (a ringbox bug)
 )
 
 // QueueCap is how many page-table entry addresses fit in CPU.Queue.

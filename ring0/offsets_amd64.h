@@ -94,6 +94,7 @@
 #define REASON_BOUNCE 5
 #define REASON_LEAVE 6
 #define REASON_INTERRUPT 7
+#define REASON_STUBFAULT 8
 
 // SAVE_GPRS stores every general-purpose register but RSP at
 // base+UR_*(seg): the user registers (base 0) or Sup (base R0_SUP).

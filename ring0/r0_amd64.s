@@ -336,6 +336,13 @@ interrupted:
 	LOAD_BP_R12(R0_KERNRBP)
 	RET
 
+stubfault:
+	MOVQ $REASON_STUBFAULT, CPU_REASON(R12)
+	MOVQ $0, R0_INGUEST(R12)
+	MOVQ R0_KERNRSP(R12), SP
+	LOAD_BP_R12(R0_KERNRBP)
+	RET
+
 x86intr:
 	// x86: the program's registers, unless the vCPU is still in the
 	// entry code (upper half) on its way to user mode.
@@ -389,6 +396,13 @@ leavesys:
 	JMP leave
 
 fault:
+	// A fault on a supervisor stack (the stub's own code, running on the
+	// kernel or exception stack) cannot continue on the host: report it
+	// from r0SwitchToUser, whose caller is still waiting.
+	MOVQ R0_SUP+UR_RSP(R12), AX
+	MOVQ $0xffff800000000000, BX
+	CMPQ AX, BX
+	JAE stubfault
 	// Leaving in the middle of Go code: bring its FP/vector state along.
 	MOVQ $SYS_ioctl, AX
 	MOVQ R0_VCPUFD(R12), DI

@@ -171,6 +171,12 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 		c.m.mem.Free(p)
 	}
 	c.m.setCurRoot(c.slot, as.root)
+	if reason == ring0.ReasonStubFault {
+		r0 := &cpu.R0
+		c.needReset = true
+		return platform.Event{}, fmt.Errorf("%w: ring0 entry code faulted: vector %d error code %#x at RIP %#x, RSP %#x, address %#x",
+			ErrSupervisorFault, r0.SupVector, r0.SupErr, r0.Sup.RIP, r0.Sup.RSP, r0.FaultAddr)
+	}
 	if reason == ring0.ReasonInterrupt {
 		k := &cpu.R0.KRegs
 		*regs = platform.Regs{

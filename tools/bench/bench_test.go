@@ -2,7 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -117,5 +122,152 @@ func TestTable(t *testing.T) {
 	out = buf.String()
 	if strings.Contains(out, "exit/ring0") || strings.Contains(out, "ring0/native") || !strings.Contains(out, "not measured") {
 		t.Errorf("exit-only table:\n%s", out)
+	}
+}
+
+// TestRateRow checks a row of bytes: MB/s figures, ratios of times, exits
+// per MiB, and the -quick note on the size.
+func TestRateRow(t *testing.T) {
+	r := newRateRow("read 128 MiB file, 1 MiB reads")
+	r.Native = 1e5 // 1 MiB in 100 µs: 10486 MB/s
+	r.Platforms[ring0Platform] = &result{NS: 1e6, Ratio: 10, Exits: 4.12, Counters: map[string]float64{"bounce": 3.9}}
+	r.Platforms[exitPlatform] = &result{NS: 2e5, Ratio: 2, Exits: 1.05, Counters: map[string]float64{"syscall": 1.05}}
+	r.derive()
+	if r.NativeMBps < 10485 || r.NativeMBps > 10486 || r.Platforms[ring0Platform].MBps < 1048 || r.Platforms[ring0Platform].MBps > 1049 {
+		t.Errorf("MB/s: native %v, ring0 %v", r.NativeMBps, r.Platforms[ring0Platform].MBps)
+	}
+	if r.Speedup != 0.2 {
+		t.Errorf("exit/ring0 = %v, want 0.2 (a ratio of times)", r.Speedup)
+	}
+	rep := &report{Quick: true, Platforms: []string{ring0Platform, exitPlatform}, Seen: map[string]string{},
+		Files: "/tmp/x/data", FilesFS: "ext4", Shm: "/dev/shm/x", ShmFS: "tmpfs", FileBytes: quickFileBytes, Rows: []*row{r}}
+	var buf bytes.Buffer
+	rep.printTable(&buf)
+	out := buf.String()
+	for _, want := range []string{"10486 MB/s", "1049 MB/s", "5243 MB/s", "10.0x", "0.20x", "4.12/MiB", "1.05/MiB",
+		"per MiB: bounce=3.9", "quick: the read and write rows move 128 MiB, not the full run's 1 GiB",
+		"files in /tmp/x/data (ext4)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{{8313.4, "8313 MB/s"}, {335.2, "335 MB/s"}, {42.25, "42.2 MB/s"}, {1.5, "1.50 MB/s"}} {
+		if got := formatRate(c.v); got != c.want {
+			t.Errorf("formatRate(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+	if mbps(1<<20, 0) != 0 {
+		t.Error("mbps of no time is not 0")
+	}
+	if sizeName(1<<30) != "1 GiB" || sizeName(128<<20) != "128 MiB" {
+		t.Errorf("sizeName: %q, %q", sizeName(1<<30), sizeName(128<<20))
+	}
+}
+
+func TestDataFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big")
+	if err := writeDataFile(path, 2*chunkSize); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) != 2*chunkSize {
+		t.Fatalf("%d bytes, want %d", len(data), 2*chunkSize)
+	}
+	for off := 0; off < len(data); off += blockSize {
+		if v := binary.LittleEndian.Uint64(data[off:]); v != uint64(off) || data[off+8] != 0xA5 || data[off+blockSize-1] != 0xA5 {
+			t.Fatalf("block at %d: stamp %d", off, v)
+		}
+	}
+	if err := writeDataFile(path+"2", 1000); err == nil {
+		t.Error("writeDataFile of 1000 bytes succeeded")
+	}
+}
+
+// TestProgsNative compiles the programs and runs the file-system ones
+// natively on small files, as the bench would; also that they fail on wrong
+// data and that the bench removes its files.
+func TestProgsNative(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no gcc")
+	}
+	if err := checkTmpfs(shmRoot, 4*chunkSize); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	if err := compileProgs(dir); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := makeFiles(dir, shmRoot, 4*chunkSize, 50)
+	defer fs.remove()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bench{dir: dir}
+	for _, c := range []struct {
+		j *job
+		n int64
+	}{
+		{&job{prog: "openclose", args: []string{fs.small}}, 10},
+		{&job{prog: "stat", args: []string{fs.small}}, 10},
+		{&job{prog: "listdir", args: []string{fs.dir, "50"}}, 2},
+		{&job{prog: "readfile", args: []string{fs.big}}, 4},
+		{&job{prog: "writefile", args: []string{"bench.dat"}, dir: fs.rw}, 3},
+		{&job{prog: "writefile", args: []string{"bench.dat"}, dir: fs.shm}, 3},
+	} {
+		for _, n := range []int64{c.n, 0} {
+			if ns, err := b.perOp(native, c.j, n); err != nil || (n > 0) != (ns > 0) {
+				t.Errorf("%s %d: %v ns/op, %v", c.j.prog, n, ns, err)
+			}
+		}
+	}
+	for _, d := range []string{fs.rw, fs.shm} {
+		if ents, err := os.ReadDir(d); err != nil || len(ents) != 0 {
+			t.Errorf("writefile left %v in %s (%v)", ents, d, err)
+		}
+	}
+	// Wrong counts, a short file and a wrong block fail.
+	for _, j := range []*job{
+		{prog: "listdir", args: []string{fs.dir, "51"}},
+		{prog: "readfile", args: []string{fs.big}},
+		{prog: "openclose", args: []string{fs.big + ".missing"}},
+	} {
+		if _, err := b.perOp(native, j, 5); err == nil {
+			t.Errorf("%s %v: no error", j.prog, j.args)
+		}
+	}
+	f, err := os.OpenFile(fs.big, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte{0xFF}, chunkSize+3*blockSize)
+	f.Close()
+	if _, err := b.perOp(native, &job{prog: "readfile", args: []string{fs.big}}, 4); err == nil ||
+		!strings.Contains(err.Error(), "wrong data in the block at offset "+strconv.Itoa(chunkSize+3*blockSize)) {
+		t.Errorf("readfile of a changed block: %v", err)
+	}
+	fs.remove()
+	if _, err := os.Stat(fs.shm); !os.IsNotExist(err) {
+		t.Errorf("%s is still there: %v", fs.shm, err)
+	}
+}
+
+func TestTail(t *testing.T) {
+	if got := tail("a\nb\n"); got != "a | b" {
+		t.Errorf("tail = %q", got)
+	}
+	if got := tail("1\n2\n3\n4\n5\n6\n7\n"); got != "3 | 4 | 5 | 6 | 7" {
+		t.Errorf("tail = %q", got)
+	}
+	crash := "log\nSIGSEGV: segmentation violation\nPC=0x56b39e m=5\n\ngoroutine 6 [syscall]:\nringbox/vmm.Switch()\n\tring0mode.go:164\nmore\nmore\n" +
+		"r1\nr2\nr3\nr4\nr5\n"
+	want := "SIGSEGV: segmentation violation | PC=0x56b39e m=5 |  | goroutine 6 [syscall]: | ringbox/vmm.Switch() | \tring0mode.go:164 | ... | r1 | r2 | r3 | r4 | r5"
+	if got := tail(crash); got != want {
+		t.Errorf("tail of a crash = %q, want %q", got, want)
 	}
 }

@@ -11,7 +11,7 @@
 //
 // It builds ./cmd/ringbox into a temporary directory (unless -ringbox names
 // a binary), compiles the C programs of progs/ there with gcc -static -O2,
-// and measures:
+// makes the file-system rows' files there (see below), and measures:
 //
 //   - null syscall (getppid): raw getppid calls in a loop, ns per call.
 //   - first-touch fault, 64 MiB: one write to each 4 KiB page of a fresh
@@ -25,6 +25,46 @@
 //     exit.
 //   - mix: raw clock_gettime, getpid and a 64-byte write to stdout (a pipe
 //     the tool drains) per iteration, ns per iteration.
+//   - open+close existing file: open(O_RDONLY) and close of a 4 KiB file,
+//     ns per pair.
+//   - stat existing file: stat of the same file, ns per call.
+//   - getdents: opendir, readdir to the end and closedir of a directory of
+//     10,000 empty files, time per full listing (each listing must find
+//     all 10,000).
+//   - read 1 GiB file, 1 MiB reads: sequential read(2)s of 1 MiB over a
+//     1 GiB file of real data (no holes), MB/s. The tool writes and fsyncs
+//     the file once, so every side reads it from the host's page cache.
+//     Every 4 KiB block of it starts with its own offset, which the
+//     program checks.
+//   - write 1 GiB+fsync, --tmpfs: create a file, write 1 GiB of the same
+//     kind of data with 1 MiB writes, fsync, MB/s (the fsync timed, the
+//     create and the final close and unlink not). In the sandbox the file
+//     is in an in-memory file system, "--tmpfs D --workdir D"; natively
+//     in the host's tmpfs, /dev/shm.
+//   - write 1 GiB+fsync, rw --mount: the same into a host directory bound
+//     with "--mount D:D:rw --workdir D"; natively into D.
+//   - ls -la /usr/bin, whole run: wall time of the host's /bin/ls (a
+//     dynamic program; the sandbox sees the host's /) listing /usr/bin,
+//     stdout on /dev/null, start to exit.
+//     One run per side with stdout on a pipe first checks that all sides
+//     print as many lines.
+//
+// With -quick the read and write rows move 128 MiB instead of 1 GiB; the
+// table says so and names the rows by the size used. Rows in MB/s (10^6
+// bytes a second) are measured, like the others, as time per unit, here
+// per MiB: their ratios are ratios of times (above 1: slower than native)
+// and their exits and counters are per MiB.
+//
+// The file-system rows' files lie in a directory "data" in the tool's
+// temporary directory (under $TMPDIR, else /tmp; the table names its file
+// system), which the sandbox gets with "--mount D:D" (read-write, ringbox's
+// default) at its own path; the rw --mount write row's directory lies next
+// to it. The sandbox's root is the host's /, read-only, where /bench does
+// not exist and --tmpfs needs an existing directory, so the --tmpfs mount
+// point is an empty directory in the temporary directory too. The native
+// side of the --tmpfs write row needs /dev/shm to be a tmpfs with room for
+// the file and 64 MiB more; the tool fails otherwise. The tool removes all
+// of it when it ends, also on an error or SIGINT, SIGTERM or SIGHUP.
 //
 // For each row the table gives the native, ring0 and exit figures, the
 // ratios ring0/native and exit/native, ring0's speed-up over exit mode
@@ -39,15 +79,17 @@
 // The verdicts come from this run's medians and are informational: a MISS
 // does not make the tool fail.
 //
-// Loop programs take the operation count as argv[1] and time their loop
-// with CLOCK_MONOTONIC, so process start-up is excluded. The count is
-// calibrated separately for each side (native, ring0, exit) so that one run
-// takes about a second (0.1 s with -quick); the first-touch row always
-// touches 64 MiB. The sides take turns (native, ring0, exit, native, ...)
-// and the figures are medians: of 5 runs (3 with -quick) for loop rows, of
-// 20 (5 with -quick) for the start-up and hello rows, which also begin with
-// an untimed warm-up round. Programs run with an empty environment on every
-// side.
+// Loop programs take the operation count as argv[1] and time their loop with
+// CLOCK_MONOTONIC, so process start-up is excluded. The count is calibrated
+// separately for each side (native, ring0, exit) so that one run takes about
+// a second (0.1 s with -quick), but at least 100 operations (1 listing for
+// the getdents row); the first-touch row always touches 64 MiB, the read and
+// write rows always move the whole file. The sides take turns (native,
+// ring0, exit, native, ...) and the figures are medians: of 5 runs (3 with
+// -quick) for loop rows but the read and write rows (always 3), of 20 (5
+// with -quick) for the start-up and hello rows and of 10 (5 with -quick) for
+// the ls row; these three also begin with an untimed warm-up round. Programs
+// run with an empty environment on every side.
 //
 // The exits come from separate "ringbox run --debug" runs, whose stderr ends
 // with a line of counters, "ringbox: exits: ...". In ring0 mode a run's VM
@@ -56,10 +98,11 @@
 // or the kernel leaving the guest, counted in leave); in exit mode they are
 // the exit.* counters summed. For loop rows the figure is the difference
 // between a run with the measured count and a run with 0 operations, divided
-// by the count, so start-up exits cancel out; for the start-up and hello
-// rows it is the whole run's.
+// by the count, so start-up exits cancel out; for the start-up, hello and
+// ls rows it is the whole run's.
 //
-// A full run takes about a minute, -quick about 10 seconds.
+// A full run takes about three minutes on a 2-CPU machine, -quick about
+// 30 seconds.
 //
 // Flags:
 //
@@ -70,8 +113,12 @@
 //	-json           print the results as JSON on stdout; the table goes to stderr
 //
 // The tool exits with status 1 and a one-line reason when /dev/kvm is
-// unusable, when a program fails natively or under ringbox, when its output
-// does not parse, or when ringbox --debug reports a platform other than the
-// one asked for. It asserts nothing about the figures: the machine may be
-// shared and medians vary from run to run.
+// unusable, when it cannot make its files, when a program fails natively or
+// under ringbox (a file-system program also fails on wrong data, a short
+// file or a listing with the wrong number of entries), when its output does
+// not parse, when ls prints a different number of lines under ringbox, or
+// when ringbox --debug reports a platform other than the one asked for.
+// When ringbox itself crashes, the reason begins with the first lines of
+// the crash report. The tool asserts nothing about the figures: the
+// machine may be shared and medians vary from run to run.
 package main

@@ -8,9 +8,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -22,16 +25,31 @@ var progSources embed.FS
 // progs are the benchmark programs, compiled with gcc -static -O2 plus
 // these extra flags.
 var progs = map[string][]string{
-	"syscall": nil,
-	"fault":   nil,
-	"mmap":    nil,
-	"mix":     nil,
-	"hello":   nil,
-	"start":   {"-nostdlib", "-fno-stack-protector"},
+	"syscall":   nil,
+	"fault":     nil,
+	"mmap":      nil,
+	"mix":       nil,
+	"hello":     nil,
+	"start":     {"-nostdlib", "-fno-stack-protector"},
+	"openclose": nil,
+	"stat":      nil,
+	"listdir":   nil,
+	"readfile":  nil,
+	"writefile": nil,
 }
 
 // faultPages is the size of the first-touch region: 64 MiB.
 const faultPages = 64 << 20 / 4096
+
+// The size of the read and write rows' files: 1 GiB, 128 MiB with -quick.
+const (
+	fileBytes      = 1 << 30
+	quickFileBytes = 128 << 20
+)
+
+// shmRoot is where the native side of the --tmpfs write row writes: the
+// host's tmpfs.
+const shmRoot = "/dev/shm"
 
 func main() {
 	if err := benchMain(); err != nil {
@@ -63,7 +81,26 @@ func benchMain() error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	var fs *files
+	var once sync.Once
+	cleanup := func() {
+		once.Do(func() {
+			fs.remove()
+			os.RemoveAll(dir)
+		})
+	}
+	defer cleanup()
+	// An interrupted bench still removes its files (a GiB in /dev/shm
+	// is memory); the programs it runs get the terminal's signal too.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, unix.SIGTERM, unix.SIGHUP)
+	defer signal.Stop(sigs)
+	go func() {
+		s := <-sigs
+		cleanup()
+		fmt.Fprintf(os.Stderr, "bench: %v: stopped, files removed\n", s)
+		os.Exit(1)
+	}()
 
 	b := &bench{
 		dir:       dir,
@@ -73,8 +110,10 @@ func benchMain() error {
 		runs:      20,
 		seen:      map[string]string{},
 	}
+	size := int64(fileBytes)
 	if *quick {
 		b.target, b.reps, b.runs = 100*time.Millisecond, 3, 5
+		size = quickFileBytes
 	}
 	if *platform != "" {
 		b.platforms = []string{*platform}
@@ -92,6 +131,14 @@ func benchMain() error {
 	if err := compileProgs(dir); err != nil {
 		return err
 	}
+	made := time.Now()
+	fs, err = makeFiles(dir, shmRoot, size, dirEntries)
+	if err != nil {
+		return fmt.Errorf("making the file-system rows' files: %v", err)
+	}
+	b.files = fs
+	fmt.Fprintf(os.Stderr, "bench: made a %s data file and a %d-entry directory in %s (%s) in %v\n",
+		sizeName(size), dirEntries, fs.data, fsName(fs.data), time.Since(made).Round(time.Millisecond))
 
 	rows, err := b.measure()
 	if err != nil {
@@ -104,6 +151,11 @@ func benchMain() error {
 		Seen:      b.seen,
 		CPU:       cpuModel(),
 		CPUs:      runtime.NumCPU(),
+		Files:     fs.data,
+		FilesFS:   fsName(fs.data),
+		Shm:       fs.shm,
+		ShmFS:     fsName(fs.shm),
+		FileBytes: size,
 		Rows:      rows,
 		Seconds:   time.Since(began).Seconds(),
 	}
@@ -120,6 +172,7 @@ func benchMain() error {
 
 // measure runs every row, in the order of the table.
 func (b *bench) measure() ([]*row, error) {
+	fs := b.files
 	rows := []*row{
 		newRow("null syscall (getppid)", "op", &target{
 			Text: "ring0 under 1 µs/op and under 3x native", MaxNs: 1e3, MaxRatio: 3}),
@@ -130,14 +183,50 @@ func (b *bench) measure() ([]*row, error) {
 			Text: "ring0 under 10 ms", MaxNs: 10e6}),
 		newRow("static hello, whole run", "run", nil),
 		newRow("mix: clock_gettime+getpid+write 64B", "iter", nil),
+		newRow("open+close existing file", "op", nil),
+		newRow("stat existing file", "op", nil),
+		newRow(fmt.Sprintf("getdents: list %d-entry dir", dirEntries), "listing", nil),
+		newRateRow(fmt.Sprintf("read %s file, 1 MiB reads", sizeName(fs.bigBytes))),
+		newRateRow(fmt.Sprintf("write %s+fsync, --tmpfs", sizeName(fs.bigBytes))),
+		newRateRow(fmt.Sprintf("write %s+fsync, rw --mount", sizeName(fs.bigBytes))),
+		newRow("ls -la /usr/bin, whole run", "run", nil),
 	}
+	// The file-system rows' files are bound at their own path; the write
+	// rows write to their working directory, natively and in the sandbox.
+	bind := []string{"--mount", fs.data + ":" + fs.data}
+	// The read and write rows move the whole file in every run: seconds
+	// in the sandbox. Medians of 3 runs keep the bench in its time.
+	mib := fs.bigBytes / chunkSize
+	const bigReps = 3
 	steps := []func(*row) error{
-		func(r *row) error { return b.loopRow(r, "syscall", 0) },
-		func(r *row) error { return b.loopRow(r, "fault", faultPages) },
-		func(r *row) error { return b.loopRow(r, "mmap", 0) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "syscall"}, 0) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "fault"}, faultPages) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "mmap"}, 0) },
 		b.startRow,
 		b.helloRow,
-		func(r *row) error { return b.loopRow(r, "mix", 0) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "mix"}, 0) },
+		func(r *row) error {
+			return b.loopRow(r, &job{prog: "openclose", args: []string{fs.small}, flags: bind}, 0)
+		},
+		func(r *row) error {
+			return b.loopRow(r, &job{prog: "stat", args: []string{fs.small}, flags: bind}, 0)
+		},
+		func(r *row) error {
+			return b.loopRow(r, &job{prog: "listdir", args: []string{fs.dir, strconv.Itoa(dirEntries)},
+				flags: bind, pilot: 1}, 0)
+		},
+		func(r *row) error {
+			return b.loopRow(r, &job{prog: "readfile", args: []string{fs.big}, flags: bind, reps: bigReps}, mib)
+		},
+		func(r *row) error {
+			return b.loopRow(r, &job{prog: "writefile", args: []string{"bench.dat"}, dir: fs.shm,
+				flags: []string{"--tmpfs", fs.mnt, "--workdir", fs.mnt}, reps: bigReps}, mib)
+		},
+		func(r *row) error {
+			return b.loopRow(r, &job{prog: "writefile", args: []string{"bench.dat"}, dir: fs.rw,
+				flags: []string{"--mount", fs.rw + ":" + fs.rw + ":rw", "--workdir", fs.rw}, reps: bigReps}, mib)
+		},
+		b.lsRow,
 	}
 	for i, step := range steps {
 		if err := step(rows[i]); err != nil {

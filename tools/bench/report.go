@@ -15,10 +15,14 @@ import (
 // platform.
 type row struct {
 	Name      string  `json:"name"`
-	Unit      string  `json:"unit"` // what one figure is per: op, page, iter or run
+	Unit      string  `json:"unit"` // what one figure is per: op, page, iter, run, listing or MiB
 	Runs      int     `json:"runs"` // figures are medians of this many runs per side
 	Native    float64 `json:"native_ns"`
 	NativeOps int64   `json:"native_ops_per_run,omitempty"`
+	// Bytes, when not 0, are the bytes a unit moves: the table then shows
+	// MB/s (10^6 bytes a second) instead of time per unit.
+	Bytes      float64 `json:"bytes_per_unit,omitempty"`
+	NativeMBps float64 `json:"native_mb_per_s,omitempty"`
 	// Platforms are the ringbox figures, keyed by --platform value.
 	Platforms map[string]*result `json:"platforms"`
 	// Speedup is exit mode's figure over ring0 mode's, when both ran.
@@ -30,7 +34,8 @@ type row struct {
 type result struct {
 	Platform string  `json:"platform"` // as ringbox --debug reported it, e.g. kvm/pvm
 	NS       float64 `json:"ns"`
-	Ratio    float64 `json:"ratio"` // NS / native
+	Ratio    float64 `json:"ratio"`              // NS / native
+	MBps     float64 `json:"mb_per_s,omitempty"` // with the row's Bytes
 	Ops      int64   `json:"ops_per_run,omitempty"`
 	// Exits are VM exits per unit: ring0 mode's KVM_RUN entries after the
 	// first, exit mode's exit.* counters summed. For loop rows the
@@ -54,9 +59,22 @@ func newRow(name, unit string, t *target) *row {
 	return &row{Name: name, Unit: unit, Platforms: map[string]*result{}, Target: t}
 }
 
-// derive sets the figures computed from the measured ones: the speed-up and
-// the target's verdict.
+// newRateRow is a row of MiB moved, shown in MB/s.
+func newRateRow(name string) *row {
+	r := newRow(name, "MiB", nil)
+	r.Bytes = 1 << 20
+	return r
+}
+
+// derive sets the figures computed from the measured ones: the rates, the
+// speed-up and the target's verdict.
 func (r *row) derive() {
+	if r.Bytes > 0 {
+		r.NativeMBps = mbps(r.Bytes, r.Native)
+		for _, res := range r.Platforms {
+			res.MBps = mbps(r.Bytes, res.NS)
+		}
+	}
 	r0, ex := r.Platforms[ring0Platform], r.Platforms[exitPlatform]
 	if r0 != nil && ex != nil && r0.NS > 0 {
 		r.Speedup = ex.NS / r0.NS
@@ -81,8 +99,17 @@ type report struct {
 	Seen      map[string]string `json:"platform_names"`
 	CPU       string            `json:"cpu"`
 	CPUs      int               `json:"cpus"`
-	Rows      []*row            `json:"rows"`
-	Seconds   float64           `json:"seconds"` // the whole bench
+	// Files is the directory of the open, stat, getdents and read rows'
+	// files, on FilesFS; the rw --mount write row writes next to it. Shm
+	// is the native side of the --tmpfs write row. FileBytes is the size
+	// of the read and write rows' files.
+	Files     string  `json:"files_dir"`
+	FilesFS   string  `json:"files_fs"`
+	Shm       string  `json:"native_tmpfs_dir"`
+	ShmFS     string  `json:"native_tmpfs_fs"`
+	FileBytes int64   `json:"file_bytes"`
+	Rows      []*row  `json:"rows"`
+	Seconds   float64 `json:"seconds"` // the whole bench
 }
 
 // label is a platform's name in the table.
@@ -105,7 +132,16 @@ func (rep *report) printTable(w io.Writer) {
 	for _, p := range rep.Platforms {
 		plats = append(plats, fmt.Sprintf("%s = --platform=%s (%s)", label(p), p, rep.Seen[p]))
 	}
-	fmt.Fprintf(w, "ringbox bench (%s); %s; %s, %d CPUs\n\n", mode, strings.Join(plats, ", "), rep.CPU, rep.CPUs)
+	fmt.Fprintf(w, "ringbox bench (%s); %s; %s, %d CPUs\n", mode, strings.Join(plats, ", "), rep.CPU, rep.CPUs)
+	if rep.Files != "" {
+		fmt.Fprintf(w, "files in %s (%s), bound at their own path; native side of --tmpfs writes in %s (%s)\n",
+			rep.Files, rep.FilesFS, rep.Shm, rep.ShmFS)
+	}
+	if rep.Quick && rep.FileBytes > 0 && rep.FileBytes != fileBytes {
+		fmt.Fprintf(w, "quick: the read and write rows move %s, not the full run's %s\n",
+			sizeName(rep.FileBytes), sizeName(fileBytes))
+	}
+	fmt.Fprintln(w)
 
 	both := slices.Contains(rep.Platforms, ring0Platform) && slices.Contains(rep.Platforms, exitPlatform)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -124,9 +160,9 @@ func (rep *report) printTable(w io.Writer) {
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, r := range rep.Rows {
-		cells := []string{r.Name, formatNs(r.Native, r.Unit)}
+		cells := []string{r.Name, r.figure(r.Native)}
 		for _, p := range rep.Platforms {
-			cells = append(cells, formatNs(r.Platforms[p].NS, r.Unit))
+			cells = append(cells, r.figure(r.Platforms[p].NS))
 		}
 		for _, p := range rep.Platforms {
 			cells = append(cells, formatRatio(r.Platforms[p].Ratio))
@@ -135,7 +171,7 @@ func (rep *report) printTable(w io.Writer) {
 			cells = append(cells, formatRatio(r.Speedup))
 		}
 		for _, p := range rep.Platforms {
-			cells = append(cells, formatCount(r.Platforms[p].Exits))
+			cells = append(cells, formatCount(r.Platforms[p].Exits)+r.perUnit())
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
@@ -151,7 +187,11 @@ func (rep *report) printTable(w io.Writer) {
 	for _, r := range rep.Rows {
 		cells := []string{r.Name}
 		for _, p := range rep.Platforms {
-			cells = append(cells, formatCounters(r.Platforms[p].Counters))
+			c := formatCounters(r.Platforms[p].Counters)
+			if r.Bytes > 0 {
+				c = "per " + r.Unit + ": " + c
+			}
+			cells = append(cells, c)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
@@ -164,8 +204,48 @@ func (rep *report) printTable(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "\nmedians; loop rows time N operations inside the program; exits/unit: ring0 counts KVM_RUN entries\n"+
-		"after the first, exit mode sums the exit.* counters; loop rows subtract a 0-operation run; bench took %v\n",
+		"after the first, exit mode sums the exit.* counters; loop rows subtract a 0-operation run;\n"+
+		"MB/s rows: 1 MB = 10^6 bytes, the ratios are of times (above 1: slower), exits and counters per MiB;\n"+
+		"bench took %v\n",
 		time.Duration(rep.Seconds*float64(time.Second)).Round(100*time.Millisecond))
+}
+
+// figure shows a row's figure for ns per unit: MB/s for a row of bytes,
+// else the time per unit.
+func (r *row) figure(ns float64) string {
+	if r.Bytes > 0 {
+		return formatRate(mbps(r.Bytes, ns))
+	}
+	return formatNs(ns, r.Unit)
+}
+
+// perUnit is what the exits of a row of bytes are per, which its MB/s
+// figure does not show; "" for other rows.
+func (r *row) perUnit() string {
+	if r.Bytes > 0 {
+		return "/" + r.Unit
+	}
+	return ""
+}
+
+// mbps is MB (10^6 bytes) a second for bytes in ns nanoseconds; 0 for no
+// time.
+func mbps(bytes, ns float64) float64 {
+	if ns <= 0 {
+		return 0
+	}
+	return bytes / ns * 1e3
+}
+
+// formatRate shows MB/s with 3 or 4 digits.
+func formatRate(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f MB/s", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f MB/s", v)
+	}
+	return fmt.Sprintf("%.2f MB/s", v)
 }
 
 // targetLine is the footer line of a row with a target.
@@ -173,7 +253,7 @@ func (r *row) targetLine() string {
 	t := r.Target
 	s := fmt.Sprintf("%-4s  %s: %s", t.Verdict, r.Name, t.Text)
 	if r0 := r.Platforms[ring0Platform]; r0 != nil {
-		s += fmt.Sprintf("; measured %s, %s native", formatNs(r0.NS, r.Unit), formatRatio(r0.Ratio))
+		s += fmt.Sprintf("; measured %s, %s native", r.figure(r0.NS), formatRatio(r0.Ratio))
 	}
 	return s
 }

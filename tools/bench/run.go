@@ -38,7 +38,8 @@ type bench struct {
 	reps   int           // timed runs per loop row and side (median taken)
 	runs   int           // runs of the start-up and hello rows per side (median taken)
 
-	seen map[string]string // platform -> the name ringbox --debug reported
+	seen  map[string]string // platform -> the name ringbox --debug reported
+	files *files            // the file-system rows' files
 }
 
 // sides are native followed by the platforms: the order runs alternate in.
@@ -49,59 +50,104 @@ func (b *bench) sides() []string {
 // maxOps bounds calibrated operation counts.
 const maxOps = 1_000_000_000
 
+// job is one benchmark program and how to run it.
+type job struct {
+	prog  string   // a program compiled into the bench's directory, or an absolute path
+	args  []string // a loop program's arguments after the operation count
+	flags []string // ringbox run flags before "--": --mount, --tmpfs, --workdir
+	dir   string   // the native side's working directory ("": the bench's)
+	// devNull sends stdout to /dev/null rather than a pipe the bench reads.
+	devNull bool
+	pilot   int64 // the first operation count calibrate tries (0: 1000)
+	reps    int   // timed runs per side, if fewer than the bench's
+}
+
+// path is the program's file.
+func (j *job) path(dir string) string {
+	if filepath.IsAbs(j.prog) {
+		return j.prog
+	}
+	return filepath.Join(dir, j.prog)
+}
+
+// loopArgs are a loop program's arguments for n operations.
+func (j *job) loopArgs(n int64) []string {
+	return append([]string{strconv.FormatInt(n, 10)}, j.args...)
+}
+
 // output is what one run of a program produced.
 type output struct {
 	result string        // the text after "result " on stdout
 	first  string        // the first line of stdout
+	lines  int           // lines on stdout (0 with devNull)
 	start  time.Time     // just before the process was started
 	wall   time.Duration // from start to exit
 	stderr string
 }
 
-// run runs dir/prog with args, natively (platform "") or under ringbox run
-// --platform=platform (with --debug when debug is set), with an empty
-// environment and stdout on a pipe it drains. A non-zero exit status is an
-// error.
-func (b *bench) run(platform string, debug bool, prog string, args ...string) (*output, error) {
-	argv := append([]string{filepath.Join(b.dir, prog)}, args...)
+// run runs j's program with args, natively (platform "", in j.dir) or under
+// ringbox run --platform=platform with j.flags (and --debug when debug is
+// set), with an empty environment and stdout on a pipe it drains (or on
+// /dev/null with j.devNull). A non-zero exit status is an error.
+func (b *bench) run(platform string, debug bool, j *job, args ...string) (*output, error) {
+	prog := j.prog
+	argv := append([]string{j.path(b.dir)}, args...)
 	if platform != native {
 		pre := []string{b.ringbox, "run", "--platform=" + platform}
 		if debug {
 			pre = append(pre, "--debug")
 		}
+		pre = append(pre, j.flags...)
 		argv = append(append(pre, "--"), argv...)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = []string{}
+	if platform == native {
+		cmd.Dir = j.dir
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
+	var stdout io.ReadCloser
+	if j.devNull {
+		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		defer null.Close()
+		cmd.Stdout = null
+	} else {
+		var err error
+		if stdout, err = cmd.StdoutPipe(); err != nil {
+			return nil, err
+		}
 	}
 	out := &output{start: time.Now()}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s %s: %v", sideName(platform), prog, err)
 	}
-	sc := bufio.NewScanner(stdout)
-	for lines := 0; sc.Scan(); lines++ {
-		if lines == 0 {
-			out.first = sc.Text()
+	var scanErr error
+	if stdout != nil {
+		sc := bufio.NewScanner(stdout)
+		for ; sc.Scan(); out.lines++ {
+			if out.lines == 0 {
+				out.first = sc.Text()
+			}
+			if v, ok := strings.CutPrefix(sc.Text(), "result "); ok {
+				out.result = v
+			}
 		}
-		if v, ok := strings.CutPrefix(sc.Text(), "result "); ok {
-			out.result = v
-		}
+		io.Copy(io.Discard, stdout) // whatever the scanner left (a too long line)
+		scanErr = sc.Err()
 	}
-	io.Copy(io.Discard, stdout) // whatever the scanner left (a too long line)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	out.wall = time.Since(out.start)
 	out.stderr = stderr.String()
 	if err != nil {
 		return nil, fmt.Errorf("%s run of %s %s failed: %v; stderr: %s",
 			sideName(platform), prog, strings.Join(args, " "), err, tail(out.stderr))
 	}
-	if sc.Err() != nil {
-		return nil, fmt.Errorf("%s %s: reading stdout: %v", sideName(platform), prog, sc.Err())
+	if scanErr != nil {
+		return nil, fmt.Errorf("%s %s: reading stdout: %v", sideName(platform), prog, scanErr)
 	}
 	return out, nil
 }
@@ -115,58 +161,81 @@ func sideName(platform string) string {
 }
 
 // tail is the end of a program's stderr, for error messages, on one line.
+// When a Go program (ringbox) crashed, the crash's first lines come first:
+// the end of its stderr is a register dump or goroutine stacks.
 func tail(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "(empty)"
 	}
 	lines := strings.Split(s, "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
+	if len(lines) <= 5 {
+		return strings.Join(lines, " | ")
 	}
-	return strings.Join(lines, " | ")
+	last := strings.Join(lines[len(lines)-5:], " | ")
+	for i, l := range lines[:len(lines)-5] {
+		if crashRE.MatchString(l) {
+			head := lines[i:min(i+6, len(lines)-5)]
+			return strings.Join(head, " | ") + " | ... | " + last
+		}
+	}
+	return last
 }
 
+// crashRE matches the first line of a Go program's crash report.
+var crashRE = regexp.MustCompile(`^(panic: |fatal error: |SIG[A-Z]+: )`)
+
 // perOp runs a loop program for n operations and returns its ns/op.
-func (b *bench) perOp(platform, prog string, n int64) (float64, error) {
-	out, err := b.run(platform, false, prog, strconv.FormatInt(n, 10))
+func (b *bench) perOp(platform string, j *job, n int64) (float64, error) {
+	args := j.loopArgs(n)
+	out, err := b.run(platform, false, j, args...)
 	if err != nil {
 		return 0, err
 	}
 	v, err := strconv.ParseFloat(out.result, 64)
 	if err != nil || v < 0 || math.IsInf(v, 0) || (n > 0 && v == 0) {
-		return 0, fmt.Errorf("%s run of %s %d: want a line \"result NS_PER_OP\" on stdout, got result %q",
-			sideName(platform), prog, n, out.result)
+		return 0, fmt.Errorf("%s run of %s %s: want a line \"result NS_PER_OP\" on stdout, got result %q",
+			sideName(platform), j.prog, strings.Join(args, " "), out.result)
 	}
 	return v, nil
 }
 
 // calibrate finds the operation count for which one run of a loop program
-// takes about b.target: it grows a pilot run tenfold until that takes a
-// twentieth of the target, then extrapolates.
-func (b *bench) calibrate(platform, prog string) (int64, error) {
-	for n := int64(1000); ; n *= 10 {
-		ns, err := b.perOp(platform, prog, n)
+// takes about b.target: it grows a pilot run (of j.pilot operations, else
+// 1000) tenfold until that takes a twentieth of the target, then
+// extrapolates, to no fewer operations than a tenth of the first pilot's
+// (at least 1).
+func (b *bench) calibrate(platform string, j *job) (int64, error) {
+	pilot := j.pilot
+	if pilot <= 0 {
+		pilot = 1000
+	}
+	least := max(pilot/10, 1)
+	for n := pilot; ; n *= 10 {
+		ns, err := b.perOp(platform, j, n)
 		if err != nil {
 			return 0, err
 		}
 		if ns*float64(n) >= float64(b.target)/20 || n >= maxOps {
-			return min(max(int64(float64(b.target)/ns), 100), maxOps), nil
+			return min(max(int64(float64(b.target)/ns), least), maxOps), nil
 		}
 	}
 }
 
 // loopRow measures a loop program on every side; ops 0 means calibrate the
 // operation count for each side. The sides take turns, the median of b.reps
-// runs is kept.
-func (b *bench) loopRow(r *row, prog string, ops int64) error {
+// runs (or j.reps, if fewer) is kept.
+func (b *bench) loopRow(r *row, j *job, ops int64) error {
 	r.Runs = b.reps
+	if j.reps > 0 {
+		r.Runs = min(r.Runs, j.reps)
+	}
 	n := map[string]int64{}
 	for _, p := range b.sides() {
 		n[p] = ops
 		if ops == 0 {
 			var err error
-			if n[p], err = b.calibrate(p, prog); err != nil {
+			if n[p], err = b.calibrate(p, j); err != nil {
 				return err
 			}
 		}
@@ -175,15 +244,15 @@ func (b *bench) loopRow(r *row, prog string, ops int64) error {
 	for _, p := range b.platforms {
 		res := &result{Ops: n[p]}
 		var err error
-		if res.Exits, res.Counters, err = b.exitsPerOp(p, prog, n[p]); err != nil {
+		if res.Exits, res.Counters, err = b.exitsPerOp(p, j, n[p]); err != nil {
 			return err
 		}
 		r.Platforms[p] = res
 	}
 	samples := map[string][]float64{}
-	for range b.reps {
+	for range r.Runs {
 		for _, p := range b.sides() {
-			v, err := b.perOp(p, prog, n[p])
+			v, err := b.perOp(p, j, n[p])
 			if err != nil {
 				return err
 			}
@@ -197,12 +266,12 @@ func (b *bench) loopRow(r *row, prog string, ops int64) error {
 // exitsPerOp runs a loop program under ringbox --debug with n operations and
 // with none, and returns the differences per operation of the VM exits and
 // of each counter: the exits of start-up and exit cancel out.
-func (b *bench) exitsPerOp(platform, prog string, n int64) (float64, map[string]float64, error) {
-	with, err := b.exits(platform, prog, strconv.FormatInt(n, 10))
+func (b *bench) exitsPerOp(platform string, j *job, n int64) (float64, map[string]float64, error) {
+	with, err := b.exits(platform, j, j.loopArgs(n)...)
 	if err != nil {
 		return 0, nil, err
 	}
-	without, err := b.exits(platform, prog, "0")
+	without, err := b.exits(platform, j, j.loopArgs(0)...)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -215,8 +284,9 @@ func (b *bench) exitsPerOp(platform, prog string, n int64) (float64, map[string]
 
 // exits runs a program under ringbox --debug and returns its counters. It
 // fails if ringbox reports a platform other than the one asked for.
-func (b *bench) exits(platform, prog string, args ...string) (map[string]float64, error) {
-	out, err := b.run(platform, true, prog, args...)
+func (b *bench) exits(platform string, j *job, args ...string) (map[string]float64, error) {
+	prog := j.prog
+	out, err := b.run(platform, true, j, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -290,11 +360,12 @@ func vmExits(m map[string]float64) float64 {
 // startRow measures the time from just before starting the process to the
 // program's first instruction, as the program reports it in CLOCK_REALTIME.
 func (b *bench) startRow(r *row) error {
-	if err := b.wholeRunExits(r, "start"); err != nil {
+	j := &job{prog: "start"}
+	if err := b.wholeRunExits(r, j); err != nil {
 		return err
 	}
 	return b.medians(r, func(platform string) (float64, error) {
-		out, err := b.run(platform, false, "start")
+		out, err := b.run(platform, false, j)
 		if err != nil {
 			return 0, err
 		}
@@ -314,11 +385,12 @@ func (b *bench) startRow(r *row) error {
 
 // helloRow measures the wall time of a whole static hello world run.
 func (b *bench) helloRow(r *row) error {
-	if err := b.wholeRunExits(r, "hello"); err != nil {
+	j := &job{prog: "hello"}
+	if err := b.wholeRunExits(r, j); err != nil {
 		return err
 	}
 	return b.medians(r, func(platform string) (float64, error) {
-		out, err := b.run(platform, false, "hello")
+		out, err := b.run(platform, false, j)
 		if err != nil {
 			return 0, err
 		}
@@ -329,11 +401,48 @@ func (b *bench) helloRow(r *row) error {
 	})
 }
 
+// lsArgs are the arguments of the ls row.
+var lsArgs = []string{"-la", "/usr/bin"}
+
+// lsRuns bounds the ls row's runs per side: a run takes a second or more in
+// ring0 mode.
+const lsRuns = 10
+
+// lsRow measures the wall time of a whole run of the host's ls -la /usr/bin,
+// a dynamic program, with stdout on /dev/null. One run per side with stdout
+// on a pipe first checks that every side lists as many lines.
+func (b *bench) lsRow(r *row) error {
+	j := &job{prog: "/bin/ls", devNull: true}
+	piped := &job{prog: j.prog}
+	lines := map[string]int{}
+	for _, p := range b.sides() {
+		out, err := b.run(p, false, piped, lsArgs...)
+		if err != nil {
+			return err
+		}
+		lines[p] = out.lines
+		if out.lines < 3 || out.lines != lines[native] {
+			return fmt.Errorf("%s ls %s printed %d lines, native %d", sideName(p),
+				strings.Join(lsArgs, " "), out.lines, lines[native])
+		}
+	}
+	if err := b.wholeRunExits(r, j, lsArgs...); err != nil {
+		return err
+	}
+	return b.mediansOf(r, min(b.runs, lsRuns), func(platform string) (float64, error) {
+		out, err := b.run(platform, false, j, lsArgs...)
+		if err != nil {
+			return 0, err
+		}
+		return float64(out.wall), nil
+	})
+}
+
 // wholeRunExits sets each platform's exits of r to those of one whole run
-// of prog.
-func (b *bench) wholeRunExits(r *row, prog string) error {
+// of j's program with args.
+func (b *bench) wholeRunExits(r *row, j *job, args ...string) error {
 	for _, p := range b.platforms {
-		m, err := b.exits(p, prog)
+		m, err := b.exits(p, j, args...)
 		if err != nil {
 			return err
 		}
@@ -345,9 +454,14 @@ func (b *bench) wholeRunExits(r *row, prog string) error {
 // medians runs measure b.runs times on each side, the sides taking turns,
 // after one untimed warm-up round, and sets r's figures to the medians.
 func (b *bench) medians(r *row, measure func(platform string) (float64, error)) error {
-	r.Runs = b.runs
+	return b.mediansOf(r, b.runs, measure)
+}
+
+// mediansOf is medians with runs runs per side.
+func (b *bench) mediansOf(r *row, runs int, measure func(platform string) (float64, error)) error {
+	r.Runs = runs
 	samples := map[string][]float64{}
-	for i := -1; i < b.runs; i++ {
+	for i := -1; i < runs; i++ {
 		for _, p := range b.sides() {
 			v, err := measure(p)
 			if err != nil {
@@ -393,9 +507,9 @@ func median(v []float64) float64 {
 // progress notes a finished row on stderr.
 func progress(r *row, platforms []string) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "bench: %s: native %s", r.Name, formatNs(r.Native, r.Unit))
+	fmt.Fprintf(&b, "bench: %s: native %s", r.Name, r.figure(r.Native))
 	for _, p := range platforms {
-		fmt.Fprintf(&b, ", %s %s", label(p), formatNs(r.Platforms[p].NS, r.Unit))
+		fmt.Fprintf(&b, ", %s %s", label(p), r.figure(r.Platforms[p].NS))
 	}
 	fmt.Fprintf(&b, " (median of %d", r.Runs)
 	if r.NativeOps != 0 {

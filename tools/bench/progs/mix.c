@@ -1,8 +1,7 @@
 // mix: a syscall-heavy loop. Each iteration makes three raw system calls:
 // clock_gettime (raw, so natively it is not answered by the vDSO), getpid,
-// and a 64-byte write to stdout, which the bench drains from a pipe (the
-// sandbox has no file system to open /dev/null in). Each 64-byte record is
-// 63 dots and a newline; the result line comes last.
+// and a 64-byte write to stdout, which the bench drains from a pipe. Each
+// 64-byte record is 63 dots and a newline; the result line comes last.
 #include "bench.h"
 #include <sys/syscall.h>
 #include <unistd.h>
