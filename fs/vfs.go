@@ -28,6 +28,25 @@ type Node interface {
 	Open(flags int) (Impl, error)
 }
 
+// Typer is implemented by nodes that know their file type (S_IFMT bits)
+// without asking their backing store: path walks use it on every
+// component.
+type Typer interface {
+	FileType() uint32
+}
+
+// fileType returns n's S_IFMT bits.
+func fileType(n Node) (uint32, error) {
+	if t, ok := n.(Typer); ok {
+		return t.FileType(), nil
+	}
+	st, err := n.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Mode & unix.S_IFMT, nil
+}
+
 // DirEntry is one directory entry, as getdents64 reports it.
 type DirEntry struct {
 	Name string
@@ -174,8 +193,8 @@ func (d *Dentry) Path(root *Dentry) string {
 
 // IsDir reports whether d is a directory.
 func (d *Dentry) IsDir() bool {
-	st, err := d.node.Stat()
-	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
+	t, err := fileType(d.node)
+	return err == nil && t == unix.S_IFDIR
 }
 
 // VFS is a process tree of mounts.
@@ -298,11 +317,11 @@ func (v *VFS) walk(d, root *Dentry, path string, follow bool, links *int) (*Dent
 			return nil, err
 		}
 		c = c.top()
-		st, err := c.node.Stat()
+		typ, err := fileType(c.node)
 		if err != nil {
 			return nil, err
 		}
-		if st.Mode&unix.S_IFMT == unix.S_IFLNK && (!last || follow || mustDir) {
+		if typ == unix.S_IFLNK && (!last || follow || mustDir) {
 			*links++
 			if *links > MaxSymlinks {
 				return nil, unix.ELOOP

@@ -10,6 +10,7 @@ const (
 	ReasonLeave      = 6 // ring0 mode: Go code asked to continue on the host
 	ReasonInterrupt  = 7 // ring0 mode: the vCPU was kicked while in user mode
 	ReasonStubFault  = 8 // ring0 mode: the entry/exit code itself faulted (a ringbox bug)
+	ReasonStale      = 9 // ring0 mode: a vCPU parked by a leave was resumed (a ringbox bug)
 )
 
 // QueueCap is how many page-table entry addresses fit in CPU.Queue.
@@ -105,4 +106,9 @@ type R0State struct {
 	UserGS   uint64 // 0x1200
 	MXCSR    uint64 // 0x1208 MXCSR for Go code (0x1f80)
 	XsaveAli uint64 // 0x1210 upper-half alias of UserXsave
+	// ReqSeq counts the guest's requests; ReqDone is the last the VMM
+	// loop acted on. A KVM_RUN cut short by a signal right at a request's
+	// OUT must not lose it, and a replayed OUT must not repeat it.
+	ReqSeq  uint64 // 0x1218
+	ReqDone uint64 // 0x1220
 }

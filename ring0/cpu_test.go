@@ -51,6 +51,8 @@ func TestOffsets(t *testing.T) {
 		{"R0.X86", 0x1000 + unsafe.Offsetof(c.R0.X86), 0x11e8},
 		{"R0.UserGS", 0x1000 + unsafe.Offsetof(c.R0.UserGS), 0x1200},
 		{"R0.XsaveAli", 0x1000 + unsafe.Offsetof(c.R0.XsaveAli), 0x1210},
+		{"R0.ReqSeq", 0x1000 + unsafe.Offsetof(c.R0.ReqSeq), 0x1218},
+		{"R0.ReqDone", 0x1000 + unsafe.Offsetof(c.R0.ReqDone), 0x1220},
 	} {
 		require.Equal(t, tc.want, tc.got, tc.name)
 	}

@@ -70,6 +70,8 @@
 #define R0_USERGS 0x1200
 #define R0_MXCSR 0x1208
 #define R0_XSAVEALI 0x1210
+#define R0_REQSEQ 0x1218
+#define R0_REQDONE 0x1220
 
 // UserRegs offsets, relative to a UserRegs.
 #define UR_RAX 0x00
@@ -95,6 +97,7 @@
 #define REASON_LEAVE 6
 #define REASON_INTERRUPT 7
 #define REASON_STUBFAULT 8
+#define REASON_STALE 9
 
 // SAVE_GPRS stores every general-purpose register but RSP at
 // base+UR_*(seg): the user registers (base 0) or Sup (base R0_SUP).

@@ -172,6 +172,7 @@ bounce:
 	MOVQ CX, R0_SUP+UR_RIP(GS)
 	MOVQ R11, R0_SUP+UR_RFLAGS(GS)
 	MOVQ $REASON_BOUNCE, R0_REQ(GS)
+	INCQ R0_REQSEQ(GS) // a new request (see the VMM loop)
 	MOVQ $EXIT_PORT, DX
 	OUT_AL_DX
 	// The VMM loop put the result in Sup.RAX.
@@ -243,9 +244,15 @@ super:
 	MOVQ AX, R0_FAULTADDR(GS)
 	MOVQ R0_SUP+UR_RAX(GS), AX
 	MOVQ $REASON_SUPERFAULT, R0_REQ(GS)
+	INCQ R0_REQSEQ(GS) // a new request (see the VMM loop)
 	MOVQ $EXIT_PORT, DX
 	OUT_AL_DX
-	BYTE $0xf4 // HLT: the VMM loop never resumes this path
+	// Never resumed: the VMM loop continues this code on the host. Should
+	// KVM resume it anyway, say so rather than run on.
+	MOVQ $REASON_STALE, R0_REQ(GS)
+	INCQ R0_REQSEQ(GS) // a new request (see the VMM loop)
+	OUT_AL_DX
+	BYTE $0xf4 // HLT
 
 // r0Leave(cpu *CPU) continues on the host if running in the guest.
 TEXT ·r0Leave(SB),NOSPLIT,$0-8
@@ -265,9 +272,15 @@ inguest:
 	POPQ AX
 	MOVQ AX, R0_SUP+UR_RFLAGS(GS)
 	MOVQ $REASON_LEAVE, R0_REQ(GS)
+	INCQ R0_REQSEQ(GS) // a new request (see the VMM loop)
 	MOVQ $EXIT_PORT, DX
 	OUT_AL_DX
-	BYTE $0xf4 // HLT: the VMM loop never resumes this path
+	// Never resumed: the VMM loop continues this code on the host. Should
+	// KVM resume it anyway, say so rather than run on.
+	MOVQ $REASON_STALE, R0_REQ(GS)
+	INCQ R0_REQSEQ(GS) // a new request (see the VMM loop)
+	OUT_AL_DX
+	BYTE $0xf4 // HLT
 
 // r0VMMLoop runs the vCPU on the host thread. State: R12 = CPU page, SP =
 // the VMM stack; no Go code runs here (signals still reach Go's handlers).
@@ -289,6 +302,14 @@ run:
 	MOVL 8(BX), AX // exit_reason
 	CMPL AX, $2 // KVM_EXIT_IO
 	JNE fatalexit
+	// An OUT whose request was already acted on (it was taken when a
+	// signal cut KVM_RUN short): just go on.
+	MOVQ R0_REQSEQ(R12), AX
+	CMPQ AX, R0_REQDONE(R12)
+	JEQ run
+request:
+	MOVQ R0_REQSEQ(R12), AX
+	MOVQ AX, R0_REQDONE(R12)
 	MOVQ R0_REQ(R12), AX
 	CMPQ AX, $REASON_BOUNCE
 	JEQ bounce
@@ -296,11 +317,21 @@ run:
 	JEQ fault
 	CMPQ AX, $REASON_LEAVE
 	JEQ leave
-	JMP fatalexit
+	// A parked vCPU was resumed (REASON_STALE) or the request is
+	// unknown: report it from r0SwitchToUser, whose caller is waiting.
+	MOVQ $REASON_STALE, CPU_REASON(R12)
+	MOVQ $0, R0_INGUEST(R12)
+	MOVQ R0_KERNRSP(R12), SP
+	LOAD_BP_R12(R0_KERNRBP)
+	RET
 
 intr:
-	// A signal: Go's handler has run. Go on, unless Kick asked to stop a
-	// vCPU that is in user mode.
+	// A signal: Go's handler has run. If the guest had already made a
+	// request (written and counted before its OUT), act on it now.
+	MOVQ R0_REQSEQ(R12), AX
+	CMPQ AX, R0_REQDONE(R12)
+	JNE request
+	// Else go on, unless Kick asked to stop a vCPU in user mode.
 	MOVQ R0_RUNADDR(R12), BX
 	CMPB 1(BX), $0 // immediate_exit
 	JEQ run

@@ -112,6 +112,7 @@ bounce:
 	MOVQ CX, R0_SUP+UR_RIP(GS)
 	MOVQ R11, R0_SUP+UR_RFLAGS(GS)
 	MOVQ $REASON_BOUNCE, R0_REQ(GS)
+	INCQ R0_REQSEQ(GS) // a new request (see the VMM loop)
 	MOVQ $EXIT_PORT, DX
 	OUT_AL_DX
 	MOVQ R0_SUP+UR_RBX(GS), BX
@@ -209,9 +210,15 @@ super:
 	MOVQ AX, R0_FAULTADDR(GS)
 	MOVQ R0_SUP+UR_RAX(GS), AX
 	MOVQ $REASON_SUPERFAULT, R0_REQ(GS)
+	INCQ R0_REQSEQ(GS) // a new request (see the VMM loop)
 	MOVQ $EXIT_PORT, DX
 	OUT_AL_DX
-	BYTE $0xf4 // HLT: the VMM loop never resumes this path
+	// Never resumed: the VMM loop continues this code on the host. Should
+	// KVM resume it anyway, say so rather than run on.
+	MOVQ $REASON_STALE, R0_REQ(GS)
+	INCQ R0_REQSEQ(GS) // a new request (see the VMM loop)
+	OUT_AL_DX
+	BYTE $0xf4 // HLT
 
 // Exception vector stubs of the x86 backend's ring0 mode.
 

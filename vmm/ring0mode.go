@@ -112,11 +112,6 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	as := pas.(*addressSpace)
 	cpu := c.cpu
 	inGuest := ring0.InGuest(cpu)
-	if !inGuest {
-		if err := c.prepareHost(); err != nil {
-			return platform.Event{}, err
-		}
-	}
 	if as != c.as {
 		if c.m.x86() {
 			cpu.R0.KernCR3, cpu.R0.UserCR3 = uint64(as.root), uint64(as.root+memfile.PageSize)
@@ -161,6 +156,15 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 		cpu.R0.UserFS = regs.FSBase
 	}
 
+	// Check again where this code runs: anything above that allocates can
+	// take a fault in the guest (the first touch of new heap memory) and
+	// continue on the host. Entering from the host needs prepareHost (a
+	// parked vCPU restarted, new memory mirrored); nothing below can leave.
+	if !ring0.InGuest(cpu) {
+		if err := c.prepareHost(); err != nil {
+			return platform.Event{}, err
+		}
+	}
 	entersyscall()
 	ring0.SwitchToUser(cpu)
 	// Copy the event out before exitsyscall: it may make host syscalls.
@@ -171,6 +175,12 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 		c.m.mem.Free(p)
 	}
 	c.m.setCurRoot(c.slot, as.root)
+	if reason == ring0.ReasonStale {
+		r0 := &cpu.R0
+		c.needReset = true
+		return platform.Event{}, fmt.Errorf("%w: ring0: a vCPU parked by a leave ran again (request %d, seq %d, leaves %d, last RIP %#x)",
+			ErrSupervisorFault, r0.Req, r0.ReqSeq, r0.Leaves, r0.Sup.RIP)
+	}
 	if reason == ring0.ReasonStubFault {
 		r0 := &cpu.R0
 		c.needReset = true
@@ -233,6 +243,13 @@ func (c *ring0Context) prepareHost() error {
 		_, toUser := ring0.R0EntryPoints()
 		if c.m.x86() {
 			_, toUser = ring0.X86R0EntryPoints()
+		}
+		// The vCPU is parked after the OUT that asked for the leave. KVM
+		// completes that port I/O on the next KVM_RUN, which would move
+		// RIP past the OUT whatever KVM_SET_REGS said: complete it first,
+		// with a KVM_RUN that returns at once (immediate_exit).
+		if err := c.vcpu.CompletePending(); err != nil {
+			return err
 		}
 		regs := kvm.Regs{RIP: uint64(toUser), RSP: uint64(c.m.region.StackTop(c.slot)), RFLAGS: 0x2}
 		if err := c.vcpu.SetRegs(&regs); err != nil {

@@ -325,3 +325,16 @@ func (c *VCPU) SetTSCOffset(off int64) error {
 	}
 	return nil
 }
+
+// CompletePending lets KVM finish an exit's pending work (the port I/O of
+// the last KVM_EXIT_IO) without running the guest: KVM_RUN with
+// immediate_exit set.
+func (c *VCPU) CompletePending() error {
+	atomic.StoreUint32((*uint32)(unsafe.Pointer(&c.run.immediateExit)), 1)
+	_, err := ioctl(c.fd.Fd(), kvm.IIO(kvmRun), 0)
+	atomic.StoreUint32((*uint32)(unsafe.Pointer(&c.run.immediateExit)), 0)
+	if err != nil && !errors.Is(err, syscall.EINTR) {
+		return fmt.Errorf("KVM_RUN (complete pending I/O): %w", err)
+	}
+	return nil
+}

@@ -73,7 +73,7 @@ func New(dir string, readOnly bool) (*FS, error) {
 		return nil, fmt.Errorf("hostfs: %s is on a kernel pseudo-filesystem", dir)
 	}
 	f := &FS{readOnly: readOnly, maxFDs: DefaultMaxFDs, devs: map[uint64]uint64{st.Dev: newDev()}}
-	f.root = &node{fs: f, loc: &loc{}, fd: fd, hostDev: st.Dev, ino: st.Ino}
+	f.root = &node{fs: f, loc: &loc{}, fd: fd, hostDev: st.Dev, ino: st.Ino, ftype: st.Mode & unix.S_IFMT}
 	f.root.loc.wp = weak.Make(f.root)
 	return f, nil
 }
@@ -156,6 +156,17 @@ type node struct {
 	ino      uint64
 	special  bool // on a kernel pseudo-filesystem: not entered nor opened
 	children map[string]weak.Pointer[node]
+	ftype    uint32 // S_IFMT bits when the node was made (fs.Typer)
+}
+
+// FileType implements fs.Typer: the file type seen when the node was
+// looked up. Path walks use it instead of a host fstat per component; a
+// host entry replaced since is still never followed by the host (every
+// open is O_NOFOLLOW and RESOLVE_NO_SYMLINKS).
+func (n *node) FileType() uint32 {
+	n.fs.mu.Lock()
+	defer n.fs.mu.Unlock()
+	return n.ftype
 }
 
 func (n *node) String() string {
@@ -169,7 +180,8 @@ func (n *node) String() string {
 // child of that name. Called with fs.mu held.
 func (n *node) newChildLocked(name string, fd int, st *unix.Stat_t, special bool) *node {
 	f := n.fs
-	c := &node{fs: f, loc: &loc{parent: n, name: name}, fd: -1, hostDev: st.Dev, ino: st.Ino, special: special}
+	c := &node{fs: f, loc: &loc{parent: n, name: name}, fd: -1, hostDev: st.Dev, ino: st.Ino, special: special,
+		ftype: st.Mode & unix.S_IFMT}
 	c.loc.wp = weak.Make(c)
 	if fd >= 0 {
 		c.fd = fd

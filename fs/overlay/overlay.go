@@ -538,3 +538,6 @@ func checkName(name string) error {
 	}
 	return nil
 }
+
+// FileType implements fs.Typer (a node never changes type).
+func (n *node) FileType() uint32 { return n.typ }
