@@ -383,6 +383,21 @@ type FileOps interface {
 	Utimens(atime, mtime unix.Timespec) error
 }
 
+// Pager is implemented by the Impl of a file whose pages can be mapped
+// into a program directly (MAP_SHARED): they live in the memory file.
+type Pager interface {
+	// PageAddr returns the address of page idx of the file (allocating
+	// a hole), which stays valid while the caller holds a reference taken
+	// on the memory file. ENXIO past the end of the file (SIGBUS).
+	PageAddr(idx int64) (uintptr, error)
+}
+
+// PageSource provides the pages of a Pager filesystem (the memory file).
+type PageSource interface {
+	Alloc() (uintptr, error)
+	Free(addr uintptr)
+}
+
 // Creator is implemented by directory nodes of writable filesystems.
 type Creator interface {
 	// Create makes and opens a regular file called name.

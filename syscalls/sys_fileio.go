@@ -204,6 +204,7 @@ func sysMemfdCreate(t *kernel.Task, a Args) (uintptr, error) {
 	}
 	// An anonymous file: a one-file tmpfs of its own.
 	tfs := tmpfs.New(memfdLimit)
+	tfs.SetPageSource(t.K.Mem)
 	_, impl, err := tfs.Root().(fs.Creator).Create("memfd:"+name, unix.O_RDWR, 0o777)
 	if err != nil {
 		return 0, err

@@ -92,9 +92,6 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 	if err != nil {
 		return 0, err
 	}
-	if f.Dentry == nil {
-		return 0, unix.ENODEV
-	}
 	st, err := f.Stat()
 	if err != nil {
 		return 0, err
@@ -107,11 +104,30 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 	}
 	typ := flags & (unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE)
 	shared := typ == unix.MAP_SHARED || typ == unix.MAP_SHARED_VALIDATE
-	if shared && prot&unix.PROT_WRITE != 0 {
-		if !f.Writable() {
-			return 0, unix.EACCES
+	if shared && prot&unix.PROT_WRITE != 0 && !f.Writable() {
+		return 0, unix.EACCES
+	}
+	if shared {
+		// Files of the in-memory layer (and memfds) are mapped with their
+		// own pages: writes through the mapping are the file's, at once.
+		if pg, ok := f.Impl.(fs.Pager); ok {
+			if _, err := pg.PageAddr(0); err != unix.ENODEV {
+				if off%4096 != 0 {
+					return 0, unix.EINVAL
+				}
+				return t.MM.Mmap(mm.MmapOpts{
+					Addr: addr, Len: length, Prot: prot, Shared: true,
+					Fixed:     flags&unix.MAP_FIXED != 0,
+					NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
+					Name:      fileName(t, f),
+					Pager:     pg, PagerOff: off / 4096,
+				})
+			}
 		}
-		return 0, unix.ENODEV
+		if prot&unix.PROT_WRITE != 0 {
+			// Host files cannot share pages with the program.
+			return 0, unix.ENODEV
+		}
 	}
 	if off < 0 || uintptr(off)+length < uintptr(off) {
 		return 0, unix.EOVERFLOW
@@ -121,7 +137,7 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 		Fixed:     flags&unix.MAP_FIXED != 0,
 		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
 		Populate:  true,
-		Name:      f.Dentry.Path(t.TG.FSRoot()),
+		Name:      fileName(t, f),
 	})
 	if err != nil {
 		return 0, err
@@ -170,4 +186,12 @@ func sysMincore(t *kernel.Task, a Args) (uintptr, error) {
 	}
 	_, err := t.MM.CopyOut(vec, b)
 	return 0, err
+}
+
+// fileName is what /proc/pid/maps shows for a mapping of f.
+func fileName(t *kernel.Task, f *fs.File) string {
+	if f.Dentry != nil {
+		return f.Dentry.Path(t.TG.FSRoot())
+	}
+	return "/memfd (deleted)"
 }

@@ -52,16 +52,24 @@ func (m *mountList) Set(v string) error {
 // buildVFS makes the program's file tree: the root (the host's / or
 // --rootfs) read-only with an in-memory writable layer on top (none with
 // --read-only), /dev, /dev/shm, /sys, --tmpfs and --mount binds.
-func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, error) {
+func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []*tmpfs.FS, error) {
 	rootDir := o.rootfs
 	if rootDir == "" {
 		rootDir = "/"
 	}
 	root, err := hostfs.New(rootDir, true)
 	if err != nil {
-		return nil, nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
+		return nil, nil, nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
 	}
 	var v *fs.VFS
+	// mems are the in-memory filesystems: their pages move to the memory
+	// file once it exists (shared mappings need that).
+	var mems []*tmpfs.FS
+	newTmpfs := func() *tmpfs.FS {
+		t := tmpfs.New(int64(o.memory / 2))
+		mems = append(mems, t)
+		return t
+	}
 	// table is what /proc/mounts shows.
 	var table []procfs.MountInfo
 	if o.readOnly {
@@ -69,7 +77,7 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, error) {
 		table = append(table, procfs.MountInfo{Source: "none", Target: "/", FSType: "ringbox-host", Options: "ro,nosuid,nodev"})
 	} else {
 		// Writes go to memory; the host tree is never changed.
-		v = fs.NewVFS(overlay.New(root, tmpfs.New(int64(o.memory/2))), false)
+		v = fs.NewVFS(overlay.New(root, newTmpfs()), false)
 		table = append(table, procfs.MountInfo{Source: "overlay", Target: "/", FSType: "overlay", Options: "rw,nosuid,nodev"})
 	}
 	add := func(src, dst, typ string, ro bool) {
@@ -83,7 +91,7 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, error) {
 	// --read-only), and --tmpfs mounts. A root without /dev goes without.
 	if err := v.MountAt("/dev", devfs.New(), false); err == nil {
 		add("devfs", "/dev", "devtmpfs", false)
-		if !o.readOnly && v.MountAt("/dev/shm", tmpfs.New(int64(o.memory/2)), false) == nil {
+		if !o.readOnly && v.MountAt("/dev/shm", newTmpfs(), false) == nil {
 			add("shm", "/dev/shm", "tmpfs", false)
 		}
 	}
@@ -92,21 +100,21 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, error) {
 	}
 	for _, dst := range o.tmpfs {
 		add("tmpfs", dst, "tmpfs", false)
-		if err := v.MountAt(dst, tmpfs.New(int64(o.memory/2)), false); err != nil {
-			return nil, nil, fail(exitSandbox, "--tmpfs %s: the destination must be a directory in the sandbox: %v", dst, err)
+		if err := v.MountAt(dst, newTmpfs(), false); err != nil {
+			return nil, nil, nil, fail(exitSandbox, "--tmpfs %s: the destination must be a directory in the sandbox: %v", dst, err)
 		}
 	}
 	for _, m := range o.mounts {
 		mfs, err := hostfs.New(m.src, m.readOnly)
 		if err != nil {
-			return nil, nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
+			return nil, nil, nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
 		}
 		add(m.src, m.dst, "ringbox-host", m.readOnly)
 		if err := v.MountAt(m.dst, mfs, m.readOnly); err != nil {
-			return nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a directory in the sandbox: %v", m.src, m.dst, err)
+			return nil, nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a directory in the sandbox: %v", m.src, m.dst, err)
 		}
 	}
-	return v, table, nil
+	return v, table, mems, nil
 }
 
 // workDir picks the program's working directory: --workdir, else the

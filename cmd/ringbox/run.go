@@ -132,7 +132,7 @@ func runCmd(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	vfs, mounts, err := buildVFS(o)
+	vfs, mounts, mems, err := buildVFS(o)
 	if err != nil {
 		return err
 	}
@@ -189,6 +189,9 @@ func runCmd(args []string) error {
 	}
 	kern.HWCap = hwcap(k)
 	kern.VFS = vfs
+	for _, t := range mems {
+		t.SetPageSource(mem)
+	}
 	kern.MountTable = append(mounts, procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec"})
 	kern.Hostname = o.hostname
 

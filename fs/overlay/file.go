@@ -426,3 +426,17 @@ func (d *dirFile) Release() {
 	d.ents = nil
 	d.mu.Unlock()
 }
+
+// PageAddr implements fs.Pager when the open file is the upper layer's
+// (a copied-up file of the in-memory layer); ENODEV otherwise.
+func (h *file) PageAddr(idx int64) (uintptr, error) {
+	impl, err := h.get()
+	if err != nil {
+		return 0, err
+	}
+	defer h.put()
+	if p, ok := impl.(fs.Pager); ok {
+		return p.PageAddr(idx)
+	}
+	return 0, unix.ENODEV
+}

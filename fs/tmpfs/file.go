@@ -2,6 +2,7 @@ package tmpfs
 
 import (
 	"sort"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -370,4 +371,37 @@ func (d *dirFile) Release() {
 // dtype converts a file mode to a DT_ value.
 func dtype(mode uint32) uint8 {
 	return uint8((mode & unix.S_IFMT) >> 12)
+}
+
+// PageAddr implements fs.Pager: page idx of the file, in the memory file
+// (a hole gets a zeroed page). ENODEV when the FS has no page source;
+// ENXIO past the end of the file.
+func (h *file) PageAddr(idx int64) (uintptr, error) {
+	if err := h.lock(); err != nil {
+		return 0, err
+	}
+	defer h.unlock()
+	f := h.n.fs
+	if f.src == nil {
+		return 0, unix.ENODEV
+	}
+	if idx < 0 || idx*PageSize >= h.n.size {
+		return 0, unix.ENXIO
+	}
+	pg := h.n.data[idx]
+	if pg == nil {
+		if err := f.reservePagesLocked(1); err != nil {
+			return 0, err
+		}
+		var err error
+		if pg, err = f.newPageLocked(); err != nil {
+			f.pages--
+			return 0, err
+		}
+		if h.n.data == nil {
+			h.n.data = map[int64]*page{}
+		}
+		h.n.data[idx] = pg
+	}
+	return uintptr(unsafe.Pointer(pg)), nil
 }

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -42,6 +43,9 @@ func newDev() uint64 { return unix.Mkdev(0, 0x2000+nextDev.Add(1)) }
 // FS is an in-memory filesystem.
 type FS struct {
 	dev uint64
+	// src, if set, provides the data pages (the memory file), so that
+	// files can be mapped shared (fs.Pager); else they are Go memory.
+	src fs.PageSource
 
 	mu       sync.Mutex
 	maxPages int64 // bound of pages
@@ -95,6 +99,33 @@ func (f *FS) SetMaxNodes(n int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.maxNodes = n
+}
+
+// SetPageSource makes new data pages come from src (the memory file), so
+// that files can be mapped MAP_SHARED. Call it before any file has data.
+func (f *FS) SetPageSource(src fs.PageSource) {
+	f.mu.Lock()
+	f.src = src
+	f.mu.Unlock()
+}
+
+// newPageLocked allocates a zeroed data page.
+func (f *FS) newPageLocked() (*page, error) {
+	if f.src == nil {
+		return new(page), nil
+	}
+	addr, err := f.src.Alloc()
+	if err != nil {
+		return nil, unix.ENOSPC
+	}
+	return (*page)(unsafe.Add(nil, addr)), nil
+}
+
+// dropPageLocked gives back a data page.
+func (f *FS) dropPageLocked(pg *page) {
+	if f.src != nil {
+		f.src.Free(uintptr(unsafe.Pointer(pg)))
+	}
 }
 
 // Usage returns the bytes the file data takes (whole pages) and the
@@ -153,6 +184,9 @@ func (f *FS) freeLocked(n *inode) {
 	}
 	n.freed = true
 	f.pages -= int64(len(n.data)) + n.charged
+	for _, pg := range n.data {
+		f.dropPageLocked(pg)
+	}
 	n.data, n.charged = nil, 0
 	n.ents, n.order = nil, nil
 	f.nodes--
@@ -320,16 +354,18 @@ func (n *inode) truncateLocked(size int64, touch bool) {
 		end := (n.size + PageSize - 1) / PageSize
 		if end-first < int64(len(n.data)) {
 			for i := first; i < end; i++ {
-				if _, ok := n.data[i]; ok {
+				if pg, ok := n.data[i]; ok {
 					delete(n.data, i)
 					n.fs.pages--
+					n.fs.dropPageLocked(pg)
 				}
 			}
 		} else {
-			for i := range n.data {
+			for i, pg := range n.data {
 				if i >= first {
 					delete(n.data, i)
 					n.fs.pages--
+					n.fs.dropPageLocked(pg)
 				}
 			}
 		}
@@ -396,7 +432,10 @@ func (n *inode) writeLocked(p []byte, off int64) (int, error) {
 			if err = n.fs.reservePagesLocked(1); err != nil {
 				break
 			}
-			pg = new(page)
+			if pg, err = n.fs.newPageLocked(); err != nil {
+				n.fs.pages--
+				break
+			}
 			n.data[idx] = pg
 		}
 		done += copy(pg[in:], p[done:])

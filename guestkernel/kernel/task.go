@@ -280,8 +280,11 @@ func (t *Task) Run() (err error) {
 				t.finish()
 				return fmt.Errorf("%w: page fault at %#x: %v", ErrSandbox, ev.Addr, err)
 			}
-			if res == mm.FaultSIGSEGV {
+			switch res {
+			case mm.FaultSIGSEGV:
 				t.forceSignal(unix.SIGSEGV, code, ev.Addr)
+			case mm.FaultSIGBUS:
+				t.forceSignal(unix.SIGBUS, code, ev.Addr)
 			}
 		case platform.EventException:
 			sig, code := exceptionSignal(ev.Vector)

@@ -42,6 +42,10 @@ var (
 	EEXIST = unix.EEXIST
 )
 
+// ErrBus means a fault touched a shared file mapping past the end of the
+// file (SIGBUS).
+var ErrBus = errors.New("access past the end of a mapped file")
+
 // ErrOutOfMemory means the sandbox's memory limit was hit while handling a
 // fault; the task cannot continue.
 var ErrOutOfMemory = errors.New("out of memory: sandbox memory limit reached")
@@ -119,9 +123,25 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 		if m.pages.get(a) != 0 {
 			continue
 		}
-		pa, err := m.mem.Alloc()
-		if err != nil {
-			return ErrOutOfMemory
+		var pa uintptr
+		if v.Pager != nil {
+			// A shared file mapping maps the file's own page, with a
+			// reference of this address space.
+			p, err := v.Pager.PageAddr(v.PagerOff + int64((a-v.Start)/pageSize))
+			if err != nil {
+				if i == 0 {
+					return ErrBus
+				}
+				break
+			}
+			m.mem.IncRef(p)
+			pa = p
+		} else {
+			p, err := m.mem.Alloc()
+			if err != nil {
+				return ErrOutOfMemory
+			}
+			pa = p
 		}
 		m.pages.set(a, pa)
 		if v.Prot != 0 {
@@ -150,6 +170,7 @@ type FaultResult int
 const (
 	FaultHandled FaultResult = iota // resume the program
 	FaultSIGSEGV                    // no mapping or not allowed: SIGSEGV
+	FaultSIGBUS                     // past the end of a mapped file: SIGBUS
 )
 
 // HandleFault resolves a user page fault. It returns FaultSIGSEGV (with
@@ -190,6 +211,9 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 		n = int((page-start)/pageSize) + 1
 	}
 	if err := m.populate(v, start, n); err != nil {
+		if errors.Is(err, ErrBus) {
+			return FaultSIGBUS, busAdrErr, nil
+		}
 		return FaultSIGSEGV, segvMapErr, err
 	}
 	return FaultHandled, 0, nil
@@ -199,4 +223,5 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 const (
 	segvMapErr = 1
 	segvAccErr = 2
+	busAdrErr  = 2 // BUS_ADRERR
 )

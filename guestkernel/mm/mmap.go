@@ -20,6 +20,10 @@ type MmapOpts struct {
 	GrowsDown bool
 	Populate  bool
 	Name      string
+	// Pager maps a file's own pages (a shared file mapping) from file
+	// page PagerOff on.
+	Pager    Pager
+	PagerOff int64
 }
 
 // findGap returns the highest free range of n bytes below top.
@@ -93,7 +97,7 @@ func (m *MM) Mmap(o MmapOpts) (uintptr, error) {
 	}
 	m.unmapLocked(addr, n)
 	v := VMA{Start: addr, End: addr + n, Prot: o.Prot, MaxProt: ProtRead | ProtWrite | ProtExec,
-		Shared: o.Shared, GrowsDown: o.GrowsDown, Name: o.Name}
+		Shared: o.Shared, GrowsDown: o.GrowsDown, Name: o.Name, Pager: o.Pager, PagerOff: o.PagerOff}
 	m.vmas.insert(v)
 	if o.Populate {
 		vp, _ := m.vmas.lookup(addr)
@@ -289,6 +293,9 @@ func (m *MM) Mremap(old, oldLen, newLen uintptr, flags int, newAddr uintptr) (ui
 		if newN <= UserEnd-old && !m.vmas.overlaps(old+oldN, old+newN) {
 			nv := v
 			nv.Start, nv.End = old+oldN, old+newN
+			if nv.Pager != nil {
+				nv.PagerOff += int64(oldN / pageSize)
+			}
 			m.vmas.insert(nv)
 			return old, nil
 		}

@@ -24,6 +24,16 @@ type VMA struct {
 	// Offset and Inode describe a file-backed mapping (for /proc/pid/maps).
 	Offset uint64
 	Inode  uint64
+	// Pager, for a shared file mapping, provides the file's own pages;
+	// PagerOff is the file page at Start.
+	Pager    Pager
+	PagerOff int64
+}
+
+// Pager gives the pages of a file that a shared mapping maps directly
+// (fs.Pager).
+type Pager interface {
+	PageAddr(idx int64) (uintptr, error)
 }
 
 // Len is the VMA's size.
@@ -61,6 +71,9 @@ func (s *vmaSet) split(addr uintptr) {
 	if b.Name != "" && b.Inode != 0 {
 		b.Offset += uint64(addr - s.v[i].Start)
 	}
+	if b.Pager != nil {
+		b.PagerOff += int64((addr - s.v[i].Start) / pageSize)
+	}
 	s.v[i] = a
 	s.v = append(s.v, VMA{})
 	copy(s.v[i+2:], s.v[i+1:])
@@ -92,7 +105,8 @@ func (s *vmaSet) insert(v VMA) {
 func mergeable(a, b *VMA) bool {
 	return a.End == b.Start && a.Prot == b.Prot && a.MaxProt == b.MaxProt && a.Shared == b.Shared &&
 		a.GrowsDown == b.GrowsDown && a.Name == b.Name && a.Inode == b.Inode &&
-		(a.Inode == 0 || a.Offset+uint64(a.Len()) == b.Offset)
+		(a.Inode == 0 || a.Offset+uint64(a.Len()) == b.Offset) &&
+		a.Pager == b.Pager && (a.Pager == nil || a.PagerOff+int64(a.Len()/pageSize) == b.PagerOff)
 }
 
 // merge joins VMA i with its neighbours where possible.
