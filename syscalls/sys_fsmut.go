@@ -179,8 +179,11 @@ func unlinkAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int) error {
 }
 
 func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAddr uintptr, flags int) error {
-	if flags != 0 {
-		return unix.EINVAL // RENAME_NOREPLACE/EXCHANGE/WHITEOUT: not yet
+	// RENAME_NOREPLACE is checked here (one process per sandbox: nothing
+	// can create the name in between); RENAME_EXCHANGE and WHITEOUT are
+	// not supported by these filesystems (EINVAL, as Linux says then).
+	if flags&^unix.RENAME_NOREPLACE != 0 {
+		return unix.EINVAL
 	}
 	odir, oname, err := parentAt(t, olddirfd, oldAddr)
 	if err != nil {
@@ -198,6 +201,11 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	}
 	if odir.Mount() != ndir.Mount() {
 		return unix.EXDEV
+	}
+	if flags&unix.RENAME_NOREPLACE != 0 {
+		if _, err := t.K.VFS.Resolve(ndir, t.TG.FSRoot(), nname, false); err == nil {
+			return unix.EEXIST
+		}
 	}
 	m, err := mutableDir(t, odir)
 	if err != nil {
