@@ -100,6 +100,9 @@ func (r *Region) VIF(i int) uintptr { return r.GDT(i) + 4*pageSize }
 // state (64-byte aligned, one page).
 func (r *Region) UserXsave(i int) uintptr { return r.GDT(i) + 5*pageSize }
 
+// UserXsaveArea is vCPU i's area for the program's FP state, as memory.
+func (r *Region) UserXsaveArea(i int) []byte { return r.page(r.cpuOff(i) + 5) }
+
 // LeaveXsave returns the address of vCPU i's KVM_GET_XSAVE buffer.
 func (r *Region) LeaveXsave(i int) uintptr { return r.GDT(i) + 6*pageSize }
 

@@ -13,6 +13,7 @@ func init() {
 	register(unix.SYS_RT_SIGACTION, sysRtSigaction)
 	register(unix.SYS_RT_SIGPROCMASK, sysRtSigprocmask)
 	register(unix.SYS_SIGALTSTACK, sysSigaltstack)
+	register(unix.SYS_RT_SIGRETURN, sysRtSigreturn)
 	register(unix.SYS_KILL, sysKill)
 	register(unix.SYS_TGKILL, sysTgkill)
 	register(unix.SYS_TKILL, sysTkill)
@@ -104,31 +105,69 @@ func sysRtSigprocmask(t *kernel.Task, a Args) (uintptr, error) {
 	return 0, nil
 }
 
-// sysSigaltstack records nothing yet (no handler frames), but answers like
-// a thread with no alternate stack.
+// sysSigaltstack sets and reports the alternate signal stack.
 func sysSigaltstack(t *kernel.Task, a Args) (uintptr, error) {
-	if a[1] != 0 {
-		var b [24]byte
-		binary.LittleEndian.PutUint32(b[8:], 2) // SS_DISABLE
-		if _, err := t.MM.CopyOut(a[1], b[:]); err != nil {
-			return 0, err
-		}
-	}
+	le := binary.LittleEndian
+	old := t.Alt
+	on := t.OnAltStack(t.Regs.RSP)
 	if a[0] != 0 {
 		var b [24]byte
 		if _, err := t.MM.CopyIn(a[0], b[:]); err != nil {
+			return 0, err
+		}
+		ns := kernel.AltStack{SP: le.Uint64(b[0:]), Flags: le.Uint32(b[8:]), Size: le.Uint64(b[16:])}
+		if on {
+			return 0, unix.EPERM
+		}
+		switch ns.Flags &^ kernel.SSAutoDisarm {
+		case 0, kernel.SSOnStack: // SS_ONSTACK is accepted as 0 for old programs
+			ns.Flags &= kernel.SSAutoDisarm
+			if ns.Size < kernel.MinSigStkSz {
+				return 0, unix.ENOMEM
+			}
+		case kernel.SSDisable:
+			ns = kernel.AltStack{Flags: kernel.SSDisable}
+		default:
+			return 0, unix.EINVAL
+		}
+		defer func() { t.Alt = ns }()
+	}
+	if a[1] != 0 {
+		var b [24]byte
+		le.PutUint64(b[0:], old.SP)
+		f := old.Flags
+		if on {
+			f |= kernel.SSOnStack
+		}
+		le.PutUint32(b[8:], f)
+		le.PutUint64(b[16:], old.Size)
+		if _, err := t.MM.CopyOut(a[1], b[:]); err != nil {
 			return 0, err
 		}
 	}
 	return 0, nil
 }
 
+// sysRtSigreturn returns from a signal handler to the interrupted code.
+// A frame that cannot be read kills the program with SIGSEGV, as on Linux.
+func sysRtSigreturn(t *kernel.Task, a Args) (uintptr, error) {
+	if err := t.SigReturn(); err != nil {
+		t.TG.Exit(kernel.ExitStatus{Signal: unix.SIGSEGV, Core: true})
+		return 0, err
+	}
+	return 0, nil
+}
+
 func sendSignal(t *kernel.Task, sig unix.Signal) (uintptr, error) {
+	return sendSignalCode(t, sig, kernel.SIUser)
+}
+
+func sendSignalCode(t *kernel.Task, sig unix.Signal, code int32) (uintptr, error) {
 	if sig < 0 || sig > kernel.NumSignals {
 		return 0, unix.EINVAL
 	}
 	if sig != 0 {
-		t.TG.SendSignal(sig)
+		t.TG.SendSignalCode(sig, code)
 	}
 	return 0, nil
 }
@@ -148,7 +187,7 @@ func sysTgkill(t *kernel.Task, a Args) (uintptr, error) {
 	if int32(a[0]) != t.TG.PID || int32(a[1]) != t.TID {
 		return 0, unix.ESRCH
 	}
-	return sendSignal(t, unix.Signal(a[2]))
+	return sendSignalCode(t, unix.Signal(a[2]), kernel.SITkill)
 }
 
 func sysTkill(t *kernel.Task, a Args) (uintptr, error) {
@@ -158,5 +197,5 @@ func sysTkill(t *kernel.Task, a Args) (uintptr, error) {
 	if int32(a[0]) != t.TID {
 		return 0, unix.ESRCH
 	}
-	return sendSignal(t, unix.Signal(a[1]))
+	return sendSignalCode(t, unix.Signal(a[1]), kernel.SITkill)
 }

@@ -8,6 +8,10 @@ func (t *Task) syscall() {
 	nr := uintptr(r.RAX)
 	args := [6]uintptr{uintptr(r.RDI), uintptr(r.RSI), uintptr(r.RDX), uintptr(r.R10), uintptr(r.R8), uintptr(r.R9)}
 	ret := t.K.Syscalls.Dispatch(t, nr, args)
+	if t.restored {
+		t.restored = false
+		return
+	}
 	r.RAX = uint64(ret)
 	r.RCX = r.RIP
 	r.R11 = r.RFLAGS

@@ -50,6 +50,7 @@ type ThreadGroup struct {
 	mu         sync.Mutex
 	actions    [NumSignals]SigAction
 	pending    uint64
+	sigCode    [NumSignals]int32 // si_code of each pending signal
 	exiting    bool
 	status     ExitStatus
 	done       chan struct{}
@@ -81,6 +82,9 @@ type Task struct {
 	ClearChildTID uintptr
 	RobustList    uintptr
 	RobustLen     uintptr
+	Alt           AltStack // sigaltstack
+
+	restored bool // rt_sigreturn set every register: write no result
 
 	wake chan struct{} // a signal arrived: interrupt sleeps
 }
@@ -97,7 +101,7 @@ func (k *Kernel) NewProcess(m *mm.MM, fds *fs.FDTable, creds Creds) (*Task, erro
 	if k.VFS != nil {
 		tg.fsRoot, tg.cwd = k.VFS.Root(), k.VFS.Root()
 	}
-	t := &Task{K: k, TG: tg, TID: pid, MM: m, Ctx: ctx, wake: make(chan struct{}, 1)}
+	t := &Task{K: k, TG: tg, TID: pid, MM: m, Ctx: ctx, wake: make(chan struct{}, 1), Alt: AltStack{Flags: SSDisable}}
 	tg.tasks = []*Task{t}
 	k.mu.Lock()
 	k.groups[pid] = tg
@@ -176,7 +180,11 @@ func (tg *ThreadGroup) Exiting() bool {
 
 // SendSignal queues sig for the thread group (kill(2) semantics): a fatal
 // default action kills the group at once; an ignored signal is dropped.
-func (tg *ThreadGroup) SendSignal(sig unix.Signal) {
+func (tg *ThreadGroup) SendSignal(sig unix.Signal) { tg.SendSignalCode(sig, SIUser) }
+
+// SendSignalCode is SendSignal with the si_code the handler sees (SI_USER
+// for kill, SI_TKILL for tgkill).
+func (tg *ThreadGroup) SendSignalCode(sig unix.Signal, code int32) {
 	if sig < 1 || sig > NumSignals {
 		return
 	}
@@ -188,6 +196,7 @@ func (tg *ThreadGroup) SendSignal(sig unix.Signal) {
 		return
 	}
 	tg.pending |= sigBit(sig)
+	tg.sigCode[sig-1] = code
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
 	for _, t := range tasks {
@@ -288,7 +297,11 @@ func (t *Task) Run() (err error) {
 			}
 		case platform.EventException:
 			sig, code := exceptionSignal(ev.Vector)
-			t.forceSignal(sig, code, 0)
+			var addr uint64
+			if sig == unix.SIGFPE || sig == unix.SIGILL {
+				addr = t.Regs.RIP // si_addr is the faulting instruction
+			}
+			t.forceSignal(sig, code, addr)
 		case platform.EventInterrupted:
 		}
 	}
@@ -336,23 +349,29 @@ func exceptionSignal(vector uint64) (unix.Signal, int) {
 	return unix.SIGSEGV, 0x80 // SI_KERNEL
 }
 
-// forceSignal delivers a synchronous fault signal. Without handler
-// delivery in this kernel yet, a fault signal ends the thread group with
-// that signal unless it is ignored... which Linux does not allow for
-// faults either: a blocked or ignored fault signal is fatal.
+// forceSignal delivers a synchronous fault signal: to the program's
+// handler when it has one and the signal is not blocked, otherwise (a
+// blocked or ignored fault signal is fatal on Linux too) by ending the
+// thread group with it.
 func (t *Task) forceSignal(sig unix.Signal, code int, addr uint64) {
 	t.K.Log.Debug("fault signal", "pid", t.TG.PID, "signal", sig, "code", code,
 		"addr", fmt.Sprintf("%#x", addr), "rip", fmt.Sprintf("%#x", t.Regs.RIP))
+	a := t.TG.Action(sig)
+	if a.Handler != SigDfl && a.Handler != SigIgn && t.SigMask&sigBit(sig) == 0 {
+		t.setupFrame(sig, a, SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
+		return
+	}
 	t.TG.Exit(ExitStatus{Signal: sig, Core: DefaultActionOf(sig) == ActCore})
 }
 
 // deliverSignals acts on pending signals; it reports whether the task must
-// stop.
+// stop. A handled signal gets a frame on the user stack; the next one
+// waits until the handler returns or unblocks it (the handler's mask).
 func (t *Task) deliverSignals() bool {
 	tg := t.TG
 	tg.mu.Lock()
-	defer tg.mu.Unlock()
 	if tg.exiting {
+		tg.mu.Unlock()
 		return true
 	}
 	deliverable := tg.pending &^ (t.SigMask &^ unblockable)
@@ -369,10 +388,10 @@ func (t *Task) deliverSignals() bool {
 		} else if a.Handler == SigIgn {
 			continue
 		} else if a.Handler != SigDfl {
-			// Handler frames are not built yet: run the default
-			// action so the program at least stops as Linux would
-			// without the handler. Logged, since it differs.
-			t.K.Log.Warn("signal handlers are not supported yet; taking the default action", "signal", sig)
+			creds := tg.creds
+			tg.mu.Unlock()
+			t.setupFrame(sig, a, SigInfo{Signo: int32(sig), Code: tg.sigCode[sig-1], PID: tg.PID, UID: creds.UID})
+			return tg.Exiting()
 		}
 		switch act {
 		case ActIgnore, ActCont, ActStop:
@@ -380,8 +399,10 @@ func (t *Task) deliverSignals() bool {
 		}
 		tg.exiting = true
 		tg.status = ExitStatus{Signal: sig, Core: act == ActCore}
+		tg.mu.Unlock()
 		return true
 	}
+	tg.mu.Unlock()
 	return false
 }
 
@@ -423,5 +444,6 @@ func (t *Task) Exec(m *mm.MM, entry, sp uintptr) {
 	}
 	tg.mu.Unlock()
 	t.ClearChildTID, t.RobustList, t.RobustLen = 0, 0, 0
+	t.Alt = AltStack{Flags: SSDisable}
 	t.Regs = platform.Regs{RIP: uint64(entry), RSP: uint64(sp), RFLAGS: 0x202}
 }

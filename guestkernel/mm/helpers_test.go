@@ -36,8 +36,9 @@ func (p *fakePlatform) NewAddressSpace() (platform.AddressSpace, error) {
 func (p *fakePlatform) NewContext() (platform.Context, error) {
 	return nil, errors.New("fake platform: no contexts")
 }
-func (p *fakePlatform) Name() string             { return "fake" }
-func (p *fakePlatform) Stats() map[string]uint64 { return nil }
+func (p *fakePlatform) Name() string                { return "fake" }
+func (p *fakePlatform) FPLayout() platform.FPLayout { return platform.FPLayout{} }
+func (p *fakePlatform) Stats() map[string]uint64    { return nil }
 
 type fakeAS struct {
 	t             *pagetables.Tables

@@ -76,8 +76,20 @@ type Context interface {
 	// Interrupt makes a current or next Switch return EventInterrupted soon.
 	// It may be called from any goroutine.
 	Interrupt()
+	// FPState returns a copy of the program's FP and vector registers in
+	// the XSAVE standard format, FPLayout().Size bytes.
+	FPState() ([]byte, error)
+	// SetFPState replaces them (a signal return). The image comes from the
+	// program: it is sanitized so that restoring it cannot fault.
+	SetFPState(b []byte) error
 	// Release frees the context.
 	Release()
+}
+
+// FPLayout describes the XSAVE images of FPState.
+type FPLayout struct {
+	Features uint64 // the enabled state components (XCR0)
+	Size     int    // bytes of the standard-format image
 }
 
 // Platform makes address spaces and contexts.
@@ -86,6 +98,8 @@ type Platform interface {
 	NewContext() (Context, error)
 	// Name is the platform and backend, e.g. "kvm-exit/pvm".
 	Name() string
+	// FPLayout describes the FP state images of its contexts.
+	FPLayout() FPLayout
 	// Stats returns counters (exits by reason, ...) for --debug and benchmarks.
 	Stats() map[string]uint64
 }

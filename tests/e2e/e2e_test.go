@@ -513,6 +513,7 @@ func programCases() []progCase {
 			"registers and flags preserved across ENOSYS syscall: ok\n" +
 			"registers and flags preserved across getppid: ok\n"},
 		{name: "fpu", prog: "fpu"},
+		{name: "signals", prog: "signals", wantCode: 128 + int(syscall.SIGUSR2)},
 	}
 	for _, code := range []struct {
 		arg  string
