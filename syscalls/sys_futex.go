@@ -73,6 +73,9 @@ func sysFutex(t *kernel.Task, a Args) (uintptr, error) {
 		if d <= 0 || t.Sleep(d) {
 			return 0, unix.ETIMEDOUT
 		}
+		if a[3] == 0 {
+			return 0, kernel.ErrRestartSys
+		}
 		return 0, unix.EINTR
 	}
 	return 0, unix.ENOSYS

@@ -606,11 +606,11 @@ func sysPoll(t *kernel.Task, a Args) (uintptr, error) {
 			return uintptr(ready), nil
 		}
 		if t.SignalPending() {
-			return 0, unix.EINTR
+			return 0, kernel.ErrRestartNoHand
 		}
 		if nfds != 1 {
 			if !t.Sleep(sliceOf(timeout)) && t.SignalPending() {
-				return 0, unix.EINTR
+				return 0, kernel.ErrRestartNoHand
 			}
 		}
 		if timeout > 0 {

@@ -24,10 +24,10 @@ func init() {
 func sysPause(t *kernel.Task, a Args) (uintptr, error) {
 	for !t.Sleep(time.Hour) {
 		if t.SignalPending() {
-			return 0, unix.EINTR
+			return 0, kernel.ErrRestartNoHand
 		}
 	}
-	return 0, unix.EINTR
+	return 0, kernel.ErrRestartNoHand
 }
 
 const sigsetSize = 8
@@ -152,8 +152,9 @@ func sysSigaltstack(t *kernel.Task, a Args) (uintptr, error) {
 // A frame that cannot be read kills the program with SIGSEGV, as on Linux.
 func sysRtSigreturn(t *kernel.Task, a Args) (uintptr, error) {
 	if err := t.SigReturn(); err != nil {
+		t.K.Log.Debug("bad signal frame", "pid", t.TG.PID, "err", err)
 		t.TG.Exit(kernel.ExitStatus{Signal: unix.SIGSEGV, Core: true})
-		return 0, err
+		return 0, unix.EFAULT
 	}
 	return 0, nil
 }

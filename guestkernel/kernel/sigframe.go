@@ -73,6 +73,10 @@ const (
 	swBytesOffset = 464 // fpx_sw_bytes in the legacy area's reserved bytes
 )
 
+// userAddrLimit bounds the RIP and RSP a signal return may set: the
+// canonical lower half.
+const userAddrLimit = 1 << 47
+
 // sigcontext register slots, in its order (r8..r15, rdi, rsi, rbp, rbx,
 // rdx, rax, rcx, rsp, rip, eflags).
 func (t *Task) sigcontextRegs() []*uint64 {
@@ -212,6 +216,11 @@ func (t *Task) SigReturn() error {
 		*p = le.Uint64(mc[8*i:])
 	}
 	t.Regs.FSBase, t.Regs.GSBase = fsBase, gsBase
+	if t.Regs.RIP >= userAddrLimit || t.Regs.RSP >= userAddrLimit {
+		// Returning there would fault in the return path itself (IRETQ,
+		// ERETU), not in the program: Linux's answer is SIGSEGV.
+		return fmt.Errorf("rt_sigreturn to RIP %#x RSP %#x", t.Regs.RIP, t.Regs.RSP)
+	}
 	t.SigMask = le.Uint64(b[ucSigmask:]) &^ unblockable
 	t.restored = true
 
@@ -233,7 +242,67 @@ func (t *Task) SigReturn() error {
 		clear(img[n:])
 	} else {
 		// A legacy FXSAVE image: x87 and SSE only.
+		clear(img[512:])
 		le.PutUint64(img[512:], 3)
 	}
+	// Linux's XRSTOR of this image would fault on reserved MXCSR bits,
+	// unknown features or a non-standard header, and the sigreturn fails.
+	cur, err := t.Ctx.FPState()
+	if err != nil {
+		return err
+	}
+	mxcsrMask := le.Uint32(cur[28:])
+	if mxcsrMask == 0 {
+		mxcsrMask = 0xffbf
+	}
+	if le.Uint32(img[24:])&^mxcsrMask != 0 || le.Uint64(img[512:])&^layout.Features != 0 {
+		return fmt.Errorf("rt_sigreturn: invalid FP state")
+	}
+	for _, b := range img[512+8 : 512+64] {
+		if b != 0 {
+			return fmt.Errorf("rt_sigreturn: invalid XSAVE header")
+		}
+	}
 	return t.Ctx.SetFPState(img)
+}
+
+// Restart codes: a syscall cut short by a signal returns one of these
+// instead of EINTR, and signal delivery decides, as Linux does, whether
+// the program sees EINTR or the syscall runs again.
+const (
+	// ErrRestartSys restarts unless a handler without SA_RESTART runs.
+	ErrRestartSys = unix.Errno(512)
+	// ErrRestartNoIntr always restarts.
+	ErrRestartNoIntr = unix.Errno(513)
+	// ErrRestartNoHand restarts only when no handler runs.
+	ErrRestartNoHand = unix.Errno(514)
+)
+
+// restartAfter fixes up the result of the syscall just made when it
+// returned a restart code; handled is the action of the handler about to
+// run, or nil when none runs.
+func (t *Task) restartAfter(handled *SigAction) {
+	if t.syscallNR < 0 {
+		return
+	}
+	nr := t.syscallNR
+	t.syscallNR = -1
+	restart := false
+	switch unix.Errno(-int64(t.Regs.RAX)) {
+	case ErrRestartNoIntr:
+		restart = true
+	case ErrRestartSys:
+		restart = handled == nil || handled.Flags&saRestart != 0
+	case ErrRestartNoHand:
+		restart = handled == nil
+	default:
+		return
+	}
+	if restart {
+		t.Regs.RAX = uint64(nr)
+		t.Regs.RIP -= 2 // the SYSCALL instruction again
+		return
+	}
+	eintr := int64(unix.EINTR)
+	t.Regs.RAX = uint64(-eintr)
 }

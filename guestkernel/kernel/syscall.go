@@ -13,6 +13,7 @@ func (t *Task) syscall() {
 		return
 	}
 	r.RAX = uint64(ret)
+	t.syscallNR = int64(nr)
 	r.RCX = r.RIP
 	r.R11 = r.RFLAGS
 }

@@ -84,7 +84,8 @@ type Task struct {
 	RobustLen     uintptr
 	Alt           AltStack // sigaltstack
 
-	restored bool // rt_sigreturn set every register: write no result
+	restored  bool  // rt_sigreturn set every register: write no result
+	syscallNR int64 // the syscall just returned from, until signals are delivered; else -1
 
 	wake chan struct{} // a signal arrived: interrupt sleeps
 }
@@ -101,7 +102,7 @@ func (k *Kernel) NewProcess(m *mm.MM, fds *fs.FDTable, creds Creds) (*Task, erro
 	if k.VFS != nil {
 		tg.fsRoot, tg.cwd = k.VFS.Root(), k.VFS.Root()
 	}
-	t := &Task{K: k, TG: tg, TID: pid, MM: m, Ctx: ctx, wake: make(chan struct{}, 1), Alt: AltStack{Flags: SSDisable}}
+	t := &Task{K: k, TG: tg, TID: pid, MM: m, Ctx: ctx, wake: make(chan struct{}, 1), Alt: AltStack{Flags: SSDisable}, syscallNR: -1}
 	tg.tasks = []*Task{t}
 	k.mu.Lock()
 	k.groups[pid] = tg
@@ -390,6 +391,7 @@ func (t *Task) deliverSignals() bool {
 		} else if a.Handler != SigDfl {
 			creds := tg.creds
 			tg.mu.Unlock()
+			t.restartAfter(&a)
 			t.setupFrame(sig, a, SigInfo{Signo: int32(sig), Code: tg.sigCode[sig-1], PID: tg.PID, UID: creds.UID})
 			return tg.Exiting()
 		}
@@ -403,6 +405,7 @@ func (t *Task) deliverSignals() bool {
 		return true
 	}
 	tg.mu.Unlock()
+	t.restartAfter(nil)
 	return false
 }
 
