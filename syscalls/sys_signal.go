@@ -18,6 +18,9 @@ func init() {
 	register(unix.SYS_TGKILL, sysTgkill)
 	register(unix.SYS_TKILL, sysTkill)
 	register(unix.SYS_PAUSE, sysPause)
+	register(unix.SYS_RT_SIGPENDING, sysRtSigpending)
+	register(unix.SYS_RT_SIGSUSPEND, sysRtSigsuspend)
+	register(unix.SYS_RT_SIGTIMEDWAIT, sysRtSigtimedwait)
 }
 
 // sysPause waits for a signal.
@@ -199,4 +202,79 @@ func sysTkill(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, unix.ESRCH
 	}
 	return sendSignalCode(t, unix.Signal(a[1]), kernel.SITkill)
+}
+
+func sysRtSigpending(t *kernel.Task, a Args) (uintptr, error) {
+	if a[1] != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	return 0, t.MM.CopyOutUint64(a[0], t.TG.Pending()&t.SigMask)
+}
+
+// sysRtSigsuspend waits for a signal with a temporary mask; the handler
+// runs with it, and the old mask comes back when the handler returns.
+func sysRtSigsuspend(t *kernel.Task, a Args) (uintptr, error) {
+	if a[1] != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	mask, err := t.MM.CopyInUint64(a[0])
+	if err != nil {
+		return 0, err
+	}
+	t.SuspendMask(mask)
+	for !t.SignalPending() {
+		t.Sleep(time.Hour)
+	}
+	return 0, kernel.ErrRestartNoHand
+}
+
+// sysRtSigtimedwait takes a pending signal of the set (normally blocked),
+// waiting up to the timeout for one.
+func sysRtSigtimedwait(t *kernel.Task, a Args) (uintptr, error) {
+	if a[3] != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	set, err := t.MM.CopyInUint64(a[0])
+	if err != nil {
+		return 0, err
+	}
+	set &^= 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
+	wait := time.Duration(-1)
+	if a[2] != 0 {
+		if wait, err = getTimespec(t, a[2]); err != nil {
+			return 0, err
+		}
+	}
+	var deadline <-chan time.Time
+	if wait > 0 {
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		deadline = timer.C
+	}
+	for {
+		if sig, code := t.TG.DequeueSignal(set); sig != 0 {
+			if a[1] != 0 {
+				var b [128]byte
+				binary.LittleEndian.PutUint32(b[0:], uint32(sig))
+				binary.LittleEndian.PutUint32(b[8:], uint32(code))
+				binary.LittleEndian.PutUint32(b[16:], uint32(t.TG.PID))
+				binary.LittleEndian.PutUint32(b[20:], t.TG.Creds().UID)
+				if _, err := t.MM.CopyOut(a[1], b[:]); err != nil {
+					return 0, err
+				}
+			}
+			return uintptr(sig), nil
+		}
+		if wait == 0 {
+			return 0, unix.EAGAIN
+		}
+		if t.SignalPending() {
+			return 0, unix.EINTR
+		}
+		select {
+		case <-t.Interrupted():
+		case <-deadline:
+			return 0, unix.EAGAIN
+		}
+	}
 }

@@ -134,6 +134,10 @@ func (t *Task) pushFrame(sig unix.Signal, act SigAction, info SigInfo) error {
 	clear(sw[20:48])
 	binary.LittleEndian.PutUint32(img[layout.Size:], fpMagic2)
 
+	oldMask := t.SigMask
+	if t.hasSaved {
+		oldMask = t.savedMask
+	}
 	var f [frameSize]byte
 	le := binary.LittleEndian
 	le.PutUint64(f[0:], act.Restorer)
@@ -152,12 +156,12 @@ func (t *Task) pushFrame(sig unix.Signal, act SigAction, info SigInfo) error {
 	}
 	le.PutUint16(mc[144:], 0x33) // cs: user code
 	le.PutUint16(mc[150:], 0x2b) // ss: user data
-	le.PutUint64(mc[168:], t.SigMask)
+	le.PutUint64(mc[168:], oldMask)
 	if info.Signo == int32(unix.SIGSEGV) || info.Signo == int32(unix.SIGBUS) {
 		le.PutUint64(mc[176:], info.Addr) // cr2
 	}
 	le.PutUint64(mc[184:], fpAddr)
-	le.PutUint64(uc[ucSigmask:], t.SigMask)
+	le.PutUint64(uc[ucSigmask:], oldMask)
 	in := f[frameInfo:]
 	le.PutUint32(in[0:], uint32(info.Signo))
 	le.PutUint32(in[8:], uint32(info.Code))
@@ -178,6 +182,7 @@ func (t *Task) pushFrame(sig unix.Signal, act SigAction, info SigInfo) error {
 	if err := t.Ctx.SetFPState(initFPState(layout.Size)); err != nil {
 		return err
 	}
+	t.hasSaved = false
 	r := &t.Regs
 	r.RSP = frame
 	r.RIP = act.Handler

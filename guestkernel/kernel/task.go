@@ -51,6 +51,7 @@ type ThreadGroup struct {
 	actions    [NumSignals]SigAction
 	pending    uint64
 	sigCode    [NumSignals]int32 // si_code of each pending signal
+	itimer     realTimer
 	exiting    bool
 	status     ExitStatus
 	done       chan struct{}
@@ -84,7 +85,9 @@ type Task struct {
 	RobustLen     uintptr
 	Alt           AltStack // sigaltstack
 
-	restored  bool  // rt_sigreturn set every register: write no result
+	restored  bool   // rt_sigreturn set every register: write no result
+	savedMask uint64 // rt_sigsuspend: the mask to restore after delivery
+	hasSaved  bool
 	syscallNR int64 // the syscall just returned from, until signals are delivered; else -1
 
 	wake chan struct{} // a signal arrived: interrupt sleeps
@@ -165,6 +168,7 @@ func (tg *ThreadGroup) Exit(s ExitStatus) {
 	}
 	tg.exiting = true
 	tg.status = s
+	tg.stopTimersLocked()
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
 	for _, t := range tasks {
@@ -179,8 +183,9 @@ func (tg *ThreadGroup) Exiting() bool {
 	return tg.exiting
 }
 
-// SendSignal queues sig for the thread group (kill(2) semantics): a fatal
-// default action kills the group at once; an ignored signal is dropped.
+// SendSignal queues sig for the thread group (kill(2) semantics); it is
+// acted on (handler or default action) once a task has it unblocked. An
+// ignored signal is dropped.
 func (tg *ThreadGroup) SendSignal(sig unix.Signal) { tg.SendSignalCode(sig, SIUser) }
 
 // SendSignalCode is SendSignal with the si_code the handler sees (SI_USER
@@ -191,6 +196,8 @@ func (tg *ThreadGroup) SendSignalCode(sig unix.Signal, code int32) {
 	}
 	tg.mu.Lock()
 	a := tg.actions[sig-1]
+	// An ignored signal is dropped. (Linux keeps it pending while it is
+	// blocked, for sigwait; the senders here cannot read the mask safely.)
 	if sig != unix.SIGKILL && sig != unix.SIGSTOP &&
 		(a.Handler == SigIgn || a.Handler == SigDfl && DefaultActionOf(sig) == ActIgnore) {
 		tg.mu.Unlock()
@@ -399,6 +406,7 @@ func (t *Task) deliverSignals() bool {
 		case ActIgnore, ActCont, ActStop:
 			continue
 		}
+		tg.stopTimersLocked()
 		tg.exiting = true
 		tg.status = ExitStatus{Signal: sig, Core: act == ActCore}
 		tg.mu.Unlock()
@@ -406,7 +414,19 @@ func (t *Task) deliverSignals() bool {
 	}
 	tg.mu.Unlock()
 	t.restartAfter(nil)
+	if t.hasSaved {
+		t.SigMask, t.hasSaved = t.savedMask, false
+	}
 	return false
+}
+
+// SuspendMask installs mask until the next signal delivery
+// (rt_sigsuspend); the handler's frame records the mask it replaced.
+func (t *Task) SuspendMask(mask uint64) {
+	if !t.hasSaved {
+		t.savedMask, t.hasSaved = t.SigMask, true
+	}
+	t.SigMask = mask &^ unblockable
 }
 
 // FSRoot returns the process's root directory.
