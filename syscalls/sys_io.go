@@ -554,6 +554,20 @@ func sysPoll(t *kernel.Task, a Args) (uintptr, error) {
 	if _, err := t.MM.CopyIn(addr, raw); err != nil {
 		return 0, err
 	}
+	ready, err := pollFDs(t, raw, timeout)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.MM.CopyOut(addr, raw); err != nil {
+		return 0, err
+	}
+	return uintptr(ready), nil
+}
+
+// pollFDs polls the struct pollfd array raw (revents filled in) for up to
+// timeout ms (negative: no limit) and returns the number of ready entries.
+func pollFDs(t *kernel.Task, raw []byte, timeout int) (int, error) {
+	nfds := len(raw) / 8
 	type pfd struct {
 		fd          int32
 		events, rev int16
@@ -600,10 +614,7 @@ func sysPoll(t *kernel.Task, a Args) (uintptr, error) {
 			for i := range ps {
 				binary.LittleEndian.PutUint16(raw[8*i+6:], uint16(ps[i].rev))
 			}
-			if _, err := t.MM.CopyOut(addr, raw); err != nil {
-				return 0, err
-			}
-			return uintptr(ready), nil
+			return ready, nil
 		}
 		if t.SignalPending() {
 			return 0, kernel.ErrRestartNoHand

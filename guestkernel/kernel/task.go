@@ -420,6 +420,14 @@ func (t *Task) deliverSignals() bool {
 	return false
 }
 
+// EndSuspend puts back the mask SuspendMask replaced, when the call that
+// installed it returns without being cut short by a signal.
+func (t *Task) EndSuspend() {
+	if t.hasSaved {
+		t.SigMask, t.hasSaved = t.savedMask, false
+	}
+}
+
 // SuspendMask installs mask until the next signal delivery
 // (rt_sigsuspend); the handler's frame records the mask it replaced.
 func (t *Task) SuspendMask(mask uint64) {

@@ -514,6 +514,7 @@ func programCases() []progCase {
 			"registers and flags preserved across getppid: ok\n"},
 		{name: "fpu", prog: "fpu"},
 		{name: "signals", prog: "signals", wantCode: 128 + int(syscall.SIGUSR2)},
+		{name: "selects", prog: "selects"},
 		{name: "timers", prog: "timers", wantCode: 128 + int(syscall.SIGALRM)},
 		{name: "badsigreturn-rip", prog: "badsigreturn", args: []string{"rip"}, wantCode: 128 + int(syscall.SIGSEGV)},
 		{name: "badsigreturn-rsp", prog: "badsigreturn", args: []string{"rsp"}, wantCode: 128 + int(syscall.SIGSEGV)},
