@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -377,18 +378,19 @@ func (t *Task) forceSignal(sig unix.Signal, code int, addr uint64) {
 // waits until the handler returns or unblocks it (the handler's mask).
 func (t *Task) deliverSignals() bool {
 	tg := t.TG
+	handled := false
 	tg.mu.Lock()
-	if tg.exiting {
-		tg.mu.Unlock()
-		return true
-	}
-	deliverable := tg.pending &^ (t.SigMask &^ unblockable)
-	for sig := unix.Signal(1); sig <= NumSignals && deliverable != 0; sig++ {
-		if deliverable&sigBit(sig) == 0 {
-			continue
+	for {
+		if tg.exiting {
+			tg.mu.Unlock()
+			return true
 		}
+		deliverable := tg.pending &^ (t.SigMask &^ unblockable)
+		if deliverable == 0 {
+			break
+		}
+		sig := unix.Signal(bits.TrailingZeros64(deliverable) + 1)
 		tg.pending &^= sigBit(sig)
-		deliverable &^= sigBit(sig)
 		a := tg.actions[sig-1]
 		act := DefaultActionOf(sig)
 		if sig == unix.SIGKILL {
@@ -396,11 +398,15 @@ func (t *Task) deliverSignals() bool {
 		} else if a.Handler == SigIgn {
 			continue
 		} else if a.Handler != SigDfl {
-			creds := tg.creds
+			// Every deliverable signal gets its frame before the return
+			// to user code; the last one pushed runs first, as on Linux.
+			info := SigInfo{Signo: int32(sig), Code: tg.sigCode[sig-1], PID: tg.PID, UID: tg.creds.UID}
 			tg.mu.Unlock()
 			t.restartAfter(&a)
-			t.setupFrame(sig, a, SigInfo{Signo: int32(sig), Code: tg.sigCode[sig-1], PID: tg.PID, UID: creds.UID})
-			return tg.Exiting()
+			t.setupFrame(sig, a, info)
+			handled = true
+			tg.mu.Lock()
+			continue
 		}
 		switch act {
 		case ActIgnore, ActCont, ActStop:
@@ -413,9 +419,9 @@ func (t *Task) deliverSignals() bool {
 		return true
 	}
 	tg.mu.Unlock()
-	t.restartAfter(nil)
-	if t.hasSaved {
-		t.SigMask, t.hasSaved = t.savedMask, false
+	if !handled {
+		t.restartAfter(nil)
+		t.EndSuspend()
 	}
 	return false
 }

@@ -31,10 +31,12 @@ int main(void) {
 	n = select(0, NULL, NULL, NULL, &tv);
 	printf("select timeout: %d left %ld.%06ld\n", n, (long)tv.tv_sec, (long)tv.tv_usec);
 
+	int bad = open("/dev/null", O_RDONLY); // a descriptor surely closed
+	close(bad);
 	FD_ZERO(&r);
-	FD_SET(77, &r);
+	FD_SET(bad, &r);
 	tv = (struct timeval){0, 0};
-	n = select(78, &r, NULL, NULL, &tv);
+	n = select(bad + 1, &r, NULL, NULL, &tv);
 	printf("select bad fd: %d %s\n", n, errno == EBADF ? "EBADF" : "?");
 
 	struct sigaction sa;

@@ -46,6 +46,10 @@ static void on_ill(int sig, siginfo_t *si, void *ucv) {
 	uc->uc_mcontext.gregs[REG_RBX] = 0x1234;
 }
 
+static char order[8];
+static volatile int norder;
+static void record(int sig) { order[norder++] = sig == SIGUSR1 ? '1' : '2'; }
+
 static void on_usr2(int sig) {
 	printf("usr2 handler\n");
 }
@@ -120,6 +124,22 @@ int main(void) {
 	uint64_t rbx;
 	__asm__ volatile("mov $1, %%rbx\n\tud2\n\tmov %%rbx, %0" : "=r"(rbx) : : "rbx");
 	printf("after ud2: rbx %#lx\n", (unsigned long)rbx);
+
+	// Two signals unblocked at once: both frames are pushed before the
+	// return to user code, so the higher one (pushed last) runs first.
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = record;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigset_t both;
+	sigemptyset(&both);
+	sigaddset(&both, SIGUSR1);
+	sigaddset(&both, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &both, NULL);
+	raise(SIGUSR1);
+	raise(SIGUSR2);
+	sigprocmask(SIG_UNBLOCK, &both, NULL);
+	printf("delivery order: %.*s\n", norder, order);
 
 	// SA_RESETHAND: the handler runs once, then the default action.
 	memset(&sa, 0, sizeof sa);
