@@ -146,6 +146,11 @@ TEXT ·r0UserEvent(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0xdb; BYTE $0xe3 // FNINIT
 	VZEROUPPER
 	CLD
+	// Go code continues in the guest. (The vCPU may have been resumed
+	// straight into user mode from the host after a kick, without
+	// r0ToUser: the flag must be set here too, or Go code in the guest
+	// would take itself for host code.)
+	MOVQ $1, R0_INGUEST(GS)
 	MOVQ R0_KERNRSP(GS), SP
 	LOAD_BP_GS(R0_KERNRBP)
 	RET

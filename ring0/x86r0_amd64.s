@@ -159,6 +159,9 @@ TEXT ·x86r0UserEvent(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0xdb; BYTE $0xe3 // FNINIT
 	VZEROUPPER
 	CLD
+	// Go code continues in the guest, also after a resume into user
+	// mode from the host (see r0UserEvent).
+	MOVQ $1, R0_INGUEST(GS)
 	MOVQ R0_KERNRSP(GS), SP
 	LOAD_BP_GS(R0_KERNRBP)
 	RET

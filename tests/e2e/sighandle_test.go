@@ -89,3 +89,43 @@ func TestSignalHandlersFromOutside(t *testing.T) {
 	assert.Equal(t, nOut, sOut, "stdout under ringbox")
 	assert.Equal(t, nCode, sCode, "exit status under ringbox")
 }
+
+// TestSignalToBusyProgram interrupts a CPU-bound program with SIGINT: the
+// vCPU is kicked out of user code, the handler's frame is built and the
+// program resumed. Its output and status must match the native run, and
+// its later syscalls (the last one is exit_group) must reach the sandbox's
+// kernel, as --strace shows: a resumed vCPU once sent them past it.
+func TestSignalToBusyProgram(t *testing.T) {
+	recordInputs()
+	run := func(s spec) (string, string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, s.Path)
+		cmd.Args = s.Argv
+		cmd.Env = s.environ()
+		cmd.Dir = t.TempDir()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start(), "starting %s", s)
+		r := bufio.NewReader(out)
+		first, err := r.ReadString('\n')
+		require.NoError(t, err, "%s: reading the ready line; stderr:\n%s", s, stderr.String())
+		require.Equal(t, "ready\n", first)
+		time.Sleep(200 * time.Millisecond) // deep in the loop
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		rest, _ := io.ReadAll(r)
+		_ = cmd.Wait()
+		code, _ := status(cmd.ProcessState)
+		return first + string(rest), stderr.String(), code
+	}
+	nOut, _, nCode := run(native(prog("busyhandler"), nil, baseEnv, nil))
+	require.Equal(t, 0, nCode, "native status")
+	sOut, sErr, sCode := run(sandboxed([]string{"--strace"}, baseEnv, prog("busyhandler"), nil, nil))
+	assert.Equal(t, nOut, sOut, "stdout under ringbox")
+	assert.Equal(t, nCode, sCode, "exit status under ringbox")
+	assert.Contains(t, sErr, "rt_sigreturn()", "the handler's return must reach the sandbox kernel")
+	assert.Contains(t, sErr, "getppid() =", "a syscall after the handler must reach the sandbox kernel")
+	assert.Contains(t, sErr, "exit_group(0) = ?", "the exit must reach the sandbox kernel")
+}
