@@ -16,8 +16,8 @@ import (
 
 // TestSignalHandlersFromOutside drives the sighandle program with signals
 // sent to it (natively) or to ringbox (which forwards them), each after the
-// program printed the line that says it is blocked: a handler cuts pause()
-// short with EINTR, an SA_RESTART handler restarts a futex wait, and
+// program printed the line that says it is blocked: a handler cuts
+// sigsuspend short with EINTR, an SA_RESTART handler restarts a futex wait, and
 // SIGTERM without a handler kills it. Output and status must match.
 func TestSignalHandlersFromOutside(t *testing.T) {
 	recordInputs()
@@ -84,7 +84,7 @@ func TestSignalHandlersFromOutside(t *testing.T) {
 		return got.String(), code
 	}
 	nOut, nCode := drive(t, native(prog("sighandle"), nil, baseEnv, nil))
-	require.Equal(t, "ready\nint\npause: -1 EINTR\nwaiting\nhup\n", nOut, "native reference output")
+	require.Equal(t, "ready\nint\nsigsuspend: -1 EINTR\nwaiting\nhup\n", nOut, "native reference output")
 	sOut, sCode := drive(t, sandboxed(nil, baseEnv, prog("sighandle"), nil, nil))
 	assert.Equal(t, nOut, sOut, "stdout under ringbox")
 	assert.Equal(t, nCode, sCode, "exit status under ringbox")

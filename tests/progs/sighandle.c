@@ -1,5 +1,6 @@
 // sighandle: handlers for signals sent from outside while the program
-// blocks. pause() cut by a handler returns EINTR; a futex wait cut by an
+// blocks. sigsuspend cut by a handler returns EINTR (SIGINT is blocked
+// until then, so an early signal waits for it); a futex wait cut by an
 // SA_RESTART handler runs again (it must not return). The e2e test sends
 // SIGINT, SIGHUP, then SIGTERM (which kills it), reading each line first.
 #include <errno.h>
@@ -23,9 +24,14 @@ int main(void) {
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &sa, NULL);
 
+	sigset_t intset, none;
+	sigemptyset(&intset);
+	sigaddset(&intset, SIGINT);
+	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, &intset, NULL);
 	say("ready\n");
-	int r = pause();
-	printf("pause: %d %s\n", r, r < 0 && errno == EINTR ? "EINTR" : "?");
+	int r = sigsuspend(&none);
+	printf("sigsuspend: %d %s\n", r, r < 0 && errno == EINTR ? "EINTR" : "?");
 	fflush(stdout);
 
 	int word = 0;
