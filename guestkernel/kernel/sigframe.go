@@ -228,6 +228,17 @@ func (t *Task) SigReturn() error {
 	}
 	t.SigMask = le.Uint64(b[ucSigmask:]) &^ unblockable
 	t.restored = true
+	// The alternate stack comes back from uc_stack (it matters after
+	// SS_AUTODISARM), unless the restored stack pointer is on the current
+	// one, as Linux's sigaltstack rules go.
+	if ss := (AltStack{SP: le.Uint64(b[ucStack:]), Flags: le.Uint32(b[ucStack+8:]) &^ SSOnStack, Size: le.Uint64(b[ucStack+16:])}); !t.OnAltStack(t.Regs.RSP) {
+		switch {
+		case ss.Flags&SSDisable != 0:
+			t.Alt = AltStack{Flags: SSDisable}
+		case ss.Flags&^SSAutoDisarm == 0 && ss.Size >= MinSigStkSz:
+			t.Alt = ss
+		}
+	}
 
 	layout := t.K.Platform.FPLayout()
 	fpAddr := le.Uint64(mc[184:])

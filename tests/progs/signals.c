@@ -13,6 +13,10 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31) // linux/signal.h; not exported by glibc
+#endif
+
 static volatile int got, code, blocked_inside;
 static volatile double handler_math;
 static sigjmp_buf jb;
@@ -30,9 +34,13 @@ static void on_usr1(int sig, siginfo_t *si, void *uc) {
 		handler_math += 1.0 / i; // clobbers xmm registers
 }
 
+static volatile int inside_flags = -1;
 static void on_alt_sig(int sig) {
 	char here;
 	on_alt = &here >= altstack && &here < altstack + sizeof altstack;
+	stack_t cur;
+	sigaltstack(NULL, &cur);
+	inside_flags = cur.ss_flags;
 }
 
 static void on_fault(int sig, siginfo_t *si, void *uc) {
@@ -95,7 +103,16 @@ int main(void) {
 	sa.sa_flags = SA_ONSTACK;
 	sigaction(SIGWINCH, &sa, NULL);
 	raise(SIGWINCH);
-	printf("handler on altstack: %d\n", on_alt);
+	printf("handler on altstack: %d, flags inside %d\n", on_alt, inside_flags);
+
+	// SS_AUTODISARM: disarmed while the handler runs, back after it.
+	ss.ss_flags = SS_AUTODISARM;
+	sigaltstack(&ss, NULL);
+	on_alt = 0;
+	raise(SIGWINCH);
+	sigaltstack(NULL, &old);
+	printf("autodisarm: on altstack %d, flags inside %d, after %#x size ok %d\n", on_alt,
+	       inside_flags, old.ss_flags, old.ss_size == sizeof altstack);
 
 	// Fault handlers leaving by siglongjmp.
 	memset(&sa, 0, sizeof sa);
