@@ -159,13 +159,21 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	// Check again where this code runs: anything above that allocates can
 	// take a fault in the guest (the first touch of new heap memory) and
 	// continue on the host. Entering from the host needs prepareHost (a
-	// parked vCPU restarted, new memory mirrored); nothing below can leave.
-	if !ring0.InGuest(cpu) {
-		if err := c.prepareHost(); err != nil {
-			return platform.Event{}, err
+	// parked vCPU restarted, new memory mirrored). entersyscall itself
+	// may touch memory the guest has not seen and leave, so check again
+	// after it: between that check and SwitchToUser nothing can fault.
+	for {
+		if !ring0.InGuest(cpu) {
+			if err := c.prepareHost(); err != nil {
+				return platform.Event{}, err
+			}
 		}
+		entersyscall()
+		if ring0.InGuest(cpu) || (cpu.R0.Leaves == c.leaves && (!c.needReset || c.userInKVM)) {
+			break
+		}
+		exitsyscall()
 	}
-	entersyscall()
 	ring0.SwitchToUser(cpu)
 	// Copy the event out before exitsyscall: it may make host syscalls.
 	reason, vector, errCode, cr2 := cpu.Reason, cpu.Vector, cpu.ErrCode, cpu.CR2
