@@ -291,7 +291,10 @@ func TestCoreutils(t *testing.T) {
 		{"/usr/bin/test", "-x", "a.txt"},
 		{"/usr/bin/test", "-x", "src/b.txt"},
 		{"/usr/bin/touch", "-d", "@1700000000", "a.txt"},
-		{"/usr/bin/stat", "-c", "%s %Y %a %F %N", "a.txt", "l", "src"},
+		{"/usr/bin/stat", "-c", "%s %Y %a %F %N", "a.txt"},
+		// No %Y for entries the step sequence created: the native and the
+		// sandboxed runs made them at different seconds.
+		{"/usr/bin/stat", "-c", "%s %a %F %N", "l", "src"},
 		{"/usr/bin/du", "-s", "--apparent-size", "src"},
 		{"/bin/rm", "-f", "a.txt.gz", "l"},
 		{"/bin/ls", "-a"},
