@@ -74,6 +74,14 @@ func sysPpoll(t *kernel.Task, a Args) (uintptr, error) {
 	})
 }
 
+// selectMatch says, for the read, write and except sets, which poll event
+// a set asks for and which returned events mark the descriptor ready.
+var selectMatch = [3]struct{ asked, ready uint16 }{
+	{unix.POLLIN, unix.POLLIN | unix.POLLHUP | unix.POLLERR},
+	{unix.POLLOUT, unix.POLLOUT | unix.POLLERR},
+	{unix.POLLPRI, unix.POLLPRI},
+}
+
 // fdSetMax is FD_SETSIZE: select cannot name higher descriptors.
 const fdSetMax = 1024
 
@@ -126,8 +134,8 @@ func selectFDs(t *kernel.Task, nfds int, rp, wp, ep uintptr, timeout int) (uintp
 		if rev&unix.POLLNVAL != 0 {
 			return 0, unix.EBADF
 		}
-		for j, bits := range []uint16{unix.POLLIN | unix.POLLHUP | unix.POLLERR, unix.POLLOUT | unix.POLLERR, unix.POLLPRI} {
-			if ev&[]uint16{unix.POLLIN, unix.POLLOUT, unix.POLLPRI}[j] != 0 && rev&bits != 0 {
+		for j, m := range selectMatch {
+			if ev&m.asked != 0 && rev&m.ready != 0 {
 				out[j][fd/8] |= 1 << (fd % 8)
 				count++
 			}

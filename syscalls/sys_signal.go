@@ -254,11 +254,8 @@ func sysRtSigtimedwait(t *kernel.Task, a Args) (uintptr, error) {
 	for {
 		if sig, code := t.TG.DequeueSignal(set); sig != 0 {
 			if a[1] != 0 {
-				var b [128]byte
-				binary.LittleEndian.PutUint32(b[0:], uint32(sig))
-				binary.LittleEndian.PutUint32(b[8:], uint32(code))
-				binary.LittleEndian.PutUint32(b[16:], uint32(t.TG.PID))
-				binary.LittleEndian.PutUint32(b[20:], t.TG.Creds().UID)
+				var b [kernel.SigInfoSize]byte
+				kernel.SigInfo{Signo: int32(sig), Code: code, PID: t.TG.PID, UID: t.TG.Creds().UID}.Encode(b[:])
 				if _, err := t.MM.CopyOut(a[1], b[:]); err != nil {
 					return 0, err
 				}

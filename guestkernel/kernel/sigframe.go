@@ -47,6 +47,24 @@ type SigInfo struct {
 	Addr  uint64 // faults: the address
 }
 
+// SigInfoSize is the size of a siginfo_t.
+const SigInfoSize = 128
+
+// Encode writes info as a siginfo_t into b (SigInfoSize bytes): the
+// sender for signals sent by a process (si_code <= 0), else the address.
+func (info SigInfo) Encode(b []byte) {
+	le := binary.LittleEndian
+	clear(b[:SigInfoSize])
+	le.PutUint32(b[0:], uint32(info.Signo))
+	le.PutUint32(b[8:], uint32(info.Code))
+	if info.Code <= 0 {
+		le.PutUint32(b[16:], uint32(info.PID))
+		le.PutUint32(b[20:], info.UID)
+	} else {
+		le.PutUint64(b[16:], info.Addr)
+	}
+}
+
 // Signal codes.
 const (
 	SIUser     = 0
@@ -162,15 +180,7 @@ func (t *Task) pushFrame(sig unix.Signal, act SigAction, info SigInfo) error {
 	}
 	le.PutUint64(mc[184:], fpAddr)
 	le.PutUint64(uc[ucSigmask:], oldMask)
-	in := f[frameInfo:]
-	le.PutUint32(in[0:], uint32(info.Signo))
-	le.PutUint32(in[8:], uint32(info.Code))
-	if info.Code <= 0 {
-		le.PutUint32(in[16:], uint32(info.PID))
-		le.PutUint32(in[20:], info.UID)
-	} else {
-		le.PutUint64(in[16:], info.Addr)
-	}
+	info.Encode(f[frameInfo : frameInfo+SigInfoSize])
 
 	if _, err := t.MM.CopyOut(uintptr(fpAddr), img); err != nil {
 		return err
