@@ -111,4 +111,7 @@ type R0State struct {
 	// OUT must not lose it, and a replayed OUT must not repeat it.
 	ReqSeq  uint64 // 0x1218
 	ReqDone uint64 // 0x1220
+	// Intrs counts KVM_RUNs cut short by a host signal (Go's preemption,
+	// a kick) and re-entered: entries that are neither requests nor events.
+	Intrs uint64 // 0x1228
 }

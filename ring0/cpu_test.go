@@ -53,6 +53,7 @@ func TestOffsets(t *testing.T) {
 		{"R0.XsaveAli", 0x1000 + unsafe.Offsetof(c.R0.XsaveAli), 0x1210},
 		{"R0.ReqSeq", 0x1000 + unsafe.Offsetof(c.R0.ReqSeq), 0x1218},
 		{"R0.ReqDone", 0x1000 + unsafe.Offsetof(c.R0.ReqDone), 0x1220},
+		{"R0.Intrs", 0x1000 + unsafe.Offsetof(c.R0.Intrs), 0x1228},
 	} {
 		require.Equal(t, tc.want, tc.got, tc.name)
 	}

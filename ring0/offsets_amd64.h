@@ -72,6 +72,7 @@
 #define R0_XSAVEALI 0x1210
 #define R0_REQSEQ 0x1218
 #define R0_REQDONE 0x1220
+#define R0_INTRS 0x1228
 
 // UserRegs offsets, relative to a UserRegs.
 #define UR_RAX 0x00

@@ -333,6 +333,7 @@ request:
 intr:
 	// A signal: Go's handler has run. If the guest had already made a
 	// request (written and counted before its OUT), act on it now.
+	INCQ R0_INTRS(R12)
 	MOVQ R0_REQSEQ(R12), AX
 	CMPQ AX, R0_REQDONE(R12)
 	JNE request

@@ -322,13 +322,15 @@ func eventOf(reason, vector, code, cr2 uint64) (platform.Event, bool) {
 
 // ring0Stats adds ring0 mode's counters.
 func (m *Machine) ring0Stats(s map[string]uint64) {
-	var bounces, entries uint64
+	var bounces, entries, intrs uint64
 	for i := 0; i < m.region.NumCPU(); i++ {
 		r0 := &m.region.CPU(i).R0
 		bounces += atomic.LoadUint64(&r0.Bounces)
 		entries += atomic.LoadUint64(&r0.Entries)
+		intrs += atomic.LoadUint64(&r0.Intrs)
 	}
 	s["exit.bounce"] = bounces
 	s["kvm_run"] = entries
+	s["kvm_run.signal"] = intrs
 	s["leave"] = m.exits.leave.Load()
 }

@@ -161,7 +161,8 @@ func runCmd(args []string) error {
 	start := time.Now()
 	k, err := vmm.Open()
 	if err != nil {
-		return fail(exitSandbox, "%v", err)
+		fmt.Fprintf(os.Stderr, "ringbox: %v\n", err)
+		return fail(exitSandbox, "%s", noKVMHint)
 	}
 	defer k.Close()
 	want, _ := vmm.ParseBackend(o.backend)

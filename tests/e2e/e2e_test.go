@@ -21,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"ringbox/vmm/kvmtest"
 )
 
 // runTimeout bounds every single native or sandboxed run.
@@ -37,6 +39,8 @@ var (
 	scratchDir string
 	// moduleRoot is the directory holding go.mod.
 	moduleRoot string
+	// noKVM is why KVM is unusable here, when the tests skip for it.
+	noKVM error
 )
 
 // baseEnv is the environment of every test program, natively and in the
@@ -51,12 +55,18 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
-	if err := checkKVM(); err != nil {
-		fatalBanner(fmt.Sprintf("/dev/kvm is not usable: %v\n\n"+
-			"The ringbox end-to-end tests need KVM. Run them on a host (or a VM with\n"+
-			"nested virtualization) that has /dev/kvm, as a user that can open it\n"+
-			"read-write (for example a member of the 'kvm' group).", err))
-		return 1
+	if err := kvmtest.Check(); err != nil {
+		if kvmtest.Required() {
+			fatalBanner(fmt.Sprintf("%s=1 but KVM is not usable: %v\n\n"+
+				"The ringbox end-to-end tests need KVM. Run them on a host (or a VM with\n"+
+				"nested virtualization) that has /dev/kvm, as a user that can open it\n"+
+				"read-write (for example a member of the 'kvm' group).", kvmtest.RequireEnv, err))
+			return 1
+		}
+		// Every test skips with this reason (recordInputs); nothing to build.
+		noKVM = err
+		fmt.Fprintf(os.Stderr, "ringbox e2e: %s\n", kvmtest.SkipMessage(err))
+		return m.Run()
 	}
 
 	root, err := findModuleRoot()
@@ -115,23 +125,6 @@ func fatalBanner(msg string) {
 	fmt.Fprintf(os.Stderr, "%s\nringbox e2e: FATAL: %s\n%s\n", line, msg, line)
 }
 
-// checkKVM verifies that /dev/kvm exists, is a character device and can be
-// opened read-write.
-func checkKVM() error {
-	fi, err := os.Stat("/dev/kvm")
-	if err != nil {
-		return err
-	}
-	if fi.Mode()&os.ModeCharDevice == 0 {
-		return fmt.Errorf("/dev/kvm is not a character device (mode %v)", fi.Mode())
-	}
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	return f.Close()
-}
-
 // findModuleRoot walks up from the working directory to the directory
 // holding go.mod.
 func findModuleRoot() (string, error) {
@@ -161,7 +154,12 @@ var recordOnce sync.Once
 // configuration variables and opens every source file of the module (Go,
 // assembly, C, go.mod/go.sum) and the ringbox binary, so that changing any of
 // them invalidates a cached result. (Use -count=1 to force a rerun anyway.)
-func recordInputs() {
+// Where KVM is missing (and not required) it skips t instead.
+func recordInputs(t *testing.T) {
+	t.Helper()
+	if noKVM != nil {
+		kvmtest.SkipOrFail(t, noKVM)
+	}
 	recordOnce.Do(func() {
 		for _, v := range []string{"RINGBOX_PLATFORM", "RINGBOX_BIN", "RINGBOX_PROGS", "CC"} {
 			_ = os.Getenv(v)
@@ -548,7 +546,7 @@ func pseudoRandom(n int, seed uint64) []byte {
 // TestPrograms runs every test program natively and under ringbox and
 // compares stdout and exit status.
 func TestPrograms(t *testing.T) {
-	recordInputs()
+	recordInputs(t)
 	for _, tc := range programCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -612,7 +610,7 @@ func compare(t *testing.T, tc progCase, want, got result) {
 // resolved path. The directory is on both ringbox's own PATH and the
 // program's --env PATH, so either lookup policy finds it.
 func TestPathLookup(t *testing.T) {
-	recordInputs()
+	recordInputs(t)
 	t.Parallel()
 	pathVar := "PATH=" + progDir + ":/usr/bin:/bin"
 	env := []string{pathVar, "HOME=/", "LANG=C"}
@@ -637,7 +635,7 @@ func TestPathLookup(t *testing.T) {
 // TestBadInput checks ringbox's own errors: exit status and a one-line,
 // non-empty message on stderr.
 func TestBadInput(t *testing.T) {
-	recordInputs()
+	recordInputs(t)
 	dir := scratchDir
 	write := func(name string, data []byte, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
@@ -745,7 +743,7 @@ func elf64AArch64() []byte {
 
 // TestVersion: `ringbox version` succeeds and names the backend.
 func TestVersion(t *testing.T) {
-	recordInputs()
+	recordInputs(t)
 	t.Parallel()
 	s := spec{Path: ringboxBin, Argv: []string{ringboxBin, "version"}, InheritEnv: true}
 	r := execute(t, s)
@@ -788,7 +786,7 @@ func (f *firstLine) Write(p []byte) (int, error) {
 // blocks in pause(); the program must die of it and ringbox must exit
 // promptly with 128+n.
 func TestSignalForwarding(t *testing.T) {
-	recordInputs()
+	recordInputs(t)
 	for _, tc := range []struct {
 		name string
 		sig  syscall.Signal

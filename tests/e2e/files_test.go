@@ -10,20 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// needCC skips tests that compile or run dynamically linked programs where
-// there is no toolchain and C library (the x86 lane's initramfs).
-func needCC(t *testing.T) {
-	t.Helper()
-	if os.Getenv("RINGBOX_PROGS") != "" {
-		t.Skip("prebuilt programs only (no C library in this environment)")
-	}
-}
-
 // TestDynamicPrograms: dynamically linked programs load ld.so and their
 // libraries from the sandbox's root (the host's /, read-only).
 func TestDynamicPrograms(t *testing.T) {
-	recordInputs()
-	needCC(t)
+	recordInputs(t)
 	dir := t.TempDir()
 	for _, name := range []string{"hello", "args"} {
 		out := filepath.Join(dir, name+"-dyn")
@@ -51,8 +41,7 @@ func TestDynamicPrograms(t *testing.T) {
 // TestHostTools runs programs of the host's / in the sandbox and compares
 // them with native runs.
 func TestHostTools(t *testing.T) {
-	recordInputs()
-	needCC(t)
+	recordInputs(t)
 	cases := [][]string{
 		{"/bin/true"},
 		{"/bin/echo", "hello", "world"},
@@ -69,7 +58,7 @@ func TestHostTools(t *testing.T) {
 		t.Run(strings.Join(c, " "), func(t *testing.T) {
 			t.Parallel()
 			if _, err := os.Stat(c[0]); err != nil {
-				t.Skipf("%s is not on this host", c[0])
+				t.Fatalf("%s is not on this host (.ci/run installs what the tests run)", c[0])
 			}
 			want := execute(t, native(c[0], c[1:], baseEnv, nil))
 			got := execute(t, sandboxed(nil, baseEnv, c[0], c[1:], nil))
@@ -85,7 +74,7 @@ func TestHostTools(t *testing.T) {
 // TestEscape runs a program in a --rootfs tree full of ways out and checks
 // that none reaches the host file next to the tree.
 func TestEscape(t *testing.T) {
-	recordInputs()
+	recordInputs(t)
 	base := t.TempDir()
 	root := filepath.Join(base, "root")
 	secret := filepath.Join(base, "secret")
@@ -164,7 +153,7 @@ func dropLine(s, prefix string) string {
 // TestFileOps runs the same file-system program natively in an empty
 // directory and in the sandbox in an empty directory mounted read-write.
 func TestFileOps(t *testing.T) {
-	recordInputs()
+	recordInputs(t)
 	nativeDir, sandboxDir := t.TempDir(), t.TempDir()
 	n := native(prog("fileops"), nil, baseEnv, nil)
 	n.Dir = nativeDir
@@ -182,8 +171,7 @@ func TestFileOps(t *testing.T) {
 // TestShellExec: the shell writes a file in a read-write mount, then execs
 // cat on it (a #! script too).
 func TestShellExec(t *testing.T) {
-	recordInputs()
-	needCC(t)
+	recordInputs(t)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.sh"), []byte("#!/bin/sh\necho script \"$@\"\n"), 0o755))
 	mnt := []string{"--mount", dir + ":" + dir + ":rw"}
@@ -218,8 +206,7 @@ func TestShellExec(t *testing.T) {
 
 // TestSandboxMounts: the sandbox's own /dev and /proc, and --tmpfs.
 func TestSandboxMounts(t *testing.T) {
-	recordInputs()
-	needCC(t)
+	recordInputs(t)
 	r := execute(t, sandboxed([]string{"--tmpfs", "/tmp"}, baseEnv, "/bin/sh", []string{"-c",
 		`echo hi > /tmp/x; read y < /tmp/x; echo "$y"; echo gone > /dev/null; read n < /proc/self/comm; echo "$n"`}, nil))
 	if !checkSandboxStatus(t, r) {
@@ -254,8 +241,7 @@ func TestSandboxMounts(t *testing.T) {
 // natively on one copy and in the sandbox on another (mounted read-write at
 // its own path, commands run in it), comparing each step.
 func TestCoreutils(t *testing.T) {
-	recordInputs()
-	needCC(t)
+	recordInputs(t)
 	mk := func() string {
 		d := t.TempDir()
 		require.NoError(t, os.MkdirAll(filepath.Join(d, "src", "sub", "deep"), 0o755))
@@ -301,7 +287,7 @@ func TestCoreutils(t *testing.T) {
 	}
 	for i, c := range steps {
 		if _, err := os.Stat(c[0]); err != nil {
-			t.Skipf("%s is not on this host", c[0])
+			t.Fatalf("%s is not on this host (.ci/run installs what the tests run)", c[0])
 		}
 		n := native(c[0], c[1:], baseEnv, nil)
 		n.Dir = nativeDir

@@ -20,7 +20,7 @@ import (
 // sigsuspend short with EINTR, an SA_RESTART handler restarts a futex wait, and
 // SIGTERM without a handler kills it. Output and status must match.
 func TestSignalHandlersFromOutside(t *testing.T) {
-	recordInputs()
+	recordInputs(t)
 	drive := func(t *testing.T, s spec) (string, int) {
 		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 		defer cancel()
@@ -96,7 +96,7 @@ func TestSignalHandlersFromOutside(t *testing.T) {
 // its later syscalls (the last one is exit_group) must reach the sandbox's
 // kernel, as --strace shows: a resumed vCPU once sent them past it.
 func TestSignalToBusyProgram(t *testing.T) {
-	recordInputs()
+	recordInputs(t)
 	run := func(s spec) (string, string, int) {
 		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 		defer cancel()

@@ -1,8 +1,10 @@
 #!/bin/sh
 # /init of the x86 lane's initramfs (copied there by tools/x86lane/run).
 # Runs as PID 1 under busybox sh in a QEMU/TCG guest with an emulated AMD
-# CPU: loads kvm_amd, prints evidence, runs `ringbox version` and the e2e
-# test binary, prints "X86LANE RESULT: PASS|FAIL (...)" and powers off.
+# CPU. It loads kvm_amd and the 9p modules, mounts the host's / (shared
+# read-only over virtio-9p) with the guest's own /proc, /sys, /dev,
+# /dev/pts, /dev/shm, /run and a tmpfs /tmp, chroots into it and runs either
+# the test suites (suite.sh) or one command (-c), then powers off.
 # The host script looks only at the X86LANE lines; keep their format.
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TMPDIR=/tmp LANG=C
@@ -24,11 +26,12 @@ finish() {
 	exit 1
 }
 
-# Written by the host script: X86LANE_PLATFORM, X86LANE_TEST_TIMEOUT and
-# `set -- ARGS` with the extra e2e.test arguments.
+# Written by the host script: X86LANE_MODE (suite|cmd), X86LANE_PLATFORM,
+# X86LANE_TEST_TIMEOUT, X86LANE_TESTS, X86LANE_REPO, X86LANE_WORK,
+# X86LANE_SMP and `set -- ARGS` with the extra e2e.test arguments.
 . /x86lane/conf
 
-echo "X86LANE BOOTED uptime=$(uptime_s)s kernel=$(uname -r)"
+echo "X86LANE BOOTED uptime=$(uptime_s)s kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 
 for m in $(cat /x86lane/modules.order); do
 	if ! out=$(insmod "/x86lane/modules/$m.ko" 2>&1); then
@@ -47,29 +50,78 @@ done
 [ -c /dev/kvm ] || { dmesg | tail -20; finish "FAIL (no /dev/kvm after loading kvm_amd)"; }
 echo "X86LANE KVM-READY uptime=$(uptime_s)s"
 
+# --- the host's root -----------------------------------------------------------
+
+# 9p mounts: the tags are the ones tools/x86lane/run gives QEMU. Everything
+# shared is read-only, and stays unchanged while the lane runs, so the
+# guest may cache it (cache=loose).
+ninep() { # TAG DIR
+	i=0
+	until mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro "$1" "$2" 2>/tmp/mount.err; do
+		i=$((i + 1))
+		if [ $i -ge 20 ]; then
+			echo "X86LANE mount 9p $1 on $2 failed: $(cat /tmp/mount.err)"
+			dmesg | tail -20
+			finish "FAIL (mount 9p $1)"
+		fi
+		usleep 100000
+	done
+}
+# mkdir_under DIR: make DIR in the new root if it is missing (it then lies
+# under one of the guest's tmpfs mounts, e.g. a host work tree under /tmp).
+mkdir_under() { [ -d "$1" ] || mkdir -p "$1" || finish "FAIL (cannot create the mount point $1)"; }
+
+R=/newroot
+mkdir -p $R
+ninep hostroot $R
+mount -t proc proc $R/proc
+mount -t sysfs sysfs $R/sys
+mount -t devtmpfs devtmpfs $R/dev
+mkdir -p $R/dev/pts $R/dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts $R/dev/pts
+mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
+mount -t tmpfs -o mode=1777 tmpfs $R/tmp
+mount -t tmpfs -o mode=0755 tmpfs $R/run
+# The work tree and the lane's built files, at the same paths as on the host.
+mkdir_under "$R$X86LANE_REPO"
+ninep repo "$R$X86LANE_REPO"
+mkdir_under "$R$X86LANE_WORK"
+ninep work "$R$X86LANE_WORK"
+mkdir -p $R/tmp/home
+echo "X86LANE ROOT-READY uptime=$(uptime_s)s"
+
 echo "X86LANE EVIDENCE cpuinfo: $(grep -m1 svm /proc/cpuinfo || echo 'no svm flag in /proc/cpuinfo')"
-echo "X86LANE EVIDENCE cpu: $(grep -m1 '^address sizes' /proc/cpuinfo)"
+echo "X86LANE EVIDENCE cpu: $(grep -m1 '^address sizes' /proc/cpuinfo), $(grep -c ^processor /proc/cpuinfo) CPUs"
 dmesg | grep -i svm | sed 's/^/X86LANE EVIDENCE dmesg: /'
 echo "X86LANE EVIDENCE dev: $(ls -l /dev/kvm)"
 
-out=$(/x86lane/ringbox version 2>&1)
-rc=$?
-echo "$out" | sed 's/^/X86LANE RINGBOX-VERSION: /'
-echo "X86LANE RINGBOX-VERSION-STATUS: $rc"
+# in_root CMD...: run CMD in the host's root with a clean environment.
+# RINGBOX_REQUIRE_KVM=1: KVM exists here, so a KVM test must not skip.
+in_root() {
+	chroot $R /usr/bin/env -i \
+		PATH="$X86LANE_WORK/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+		HOME=/tmp/home TMPDIR=/tmp LANG=C.UTF-8 TERM=dumb \
+		RINGBOX_REQUIRE_KVM=1 RINGBOX_X86LANE=1 \
+		"$@"
+}
 
-# The e2e suite looks for go.mod above its working directory; an empty
-# module stands in for the source tree (programs and ringbox are prebuilt).
-cd /x86lane/mod || finish "FAIL (no /x86lane/mod)"
-export RINGBOX_BIN=/x86lane/ringbox RINGBOX_PROGS=/x86lane/progs
-if [ -n "$X86LANE_PLATFORM" ]; then
-	export RINGBOX_PLATFORM="$X86LANE_PLATFORM"
+if [ "$X86LANE_MODE" != suite ]; then
+	# The command's output goes to the second serial port, raw, which the
+	# host copies to its stdout; its status comes back on the console.
+	stty -F $R/dev/ttyS1 raw -echo 2>/dev/null
+	echo "X86LANE CMD-START uptime=$(uptime_s)s"
+	in_root /bin/sh "$X86LANE_WORK/cmd.sh" </dev/null >$R/dev/ttyS1 2>&1
+	rc=$?
+	echo "X86LANE CMD-END uptime=$(uptime_s)s"
+	echo "X86LANE EXIT-STATUS: $rc"
+	finish "DONE"
 fi
-echo "X86LANE E2E-START uptime=$(uptime_s)s platform=${RINGBOX_PLATFORM:-default}"
-/x86lane/e2e.test -test.v -test.count=1 -test.timeout="$X86LANE_TEST_TIMEOUT" "$@" </dev/null 2>&1
-rc=$?
-echo "X86LANE E2E-END uptime=$(uptime_s)s status=$rc"
 
-if [ $rc -eq 0 ]; then
-	finish "PASS"
+in_root /bin/sh "$X86LANE_WORK/suite.sh" "$@" </dev/null 2>&1
+rc=$?
+if [ $rc -ne 0 ]; then
+	echo "X86LANE last kernel messages:"
+	dmesg | tail -15
+	finish "FAIL (suite.sh exit status $rc)"
 fi
-finish "FAIL (e2e.test exit status $rc)"
+finish "PASS"
