@@ -667,7 +667,15 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 func (c *exitContext) unexpectedExit(reason uint32) error {
 	switch reason {
 	case ExitShutdown:
-		return fmt.Errorf("guest triple fault (KVM_EXIT_SHUTDOWN); see dmesg for kvm_pvm's dump")
+		// The vCPU state at the shutdown says where the supervisor died.
+		state := ""
+		if r, err := c.vcpu.GetRegs(); err == nil {
+			state = fmt.Sprintf(" at RIP %#x RSP %#x", r.RIP, r.RSP)
+		}
+		if s, err := c.vcpu.GetSregs(); err == nil {
+			state += fmt.Sprintf(" CR3 %#x CR2 %#x CS %#x", s.CR3, s.CR2, s.CS.Selector)
+		}
+		return fmt.Errorf("guest triple fault (KVM_EXIT_SHUTDOWN)%s; see dmesg (kvm_pvm dumps the vCPU there)", state)
 	case ExitMMIO:
 		addr, n, w := c.vcpu.MMIO()
 		return fmt.Errorf("guest accessed unmapped guest-physical %#x (len %d, write %v)", addr, n, w)

@@ -538,15 +538,22 @@ func (t *Tables) PreallocTop(start, end uintptr) error {
 }
 
 // Release frees every table page this Tables allocated: not shared subtrees
-// and not a root given to NewAt (whose entries are zeroed instead). The
+// and not a root given to NewAt (whose own entries are zeroed instead; its
+// shared entries stay, since a CPU may still run on it). The
 // Tables must not be used afterwards; Release again is a no-op.
 func (t *Tables) Release() {
 	if t.root == 0 {
 		return
 	}
 	for i := 0; i < entriesPerTable; i++ {
-		e := load(t.root, i)
-		if !t.shared[i] && isTable(e, rootLevel) {
+		if t.shared[i] && !t.ownRoot {
+			// Another Tables owns the subtree, and a CPU may still run
+			// on this root (given to NewAt, freed by its owner later)
+			// until it switches away: the x86 stub runs on the user
+			// root's shared upper half. Keep the entry.
+			continue
+		}
+		if e := load(t.root, i); !t.shared[i] && isTable(e, rootLevel) {
 			t.freeTree(tableAddr(e), rootLevel-1)
 		}
 		t.store(t.root, i, 0)

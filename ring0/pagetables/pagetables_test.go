@@ -585,3 +585,33 @@ func TestNoAllocs(t *testing.T) {
 	})
 	assert.Zero(t, n)
 }
+
+// TestReleaseKeepsSharedEntriesOfGivenRoot: a root given to NewAt may still
+// be some CPU's CR3 when its Tables are released (the x86 stub runs on the
+// user root's shared upper half until it loads the next one), so Release
+// frees and clears the owned subtrees but leaves the shared entries.
+func TestReleaseKeepsSharedEntriesOfGivenRoot(t *testing.T) {
+	a := newTestAlloc(t, 64)
+	kernel, err := New(a)
+	require.NoError(t, err)
+	kva := uintptr(0xffff_ffff_8000_0000)
+	_, err = kernel.MapHuge(kva, 0x100_0000, 4*mib, rxUG)
+	require.NoError(t, err)
+
+	root, err := a.AllocPage()
+	require.NoError(t, err)
+	user := NewAt(a, root)
+	_, err = user.Map(0x40_0000, 0x5000, PageSize, rwU)
+	require.NoError(t, err)
+	user.ShareTop(kernel, UpperHalfStart, 0)
+	before := a.outstanding()
+	user.Release()
+	assert.Equal(t, before-3, a.outstanding(), "the owned PDPT, PD and PT are freed")
+
+	view := NewAt(a, root)
+	_, _, ok := view.Lookup(0x40_0000)
+	assert.False(t, ok, "owned entries are cleared")
+	got, _, ok := view.Lookup(kva + 0x1234)
+	require.True(t, ok, "the shared upper half is still mapped through the released root")
+	assert.Equal(t, uintptr(0x100_1234), got)
+}
