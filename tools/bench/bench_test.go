@@ -123,6 +123,25 @@ func TestTable(t *testing.T) {
 	if strings.Contains(out, "exit/ring0") || strings.Contains(out, "ring0/native") || !strings.Contains(out, "not measured") {
 		t.Errorf("exit-only table:\n%s", out)
 	}
+	if strings.Contains(out, "emulation") {
+		t.Errorf("a hardware host's table mentions emulation:\n%s", out)
+	}
+}
+
+// TestEmulationNote: in the x86 lane the table says its figures come from
+// software emulation.
+func TestEmulationNote(t *testing.T) {
+	t.Setenv("RINGBOX_X86LANE", "1")
+	rep := &report{Platforms: []string{ring0Platform}, Seen: map[string]string{}, Emulated: emulation()}
+	var buf bytes.Buffer
+	rep.printTable(&buf)
+	if !strings.Contains(buf.String(), "NOTE: measured in the x86 lane: QEMU/TCG software emulation") {
+		t.Errorf("no emulation note:\n%s", buf.String())
+	}
+	t.Setenv("RINGBOX_X86LANE", "")
+	if emulation() != "" {
+		t.Errorf("emulation() = %q outside the lane", emulation())
+	}
 }
 
 // TestRateRow checks a row of bytes: MB/s figures, ratios of times, exits

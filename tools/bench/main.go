@@ -151,6 +151,7 @@ func benchMain() error {
 		Seen:      b.seen,
 		CPU:       cpuModel(),
 		CPUs:      runtime.NumCPU(),
+		Emulated:  emulation(),
 		Files:     fs.data,
 		FilesFS:   fsName(fs.data),
 		Shm:       fs.shm,
@@ -234,6 +235,17 @@ func (b *bench) measure() ([]*row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// emulation describes the software emulation the figures come from, or is
+// empty on a hardware host. The x86 lane (tools/x86lane) sets
+// RINGBOX_X86LANE=1 in its guest.
+func emulation() string {
+	if os.Getenv("RINGBOX_X86LANE") != "1" {
+		return ""
+	}
+	return "measured in the x86 lane: QEMU/TCG software emulation with a nested SVM KVM; " +
+		"the figures (native ones too) are not comparable with a hardware host"
 }
 
 // checkKVM fails unless /dev/kvm opens read-write and answers

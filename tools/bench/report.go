@@ -99,6 +99,9 @@ type report struct {
 	Seen      map[string]string `json:"platform_names"`
 	CPU       string            `json:"cpu"`
 	CPUs      int               `json:"cpus"`
+	// Emulated says the figures come from software emulation (the x86
+	// lane), not comparable with a hardware host; empty otherwise.
+	Emulated string `json:"emulated,omitempty"`
 	// Files is the directory of the open, stat, getdents and read rows'
 	// files, on FilesFS; the rw --mount write row writes next to it. Shm
 	// is the native side of the --tmpfs write row. FileBytes is the size
@@ -133,6 +136,9 @@ func (rep *report) printTable(w io.Writer) {
 		plats = append(plats, fmt.Sprintf("%s = --platform=%s (%s)", label(p), p, rep.Seen[p]))
 	}
 	fmt.Fprintf(w, "ringbox bench (%s); %s; %s, %d CPUs\n", mode, strings.Join(plats, ", "), rep.CPU, rep.CPUs)
+	if rep.Emulated != "" {
+		fmt.Fprintf(w, "NOTE: %s\n", rep.Emulated)
+	}
 	if rep.Files != "" {
 		fmt.Fprintf(w, "files in %s (%s), bound at their own path; native side of --tmpfs writes in %s (%s)\n",
 			rep.Files, rep.FilesFS, rep.Shm, rep.ShmFS)
