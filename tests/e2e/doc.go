@@ -3,9 +3,11 @@
 // -static-pie for some), and run each program both natively and under
 // `ringbox run`, comparing stdout and exit status byte for byte.
 //
-// Requirements: Linux x86-64, a usable /dev/kvm (opened read-write; the
-// suite fails, it does not skip, when KVM is unavailable), gcc with static
-// glibc (libc6-dev), and the go tool on PATH.
+// Requirements: Linux x86-64, a usable /dev/kvm (opened read-write), gcc
+// with static glibc (libc6-dev), python3, and the go tool on PATH. Without
+// KVM every test skips with one line saying that the x86 lane
+// (tools/x86lane/run) runs it instead; with RINGBOX_REQUIRE_KVM=1 (set by
+// .ci/run and the lane wherever KVM exists) a missing KVM fails the suite.
 //
 // Running:
 //
@@ -21,6 +23,7 @@
 //	RINGBOX_PROGS     use the prebuilt programs in this directory (NAME, and NAME-pie
 //	                  for the -static-pie ones) instead of compiling ../progs with gcc
 //	CC                C compiler to use instead of gcc
+//	RINGBOX_REQUIRE_KVM=1  fail, rather than skip, without a usable /dev/kvm
 //
 // Test caching: the suite registers the module's sources (.go, .s, .c, .h,
 // go.mod, go.sum) and the variables above as test inputs, so editing ringbox
