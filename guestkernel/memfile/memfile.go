@@ -26,14 +26,18 @@ type File struct {
 	base  uintptr // start of the reserved range
 	limit uintptr // bytes of address space reserved == hard cap
 
-	mu       sync.Mutex
-	size     uintptr   // bytes currently backed by the memfd (multiple of ChunkSize)
-	next     uintptr   // bump pointer: offset of the first never-used page
-	free     []uintptr // offsets of freed pages
-	used     uintptr   // pages in use * PageSize
-	maxUsed  uintptr
-	onGrow   func(addr, size uintptr) error
-	refcount map[uintptr]int32 // pages with more than one owner (COW sharing)
+	mu      sync.Mutex
+	size    uintptr   // bytes currently backed by the memfd (multiple of ChunkSize)
+	next    uintptr   // bump pointer: offset of the first never-used page
+	free    []uintptr // offsets of freed pages
+	used    uintptr   // pages in use * PageSize
+	maxUsed uintptr
+	onGrow  func(addr, size uintptr) error
+	// refs counts the owners of each backed page (index: offset /
+	// PageSize): 0 for a free or never used page, 1 for a page with one
+	// owner, more for a page shared copy-on-write between address spaces
+	// or mapped from a file by several. It grows with size.
+	refs []int32
 }
 
 // New creates a memory file that can hold up to limit bytes. onGrow is
@@ -66,7 +70,7 @@ func New(limit uintptr, onGrow func(addr, size uintptr) error) (*File, error) {
 	if tail := start + limit + align - (base + limit); tail > 0 {
 		unix.Munmap(unsafe.Slice((*byte)(ptr(base+limit)), tail))
 	}
-	return &File{fd: fd, base: base, limit: limit, onGrow: onGrow, refcount: map[uintptr]int32{}}, nil
+	return &File{fd: fd, base: base, limit: limit, onGrow: onGrow}, nil
 }
 
 // Base returns the host address of offset 0.
@@ -107,6 +111,7 @@ func (f *File) growLocked(need uintptr) error {
 			}
 		}
 		f.size += ChunkSize
+		f.refs = append(f.refs, make([]int32, ChunkSize/PageSize)...)
 	}
 	return nil
 }
@@ -127,6 +132,7 @@ func (f *File) Alloc() (uintptr, error) {
 	if n := len(f.free); n > 0 {
 		off := f.free[n-1]
 		f.free = f.free[:n-1]
+		f.refs[off/PageSize] = 1
 		f.account(PageSize)
 		addr := f.base + off
 		clear(Page(addr))
@@ -158,6 +164,9 @@ func (f *File) bumpLocked(n, align uintptr) (uintptr, error) {
 		f.free = append(f.free, p)
 	}
 	f.next = end
+	for p := off; p < end; p += PageSize {
+		f.refs[p/PageSize] = 1
+	}
 	f.account(n * PageSize)
 	return f.base + off, nil // never used: already zero
 }
@@ -169,35 +178,67 @@ func (f *File) account(n uintptr) {
 	}
 }
 
-// IncRef records one more owner of the page (copy-on-write sharing).
+// refIndexLocked returns the index in refs of the page at addr, or false
+// for an address that is not the start of a backed page of the file.
+func (f *File) refIndexLocked(addr uintptr) (int, bool) {
+	if !f.Contains(addr) || addr&(PageSize-1) != 0 || addr-f.base >= f.size {
+		return 0, false
+	}
+	return int((addr - f.base) / PageSize), true
+}
+
+// IncRef records one more owner of an allocated page: an address space
+// that shares it copy-on-write after fork, or that maps a file's page.
+// Each owner gives its reference back with Free. A reference on a page
+// nobody owns is a bug of the caller (the page may be handed out to
+// someone else at any time): it panics, as Free does.
 func (f *File) IncRef(addr uintptr) {
 	f.mu.Lock()
-	f.refcount[addr]++
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	i, ok := f.refIndexLocked(addr)
+	if !ok {
+		panic(fmt.Sprintf("memfile: reference to foreign page %#x", addr))
+	}
+	if f.refs[i] <= 0 {
+		panic(fmt.Sprintf("memfile: reference to free page %#x", addr))
+	}
+	f.refs[i]++
+}
+
+// Refs returns the number of owners of the page at addr: 0 if it is free
+// (or not a page of the file), 1 if one owner may write it in place.
+func (f *File) Refs(addr uintptr) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, ok := f.refIndexLocked(addr)
+	if !ok {
+		return 0
+	}
+	return int(f.refs[i])
 }
 
 // Shared reports whether the page has more than one owner.
-func (f *File) Shared(addr uintptr) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.refcount[addr] > 0
-}
+func (f *File) Shared(addr uintptr) bool { return f.Refs(addr) > 1 }
 
 // Free drops one owner of the page; the last owner returns it for reuse.
+// Freeing a page that is not the file's, or one that is already free
+// (which would hand it out twice later), panics: it is a bug of the
+// kernel, never a consequence of what a program does.
 func (f *File) Free(addr uintptr) {
-	if !f.Contains(addr) || addr&(PageSize-1) != 0 {
-		panic(fmt.Sprintf("memfile: free of foreign page %#x", addr))
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if c := f.refcount[addr]; c > 0 {
-		if c == 1 {
-			delete(f.refcount, addr)
-		} else {
-			f.refcount[addr] = c - 1
-		}
+	i, ok := f.refIndexLocked(addr)
+	if !ok {
+		panic(fmt.Sprintf("memfile: free of foreign page %#x", addr))
+	}
+	switch c := f.refs[i]; {
+	case c <= 0:
+		panic(fmt.Sprintf("memfile: double free of page %#x", addr))
+	case c > 1:
+		f.refs[i] = c - 1
 		return
 	}
+	f.refs[i] = 0
 	f.free = append(f.free, addr-f.base)
 	f.used -= PageSize
 }

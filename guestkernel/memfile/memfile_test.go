@@ -219,15 +219,18 @@ func TestRefcount(t *testing.T) {
 	f := newFile(t, ChunkSize, nil)
 	p, err := f.Alloc()
 	require.NoError(t, err)
+	assert.Equal(t, 1, f.Refs(p), "a new page has one owner")
 	assert.False(t, f.Shared(p))
 	f.IncRef(p)
 	f.IncRef(p)
+	assert.Equal(t, 3, f.Refs(p))
 	assert.True(t, f.Shared(p))
 
 	f.Free(p) // three owners -> two
 	assert.True(t, f.Shared(p))
 	f.Free(p) // two -> one
 	assert.False(t, f.Shared(p))
+	assert.Equal(t, 1, f.Refs(p))
 	cur, _ := f.Used()
 	assert.Equal(t, uintptr(PageSize), cur, "still owned")
 
@@ -237,11 +240,54 @@ func TestRefcount(t *testing.T) {
 	assert.NotEqual(t, p, q)
 
 	f.Free(p) // last owner
+	assert.Zero(t, f.Refs(p), "free")
 	cur, _ = f.Used()
 	assert.Equal(t, uintptr(PageSize), cur)
 	r, err := f.Alloc()
 	require.NoError(t, err)
 	assert.Equal(t, p, r, "reused after the last owner freed it")
+	assert.Equal(t, 1, f.Refs(r), "a reused page starts with one owner")
+}
+
+func TestRefsOfOtherAddresses(t *testing.T) {
+	f := newFile(t, 2*ChunkSize, nil)
+	assert.Zero(t, f.Refs(f.Base()), "never allocated")
+	p, err := f.Alloc()
+	require.NoError(t, err)
+	assert.Zero(t, f.Refs(p+1), "unaligned")
+	assert.Zero(t, f.Refs(f.Base()-PageSize), "below the file")
+	assert.Zero(t, f.Refs(f.Base()+ChunkSize), "not backed yet")
+	assert.Zero(t, f.Refs(f.Base()+f.Limit()), "above the file")
+
+	// Contiguous runs and pages of later chunks are counted too.
+	run, err := f.AllocContig(ChunkSize/PageSize, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.Refs(run))
+	assert.Equal(t, 1, f.Refs(run+ChunkSize-PageSize))
+	f.IncRef(run + ChunkSize - PageSize)
+	assert.Equal(t, 2, f.Refs(run+ChunkSize-PageSize))
+}
+
+// Double frees and references to free pages are kernel bugs that would
+// hand one page to two owners: they must stop the kernel, not corrupt the
+// free list.
+func TestDoubleFreeAndStaleRefPanic(t *testing.T) {
+	f := newFile(t, ChunkSize, nil)
+	p, err := f.Alloc()
+	require.NoError(t, err)
+	f.Free(p)
+	assert.Panics(t, func() { f.Free(p) }, "double free")
+	assert.Panics(t, func() { f.IncRef(p) }, "reference to a free page")
+	assert.Panics(t, func() { f.IncRef(f.Base() + 3*PageSize) }, "reference to a never used page")
+	assert.Panics(t, func() { f.IncRef(p + 1) }, "unaligned")
+	assert.Panics(t, func() { f.Free(f.Base() + ChunkSize - PageSize) }, "free of a never used page")
+	// The free list is intact: the page comes back once.
+	a, err := f.Alloc()
+	require.NoError(t, err)
+	b, err := f.Alloc()
+	require.NoError(t, err)
+	assert.Equal(t, p, a)
+	assert.NotEqual(t, a, b)
 }
 
 func TestFreeForeignPagePanics(t *testing.T) {

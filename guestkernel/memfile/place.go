@@ -18,5 +18,5 @@ func NewIn(resv, limit uintptr, onGrow func(addr, size uintptr) error) (*File, e
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
-	return &File{fd: fd, base: resv, limit: limit, onGrow: onGrow, refcount: map[uintptr]int32{}}, nil
+	return &File{fd: fd, base: resv, limit: limit, onGrow: onGrow}, nil
 }
