@@ -34,6 +34,10 @@ type File struct {
 	flags  int // O_APPEND, O_NONBLOCK, access mode ...
 	refs   atomic.Int32
 	dirOff int // getdents position: the next entry index
+
+	// hooks run when the last reference goes (epoll sets drop the file).
+	hooks    map[any]func()
+	released bool
 }
 
 // DirOffset returns the getdents position.
@@ -87,9 +91,43 @@ func (f *File) Writable() bool {
 // IncRef adds a reference (dup, fork).
 func (f *File) IncRef() { f.refs.Add(1) }
 
-// DecRef drops a reference; the last one releases the file.
+// DecRef drops a reference; the last one runs the release hooks and
+// releases the file.
 func (f *File) DecRef() {
-	if f.refs.Add(-1) == 0 {
-		f.Impl.Release()
+	if f.refs.Add(-1) != 0 {
+		return
 	}
+	f.mu.Lock()
+	hooks := f.hooks
+	f.hooks, f.released = nil, true
+	f.mu.Unlock()
+	for _, fn := range hooks {
+		fn()
+	}
+	f.Impl.Release()
+}
+
+// OnRelease arranges for fn to run when the file's last reference is
+// dropped, before its Impl is released (an epoll set watching the file
+// forgets it then). key identifies the hook for CancelRelease; a second
+// hook with the same key replaces the first. It reports false, and does
+// nothing, when the file is already released.
+func (f *File) OnRelease(key any, fn func()) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.released {
+		return false
+	}
+	if f.hooks == nil {
+		f.hooks = map[any]func(){}
+	}
+	f.hooks[key] = fn
+	return true
+}
+
+// CancelRelease removes the hook registered with key.
+func (f *File) CancelRelease(key any) {
+	f.mu.Lock()
+	delete(f.hooks, key)
+	f.mu.Unlock()
 }
