@@ -43,6 +43,8 @@ type Kernel struct {
 
 	unknownMu sync.Mutex
 	unknown   map[uintptr]bool
+
+	futex FutexTable // futex.go
 }
 
 // New makes a kernel.
@@ -50,6 +52,7 @@ func New(p platform.Platform, mem *memfile.File, log *slog.Logger) *Kernel {
 	k := &Kernel{Platform: p, Mem: mem, Log: log, Hostname: "ringbox", boot: time.Now(),
 		groups: map[int32]*ThreadGroup{}, unknown: map[uintptr]bool{}}
 	k.nextPID.Store(1)
+	k.futex.taskByTID = k.futexTaskByTID
 	return k
 }
 
