@@ -34,6 +34,12 @@ func (m *MM) access(addr uintptr, n int, write bool, fn func(b []byte)) (int, er
 			}
 			pa = m.pages.get(page)
 		}
+		if write && m.pages.isCOW(page) {
+			var err error
+			if pa, err = m.ownPage(v, page); err != nil {
+				return done, err
+			}
+		}
 		off := a - page
 		k := min(uintptr(n-done), pageSize-off)
 		fn(memfile.Bytes(pa+off, k))
@@ -125,4 +131,33 @@ func (m *MM) CopyOutUint64(addr uintptr, v uint64) error {
 	b := (*[8]byte)(unsafe.Pointer(&v))
 	_, err := m.CopyOut(addr, b[:])
 	return err
+}
+
+// Translate returns the memory-file address (host and guest-physical) of
+// the byte at user address addr and whether its mapping is shared
+// (MAP_SHARED: a file's own pages or shared anonymous memory, the same
+// pages in every address space that maps them). The page is populated as a
+// read would populate it; EFAULT if addr is not readable.
+//
+// The address is a snapshot: a private page changes at its next write
+// after a fork (copy-on-write), and any page is freed by munmap, madvise
+// or exec. A shared mapping's page stays the same while it is mapped.
+// A caller that keeps the address (a shared futex key) and needs the page
+// not to be reused meanwhile takes a reference on the page with
+// memfile.File.IncRef while holding mu (translateLocked) and gives it
+// back with Free.
+func (m *MM) Translate(addr uintptr) (pa uintptr, shared bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.translateLocked(addr)
+}
+
+// translateLocked is Translate with mu held.
+func (m *MM) translateLocked(addr uintptr) (uintptr, bool, error) {
+	var pa uintptr
+	if _, err := m.access(addr, 1, false, func(b []byte) { pa = uintptr(unsafe.Pointer(&b[0])) }); err != nil {
+		return 0, false, err
+	}
+	v, _ := m.vmas.lookup(addr)
+	return pa, v.Shared, nil
 }

@@ -219,7 +219,17 @@ func (m *MM) mapImage(f Executable, img *loader.Image, bias uintptr, name string
 			va := fileStart + uintptr(off)
 			m.mu.Lock()
 			pa := m.pages.get(va &^ (pageSize - 1))
+			var err error
+			if v, ok := m.vmas.lookup(va); ok && pa != 0 {
+				pa, err = m.ownPage(v, va&^(pageSize-1))
+			}
 			m.mu.Unlock()
+			if err != nil {
+				return 0, fmt.Errorf("write segment at %#x: %w", va, err)
+			}
+			if pa == 0 {
+				return 0, fmt.Errorf("write segment at %#x: %w", va, EFAULT)
+			}
 			copy(memfile.Bytes(pa+(va&(pageSize-1)), uintptr(n)), buf[:n])
 			off += n
 		}

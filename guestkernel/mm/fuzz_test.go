@@ -16,10 +16,15 @@ import (
 )
 
 // The fuzz test drives an MM with random operations and, after each, checks
-// the structural invariants (checkInvariants) and compares the address
+// the structural invariants (checkGroup) and compares the address
 // space with a page-granular model of Linux semantics: which pages are
 // mapped with which attributes (from which the VMA list follows, since
-// equal neighbours merge) and what every page holds.
+// equal neighbours merge) and what every page holds. A Fork operation adds
+// an address space (its model is a copy of the parent's, less what
+// MADV_DONTFORK and MADV_WIPEONFORK leave out); every operation then acts
+// on one of them, and all are compared with their models after each. The
+// pages of shared mappings are modelled per memory object, so a write
+// through one address space is seen in every one that maps the object.
 
 // Fuzz areas: each is 32 pages around an interesting place.
 var fuzzAreas = [...]uintptr{
@@ -36,14 +41,29 @@ var fuzzAreas = [...]uintptr{
 const fuzzBrkStart = 0x20000000
 
 type pageAttr struct {
-	prot              int
-	shared, growsDown bool
-	name              string
+	prot                 int
+	shared, growsDown    bool
+	name                 string
+	dontFork, wipeOnFork bool
+	// obj is the memory object of a shared mapping (the MM's own,
+	// recorded when the model maps it); the page's index in it is in
+	// model.idx.
+	obj Pager
+}
+
+// objPage names a page of a memory object.
+type objPage struct {
+	obj Pager
+	idx int64
 }
 
 type model struct {
-	attrs     map[uintptr]pageAttr
-	data      map[uintptr][]byte // page contents; absent: zero
+	attrs map[uintptr]pageAttr
+	idx   map[uintptr]int64  // page index in attrs[va].obj
+	data  map[uintptr][]byte // contents of private pages; absent: zero
+	// objData holds the contents of the pages of memory objects
+	// (absent: zero); every model of a run shares it.
+	objData   map[objPage][]byte
 	brk       uintptr
 	leaves    map[uintptr]leaf // page-table leaves before the op
 	populated map[uintptr]bool // populated pages before the op
@@ -98,6 +118,7 @@ func (md *model) unmap(start, end uintptr) {
 	for _, va := range md.inRange(start, end) {
 		delete(md.attrs, va)
 		delete(md.data, va)
+		delete(md.idx, va)
 	}
 }
 
@@ -107,19 +128,33 @@ var errTooBig = errors.New("mapping too large for the model")
 // maxModelPages bounds a mapping the model follows.
 const maxModelPages = 1 << 14
 
-func (md *model) mapRange(start, end uintptr, a pageAttr) {
+// mapRange maps [start, end) with attributes a; for a shared mapping, the
+// pages are those of a.obj from index idx on.
+func (md *model) mapRange(start, end uintptr, a pageAttr, idx int64) {
 	if (end-start)/pageSize > maxModelPages {
 		panic(errTooBig)
 	}
 	for va := start; va < end; va += pageSize {
 		md.attrs[va] = a
 		delete(md.data, va)
+		delete(md.idx, va)
+		if a.obj != nil {
+			md.idx[va] = idx + int64((va-start)/pageSize)
+		}
 	}
+}
+
+// pageData returns the contents of the mapped page va (nil: zero).
+func (md *model) pageData(va uintptr) []byte {
+	if a := md.attrs[va]; a.obj != nil {
+		return md.objData[objPage{a.obj, md.idx[va]}]
+	}
+	return md.data[va]
 }
 
 // byteAt is the model's content of va.
 func (md *model) byteAt(va uintptr) byte {
-	if d := md.data[va&^(pageSize-1)]; d != nil {
+	if d := md.pageData(va &^ (pageSize - 1)); d != nil {
 		return d[va&(pageSize-1)]
 	}
 	return 0
@@ -129,16 +164,52 @@ func (md *model) write(va uintptr, b []byte) {
 	for i, c := range b {
 		a := va + uintptr(i)
 		p := a &^ (pageSize - 1)
-		d := md.data[p]
+		d := md.pageData(p)
 		if d == nil {
 			if c == 0 {
 				continue
 			}
 			d = make([]byte, pageSize)
-			md.data[p] = d
+			if at := md.attrs[p]; at.obj != nil {
+				md.objData[objPage{at.obj, md.idx[p]}] = d
+			} else {
+				md.data[p] = d
+			}
 		}
 		d[a&(pageSize-1)] = c
 	}
+}
+
+// zeroPage drops the contents of the mapped page va: its private copy, or
+// with obj the memory object's page itself.
+func (md *model) zeroPage(va uintptr, obj bool) {
+	if a := md.attrs[va]; a.obj != nil {
+		if obj {
+			delete(md.objData, objPage{a.obj, md.idx[va]})
+		}
+		return
+	}
+	delete(md.data, va)
+}
+
+// fork returns the model of a child: a copy of md without the
+// MADV_DONTFORK pages, and without the contents of the MADV_WIPEONFORK
+// ones; shared pages stay those of the same memory objects.
+func (md *model) fork() *model {
+	c := &model{attrs: map[uintptr]pageAttr{}, idx: map[uintptr]int64{}, data: map[uintptr][]byte{},
+		objData: md.objData, brk: md.brk}
+	for va, a := range md.attrs {
+		if a.dontFork {
+			continue
+		}
+		c.attrs[va] = a
+		if a.obj != nil {
+			c.idx[va] = md.idx[va]
+		} else if d := md.data[va]; d != nil && !a.wipeOnFork {
+			c.data[va] = slices.Clone(d)
+		}
+	}
+	return c
 }
 
 // vmas derives the VMA list: maximal runs of contiguous pages with equal
@@ -154,12 +225,19 @@ func (md *model) vmas() []VMA {
 		a := md.attrs[va]
 		if n := len(out); n > 0 {
 			l := &out[n-1]
-			if l.End == va && l.Prot == a.prot && l.Shared == a.shared && l.GrowsDown == a.growsDown && l.Name == a.name {
+			if l.End == va && l.Prot == a.prot && l.Shared == a.shared && l.GrowsDown == a.growsDown && l.Name == a.name &&
+				l.DontFork == a.dontFork && l.WipeOnFork == a.wipeOnFork && l.Pager == a.obj &&
+				(a.obj == nil || l.PagerOff+int64(l.Len()/pageSize) == md.idx[va]) {
 				l.End += pageSize
 				continue
 			}
 		}
-		out = append(out, VMA{Start: va, End: va + pageSize, Prot: a.prot, MaxProt: rwx, Shared: a.shared, GrowsDown: a.growsDown, Name: a.name})
+		v := VMA{Start: va, End: va + pageSize, Prot: a.prot, MaxProt: rwx, Shared: a.shared, GrowsDown: a.growsDown, Name: a.name,
+			DontFork: a.dontFork, WipeOnFork: a.wipeOnFork, Pager: a.obj}
+		if a.obj != nil {
+			v.PagerOff = md.idx[va]
+		}
+		out = append(out, v)
 	}
 	return out
 }
@@ -182,12 +260,26 @@ func (md *model) accessible(addr uintptr, n int, write bool) int {
 	return done
 }
 
-type fuzzer struct {
+// fuzzMM is one address space of a run and its model.
+type fuzzMM struct {
 	m   *MM
 	as  *fakeAS
 	md  *model
-	ops []string // log, for failure messages
+	inv int // as.invalidations before the op
 }
+
+type fuzzer struct {
+	mem *memfile.File
+	mms []*fuzzMM // the first process and its forks
+	ops []string  // log, for failure messages
+	// m, as and md are those of the address space the current op acts on.
+	m  *MM
+	as *fakeAS
+	md *model
+}
+
+// maxFuzzMMs bounds the address spaces of a run.
+const maxFuzzMMs = 4
 
 func (f *fuzzer) fail(format string, args ...any) error {
 	return fmt.Errorf("after ops:\n  %s\n%s", joinLines(f.ops), fmt.Sprintf(format, args...))
@@ -204,59 +296,95 @@ func joinLines(s []string) string {
 	return b.String()
 }
 
-// snapshot records the page tables and the page map before an op.
+// snapshot records the page tables and the page map of every address
+// space before an op.
 func (f *fuzzer) snapshot() {
-	f.md.leaves = map[uintptr]leaf{}
-	f.m.pt.Visit(0, pagetables.LowerHalfEnd, func(va, pa, size uintptr, o pagetables.Opts) bool {
-		f.md.leaves[va] = leaf{pa, o}
-		return true
-	})
-	f.md.populated = map[uintptr]bool{}
-	f.m.pages.each(0, UserEnd, func(va, pa uintptr) { f.md.populated[va] = true })
+	for _, x := range f.mms {
+		x.inv = x.as.invalidations
+		x.md.leaves = map[uintptr]leaf{}
+		x.m.pt.Visit(0, pagetables.LowerHalfEnd, func(va, pa, size uintptr, o pagetables.Opts) bool {
+			x.md.leaves[va] = leaf{pa, o}
+			return true
+		})
+		x.md.populated = map[uintptr]bool{}
+		x.m.pages.each(0, UserEnd, func(va, pa uintptr) { x.md.populated[va] = true })
+	}
 }
 
-// compare checks the MM against the model, and that every reduced or
+// compare checks every MM against its model, and that every reduced or
 // removed translation was followed by Invalidate.
-func (f *fuzzer) compare(invBefore int) error {
-	if err := checkInvariants(f.m); err != nil {
+func (f *fuzzer) compare() error {
+	ms := make([]*MM, len(f.mms))
+	for i, x := range f.mms {
+		ms[i] = x.m
+	}
+	if err := checkGroup(ms...); err != nil {
 		return f.fail("%v", err)
 	}
-	want := f.md.vmas()
-	got := f.m.VMAs()
+	for i, x := range f.mms {
+		if err := f.compareOne(i, x); err != nil {
+			return err
+		}
+	}
+	// Pages of memory objects that no address space has populated.
+	for k, d := range f.mms[0].md.objData {
+		o := k.obj.(*sharedAnon)
+		o.mu.Lock()
+		pa, dead := o.pages[k.idx], o.refs <= 0
+		o.mu.Unlock()
+		if !dead && pa == 0 && !bytes.Equal(d, make([]byte, pageSize)) {
+			return f.fail("page %d of a shared object lost its contents", k.idx)
+		}
+	}
+	return nil
+}
+
+func (f *fuzzer) compareOne(i int, x *fuzzMM) error {
+	md, m := x.md, x.m
+	want := md.vmas()
+	got := m.VMAs()
 	for i := range got {
 		got[i].Offset, got[i].Inode = 0, 0
 	}
 	if !slices.Equal(want, got) {
-		return f.fail("VMAs\n got %+v\nwant %+v", got, want)
+		return f.fail("MM %d: VMAs\n got %+v\nwant %+v", i, got, want)
 	}
 	var err error
-	f.m.pages.each(0, UserEnd, func(va, pa uintptr) {
+	m.pages.each(0, UserEnd, func(va, pa uintptr) {
 		if err != nil {
 			return
 		}
-		want := f.md.data[va]
+		want := md.pageData(va)
 		if want == nil {
 			want = make([]byte, pageSize)
 		}
 		if !bytes.Equal(memfile.Page(pa), want) {
-			err = f.fail("contents of page %#x differ from the model", va)
+			err = f.fail("MM %d: contents of page %#x differ from the model", i, va)
 		}
 	})
 	if err != nil {
 		return err
 	}
-	for va := range f.md.data {
-		if f.m.pages.get(va) == 0 && !bytes.Equal(f.md.data[va], make([]byte, pageSize)) {
-			return f.fail("page %#x lost its contents", va)
+	for va := range md.data {
+		if m.pages.get(va) == 0 && !bytes.Equal(md.data[va], make([]byte, pageSize)) {
+			return f.fail("MM %d: page %#x lost its contents", i, va)
 		}
 	}
-	if f.as.invalidations == invBefore {
-		for va, l := range f.md.leaves {
-			pa, o, ok := f.m.pt.Lookup(va)
+	if x.as.invalidations == x.inv {
+		for va, l := range md.leaves {
+			pa, o, ok := m.pt.Lookup(va)
 			if !ok || pa != l.pa || l.o.Write && !o.Write || l.o.Exec && !o.Exec {
-				return f.fail("translation of %#x reduced without Invalidate", va)
+				return f.fail("MM %d: translation of %#x reduced without Invalidate", i, va)
 			}
 		}
+	}
+	return nil
+}
+
+// objAt returns the memory object the MM maps at va (nil: none).
+func objAt(m *MM, va uintptr) Pager {
+	if v, ok := m.vmas.lookup(va); ok {
+		return v.Pager
 	}
 	return nil
 }
@@ -291,19 +419,36 @@ func fuzzLen(b, extra byte) uintptr {
 	return n
 }
 
+// errStop ends a run early without failing it: the memory file is full,
+// so later operations would be checked against a model that ignores the
+// limit.
+var errStop = errors.New("memory limit reached")
+
+// stopOnOOM turns an out-of-memory error into errStop.
+func stopOnOOM(err error) bool { return errors.Is(err, ErrOutOfMemory) }
+
 func (f *fuzzer) step(op []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if r != errTooBig {
 				panic(r)
 			}
-			if err = checkInvariants(f.m); err == nil {
+			ms := make([]*MM, len(f.mms))
+			for i, x := range f.mms {
+				ms[i] = x.m
+			}
+			if err = checkGroup(ms...); err == nil {
 				err = errTooBig
 			}
 		}
 	}()
-	m, md := f.m, f.md
 	kind, sel, page, ln, p4, a1, a2, a3 := op[0], op[1], op[2], op[3], op[4], op[5], op[6], op[7]
+	// The high half of kind picks the address space.
+	target := int(kind>>4) % len(f.mms)
+	x := f.mms[target]
+	f.m, f.as, f.md = x.m, x.as, x.md
+	m, md := f.m, f.md
+	tag := fmt.Sprintf("[%d] ", target)
 	addr := fuzzAddr(sel, page)
 	length := fuzzLen(ln, a1)
 	if vs := md.vmas(); sel&0x20 != 0 && len(vs) > 0 {
@@ -322,9 +467,9 @@ func (f *fuzzer) step(op []byte) (err error) {
 		addr += 1 + uintptr(a3) // unaligned
 	}
 	f.snapshot()
-	inv := f.as.invalidations
+	logged := len(f.ops)
 
-	switch kind % 12 {
+	switch kind % 14 {
 	case 0, 1: // mmap
 		o := MmapOpts{Addr: addr, Len: length, Prot: int(p4 & 7),
 			Shared: a2&8 != 0, GrowsDown: a2&0x11 == 0x11, Populate: a2&2 != 0}
@@ -380,7 +525,14 @@ func (f *fuzzer) step(op []byte) (err error) {
 			}
 		}
 		if err == nil {
-			md.mapRange(r, r+n, pageAttr{o.Prot, o.Shared, o.GrowsDown, o.Name})
+			at := pageAttr{prot: o.Prot, shared: o.Shared, growsDown: o.GrowsDown, name: o.Name}
+			if o.Shared {
+				at.obj = objAt(m, r)
+				if _, ok := at.obj.(*sharedAnon); !ok {
+					return f.fail("a shared anonymous mapping has no memory object: %T", at.obj)
+				}
+			}
+			md.mapRange(r, r+n, at, 0)
 		}
 
 	case 2: // munmap
@@ -428,7 +580,8 @@ func (f *fuzzer) step(op []byte) (err error) {
 		// The old range must lie in one VMA: mapped, equal attributes.
 		inOne := oldN != 0 && oldN <= UserEnd && md.mapped(addr, addr+oldN)
 		for va := addr; inOne && va < addr+oldN; va += pageSize {
-			inOne = md.attrs[va] == md.attrs[addr]
+			inOne = md.attrs[va] == md.attrs[addr] &&
+				(md.attrs[va].obj == nil || md.idx[va] == md.idx[addr]+int64((va-addr)/pageSize))
 		}
 		if err == nil {
 			if !inOne || newN == 0 || newN > UserEnd || r%pageSize != 0 || r < MinAddr || r > UserEnd-newN {
@@ -440,7 +593,7 @@ func (f *fuzzer) step(op []byte) (err error) {
 			if flags&1 == 0 && r != addr {
 				return f.fail("mremap without MAYMOVE moved")
 			}
-			at := md.attrs[addr]
+			at, idx := md.attrs[addr], md.idx[addr]
 			keep := min(oldN, newN)
 			moved := map[uintptr][]byte{}
 			for off := uintptr(0); off < keep; off += pageSize {
@@ -455,7 +608,7 @@ func (f *fuzzer) step(op []byte) (err error) {
 				return f.fail("mremap grew or moved over a mapping")
 			}
 			md.unmap(r, r+newN)
-			md.mapRange(r, r+newN, at)
+			md.mapRange(r, r+newN, at, idx)
 			for va, d := range moved {
 				md.data[va] = d
 			}
@@ -485,7 +638,7 @@ func (f *fuzzer) step(op []byte) (err error) {
 		}
 		if okGrow {
 			if newEnd > oldEnd {
-				md.mapRange(oldEnd, newEnd, pageAttr{prot: rw, name: "[heap]"})
+				md.mapRange(oldEnd, newEnd, pageAttr{prot: rw, name: "[heap]"}, 0)
 			} else {
 				md.unmap(newEnd, oldEnd)
 			}
@@ -493,7 +646,8 @@ func (f *fuzzer) step(op []byte) (err error) {
 		}
 
 	case 6: // madvise
-		advs := []int{unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE, unix.MADV_WILLNEED, 999}
+		advs := []int{unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE, unix.MADV_WILLNEED, 999,
+			unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK}
 		adv := advs[int(p4)%len(advs)]
 		err := m.Madvise(addr, length, adv)
 		f.ops = append(f.ops, fmt.Sprintf("madvise(%#x, %#x, %d) = %v", addr, length, adv, err))
@@ -507,15 +661,29 @@ func (f *fuzzer) step(op []byte) (err error) {
 			want = EINVAL
 		case addr >= UserEnd || n > UserEnd-addr || !md.mapped(addr, addr+n):
 			want = ENOMEM
+		case adv == unix.MADV_WIPEONFORK:
+			// Private anonymous memory only.
+			for va := addr; va < addr+n; va += pageSize {
+				if md.attrs[va].shared {
+					want = EINVAL
+				}
+			}
 		}
 		if !errors.Is(err, want) || (want == nil) != (err == nil) {
 			return f.fail("madvise: got %v, want %v", err, want)
 		}
-		if err == nil && length != 0 && adv != unix.MADV_WILLNEED {
+		if err == nil && length != 0 {
 			for va := addr; va < addr+n; va += pageSize {
-				if !md.attrs[va].shared || adv == unix.MADV_REMOVE {
-					delete(md.data, va)
+				a := md.attrs[va]
+				switch adv {
+				case unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE:
+					md.zeroPage(va, adv == unix.MADV_REMOVE)
+				case unix.MADV_DONTFORK, unix.MADV_DOFORK:
+					a.dontFork = adv == unix.MADV_DONTFORK
+				case unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK:
+					a.wipeOnFork = adv == unix.MADV_WIPEONFORK
 				}
+				md.attrs[va] = a
 			}
 		}
 
@@ -523,6 +691,9 @@ func (f *fuzzer) step(op []byte) (err error) {
 		write, exec := p4&1 != 0, p4&2 != 0
 		res, code, err := m.HandleFault(addr, write, exec)
 		f.ops = append(f.ops, fmt.Sprintf("fault(%#x, w=%v, x=%v) = %d, %d, %v", addr, write, exec, res, code, err))
+		if stopOnOOM(err) {
+			return errStop
+		}
 		if err != nil {
 			return f.fail("fault: %v", err)
 		}
@@ -548,7 +719,7 @@ func (f *fuzzer) step(op []byte) (err error) {
 
 	case 9, 10, 11: // CopyOut, CopyIn, ZeroOut
 		n := int(ln)*37 + int(a1)
-		if ln == 0xff && kind%12 == 11 {
+		if ln == 0xff && kind%14 == 11 {
 			n = -1
 		}
 		buf := make([]byte, max(n, 0))
@@ -558,7 +729,7 @@ func (f *fuzzer) step(op []byte) (err error) {
 		var done int
 		var err error
 		write := true
-		switch kind % 12 {
+		switch kind % 14 {
 		case 9:
 			done, err = m.CopyOut(addr, buf)
 		case 10:
@@ -568,7 +739,10 @@ func (f *fuzzer) step(op []byte) (err error) {
 			clear(buf)
 			done, err = m.ZeroOut(addr, n)
 		}
-		f.ops = append(f.ops, fmt.Sprintf("copy(op %d, %#x, %d) = %d, %v", kind%12, addr, n, done, err))
+		f.ops = append(f.ops, fmt.Sprintf("copy(op %d, %#x, %d) = %d, %v", kind%14, addr, n, done, err))
+		if stopOnOOM(err) {
+			return errStop
+		}
 		want := md.accessible(addr, n, write)
 		if done != want || (want == n) != (err == nil) || err != nil && !errors.Is(err, EFAULT) {
 			return f.fail("copy: got %d, %v; want %d of %d", done, err, want, n)
@@ -582,8 +756,36 @@ func (f *fuzzer) step(op []byte) (err error) {
 				}
 			}
 		}
+
+	case 12: // fork
+		if len(f.mms) >= maxFuzzMMs {
+			f.ops = append(f.ops, "fork: enough address spaces")
+			break
+		}
+		p := &fakePlatform{mem: f.mem}
+		c, err := m.Fork(p)
+		f.ops = append(f.ops, fmt.Sprintf("fork() = [%d], %v", len(f.mms), err))
+		if stopOnOOM(err) {
+			return errStop
+		}
+		if err != nil {
+			return f.fail("fork: %v", err)
+		}
+		f.mms = append(f.mms, &fuzzMM{m: c, as: p.spaces[0], md: md.fork(), inv: -1})
+
+	case 13: // release (exit or exec)
+		if len(f.mms) == 1 {
+			f.ops = append(f.ops, "release: the last address space")
+			break
+		}
+		m.Release()
+		f.ops = append(f.ops, "release")
+		f.mms = slices.Delete(f.mms, target, target+1)
 	}
-	return f.compare(inv)
+	if len(f.ops) > logged {
+		f.ops[logged] = tag + f.ops[logged]
+	}
+	return f.compare()
 }
 
 // fuzzMem is the memory file the fuzz workers share: a file per input
@@ -611,17 +813,24 @@ func runFuzz(tb testing.TB, data []byte) {
 		tb.Fatal(err)
 	}
 	m.brkStart, m.brk = fuzzBrkStart, fuzzBrkStart
-	f := &fuzzer{m: m, as: p.spaces[0], md: &model{attrs: map[uintptr]pageAttr{}, data: map[uintptr][]byte{}, brk: fuzzBrkStart}}
+	md := &model{attrs: map[uintptr]pageAttr{}, idx: map[uintptr]int64{}, data: map[uintptr][]byte{},
+		objData: map[objPage][]byte{}, brk: fuzzBrkStart}
+	f := &fuzzer{mem: mem, mms: []*fuzzMM{{m: m, as: p.spaces[0], md: md}}}
+	release := func() {
+		for _, x := range f.mms {
+			x.m.Release()
+		}
+	}
 	for len(data) >= opSize && len(f.ops) < 64 {
-		if err := f.step(data[:opSize]); err == errTooBig {
+		if err := f.step(data[:opSize]); err == errTooBig || err == errStop {
 			break
 		} else if err != nil {
-			m.Release()
+			release()
 			tb.Fatal(err)
 		}
 		data = data[opSize:]
 	}
-	m.Release()
+	release()
 	if cur, _ := mem.Used(); cur != 0 {
 		tb.Fatalf("after Release %d bytes of the memory file are still used", cur)
 	}
@@ -657,6 +866,21 @@ func FuzzMM(f *testing.F) {
 		4, 0x03, 0, 8, 3, 8, 0, 0x41, // mremap fixed
 		1, 0x1e, 2, 2, 3, 0, 0, 0, // noreplace
 	})
+	f.Add([]byte{
+		0, 0x00, 0, 8, 3, 0, 0, 0, // mmap fixed 8 pages rw
+		9, 0x00, 0, 250, 0, 0, 7, 0, // CopyOut over pages 0-2
+		6, 0x00, 2, 2, 7, 0, 0, 0, // madvise WIPEONFORK pages 2-3
+		6, 0x00, 5, 1, 5, 0, 0, 0, // madvise DONTFORK page 5
+		0, 0x00, 10, 4, 3, 0, 8, 0, // mmap shared
+		9, 0x00, 10, 40, 0, 0, 9, 0, // CopyOut into it
+		12, 0, 0, 0, 0, 0, 0, 0, // fork
+		0x17, 0x00, 0, 200, 0, 0, 5, 0, // [1] CopyOut over pages 0-1
+		0x18, 0x00, 12, 1, 0, 0, 0, 0, // [1] CopyIn the shared pages
+		10, 0x00, 0, 250, 0, 0, 0, 0, // [0] CopyIn
+		2, 0x00, 0, 8, 0, 0, 0, 0, // [0] munmap
+		0x15, 0x00, 1, 2, 1, 0, 0, 0, // [1] fault
+		13, 0, 0, 0, 0, 0, 0, 0, // [0] release
+	})
 	f.Fuzz(func(t *testing.T, data []byte) { runFuzz(t, data) })
 }
 
@@ -679,6 +903,29 @@ func TestMMRandomOps(t *testing.T) {
 				data[j] %= 24
 			}
 		}
+		if i%2 == 1 {
+			focusOnFork(r, data)
+		}
 		runFuzz(t, data)
+	}
+}
+
+// focusOnFork rewrites ops so that they stay in one area and favour what
+// interacts with fork: mappings, writes and reads, madvise, forks and
+// releases, on any of the address spaces.
+func focusOnFork(r *rand.Rand, data []byte) {
+	kinds := []int{0, 0, 1, 9, 9, 9, 10, 10, 6, 6, 6, 12, 12, 7, 8, 2, 4, 3, 13, 11, 5}
+	for j := 0; j+opSize <= len(data); j += opSize {
+		k, hi := kinds[r.IntN(len(kinds))], r.IntN(4)
+		// kind%14 == k with kind>>4 == hi.
+		data[j] = byte(hi<<4 | (k-2*hi+28)%14)
+		sel := data[j+1] &^ 0x0f // area 0
+		if r.IntN(8) != 0 {
+			sel &^= 0x10 // aligned
+		}
+		data[j+1] = sel
+		if k == 6 && r.IntN(2) == 0 {
+			data[j+4] = byte(5 + r.IntN(4)) // fork advice
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -84,8 +85,9 @@ func newTestMMLimit(tb testing.TB, limit uintptr) (*MM, *fakeAS, *memfile.File) 
 	m, err := New(p, mem)
 	require.NoError(tb, err)
 	as := p.spaces[0]
+	joinFamily(m)
 	tb.Cleanup(func() {
-		if !tb.Failed() {
+		if !tb.Failed() && !m.released {
 			if err := checkInvariants(m); err != nil {
 				tb.Errorf("at the end: %v", err)
 			}
@@ -101,9 +103,86 @@ func newTestMMLimit(tb testing.TB, limit uintptr) (*MM, *fakeAS, *memfile.File) 
 	return m, as, mem
 }
 
+// families lists the address spaces made by newTestMM and forkTest on each
+// memory file: the memory file's accounting covers all of them.
+var (
+	familiesMu sync.Mutex
+	families   = map[*memfile.File][]*MM{}
+)
+
+func joinFamily(m *MM) {
+	familiesMu.Lock()
+	families[m.mem] = append(families[m.mem], m)
+	familiesMu.Unlock()
+}
+
+// family returns m and the address spaces of its memory file that are not
+// released.
+func family(m *MM) []*MM {
+	familiesMu.Lock()
+	defer familiesMu.Unlock()
+	out := []*MM{m}
+	for _, x := range families[m.mem] {
+		if x != m && !x.released {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // checkInvariants verifies the consistency of the VMAs, the page map, the
-// page tables and the memory file's accounting.
-func checkInvariants(m *MM) error {
+// page tables and the memory file's accounting of m and the address spaces
+// forked from it (or it from) by the test that are not released.
+func checkInvariants(m *MM) error { return checkGroup(family(m)...) }
+
+// checkGroup checks each MM of a group that shares one memory file (a
+// process and its forks), and the file's accounting for all of them: the
+// owners of every page are exactly the page-map entries and the memory
+// objects that hold it, and the file's use is those pages plus the page
+// tables.
+func checkGroup(ms ...*MM) error {
+	holders := map[uintptr]int{}
+	objects := map[holder]bool{}
+	tables := 0
+	for _, m := range ms {
+		if err := checkStructure(m); err != nil {
+			return err
+		}
+		m.mu.Lock()
+		m.pages.each(0, UserEnd, func(va, pa uintptr) { holders[pa]++ })
+		for i := range m.vmas.v {
+			if h, ok := m.vmas.v[i].Pager.(holder); ok {
+				objects[h] = true
+			}
+		}
+		tables += m.pt.Pages()
+		m.mu.Unlock()
+	}
+	for h := range objects {
+		for _, pa := range h.held() {
+			holders[pa]++
+		}
+	}
+	mem := ms[0].mem
+	for pa, n := range holders {
+		if got := mem.Refs(pa); got != n {
+			return fmt.Errorf("page %#x has %d owners in the memory file, %d hold it", pa, got, n)
+		}
+	}
+	cur, _ := mem.Used()
+	want := uintptr(len(holders)+tables) * pageSize
+	if cur != want {
+		return fmt.Errorf("memory file: %d bytes used, want %d (%d pages + %d table pages)", cur, want, len(holders), tables)
+	}
+	return nil
+}
+
+// holder is a memory object (a shared anonymous object, a test file) that
+// holds references on pages of the memory file.
+type holder interface{ held() []uintptr }
+
+// checkStructure verifies one MM: VMAs, page map and page tables.
+func checkStructure(m *MM) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	vs := m.vmas.v
@@ -151,10 +230,17 @@ func checkInvariants(m *MM) error {
 		if !m.mem.Contains(pa) || pa%pageSize != 0 {
 			err = fmt.Errorf("page %#x backed by %#x, not a memory-file page", va, pa)
 		}
-		if o, dup := owner[pa]; dup {
+		// A shared object's page may be mapped twice (mremap of part
+		// of a shared mapping leaves both parts mapping it); private
+		// pages never are.
+		v, _ := m.vmas.lookup(va)
+		if o, dup := owner[pa]; dup && (v == nil || !v.Shared) {
 			err = fmt.Errorf("pages %#x and %#x share backing page %#x", o, va, pa)
 		}
 		owner[pa] = va
+		if v != nil && v.Shared && m.pages.isCOW(va) {
+			err = fmt.Errorf("page %#x of a shared mapping is copy-on-write", va)
+		}
 	})
 	if err != nil {
 		return err
@@ -190,23 +276,14 @@ func checkInvariants(m *MM) error {
 			err = fmt.Errorf("leaf %#x outside every VMA", va)
 		case v.Prot == 0:
 			err = fmt.Errorf("leaf %#x in a PROT_NONE VMA", va)
-		case o.Write != (v.Prot&ProtWrite != 0):
-			err = fmt.Errorf("leaf %#x write=%v, VMA prot %#x", va, o.Write, v.Prot)
+		case o.Write != (v.Prot&ProtWrite != 0 && !m.pages.isCOW(va)):
+			err = fmt.Errorf("leaf %#x write=%v, VMA prot %#x, copy-on-write %v", va, o.Write, v.Prot, m.pages.isCOW(va))
 		case o.Exec != (v.Prot&ProtExec != 0):
 			err = fmt.Errorf("leaf %#x exec=%v, VMA prot %#x", va, o.Exec, v.Prot)
 		}
 		return err == nil
 	})
-	if err != nil {
-		return err
-	}
-
-	cur, _ := m.mem.Used()
-	want := uintptr(m.pages.count+m.pt.Pages()) * pageSize
-	if cur != want {
-		return fmt.Errorf("memory file: %d bytes used, want %d (%d pages + %d table pages)", cur, want, m.pages.count, m.pt.Pages())
-	}
-	return nil
+	return err
 }
 
 func mustCheck(tb testing.TB, m *MM) {
@@ -214,6 +291,33 @@ func mustCheck(tb testing.TB, m *MM) {
 	if err := checkInvariants(m); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+func mustCheckGroup(tb testing.TB, ms ...*MM) {
+	tb.Helper()
+	if err := checkGroup(ms...); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// forkTest forks m onto a fake platform of its own. At the end of the test
+// (before m's own checks) the pair is checked and the child released.
+func forkTest(tb testing.TB, m *MM) (*MM, *fakeAS) {
+	tb.Helper()
+	p := &fakePlatform{mem: m.mem}
+	c, err := m.Fork(p)
+	require.NoError(tb, err)
+	require.Len(tb, p.spaces, 1)
+	joinFamily(c)
+	tb.Cleanup(func() {
+		if !tb.Failed() && !c.released {
+			if err := checkInvariants(c); err != nil {
+				tb.Errorf("at the end: %v", err)
+			}
+		}
+		c.Release()
+	})
+	return c, p.spaces[0]
 }
 
 // vmaSpan is a VMA reduced to what tests compare.

@@ -60,6 +60,7 @@ type MM struct {
 	pages pageMap
 
 	brkStart, brk uintptr
+	released      bool
 	// Exe is the path of the executable, for /proc.
 	Exe string
 	// Comm is the program's name (/proc/pid/comm).
@@ -82,14 +83,24 @@ func New(p platform.Platform, mem *memfile.File) (*MM, error) {
 // AddressSpace is what the platform runs user code in.
 func (m *MM) AddressSpace() platform.AddressSpace { return m.as }
 
-// Release frees every page and the page tables.
+// Release frees every page and the page tables. A page shared with
+// another address space (after fork) or owned by a file or a shared memory
+// object only loses this address space's reference.
+// Releasing twice does nothing more.
 func (m *MM) Release() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.released {
+		return
+	}
+	m.released = true
 	m.pages.each(0, UserEnd, func(va, pa uintptr) {
 		m.pages.clear(va)
 		m.mem.Free(pa)
 	})
+	for i := range m.vmas.v {
+		unrefVMA(&m.vmas.v[i])
+	}
 	m.vmas.v = nil
 	m.as.Release()
 }
@@ -112,6 +123,16 @@ func opts(prot int) pagetables.Opts {
 	return pagetables.Opts{Write: prot&ProtWrite != 0, Exec: prot&ProtExec != 0, User: true}
 }
 
+// leafOpts are the page-table rights of a page of a VMA with protection
+// prot: a copy-on-write page is read-only until its first write.
+func leafOpts(prot int, cow bool) pagetables.Opts {
+	o := opts(prot)
+	if cow {
+		o.Write = false
+	}
+	return o
+}
+
 // populate backs [va, va+n pages) of vma with zeroed pages where none is
 // present, and maps them. Caller holds mu.
 func (m *MM) populate(v *VMA, va uintptr, n int) error {
@@ -128,6 +149,9 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 			// A shared file mapping maps the file's own page, with a
 			// reference of this address space.
 			p, err := v.Pager.PageAddr(v.PagerOff + int64((a-v.Start)/pageSize))
+			if errors.Is(err, memfile.ErrNoMemory) {
+				return fmt.Errorf("%w: %v", ErrOutOfMemory, err)
+			}
 			if err != nil {
 				if i == 0 {
 					return ErrBus
@@ -194,9 +218,16 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 	}
 	page := addr &^ (pageSize - 1)
 	if pa := m.pages.get(page); pa != 0 {
+		if write && m.pages.isCOW(page) {
+			// The first write to a page shared copy-on-write.
+			if _, err := m.ownPage(v, page); err != nil {
+				return FaultSIGSEGV, segvMapErr, err
+			}
+			return FaultHandled, 0, nil
+		}
 		// Present in our map: the page tables lag (e.g. after a
 		// protection change). Re-map it.
-		if _, err := m.pt.Map(page, pa, pageSize, opts(v.Prot)); err != nil {
+		if _, err := m.pt.Map(page, pa, pageSize, leafOpts(v.Prot, m.pages.isCOW(page))); err != nil {
 			return FaultSIGSEGV, segvMapErr, tableErr(err)
 		}
 		m.as.Invalidate()
@@ -217,6 +248,48 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 		return FaultSIGSEGV, segvMapErr, err
 	}
 	return FaultHandled, 0, nil
+}
+
+// ownPage makes the populated page at va of v this address space's own, so
+// that it may be written in place, and returns it. A copy-on-write page
+// whose other owners have all gone is simply made writable again; one
+// still shared is copied to a new page, which replaces it here (the old
+// one loses this address space's reference). Without a page to copy to,
+// it returns an error wrapping ErrOutOfMemory, as a fault does. Caller
+// holds mu.
+func (m *MM) ownPage(v *VMA, va uintptr) (uintptr, error) {
+	pa := m.pages.get(va)
+	if pa == 0 || !m.pages.isCOW(va) {
+		return pa, nil
+	}
+	if m.mem.Refs(pa) == 1 {
+		// The last owner: no copy. Adding the write right needs no
+		// invalidation (a stale read-only entry faults again).
+		m.pages.setCOW(va, false)
+		if v.Prot != 0 {
+			if _, err := m.pt.Map(va, pa, pageSize, leafOpts(v.Prot, false)); err != nil {
+				return 0, tableErr(err)
+			}
+		}
+		return pa, nil
+	}
+	np, err := m.mem.Alloc()
+	if err != nil {
+		return 0, fmt.Errorf("%w: copy-on-write copy of %#x: %v", ErrOutOfMemory, va, err)
+	}
+	copy(memfile.Page(np), memfile.Page(pa))
+	if v.Prot != 0 {
+		if _, err := m.pt.Map(va, np, pageSize, leafOpts(v.Prot, false)); err != nil {
+			m.mem.Free(np)
+			return 0, tableErr(err)
+		}
+		// The old translation must be gone before the old page can
+		// be given back (its other owners may free it at any time).
+		m.as.Invalidate()
+	}
+	m.pages.set(va, np)
+	m.mem.Free(pa)
+	return np, nil
 }
 
 // si_code values for SIGSEGV.

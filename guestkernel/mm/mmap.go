@@ -10,12 +10,15 @@ import (
 
 func pageUp(v uintptr) uintptr { return (v + pageSize - 1) &^ (pageSize - 1) }
 
-// MmapOpts describe an anonymous mapping request.
+// MmapOpts describe an anonymous mapping request, or a shared one of a
+// file's own pages (Pager).
 type MmapOpts struct {
 	Addr, Len uintptr
 	Prot      int
 	Fixed     bool // MAP_FIXED: replace what is there
 	NoReplace bool // MAP_FIXED_NOREPLACE
+	// Shared is MAP_SHARED: without a Pager, the mapping gets a memory
+	// object of its own whose pages stay shared with children.
 	Shared    bool
 	GrowsDown bool
 	Populate  bool
@@ -98,6 +101,9 @@ func (m *MM) Mmap(o MmapOpts) (uintptr, error) {
 	m.unmapLocked(addr, n)
 	v := VMA{Start: addr, End: addr + n, Prot: o.Prot, MaxProt: ProtRead | ProtWrite | ProtExec,
 		Shared: o.Shared, GrowsDown: o.GrowsDown, Name: o.Name, Pager: o.Pager, PagerOff: o.PagerOff}
+	if o.Shared && o.Pager == nil {
+		v.Pager, v.PagerOff = newSharedAnon(m.mem), 0
+	}
 	m.vmas.insert(v)
 	if o.Populate {
 		vp, _ := m.vmas.lookup(addr)
@@ -174,7 +180,7 @@ func (m *MM) Mprotect(addr, length uintptr, prot int) error {
 		changed = m.pt.Unmap(addr, n)
 	} else {
 		m.pages.each(addr, addr+n, func(va, pa uintptr) {
-			if f, err := m.pt.Map(va, pa, pageSize, opts(prot)); err == nil && f {
+			if f, err := m.pt.Map(va, pa, pageSize, leafOpts(prot, m.pages.isCOW(va))); err == nil && f {
 				changed = true
 			}
 		})
@@ -182,30 +188,31 @@ func (m *MM) Mprotect(addr, length uintptr, prot int) error {
 	if changed {
 		m.as.Invalidate()
 	}
-	for i := m.vmas.find(addr); i < len(m.vmas.v) && m.vmas.v[i].Start <= addr+n; {
-		before := len(m.vmas.v)
-		m.vmas.merge(i)
-		if len(m.vmas.v) == before {
-			i++
-		}
-	}
+	m.vmas.mergeRange(addr, addr+n)
 	return nil
 }
 
 // Madvise implements the advice that changes contents (MADV_DONTNEED,
 // MADV_FREE, MADV_REMOVE: later reads of private pages see zeroes; shared
-// pages keep their data except with MADV_REMOVE); other advice is accepted
-// and ignored.
+// pages keep their data except with MADV_REMOVE) and the advice that
+// changes what fork does with the range (MADV_DONTFORK, MADV_DOFORK,
+// MADV_WIPEONFORK, MADV_KEEPONFORK); other advice is accepted and
+// ignored. Linux applies advice mapping by mapping and fails at the first
+// one it does not apply to; here a range with a hole (ENOMEM) or with a
+// mapping the advice does not apply to (EINVAL: MADV_WIPEONFORK on a
+// shared or file mapping) is left unchanged.
 func (m *MM) Madvise(addr, length uintptr, advice int) error {
 	// Linux checks the advice first, then the range.
-	drop := false
+	drop, fork := false, false
 	switch advice {
 	case unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE:
 		drop = true
+	case unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK:
+		fork = true
 	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
-		unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE,
+		unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE,
 		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DONTDUMP, unix.MADV_DODUMP,
-		unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK, unix.MADV_COLD, unix.MADV_PAGEOUT,
+		unix.MADV_COLD, unix.MADV_PAGEOUT,
 		unix.MADV_POPULATE_READ, unix.MADV_POPULATE_WRITE, 102 /* MADV_COLLAPSE */ :
 	default:
 		return EINVAL
@@ -230,21 +237,30 @@ func (m *MM) Madvise(addr, length uintptr, advice int) error {
 	if !m.vmas.mapped(addr, addr+n) {
 		return ENOMEM
 	}
+	if fork {
+		return m.forkAdviceLocked(addr, n, advice)
+	}
 	if !drop {
 		return nil
 	}
-	// A shared anonymous mapping is a shared memory object: dropping its
-	// translations (DONTNEED) or marking it free (FREE) keeps the data,
-	// only MADV_REMOVE punches a hole. Private pages are simply freed.
-	keepShared := advice != unix.MADV_REMOVE
+	// A shared mapping maps a memory object (a file, or the object of a
+	// shared anonymous mapping): dropping its translations (DONTNEED) or
+	// marking it free (FREE) keeps the data. MADV_REMOVE punches a hole:
+	// a shared anonymous object's pages are zeroed in place, for every
+	// address space that maps them; a file's pages only lose this address
+	// space's reference (the file keeps its data). Private pages are
+	// freed (a page shared copy-on-write loses only this reference).
+	remove := advice == unix.MADV_REMOVE
 	freed := false
 	var v *VMA
 	m.pages.each(addr, addr+n, func(va, pa uintptr) {
 		if v == nil || va >= v.End {
 			v, _ = m.vmas.lookup(va)
 		}
-		if keepShared && v.Shared {
-			return
+		if v.Shared {
+			if _, anon := v.Pager.(*sharedAnon); anon || !remove {
+				return
+			}
 		}
 		m.pages.clear(va)
 		m.mem.Free(pa)
@@ -257,6 +273,47 @@ func (m *MM) Madvise(addr, length uintptr, advice int) error {
 			m.as.Invalidate()
 		}
 	}
+	if remove {
+		for i := m.vmas.find(addr); i < len(m.vmas.v) && m.vmas.v[i].Start < addr+n; i++ {
+			v := &m.vmas.v[i]
+			if o, ok := v.Pager.(*sharedAnon); ok {
+				from := max(v.Start, addr)
+				to := min(v.End, addr+n)
+				first := v.PagerOff + int64((from-v.Start)/pageSize)
+				o.zero(first, first+int64((to-from)/pageSize))
+			}
+		}
+	}
+	return nil
+}
+
+// forkAdviceLocked sets or clears DontFork or WipeOnFork on the mapped
+// range [addr, addr+n). Caller holds mu.
+func (m *MM) forkAdviceLocked(addr, n uintptr, advice int) error {
+	if advice == unix.MADV_WIPEONFORK {
+		// Only private anonymous memory can be wiped.
+		for i := m.vmas.find(addr); i < len(m.vmas.v) && m.vmas.v[i].Start < addr+n; i++ {
+			if !m.vmas.v[i].privateAnon() {
+				return EINVAL
+			}
+		}
+	}
+	m.vmas.split(addr)
+	m.vmas.split(addr + n)
+	for i := m.vmas.find(addr); i < len(m.vmas.v) && m.vmas.v[i].Start < addr+n; i++ {
+		v := &m.vmas.v[i]
+		switch advice {
+		case unix.MADV_DONTFORK:
+			v.DontFork = true
+		case unix.MADV_DOFORK:
+			v.DontFork = false
+		case unix.MADV_WIPEONFORK:
+			v.WipeOnFork = true
+		case unix.MADV_KEEPONFORK:
+			v.WipeOnFork = false
+		}
+	}
+	m.vmas.mergeRange(addr, addr+n)
 	return nil
 }
 
@@ -291,11 +348,13 @@ func (m *MM) Mremap(old, oldLen, newLen uintptr, flags int, newAddr uintptr) (ui
 		}
 		// Grow in place if the space after is free.
 		if newN <= UserEnd-old && !m.vmas.overlaps(old+oldN, old+newN) {
+			// (old+oldN is v.End: the range after it is free.)
 			nv := v
 			nv.Start, nv.End = old+oldN, old+newN
 			if nv.Pager != nil {
-				nv.PagerOff += int64(oldN / pageSize)
+				nv.PagerOff += int64((nv.Start - v.Start) / pageSize)
 			}
+			refVMA(&nv)
 			m.vmas.insert(nv)
 			return old, nil
 		}
@@ -313,16 +372,23 @@ func (m *MM) Mremap(old, oldLen, newLen uintptr, flags int, newAddr uintptr) (ui
 		}
 		m.unmapLocked(newAddr, newN)
 	}
-	// Move: carry the pages over (no copying), then drop the old range.
+	// Move: carry the pages over (no copying, copy-on-write marks
+	// kept), then drop the old range.
 	nv := v
 	nv.Start, nv.End = newAddr, newAddr+newN
+	if nv.Pager != nil {
+		nv.PagerOff += int64((old - v.Start) / pageSize)
+	}
+	refVMA(&nv)
 	keep := min(oldN, newN)
 	m.pages.each(old, old+keep, func(va, pa uintptr) {
+		cow := m.pages.isCOW(va)
 		m.pages.clear(va)
 		na := newAddr + (va - old)
 		m.pages.set(na, pa)
+		m.pages.setCOW(na, cow)
 		if nv.Prot != 0 {
-			m.pt.Map(na, pa, pageSize, opts(nv.Prot))
+			m.pt.Map(na, pa, pageSize, leafOpts(nv.Prot, cow))
 		}
 	})
 	if m.pt.Unmap(old, oldN) {
@@ -374,10 +440,17 @@ func (m *MM) FillFrom(addr, length uintptr, r io.ReaderAt, off int64) error {
 		m.mu.Lock()
 		for i := 0; i < got; {
 			va := addr + done + uintptr(i)
-			pa := m.pages.get(va &^ (pageSize - 1))
-			if pa == 0 {
+			v, ok := m.vmas.lookup(va)
+			if !ok || m.pages.get(va&^(pageSize-1)) == 0 {
 				m.mu.Unlock()
 				return EFAULT
+			}
+			// A fork since the pages were populated shares them:
+			// write to a page of our own.
+			pa, err := m.ownPage(v, va&^(pageSize-1))
+			if err != nil {
+				m.mu.Unlock()
+				return err
 			}
 			k := min(got-i, int(pageSize-(va&(pageSize-1))))
 			copy(memfile.Bytes(pa+(va&(pageSize-1)), uintptr(k)), buf[i:i+k])

@@ -6,6 +6,11 @@ import "slices"
 // It is the source of truth; the page tables are derived from it and the
 // VMAs (a PROT_NONE page is populated here but not in the page tables).
 // Pages are grouped in 2 MiB chunks so range walks skip empty space.
+//
+// A page of a private mapping may be shared copy-on-write with other
+// address spaces after fork: its COW bit is then set, its page-table entry
+// is read-only, and the first write either copies it or, when this address
+// space turns out to be its last owner, makes it writable in place.
 type pageMap struct {
 	chunks map[uintptr]*chunk // key: va >> chunkShift
 	count  int
@@ -19,8 +24,9 @@ const (
 )
 
 type chunk struct {
-	pa [chunkPages]uintptr
-	n  int
+	pa  [chunkPages]uintptr
+	cow [chunkPages / 64]uint64 // COW bits, one per page
+	n   int
 }
 
 func (m *pageMap) get(va uintptr) uintptr {
@@ -31,6 +37,7 @@ func (m *pageMap) get(va uintptr) uintptr {
 	return c.pa[(va>>pageShift)&(chunkPages-1)]
 }
 
+// set records pa as the page behind va, with the COW bit clear.
 func (m *pageMap) set(va, pa uintptr) {
 	if m.chunks == nil {
 		m.chunks = map[uintptr]*chunk{}
@@ -47,6 +54,34 @@ func (m *pageMap) set(va, pa uintptr) {
 		m.count++
 	}
 	c.pa[i] = pa
+	c.cow[i/64] &^= 1 << (i % 64)
+}
+
+// isCOW reports whether the page at va is marked copy-on-write.
+func (m *pageMap) isCOW(va uintptr) bool {
+	c := m.chunks[va>>chunkShift]
+	if c == nil {
+		return false
+	}
+	i := (va >> pageShift) & (chunkPages - 1)
+	return c.cow[i/64]&(1<<(i%64)) != 0
+}
+
+// setCOW sets or clears the COW bit of the populated page at va.
+func (m *pageMap) setCOW(va uintptr, on bool) {
+	c := m.chunks[va>>chunkShift]
+	if c == nil {
+		return
+	}
+	i := (va >> pageShift) & (chunkPages - 1)
+	if c.pa[i] == 0 {
+		return
+	}
+	if on {
+		c.cow[i/64] |= 1 << (i % 64)
+	} else {
+		c.cow[i/64] &^= 1 << (i % 64)
+	}
 }
 
 // clear removes va and returns the page that backed it (0 if none).
@@ -60,6 +95,7 @@ func (m *pageMap) clear(va uintptr) uintptr {
 	pa := c.pa[i]
 	if pa != 0 {
 		c.pa[i] = 0
+		c.cow[i/64] &^= 1 << (i % 64)
 		c.n--
 		m.count--
 		if c.n == 0 {

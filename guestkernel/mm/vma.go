@@ -24,10 +24,15 @@ type VMA struct {
 	// Offset and Inode describe a file-backed mapping (for /proc/pid/maps).
 	Offset uint64
 	Inode  uint64
-	// Pager, for a shared file mapping, provides the file's own pages;
-	// PagerOff is the file page at Start.
+	// Pager, for a shared mapping, provides the pages: a file's own
+	// pages, or those of the memory object of a shared anonymous mapping
+	// (which mm makes); PagerOff is the object's page at Start.
 	Pager    Pager
 	PagerOff int64
+	// DontFork (MADV_DONTFORK) leaves the range out of a child's address
+	// space; WipeOnFork (MADV_WIPEONFORK, private anonymous mappings only)
+	// gives the child zero-fill pages there instead of a copy.
+	DontFork, WipeOnFork bool
 }
 
 // Pager gives the pages of a file that a shared mapping maps directly
@@ -39,7 +44,18 @@ type Pager interface {
 // Len is the VMA's size.
 func (v *VMA) Len() uintptr { return v.End - v.Start }
 
-// vmaSet is a sorted, non-overlapping list of VMAs.
+// privateAnon reports whether v is a private anonymous mapping (the heap,
+// the stack, a MAP_PRIVATE|MAP_ANONYMOUS mapping, or one named with
+// PR_SET_VMA_ANON_NAME). Private file mappings are filled by copy here, so
+// they too are private pages; their name is the file's path.
+func (v *VMA) privateAnon() bool {
+	return !v.Shared && v.Pager == nil && (v.Name == "" || v.Name[0] == '[')
+}
+
+// vmaSet is a sorted, non-overlapping list of VMAs. Every VMA value in a
+// set holds a reference on its memory object (refVMA): split takes one for
+// the new piece, remove and merge drop those of the values they discard,
+// and insert takes over the caller's.
 type vmaSet struct {
 	v []VMA
 }
@@ -74,6 +90,7 @@ func (s *vmaSet) split(addr uintptr) {
 	if b.Pager != nil {
 		b.PagerOff += int64((addr - s.v[i].Start) / pageSize)
 	}
+	refVMA(&b)
 	s.v[i] = a
 	s.v = append(s.v, VMA{})
 	copy(s.v[i+2:], s.v[i+1:])
@@ -87,13 +104,14 @@ func (s *vmaSet) remove(start, end uintptr) {
 	i := s.find(start)
 	j := i
 	for j < len(s.v) && s.v[j].Start < end {
+		unrefVMA(&s.v[j])
 		j++
 	}
 	s.v = append(s.v[:i], s.v[j:]...)
 }
 
 // insert adds v, which must not overlap any VMA, merging with equal
-// neighbours.
+// neighbours. The set takes over the caller's reference on v's object.
 func (s *vmaSet) insert(v VMA) {
 	i := s.find(v.Start)
 	s.v = append(s.v, VMA{})
@@ -105,6 +123,7 @@ func (s *vmaSet) insert(v VMA) {
 func mergeable(a, b *VMA) bool {
 	return a.End == b.Start && a.Prot == b.Prot && a.MaxProt == b.MaxProt && a.Shared == b.Shared &&
 		a.GrowsDown == b.GrowsDown && a.Name == b.Name && a.Inode == b.Inode &&
+		a.DontFork == b.DontFork && a.WipeOnFork == b.WipeOnFork &&
 		(a.Inode == 0 || a.Offset+uint64(a.Len()) == b.Offset) &&
 		a.Pager == b.Pager && (a.Pager == nil || a.PagerOff+int64(a.Len()/pageSize) == b.PagerOff)
 }
@@ -113,11 +132,25 @@ func mergeable(a, b *VMA) bool {
 func (s *vmaSet) merge(i int) {
 	if i+1 < len(s.v) && mergeable(&s.v[i], &s.v[i+1]) {
 		s.v[i].End = s.v[i+1].End
+		unrefVMA(&s.v[i+1])
 		s.v = append(s.v[:i+1], s.v[i+2:]...)
 	}
 	if i > 0 && mergeable(&s.v[i-1], &s.v[i]) {
 		s.v[i-1].End = s.v[i].End
+		unrefVMA(&s.v[i])
 		s.v = append(s.v[:i], s.v[i+1:]...)
+	}
+}
+
+// mergeRange merges, where possible, the VMAs that touch [start, end]
+// after their attributes changed.
+func (s *vmaSet) mergeRange(start, end uintptr) {
+	for i := s.find(start); i < len(s.v) && s.v[i].Start <= end; {
+		before := len(s.v)
+		s.merge(i)
+		if len(s.v) == before {
+			i++
+		}
 	}
 }
 
