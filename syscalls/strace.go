@@ -394,6 +394,7 @@ var stSpecsByName = map[string]stSpec{
 	"unshare":         {args: stArgs(akCloneFlags)},
 	"set_robust_list": {args: stArgs(akPtr, akUint)},
 	"get_robust_list": {args: stArgs(akInt, akPtr, akPtr)},
+	"futex_waitv":     {args: stArgs(akPtr, akUint, akHex, akTimespec, akClockID)},
 	"splice":          {args: stArgs(akFd, akPtr, akFd, akPtr, akUint, akHex)},
 	"tee":             {args: stArgs(akFd, akFd, akUint, akHex)},
 	"utimensat":       {args: stArgs(akDirfd, akPath, akPtr, akAtFlags)},

@@ -630,6 +630,11 @@ func TestFormatTimeAndFutex(t *testing.T) {
 			rets: " = -1 ETIMEDOUT (Connection timed out)",
 		},
 		{
+			name: "futex_waitv",
+			nr:   "futex_waitv", args: [6]uintptr{0x7f0080, 2, 0, 0x1000, unix.CLOCK_MONOTONIC}, ret: 1,
+			call: `futex_waitv(0x7f0080, 2, 0, {tv_sec=1, tv_nsec=500000000}, CLOCK_MONOTONIC)`, rets: " = 1",
+		},
+		{
 			name: "futex unknown op",
 			nr:   "futex", args: [6]uintptr{0x7f0040, 0x7f, 1, 2, 3, 4}, ret: errRet(unix.ENOSYS),
 			call: `futex(0x7f0040, 0x7f, 0x1, 0x2, 0x3, 0x4)`, rets: " = -1 ENOSYS (Function not implemented)",

@@ -1196,3 +1196,5 @@ func (k *Kernel) FutexWakeAddr(m *mm.MM, addr uintptr) {
 	}
 	k.futex.Wake(m, addr, false, 1, FutexBitsetAny)
 }
+
+var _ Interruptible = (*Task)(nil)
