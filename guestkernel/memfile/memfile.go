@@ -205,6 +205,21 @@ func (f *File) IncRef(addr uintptr) {
 	f.refs[i]++
 }
 
+// TryIncRef is IncRef for a page that another owner may free at any
+// moment (a file's page that a truncate may drop while a fault maps it):
+// it adds a reference and returns true if the page is still allocated,
+// and returns false otherwise (a free page, or not a page of the file).
+func (f *File) TryIncRef(addr uintptr) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, ok := f.refIndexLocked(addr)
+	if !ok || f.refs[i] <= 0 {
+		return false
+	}
+	f.refs[i]++
+	return true
+}
+
 // Refs returns the number of owners of the page at addr: 0 if it is free
 // (or not a page of the file), 1 if one owner may write it in place.
 func (f *File) Refs(addr uintptr) int {

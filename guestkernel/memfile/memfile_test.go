@@ -268,6 +268,23 @@ func TestRefsOfOtherAddresses(t *testing.T) {
 	assert.Equal(t, 2, f.Refs(run+ChunkSize-PageSize))
 }
 
+func TestTryIncRef(t *testing.T) {
+	f := newFile(t, ChunkSize, nil)
+	p, err := f.Alloc()
+	require.NoError(t, err)
+	assert.True(t, f.TryIncRef(p))
+	assert.Equal(t, 2, f.Refs(p))
+	f.Free(p)
+	f.Free(p)
+	assert.False(t, f.TryIncRef(p), "a free page")
+	assert.Zero(t, f.Refs(p))
+	assert.False(t, f.TryIncRef(p+1), "unaligned")
+	assert.False(t, f.TryIncRef(f.Base()-PageSize), "foreign")
+	assert.False(t, f.TryIncRef(f.Base()+f.Limit()), "foreign")
+	cur, _ := f.Used()
+	assert.Zero(t, cur)
+}
+
 // Double frees and references to free pages are kernel bugs that would
 // hand one page to two owners: they must stop the kernel, not corrupt the
 // free list.

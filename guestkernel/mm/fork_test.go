@@ -542,3 +542,45 @@ func TestForkConcurrentWithWrites(t *testing.T) {
 		c.Release()
 	}
 }
+
+// vanishingFile hands out a page and frees it before the caller can take
+// its reference (a truncate racing a fault), the first times it is asked.
+type vanishingFile struct {
+	testFile
+	vanish int
+}
+
+func (f *vanishingFile) PageAddr(idx int64) (uintptr, error) {
+	if f.vanish > 0 {
+		f.vanish--
+		p, err := f.mem.Alloc()
+		if err != nil {
+			return 0, err
+		}
+		f.mem.Free(p)
+		return p, nil
+	}
+	return f.testFile.PageAddr(idx)
+}
+
+func TestSharedFilePageVanishing(t *testing.T) {
+	m, _, mem := newTestMM(t)
+	f := &vanishingFile{testFile: testFile{mem: mem, pages: make([]uintptr, 2)}, vanish: 2}
+	t.Cleanup(f.close)
+	a, err := m.Mmap(MmapOpts{Addr: base, Len: pages(2), Prot: rw, Fixed: true, Shared: true, Name: "/f", Pager: f})
+	require.NoError(t, err)
+	res, _, err := m.HandleFault(a, true, false)
+	require.NoError(t, err)
+	assert.Equal(t, FaultHandled, res, "asked again")
+	assert.Equal(t, f.pages[0], backing(m, a))
+	mustCheck(t, m)
+
+	g := &vanishingFile{testFile: testFile{mem: mem, pages: make([]uintptr, 2)}, vanish: 100}
+	b, err := m.Mmap(MmapOpts{Addr: base + pages(4), Len: pages(2), Prot: rw, Fixed: true, Shared: true, Name: "/g", Pager: g})
+	require.NoError(t, err)
+	res, _, err = m.HandleFault(b, false, false)
+	require.NoError(t, err)
+	assert.Equal(t, FaultSIGBUS, res, "a page that keeps vanishing is SIGBUS, not a crash")
+	assert.Empty(t, populated(m, b, b+pages(2)))
+	mustCheck(t, m)
+}

@@ -146,9 +146,9 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 		}
 		var pa uintptr
 		if v.Pager != nil {
-			// A shared file mapping maps the file's own page, with a
+			// A shared mapping maps the object's own page, with a
 			// reference of this address space.
-			p, err := v.Pager.PageAddr(v.PagerOff + int64((a-v.Start)/pageSize))
+			p, err := m.pagerPage(v, a)
 			if errors.Is(err, memfile.ErrNoMemory) {
 				return fmt.Errorf("%w: %v", ErrOutOfMemory, err)
 			}
@@ -158,7 +158,6 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 				}
 				break
 			}
-			m.mem.IncRef(p)
 			pa = p
 		} else {
 			p, err := m.mem.Alloc()
@@ -175,6 +174,26 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 		}
 	}
 	return nil
+}
+
+// pagerPage returns the page of v's memory object at va with a reference
+// taken for this address space. A file may drop the page (truncate) between
+// PageAddr and the reference: the page is then asked for again, and past
+// the new end of the file PageAddr fails (SIGBUS).
+func (m *MM) pagerPage(v *VMA, va uintptr) (uintptr, error) {
+	idx := v.PagerOff + int64((va-v.Start)/pageSize)
+	for try := 0; ; try++ {
+		p, err := v.Pager.PageAddr(idx)
+		if err != nil {
+			return 0, err
+		}
+		if m.mem.TryIncRef(p) {
+			return p, nil
+		}
+		if try == 3 {
+			return 0, fmt.Errorf("page %d of a shared mapping keeps vanishing", idx)
+		}
+	}
 }
 
 // tableErr reports a failure to map a page: the memory file being full
