@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync/atomic"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // FutexKeyKind says how a futex word is identified.
@@ -94,11 +96,13 @@ func (m *MM) FutexLoad(addr uintptr) (uint32, error) {
 }
 
 // FutexCompareAndSwap atomically replaces the word at addr by new if it
-// holds old. It returns the value it found (old on success).
+// holds old. It returns the value it found (old on success); EAGAIN if
+// the word kept changing under it.
 func (m *MM) FutexCompareAndSwap(addr uintptr, old, new uint32) (uint32, error) {
 	var cur uint32
+	busy := false
 	err := m.futexWord(addr, true, func(w *uint32) {
-		for {
+		for i := 0; i < futexSpins; i++ {
 			if atomic.CompareAndSwapUint32(w, old, new) {
 				cur = old
 				return
@@ -107,22 +111,36 @@ func (m *MM) FutexCompareAndSwap(addr uintptr, old, new uint32) (uint32, error) 
 				return
 			}
 		}
+		busy = true
 	})
+	if err == nil && busy {
+		err = unix.EAGAIN
+	}
 	return cur, err
 }
 
 // FutexUpdate atomically replaces the word at addr by fn(old) and returns
 // old. fn may run more than once (a compare-and-swap loop against user
 // code changing the word); it must be a pure function of its argument.
+// EAGAIN if the word kept changing under it.
 func (m *MM) FutexUpdate(addr uintptr, fn func(old uint32) uint32) (uint32, error) {
 	var old uint32
+	busy := true
 	err := m.futexWord(addr, true, func(w *uint32) {
-		for {
+		for i := 0; i < futexSpins; i++ {
 			old = atomic.LoadUint32(w)
 			if atomic.CompareAndSwapUint32(w, old, fn(old)) {
+				busy = false
 				return
 			}
 		}
 	})
+	if err == nil && busy {
+		err = unix.EAGAIN
+	}
 	return old, err
 }
+
+// futexSpins bounds the compare-and-swap loops against user code that
+// keeps changing a word: past it the operation fails with EAGAIN.
+const futexSpins = 1 << 20
