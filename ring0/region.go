@@ -31,6 +31,8 @@ type Region struct {
 	mem  []byte
 	base uintptr
 	ncpu int
+	// initCPU is the backend's per-vCPU set-up (InitCPU).
+	initCPU func(i int)
 }
 
 // RegionSize is the size of a region for ncpu vCPUs (a multiple of 2 MiB).
@@ -134,18 +136,31 @@ func (r *Region) SetupPVM(ring0Mode bool) {
 	for v, h := range vecs {
 		writeGate(idt, v, h, ist)
 	}
-	for i := 0; i < r.ncpu; i++ {
-		off := r.cpuOff(i)
-		writeGDT(r.page(off), r.TSS(i))
-		writeTSS(r.page(off+1), r.StackTop(i), r.ISTTop(i))
-		c := r.CPU(i)
-		*c = CPU{}
-		c.KStack = uint64(r.StackTop(i))
-		c.VIF = uint64(r.VIF(i))
-		c.Self = uint64(r.CPUAddr(i))
-		clear(r.page(off + 4))
-		initXsave(r.page(off + 5))
-		c.R0.UserXsave = uint64(r.UserXsave(i))
-		c.R0.LeaveXsave = uint64(r.LeaveXsave(i))
+	r.initCPU = r.initPVMCPU
+}
+
+// InitCPU (re)writes vCPU i's GDT, TSS, CPU page, vIF page and initial FP
+// state for the backend Setup chose. A vCPU slot is set up when a context
+// first takes it and again whenever it is reused, so a region with room for
+// many vCPUs costs only the pages of those in use.
+func (r *Region) InitCPU(i int) {
+	if r.initCPU == nil {
+		panic("ring0: InitCPU before SetupPVM or SetupX86")
 	}
+	r.initCPU(i)
+}
+
+func (r *Region) initPVMCPU(i int) {
+	off := r.cpuOff(i)
+	writeGDT(r.page(off), r.TSS(i))
+	writeTSS(r.page(off+1), r.StackTop(i), r.ISTTop(i))
+	c := r.CPU(i)
+	*c = CPU{}
+	c.KStack = uint64(r.StackTop(i))
+	c.VIF = uint64(r.VIF(i))
+	c.Self = uint64(r.CPUAddr(i))
+	clear(r.page(off + 4))
+	initXsave(r.page(off + 5))
+	c.R0.UserXsave = uint64(r.UserXsave(i))
+	c.R0.LeaveXsave = uint64(r.LeaveXsave(i))
 }

@@ -49,21 +49,23 @@ func (r *Region) SetupX86(ring0Mode bool) {
 	for v, h := range vecs {
 		writeGate(idt, v, h, 1)
 	}
-	for i := 0; i < r.ncpu; i++ {
-		off := r.cpuOff(i)
-		writeGDT(r.page(off), r.Alias(r.TSS(i)))
-		writeTSS(r.page(off+1), r.StackTop(i), r.ISTTop(i))
-		c := r.CPU(i)
-		*c = CPU{}
-		c.KStack = uint64(r.StackTop(i))
-		c.Self = uint64(r.Alias(r.CPUAddr(i)))
-		c.R0.UserXsave = uint64(r.UserXsave(i))
-		c.R0.LeaveXsave = uint64(r.LeaveXsave(i))
-		c.R0.XsaveAli = uint64(r.Alias(r.UserXsave(i)))
-		c.R0.X86 = 1
-		c.R0.MXCSR = 0x1f80
-		initXsave(r.page(off + 5))
-	}
+	r.initCPU = r.initX86CPU
+}
+
+func (r *Region) initX86CPU(i int) {
+	off := r.cpuOff(i)
+	writeGDT(r.page(off), r.Alias(r.TSS(i)))
+	writeTSS(r.page(off+1), r.StackTop(i), r.ISTTop(i))
+	c := r.CPU(i)
+	*c = CPU{}
+	c.KStack = uint64(r.StackTop(i))
+	c.Self = uint64(r.Alias(r.CPUAddr(i)))
+	c.R0.UserXsave = uint64(r.UserXsave(i))
+	c.R0.LeaveXsave = uint64(r.LeaveXsave(i))
+	c.R0.XsaveAli = uint64(r.Alias(r.UserXsave(i)))
+	c.R0.X86 = 1
+	c.R0.MXCSR = 0x1f80
+	initXsave(r.page(off + 5))
 }
 
 // initXsave writes a valid initial XSAVE image: FCW 0x37f, MXCSR 0x1f80,

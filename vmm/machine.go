@@ -56,6 +56,10 @@ type Machine struct {
 
 	mu   sync.Mutex
 	free []int // free vCPU slots of the region
+	// vcpus are the KVM vCPUs made so far, by slot. KVM cannot destroy a
+	// vCPU short of the VM, so a released context leaves its vCPU here
+	// for the next context on that slot.
+	vcpus []*VCPU
 	// hostMu guards chunks: the 2 MiB chunks of the host address space
 	// mirrored into the guest (ring0 mode, hostmap.go).
 	hostMu sync.Mutex
@@ -71,6 +75,9 @@ type Machine struct {
 
 	exits struct {
 		syscall, pageFault, exception, interrupt, drain, other, leave atomic.Uint64
+		// ring0 counters of released contexts (live ones are in the
+		// CPU pages).
+		r0Bounces, r0Entries, r0Intrs atomic.Uint64
 	}
 }
 
@@ -78,7 +85,8 @@ type Machine struct {
 type Config struct {
 	// MemLimit bounds the memory file (all program memory and page tables).
 	MemLimit uintptr
-	// NumCPU is how many contexts can run at once.
+	// NumCPU is how many contexts can exist at once (each has a vCPU;
+	// at most 1024). A vCPU is made when a context first needs it.
 	NumCPU int
 	// Ring0 selects ring0 mode instead of exit mode.
 	Ring0 bool
@@ -92,7 +100,7 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &Machine{kvm: k, vm: vm, cfg: cfg, curRoot: map[int]uintptr{}}
+	m := &Machine{kvm: k, vm: vm, cfg: cfg, curRoot: map[int]uintptr{}, vcpus: make([]*VCPU, ncpu)}
 	fail := func(err error) (*Machine, *memfile.File, error) {
 		vm.Close()
 		return nil, nil, err
@@ -414,47 +422,70 @@ func (m *Machine) NewContext() (platform.Context, error) {
 	}
 	slot := m.free[len(m.free)-1]
 	m.free = m.free[:len(m.free)-1]
+	v := m.vcpus[slot]
 	m.mu.Unlock()
-	var c platform.Context
+	fresh := v == nil
 	var err error
-	if m.cfg.Ring0 {
-		c, err = m.newRing0Context(slot)
+	if fresh {
+		v, err = m.vm.NewVCPU(slot)
 	} else {
-		c, err = m.newContext(slot)
+		// The last context may have left it after an exit whose port I/O
+		// KVM completes on the next KVM_RUN, whatever KVM_SET_REGS says.
+		err = v.CompletePending()
+	}
+	if err == nil {
+		m.region.InitCPU(slot)
+	}
+	var c platform.Context
+	if err == nil {
+		if m.cfg.Ring0 {
+			c, err = m.newRing0Context(slot, v, fresh)
+		} else {
+			c, err = m.newContext(slot, v, fresh)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if fresh && v != nil {
+		m.vcpus[slot] = v
 	}
 	if err != nil {
-		m.mu.Lock()
 		m.free = append(m.free, slot)
-		m.mu.Unlock()
 		return nil, err
 	}
 	return c, nil
 }
 
-func (m *Machine) newContext(slot int) (*exitContext, error) {
-	v, err := m.vm.NewVCPU(slot)
-	if err != nil {
-		return nil, err
-	}
+// releaseSlot gives a context's slot back; its vCPU stays for reuse.
+func (m *Machine) releaseSlot(slot int) {
+	m.setCurRoot(slot, 0)
+	m.mu.Lock()
+	m.free = append(m.free, slot)
+	m.mu.Unlock()
+}
+
+func (m *Machine) newContext(slot int, v *VCPU, fresh bool) (*exitContext, error) {
 	c := &exitContext{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot)}
 	sysEntry, ret, _ := ring0.PVMEntryPoints()
 	if m.x86() {
 		sysEntry, ret, _ = ring0.X86EntryPoints()
 	}
-	if err := m.setupVCPU(v, slot, sysEntry, ret); err != nil {
-		v.Close()
+	if err := m.setupVCPU(v, slot, sysEntry, ret, fresh); err != nil {
 		return nil, fmt.Errorf("set up vCPU %d: %w", slot, err)
 	}
 	return c, nil
 }
 
-// setupVCPU puts a new vCPU in supervisor mode at rip, on its kernel
-// stack, with LSTAR = lstar, and registers its vIF page (which makes it
-// native).
-func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr) error {
+// setupVCPU puts a vCPU in supervisor mode at rip, on its kernel stack,
+// with LSTAR = lstar, and registers its vIF page (which makes it native).
+// A reused vCPU (not fresh) keeps its CPUID: KVM refuses a change after
+// the first KVM_RUN.
+func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr, fresh bool) error {
 	r := m.region
-	if err := v.SetCPUID(m.kvm.cpuid); err != nil {
-		return err
+	if fresh {
+		if err := v.SetCPUID(m.kvm.cpuid); err != nil {
+			return err
+		}
 	}
 	s, err := v.GetSregs()
 	if err != nil {
@@ -527,13 +558,7 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr) error {
 func (c *exitContext) Interrupt() { c.vcpu.Kick() }
 
 // Release implements platform.Context.
-func (c *exitContext) Release() {
-	c.vcpu.Close()
-	c.m.setCurRoot(c.slot, 0)
-	c.m.mu.Lock()
-	c.m.free = append(c.m.free, c.slot)
-	c.m.mu.Unlock()
-}
+func (c *exitContext) Release() { c.m.releaseSlot(c.slot) }
 
 // ErrSupervisorFault reports a fault in ringbox's own guest code.
 var ErrSupervisorFault = errors.New("fault in the guest supervisor")

@@ -56,22 +56,16 @@ type ring0Context struct {
 	bounceSeen uint64
 }
 
-func (m *Machine) newRing0Context(slot int) (*ring0Context, error) {
-	v, err := m.vm.NewVCPU(slot)
-	if err != nil {
-		return nil, err
-	}
+func (m *Machine) newRing0Context(slot int, v *VCPU, fresh bool) (*ring0Context, error) {
 	sys, toUser := ring0.R0EntryPoints()
 	if m.x86() {
 		sys, toUser = ring0.X86R0EntryPoints()
 	}
-	if err := m.setupVCPU(v, slot, sys, toUser); err != nil {
-		v.Close()
+	if err := m.setupVCPU(v, slot, sys, toUser, fresh); err != nil {
 		return nil, fmt.Errorf("set up vCPU %d: %w", slot, err)
 	}
 	stack, err := unix.Mmap(-1, 0, vmmStackSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
 	if err != nil {
-		v.Close()
 		return nil, fmt.Errorf("VMM stack: %w", err)
 	}
 	c := &ring0Context{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot), stack: stack}
@@ -98,13 +92,13 @@ func (c *ring0Context) Interrupt() {
 // the code continues on the host from here.
 func (c *ring0Context) Release() {
 	ring0.Leave(c.cpu)
-	c.m.exits.syscall.Add(0)
-	c.vcpu.Close()
-	c.m.setCurRoot(c.slot, 0)
+	// The slot's counters start again at zero for its next context.
+	r0 := &c.cpu.R0
+	c.m.exits.r0Bounces.Add(atomic.LoadUint64(&r0.Bounces))
+	c.m.exits.r0Entries.Add(atomic.LoadUint64(&r0.Entries))
+	c.m.exits.r0Intrs.Add(atomic.LoadUint64(&r0.Intrs))
 	unix.Munmap(c.stack)
-	c.m.mu.Lock()
-	c.m.free = append(c.m.free, c.slot)
-	c.m.mu.Unlock()
+	c.m.releaseSlot(c.slot)
 }
 
 // Switch implements platform.Context.
@@ -322,7 +316,7 @@ func eventOf(reason, vector, code, cr2 uint64) (platform.Event, bool) {
 
 // ring0Stats adds ring0 mode's counters.
 func (m *Machine) ring0Stats(s map[string]uint64) {
-	var bounces, entries, intrs uint64
+	bounces, entries, intrs := m.exits.r0Bounces.Load(), m.exits.r0Entries.Load(), m.exits.r0Intrs.Load()
 	for i := 0; i < m.region.NumCPU(); i++ {
 		r0 := &m.region.CPU(i).R0
 		bounces += atomic.LoadUint64(&r0.Bounces)

@@ -1,0 +1,71 @@
+package vmm
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"ringbox/guestkernel/memfile"
+	"ringbox/guestkernel/platform"
+	"ringbox/ring0/pagetables"
+)
+
+// TestContextReuse releases and makes contexts on a one-slot machine: KVM
+// cannot destroy a vCPU, so each new context must reuse the slot's vCPU,
+// left in whatever state the last one had it (after a syscall exit, after
+// a fault), and run a fresh program correctly. Both modes.
+func TestContextReuse(t *testing.T) {
+	for _, ring0Mode := range []bool{false, true} {
+		name := "exit"
+		if ring0Mode {
+			name = "ring0"
+		}
+		t.Run(name, func(t *testing.T) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			k := openKVM(t)
+			defer k.Close()
+			if ring0Mode && !k.Ring0Capable() {
+				t.Skip("ring0 mode needs 47 physical address bits; this KVM has fewer")
+			}
+			m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: ring0Mode})
+			require.NoError(t, err)
+			code, err := mem.Alloc()
+			require.NoError(t, err)
+			copy(memfile.Page(code), []byte{
+				0xb8, 0x27, 0, 0, 0, // mov $39, %eax
+				0x0f, 0x05, // syscall
+				0x48, 0x89, 0xc3, // mov %rax, %rbx
+				0x0f, 0x0b, // ud2
+			})
+			for i := 0; i < 4; i++ {
+				as, err := m.NewAddressSpace()
+				require.NoError(t, err)
+				_, err = as.Tables().Map(0x400000, code, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+				require.NoError(t, err)
+				ctx, err := m.NewContext()
+				require.NoError(t, err, "context %d", i)
+				_, err = m.NewContext()
+				require.Error(t, err, "a second context on a one-slot machine")
+
+				regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202, FSBase: uint64(0x1000 * (i + 1))}
+				ev, err := ctx.Switch(as, &regs)
+				require.NoError(t, err, "context %d", i)
+				require.Equal(t, platform.EventSyscall, ev.Kind, "context %d: %+v", i, ev)
+				require.Equal(t, uint64(39), regs.RAX)
+				require.Equal(t, uint64(0x400007), regs.RCX)
+				regs.RAX = uint64(1000 + i)
+				regs.RIP = regs.RCX
+				ev, err = ctx.Switch(as, &regs)
+				require.NoError(t, err, "context %d", i)
+				require.Equal(t, platform.EventException, ev.Kind, "context %d: %+v", i, ev)
+				require.Equal(t, uint64(6), ev.Vector)
+				require.Equal(t, uint64(1000+i), regs.RBX)
+				require.Equal(t, uint64(0x1000*(i+1)), regs.FSBase)
+				ctx.Release()
+				as.Release()
+			}
+		})
+	}
+}
