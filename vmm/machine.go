@@ -81,6 +81,9 @@ type Machine struct {
 	}
 }
 
+// MaxContexts is the most contexts (vCPUs) a machine can have.
+const MaxContexts = 1024
+
 // Config describes a machine.
 type Config struct {
 	// MemLimit bounds the memory file (all program memory and page tables).
@@ -230,6 +233,7 @@ type addressSpace struct {
 	graveyard []uintptr
 	stale     atomic.Bool
 	released  bool
+	run       runners // contexts running it (shootdown.go)
 }
 
 // tableAlloc hands out page-table pages and defers their freeing.
@@ -274,7 +278,13 @@ func (m *Machine) NewAddressSpace() (platform.AddressSpace, error) {
 }
 
 func (as *addressSpace) Tables() *pagetables.Tables { return as.user }
-func (as *addressSpace) Invalidate()                { as.stale.Store(true) }
+
+// Invalidate implements platform.AddressSpace: once it returns, no vCPU
+// uses a TLB entry from before the call (shootdown.go).
+func (as *addressSpace) Invalidate() {
+	as.stale.Store(true)
+	as.run.shootdown()
+}
 
 // Release frees the user tables. Their pages go to the machine's
 // graveyard, and the root pair to deadRoots: a vCPU may still be running on
@@ -411,6 +421,7 @@ type exitContext struct {
 	// inUser: the vCPU stopped (interrupted) in user mode, so its user
 	// registers are in KVM, not in the CPU page.
 	inUser bool
+	rs     runState
 }
 
 // NewContext implements platform.Platform.
@@ -466,6 +477,7 @@ func (m *Machine) releaseSlot(slot int) {
 
 func (m *Machine) newContext(slot int, v *VCPU, fresh bool) (*exitContext, error) {
 	c := &exitContext{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot)}
+	c.rs.kick = v.Kick
 	sysEntry, ret, _ := ring0.PVMEntryPoints()
 	if m.x86() {
 		sysEntry, ret, _ = ring0.X86EntryPoints()
@@ -558,7 +570,10 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr, fresh bool) e
 func (c *exitContext) Interrupt() { c.vcpu.Kick() }
 
 // Release implements platform.Context.
-func (c *exitContext) Release() { c.m.releaseSlot(c.slot) }
+func (c *exitContext) Release() {
+	c.rs.attach(c.as, nil)
+	c.m.releaseSlot(c.slot)
+}
 
 // ErrSupervisorFault reports a fault in ringbox's own guest code.
 var ErrSupervisorFault = errors.New("fault in the guest supervisor")
@@ -568,6 +583,7 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 	as := pas.(*addressSpace)
 	if as != c.as {
 		c.cpu.NewCR3 = uint64(as.cr3())
+		c.rs.attach(c.as, as)
 		c.as = as
 	}
 	as.stale.Store(false)
@@ -582,12 +598,34 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 		c.fsBase, c.gsBase = regs.FSBase, regs.GSBase
 	}
 	regs.RFLAGS = regs.RFLAGS&userFlagsMask | rflagsFixed
-	if c.inUser {
-		if c.cpu.NewCR3 != 0 || c.cpu.Flush != 0 || c.cpu.QueueLen != 0 {
-			// Cannot happen today: page tables change only in syscalls
-			// and faults, which stop in the supervisor.
-			return platform.Event{}, fmt.Errorf("page-table switch while stopped in user mode")
+	// Mark the vCPU as running user code in as before reading the
+	// generation (shootdown.go): a flush is then either done here or
+	// waited for by Invalidate.
+	if c.rs.enter(as) {
+		c.cpu.Flush = 1
+	}
+	defer c.rs.leave()
+	if c.inUser && (c.cpu.NewCR3 != 0 || c.cpu.Flush != 0 || c.cpu.QueueLen != 0) {
+		// Stopped in user mode (a kick), but the TLB must be flushed or
+		// tables zapped first: restart the vCPU in the stub's return
+		// path, which does that and then enters user mode with the
+		// registers of the CPU page.
+		sysEntry, ret, _ := ring0.PVMEntryPoints()
+		if c.m.x86() {
+			sysEntry, ret, _ = ring0.X86EntryPoints()
 		}
+		if err := c.m.setupVCPU(c.vcpu, c.slot, sysEntry, ret, false); err != nil {
+			return platform.Event{}, err
+		}
+		if c.cpu.NewCR3 == 0 {
+			c.cpu.NewCR3 = uint64(as.cr3())
+		}
+		if err := c.vcpu.SetMSRs(MSR{msrFSBase, regs.FSBase}, MSR{msrKernelGSBase, regs.GSBase}); err != nil {
+			return platform.Event{}, err
+		}
+		c.inUser = false
+	}
+	if c.inUser {
 		kr := kvm.Regs{
 			RAX: regs.RAX, RBX: regs.RBX, RCX: regs.RCX, RDX: regs.RDX,
 			RSI: regs.RSI, RDI: regs.RDI, RSP: regs.RSP, RBP: regs.RBP,

@@ -48,11 +48,13 @@ type ring0Context struct {
 	cpu   *ring0.CPU
 	as    *addressSpace
 	stack []byte
+	rs    runState
 
 	tid        int
 	leaves     uint64 // R0.Leaves seen
 	userInKVM  bool   // stopped by a kick in user mode: registers in the vCPU
 	needReset  bool   // the vCPU sits after a leave and must restart at r0ToUser
+	fullReset  bool   // ... and it sits in user mode: supervisor state too
 	bounceSeen uint64
 }
 
@@ -69,6 +71,7 @@ func (m *Machine) newRing0Context(slot int, v *VCPU, fresh bool) (*ring0Context,
 		return nil, fmt.Errorf("VMM stack: %w", err)
 	}
 	c := &ring0Context{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot), stack: stack}
+	c.rs.kick = v.Kick
 	r0 := &c.cpu.R0
 	r0.VcpuFD = uint64(v.fd.Fd())
 	r0.RunAddr = uint64(uintptr(unsafe.Pointer(&v.mem[0])))
@@ -92,6 +95,7 @@ func (c *ring0Context) Interrupt() {
 // the code continues on the host from here.
 func (c *ring0Context) Release() {
 	ring0.Leave(c.cpu)
+	c.rs.attach(c.as, nil)
 	// The slot's counters start again at zero for its next context.
 	r0 := &c.cpu.R0
 	c.m.exits.r0Bounces.Add(atomic.LoadUint64(&r0.Bounces))
@@ -112,9 +116,31 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 		} else {
 			cpu.NewCR3 = uint64(as.root)
 		}
+		c.rs.attach(c.as, as)
 		c.as = as
 	}
 	as.stale.Store(false)
+	// Running user code in as from here on, as far as a shootdown is
+	// concerned (shootdown.go); a flush it asked for is done on entry.
+	flush := c.rs.enter(as)
+	defer c.rs.leave()
+	if flush {
+		cpu.Flush = 1
+		if c.userInKVM {
+			// Stopped in user mode by a kick: enter through the entry
+			// code instead, which flushes. It restores the program's FP
+			// state from the save area, so move it there from KVM.
+			fp, err := c.FPState()
+			if err != nil {
+				return platform.Event{}, err
+			}
+			c.userInKVM = false
+			if err := c.SetFPState(fp); err != nil {
+				return platform.Event{}, err
+			}
+			c.needReset, c.fullReset = true, true
+		}
+	}
 	var pending []uintptr
 	if inGuest {
 		// Go code in the guest writes the page tables itself, so KVM
@@ -253,9 +279,22 @@ func (c *ring0Context) prepareHost() error {
 		if err := c.vcpu.CompletePending(); err != nil {
 			return err
 		}
-		regs := kvm.Regs{RIP: uint64(toUser), RSP: uint64(c.m.region.StackTop(c.slot)), RFLAGS: 0x2}
-		if err := c.vcpu.SetRegs(&regs); err != nil {
-			return err
+		if c.fullReset {
+			// Stopped in user mode: the segments, CR3 and mode must be
+			// the supervisor's again, as for a new vCPU.
+			sys, _ := ring0.R0EntryPoints()
+			if c.m.x86() {
+				sys, _ = ring0.X86R0EntryPoints()
+			}
+			if err := c.m.setupVCPU(c.vcpu, c.slot, sys, toUser, false); err != nil {
+				return err
+			}
+			c.fullReset = false
+		} else {
+			regs := kvm.Regs{RIP: uint64(toUser), RSP: uint64(c.m.region.StackTop(c.slot)), RFLAGS: 0x2}
+			if err := c.vcpu.SetRegs(&regs); err != nil {
+				return err
+			}
 		}
 		c.needReset = false
 	}
