@@ -198,6 +198,10 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 		}
 		return 0, unix.ENOEXEC
 	}
-	t.Exec(m, res.Entry, res.SP)
+	if err := t.Exec(m, res.Entry, res.SP); err != nil {
+		// Another thread's exit or execve won: this one is ending.
+		m.Release()
+		return 0, kernel.ErrRestartNoIntr
+	}
 	return 0, nil
 }

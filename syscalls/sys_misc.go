@@ -16,9 +16,6 @@ func init() {
 		register(nr, sysListxattr)
 	}
 	register(unix.SYS_FADVISE64, sysFadvise)
-	register(unix.SYS_GETPGRP, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.PID), nil })
-	register(unix.SYS_GETPGID, sysGetpgid)
-	register(unix.SYS_GETSID, sysGetpgid)
 	register(unix.SYS_SYSINFO, sysSysinfo)
 }
 
@@ -36,13 +33,6 @@ func sysFadvise(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	return 0, nil
-}
-
-func sysGetpgid(t *kernel.Task, a Args) (uintptr, error) {
-	if pid := int32(a[0]); pid != 0 && pid != t.TG.PID {
-		return 0, unix.ESRCH
-	}
-	return uintptr(t.TG.PID), nil
 }
 
 func sysSysinfo(t *kernel.Task, a Args) (uintptr, error) {

@@ -12,8 +12,24 @@ import (
 func init() {
 	register(unix.SYS_GETPID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.PID), nil })
 	register(unix.SYS_GETTID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TID), nil })
-	// The first process of the sandbox has no parent inside it.
-	register(unix.SYS_GETPPID, func(t *kernel.Task, a Args) (uintptr, error) { return 0, nil })
+	// The first process of the sandbox has no parent inside it: 0.
+	register(unix.SYS_GETPPID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.PPID()), nil })
+	register(unix.SYS_GETPGRP, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.PGID()), nil })
+	register(unix.SYS_GETPGID, func(t *kernel.Task, a Args) (uintptr, error) {
+		pgid, err := t.K.GetPGID(t, int32(a[0]))
+		return uintptr(pgid), err
+	})
+	register(unix.SYS_SETPGID, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, t.K.SetPGID(t, int32(a[0]), int32(a[1]))
+	})
+	register(unix.SYS_GETSID, func(t *kernel.Task, a Args) (uintptr, error) {
+		sid, err := t.K.GetSID(t, int32(a[0]))
+		return uintptr(sid), err
+	})
+	register(unix.SYS_SETSID, func(t *kernel.Task, a Args) (uintptr, error) {
+		sid, err := t.K.SetSID(t)
+		return uintptr(sid), err
+	})
 	register(unix.SYS_GETUID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.Creds().UID), nil })
 	register(unix.SYS_GETEUID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.Creds().EUID), nil })
 	register(unix.SYS_GETGID, func(t *kernel.Task, a Args) (uintptr, error) { return uintptr(t.TG.Creds().GID), nil })
@@ -102,7 +118,7 @@ func sysUname(t *kernel.Task, a Args) (uintptr, error) {
 
 func sysSchedGetaffinity(t *kernel.Task, a Args) (uintptr, error) {
 	pid, size := int32(a[0]), a[1]
-	if pid != 0 && pid != t.TID {
+	if pid != 0 && pid != t.TID && t.K.Task(pid) == nil {
 		return 0, unix.ESRCH
 	}
 	if size < 8 || size%8 != 0 {
@@ -154,7 +170,12 @@ func setRlimit(t *kernel.Task, addr uintptr, r int) error {
 func sysPrlimit(t *kernel.Task, a Args) (uintptr, error) {
 	pid, r := int32(a[0]), int(a[1])
 	if pid != 0 && pid != t.TG.PID {
-		return 0, unix.ESRCH
+		// Another process of the sandbox (same credentials).
+		o := t.K.Task(pid)
+		if o == nil {
+			return 0, unix.ESRCH
+		}
+		t = o
 	}
 	if r < 0 || r > unix.RLIMIT_RTTIME {
 		return 0, unix.EINVAL

@@ -17,6 +17,8 @@ func init() {
 	register(unix.SYS_KILL, sysKill)
 	register(unix.SYS_TGKILL, sysTgkill)
 	register(unix.SYS_TKILL, sysTkill)
+	register(unix.SYS_RT_SIGQUEUEINFO, sysRtSigqueueinfo)
+	register(unix.SYS_RT_TGSIGQUEUEINFO, sysRtTgsigqueueinfo)
 	register(unix.SYS_PAUSE, sysPause)
 	register(unix.SYS_RT_SIGPENDING, sysRtSigpending)
 	register(unix.SYS_RT_SIGSUSPEND, sysRtSigsuspend)
@@ -162,53 +164,81 @@ func sysRtSigreturn(t *kernel.Task, a Args) (uintptr, error) {
 	return 0, nil
 }
 
-func sendSignal(t *kernel.Task, sig unix.Signal) (uintptr, error) {
-	return sendSignalCode(t, sig, kernel.SIUser)
-}
-
-func sendSignalCode(t *kernel.Task, sig unix.Signal, code int32) (uintptr, error) {
-	if sig < 0 || sig > kernel.NumSignals {
-		return 0, unix.EINVAL
-	}
-	if sig != 0 {
-		t.TG.SendSignalCode(sig, code)
-	}
-	return 0, nil
+// senderInfo is the siginfo of a signal t sends with kill or tgkill.
+func senderInfo(t *kernel.Task, code int32) kernel.SigInfo {
+	return kernel.SigInfo{Code: code, PID: t.TG.PID, UID: t.TG.Creds().UID}
 }
 
 func sysKill(t *kernel.Task, a Args) (uintptr, error) {
-	pid := int32(a[0])
-	if pid != t.TG.PID && pid != 0 && pid != -1 && pid != -t.TG.PID {
-		return 0, unix.ESRCH
+	pid, sig := int32(a[0]), unix.Signal(a[1])
+	if pid == -1<<31 {
+		return 0, unix.ESRCH // -INT_MIN has no process group
 	}
-	return sendSignal(t, unix.Signal(a[1]))
+	return 0, t.K.Kill(t, pid, sig, senderInfo(t, kernel.SIUser))
 }
 
 func sysTgkill(t *kernel.Task, a Args) (uintptr, error) {
 	if int32(a[0]) <= 0 || int32(a[1]) <= 0 {
 		return 0, unix.EINVAL
 	}
-	if int32(a[0]) != t.TG.PID || int32(a[1]) != t.TID {
-		return 0, unix.ESRCH
-	}
-	return sendSignalCode(t, unix.Signal(a[2]), kernel.SITkill)
+	return 0, t.K.KillThread(int32(a[0]), int32(a[1]), unix.Signal(a[2]), senderInfo(t, kernel.SITkill))
 }
 
 func sysTkill(t *kernel.Task, a Args) (uintptr, error) {
 	if int32(a[0]) <= 0 {
 		return 0, unix.EINVAL
 	}
-	if int32(a[0]) != t.TID {
+	return 0, t.K.KillThread(-1, int32(a[0]), unix.Signal(a[1]), senderInfo(t, kernel.SITkill))
+}
+
+// queuedInfo reads rt_sigqueueinfo's siginfo: si_code and the value. A
+// process may not pretend to be the kernel or kill(2) when signalling
+// another (si_code >= 0 or SI_TKILL: EPERM), as Linux checks.
+func queuedInfo(t *kernel.Task, addr uintptr, toSelf bool) (kernel.SigInfo, error) {
+	var b [kernel.SigInfoSize]byte
+	if _, err := t.MM.CopyIn(addr, b[:]); err != nil {
+		return kernel.SigInfo{}, err
+	}
+	code := int32(binary.LittleEndian.Uint32(b[8:]))
+	if !toSelf && (code >= 0 || code == kernel.SITkill) {
+		return kernel.SigInfo{}, unix.EPERM
+	}
+	info := senderInfo(t, code)
+	info.PID = int32(binary.LittleEndian.Uint32(b[16:]))
+	info.UID = binary.LittleEndian.Uint32(b[20:])
+	info.Value = binary.LittleEndian.Uint64(b[24:])
+	return info, nil
+}
+
+func sysRtSigqueueinfo(t *kernel.Task, a Args) (uintptr, error) {
+	pid, sig := int32(a[0]), unix.Signal(a[1])
+	info, err := queuedInfo(t, a[2], pid == t.TG.PID)
+	if err != nil {
+		return 0, err
+	}
+	if pid <= 0 {
 		return 0, unix.ESRCH
 	}
-	return sendSignalCode(t, unix.Signal(a[1]), kernel.SITkill)
+	return 0, t.K.Kill(t, pid, sig, info)
+}
+
+func sysRtTgsigqueueinfo(t *kernel.Task, a Args) (uintptr, error) {
+	tgid, tid, sig := int32(a[0]), int32(a[1]), unix.Signal(a[2])
+	if tgid <= 0 || tid <= 0 {
+		return 0, unix.EINVAL
+	}
+	info, err := queuedInfo(t, a[3], tgid == t.TG.PID)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.K.KillThread(tgid, tid, sig, info)
 }
 
 func sysRtSigpending(t *kernel.Task, a Args) (uintptr, error) {
 	if a[1] != sigsetSize {
 		return 0, unix.EINVAL
 	}
-	return 0, t.MM.CopyOutUint64(a[0], t.TG.Pending()&t.SigMask)
+	return 0, t.MM.CopyOutUint64(a[0], t.Pending()&t.SigMask)
 }
 
 // sysRtSigsuspend waits for a signal with a temporary mask; the handler
@@ -252,10 +282,11 @@ func sysRtSigtimedwait(t *kernel.Task, a Args) (uintptr, error) {
 		deadline = timer.C
 	}
 	for {
-		if sig, code := t.TG.DequeueSignal(set); sig != 0 {
+		if sig, info := t.DequeueSignal(set); sig != 0 {
 			if a[1] != 0 {
 				var b [kernel.SigInfoSize]byte
-				kernel.SigInfo{Signo: int32(sig), Code: code, PID: t.TG.PID, UID: t.TG.Creds().UID}.Encode(b[:])
+				info.Signo = int32(sig)
+				info.Encode(b[:])
 				if _, err := t.MM.CopyOut(a[1], b[:]); err != nil {
 					return 0, err
 				}

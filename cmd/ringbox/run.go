@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,8 @@ type runOpts struct {
 	hostname string
 	readOnly bool
 	tmpfs    []string
+	pids     int
+	cpus     int
 }
 
 type stringList []string
@@ -90,8 +93,16 @@ func parseRun(args []string) (*runOpts, error) {
 	fl.StringVar(&o.hostname, "hostname", "ringbox", "host name the program sees")
 	fl.BoolVar(&o.readOnly, "read-only", false, "no writable layer: the root stays read-only")
 	fl.Var((*stringList)(&o.tmpfs), "tmpfs", "DST: an in-memory file system at DST")
+	fl.IntVar(&o.pids, "pids", kernel.DefaultMaxTasks, "most live tasks (threads); fork and clone fail with EAGAIN past it")
+	fl.IntVar(&o.cpus, "cpus", runtime.NumCPU(), "most threads running user code at once")
 	if err := fl.Parse(args); err != nil {
 		return nil, fail(exitUsage, "run: %v", err)
+	}
+	if o.pids < 1 || o.pids > 1<<22 {
+		return nil, fail(exitUsage, "run: --pids: want 1 to %d, got %d", 1<<22, o.pids)
+	}
+	if o.cpus < 1 || o.cpus > 1024 {
+		return nil, fail(exitUsage, "run: --cpus: want 1 to 1024, got %d", o.cpus)
 	}
 	var err error
 	if o.memory, err = parseSize(*mem); err != nil {
@@ -179,11 +190,16 @@ func runCmd(args []string) error {
 	if o.platform == "" && !ring0Mode {
 		log.Debug("ring0 mode unavailable (too few physical address bits), using exit mode", "bits", bits(k.MaxGuestPhys()))
 	}
-	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: 1, Ring0: ring0Mode})
+	// Every live task has a vCPU of its own (docs/how-it-works.md).
+	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: min(o.pids, vmm.MaxContexts), Ring0: ring0Mode})
 	if err != nil {
 		return fail(exitSandbox, "build VM: %v", err)
 	}
 	kern := kernel.New(machine, mem, log)
+	kern.MaxTasks = o.pids
+	if o.cpus < runtime.NumCPU() {
+		kern.SetCPUs(o.cpus)
+	}
 	kern.Syscalls = syscalls.NewTable()
 	if o.strace {
 		kern.Strace = os.Stderr

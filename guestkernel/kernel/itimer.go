@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math/bits"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -81,23 +82,28 @@ func (tg *ThreadGroup) stopTimersLocked() {
 }
 
 // DequeueSignal takes the lowest pending signal in set, if any, with its
-// si_code (rt_sigtimedwait).
-func (tg *ThreadGroup) DequeueSignal(set uint64) (unix.Signal, int32) {
+// siginfo (rt_sigtimedwait, signalfd): first those sent to the thread.
+func (t *Task) DequeueSignal(set uint64) (unix.Signal, SigInfo) {
+	tg := t.TG
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	p := tg.pending & set
-	for sig := unix.Signal(1); sig <= NumSignals && p != 0; sig++ {
-		if p&sigBit(sig) != 0 {
-			tg.pending &^= sigBit(sig)
-			return sig, tg.sigCode[sig-1]
-		}
+	if p := t.pending & set; p != 0 {
+		sig := unix.Signal(bits.TrailingZeros64(p) + 1)
+		t.pending &^= sigBit(sig)
+		return sig, t.sigInfo[sig-1]
 	}
-	return 0, 0
+	if p := tg.pending & set; p != 0 {
+		sig := unix.Signal(bits.TrailingZeros64(p) + 1)
+		tg.pending &^= sigBit(sig)
+		return sig, tg.sigInfo[sig-1]
+	}
+	return 0, SigInfo{}
 }
 
-// Pending returns the set of pending signals (rt_sigpending).
-func (tg *ThreadGroup) Pending() uint64 {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	return tg.pending
+// Pending returns the signals pending for the thread and its process
+// (rt_sigpending).
+func (t *Task) Pending() uint64 {
+	t.TG.mu.Lock()
+	defer t.TG.mu.Unlock()
+	return t.pending | t.TG.pending
 }

@@ -35,14 +35,24 @@ type Kernel struct {
 	// HWCap is CPUID.1:EDX, for AT_HWCAP.
 	HWCap uint64
 
+	// MaxTasks bounds the live tasks (threads) of the sandbox (--pids);
+	// clone and fork fail with EAGAIN past it.
+	MaxTasks int
+
 	boot    time.Time
 	nextPID atomic.Int32
 
+	// mu guards groups and the process tree (process.go).
 	mu     sync.Mutex
 	groups map[int32]*ThreadGroup
+	procs  procTable
+	// runTokens bound how many tasks run user code at once (--cpus);
+	// nil: no bound beyond the host's CPUs.
+	runTokens chan struct{}
 
 	unknownMu sync.Mutex
 	unknown   map[uintptr]bool
+	messages  map[string]bool
 
 	futex FutexTable // futex.go
 }
@@ -50,7 +60,8 @@ type Kernel struct {
 // New makes a kernel.
 func New(p platform.Platform, mem *memfile.File, log *slog.Logger) *Kernel {
 	k := &Kernel{Platform: p, Mem: mem, Log: log, Hostname: "ringbox", boot: time.Now(),
-		groups: map[int32]*ThreadGroup{}, unknown: map[uintptr]bool{}}
+		groups: map[int32]*ThreadGroup{}, unknown: map[uintptr]bool{}, MaxTasks: DefaultMaxTasks}
+	k.procs.init()
 	k.nextPID.Store(1)
 	k.futex.taskByTID = k.futexTaskByTID
 	return k
@@ -71,6 +82,20 @@ func (k *Kernel) FirstUnknown(nr uintptr) bool {
 		return false
 	}
 	k.unknown[nr] = true
+	return true
+}
+
+// FirstMessage reports whether msg is new (so it is logged once).
+func (k *Kernel) FirstMessage(msg string) bool {
+	k.unknownMu.Lock()
+	defer k.unknownMu.Unlock()
+	if k.messages == nil {
+		k.messages = map[string]bool{}
+	}
+	if k.messages[msg] || len(k.messages) > 1000 {
+		return false
+	}
+	k.messages[msg] = true
 	return true
 }
 

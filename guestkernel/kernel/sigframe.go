@@ -9,6 +9,8 @@ import (
 
 // sigaction flags (x86-64).
 const (
+	saNoCldStop = 0x1
+	saNoCldWait = 0x2
 	saSiginfo   = 0x4
 	saOnStack   = 0x08000000
 	saRestorer  = 0x04000000
@@ -45,6 +47,10 @@ type SigInfo struct {
 	PID   int32  // kill: the sender
 	UID   uint32 // kill: the sender's real UID
 	Addr  uint64 // faults: the address
+	// Status is SIGCHLD's si_status (exit code or signal); Value is the
+	// sigval of rt_sigqueueinfo (SI_QUEUE).
+	Status int32
+	Value  uint64
 }
 
 // SigInfoSize is the size of a siginfo_t.
@@ -57,10 +63,16 @@ func (info SigInfo) Encode(b []byte) {
 	clear(b[:SigInfoSize])
 	le.PutUint32(b[0:], uint32(info.Signo))
 	le.PutUint32(b[8:], uint32(info.Code))
-	if info.Code <= 0 {
+	switch {
+	case info.Code <= 0:
 		le.PutUint32(b[16:], uint32(info.PID))
 		le.PutUint32(b[20:], info.UID)
-	} else {
+		le.PutUint64(b[24:], info.Value)
+	case info.Signo == int32(unix.SIGCHLD):
+		le.PutUint32(b[16:], uint32(info.PID))
+		le.PutUint32(b[20:], info.UID)
+		le.PutUint32(b[24:], uint32(info.Status))
+	default:
 		le.PutUint64(b[16:], info.Addr)
 	}
 }
@@ -69,6 +81,7 @@ func (info SigInfo) Encode(b []byte) {
 const (
 	SIUser     = 0
 	SIKernel   = 0x80
+	SIQueue    = -1
 	SITkill    = -6
 	SegvMaperr = 1
 )

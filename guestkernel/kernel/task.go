@@ -51,9 +51,10 @@ type ThreadGroup struct {
 	mu         sync.Mutex
 	actions    [NumSignals]SigAction
 	pending    uint64
-	sigCode    [NumSignals]int32 // si_code of each pending signal
+	sigInfo    [NumSignals]SigInfo // of each pending signal
 	itimer     realTimer
 	exiting    bool
+	execing    *Task // the task whose execve is ending the others
 	status     ExitStatus
 	done       chan struct{}
 	tasks      []*Task
@@ -64,6 +65,24 @@ type ThreadGroup struct {
 	fsRoot     *fs.Dentry // the process's root (chroot)
 	cwd        *fs.Dentry
 	rseqActive bool
+	// Job control: the group is stopped by a stop signal until SIGCONT.
+	stopped  bool
+	stopWake chan struct{} // closed on SIGCONT or SIGKILL
+
+	// The process tree, guarded by k.mu (process.go).
+	parent     *ThreadGroup
+	children   map[*ThreadGroup]struct{}
+	pgid, sid  int32
+	exitSignal unix.Signal // sent to the parent on exit (SIGCHLD; clone's low byte)
+	zombie     bool        // exited, not yet waited for
+	reaped     bool
+	stopReport unix.Signal   // a stop not yet reported to wait(WUNTRACED)
+	contReport bool          // a continue not yet reported to wait(WCONTINUED)
+	childEvent chan struct{} // closed and replaced when a child changes state
+	subreaper  bool
+	execed     bool // has called execve (setpgid on it gives EACCES)
+	noNewPrivs bool
+	started    time.Time
 }
 
 // Creds are the user and group IDs.
@@ -85,33 +104,63 @@ type Task struct {
 	RobustList    uintptr
 	RobustLen     uintptr
 	Alt           AltStack // sigaltstack
+	// PDeathSig is sent to this thread when its parent process exits
+	// (PR_SET_PDEATHSIG).
+	PDeathSig unix.Signal
 
 	restored  bool   // rt_sigreturn set every register: write no result
 	savedMask uint64 // rt_sigsuspend: the mask to restore after delivery
 	hasSaved  bool
 	syscallNR int64 // the syscall just returned from, until signals are delivered; else -1
 
+	// Signals sent to this thread (tkill, tgkill, faults), guarded by
+	// TG.mu.
+	pending uint64
+	sigInfo [NumSignals]SigInfo
+	// exitCode ends this thread alone (exit(2)) once threadExit is set,
+	// guarded by TG.mu.
+	threadExit bool
+	exitCode   int
+	// vforkDone is closed when this task, made by vfork, execs or exits.
+	vforkDone chan struct{}
+	// name is the thread's name (PR_SET_NAME), empty: the program's.
+	name string
+
 	wake chan struct{} // a signal arrived: interrupt sleeps
 }
 
-// NewProcess makes a thread group with one task running in m.
+// NewProcess makes the sandbox's first process: a thread group with one
+// task running in m, PID 1 unless other processes came first, leading its
+// own session and process group.
 func (k *Kernel) NewProcess(m *mm.MM, fds *fs.FDTable, creds Creds) (*Task, error) {
 	ctx, err := k.Platform.NewContext()
 	if err != nil {
 		return nil, err
 	}
 	pid := k.allocPID()
-	tg := &ThreadGroup{k: k, PID: pid, done: make(chan struct{}), limits: DefaultLimits(), creds: creds,
-		umask: 0o022, FDs: fds}
+	tg := k.newGroup(pid, fds, creds)
+	tg.sid, tg.pgid = pid, pid
 	if k.VFS != nil {
 		tg.fsRoot, tg.cwd = k.VFS.Root(), k.VFS.Root()
 	}
 	t := &Task{K: k, TG: tg, TID: pid, MM: m, Ctx: ctx, wake: make(chan struct{}, 1), Alt: AltStack{Flags: SSDisable}, syscallNR: -1}
 	tg.tasks = []*Task{t}
 	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.addTaskLocked(t); err != nil {
+		ctx.Release()
+		return nil, err
+	}
 	k.groups[pid] = tg
-	k.mu.Unlock()
+	k.procs.fdUsers[fds]++
 	return t, nil
+}
+
+// newGroup makes an empty thread group.
+func (k *Kernel) newGroup(pid int32, fds *fs.FDTable, creds Creds) *ThreadGroup {
+	return &ThreadGroup{k: k, PID: pid, done: make(chan struct{}), limits: DefaultLimits(), creds: creds,
+		umask: 0o022, FDs: fds, children: map[*ThreadGroup]struct{}{}, childEvent: make(chan struct{}),
+		exitSignal: unix.SIGCHLD, started: time.Now()}
 }
 
 // Creds returns the thread group's credentials.
@@ -184,33 +233,156 @@ func (tg *ThreadGroup) Exiting() bool {
 	return tg.exiting
 }
 
-// SendSignal queues sig for the thread group (kill(2) semantics); it is
-// acted on (handler or default action) once a task has it unblocked. An
-// ignored signal is dropped.
+// SendSignal queues sig for the thread group (kill(2) semantics) from
+// outside the sandbox or the kernel itself.
 func (tg *ThreadGroup) SendSignal(sig unix.Signal) { tg.SendSignalCode(sig, SIUser) }
 
-// SendSignalCode is SendSignal with the si_code the handler sees (SI_USER
-// for kill, SI_TKILL for tgkill).
+// SendSignalCode is SendSignal with the si_code the handler sees.
 func (tg *ThreadGroup) SendSignalCode(sig unix.Signal, code int32) {
+	tg.SendSignalInfo(SigInfo{Signo: int32(sig), Code: code})
+}
+
+// SendSignalInfo queues a signal for the thread group; it is acted on
+// (handler or default action) once a task has it unblocked. A signal that
+// is ignored and blocked by no task is dropped; SIGCONT resumes a stopped
+// group and discards pending stop signals, a stop signal discards a
+// pending SIGCONT.
+func (tg *ThreadGroup) SendSignalInfo(info SigInfo) {
+	sig := unix.Signal(info.Signo)
 	if sig < 1 || sig > NumSignals {
 		return
 	}
+	if sig == unix.SIGCONT {
+		tg.cont()
+	}
 	tg.mu.Lock()
-	a := tg.actions[sig-1]
-	// An ignored signal is dropped. (Linux keeps it pending while it is
-	// blocked, for sigwait; the senders here cannot read the mask safely.)
-	if sig != unix.SIGKILL && sig != unix.SIGSTOP &&
-		(a.Handler == SigIgn || a.Handler == SigDfl && DefaultActionOf(sig) == ActIgnore) {
+	if tg.droppedLocked(sig, nil) {
 		tg.mu.Unlock()
 		return
 	}
+	if isStopSignal(sig) {
+		tg.pending &^= sigBit(unix.SIGCONT)
+	}
 	tg.pending |= sigBit(sig)
-	tg.sigCode[sig-1] = code
+	tg.sigInfo[sig-1] = info
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
 	for _, t := range tasks {
 		t.interrupt()
 	}
+}
+
+// SendSignalInfo queues a signal for this thread alone (tgkill, tkill).
+func (t *Task) SendSignalInfo(info SigInfo) {
+	sig := unix.Signal(info.Signo)
+	if sig < 1 || sig > NumSignals {
+		return
+	}
+	tg := t.TG
+	if sig == unix.SIGCONT {
+		tg.cont()
+	}
+	tg.mu.Lock()
+	if tg.droppedLocked(sig, t) {
+		tg.mu.Unlock()
+		return
+	}
+	t.pending |= sigBit(sig)
+	t.sigInfo[sig-1] = info
+	tg.mu.Unlock()
+	t.interrupt()
+}
+
+// SendSignal is SendSignalInfo with SI_USER... from the kernel itself.
+func (t *Task) SendSignal(info SigInfo) { t.SendSignalInfo(info) }
+
+func isStopSignal(sig unix.Signal) bool {
+	return sig == unix.SIGSTOP || sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU
+}
+
+// droppedLocked reports whether sig, sent to the group (to == nil) or to
+// one of its tasks, is discarded: ignored (SIG_IGN, or SIG_DFL that
+// ignores) and not blocked by the receiver. tg.mu is held.
+func (tg *ThreadGroup) droppedLocked(sig unix.Signal, to *Task) bool {
+	if sig == unix.SIGKILL || sig == unix.SIGSTOP {
+		return false
+	}
+	a := tg.actions[sig-1]
+	if !(a.Handler == SigIgn || a.Handler == SigDfl && DefaultActionOf(sig) == ActIgnore) {
+		return false
+	}
+	// A blocked ignored signal stays pending: the mask may change, or
+	// sigwait take it.
+	if to != nil {
+		return to.SigMask&sigBit(sig) == 0
+	}
+	for _, t := range tg.tasks {
+		if t.SigMask&sigBit(sig) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// cont resumes a stopped group (SIGCONT): pending stop signals are
+// dropped, and the parent hears of it.
+func (tg *ThreadGroup) cont() {
+	tg.mu.Lock()
+	stops := sigBit(unix.SIGSTOP) | sigBit(unix.SIGTSTP) | sigBit(unix.SIGTTIN) | sigBit(unix.SIGTTOU)
+	tg.pending &^= stops
+	for _, t := range tg.tasks {
+		t.pending &^= stops
+	}
+	was := tg.stopped
+	if was {
+		tg.stopped = false
+		close(tg.stopWake)
+	}
+	tg.mu.Unlock()
+	if was {
+		tg.notifyParent(cldContinued, unix.SIGCONT)
+	}
+}
+
+// stop stops the group for sig (a stop signal's default action) and tells
+// the parent; the group's tasks wait in deliverSignals.
+func (tg *ThreadGroup) stop(sig unix.Signal) {
+	tg.mu.Lock()
+	if tg.stopped || tg.exiting {
+		tg.mu.Unlock()
+		return
+	}
+	tg.stopped = true
+	tg.stopWake = make(chan struct{})
+	tasks := append([]*Task(nil), tg.tasks...)
+	tg.mu.Unlock()
+	for _, t := range tasks {
+		t.interrupt()
+	}
+	tg.notifyParent(cldStopped, sig)
+}
+
+// notifyParent records a stop or continue for wait and sends SIGCHLD,
+// unless the parent asked not to hear of stops (SA_NOCLDSTOP).
+func (tg *ThreadGroup) notifyParent(code int32, sig unix.Signal) {
+	k := tg.k
+	k.mu.Lock()
+	parent := tg.parent
+	if parent == nil {
+		k.mu.Unlock()
+		return
+	}
+	if code == cldStopped {
+		tg.stopReport, tg.contReport = sig, false
+	} else {
+		tg.stopReport, tg.contReport = 0, true
+	}
+	parent.notifyChildEventLocked()
+	k.mu.Unlock()
+	if parent.Action(unix.SIGCHLD).Flags&saNoCldStop != 0 {
+		return
+	}
+	parent.SendSignalInfo(SigInfo{Signo: int32(unix.SIGCHLD), Code: code, PID: tg.PID, UID: tg.Creds().UID, Status: int32(sig)})
 }
 
 // interrupt wakes the task from a sleep and its user code.
@@ -227,12 +399,12 @@ func (t *Task) interrupt() {
 func (t *Task) Interrupted() <-chan struct{} { return t.wake }
 
 // SignalPending reports whether a signal the task must act on is pending,
-// or the group is exiting.
+// or the task must end or stop.
 func (t *Task) SignalPending() bool {
 	tg := t.TG
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	return tg.exiting || tg.pending&^(t.SigMask&^unblockable) != 0
+	return tg.exiting || t.threadExit || tg.stopped || (tg.pending|t.pending)&^(t.SigMask&^unblockable) != 0
 }
 
 // Sleep waits for d or until a signal arrives; it reports whether the full
@@ -277,7 +449,13 @@ func (t *Task) Run() (err error) {
 		if t.deliverSignals() {
 			break
 		}
+		if tok := t.K.runTokens; tok != nil {
+			tok <- struct{}{}
+		}
 		ev, err := t.Ctx.Switch(t.MM.AddressSpace(), &t.Regs)
+		if tok := t.K.runTokens; tok != nil {
+			<-tok
+		}
 		if err != nil {
 			t.TG.Exit(ExitStatus{Signal: unix.SIGKILL})
 			t.finish()
@@ -318,22 +496,90 @@ func (t *Task) Run() (err error) {
 	return nil
 }
 
-func (t *Task) finish() {
+// ExitThread ends the calling thread alone (exit(2)); the last thread's
+// code becomes the process's exit status.
+func (t *Task) ExitThread(code int) {
 	tg := t.TG
 	tg.mu.Lock()
-	last := true
+	t.threadExit = true
+	t.exitCode = code
+	tg.mu.Unlock()
+}
+
+// finish runs on the task's goroutine once it has stopped for good: the
+// CLONE_CHILD_CLEARTID write and futex wake, the robust list, the vfork
+// parent's release; the last task of the group ends the process.
+func (t *Task) finish() {
+	t.exitFutexes()
+	t.releaseVfork()
+	tg, k := t.TG, t.K
+	k.mu.Lock()
+	tg.mu.Lock()
 	for i, x := range tg.tasks {
 		if x == t {
 			tg.tasks = append(tg.tasks[:i], tg.tasks[i+1:]...)
 			break
 		}
 	}
-	last = len(tg.tasks) == 0
+	last := len(tg.tasks) == 0
+	if last && !tg.exiting {
+		tg.exiting = true
+		tg.status = ExitStatus{Code: t.exitCode & 0xff}
+	}
+	if k.procs.tasks[t.TID] == t {
+		delete(k.procs.tasks, t.TID)
+	}
+	releaseMM := k.putMMLocked(t.MM)
 	tg.mu.Unlock()
-	if last {
+	k.mu.Unlock()
+	if releaseMM {
 		t.MM.Release()
-		tg.FDs.Release()
-		close(tg.done)
+	}
+	if last {
+		tg.exited()
+	}
+}
+
+// SetName sets the thread's name (PR_SET_NAME); the main thread's is the
+// process's comm.
+func (t *Task) SetName(n string) {
+	t.TG.mu.Lock()
+	t.name = n
+	if t.TID == t.TG.PID {
+		t.MM.Comm = n
+	}
+	t.TG.mu.Unlock()
+}
+
+// Name returns the thread's name.
+func (t *Task) Name() string {
+	t.TG.mu.Lock()
+	defer t.TG.mu.Unlock()
+	if t.name != "" {
+		return t.name
+	}
+	return t.MM.Comm
+}
+
+// SetNoNewPrivs sets PR_SET_NO_NEW_PRIVS (inherited, never cleared).
+func (tg *ThreadGroup) SetNoNewPrivs() {
+	tg.mu.Lock()
+	tg.noNewPrivs = true
+	tg.mu.Unlock()
+}
+
+// NoNewPrivs reports PR_GET_NO_NEW_PRIVS.
+func (tg *ThreadGroup) NoNewPrivs() bool {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.noNewPrivs
+}
+
+// releaseVfork lets a vfork parent go on (its child exec'd or exited).
+func (t *Task) releaseVfork() {
+	if t.vforkDone != nil {
+		close(t.vforkDone)
+		t.vforkDone = nil
 	}
 }
 
@@ -374,33 +620,53 @@ func (t *Task) forceSignal(sig unix.Signal, code int, addr uint64) {
 }
 
 // deliverSignals acts on pending signals; it reports whether the task must
-// stop. A handled signal gets a frame on the user stack; the next one
-// waits until the handler returns or unblocks it (the handler's mask).
+// stop for good. Every deliverable handled signal gets a frame before the
+// return to user code; a stop signal stops the group until SIGCONT.
 func (t *Task) deliverSignals() bool {
 	tg := t.TG
 	handled := false
 	tg.mu.Lock()
 	for {
-		if tg.exiting {
+		if tg.exiting || t.threadExit {
 			tg.mu.Unlock()
 			return true
 		}
-		deliverable := tg.pending &^ (t.SigMask &^ unblockable)
-		if deliverable == 0 {
+		if tg.stopped {
+			wake := tg.stopWake
+			tg.mu.Unlock()
+			select {
+			case <-wake:
+			case <-t.wake:
+			}
+			tg.mu.Lock()
+			continue
+		}
+		mask := t.SigMask &^ unblockable
+		var sig unix.Signal
+		var info SigInfo
+		if own := t.pending &^ mask; own != 0 {
+			sig = unix.Signal(bits.TrailingZeros64(own) + 1)
+			t.pending &^= sigBit(sig)
+			info = t.sigInfo[sig-1]
+		} else if shared := tg.pending &^ mask; shared != 0 {
+			sig = unix.Signal(bits.TrailingZeros64(shared) + 1)
+			tg.pending &^= sigBit(sig)
+			info = tg.sigInfo[sig-1]
+		} else {
 			break
 		}
-		sig := unix.Signal(bits.TrailingZeros64(deliverable) + 1)
-		tg.pending &^= sigBit(sig)
 		a := tg.actions[sig-1]
 		act := DefaultActionOf(sig)
 		if sig == unix.SIGKILL {
 			act = ActTerm
+		} else if sig == unix.SIGSTOP {
+			act = ActStop
 		} else if a.Handler == SigIgn {
 			continue
 		} else if a.Handler != SigDfl {
 			// Every deliverable signal gets its frame before the return
 			// to user code; the last one pushed runs first, as on Linux.
-			info := SigInfo{Signo: int32(sig), Code: tg.sigCode[sig-1], PID: tg.PID, UID: tg.creds.UID}
+			info.Signo = int32(sig)
 			tg.mu.Unlock()
 			t.restartAfter(&a)
 			t.setupFrame(sig, a, info)
@@ -409,13 +675,24 @@ func (t *Task) deliverSignals() bool {
 			continue
 		}
 		switch act {
-		case ActIgnore, ActCont, ActStop:
+		case ActIgnore, ActCont:
+			continue
+		case ActStop:
+			tg.mu.Unlock()
+			tg.stop(sig)
+			tg.mu.Lock()
 			continue
 		}
 		tg.stopTimersLocked()
 		tg.exiting = true
 		tg.status = ExitStatus{Signal: sig, Core: act == ActCore}
+		tasks := append([]*Task(nil), tg.tasks...)
 		tg.mu.Unlock()
+		for _, o := range tasks {
+			if o != t {
+				o.interrupt()
+			}
+		}
 		return true
 	}
 	tg.mu.Unlock()
@@ -465,12 +742,27 @@ func (tg *ThreadGroup) SetCwd(d *fs.Dentry) {
 }
 
 // Exec replaces the task's program (execve after the new image loaded):
-// the new address space, fresh registers, close-on-exec descriptors closed,
-// handled signals reset to their default action.
-func (t *Task) Exec(m *mm.MM, entry, sp uintptr) {
+// the other threads are ended first, then come the new address space,
+// fresh registers, close-on-exec descriptors closed and handled signals
+// reset to their default action. It fails only when the group is already
+// exiting (another thread's exit or execve won).
+func (t *Task) Exec(m *mm.MM, entry, sp uintptr) error {
+	if err := t.killOtherThreads(); err != nil {
+		return err
+	}
+	t.ExecRobustList()
+	k := t.K
 	old := t.MM
+	k.mu.Lock()
+	releaseOld := k.putMMLocked(old)
+	k.procs.mmUsers[m]++
+	t.TG.execed = true
+	k.mu.Unlock()
 	t.MM = m
-	old.Release()
+	if releaseOld {
+		old.Release()
+	}
+	t.releaseVfork()
 	t.TG.FDs.CloseOnExecAll()
 	tg := t.TG
 	tg.mu.Lock()
@@ -483,4 +775,5 @@ func (t *Task) Exec(m *mm.MM, entry, sp uintptr) {
 	t.ClearChildTID, t.RobustList, t.RobustLen = 0, 0, 0
 	t.Alt = AltStack{Flags: SSDisable}
 	t.Regs = platform.Regs{RIP: uint64(entry), RSP: uint64(sp), RFLAGS: 0x202}
+	return nil
 }

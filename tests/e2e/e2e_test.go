@@ -485,6 +485,7 @@ func programCases() []progCase {
 		{name: "malloc-pie", prog: "malloc-pie"},
 		{name: "mmap", prog: "mmap"},
 		{name: "sharedmap", prog: "sharedmap"},
+		{name: "procs", prog: "procs"},
 		{name: "bigwrite", prog: "bigwrite", bigOutput: true,
 			check: func(t *testing.T, r result) {
 				assert.Equal(t, 10<<20, len(r.Stdout), "bigwrite output size")

@@ -1,0 +1,109 @@
+package syscalls
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/kernel"
+)
+
+func init() {
+	register(unix.SYS_CLONE, sysClone)
+	register(unix.SYS_CLONE3, sysClone3)
+	register(unix.SYS_FORK, func(t *kernel.Task, a Args) (uintptr, error) {
+		return doClone(t, kernel.CloneArgs{ExitSignal: unix.SIGCHLD})
+	})
+	register(unix.SYS_VFORK, func(t *kernel.Task, a Args) (uintptr, error) {
+		return doClone(t, kernel.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: unix.SIGCHLD})
+	})
+}
+
+// sysClone is clone(flags, stack, parent_tid, child_tid, tls) (the x86-64
+// argument order). The low byte of flags is the exit signal.
+func sysClone(t *kernel.Task, a Args) (uintptr, error) {
+	flags := uint64(a[0])
+	sig := unix.Signal(flags & 0xff)
+	if sig > kernel.NumSignals {
+		return 0, unix.EINVAL
+	}
+	return doClone(t, kernel.CloneArgs{
+		Flags: flags &^ 0xff, ExitSignal: sig, Stack: uint64(a[1]),
+		ParentTID: a[2], ChildTID: a[3], TLS: uint64(a[4]),
+	})
+}
+
+// clone3's struct clone_args, as of Linux 5.7 (64 bytes; later versions
+// add set_tid and cgroup, which must then be zero).
+const (
+	cloneArgsV0   = 64
+	cloneArgsMax  = 4096
+	cloneIntoCgrp = 0x200000000
+)
+
+func sysClone3(t *kernel.Task, a Args) (uintptr, error) {
+	addr, size := a[0], a[1]
+	if size < cloneArgsV0 || size > cloneArgsMax {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, size)
+	if _, err := t.MM.CopyIn(addr, b); err != nil {
+		return 0, err
+	}
+	le := binary.LittleEndian
+	flags := le.Uint64(b[0:])
+	pidfd, childTID, parentTID := le.Uint64(b[8:]), le.Uint64(b[16:]), le.Uint64(b[24:])
+	exitSig, stack, stackSize, tls := le.Uint64(b[32:]), le.Uint64(b[40:]), le.Uint64(b[48:]), le.Uint64(b[56:])
+	// set_tid, set_tid_size, cgroup and anything newer must be unset.
+	for i := cloneArgsV0; i < len(b); i++ {
+		if b[i] != 0 {
+			return 0, unix.E2BIG
+		}
+	}
+	if exitSig > kernel.NumSignals || flags&0xff != 0 || flags&cloneIntoCgrp != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.CLONE_PIDFD != 0 || pidfd != 0 {
+		logOnce(t, "clone3: CLONE_PIDFD is not supported")
+		return 0, unix.EINVAL
+	}
+	if (stack == 0) != (stackSize == 0) {
+		return 0, unix.EINVAL
+	}
+	var sp uint64
+	if stack != 0 {
+		sp = stack + stackSize // clone3 takes the lowest address and the size
+	}
+	return doClone(t, kernel.CloneArgs{
+		Flags: flags, ExitSignal: unix.Signal(exitSig), Stack: sp,
+		ParentTID: uintptr(parentTID), ChildTID: uintptr(childTID), TLS: tls,
+	})
+}
+
+// doClone makes and starts the child; a vfork parent then waits for it to
+// exec or exit. It returns the child's TID.
+func doClone(t *kernel.Task, ca kernel.CloneArgs) (uintptr, error) {
+	child, err := t.Clone(ca)
+	if err != nil {
+		var e unix.Errno
+		if errors.As(err, &e) && e == unix.EINVAL {
+			logOnce(t, "clone: "+err.Error())
+		}
+		return 0, err
+	}
+	tid := child.TID
+	done := child.VforkDone()
+	child.Start()
+	if done != nil {
+		t.WaitVfork(child, done)
+	}
+	return uintptr(tid), nil
+}
+
+// logOnce logs a refused request under --debug, once per message.
+func logOnce(t *kernel.Task, msg string) {
+	if t.K.FirstMessage(msg) {
+		t.K.Log.Debug(msg)
+	}
+}

@@ -1,0 +1,88 @@
+package syscalls
+
+import (
+	"bytes"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/kernel"
+)
+
+func init() {
+	register(unix.SYS_PRCTL, sysPrctl)
+}
+
+// sysPrctl implements the prctl operations programs use; the others give
+// EINVAL (logged once under --debug).
+func sysPrctl(t *kernel.Task, a Args) (uintptr, error) {
+	switch op := int(a[0]); op {
+	case unix.PR_SET_NAME:
+		b := make([]byte, 16)
+		n, err := t.MM.CopyIn(a[1], b)
+		if n == 0 && err != nil {
+			return 0, err
+		}
+		b = b[:n]
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		if len(b) > 15 {
+			b = b[:15]
+		}
+		t.SetName(string(b))
+		return 0, nil
+	case unix.PR_GET_NAME:
+		b := make([]byte, 16)
+		copy(b[:15], t.Name())
+		_, err := t.MM.CopyOut(a[1], b)
+		return 0, err
+	case unix.PR_SET_PDEATHSIG:
+		sig := unix.Signal(a[1])
+		if sig < 0 || sig > kernel.NumSignals {
+			return 0, unix.EINVAL
+		}
+		t.PDeathSig = sig
+		return 0, nil
+	case unix.PR_GET_PDEATHSIG:
+		return 0, copyOutInt32(t, a[1], int32(t.PDeathSig))
+	case unix.PR_SET_CHILD_SUBREAPER:
+		t.TG.SetSubreaper(a[1] != 0)
+		return 0, nil
+	case unix.PR_GET_CHILD_SUBREAPER:
+		v := int32(0)
+		if t.TG.Subreaper() {
+			v = 1
+		}
+		return 0, copyOutInt32(t, a[1], v)
+	case unix.PR_SET_NO_NEW_PRIVS:
+		// The sandbox grants no privileges to begin with: accepted.
+		if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		t.TG.SetNoNewPrivs()
+		return 0, nil
+	case unix.PR_GET_NO_NEW_PRIVS:
+		if t.TG.NoNewPrivs() {
+			return 1, nil
+		}
+		return 0, nil
+	case unix.PR_GET_DUMPABLE:
+		return 1, nil
+	case unix.PR_SET_DUMPABLE:
+		if a[1] > 1 {
+			return 0, unix.EINVAL
+		}
+		return 0, nil
+	case unix.PR_GET_KEEPCAPS, unix.PR_CAPBSET_READ:
+		return 0, nil
+	case unix.PR_GET_TIMERSLACK:
+		return 50000, nil
+	case unix.PR_SET_TIMERSLACK:
+		return 0, nil
+	default:
+		if t.K.FirstMessage("prctl op") {
+			t.K.Log.Debug("unimplemented prctl operation", "op", op)
+		}
+		return 0, unix.EINVAL
+	}
+}
