@@ -122,18 +122,28 @@ func (m *MM) unmapLocked(addr, n uintptr) {
 	if n == 0 || !m.vmas.overlaps(addr, addr+n) {
 		return
 	}
-	freed := false
+	var freed []uintptr
 	m.pages.each(addr, addr+n, func(va, pa uintptr) {
 		m.pages.clear(va)
-		m.mem.Free(pa)
-		freed = true
+		freed = append(freed, pa)
 	})
-	if freed {
-		if m.pt.Unmap(addr, n) {
-			m.as.Invalidate()
-		}
+	if len(freed) > 0 {
+		m.unmapThenFree(addr, n, freed)
 	}
 	m.vmas.remove(addr, addr+n)
+}
+
+// unmapThenFree removes [addr, addr+n) from the page tables, makes sure no
+// vCPU can still reach it (Invalidate is a shootdown across the vCPUs that
+// run this address space), and only then gives the pages back: another
+// process may get them at once.
+func (m *MM) unmapThenFree(addr, n uintptr, pages []uintptr) {
+	if m.pt.Unmap(addr, n) {
+		m.as.Invalidate()
+	}
+	for _, pa := range pages {
+		m.mem.Free(pa)
+	}
 }
 
 // Munmap removes mappings in [addr, addr+length).
@@ -251,7 +261,7 @@ func (m *MM) Madvise(addr, length uintptr, advice int) error {
 	// space's reference (the file keeps its data). Private pages are
 	// freed (a page shared copy-on-write loses only this reference).
 	remove := advice == unix.MADV_REMOVE
-	freed := false
+	var freed []uintptr
 	var v *VMA
 	m.pages.each(addr, addr+n, func(va, pa uintptr) {
 		if v == nil || va >= v.End {
@@ -263,15 +273,12 @@ func (m *MM) Madvise(addr, length uintptr, advice int) error {
 			}
 		}
 		m.pages.clear(va)
-		m.mem.Free(pa)
-		freed = true
+		freed = append(freed, pa)
 	})
-	if freed {
+	if len(freed) > 0 {
 		// Shared pages kept in the range are mapped again on their
 		// next fault.
-		if m.pt.Unmap(addr, n) {
-			m.as.Invalidate()
-		}
+		m.unmapThenFree(addr, n, freed)
 	}
 	if remove {
 		for i := m.vmas.find(addr); i < len(m.vmas.v) && m.vmas.v[i].Start < addr+n; i++ {
