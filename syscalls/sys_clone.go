@@ -64,7 +64,9 @@ func sysClone3(t *kernel.Task, a Args) (uintptr, error) {
 	if exitSig > kernel.NumSignals || flags&0xff != 0 || flags&cloneIntoCgrp != 0 {
 		return 0, unix.EINVAL
 	}
-	if flags&unix.CLONE_PIDFD != 0 || pidfd != 0 {
+	// The pidfd field matters only with CLONE_PIDFD (glibc fills it in).
+	_ = pidfd
+	if flags&unix.CLONE_PIDFD != 0 {
 		logOnce(t, "clone3: CLONE_PIDFD is not supported")
 		return 0, unix.EINVAL
 	}

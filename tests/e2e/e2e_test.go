@@ -486,6 +486,7 @@ func programCases() []progCase {
 		{name: "mmap", prog: "mmap"},
 		{name: "sharedmap", prog: "sharedmap"},
 		{name: "procs", prog: "procs"},
+		{name: "threads", prog: "threads"},
 		{name: "bigwrite", prog: "bigwrite", bigOutput: true,
 			check: func(t *testing.T, r result) {
 				assert.Equal(t, 10<<20, len(r.Stdout), "bigwrite output size")
