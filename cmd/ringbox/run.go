@@ -250,8 +250,8 @@ func runCmd(args []string) error {
 		return fail(exitSandbox, "start task: %v", err)
 	}
 	task.TG.SetCwd(cwd)
-	// /proc, seen by this process ("self" is its PID).
-	if err := vfs.MountAt("/proc", procfs.New(kernel.NewProcSource(kern, syscalls.Release, syscalls.Version)).ForPID(task.TG.PID), false); err != nil {
+	// /proc ("self" is whoever looks).
+	if err := vfs.MountAt("/proc", procfs.New(kernel.NewProcSource(kern, syscalls.Release, syscalls.Version)).ForCaller(), false); err != nil {
 		log.Debug("no /proc in this root", "err", err)
 	}
 	task.Regs.RIP = uint64(res.Entry)

@@ -52,14 +52,40 @@ func (f *FS) ForPID(pid int32) fs.FS { return f.ForTask(pid, pid) }
 // pid and "thread-self" at pid/task/tid.
 func (f *FS) ForTask(pid, tid int32) fs.FS { return &view{fs: f, pid: pid, tid: tid} }
 
+// ForCaller returns the view in which "self" and "thread-self" point at
+// whoever looks: the Source must be a CallerSource.
+func (f *FS) ForCaller() fs.FS { return &view{fs: f, caller: true} }
+
+// CallerSource is a Source that knows which task is asking (the one whose
+// thread runs the lookup).
+type CallerSource interface {
+	Caller() (pid, tid int32, ok bool)
+}
+
 // BootID returns /proc/sys/kernel/random/boot_id (without the newline):
 // a random UUID made by New.
 func (f *FS) BootID() string { return f.bootID }
 
-// view is a /proc as one task sees it (pid 0: as nobody).
+// view is a /proc as one task sees it (pid 0: as nobody), or as its
+// caller sees it.
 type view struct {
 	fs       *FS
 	pid, tid int32
+	caller   bool
+}
+
+// ids returns the process and thread "self" and "thread-self" name (pid
+// 0: none).
+func (v *view) ids() (pid, tid int32) {
+	if !v.caller {
+		return v.pid, v.tid
+	}
+	if cs, ok := v.fs.src.(CallerSource); ok {
+		if pid, tid, ok := cs.Caller(); ok {
+			return pid, tid
+		}
+	}
+	return 0, 0
 }
 
 // Root implements fs.FS.
@@ -339,7 +365,7 @@ func rootList(n *node, _ Process) ([]string, error) {
 	for _, e := range systemEntries() {
 		names = append(names, e.name)
 	}
-	if n.v.pid != 0 {
+	if n.v.pid != 0 || n.v.caller {
 		names = append(names, "self", "thread-self")
 	}
 	pids := n.v.fs.src.PIDs()
@@ -354,18 +380,27 @@ func rootChild(n *node, _ Process, name string) (*node, error) {
 	v := n.v
 	switch name {
 	case "self":
-		if v.pid == 0 {
+		if pid, _ := v.ids(); pid == 0 {
 			return nil, unix.ENOENT
 		}
+		// The target is read at each use: the caller may differ.
 		return n.sub(name, linkMode, linkOps(func(*node, Process) (string, error) {
-			return strconv.Itoa(int(v.pid)), nil
+			pid, _ := v.ids()
+			if pid == 0 {
+				return "", unix.ENOENT
+			}
+			return strconv.Itoa(int(pid)), nil
 		})), nil
 	case "thread-self":
-		if v.pid == 0 {
+		if pid, _ := v.ids(); pid == 0 {
 			return nil, unix.ENOENT
 		}
 		return n.sub(name, linkMode, linkOps(func(*node, Process) (string, error) {
-			return fmt.Sprintf("%d/task/%d", v.pid, v.tid), nil
+			pid, tid := v.ids()
+			if pid == 0 {
+				return "", unix.ENOENT
+			}
+			return fmt.Sprintf("%d/task/%d", pid, tid), nil
 		})), nil
 	}
 	if id, ok := parseID(name); ok {

@@ -17,12 +17,14 @@ const DefaultMaxTasks = 4096
 // descriptor tables tasks share, guarded by Kernel.mu.
 type procTable struct {
 	tasks   map[int32]*Task
+	byHost  map[int]*Task // by the host thread that runs it
 	mmUsers map[*mm.MM]int
 	fdUsers map[*fs.FDTable]int
 }
 
 func (p *procTable) init() {
 	p.tasks = map[int32]*Task{}
+	p.byHost = map[int]*Task{}
 	p.mmUsers = map[*mm.MM]int{}
 	p.fdUsers = map[*fs.FDTable]int{}
 }
@@ -55,6 +57,13 @@ func (k *Kernel) Task(tid int32) *Task {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.procs.tasks[tid]
+}
+
+// taskOnThread returns the task that host thread tid runs, or nil.
+func (k *Kernel) taskOnThread(tid int) *Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.procs.byHost[tid]
 }
 
 // Group returns the process pid (alive or a zombie), or nil.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -49,6 +50,16 @@ func (s *ProcSource) Process(pid int32) (procfs.Process, bool) {
 		return nil, false
 	}
 	return procView{tg}, true
+}
+
+// Caller implements procfs.CallerSource: the task whose thread runs the
+// lookup (a task goroutine keeps its host thread).
+func (s *ProcSource) Caller() (pid, tid int32, ok bool) {
+	t := s.K.taskOnThread(unix.Gettid())
+	if t == nil {
+		return 0, 0, false
+	}
+	return t.TG.PID, t.TID, true
 }
 
 // Uptime implements procfs.Source.
@@ -106,7 +117,7 @@ func (p procView) Info() procfs.ProcInfo {
 	c := tg.Creds()
 	state := byte('R')
 	if tg.Exiting() {
-		state = 'Z'
+		state = 'X'
 	}
 	var vsz, rss uint64
 	comm := ""
@@ -119,7 +130,21 @@ func (p procView) Info() procfs.ProcInfo {
 	}
 	um := tg.Umask(0)
 	tg.Umask(um)
+	k := tg.k
+	k.mu.Lock()
+	ppid, pgid, sid, zombie := int32(0), tg.pgid, tg.sid, tg.zombie
+	if tg.parent != nil {
+		ppid = tg.parent.PID
+	}
+	k.mu.Unlock()
+	if zombie {
+		state = 'Z'
+	}
+	start := uint64(tg.started.Sub(k.boot) / (10 * time.Millisecond))
 	tg.mu.Lock()
+	if tg.stopped {
+		state = 'T'
+	}
 	var caught, ignored uint64
 	for i, a := range tg.actions {
 		switch a.Handler {
@@ -133,7 +158,7 @@ func (p procView) Info() procfs.ProcInfo {
 	pending := tg.pending
 	tg.mu.Unlock()
 	return procfs.ProcInfo{
-		PID: tg.PID, PGID: tg.PID, SID: tg.PID, Comm: comm, State: state, Umask: um,
+		PID: tg.PID, PPID: ppid, PGID: pgid, SID: sid, Comm: comm, State: state, Umask: um, StartTime: start,
 		Creds: procfs.Creds{UID: c.UID, EUID: c.EUID, SUID: c.SUID, FSUID: c.EUID,
 			GID: c.GID, EGID: c.EGID, SGID: c.SGID, FSGID: c.EGID},
 		VMSize: vsz, VMRSS: rss, SigSharedPending: pending, SigIgnored: ignored, SigCaught: caught,

@@ -125,6 +125,8 @@ type Task struct {
 	vforkDone chan struct{}
 	// name is the thread's name (PR_SET_NAME), empty: the program's.
 	name string
+	// hostTID is the host thread that runs the task (Run locks it).
+	hostTID int
 
 	wake chan struct{} // a signal arrived: interrupt sleeps
 }
@@ -435,6 +437,10 @@ var ErrSandbox = errors.New("sandbox failure")
 func (t *Task) Run() (err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	t.hostTID = unix.Gettid()
+	t.K.mu.Lock()
+	t.K.procs.byHost[t.hostTID] = t
+	t.K.mu.Unlock()
 	defer t.Ctx.Release()
 	defer func() {
 		// A panic here is a ringbox bug: report it as a sandbox failure
@@ -528,6 +534,9 @@ func (t *Task) finish() {
 	}
 	if k.procs.tasks[t.TID] == t {
 		delete(k.procs.tasks, t.TID)
+	}
+	if k.procs.byHost[t.hostTID] == t {
+		delete(k.procs.byHost, t.hostTID)
 	}
 	releaseMM := k.putMMLocked(t.MM)
 	tg.mu.Unlock()

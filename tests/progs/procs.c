@@ -247,6 +247,28 @@ int main(void) {
 	waitpid(p, &st, 0);
 	waitpid(-1, &st, 0);
 	show("PR_SET_PDEATHSIG grandchild", st);
+	// /proc/self is whoever looks: a child sees its own PID and parent.
+	fflush(stdout);
+	if ((p = fork()) == 0) {
+		char buf[64] = {0}, stat[512] = {0};
+		readlink("/proc/self", buf, sizeof buf - 1);
+		FILE *f = fopen("/proc/self/stat", "r");
+		if (f) {
+			fread(stat, 1, sizeof stat - 1, f);
+			fclose(f);
+		}
+		int spid = 0, sppid = 0;
+		char state = 0;
+		char *rp = strrchr(stat, ')');
+		if (rp)
+			sscanf(rp + 2, "%c %d", &state, &sppid);
+		sscanf(stat, "%d", &spid);
+		printf("/proc/self in a child: pid %s, stat pid %s, ppid %s, state %c\n",
+		       atoi(buf) == getpid() ? "ok" : buf, spid == getpid() ? "ok" : "wrong",
+		       sppid == getppid() ? "ok" : "wrong", state);
+		_exit(0);
+	}
+	waitpid(p, &st, 0);
 	char name[16] = {0};
 	prctl(PR_SET_NAME, "procs-test");
 	prctl(PR_GET_NAME, name);
