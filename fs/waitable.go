@@ -1,6 +1,8 @@
 package fs
 
 import (
+	"golang.org/x/sys/unix"
+
 	"ringbox/fs/waiter"
 )
 
@@ -69,6 +71,28 @@ func EventUnregister(f *File, e *waiter.Entry) {
 // NeedsPolling implements Polled: the sandbox learns about a host
 // descriptor's readiness only by asking.
 func (h *HostFD) NeedsPolling() bool { return true }
+
+// EpollChecker is implemented by files that decide themselves whether
+// epoll may watch them.
+type EpollChecker interface {
+	CanEpoll() bool
+}
+
+// CanEpoll implements EpollChecker: like Linux, epoll watches a host
+// pipe, socket or terminal, not a regular file or /dev/null.
+func (h *HostFD) CanEpoll() bool {
+	st, err := h.Stat()
+	if err != nil {
+		return false
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		return true
+	case unix.S_IFCHR:
+		return h.IsTerminal()
+	}
+	return false
+}
 
 // Namer is implemented by the Impl of a file that has no path (a pipe, an
 // eventfd): Name is what /proc/PID/fd/N reads, such as "pipe:[12]" or

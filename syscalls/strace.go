@@ -397,6 +397,7 @@ var stSpecsByName = map[string]stSpec{
 	"futex_waitv":     {args: stArgs(akPtr, akUint, akHex, akTimespec, akClockID)},
 	"splice":          {args: stArgs(akFd, akPtr, akFd, akPtr, akUint, akHex)},
 	"tee":             {args: stArgs(akFd, akFd, akUint, akHex)},
+	"vmsplice":        {args: stArgs(akFd, akIovec, akUint, akHex)},
 	"utimensat":       {args: stArgs(akDirfd, akPath, akPtr, akAtFlags)},
 	"epoll_pwait":     {args: stArgs(akFd, akPtr, akInt, akInt, akSigset, akUint)},
 	"timerfd_create":  {args: stArgs(akClockID, akTfdFlags)},

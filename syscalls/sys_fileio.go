@@ -142,6 +142,22 @@ func sysSendfile(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if op := pipeEnd(out); op != nil && a[3] != 0 {
+		// Into a pipe: read only what fits, as splice does.
+		read := func(b []byte) (int, error) {
+			if off >= 0 {
+				return in.Pread(b, off)
+			}
+			return in.Read(b)
+		}
+		n, err := pipeLoop(t, in, out, nonBlocking(out), func() (int, error) {
+			return op.Pipe().Fill(int(min(a[3], maxRW)), read)
+		})
+		if err == nil && a[2] != 0 {
+			err = t.MM.CopyOutUint64(a[2], uint64(off)+uint64(n))
+		}
+		return n, err
+	}
 	n, err := copyBetween(in, out, off, -1, a[3])
 	if err == nil && a[2] != 0 {
 		err = t.MM.CopyOutUint64(a[2], uint64(off)+uint64(n))
@@ -163,6 +179,9 @@ func sysCopyFileRange(t *kernel.Task, a Args) (uintptr, error) {
 	}
 	if out.Flags()&unix.O_APPEND != 0 {
 		return 0, unix.EBADF
+	}
+	if pipeEnd(in) != nil || pipeEnd(out) != nil {
+		return 0, unix.EINVAL
 	}
 	inOff, err := offsetArg(t, a[1])
 	if err != nil {

@@ -117,7 +117,7 @@ func sysRead(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return doRead(t, a[1], a[2], f.Read)
+	return doRead(t, a[1], a[2], blockingRead(t, f))
 }
 
 func sysWrite(t *kernel.Task, a Args) (uintptr, error) {
@@ -125,7 +125,8 @@ func sysWrite(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return doWrite(t, a[1], a[2], func(b []byte, _ int64) (int, error) { return f.Write(b) })
+	write := blockingWrite(t, f)
+	return doWrite(t, a[1], a[2], func(b []byte, _ int64) (int, error) { return write(b) })
 }
 
 func sysPread(t *kernel.Task, a Args) (uintptr, error) {
@@ -187,13 +188,51 @@ func sysReadv(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	// One read into the first non-empty buffer: short reads are allowed.
-	for _, v := range iov {
-		if v.len != 0 {
-			return doRead(t, v.base, v.len, f.Read)
+	return scatterRead(t, iov, blockingRead(t, f))
+}
+
+// scatterRead makes one read of up to ioChunk bytes (short reads are
+// allowed) and spreads the data over the buffers of iov.
+func scatterRead(t *kernel.Task, iov []iovec, read func([]byte) (int, error)) (uintptr, error) {
+	var total uintptr
+	first := -1
+	for i, v := range iov {
+		if v.len != 0 && first < 0 {
+			first = i
+		}
+		total += v.len
+	}
+	if first < 0 {
+		return 0, nil
+	}
+	if total <= iov[first].len {
+		return doRead(t, iov[first].base, iov[first].len, read)
+	}
+	// Check the first buffer first: a bad one must not consume input.
+	if _, err := t.MM.ZeroOut(iov[first].base, 1); err != nil {
+		return 0, err
+	}
+	buf := make([]byte, min(total, ioChunk))
+	got, err := read(buf)
+	if got <= 0 {
+		return 0, err
+	}
+	var done uintptr
+	for _, v := range iov[first:] {
+		if done == uintptr(got) {
+			break
+		}
+		k := min(v.len, uintptr(got)-done)
+		c, cerr := t.MM.CopyOut(v.base, buf[done:done+k])
+		done += uintptr(c)
+		if cerr != nil {
+			if done == 0 {
+				return 0, cerr
+			}
+			break
 		}
 	}
-	return 0, nil
+	return done, nil
 }
 
 func sysWritev(t *kernel.Task, a Args) (uintptr, error) {
@@ -225,7 +264,7 @@ func sysWritev(t *kernel.Task, a Args) (uintptr, error) {
 				break
 			}
 		}
-		w, err := f.Write(buf)
+		w, err := blockingWrite(t, f)(buf)
 		if w > 0 {
 			return uintptr(w), nil
 		}
@@ -235,8 +274,9 @@ func sysWritev(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, err
 	}
 	var done uintptr
+	write := blockingWrite(t, f)
 	for _, v := range iov {
-		n, err := doWrite(t, v.base, v.len, func(b []byte, _ int64) (int, error) { return f.Write(b) })
+		n, err := doWrite(t, v.base, v.len, func(b []byte, _ int64) (int, error) { return write(b) })
 		done += n
 		if err != nil {
 			if done > 0 {
@@ -358,7 +398,7 @@ func sysFcntl(t *kernel.Task, a Args) (uintptr, error) {
 		f.SetFlags(int(a[2]))
 		return 0, nil
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
-		return 0, unix.EBADF
+		return pipeSize(f, cmd, a[2])
 	case unix.F_GETLK:
 		// One process per sandbox for now: nothing else holds a lock.
 		var b [32]byte
@@ -402,12 +442,23 @@ func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
 	case fioclex, fionclex:
 		return 0, t.TG.FDs.SetCloseOnExec(fd, req == fioclex)
 	case fionbio:
-		v, err := t.MM.CopyIn(arg, make([]byte, 4))
-		if err != nil || v != 4 {
-			return 0, unix.EFAULT
+		var on [4]byte
+		if _, err := t.MM.CopyIn(arg, on[:]); err != nil {
+			return 0, err
 		}
+		fl := f.Flags() &^ unix.O_NONBLOCK
+		if binary.LittleEndian.Uint32(on[:]) != 0 {
+			fl |= unix.O_NONBLOCK
+		}
+		f.SetFlags(fl)
 		return 0, nil
 	case fionread:
+		if ra, ok := f.Impl.(fs.ReadAvailabler); ok {
+			var b [4]byte
+			binary.LittleEndian.PutUint32(b[:], uint32(min(ra.ReadAvailable(), 1<<31-1)))
+			_, err := t.MM.CopyOut(arg, b[:])
+			return 0, err
+		}
 		// Bytes left to read in a regular file.
 		st, err := f.Stat()
 		if err != nil {
@@ -562,74 +613,4 @@ func sysPoll(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, err
 	}
 	return uintptr(ready), nil
-}
-
-// pollFDs polls the struct pollfd array raw (revents filled in) for up to
-// timeout ms (negative: no limit) and returns the number of ready entries.
-func pollFDs(t *kernel.Task, raw []byte, timeout int) (int, error) {
-	nfds := len(raw) / 8
-	type pfd struct {
-		fd          int32
-		events, rev int16
-		file        *fs.File
-		bad         bool
-	}
-	ps := make([]pfd, nfds)
-	for i := range ps {
-		ps[i].fd = int32(binary.LittleEndian.Uint32(raw[8*i:]))
-		ps[i].events = int16(binary.LittleEndian.Uint16(raw[8*i+4:]))
-		if ps[i].fd >= 0 {
-			f, err := t.TG.FDs.Get(int(ps[i].fd))
-			ps[i].file, ps[i].bad = f, err != nil
-		}
-	}
-	wait := timeout
-	for {
-		ready := 0
-		for i := range ps {
-			p := &ps[i]
-			p.rev = 0
-			switch {
-			case p.fd < 0:
-			case p.bad:
-				p.rev = unix.POLLNVAL
-			default:
-				// Only one descriptor may wait; others are checked
-				// without waiting.
-				w := 0
-				if nfds == 1 {
-					w = wait
-				}
-				rev, err := p.file.Poll(p.events|unix.POLLERR|unix.POLLHUP, w)
-				if err != nil && err != fs.ErrWouldBlock {
-					return 0, err
-				}
-				p.rev = rev
-			}
-			if p.rev != 0 {
-				ready++
-			}
-		}
-		if ready > 0 || timeout == 0 {
-			for i := range ps {
-				binary.LittleEndian.PutUint16(raw[8*i+6:], uint16(ps[i].rev))
-			}
-			return ready, nil
-		}
-		if t.SignalPending() {
-			return 0, kernel.ErrRestartNoHand
-		}
-		if nfds != 1 {
-			if !t.Sleep(sliceOf(timeout)) && t.SignalPending() {
-				return 0, kernel.ErrRestartNoHand
-			}
-		}
-		if timeout > 0 {
-			timeout -= 50
-			if timeout <= 0 {
-				timeout = 0
-			}
-			wait = timeout
-		}
-	}
 }

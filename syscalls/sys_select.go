@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"ringbox/fs"
+	"ringbox/fs/waiter"
 	"ringbox/guestkernel/kernel"
 )
 
@@ -206,4 +208,129 @@ func sysPselect6(t *kernel.Task, a Args) (uintptr, error) {
 		}
 	}
 	return r, err
+}
+
+// msDuration converts poll's milliseconds (negative: no limit) to a
+// duration (negative: no limit).
+func msDuration(ms int) time.Duration {
+	if ms < 0 {
+		return -1
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// hostPollSlice bounds one wait in the host's poll for a lone host
+// descriptor, so that signals are noticed.
+const hostPollSlice = 50 * time.Millisecond
+
+// pollFDs polls the struct pollfd array raw (revents filled in) for up to
+// timeout ms (negative: no limit) and returns the number of ready entries.
+// It registers on every file that notifies and sleeps until one does, the
+// time is up, or a signal arrives (ErrRestartNoHand); files that only
+// answer when asked (host descriptors) are asked again every
+// pollInterval, or, when one is all there is to wait for, waited for in
+// the host's poll in slices.
+func pollFDs(t *kernel.Task, raw []byte, timeout int) (int, error) {
+	nfds := len(raw) / 8
+	type pfd struct {
+		fd     int32
+		events waiter.EventMask
+		rev    waiter.EventMask
+		file   *fs.File
+		entry  *waiter.Entry
+	}
+	ps := make([]pfd, nfds)
+	for i := range ps {
+		p := &ps[i]
+		p.fd = int32(binary.LittleEndian.Uint32(raw[8*i:]))
+		p.events = waiter.EventMask(binary.LittleEndian.Uint16(raw[8*i+4:]))
+		if p.fd >= 0 {
+			p.file, _ = t.TG.FDs.Get(int(p.fd))
+		}
+	}
+	ch := make(chan struct{}, 1)
+	var s *sleeper
+	registered := false
+	defer func() {
+		for i := range ps {
+			if ps[i].entry != nil {
+				fs.EventUnregister(ps[i].file, ps[i].entry)
+			}
+		}
+		if s != nil {
+			s.stop()
+		}
+	}()
+	for {
+		ready, polled, waitable := 0, 0, 0
+		var host *pfd
+		for i := range ps {
+			p := &ps[i]
+			switch {
+			case p.fd < 0:
+				p.rev = 0
+			case p.file == nil:
+				p.rev = waiter.EventNval
+			default:
+				mask := p.events | waiter.EventErr | waiter.EventHup
+				p.rev = fs.Readiness(p.file, mask) & mask
+				if _, ok := p.file.Impl.(fs.Waitable); ok {
+					waitable++
+				}
+				if p.rev == 0 && fs.NeedsPolling(p.file) {
+					polled++
+					host = p
+				}
+			}
+			if p.rev != 0 {
+				ready++
+			}
+		}
+		if ready > 0 || timeout == 0 || s != nil && s.expired {
+			for i := range ps {
+				binary.LittleEndian.PutUint16(raw[8*i+6:], uint16(ps[i].rev))
+			}
+			return ready, nil
+		}
+		if s == nil {
+			s = newSleeper(t, msDuration(timeout))
+		}
+		if !registered {
+			// Register, then look again: an event between the first
+			// look and the registration is not lost.
+			registered = true
+			for i := range ps {
+				p := &ps[i]
+				if p.file == nil {
+					continue
+				}
+				if _, ok := p.file.Impl.(fs.Waitable); ok {
+					p.entry = waiter.NewEntry(p.events|waiter.EventErr|waiter.EventHup, waiter.Signaler(ch))
+					fs.EventRegister(p.file, p.entry)
+				}
+			}
+			continue
+		}
+		if polled == 1 && waitable == 0 && nfds == 1 {
+			// A lone host descriptor: wait in the host's poll.
+			switch s.check() {
+			case wakeSignal:
+				return 0, kernel.ErrRestartNoHand
+			case wakeTimeout:
+				continue
+			}
+			slice := hostPollSlice
+			if left := s.remaining(); left == 0 {
+				s.expired = true
+				continue
+			} else if left > 0 {
+				slice = min(slice, left)
+			}
+			_, _ = host.file.Poll(int16(host.events|waiter.EventErr|waiter.EventHup), durationMs(slice))
+			continue
+		}
+		if s.sleep(ch, polled > 0) == wakeSignal {
+			return 0, kernel.ErrRestartNoHand
+		}
+	}
 }

@@ -156,6 +156,9 @@ func (it *item) callback(ev waiter.EventMask) {
 // least be polled (a host descriptor). Regular files and directories
 // cannot (EPERM).
 func CanPoll(f *fs.File) bool {
+	if c, ok := f.Impl.(fs.EpollChecker); ok {
+		return c.CanEpoll()
+	}
 	switch f.Impl.(type) {
 	case fs.Waitable, fs.Polled:
 		return true
@@ -503,8 +506,8 @@ func (ep *EventPoll) Pread([]byte, int64) (int, error) { return 0, unix.ESPIPE }
 // Pwrite implements fs.Impl.
 func (ep *EventPoll) Pwrite([]byte, int64) (int, error) { return 0, unix.ESPIPE }
 
-// Seek implements fs.Impl.
-func (ep *EventPoll) Seek(int64, int) (int64, error) { return 0, unix.ESPIPE }
+// Seek implements fs.Impl: seeking does nothing (noop_llseek).
+func (ep *EventPoll) Seek(int64, int) (int64, error) { return 0, nil }
 
 // Stat implements fs.Impl: an anonymous inode, mode 0600.
 func (ep *EventPoll) Stat() (unix.Stat_t, error) {

@@ -66,11 +66,12 @@ func (e *EventFD) Read(dst []byte) (int, error) {
 	return 8, nil
 }
 
-// Write implements fs.Impl: src must hold 8 bytes (else EINVAL), a
-// value other than 2^64-1 (else EINVAL) that is added to the counter;
-// EAGAIN if the counter would pass MaxCount.
+// Write implements fs.Impl: src must be 8 bytes (else EINVAL, as Linux
+// since 6.9; older kernels took the first 8 of a longer buffer), a value
+// other than 2^64-1 (else EINVAL) that is added to the counter; EAGAIN if
+// the counter would pass MaxCount.
 func (e *EventFD) Write(src []byte) (int, error) {
-	if len(src) < 8 {
+	if len(src) != 8 {
 		return 0, unix.EINVAL
 	}
 	v := binary.LittleEndian.Uint64(src)
@@ -94,8 +95,8 @@ func (e *EventFD) Pread([]byte, int64) (int, error) { return 0, unix.ESPIPE }
 // Pwrite implements fs.Impl.
 func (e *EventFD) Pwrite([]byte, int64) (int, error) { return 0, unix.ESPIPE }
 
-// Seek implements fs.Impl.
-func (e *EventFD) Seek(int64, int) (int64, error) { return 0, unix.ESPIPE }
+// Seek implements fs.Impl: seeking does nothing (noop_llseek).
+func (e *EventFD) Seek(int64, int) (int64, error) { return 0, nil }
 
 // Stat implements fs.Impl: an anonymous inode, mode 0600.
 func (e *EventFD) Stat() (unix.Stat_t, error) {
