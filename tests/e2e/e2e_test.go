@@ -487,6 +487,10 @@ func programCases() []progCase {
 		{name: "sharedmap", prog: "sharedmap"},
 		{name: "procs", prog: "procs"},
 		{name: "threads", prog: "threads"},
+		{name: "many", prog: "many"},
+		// Golden: natively, root is not bound by RLIMIT_NPROC.
+		{name: "forkbomb", prog: "forkbomb", flags: []string{"--pids", "64"}, golden: true,
+			wantStdout: "fork failed: EAGAIN\nreaped all children: yes\n"},
 		{name: "bigwrite", prog: "bigwrite", bigOutput: true,
 			check: func(t *testing.T, r result) {
 				assert.Equal(t, 10<<20, len(r.Stdout), "bigwrite output size")
