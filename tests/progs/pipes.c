@@ -156,7 +156,7 @@ int main(int argc, char **argv) {
 	printf("capacity by 1000: %ld\n", fill(p[1], 1000));
 	CHECK("one more byte merges", write(p[1], "x", 1));
 	drain(p[0]);
-	printf("capacity by 1: %ld\n", fill(p[1], 1));
+	printf("capacity by 96: %ld\n", fill(p[1], 96));
 	drain(p[0]);
 
 	// Partial writes above PIPE_BUF, none below.
