@@ -173,7 +173,7 @@ func blockingWrite(t *kernel.Task, f *fs.File) func([]byte) (int, error) {
 			case err == nil:
 				return done, nil
 			case err == unix.EPIPE && done > 0:
-				t.TG.SendSignal(unix.SIGPIPE)
+				sendSIGPIPE(t)
 				return done, nil
 			case err != unix.EAGAIN || nonBlocking(f) || done == len(b):
 				if done > 0 {
@@ -189,4 +189,11 @@ func blockingWrite(t *kernel.Task, f *fs.File) func([]byte) (int, error) {
 			}
 		}
 	}
+}
+
+// sendSIGPIPE sends SIGPIPE to the writing thread, as Linux does for a
+// write to a pipe without readers (si_code SI_USER from the writer).
+func sendSIGPIPE(t *kernel.Task) {
+	t.SendSignalInfo(kernel.SigInfo{Signo: int32(unix.SIGPIPE), Code: kernel.SIUser, PID: t.TG.PID,
+		UID: t.TG.Creds().UID})
 }

@@ -101,7 +101,7 @@ func doWrite(t *kernel.Task, addr, n uintptr, write func([]byte, int64) (int, er
 				return done, nil
 			}
 			if werr == unix.EPIPE {
-				t.TG.SendSignal(unix.SIGPIPE)
+				sendSIGPIPE(t)
 			}
 			return 0, werr
 		}
@@ -269,7 +269,7 @@ func sysWritev(t *kernel.Task, a Args) (uintptr, error) {
 			return uintptr(w), nil
 		}
 		if err == unix.EPIPE {
-			t.TG.SendSignal(unix.SIGPIPE)
+			sendSIGPIPE(t)
 		}
 		return 0, err
 	}

@@ -97,7 +97,7 @@ func pipeLoop(t *kernel.Task, in, out *fs.File, nonblock bool, op func() (int, e
 		case err == nil:
 			return uintptr(n), nil
 		case err == unix.EPIPE:
-			t.TG.SendSignal(unix.SIGPIPE)
+			sendSIGPIPE(t)
 			return 0, err
 		case err != unix.EAGAIN || nonblock:
 			return 0, err
