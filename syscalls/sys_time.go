@@ -20,8 +20,7 @@ func init() {
 	register(unix.SYS_GETRANDOM, sysGetrandom)
 }
 
-// clockNow reads clock id. CPU-time clocks are approximated by the
-// monotonic clock since the sandbox started.
+// clockNow reads clock id; CPU-time clocks are the tasks' (cputime.go).
 func clockNow(t *kernel.Task, id int32) (time.Duration, error) {
 	switch id {
 	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_COARSE, unix.CLOCK_TAI:
@@ -33,11 +32,12 @@ func clockNow(t *kernel.Task, id int32) (time.Duration, error) {
 		}
 		return time.Duration(ts.Nano()), nil
 	case unix.CLOCK_PROCESS_CPUTIME_ID, unix.CLOCK_THREAD_CPUTIME_ID:
-		return t.K.Uptime(), nil
+		return t.K.CPUTimeByClock(t, id)
 	}
 	if id < 0 {
-		// Per-process/thread CPU clocks (clockid from a pid).
-		return t.K.Uptime(), nil
+		// The CPU clock of another process or thread (a clock ID made
+		// from a PID or TID).
+		return t.K.CPUTimeByClock(t, id)
 	}
 	return 0, unix.EINVAL
 }

@@ -31,9 +31,12 @@ const (
 	pPIDFD = 3
 )
 
-// sizeofRusage is struct rusage's size: wait4 and waitid zero it (no CPU
-// time accounting of children yet).
+// sizeofRusage is struct rusage's size.
 const sizeofRusage = 144
+
+// childUsage is the rusage wait4 and waitid report of the child waited
+// for (zero when none was).
+func childUsage(r kernel.WaitResult) rusage { return rusage{cpu: r.CPU} }
 
 func sysWait4(t *kernel.Task, a Args) (uintptr, error) {
 	pid, statusAddr, options, rusage := int32(a[0]), a[1], int(a[2]), a[3]
@@ -60,10 +63,8 @@ func sysWait4(t *kernel.Task, a Args) (uintptr, error) {
 			return 0, err
 		}
 	}
-	if rusage != 0 {
-		if _, err := t.MM.ZeroOut(rusage, sizeofRusage); err != nil {
-			return 0, err
-		}
+	if err := writeRusage(t, rusage, childUsage(r)); err != nil {
+		return 0, err
 	}
 	return uintptr(r.PID), nil
 }
@@ -111,10 +112,8 @@ func sysWaitid(t *kernel.Task, a Args) (uintptr, error) {
 			return 0, err
 		}
 	}
-	if rusage != 0 {
-		if _, err := t.MM.ZeroOut(rusage, sizeofRusage); err != nil {
-			return 0, err
-		}
+	if err := writeRusage(t, rusage, childUsage(r)); err != nil {
+		return 0, err
 	}
 	return 0, nil
 }

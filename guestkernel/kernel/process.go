@@ -329,8 +329,17 @@ func (tg *ThreadGroup) exited() {
 	close(tg.done)
 }
 
-// reapLocked forgets a zombie. k.mu is held.
+// reapLocked forgets a zombie; its CPU time, and its reaped children's,
+// goes to its parent's account. k.mu is held.
 func (k *Kernel) reapLocked(tg *ThreadGroup) {
+	if p := tg.parent; p != nil {
+		tg.mu.Lock()
+		d := tg.deadCPU + tg.childCPU
+		tg.mu.Unlock()
+		p.mu.Lock()
+		p.childCPU += d
+		p.mu.Unlock()
+	}
 	tg.reaped = true
 	tg.zombie = false
 	if k.groups[tg.PID] == tg {
@@ -357,6 +366,8 @@ type WaitOpts struct {
 
 // WaitResult is what a wait reports of one child.
 type WaitResult struct {
+	// CPU is the child's CPU time and its reaped children's (rusage).
+	CPU    time.Duration
 	PID    int32
 	UID    uint32
 	Status int   // as wait4's status word
@@ -424,7 +435,10 @@ func (k *Kernel) reportLocked(self, c *ThreadGroup, o WaitOpts) (WaitResult, boo
 	uid := c.Creds().UID
 	if c.zombie && o.Exited {
 		st := c.Status()
-		r := WaitResult{PID: c.PID, UID: uid, Status: st.WaitStatus(), Code: cldExited, Value: int32(st.Code & 0xff)}
+		c.mu.Lock()
+		cpu := c.deadCPU + c.childCPU
+		c.mu.Unlock()
+		r := WaitResult{PID: c.PID, UID: uid, Status: st.WaitStatus(), Code: cldExited, Value: int32(st.Code & 0xff), CPU: cpu}
 		if st.Signal != 0 {
 			r.Code, r.Value = cldKilled, int32(st.Signal)
 			if st.Core {

@@ -161,7 +161,7 @@ func (p procView) Info() procfs.ProcInfo {
 		PID: tg.PID, PPID: ppid, PGID: pgid, SID: sid, Comm: comm, State: state, Umask: um, StartTime: start,
 		Creds: procfs.Creds{UID: c.UID, EUID: c.EUID, SUID: c.SUID, FSUID: c.EUID,
 			GID: c.GID, EGID: c.EGID, SGID: c.SGID, FSGID: c.EGID},
-		VMSize: vsz, VMRSS: rss, SigSharedPending: pending, SigIgnored: ignored, SigCaught: caught,
+		VMSize: vsz, VMRSS: rss, UTime: uint64(tg.CPUTime() / (10 * time.Millisecond)), SigSharedPending: pending, SigIgnored: ignored, SigCaught: caught,
 	}
 }
 

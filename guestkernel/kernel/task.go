@@ -82,6 +82,9 @@ type ThreadGroup struct {
 	subreaper  bool
 	execed     bool // has called execve (setpgid on it gives EACCES)
 	noNewPrivs bool
+	// CPU time of the threads that ended, and of the reaped children
+	// (cputime.go), guarded by mu.
+	deadCPU, childCPU time.Duration
 	started    time.Time
 }
 
@@ -127,6 +130,9 @@ type Task struct {
 	name string
 	// hostTID is the host thread that runs the task (Run locks it).
 	hostTID int
+	// CPU time (cputime.go), guarded by TG.mu.
+	cpuBase, cpuFinal time.Duration
+	cpuDone           bool
 
 	wake chan struct{} // a signal arrived: interrupt sleeps
 }
@@ -441,6 +447,7 @@ func (t *Task) Run() (err error) {
 	t.K.mu.Lock()
 	t.K.procs.byHost[t.hostTID] = t
 	t.K.mu.Unlock()
+	t.startCPU()
 	defer t.Ctx.Release()
 	defer func() {
 		// A panic here is a ringbox bug: report it as a sandbox failure
@@ -518,6 +525,7 @@ func (t *Task) ExitThread(code int) {
 func (t *Task) finish() {
 	t.exitFutexes()
 	t.releaseVfork()
+	t.endCPU()
 	tg, k := t.TG, t.K
 	k.mu.Lock()
 	tg.mu.Lock()

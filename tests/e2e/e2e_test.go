@@ -488,6 +488,7 @@ func programCases() []progCase {
 		{name: "procs", prog: "procs"},
 		{name: "threads", prog: "threads"},
 		{name: "many", prog: "many"},
+		{name: "cputime", prog: "cputime"},
 		// Golden: natively, root is not bound by RLIMIT_NPROC.
 		{name: "forkbomb", prog: "forkbomb", flags: []string{"--pids", "64"}, golden: true,
 			wantStdout: "fork failed: EAGAIN\nreaped all children: yes\n"},
