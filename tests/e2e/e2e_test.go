@@ -524,6 +524,7 @@ func programCases() []progCase {
 		{name: "pipes-sigpipe", prog: "pipes", args: []string{"sigpipe"}, wantCode: 128 + int(syscall.SIGPIPE)},
 		{name: "eventfds", prog: "eventfds"},
 		{name: "epolls", prog: "epolls"},
+		{name: "pipefork", prog: "pipefork"},
 		{name: "timers", prog: "timers", wantCode: 128 + int(syscall.SIGALRM)},
 		{name: "badsigreturn-rip", prog: "badsigreturn", args: []string{"rip"}, wantCode: 128 + int(syscall.SIGSEGV)},
 		{name: "badsigreturn-rsp", prog: "badsigreturn", args: []string{"rsp"}, wantCode: 128 + int(syscall.SIGSEGV)},
