@@ -18,6 +18,7 @@ func init() {
 	register(unix.SYS_NANOSLEEP, sysNanosleep)
 	register(unix.SYS_CLOCK_NANOSLEEP, sysClockNanosleep)
 	register(unix.SYS_GETRANDOM, sysGetrandom)
+	register(unix.SYS_RESTART_SYSCALL, func(t *kernel.Task, a Args) (uintptr, error) { return t.Restart() })
 }
 
 // clockNow reads clock id; CPU-time clocks are the tasks' (cputime.go).
@@ -121,18 +122,25 @@ func sysTime(t *kernel.Task, a Args) (uintptr, error) {
 
 // sleep sleeps d; when a signal cuts it short it writes the remaining time
 // to rem (if non-zero) and returns EINTR.
+// sleep sleeps for d; a signal ends it early, with the time left written
+// to rem. Unless a handler runs (EINTR), the program then goes on
+// sleeping for the time left, through restart_syscall (a stop and a
+// SIGCONT, for instance).
 func sleep(t *kernel.Task, d time.Duration, rem uintptr) (uintptr, error) {
-	start := time.Now()
+	deadline := time.Now().Add(d)
 	if t.Sleep(d) {
 		return 0, nil
 	}
+	left := max(time.Until(deadline), 0)
 	if rem != 0 {
-		left := max(d-time.Since(start), 0)
 		if err := putTimespec(t, rem, left); err != nil {
 			return 0, err
 		}
 	}
-	return 0, unix.EINTR
+	t.SetRestart(func(t *kernel.Task) (uintptr, error) {
+		return sleep(t, max(time.Until(deadline), 0), rem)
+	})
+	return 0, kernel.ErrRestartBlock
 }
 
 func sysNanosleep(t *kernel.Task, a Args) (uintptr, error) {

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"math/bits"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -87,15 +86,11 @@ func (t *Task) DequeueSignal(set uint64) (unix.Signal, SigInfo) {
 	tg := t.TG
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	if p := t.pending & set; p != 0 {
-		sig := unix.Signal(bits.TrailingZeros64(p) + 1)
-		t.pending &^= sigBit(sig)
-		return sig, t.sigInfo[sig-1]
+	if sig := t.sigs.first(^set); sig != 0 {
+		return sig, t.sigs.take(sig)
 	}
-	if p := tg.pending & set; p != 0 {
-		sig := unix.Signal(bits.TrailingZeros64(p) + 1)
-		tg.pending &^= sigBit(sig)
-		return sig, tg.sigInfo[sig-1]
+	if sig := tg.sigs.first(^set); sig != 0 {
+		return sig, tg.sigs.take(sig)
 	}
 	return 0, SigInfo{}
 }
@@ -105,5 +100,5 @@ func (t *Task) DequeueSignal(set uint64) (unix.Signal, SigInfo) {
 func (t *Task) Pending() uint64 {
 	t.TG.mu.Lock()
 	defer t.TG.mu.Unlock()
-	return t.pending | t.TG.pending
+	return t.sigs.mask | t.TG.sigs.mask
 }

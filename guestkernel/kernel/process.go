@@ -512,10 +512,14 @@ func (k *Kernel) Kill(t *Task, pid int32, sig unix.Signal, info SigInfo) error {
 	if sig == 0 {
 		return nil
 	}
+	queued := true
 	for _, g := range targets {
 		i := info
 		i.Signo = int32(sig)
-		g.SendSignalInfo(i)
+		queued = g.SendSignalInfo(i) && queued
+	}
+	if !queued {
+		return unix.EAGAIN // a real-time signal queue was full
 	}
 	return nil
 }
@@ -533,7 +537,9 @@ func (k *Kernel) KillThread(tgid, tid int32, sig unix.Signal, info SigInfo) erro
 		return nil
 	}
 	info.Signo = int32(sig)
-	t.SendSignalInfo(info)
+	if !t.SendSignalInfo(info) {
+		return unix.EAGAIN
+	}
 	return nil
 }
 

@@ -155,7 +155,7 @@ func (p procView) Info() procfs.ProcInfo {
 			caught |= 1 << i
 		}
 	}
-	pending := tg.pending
+	pending := tg.sigs.mask
 	tg.mu.Unlock()
 	return procfs.ProcInfo{
 		PID: tg.PID, PPID: ppid, PGID: pgid, SID: sid, Comm: comm, State: state, Umask: um, StartTime: start,

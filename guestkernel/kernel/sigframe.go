@@ -315,7 +315,28 @@ const (
 	ErrRestartNoIntr = unix.Errno(513)
 	// ErrRestartNoHand restarts only when no handler runs.
 	ErrRestartNoHand = unix.Errno(514)
+	// ErrRestartBlock, when no handler runs, makes the program call
+	// restart_syscall, which runs the function the syscall left with
+	// SetRestart (a sleep goes on for the time that was left).
+	ErrRestartBlock = unix.Errno(516)
 )
+
+// sysRestartSyscall is restart_syscall's number.
+const sysRestartSyscall = 219
+
+// SetRestart records what restart_syscall does after ErrRestartBlock.
+func (t *Task) SetRestart(fn func(*Task) (uintptr, error)) { t.restartFn = fn }
+
+// Restart is restart_syscall: it runs the function the interrupted
+// syscall left, or gives EINTR when there is none.
+func (t *Task) Restart() (uintptr, error) {
+	fn := t.restartFn
+	t.restartFn = nil
+	if fn == nil {
+		return 0, unix.EINTR
+	}
+	return fn(t)
+}
 
 // restartAfter fixes up the result of the syscall just made when it
 // returned a restart code; handled is the action of the handler about to
@@ -334,6 +355,13 @@ func (t *Task) restartAfter(handled *SigAction) {
 		restart = handled == nil || handled.Flags&saRestart != 0
 	case ErrRestartNoHand:
 		restart = handled == nil
+	case ErrRestartBlock:
+		if handled == nil {
+			t.Regs.RAX = sysRestartSyscall
+			t.Regs.RIP -= 2
+			return
+		}
+		t.restartFn = nil
 	default:
 		return
 	}

@@ -3,7 +3,6 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"math/bits"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -50,8 +49,7 @@ type ThreadGroup struct {
 
 	mu         sync.Mutex
 	actions    [NumSignals]SigAction
-	pending    uint64
-	sigInfo    [NumSignals]SigInfo // of each pending signal
+	sigs       sigPending // signals sent to the process (sigqueue.go)
 	itimer     realTimer
 	exiting    bool
 	execing    *Task // the task whose execve is ending the others
@@ -85,7 +83,7 @@ type ThreadGroup struct {
 	// CPU time of the threads that ended, and of the reaped children
 	// (cputime.go), guarded by mu.
 	deadCPU, childCPU time.Duration
-	started    time.Time
+	started           time.Time
 }
 
 // Creds are the user and group IDs.
@@ -118,8 +116,7 @@ type Task struct {
 
 	// Signals sent to this thread (tkill, tgkill, faults), guarded by
 	// TG.mu.
-	pending uint64
-	sigInfo [NumSignals]SigInfo
+	sigs sigPending
 	// exitCode ends this thread alone (exit(2)) once threadExit is set,
 	// guarded by TG.mu.
 	threadExit bool
@@ -130,6 +127,8 @@ type Task struct {
 	name string
 	// hostTID is the host thread that runs the task (Run locks it).
 	hostTID int
+	// restartFn is what restart_syscall runs (SetRestart).
+	restartFn func(*Task) (uintptr, error)
 	// CPU time (cputime.go), guarded by TG.mu.
 	cpuBase, cpuFinal time.Duration
 	cpuDone           bool
@@ -211,7 +210,10 @@ func (tg *ThreadGroup) SetAction(sig unix.Signal, a SigAction) SigAction {
 	old := tg.actions[sig-1]
 	tg.actions[sig-1] = a
 	if a.Handler == SigIgn || a.Handler == SigDfl && DefaultActionOf(sig) == ActIgnore {
-		tg.pending &^= sigBit(sig)
+		tg.sigs.discard(sigBit(sig))
+		for _, t := range tg.tasks {
+			t.sigs.discard(sigBit(sig))
+		}
 	}
 	return old
 }
@@ -255,10 +257,10 @@ func (tg *ThreadGroup) SendSignalCode(sig unix.Signal, code int32) {
 // is ignored and blocked by no task is dropped; SIGCONT resumes a stopped
 // group and discards pending stop signals, a stop signal discards a
 // pending SIGCONT.
-func (tg *ThreadGroup) SendSignalInfo(info SigInfo) {
+func (tg *ThreadGroup) SendSignalInfo(info SigInfo) bool {
 	sig := unix.Signal(info.Signo)
 	if sig < 1 || sig > NumSignals {
-		return
+		return false
 	}
 	if sig == unix.SIGCONT {
 		tg.cont()
@@ -266,25 +268,29 @@ func (tg *ThreadGroup) SendSignalInfo(info SigInfo) {
 	tg.mu.Lock()
 	if tg.droppedLocked(sig, nil) {
 		tg.mu.Unlock()
-		return
+		return true
 	}
 	if isStopSignal(sig) {
-		tg.pending &^= sigBit(unix.SIGCONT)
+		tg.sigs.discard(sigBit(unix.SIGCONT))
 	}
-	tg.pending |= sigBit(sig)
-	tg.sigInfo[sig-1] = info
+	if !tg.sigs.add(sig, info) {
+		tg.mu.Unlock()
+		return false
+	}
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
 	for _, t := range tasks {
 		t.interrupt()
 	}
+	return true
 }
 
 // SendSignalInfo queues a signal for this thread alone (tgkill, tkill).
-func (t *Task) SendSignalInfo(info SigInfo) {
+// It reports false when the real-time signal queue is full.
+func (t *Task) SendSignalInfo(info SigInfo) bool {
 	sig := unix.Signal(info.Signo)
 	if sig < 1 || sig > NumSignals {
-		return
+		return false
 	}
 	tg := t.TG
 	if sig == unix.SIGCONT {
@@ -293,15 +299,18 @@ func (t *Task) SendSignalInfo(info SigInfo) {
 	tg.mu.Lock()
 	if tg.droppedLocked(sig, t) {
 		tg.mu.Unlock()
-		return
+		return true
 	}
-	t.pending |= sigBit(sig)
-	t.sigInfo[sig-1] = info
+	if !t.sigs.add(sig, info) {
+		tg.mu.Unlock()
+		return false
+	}
 	tg.mu.Unlock()
 	t.interrupt()
+	return true
 }
 
-// SendSignal is SendSignalInfo with SI_USER... from the kernel itself.
+// SendSignal is SendSignalInfo for the kernel's own signals.
 func (t *Task) SendSignal(info SigInfo) { t.SendSignalInfo(info) }
 
 func isStopSignal(sig unix.Signal) bool {
@@ -337,9 +346,9 @@ func (tg *ThreadGroup) droppedLocked(sig unix.Signal, to *Task) bool {
 func (tg *ThreadGroup) cont() {
 	tg.mu.Lock()
 	stops := sigBit(unix.SIGSTOP) | sigBit(unix.SIGTSTP) | sigBit(unix.SIGTTIN) | sigBit(unix.SIGTTOU)
-	tg.pending &^= stops
+	tg.sigs.discard(stops)
 	for _, t := range tg.tasks {
-		t.pending &^= stops
+		t.sigs.discard(stops)
 	}
 	was := tg.stopped
 	if was {
@@ -412,7 +421,7 @@ func (t *Task) SignalPending() bool {
 	tg := t.TG
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	return tg.exiting || t.threadExit || tg.stopped || (tg.pending|t.pending)&^(t.SigMask&^unblockable) != 0
+	return tg.exiting || t.threadExit || tg.stopped || (tg.sigs.mask|t.sigs.mask)&^(t.SigMask&^unblockable) != 0
 }
 
 // Sleep waits for d or until a signal arrives; it reports whether the full
@@ -661,14 +670,10 @@ func (t *Task) deliverSignals() bool {
 		mask := t.SigMask &^ unblockable
 		var sig unix.Signal
 		var info SigInfo
-		if own := t.pending &^ mask; own != 0 {
-			sig = unix.Signal(bits.TrailingZeros64(own) + 1)
-			t.pending &^= sigBit(sig)
-			info = t.sigInfo[sig-1]
-		} else if shared := tg.pending &^ mask; shared != 0 {
-			sig = unix.Signal(bits.TrailingZeros64(shared) + 1)
-			tg.pending &^= sigBit(sig)
-			info = tg.sigInfo[sig-1]
+		if sig = t.sigs.first(mask); sig != 0 {
+			info = t.sigs.take(sig)
+		} else if sig = tg.sigs.first(mask); sig != 0 {
+			info = tg.sigs.take(sig)
 		} else {
 			break
 		}

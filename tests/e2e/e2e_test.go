@@ -489,6 +489,7 @@ func programCases() []progCase {
 		{name: "threads", prog: "threads"},
 		{name: "many", prog: "many"},
 		{name: "cputime", prog: "cputime"},
+		{name: "sigqueue", prog: "sigqueue"},
 		// Golden: natively, root is not bound by RLIMIT_NPROC.
 		{name: "forkbomb", prog: "forkbomb", flags: []string{"--pids", "64"}, golden: true,
 			wantStdout: "fork failed: EAGAIN\nreaped all children: yes\n"},
