@@ -406,7 +406,7 @@ func (k *Kernel) Wait(t *Task, o WaitOpts) (WaitResult, error) {
 		}
 		select {
 		case <-ev:
-		case <-t.wake:
+		case <-t.Interrupted():
 		}
 	}
 }

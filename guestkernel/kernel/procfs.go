@@ -115,7 +115,16 @@ func (p procView) mm() *mm.MM {
 func (p procView) Info() procfs.ProcInfo {
 	tg := p.tg
 	c := tg.Creds()
-	state := byte('R')
+	// Running while a thread runs the program or the kernel works for it,
+	// sleeping while every thread waits in the kernel.
+	state := byte('S')
+	tg.mu.Lock()
+	for _, t := range tg.tasks {
+		if t.state() == 'R' {
+			state = 'R'
+		}
+	}
+	tg.mu.Unlock()
 	if tg.Exiting() {
 		state = 'X'
 	}
@@ -171,7 +180,7 @@ func (p procView) Threads() []procfs.Thread {
 	defer p.tg.mu.Unlock()
 	out := make([]procfs.Thread, 0, len(p.tg.tasks))
 	for _, t := range p.tg.tasks {
-		out = append(out, procfs.Thread{TID: t.TID})
+		out = append(out, procfs.Thread{TID: t.TID, Comm: t.nameLocked(), State: t.state()})
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -127,6 +128,9 @@ type Task struct {
 	name string
 	// hostTID is the host thread that runs the task (Run locks it).
 	hostTID int
+	// busy is set while the task runs the program or the kernel works
+	// for it, clear while it waits (/proc's R and S states).
+	busy atomic.Bool
 	// restartFn is what restart_syscall runs (SetRestart).
 	restartFn func(*Task) (uintptr, error)
 	// CPU time (cputime.go), guarded by TG.mu.
@@ -412,8 +416,13 @@ func (t *Task) interrupt() {
 }
 
 // Interrupted returns a channel that receives when the task should stop
-// waiting (a signal or exit).
-func (t *Task) Interrupted() <-chan struct{} { return t.wake }
+// waiting (a signal or exit). Every blocking wait in the kernel asks for
+// it before it blocks, so from here until the syscall returns the task
+// shows as sleeping in /proc.
+func (t *Task) Interrupted() <-chan struct{} {
+	t.busy.Store(false)
+	return t.wake
+}
 
 // SignalPending reports whether a signal the task must act on is pending,
 // or the task must end or stop.
@@ -432,6 +441,7 @@ func (t *Task) Sleep(d time.Duration) bool {
 	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()
+	t.busy.Store(false)
 	for {
 		select {
 		case <-timer.C:
@@ -468,6 +478,7 @@ func (t *Task) Run() (err error) {
 		}
 	}()
 	for {
+		t.busy.Store(true)
 		if t.deliverSignals() {
 			break
 		}
@@ -581,10 +592,22 @@ func (t *Task) SetName(n string) {
 func (t *Task) Name() string {
 	t.TG.mu.Lock()
 	defer t.TG.mu.Unlock()
+	return t.nameLocked()
+}
+
+func (t *Task) nameLocked() string {
 	if t.name != "" {
 		return t.name
 	}
 	return t.MM.Comm
+}
+
+// state is the thread's state letter in /proc: R or S.
+func (t *Task) state() byte {
+	if t.busy.Load() {
+		return 'R'
+	}
+	return 'S'
 }
 
 // SetNoNewPrivs sets PR_SET_NO_NEW_PRIVS (inherited, never cleared).
@@ -797,5 +820,8 @@ func (t *Task) Exec(m *mm.MM, entry, sp uintptr) error {
 	t.ClearChildTID, t.RobustList, t.RobustLen = 0, 0, 0
 	t.Alt = AltStack{Flags: SSDisable}
 	t.Regs = platform.Regs{RIP: uint64(entry), RSP: uint64(sp), RFLAGS: 0x202}
+	tg.mu.Lock()
+	t.name = "" // the new program's name (the address space's comm)
+	tg.mu.Unlock()
 	return nil
 }
