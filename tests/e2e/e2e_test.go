@@ -450,6 +450,9 @@ type progCase struct {
 	name  string
 	prog  string   // compiled program name in progDir
 	args  []string // argv[1:]
+	// argsNow, when set, gives argv[1:] when the case starts running
+	// (parallel cases may wait long under load).
+	argsNow func() []string
 	env   []string // program environment; nil means baseEnv, use []string{} for none
 	stdin []byte
 	flags []string // extra `ringbox run` flags
@@ -469,7 +472,7 @@ type progCase struct {
 func programCases() []progCase {
 	argsArgs := []string{"one", "", "two words", "--debug", "-x", "--", "ünïcödé", "tab\tinside", "a,b"}
 	argsEnv := []string{"PATH=/usr/bin:/bin", "HOME=/", "LANG=C", "EQ=a=b=c", "EMPTY=", "SPACES=x y  z", "COMMA=a,b,c"}
-	hostNow := strconv.FormatInt(time.Now().Unix(), 10)
+	hostNow := func() []string { return []string{strconv.FormatInt(time.Now().Unix(), 10)} }
 	cases := []progCase{
 		{name: "hello", prog: "hello", wantStdout: "hello, world\n", stderr: true},
 		{name: "hello-pie", prog: "hello-pie", wantStdout: "hello, world\n", stderr: true},
@@ -499,7 +502,7 @@ func programCases() []progCase {
 			}},
 		{name: "cat-stdin", prog: "cat", stdin: pseudoRandom(1<<20+12345, 7), bigOutput: true, stderr: true},
 		{name: "cat-devnull", prog: "cat", stderr: true},
-		{name: "clock", prog: "clock", args: []string{hostNow}},
+		{name: "clock", prog: "clock", argsNow: hostNow},
 		{name: "random", prog: "random"},
 		{name: "stackgrow", prog: "stackgrow"},
 		{name: "nullderef", prog: "nullderef", wantCode: 128 + int(syscall.SIGSEGV)},
@@ -563,6 +566,9 @@ func TestPrograms(t *testing.T) {
 	for _, tc := range programCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			if tc.argsNow != nil {
+				tc.args = tc.argsNow()
+			}
 			env := tc.env
 			if env == nil {
 				env = baseEnv
