@@ -56,7 +56,7 @@ func makeEpoll(t *kernel.Task, flags int) (uintptr, error) {
 // epollOf returns the epoll set of descriptor fd: EBADF if there is no
 // such descriptor, EINVAL if it is not an epoll set.
 func epollOf(t *kernel.Task, fd int) (*epoll.EventPoll, error) {
-	f, err := t.TG.FDs.Get(fd)
+	f, err := t.File(fd)
 	if err != nil {
 		return nil, err
 	}
@@ -79,11 +79,11 @@ func sysEpollCtl(t *kernel.Task, a Args) (uintptr, error) {
 		events = binary.LittleEndian.Uint32(b[0:])
 		data = binary.LittleEndian.Uint64(b[4:])
 	}
-	epf, err := t.TG.FDs.Get(epfd)
+	epf, err := t.File(epfd)
 	if err != nil {
 		return 0, err
 	}
-	tf, err := t.TG.FDs.Get(fd)
+	tf, err := t.File(fd)
 	if err != nil {
 		return 0, err
 	}

@@ -126,7 +126,7 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 			return 0, unix.ENOENT
 		}
 		if dirfd != unix.AT_FDCWD {
-			f, err := t.TG.FDs.Get(dirfd)
+			f, err := t.File(dirfd)
 			if err != nil {
 				return 0, err
 			}

@@ -41,7 +41,7 @@ func startDir(t *kernel.Task, dirfd int) (*fs.Dentry, error) {
 	if dirfd == unix.AT_FDCWD {
 		return t.TG.Cwd(), nil
 	}
-	f, err := t.TG.FDs.Get(dirfd)
+	f, err := t.File(dirfd)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func resolveAt(t *kernel.Task, dirfd int, path string, flags int) (*fs.Dentry, *
 		if dirfd == unix.AT_FDCWD {
 			return t.TG.Cwd(), nil, nil
 		}
-		f, err := t.TG.FDs.Get(dirfd)
+		f, err := t.File(dirfd)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -314,7 +314,7 @@ func sysStatx(t *kernel.Task, a Args) (uintptr, error) {
 	}
 	var st unix.Stat_t
 	if path == "" && flags&unix.AT_EMPTY_PATH != 0 && dirfd != unix.AT_FDCWD {
-		f, err := t.TG.FDs.Get(dirfd)
+		f, err := t.File(dirfd)
 		if err != nil {
 			return 0, err
 		}
@@ -383,7 +383,7 @@ func dtType(mode uint32) uint8 {
 }
 
 func sysGetdents64(t *kernel.Task, a Args) (uintptr, error) {
-	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}
@@ -581,7 +581,7 @@ func sysChdir(t *kernel.Task, a Args) (uintptr, error) {
 }
 
 func sysFchdir(t *kernel.Task, a Args) (uintptr, error) {
-	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}
@@ -624,7 +624,7 @@ func sysStatfs(t *kernel.Task, a Args) (uintptr, error) {
 }
 
 func sysFstatfs(t *kernel.Task, a Args) (uintptr, error) {
-	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}

@@ -330,7 +330,7 @@ func chmodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32, flags int
 }
 
 func sysFchmod(t *kernel.Task, a Args) (uintptr, error) {
-	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}
@@ -377,7 +377,7 @@ func sysTruncate(t *kernel.Task, a Args) (uintptr, error) {
 }
 
 func sysFtruncate(t *kernel.Task, a Args) (uintptr, error) {
-	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}
@@ -417,7 +417,7 @@ func sysUtimensat(t *kernel.Task, a Args) (uintptr, error) {
 	var d *fs.Dentry
 	if pathAddr == 0 {
 		// futimens: utimensat(fd, NULL, ...).
-		f, err := t.TG.FDs.Get(dirfd)
+		f, err := t.File(dirfd)
 		if err != nil {
 			return 0, err
 		}
@@ -442,7 +442,7 @@ func sysUtimensat(t *kernel.Task, a Args) (uintptr, error) {
 }
 
 func sysFsync(t *kernel.Task, a Args) (uintptr, error) {
-	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}
@@ -455,7 +455,7 @@ func sysFsync(t *kernel.Task, a Args) (uintptr, error) {
 // sysFlock: one process per sandbox for now, so advisory locks always
 // succeed.
 func sysFlock(t *kernel.Task, a Args) (uintptr, error) {
-	if _, err := t.TG.FDs.Get(int(int32(a[0]))); err != nil {
+	if _, err := t.File(int(int32(a[0]))); err != nil {
 		return 0, err
 	}
 	op := int(a[1]) &^ unix.LOCK_NB
@@ -475,7 +475,7 @@ func sysChown(t *kernel.Task, a Args) (uintptr, error) {
 }
 
 func sysFchown(t *kernel.Task, a Args) (uintptr, error) {
-	if _, err := t.TG.FDs.Get(int(int32(a[0]))); err != nil {
+	if _, err := t.File(int(int32(a[0]))); err != nil {
 		return 0, err
 	}
 	return sysChown(t, a)

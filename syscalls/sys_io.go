@@ -35,7 +35,7 @@ const ioChunk = 1 << 20
 const maxRW = 0x7ffff000
 
 func readFile(t *kernel.Task, fd int) (*fs.File, error) {
-	f, err := t.TG.FDs.Get(fd)
+	f, err := t.File(fd)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func readFile(t *kernel.Task, fd int) (*fs.File, error) {
 }
 
 func writeFile(t *kernel.Task, fd int) (*fs.File, error) {
-	f, err := t.TG.FDs.Get(fd)
+	f, err := t.File(fd)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ func sysWritev(t *kernel.Task, a Args) (uintptr, error) {
 }
 
 func sysLseek(t *kernel.Task, a Args) (uintptr, error) {
-	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}
@@ -324,7 +324,7 @@ func sysClose(t *kernel.Task, a Args) (uintptr, error) {
 }
 
 func sysDup(t *kernel.Task, a Args) (uintptr, error) {
-	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}
@@ -338,7 +338,7 @@ func sysDup(t *kernel.Task, a Args) (uintptr, error) {
 }
 
 func dupTo(t *kernel.Task, oldfd, newfd int, cloexec bool) (uintptr, error) {
-	f, err := t.TG.FDs.Get(oldfd)
+	f, err := t.File(oldfd)
 	if err != nil {
 		return 0, err
 	}
@@ -353,7 +353,7 @@ func dupTo(t *kernel.Task, oldfd, newfd int, cloexec bool) (uintptr, error) {
 func sysDup2(t *kernel.Task, a Args) (uintptr, error) {
 	oldfd, newfd := int(int32(a[0])), int(int32(a[1]))
 	if oldfd == newfd {
-		if _, err := t.TG.FDs.Get(oldfd); err != nil {
+		if _, err := t.File(oldfd); err != nil {
 			return 0, err
 		}
 		return uintptr(newfd), nil
@@ -371,7 +371,7 @@ func sysDup3(t *kernel.Task, a Args) (uintptr, error) {
 
 func sysFcntl(t *kernel.Task, a Args) (uintptr, error) {
 	fd, cmd := int(int32(a[0])), int(a[1])
-	f, err := t.TG.FDs.Get(fd)
+	f, err := t.File(fd)
 	if err != nil {
 		return 0, err
 	}
@@ -434,7 +434,7 @@ const (
 
 func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
 	fd, req, arg := int(int32(a[0])), uint(uint32(a[1])), a[2]
-	f, err := t.TG.FDs.Get(fd)
+	f, err := t.File(fd)
 	if err != nil {
 		return 0, err
 	}
@@ -565,7 +565,7 @@ func statBytes(st *unix.Stat_t) []byte {
 }
 
 func fstatTo(t *kernel.Task, fd int, addr uintptr) error {
-	f, err := t.TG.FDs.Get(fd)
+	f, err := t.File(fd)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func sysGetxattr(t *kernel.Task, a Args) (uintptr, error) { return 0, unix.EOPNO
 func sysListxattr(t *kernel.Task, a Args) (uintptr, error) { return 0, nil }
 
 func sysFadvise(t *kernel.Task, a Args) (uintptr, error) {
-	if _, err := t.TG.FDs.Get(int(int32(a[0]))); err != nil {
+	if _, err := t.File(int(int32(a[0]))); err != nil {
 		return 0, err
 	}
 	if a[3] > 5 { // POSIX_FADV_NOREUSE is the highest

@@ -88,7 +88,7 @@ func (r fileReader) ReadAt(p []byte, off int64) (int, error) {
 // behave the same while the file does not change) get a copy of the file's
 // bytes; shared writable mappings are not supported yet (ENODEV).
 func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int64) (uintptr, error) {
-	f, err := t.TG.FDs.Get(fd)
+	f, err := t.File(fd)
 	if err != nil {
 		return 0, err
 	}

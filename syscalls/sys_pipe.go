@@ -114,10 +114,10 @@ func pipeLoop(t *kernel.Task, in, out *fs.File, nonblock bool, op func() (int, e
 
 // spliceFiles returns the input and output files of splice or tee.
 func spliceFiles(t *kernel.Task, inFD, outFD int) (in, out *fs.File, err error) {
-	if in, err = t.TG.FDs.Get(inFD); err != nil {
+	if in, err = t.File(inFD); err != nil {
 		return nil, nil, err
 	}
-	if out, err = t.TG.FDs.Get(outFD); err != nil {
+	if out, err = t.File(outFD); err != nil {
 		return nil, nil, err
 	}
 	if !in.Readable() || !out.Writable() {
@@ -231,7 +231,7 @@ func sysVmsplice(t *kernel.Task, a Args) (uintptr, error) {
 	if flags&^spliceAll != 0 {
 		return 0, unix.EINVAL
 	}
-	f, err := t.TG.FDs.Get(int(int32(a[0])))
+	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}

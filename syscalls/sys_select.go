@@ -245,7 +245,7 @@ func pollFDs(t *kernel.Task, raw []byte, timeout int) (int, error) {
 		p.fd = int32(binary.LittleEndian.Uint32(raw[8*i:]))
 		p.events = waiter.EventMask(binary.LittleEndian.Uint16(raw[8*i+4:]))
 		if p.fd >= 0 {
-			p.file, _ = t.TG.FDs.Get(int(p.fd))
+			p.file, _ = t.File(int(p.fd))
 		}
 	}
 	ch := make(chan struct{}, 1)

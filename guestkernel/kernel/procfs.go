@@ -266,6 +266,8 @@ func (p procView) FDs() []procfs.FD {
 		path := "anon_inode:[unknown]"
 		if f.Dentry != nil {
 			path = f.Dentry.Path(p.tg.FSRoot())
+		} else if n, ok := f.Impl.(fs.Namer); ok {
+			path = n.Name() // pipe:[N], anon_inode:[eventfd] ...
 		} else if fd <= 2 {
 			path = "pipe:[1]"
 		}

@@ -1,5 +1,7 @@
 package kernel
 
+import "ringbox/fs"
+
 // syscall runs the system call in the task's registers and writes the
 // result back as the SYSCALL instruction's return: RAX = result, RCX = the
 // return address, R11 = RFLAGS (what Linux leaves in them).
@@ -8,6 +10,7 @@ func (t *Task) syscall() {
 	nr := uintptr(r.RAX)
 	args := [6]uintptr{uintptr(r.RDI), uintptr(r.RSI), uintptr(r.RDX), uintptr(r.R10), uintptr(r.R8), uintptr(r.R9)}
 	ret := t.K.Syscalls.Dispatch(t, nr, args)
+	t.dropFiles()
 	if t.restored {
 		t.restored = false
 		return
@@ -16,4 +19,26 @@ func (t *Task) syscall() {
 	t.syscallNR = int64(nr)
 	r.RCX = r.RIP
 	r.R11 = r.RFLAGS
+}
+
+// File returns the open file at descriptor fd of the task's process,
+// holding a reference on it until the current syscall returns: another
+// thread that closes fd meanwhile cannot release it under this one (its
+// host descriptor, say, closed and its number reused).
+func (t *Task) File(fd int) (*fs.File, error) {
+	f, err := t.TG.FDs.GetRef(fd)
+	if err != nil {
+		return nil, err
+	}
+	t.held = append(t.held, f)
+	return f, nil
+}
+
+// dropFiles gives back the references File took during a syscall.
+func (t *Task) dropFiles() {
+	for i, f := range t.held {
+		f.DecRef()
+		t.held[i] = nil
+	}
+	t.held = t.held[:0]
 }

@@ -131,6 +131,8 @@ type Task struct {
 	// busy is set while the task runs the program or the kernel works
 	// for it, clear while it waits (/proc's R and S states).
 	busy atomic.Bool
+	// held are the files File took a reference on during this syscall.
+	held []*fs.File
 	// restartFn is what restart_syscall runs (SetRestart).
 	restartFn func(*Task) (uintptr, error)
 	// CPU time (cputime.go), guarded by TG.mu.
