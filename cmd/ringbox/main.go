@@ -33,7 +33,7 @@ func fail(status int, format string, args ...any) error {
 
 func usage() string {
 	return `usage: ringbox run [--strace] [--debug] [--platform=kvm|kvm-exit] [--backend=auto|pvm|x86]
-                   [--memory=SIZE] [--env K=V]... -- PROGRAM [ARGS...]
+                   [--memory=SIZE] [--pids=N] [--cpus=N] [--env K=V]... -- PROGRAM [ARGS...]
        ringbox version`
 }
 
