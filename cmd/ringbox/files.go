@@ -61,6 +61,9 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []*tmpfs.FS, error) {
 	if err != nil {
 		return nil, nil, nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
 	}
+	// Read-only host trees are taken not to change during the run: their
+	// attributes, symlinks and missing names are cached.
+	root.Cache()
 	var v *fs.VFS
 	// mems are the in-memory filesystems: their pages move to the memory
 	// file once it exists (shared mappings need that).
@@ -109,6 +112,7 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []*tmpfs.FS, error) {
 		if err != nil {
 			return nil, nil, nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
 		}
+		mfs.Cache()
 		add(m.src, m.dst, "ringbox-host", m.readOnly)
 		if err := v.MountAt(m.dst, mfs, m.readOnly); err != nil {
 			return nil, nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a directory in the sandbox: %v", m.src, m.dst, err)

@@ -26,6 +26,7 @@ const resolveFlags = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESO
 // FS is a host directory as a filesystem.
 type FS struct {
 	readOnly bool
+	cache    bool // read-only and taken not to change (cache.go)
 	root     *node
 	maxFDs   int
 
@@ -157,6 +158,12 @@ type node struct {
 	special  bool // on a kernel pseudo-filesystem: not entered nor opened
 	children map[string]weak.Pointer[node]
 	ftype    uint32 // S_IFMT bits when the node was made (fs.Typer)
+	// Read-only filesystems only (cache.go): the attributes, the
+	// symlink target, and the names known missing.
+	st       *unix.Stat_t
+	link     string
+	hasLink  bool
+	negative map[string]struct{}
 }
 
 // FileType implements fs.Typer: the file type seen when the node was

@@ -10,6 +10,9 @@ var _ fs.Node = (*node)(nil)
 
 // Stat implements fs.Node.
 func (n *node) Stat() (unix.Stat_t, error) {
+	if st, ok := n.cachedStat(); ok {
+		return st, nil
+	}
 	fd, err := n.acquire()
 	if err != nil {
 		return unix.Stat_t{}, err
@@ -20,6 +23,7 @@ func (n *node) Stat() (unix.Stat_t, error) {
 		return unix.Stat_t{}, err
 	}
 	n.fs.fixStat(&st)
+	n.cacheStat(st)
 	return st, nil
 }
 
@@ -28,6 +32,14 @@ func (n *node) Stat() (unix.Stat_t, error) {
 func (n *node) Lookup(name string) (fs.Node, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
+	}
+	if n.fs.cache {
+		if c, ok, err := n.lookupCached(name); ok {
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		}
 	}
 	fd, st, special, err := n.openChild(name)
 	if err != nil {
@@ -59,6 +71,25 @@ func (n *node) Lookup(name string) (fs.Node, error) {
 
 // Readlink implements fs.Node.
 func (n *node) Readlink() (string, error) {
+	if l, ok := n.cachedLink(); ok {
+		return l, nil
+	}
+	if st, ok := n.cachedStat(); ok {
+		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			return "", unix.EINVAL
+		}
+		// A cached (unchanging) symlink: read it by name in its parent,
+		// one host call (readlinkat does not follow the last component).
+		if parent, pfd, name, err := n.parentFD(); err == nil {
+			target, err := readlinkIn(pfd, name)
+			parent.release()
+			if err != nil {
+				return "", err
+			}
+			n.cacheLink(target)
+			return target, nil
+		}
+	}
 	fd, err := n.acquire()
 	if err != nil {
 		return "", err
@@ -75,6 +106,21 @@ func (n *node) Readlink() (string, error) {
 		buf := make([]byte, size)
 		// An empty path reads the link the O_PATH|O_NOFOLLOW fd is on.
 		k, err := retry(func() (int, error) { return unix.Readlinkat(fd, "", buf) })
+		if err != nil {
+			return "", err
+		}
+		if k < size || size >= 1<<20 {
+			n.cacheLink(string(buf[:k]))
+			return string(buf[:k]), nil
+		}
+	}
+}
+
+// readlinkIn reads the symlink name (one component) in directory dirfd.
+func readlinkIn(dirfd int, name string) (string, error) {
+	for size := 256; ; size *= 4 {
+		buf := make([]byte, size)
+		k, err := retry(func() (int, error) { return unix.Readlinkat(dirfd, name, buf) })
 		if err != nil {
 			return "", err
 		}
