@@ -374,6 +374,18 @@ type Mutable interface {
 	Utimens(atime, mtime unix.Timespec) error
 }
 
+// SocketMaker is implemented by directory nodes of filesystems that can
+// hold socket nodes: bind(2) of an AF_UNIX socket to a path makes one.
+// The node is only a name: the socket layer finds the bound socket by the
+// node's st_dev and st_ino, so the filesystem keeps nothing else, and
+// opening the node is ENXIO, as on Linux. No host socket file is ever
+// made.
+type SocketMaker interface {
+	// MakeSocket creates name as a socket node (S_IFSOCK) with the
+	// permission bits of mode: EEXIST when name exists.
+	MakeSocket(name string, mode uint32) error
+}
+
 // FileOps is implemented by the Impl of an open regular file of a writable
 // filesystem (ftruncate, fsync, fchmod, futimens).
 type FileOps interface {

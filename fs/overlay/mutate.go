@@ -154,6 +154,30 @@ func (n *node) Symlink(target, name string) error {
 	return nil
 }
 
+// MakeSocket implements fs.SocketMaker: the socket node is made in the
+// upper layer (EPERM if it cannot hold one).
+func (n *node) MakeSocket(name string, mode uint32) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	f := n.fs
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, err := f.prepareDirLocked(n, name)
+	if err != nil {
+		return err
+	}
+	sm, ok := m.(fs.SocketMaker)
+	if !ok {
+		return unix.EPERM
+	}
+	if err := sm.MakeSocket(name, mode); err != nil {
+		return err
+	}
+	f.removeWhiteoutLocked(n, name)
+	return nil
+}
+
 // sameFS returns other as a node of n's overlay.
 func (n *node) sameFS(other fs.Node) (*node, error) {
 	o, ok := other.(*node)

@@ -237,6 +237,22 @@ func (n *inode) Symlink(target, name string) error {
 	return nil
 }
 
+// MakeSocket implements fs.SocketMaker: a socket node (a name only).
+func (n *inode) MakeSocket(name string, mode uint32) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	n.fs.mu.Lock()
+	defer n.fs.mu.Unlock()
+	c, err := n.newEntryLocked(name, unix.S_IFSOCK|mode&0o7777)
+	if err != nil {
+		return err
+	}
+	c.nlink = 1
+	n.addLocked(name, c)
+	return nil
+}
+
 // sameFS returns other as a node of n's filesystem.
 func (n *inode) sameFS(other fs.Node) (*inode, error) {
 	o, ok := other.(*inode)
