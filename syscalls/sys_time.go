@@ -27,11 +27,7 @@ func clockNow(t *kernel.Task, id int32) (time.Duration, error) {
 	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_COARSE, unix.CLOCK_TAI:
 		return time.Duration(time.Now().UnixNano()), nil
 	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_BOOTTIME:
-		var ts unix.Timespec
-		if err := unix.ClockGettime(id, &ts); err != nil {
-			return 0, unix.EINVAL
-		}
-		return time.Duration(ts.Nano()), nil
+		return monoNow(id), nil
 	case unix.CLOCK_PROCESS_CPUTIME_ID, unix.CLOCK_THREAD_CPUTIME_ID:
 		return t.K.CPUTimeByClock(t, id)
 	}
@@ -41,6 +37,40 @@ func clockNow(t *kernel.Task, id int32) (time.Duration, error) {
 		return t.K.CPUTimeByClock(t, id)
 	}
 	return 0, unix.EINVAL
+}
+
+// The host's monotonic clocks, read once at start; later readings add the
+// Go runtime's monotonic time since then, which is CLOCK_MONOTONIC read
+// through the vDSO: no host syscall, so no VM exit in ring0 mode.
+// MONOTONIC_RAW and BOOTTIME keep their own start values and move with
+// CLOCK_MONOTONIC (the sandbox sees no suspend; rate adjustments of a few
+// ppm are not told apart).
+var monoBase = func() (b struct {
+	at              time.Time
+	mono, raw, boot time.Duration
+}) {
+	read := func(id int32) time.Duration {
+		var ts unix.Timespec
+		if err := unix.ClockGettime(id, &ts); err != nil {
+			return 0
+		}
+		return time.Duration(ts.Nano())
+	}
+	b.at = time.Now()
+	b.mono, b.raw, b.boot = read(unix.CLOCK_MONOTONIC), read(unix.CLOCK_MONOTONIC_RAW), read(unix.CLOCK_BOOTTIME)
+	return b
+}()
+
+// monoNow reads a monotonic clock without a host syscall.
+func monoNow(id int32) time.Duration {
+	since := time.Since(monoBase.at)
+	switch id {
+	case unix.CLOCK_MONOTONIC_RAW:
+		return monoBase.raw + since
+	case unix.CLOCK_BOOTTIME:
+		return monoBase.boot + since
+	}
+	return monoBase.mono + since
 }
 
 func putTimespec(t *kernel.Task, addr uintptr, d time.Duration) error {

@@ -1,7 +1,12 @@
 package hostfs
 
 import (
+	"runtime"
+	"sync"
+
 	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
 )
 
 // Caches of a read-only filesystem whose host tree is taken not to change
@@ -157,3 +162,173 @@ func (n *node) cacheLink(target string) {
 	n.link, n.hasLink = target, true
 	f.mu.Unlock()
 }
+
+// Small files of a cached tree are read whole when opened and served from
+// memory: a program that opens a file, reads it in pieces and closes it
+// (an interpreter importing modules) costs an open, one read and a close
+// on the host, and a file opened again costs nothing. Their contents stay
+// with the node, within a budget per filesystem.
+const (
+	maxCachedFile  = 1 << 20
+	maxCachedBytes = 256 << 20
+)
+
+// cachedContent returns the contents kept with the node, if any.
+func (n *node) cachedContent() ([]byte, bool) {
+	f := n.fs
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return n.content, n.content != nil
+}
+
+// keepContent keeps data with the node if the budget allows.
+func (n *node) keepContent(data []byte) {
+	f := n.fs
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n.content != nil || f.contentBytes+int64(len(data)) > maxCachedBytes {
+		return
+	}
+	n.content = data
+	f.contentBytes += int64(len(data))
+	runtime.AddCleanup(n, f.dropContent, int64(len(data)))
+}
+
+// dropContent gives a collected node's contents back to the budget.
+func (f *FS) dropContent(size int64) {
+	f.mu.Lock()
+	f.contentBytes -= size
+	f.mu.Unlock()
+}
+
+// openCached opens a regular file of a cached tree for reading: from the
+// node's kept contents, or by reading a small file whole (one open, one
+// read, one close), or as a host file. ok is false when the caller must
+// take the general path.
+func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
+	st, have := n.cachedStat()
+	if !have || st.Mode&unix.S_IFMT != unix.S_IFREG || hflags&unix.O_ACCMODE != unix.O_RDONLY {
+		return nil, false, nil
+	}
+	if data, ok := n.cachedContent(); ok {
+		return &memFile{st: st, data: data}, true, nil
+	}
+	parent, pfd, name, err := n.parentFD()
+	if err != nil {
+		return nil, true, err
+	}
+	// O_NONBLOCK: should the host have put a FIFO there after all, the
+	// open does not block; the fstat below then refuses it.
+	fd, err := openat2(pfd, name, hflags|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+	parent.release()
+	if err != nil {
+		return nil, true, err
+	}
+	hst, err := fstat(fd)
+	if err == nil && (hst.Mode&unix.S_IFMT != unix.S_IFREG || hst.Ino != n.ino || hst.Dev != n.hostDev) {
+		err = unix.ESTALE // not the file this node was made for
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, true, err
+	}
+	if hst.Size > maxCachedFile {
+		// A big file stays a host file (blocking reads, as opened).
+		if hflags&unix.O_NONBLOCK == 0 {
+			if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, hflags&(unix.O_APPEND|unix.O_DIRECT|unix.O_NOATIME)); err != nil {
+				unix.Close(fd)
+				return nil, true, errno(err)
+			}
+		}
+		return newImpl(n.fs, fd, unix.S_IFREG), true, nil
+	}
+	data := make([]byte, hst.Size)
+	got := 0
+	for got < len(data) {
+		k, err := retry(func() (int, error) { return unix.Pread(fd, data[got:], int64(got)) })
+		if err != nil {
+			unix.Close(fd)
+			return nil, true, err
+		}
+		if k == 0 {
+			break // the file shrank: keep what there is
+		}
+		got += k
+	}
+	unix.Close(fd)
+	data = data[:got]
+	n.keepContent(data)
+	return &memFile{st: st, data: data}, true, nil
+}
+
+// memFile is an open small file of a cached tree, served from memory.
+type memFile struct {
+	st   unix.Stat_t
+	data []byte
+	mu   sync.Mutex
+	off  int64
+}
+
+var _ fs.Impl = (*memFile)(nil)
+
+func (m *memFile) Read(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, _ := m.Pread(p, m.off)
+	m.off += int64(n)
+	return n, nil
+}
+
+func (m *memFile) Write(p []byte) (int, error) { return 0, unix.EBADF }
+
+func (m *memFile) Pread(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	if off >= int64(len(m.data)) {
+		return 0, nil
+	}
+	return copy(p, m.data[off:]), nil
+}
+
+func (m *memFile) Pwrite(p []byte, off int64) (int, error) { return 0, unix.EBADF }
+
+func (m *memFile) Seek(off int64, whence int) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var base int64
+	switch whence {
+	case unix.SEEK_SET:
+	case unix.SEEK_CUR:
+		base = m.off
+	case unix.SEEK_END:
+		base = int64(len(m.data))
+	case unix.SEEK_DATA, unix.SEEK_HOLE:
+		if off < 0 || off >= int64(len(m.data)) {
+			return 0, unix.ENXIO
+		}
+		if whence == unix.SEEK_HOLE {
+			off = int64(len(m.data))
+		}
+	default:
+		return 0, unix.EINVAL
+	}
+	if base+off < 0 {
+		return 0, unix.EINVAL
+	}
+	m.off = base + off
+	return m.off, nil
+}
+
+func (m *memFile) Stat() (unix.Stat_t, error) { return m.st, nil }
+func (m *memFile) IsTerminal() bool           { return false }
+func (m *memFile) Poll(mask int16, timeoutMs int) (int16, error) {
+	return mask & (unix.POLLIN | unix.POLLOUT | pollRdNorm | pollWrNorm), nil
+}
+func (m *memFile) Release() {}
+
+// FileOps: a read-only tree refuses changes; fsync has nothing to do.
+func (m *memFile) Truncate(size int64) error                { return unix.EROFS }
+func (m *memFile) Sync(dataOnly bool) error                 { return nil }
+func (m *memFile) Chmod(mode uint32) error                  { return unix.EROFS }
+func (m *memFile) Utimens(atime, mtime unix.Timespec) error { return unix.EROFS }

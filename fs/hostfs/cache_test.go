@@ -88,3 +88,39 @@ func TestCacheWritable(t *testing.T) {
 	f := tr.fs(t, false)
 	assert.False(t, f.Cache())
 }
+
+// TestCacheSmallFile: a small file of a cached tree is read whole when
+// opened and later opens are served from memory (the host file's later
+// changes are not seen, as the policy says); reads, preads and seeks work
+// on it as on a file; opening it for writing is refused.
+func TestCacheSmallFile(t *testing.T) {
+	tr := newTree(t)
+	f := tr.fs(t, true)
+	require.True(t, f.Cache())
+	file := walk(t, f.Root(), "file")
+	impl, err := file.Open(unix.O_RDONLY)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", readAll(t, impl))
+	buf := make([]byte, 3)
+	n, err := impl.Pread(buf, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "ell", string(buf[:n]))
+	off, err := impl.Seek(-2, unix.SEEK_END)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), off)
+	assert.Equal(t, "lo", readAll(t, impl))
+	_, err = impl.Write([]byte("x"))
+	assert.Equal(t, unix.EBADF, err)
+	st, err := impl.Stat()
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), st.Size)
+	impl.Release()
+
+	require.NoError(t, os.WriteFile(filepath.Join(tr.root, "file"), []byte("HELLO"), 0o644))
+	impl, err = file.Open(unix.O_RDONLY)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", readAll(t, impl), "served from the kept contents")
+	impl.Release()
+	_, err = file.Open(unix.O_RDWR)
+	assert.Error(t, err, "a read-only tree opens nothing for writing")
+}

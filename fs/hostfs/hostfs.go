@@ -27,8 +27,11 @@ const resolveFlags = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESO
 type FS struct {
 	readOnly bool
 	cache    bool // read-only and taken not to change (cache.go)
-	root     *node
-	maxFDs   int
+	// contentBytes counts the small files' contents kept (cache.go),
+	// under mu.
+	contentBytes int64
+	root         *node
+	maxFDs       int
 
 	mu     sync.Mutex
 	lru    list.List // nodes with an open fd, most recently used first (not the root)
@@ -164,6 +167,7 @@ type node struct {
 	link     string
 	hasLink  bool
 	negative map[string]struct{}
+	content  []byte // a small file's contents
 }
 
 // FileType implements fs.Typer: the file type seen when the node was

@@ -184,6 +184,11 @@ func (n *node) Open(flags int) (fs.Impl, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.fs.cache {
+		if impl, ok, err := n.openCached(hflags); ok {
+			return impl, err
+		}
+	}
 	fd, err := n.acquire()
 	if err != nil {
 		return nil, err
