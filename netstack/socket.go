@@ -10,6 +10,9 @@ import (
 	"ringbox/fs/waiter"
 )
 
+// ScmMaxFD is SCM_MAX_FD: the most descriptors one message carries.
+const ScmMaxFD = 253
+
 // Cred is what a socket knows of a process: its ID and credentials.
 type Cred struct {
 	PID                              int32

@@ -7,6 +7,7 @@ import (
 
 	"ringbox/fs"
 	"ringbox/guestkernel/kernel"
+	"ringbox/netstack"
 )
 
 func init() {
@@ -117,6 +118,9 @@ func sysRead(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if s, ok := f.Impl.(netstack.Socket); ok {
+		return socketRead(t, f, s, []iovec{{a[1], min(a[2], maxRW)}})
+	}
 	return doRead(t, a[1], a[2], blockingRead(t, f))
 }
 
@@ -124,6 +128,9 @@ func sysWrite(t *kernel.Task, a Args) (uintptr, error) {
 	f, err := writeFile(t, int(int32(a[0])))
 	if err != nil {
 		return 0, err
+	}
+	if s, ok := f.Impl.(netstack.Socket); ok {
+		return socketWrite(t, f, s, []iovec{{a[1], min(a[2], maxRW)}})
 	}
 	write := blockingWrite(t, f)
 	return doWrite(t, a[1], a[2], func(b []byte, _ int64) (int, error) { return write(b) })
@@ -188,6 +195,9 @@ func sysReadv(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if s, ok := f.Impl.(netstack.Socket); ok {
+		return socketRead(t, f, s, iov)
+	}
 	return scatterRead(t, iov, blockingRead(t, f))
 }
 
@@ -243,6 +253,9 @@ func sysWritev(t *kernel.Task, a Args) (uintptr, error) {
 	iov, err := readIovecs(t, a[1], int(int32(a[2])))
 	if err != nil {
 		return 0, err
+	}
+	if s, ok := f.Impl.(netstack.Socket); ok {
+		return socketWrite(t, f, s, iov)
 	}
 	// Gather into one buffer so the write is a single host write (atomic
 	// for pipes up to PIPE_BUF, like Linux).
@@ -437,6 +450,9 @@ func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
 	f, err := t.File(fd)
 	if err != nil {
 		return 0, err
+	}
+	if r, ok, err := socketIoctl(t, f, req, arg); ok {
+		return r, err
 	}
 	switch req {
 	case fioclex, fionclex:

@@ -217,7 +217,7 @@ func (s *Socket) sendDgram(ctx netstack.Context, data, to []byte, ctl *netstack.
 		return 0, sys.EMSGSIZE
 	}
 	if s.wmem.Load() >= int64(sndbuf) {
-		return 0, sys.EAGAIN
+		return 0, s.pendingErr(sys.EAGAIN)
 	}
 	target := peer
 	if a != nil {
@@ -247,7 +247,8 @@ func (s *Socket) sendDgram(ctx netstack.Context, data, to []byte, ctl *netstack.
 		return 0, sys.ECONNREFUSED
 	case errFull:
 		if a == nil {
-			return 0, sys.EAGAIN // the socket's own readiness follows its peer's queue
+			// The socket's own readiness follows its peer's queue.
+			return 0, s.pendingErr(sys.EAGAIN)
 		}
 		return 0, &netstack.Blocked{Queue: &target.peerWait, Mask: waiter.WritableEvents,
 			Ready: func() bool { return !target.recvqFullFor(s) }}
@@ -255,6 +256,19 @@ func (s *Socket) sendDgram(ctx netstack.Context, data, to []byte, ctl *netstack.
 		return 0, netstack.ErrPipeNoSignal
 	}
 	return 0, err
+}
+
+// pendingErr returns and clears the socket's pending error, or err when
+// there is none (a send that would wait reports an error first, as
+// Linux's sock_alloc_send_pskb).
+func (s *Socket) pendingErr(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.err; e != 0 {
+		s.err = 0
+		return e
+	}
+	return err
 }
 
 // disconnectDead forgets a datagram socket's closed peer (later sends are

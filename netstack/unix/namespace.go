@@ -17,7 +17,7 @@ const (
 	// more than this many messages only from its own peer.
 	MaxDgramQlen = 10
 	// ScmMaxFD is SCM_MAX_FD: descriptors in one message.
-	ScmMaxFD = 253
+	ScmMaxFD = netstack.ScmMaxFD
 	// autobindNames is how many names autobind can give (5 hex digits).
 	autobindNames = 1 << 20
 )

@@ -529,6 +529,8 @@ func programCases() []progCase {
 		{name: "eventfds", prog: "eventfds"},
 		{name: "epolls", prog: "epolls"},
 		{name: "pipefork", prog: "pipefork"},
+		{name: "unixpair", prog: "unixpair"},
+		{name: "unixserver", prog: "unixserver"},
 		{name: "timers", prog: "timers", wantCode: 128 + int(syscall.SIGALRM)},
 		{name: "badsigreturn-rip", prog: "badsigreturn", args: []string{"rip"}, wantCode: 128 + int(syscall.SIGSEGV)},
 		{name: "badsigreturn-rsp", prog: "badsigreturn", args: []string{"rsp"}, wantCode: 128 + int(syscall.SIGSEGV)},
