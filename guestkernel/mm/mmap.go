@@ -24,9 +24,12 @@ type MmapOpts struct {
 	Populate  bool
 	Name      string
 	// Pager maps a file's own pages (a shared file mapping) from file
-	// page PagerOff on.
+	// page PagerOff on. The new VMA takes a count on a CountedPager.
 	Pager    Pager
 	PagerOff int64
+	// MaxProt bounds what mprotect may grant later (EACCES beyond it);
+	// 0 means read, write and execute.
+	MaxProt int
 }
 
 // findGap returns the highest free range of n bytes below top.
@@ -98,11 +101,20 @@ func (m *MM) Mmap(o MmapOpts) (uintptr, error) {
 	if len(m.vmas.v) >= MaxVMAs {
 		return 0, ENOMEM
 	}
+	maxProt := o.MaxProt
+	if maxProt == 0 {
+		maxProt = ProtRead | ProtWrite | ProtExec
+	}
+	if o.Prot&^maxProt != 0 {
+		return 0, EACCES
+	}
 	m.unmapLocked(addr, n)
-	v := VMA{Start: addr, End: addr + n, Prot: o.Prot, MaxProt: ProtRead | ProtWrite | ProtExec,
+	v := VMA{Start: addr, End: addr + n, Prot: o.Prot, MaxProt: maxProt,
 		Shared: o.Shared, GrowsDown: o.GrowsDown, Name: o.Name, Pager: o.Pager, PagerOff: o.PagerOff}
 	if o.Shared && o.Pager == nil {
 		v.Pager, v.PagerOff = newSharedAnon(m.mem), 0
+	} else if _, counted := o.Pager.(CountedPager); counted {
+		refVMA(&v)
 	}
 	m.vmas.insert(v)
 	if o.Populate {
@@ -178,6 +190,11 @@ func (m *MM) Mprotect(addr, length uintptr, prot int) error {
 	defer m.mu.Unlock()
 	if !m.vmas.mapped(addr, addr+n) {
 		return ENOMEM
+	}
+	for i := m.vmas.find(addr); i < len(m.vmas.v) && m.vmas.v[i].Start < addr+n; i++ {
+		if prot&^m.vmas.v[i].MaxProt != 0 {
+			return EACCES // e.g. writing a segment attached SHM_RDONLY
+		}
 	}
 	m.vmas.split(addr)
 	m.vmas.split(addr + n)

@@ -111,17 +111,36 @@ func (o *sharedAnon) held() []uintptr {
 	return s
 }
 
+// CountedPager is a Pager that counts the VMA values mapping it, as the
+// object of a shared anonymous mapping does (a System V shared memory
+// segment: its shm_nattch). Every VMA value that maps it, in any address
+// space, split pieces and fork copies included, holds one count: Mmap
+// takes the first, and VMAClosed is called once per value that goes away
+// (munmap, exec, exit). Both are called with the address space's lock
+// held: they must not call back into the mm.
+type CountedPager interface {
+	Pager
+	VMAOpened()
+	VMAClosed()
+}
+
 // refVMA takes the reference that a new VMA value holds on its memory
-// object, if it has one of ours.
+// object, if it counts them.
 func refVMA(v *VMA) {
-	if o, ok := v.Pager.(*sharedAnon); ok {
+	switch o := v.Pager.(type) {
+	case *sharedAnon:
 		o.incRef()
+	case CountedPager:
+		o.VMAOpened()
 	}
 }
 
 // unrefVMA drops the reference of a VMA value that goes away.
 func unrefVMA(v *VMA) {
-	if o, ok := v.Pager.(*sharedAnon); ok {
+	switch o := v.Pager.(type) {
+	case *sharedAnon:
 		o.decRef()
+	case CountedPager:
+		o.VMAClosed()
 	}
 }
