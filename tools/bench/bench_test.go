@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,7 +150,7 @@ func TestEmulationNote(t *testing.T) {
 // TestRateRow checks a row of bytes: MB/s figures, ratios of times, exits
 // per MiB, and the -quick note on the size.
 func TestRateRow(t *testing.T) {
-	r := newRateRow("read 128 MiB file, 1 MiB reads")
+	r := newRateRow("read 64 MiB file, 1 MiB reads")
 	r.Native = 1e5 // 1 MiB in 100 µs: 10486 MB/s
 	r.Platforms[ring0Platform] = &result{NS: 1e6, Ratio: 10, Exits: 4.12, Counters: map[string]float64{"bounce": 3.9}}
 	r.Platforms[exitPlatform] = &result{NS: 2e5, Ratio: 2, Exits: 1.05, Counters: map[string]float64{"syscall": 1.05}}
@@ -164,7 +167,7 @@ func TestRateRow(t *testing.T) {
 	rep.printTable(&buf)
 	out := buf.String()
 	for _, want := range []string{"10486 MB/s", "1049 MB/s", "5243 MB/s", "10.0x", "0.20x", "4.12/MiB", "1.05/MiB",
-		"per MiB: bounce=3.9", "quick: the read and write rows move 128 MiB, not the full run's 1 GiB",
+		"per MiB: bounce=3.9", "quick: the read and write rows move 64 MiB, not the full run's 1 GiB",
 		"files in /tmp/x/data (ext4)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -288,5 +291,194 @@ func TestTail(t *testing.T) {
 	want := "SIGSEGV: segmentation violation | PC=0x56b39e m=5 |  | goroutine 6 [syscall]: | ringbox/vmm.Switch() | \tring0mode.go:164 | ... | r1 | r2 | r3 | r4 | r5"
 	if got := tail(crash); got != want {
 		t.Errorf("tail of a crash = %q, want %q", got, want)
+	}
+}
+
+func TestCommand(t *testing.T) {
+	b := &bench{dir: "/b", ringbox: "/r/ringbox"}
+	j := &job{prog: "gcc-ish", env: []string{"PATH=/usr/bin:/bin"}, flags: []string{"--workdir", "/w"}}
+	if got, want := strings.Join(b.command(native, false, j, []string{"-O2", "x.c"}), " "), "/b/gcc-ish -O2 x.c"; got != want {
+		t.Errorf("native command = %q, want %q", got, want)
+	}
+	want := "/r/ringbox run --platform=kvm --debug --env PATH=/usr/bin:/bin --workdir /w -- /b/gcc-ish -O2 x.c"
+	if got := strings.Join(b.command(ring0Platform, true, j, []string{"-O2", "x.c"}), " "); got != want {
+		t.Errorf("ringbox command = %q, want %q", got, want)
+	}
+	want = "/r/ringbox run --platform=kvm-exit -- /bin/sh -c true"
+	if got := strings.Join(b.command(exitPlatform, false, &job{prog: "/bin/sh"}, []string{"-c", "true"}), " "); got != want {
+		t.Errorf("ringbox command = %q, want %q", got, want)
+	}
+}
+
+// TestNotMeasured: a failed row, a skipped one and one measured in ring0
+// mode only (-quick) in a table of both platforms; the failed row makes the
+// bench fail.
+func TestNotMeasured(t *testing.T) {
+	progressOut = io.Discard
+	defer func() { progressOut = os.Stderr }()
+	failed := newRow("make -j2, 4 .c files, whole run", "run", ratioTarget(1.5))
+	failed.Platforms[ring0Platform] = &result{NS: 5}
+	failed.fail(errors.New("ringbox --platform=kvm run of /usr/bin/make failed: exit status 2"))
+	skipped := newRow("gcc -O2 hello.c, whole run", "run", ratioTarget(1.5))
+	skipped.skip("gcc not found")
+	one := newRow("sh -c 'for i in $(seq 20); do /bin/true; done'", "run", ratioTarget(2))
+	one.Native = 1e9
+	one.Platforms[ring0Platform] = &result{NS: 3e9, Ratio: 3, Exits: 1234, Counters: map[string]float64{"kvm_run": 1235}}
+	one.derive()
+	rep := &report{Quick: true, Platforms: []string{ring0Platform, exitPlatform}, Seen: map[string]string{},
+		Notes: quickNotes([]string{ring0Platform, exitPlatform}), Rows: []*row{failed, skipped, one}}
+	var buf bytes.Buffer
+	rep.printTable(&buf)
+	out := buf.String()
+	for _, want := range []string{
+		"quick: the gcc and make rows run natively and in ring0 mode only",
+		"quick: the sh row runs seq 20, not the full run's 200",
+		"quick: the first-touch row touches 16 MiB, not the full run's 64 MiB",
+		"rows not measured:\n  make -j2, 4 .c files, whole run: FAILED: ringbox --platform=kvm run of /usr/bin/make failed: exit status 2\n" +
+			"  gcc -O2 hello.c, whole run: skipped: gcc not found\n",
+		"MISS  sh -c 'for i in $(seq 20); do /bin/true; done': ring0 under 2x native; measured 3.00 s/run, 3.00x native",
+		"not measured  make -j2, 4 .c files, whole run: ring0 under 1.5x native\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, re := range []string{`(?m)^make -j2, 4 \.c files, whole run +FAILED \(below\)$`, `(?m)^gcc -O2 hello\.c, whole run +skipped \(below\)$`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("table does not match %s:\n%s", re, out)
+		}
+	}
+	var shLine string
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, "sh -c") && strings.Contains(line, "/run") {
+			shLine = line
+			break
+		}
+	}
+	// native, ring0, exit, ring0/native, exit/native, exit/ring0, exits.
+	if f := strings.Fields(shLine[strings.Index(shLine, "done'")+5:]); strings.Join(f, " ") != "1.00 s/run 3.00 s/run - 3.00x - - 1234 -" {
+		t.Errorf("ring0-only row: %q", f)
+	}
+	err := rep.failures()
+	if err == nil || err.Error() != "1 of 3 rows failed: make -j2, 4 .c files, whole run" {
+		t.Errorf("failures = %v", err)
+	}
+	buf.Reset()
+	if err := rep.printJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"failed": "ringbox --platform=kvm run of`) || !strings.Contains(buf.String(), `"skipped": "gcc not found"`) {
+		t.Errorf("JSON:\n%s", buf.String())
+	}
+	if (&report{Rows: []*row{one, skipped}}).failures() != nil {
+		t.Error("a skipped row fails the bench")
+	}
+	if got := ratioTarget(1.3).Text; got != "ring0 under 1.3x native" {
+		t.Errorf("ratioTarget text %q", got)
+	}
+	if n := quickNotes([]string{exitPlatform}); len(n) != 3 || strings.Contains(strings.Join(n, "\n"), "only") {
+		t.Errorf("quick notes with one platform: %q", n)
+	}
+}
+
+func TestMedianCounters(t *testing.T) {
+	res := medianCounters([]map[string]float64{
+		{"bounce": 10, "kvm_run": 21},
+		{"bounce": 30, "kvm_run": 11, "leave": 1},
+		{"bounce": 20, "kvm_run": 31},
+	})
+	want := map[string]float64{"bounce": 20, "kvm_run": 21, "leave": 0}
+	if !maps.Equal(res.Counters, want) || res.Exits != 20 {
+		t.Errorf("medianCounters = %v, exits %v; want %v, 20", res.Counters, res.Exits, want)
+	}
+}
+
+func TestShRow(t *testing.T) {
+	if got, want := shRowName(200), "sh -c 'for i in $(seq 200); do /bin/true; done'"; got != want {
+		t.Errorf("shRowName = %q, want %q", got, want)
+	}
+	// The command the row runs prints the count natively.
+	out, err := exec.Command("/bin/sh", "-c", shCommand(3)+"; echo $i").Output()
+	if err != nil || string(out) != "3\n" {
+		t.Errorf("sh printed %q, %v", out, err)
+	}
+}
+
+// TestProject builds the make row's project natively (when make and gcc are
+// there) and checks what its program prints.
+func TestProject(t *testing.T) {
+	if projectSum(1, 1000) != 2997 {
+		t.Errorf("projectSum(1, 1000) = %d, want 2997", projectSum(1, 1000))
+	}
+	dir := t.TempDir()
+	want, err := writeProject(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(want, "project 2997 ") {
+		t.Errorf("want %q", want)
+	}
+	c, _ := filepath.Glob(filepath.Join(dir, "*.c"))
+	if len(c) != projectModules+1 {
+		t.Errorf(".c files: %v", c)
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make")
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no gcc")
+	}
+	for range 2 {
+		cmd := exec.Command("make", "-B", "-j2")
+		cmd.Dir = dir
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("make: %v: %s", err, msg)
+		}
+		if err := runsAndPrints(filepath.Join(dir, projectProg), want); err != nil {
+			t.Error(err)
+		}
+		if err := cleanProject(dir); err != nil {
+			t.Fatal(err)
+		}
+		if o, _ := filepath.Glob(filepath.Join(dir, "*.o")); len(o) != 0 {
+			t.Errorf("cleanProject left %v", o)
+		}
+	}
+	if err := runsAndPrints(filepath.Join(dir, projectProg), want); err == nil {
+		t.Error("runsAndPrints of a removed program succeeded")
+	}
+}
+
+// TestProcProgsNative runs the process and thread programs natively, with a
+// few operations and with none.
+func TestProcProgsNative(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no gcc")
+	}
+	dir := t.TempDir()
+	if err := compileProgs(dir); err != nil {
+		t.Fatal(err)
+	}
+	b := &bench{dir: dir}
+	for _, c := range []struct {
+		j *job
+		n int64
+	}{
+		{&job{prog: "fork"}, 3},
+		{&job{prog: "spawn", args: []string{"/bin/true"}}, 2},
+		{&job{prog: "thread"}, 3},
+		{&job{prog: "pipepong"}, 10},
+		{&job{prog: "futexpong"}, 10},
+		{&job{prog: "futexpong"}, 1},
+	} {
+		for _, n := range []int64{c.n, 0} {
+			if ns, err := b.perOp(native, c.j, n); err != nil || (n > 0) != (ns > 0) {
+				t.Errorf("%s %d: %v ns/op, %v", c.j.prog, n, ns, err)
+			}
+		}
+	}
+	if _, err := b.perOp(native, &job{prog: "spawn", args: []string{"/bin/false"}}, 1); err == nil ||
+		!strings.Contains(err.Error(), "/bin/false ended with status") {
+		t.Errorf("spawn of /bin/false: %v", err)
 	}
 }

@@ -36,15 +36,23 @@ var progs = map[string][]string{
 	"listdir":   nil,
 	"readfile":  nil,
 	"writefile": nil,
+	"fork":      nil,
+	"spawn":     nil,
+	"thread":    {"-pthread"},
+	"pipepong":  nil,
+	"futexpong": {"-pthread"},
 }
 
-// faultPages is the size of the first-touch region: 64 MiB.
-const faultPages = 64 << 20 / 4096
+// The size of the first-touch region: 64 MiB, 16 MiB with -quick.
+const (
+	faultBytes      = 64 << 20
+	quickFaultBytes = 16 << 20
+)
 
-// The size of the read and write rows' files: 1 GiB, 128 MiB with -quick.
+// The size of the read and write rows' files: 1 GiB, 64 MiB with -quick.
 const (
 	fileBytes      = 1 << 30
-	quickFileBytes = 128 << 20
+	quickFileBytes = 64 << 20
 )
 
 // shmRoot is where the native side of the --tmpfs write row writes: the
@@ -112,11 +120,16 @@ func benchMain() error {
 	}
 	size := int64(fileBytes)
 	if *quick {
+		b.quick = true
 		b.target, b.reps, b.runs = 100*time.Millisecond, 3, 5
 		size = quickFileBytes
 	}
 	if *platform != "" {
 		b.platforms = []string{*platform}
+	}
+	var notes []string
+	if *quick {
+		notes = quickNotes(b.platforms)
 	}
 	if *ringbox != "" {
 		if b.ringbox, err = filepath.Abs(*ringbox); err != nil {
@@ -157,6 +170,7 @@ func benchMain() error {
 		Shm:       fs.shm,
 		ShmFS:     fsName(fs.shm),
 		FileBytes: size,
+		Notes:     notes,
 		Rows:      rows,
 		Seconds:   time.Since(began).Seconds(),
 	}
@@ -166,18 +180,39 @@ func benchMain() error {
 	}
 	rep.printTable(table)
 	if *jsonOut {
-		return rep.printJSON(os.Stdout)
+		if err := rep.printJSON(os.Stdout); err != nil {
+			return err
+		}
 	}
-	return nil
+	return rep.failures()
+}
+
+// quickNotes are the header lines that say what -quick leaves out of the
+// process rows.
+func quickNotes(platforms []string) []string {
+	n := []string{fmt.Sprintf("quick: the first-touch row touches %s, not the full run's %s",
+		sizeName(quickFaultBytes), sizeName(faultBytes)),
+		fmt.Sprintf("quick: the sh row runs seq %d, not the full run's %d; "+
+			"the sh, gcc and make rows time one run per side, not %d", quickShLoops, shLoops, toolRuns)}
+	if len(platforms) > 1 {
+		n = append(n, fmt.Sprintf("quick: the gcc and make rows run natively and in %s mode only",
+			label(platforms[0])))
+	}
+	n = append(n, fmt.Sprintf("quick: the ls row times %d runs per side, not %d", quickLsRuns, lsRuns))
+	return n
 }
 
 // measure runs every row, in the order of the table.
 func (b *bench) measure() ([]*row, error) {
 	fs := b.files
+	loops, faultSize := shLoops, int64(faultBytes)
+	if b.quick {
+		loops, faultSize = quickShLoops, quickFaultBytes
+	}
 	rows := []*row{
 		newRow("null syscall (getppid)", "op", &target{
 			Text: "ring0 under 1 µs/op and under 3x native", MaxNs: 1e3, MaxRatio: 3}),
-		newRow("first-touch fault, 64 MiB", "page", nil),
+		newRow(fmt.Sprintf("first-touch fault, %s", sizeName(faultSize)), "page", nil),
 		newRow("mmap 64 KiB, touch, munmap", "iter", &target{
 			Text: "ring0 under 80 µs/iter", MaxNs: 80e3}),
 		newRow("start-up to first instruction", "run", &target{
@@ -191,6 +226,14 @@ func (b *bench) measure() ([]*row, error) {
 		newRateRow(fmt.Sprintf("write %s+fsync, --tmpfs", sizeName(fs.bigBytes))),
 		newRateRow(fmt.Sprintf("write %s+fsync, rw --mount", sizeName(fs.bigBytes))),
 		newRow("ls -la /usr/bin, whole run", "run", nil),
+		newRow("fork + wait", "fork", ratioTarget(2)),
+		newRow("posix_spawn + exec + wait of /bin/true", "spawn", ratioTarget(2)),
+		newRow("pthread create + join", "thread", ratioTarget(2)),
+		newRow("pipe ping-pong, 2 processes, 1 byte", "round trip", ratioTarget(1.3)),
+		newRow("futex ping-pong, 2 threads", "switch", ratioTarget(1.5)),
+		newRow(shRowName(loops), "run", ratioTarget(2)),
+		newRow("gcc -O2 hello.c, whole run", "run", ratioTarget(1.5)),
+		newRow(fmt.Sprintf("make -j2, %d .c files, whole run", projectModules+1), "run", ratioTarget(1.5)),
 	}
 	// The file-system rows' files are bound at their own path; the write
 	// rows write to their working directory, natively and in the sandbox.
@@ -201,7 +244,7 @@ func (b *bench) measure() ([]*row, error) {
 	const bigReps = 3
 	steps := []func(*row) error{
 		func(r *row) error { return b.loopRow(r, &job{prog: "syscall"}, 0) },
-		func(r *row) error { return b.loopRow(r, &job{prog: "fault"}, faultPages) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "fault"}, faultSize/4096) },
 		func(r *row) error { return b.loopRow(r, &job{prog: "mmap"}, 0) },
 		b.startRow,
 		b.helloRow,
@@ -228,13 +271,37 @@ func (b *bench) measure() ([]*row, error) {
 				flags: []string{"--mount", fs.rw + ":" + fs.rw + ":rw", "--workdir", fs.rw}, reps: bigReps}, mib)
 		},
 		b.lsRow,
+		// The process rows' loop programs take little from a count of 1000
+		// natively but up to a second per operation in the x86 lane: their
+		// calibration starts small.
+		func(r *row) error { return b.loopRow(r, &job{prog: "fork", pilot: 10}, 0) },
+		func(r *row) error {
+			return b.loopRow(r, &job{prog: "spawn", args: []string{"/bin/true"}, pilot: 1}, 0)
+		},
+		func(r *row) error { return b.loopRow(r, &job{prog: "thread", pilot: 10}, 0) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "pipepong", pilot: 100}, 0) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "futexpong", pilot: 100}, 0) },
+		func(r *row) error { return b.shRow(r, loops) },
+		b.gccRow,
+		b.makeRow,
 	}
+	// A row that fails is marked so and the others still run; the bench
+	// fails after the table (report.failures).
 	for i, step := range steps {
-		if err := step(rows[i]); err != nil {
-			return nil, err
+		began := time.Now()
+		err := step(rows[i])
+		rows[i].Seconds = time.Since(began).Seconds()
+		if err != nil {
+			rows[i].fail(err)
 		}
+		progress(rows[i], b.platforms)
 	}
 	return rows, nil
+}
+
+// ratioTarget is the target of ring0 mode under max times native.
+func ratioTarget(max float64) *target {
+	return &target{Text: fmt.Sprintf("ring0 under %sx native", strconv.FormatFloat(max, 'g', -1, 64)), MaxRatio: max}
 }
 
 // emulation describes the software emulation the figures come from, or is

@@ -28,6 +28,13 @@ type row struct {
 	// Speedup is exit mode's figure over ring0 mode's, when both ran.
 	Speedup float64 `json:"ring0_speedup_over_exit,omitempty"`
 	Target  *target `json:"target,omitempty"`
+	// Skipped says why the row was not run (a tool it needs is missing);
+	// Failed says why it failed (a program failed, natively or under
+	// ringbox, or printed the wrong thing). Such a row has no figures.
+	Skipped string `json:"skipped,omitempty"`
+	Failed  string `json:"failed,omitempty"`
+	// Seconds is how long the row took, all its runs.
+	Seconds float64 `json:"seconds"`
 }
 
 // result is one row's figures on one platform.
@@ -64,6 +71,43 @@ func newRateRow(name string) *row {
 	r := newRow(name, "MiB", nil)
 	r.Bytes = 1 << 20
 	return r
+}
+
+// skip marks the row not run, for reason.
+func (r *row) skip(reason string) {
+	r.clear()
+	r.Skipped = reason
+	progressLine(fmt.Sprintf("bench: %s: skipped: %s\n", r.Name, reason))
+}
+
+// fail marks the row failed with err.
+func (r *row) fail(err error) {
+	r.clear()
+	r.Failed = err.Error()
+	progressLine(fmt.Sprintf("bench: %s: FAILED: %v\n", r.Name, err))
+}
+
+// clear drops the row's figures.
+func (r *row) clear() {
+	r.Native, r.NativeOps, r.NativeMBps, r.Speedup = 0, 0, 0, 0
+	r.Platforms = map[string]*result{}
+	if r.Target != nil {
+		r.Target.Verdict = "not measured"
+	}
+}
+
+// measured says whether the row has figures.
+func (r *row) measured() bool {
+	return r.Skipped == "" && r.Failed == ""
+}
+
+// status is what the table shows instead of the figures of a row that has
+// none.
+func (r *row) status() string {
+	if r.Failed != "" {
+		return "FAILED (below)"
+	}
+	return "skipped (below)"
 }
 
 // derive sets the figures computed from the measured ones: the rates, the
@@ -106,13 +150,15 @@ type report struct {
 	// files, on FilesFS; the rw --mount write row writes next to it. Shm
 	// is the native side of the --tmpfs write row. FileBytes is the size
 	// of the read and write rows' files.
-	Files     string  `json:"files_dir"`
-	FilesFS   string  `json:"files_fs"`
-	Shm       string  `json:"native_tmpfs_dir"`
-	ShmFS     string  `json:"native_tmpfs_fs"`
-	FileBytes int64   `json:"file_bytes"`
-	Rows      []*row  `json:"rows"`
-	Seconds   float64 `json:"seconds"` // the whole bench
+	Files     string `json:"files_dir"`
+	FilesFS   string `json:"files_fs"`
+	Shm       string `json:"native_tmpfs_dir"`
+	ShmFS     string `json:"native_tmpfs_fs"`
+	FileBytes int64  `json:"file_bytes"`
+	// Notes are lines for the table's header: what -quick left out.
+	Notes   []string `json:"notes,omitempty"`
+	Rows    []*row   `json:"rows"`
+	Seconds float64  `json:"seconds"` // the whole bench
 }
 
 // label is a platform's name in the table.
@@ -147,6 +193,9 @@ func (rep *report) printTable(w io.Writer) {
 		fmt.Fprintf(w, "quick: the read and write rows move %s, not the full run's %s\n",
 			sizeName(rep.FileBytes), sizeName(fileBytes))
 	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, n)
+	}
 	fmt.Fprintln(w)
 
 	both := slices.Contains(rep.Platforms, ring0Platform) && slices.Contains(rep.Platforms, exitPlatform)
@@ -166,22 +215,46 @@ func (rep *report) printTable(w io.Writer) {
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, r := range rep.Rows {
+		if !r.measured() {
+			fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.status())
+			continue
+		}
 		cells := []string{r.Name, r.figure(r.Native)}
-		for _, p := range rep.Platforms {
-			cells = append(cells, r.figure(r.Platforms[p].NS))
+		// A platform the row did not measure (-quick) shows "-".
+		each := func(f func(*result) string) {
+			for _, p := range rep.Platforms {
+				if res := r.Platforms[p]; res != nil {
+					cells = append(cells, f(res))
+				} else {
+					cells = append(cells, "-")
+				}
+			}
 		}
-		for _, p := range rep.Platforms {
-			cells = append(cells, formatRatio(r.Platforms[p].Ratio))
-		}
+		each(func(res *result) string { return r.figure(res.NS) })
+		each(func(res *result) string { return formatRatio(res.Ratio) })
 		if both {
-			cells = append(cells, formatRatio(r.Speedup))
+			if r.Speedup > 0 {
+				cells = append(cells, formatRatio(r.Speedup))
+			} else {
+				cells = append(cells, "-")
+			}
 		}
-		for _, p := range rep.Platforms {
-			cells = append(cells, formatCount(r.Platforms[p].Exits)+r.perUnit())
-		}
+		each(func(res *result) string { return formatCount(res.Exits) + r.perUnit() })
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
+	var missing []string
+	for _, r := range rep.Rows {
+		switch {
+		case r.Failed != "":
+			missing = append(missing, fmt.Sprintf("  %s: FAILED: %s", r.Name, r.Failed))
+		case r.Skipped != "":
+			missing = append(missing, fmt.Sprintf("  %s: skipped: %s", r.Name, r.Skipped))
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(w, "\nrows not measured:\n%s\n", strings.Join(missing, "\n"))
+	}
 
 	fmt.Fprintf(w, "\nringbox run --debug counters per unit:\n")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -191,9 +264,18 @@ func (rep *report) printTable(w io.Writer) {
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, r := range rep.Rows {
+		if !r.measured() {
+			fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.status())
+			continue
+		}
 		cells := []string{r.Name}
 		for _, p := range rep.Platforms {
-			c := formatCounters(r.Platforms[p].Counters)
+			res := r.Platforms[p]
+			if res == nil {
+				cells = append(cells, "-")
+				continue
+			}
+			c := formatCounters(res.Counters)
 			if r.Bytes > 0 {
 				c = "per " + r.Unit + ": " + c
 			}
@@ -212,6 +294,7 @@ func (rep *report) printTable(w io.Writer) {
 	fmt.Fprintf(w, "\nmedians; loop rows time N operations inside the program; exits/unit: ring0 counts KVM_RUN entries\n"+
 		"after the first, exit mode sums the exit.* counters; loop rows subtract a 0-operation run;\n"+
 		"MB/s rows: 1 MB = 10^6 bytes, the ratios are of times (above 1: slower), exits and counters per MiB;\n"+
+		"sh, gcc and make rows: exits and counters are medians of the timed runs (ringbox --debug);\n"+
 		"bench took %v\n",
 		time.Duration(rep.Seconds*float64(time.Second)).Round(100*time.Millisecond))
 }
@@ -258,10 +341,24 @@ func formatRate(v float64) string {
 func (r *row) targetLine() string {
 	t := r.Target
 	s := fmt.Sprintf("%-4s  %s: %s", t.Verdict, r.Name, t.Text)
-	if r0 := r.Platforms[ring0Platform]; r0 != nil {
+	if r0 := r.Platforms[ring0Platform]; r0 != nil && r.measured() {
 		s += fmt.Sprintf("; measured %s, %s native", r.figure(r0.NS), formatRatio(r0.Ratio))
 	}
 	return s
+}
+
+// failures is an error naming the rows that failed, or nil.
+func (rep *report) failures() error {
+	var names []string
+	for _, r := range rep.Rows {
+		if r.Failed != "" {
+			names = append(names, r.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d rows failed: %s", len(names), len(rep.Rows), strings.Join(names, "; "))
 }
 
 func (rep *report) printJSON(w io.Writer) error {

@@ -38,6 +38,8 @@ type bench struct {
 	reps   int           // timed runs per loop row and side (median taken)
 	runs   int           // runs of the start-up and hello rows per side (median taken)
 
+	quick bool // -quick: fewer and shorter runs
+
 	seen  map[string]string // platform -> the name ringbox --debug reported
 	files *files            // the file-system rows' files
 }
@@ -56,6 +58,9 @@ type job struct {
 	args  []string // a loop program's arguments after the operation count
 	flags []string // ringbox run flags before "--": --mount, --tmpfs, --workdir
 	dir   string   // the native side's working directory ("": the bench's)
+	// env is the program's environment on every side (ringbox gets it as
+	// --env flags); nil: empty.
+	env []string
 	// devNull sends stdout to /dev/null rather than a pipe the bench reads.
 	devNull bool
 	pilot   int64 // the first operation count calibrate tries (0: 1000)
@@ -91,19 +96,12 @@ type output struct {
 // /dev/null with j.devNull). A non-zero exit status is an error.
 func (b *bench) run(platform string, debug bool, j *job, args ...string) (*output, error) {
 	prog := j.prog
-	argv := append([]string{j.path(b.dir)}, args...)
-	if platform != native {
-		pre := []string{b.ringbox, "run", "--platform=" + platform}
-		if debug {
-			pre = append(pre, "--debug")
-		}
-		pre = append(pre, j.flags...)
-		argv = append(append(pre, "--"), argv...)
-	}
+	argv := b.command(platform, debug, j, args)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = []string{}
 	if platform == native {
 		cmd.Dir = j.dir
+		cmd.Env = append(cmd.Env, j.env...)
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -150,6 +148,24 @@ func (b *bench) run(platform string, debug bool, j *job, args ...string) (*outpu
 		return nil, fmt.Errorf("%s %s: reading stdout: %v", sideName(platform), prog, scanErr)
 	}
 	return out, nil
+}
+
+// command is the command line that runs j's program with args natively
+// (platform "") or under ringbox run --platform=platform.
+func (b *bench) command(platform string, debug bool, j *job, args []string) []string {
+	argv := append([]string{j.path(b.dir)}, args...)
+	if platform == native {
+		return argv
+	}
+	pre := []string{b.ringbox, "run", "--platform=" + platform}
+	if debug {
+		pre = append(pre, "--debug")
+	}
+	for _, e := range j.env {
+		pre = append(pre, "--env", e)
+	}
+	pre = append(pre, j.flags...)
+	return append(append(pre, "--"), argv...)
 }
 
 // sideName names a side in error messages.
@@ -285,11 +301,16 @@ func (b *bench) exitsPerOp(platform string, j *job, n int64) (float64, map[strin
 // exits runs a program under ringbox --debug and returns its counters. It
 // fails if ringbox reports a platform other than the one asked for.
 func (b *bench) exits(platform string, j *job, args ...string) (map[string]float64, error) {
-	prog := j.prog
 	out, err := b.run(platform, true, j, args...)
 	if err != nil {
 		return nil, err
 	}
+	return b.counters(platform, j.prog, out)
+}
+
+// counters are the counters of a ringbox --debug run of prog that produced
+// out. It fails if ringbox reports a platform other than the one asked for.
+func (b *bench) counters(platform, prog string, out *output) (map[string]float64, error) {
 	m := platformRE.FindStringSubmatch(out.stderr)
 	if m == nil {
 		return nil, fmt.Errorf("%s --debug %s: no platform= in the debug log; stderr: %s",
@@ -405,18 +426,24 @@ func (b *bench) helloRow(r *row) error {
 var lsArgs = []string{"-la", "/usr/bin"}
 
 // lsRuns bounds the ls row's runs per side: a run takes a second or more in
-// ring0 mode.
-const lsRuns = 10
+// ring0 mode (5 s in the x86 lane); quickLsRuns with -quick.
+const (
+	lsRuns      = 10
+	quickLsRuns = 3
+)
 
 // lsRow measures the wall time of a whole run of the host's ls -la /usr/bin,
 // a dynamic program, with stdout on /dev/null. One run per side with stdout
-// on a pipe first checks that every side lists as many lines.
+// on a pipe first checks that every side lists as many lines; it is also the
+// warm-up round, and its ringbox runs (with --debug) give the exits.
 func (b *bench) lsRow(r *row) error {
 	j := &job{prog: "/bin/ls", devNull: true}
 	piped := &job{prog: j.prog}
 	lines := map[string]int{}
 	for _, p := range b.sides() {
-		out, err := b.run(p, false, piped, lsArgs...)
+		// The ringbox runs of this round have --debug: their counters are
+		// the row's (ls makes the same system calls whatever its stdout).
+		out, err := b.run(p, p != native, piped, lsArgs...)
 		if err != nil {
 			return err
 		}
@@ -425,11 +452,19 @@ func (b *bench) lsRow(r *row) error {
 			return fmt.Errorf("%s ls %s printed %d lines, native %d", sideName(p),
 				strings.Join(lsArgs, " "), out.lines, lines[native])
 		}
+		if p != native {
+			m, err := b.counters(p, piped.prog, out)
+			if err != nil {
+				return err
+			}
+			r.Platforms[p] = &result{Exits: vmExits(m), Counters: m}
+		}
 	}
-	if err := b.wholeRunExits(r, j, lsArgs...); err != nil {
-		return err
+	runs := min(b.runs, lsRuns)
+	if b.quick {
+		runs = min(runs, quickLsRuns)
 	}
-	return b.mediansOf(r, min(b.runs, lsRuns), func(platform string) (float64, error) {
+	return b.mediansOf(r, runs, false, func(platform string) (float64, error) {
 		out, err := b.run(platform, false, j, lsArgs...)
 		if err != nil {
 			return 0, err
@@ -454,14 +489,19 @@ func (b *bench) wholeRunExits(r *row, j *job, args ...string) error {
 // medians runs measure b.runs times on each side, the sides taking turns,
 // after one untimed warm-up round, and sets r's figures to the medians.
 func (b *bench) medians(r *row, measure func(platform string) (float64, error)) error {
-	return b.mediansOf(r, b.runs, measure)
+	return b.mediansOf(r, b.runs, true, measure)
 }
 
-// mediansOf is medians with runs runs per side.
-func (b *bench) mediansOf(r *row, runs int, measure func(platform string) (float64, error)) error {
+// mediansOf is medians with runs runs per side, after a warm-up round if
+// warm is set.
+func (b *bench) mediansOf(r *row, runs int, warm bool, measure func(platform string) (float64, error)) error {
 	r.Runs = runs
 	samples := map[string][]float64{}
-	for i := -1; i < runs; i++ {
+	first := 0
+	if warm {
+		first = -1
+	}
+	for i := first; i < runs; i++ {
 		for _, p := range b.sides() {
 			v, err := measure(p)
 			if err != nil {
@@ -476,12 +516,15 @@ func (b *bench) mediansOf(r *row, runs int, measure func(platform string) (float
 	return nil
 }
 
-// finish sets r's figures to the medians of samples, keyed by side, and
-// notes the row on stderr.
+// finish sets r's figures to the medians of samples, keyed by side. The
+// platforms measured are those of r.Platforms.
 func (b *bench) finish(r *row, samples map[string][]float64) {
 	r.Native = median(samples[native])
 	for _, p := range b.platforms {
 		res := r.Platforms[p]
+		if res == nil {
+			continue
+		}
 		res.Platform = b.seen[p]
 		res.NS = median(samples[p])
 		if r.Native > 0 {
@@ -489,7 +532,6 @@ func (b *bench) finish(r *row, samples map[string][]float64) {
 		}
 	}
 	r.derive()
-	progress(r, b.platforms)
 }
 
 func median(v []float64) float64 {
@@ -506,18 +548,32 @@ func median(v []float64) float64 {
 
 // progress notes a finished row on stderr.
 func progress(r *row, platforms []string) {
+	if !r.measured() {
+		return // skip and fail noted it
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "bench: %s: native %s", r.Name, r.figure(r.Native))
 	for _, p := range platforms {
-		fmt.Fprintf(&b, ", %s %s", label(p), r.figure(r.Platforms[p].NS))
+		if res := r.Platforms[p]; res != nil {
+			fmt.Fprintf(&b, ", %s %s", label(p), r.figure(res.NS))
+		}
 	}
 	fmt.Fprintf(&b, " (median of %d", r.Runs)
 	if r.NativeOps != 0 {
 		fmt.Fprintf(&b, "; ops per run: native %d", r.NativeOps)
 		for _, p := range platforms {
-			fmt.Fprintf(&b, ", %s %d", label(p), r.Platforms[p].Ops)
+			if res := r.Platforms[p]; res != nil {
+				fmt.Fprintf(&b, ", %s %d", label(p), res.Ops)
+			}
 		}
 	}
-	b.WriteString(")\n")
-	os.Stderr.WriteString(b.String())
+	fmt.Fprintf(&b, "; %.1f s)\n", r.Seconds)
+	progressLine(b.String())
+}
+
+// progressOut takes the bench's notes on its progress.
+var progressOut io.Writer = os.Stderr
+
+func progressLine(s string) {
+	io.WriteString(progressOut, s)
 }
