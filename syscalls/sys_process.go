@@ -39,7 +39,6 @@ func init() {
 	register(unix.SYS_SET_ROBUST_LIST, sysSetRobustList)
 	register(unix.SYS_UNAME, sysUname)
 	register(unix.SYS_SCHED_YIELD, func(t *kernel.Task, a Args) (uintptr, error) { runtime.Gosched(); return 0, nil })
-	register(unix.SYS_SCHED_GETAFFINITY, sysSchedGetaffinity)
 	register(unix.SYS_PRLIMIT64, sysPrlimit)
 	register(unix.SYS_GETRLIMIT, sysGetrlimit)
 	register(unix.SYS_SETRLIMIT, sysSetrlimit)
@@ -114,28 +113,6 @@ func sysUname(t *kernel.Task, a Args) (uintptr, error) {
 	}
 	_, err := t.MM.CopyOut(a[0], buf)
 	return 0, err
-}
-
-func sysSchedGetaffinity(t *kernel.Task, a Args) (uintptr, error) {
-	pid, size := int32(a[0]), a[1]
-	if pid != 0 && pid != t.TID && t.K.Task(pid) == nil {
-		return 0, unix.ESRCH
-	}
-	if size < 8 || size%8 != 0 {
-		return 0, unix.EINVAL
-	}
-	n := min(runtime.NumCPU(), 1024)
-	mask := make([]byte, (n+63)/64*8)
-	for i := 0; i < n; i++ {
-		mask[i/8] |= 1 << (i % 8)
-	}
-	if uintptr(len(mask)) > size {
-		return 0, unix.EINVAL
-	}
-	if _, err := t.MM.CopyOut(a[2], mask); err != nil {
-		return 0, err
-	}
-	return uintptr(len(mask)), nil
 }
 
 func getRlimit(t *kernel.Task, addr uintptr, r int) error {

@@ -81,6 +81,7 @@ func (t *Task) Clone(a CloneArgs) (*Task, error) {
 
 	child := &Task{K: k, MM: m, Ctx: ctx, wake: make(chan struct{}, 1), syscallNR: -1,
 		SigMask: t.SigMask, Alt: t.Alt, name: t.Name()}
+	child.Sched.inherit(&t.Sched)
 	if f&unix.CLONE_VM != 0 && f&unix.CLONE_VFORK == 0 {
 		child.Alt = AltStack{Flags: SSDisable}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"ringbox/fs"
 	"ringbox/fs/procfs"
+	"ringbox/guestkernel/ipc"
 	"ringbox/guestkernel/memfile"
 	"ringbox/guestkernel/platform"
 )
@@ -55,6 +56,9 @@ type Kernel struct {
 	messages  map[string]bool
 
 	futex FutexTable // futex.go
+
+	// IPC is the sandbox's System V IPC namespace.
+	IPC *ipc.Namespace
 }
 
 // New makes a kernel.
@@ -62,6 +66,7 @@ func New(p platform.Platform, mem *memfile.File, log *slog.Logger) *Kernel {
 	k := &Kernel{Platform: p, Mem: mem, Log: log, Hostname: "ringbox", boot: time.Now(),
 		groups: map[int32]*ThreadGroup{}, unknown: map[uintptr]bool{}, MaxTasks: DefaultMaxTasks}
 	k.procs.init()
+	k.IPC = ipc.NewNamespace(mem)
 	k.nextPID.Store(1)
 	k.futex.taskByTID = k.futexTaskByTID
 	return k

@@ -126,6 +126,8 @@ type Task struct {
 	vforkDone chan struct{}
 	// name is the thread's name (PR_SET_NAME), empty: the program's.
 	name string
+	// Sched holds the nice value, policy and CPU affinity (sched.go).
+	Sched SchedState
 	// hostTID is the host thread that runs the task (Run locks it).
 	hostTID int
 	// busy is set while the task runs the program or the kernel works
@@ -575,6 +577,7 @@ func (t *Task) finish() {
 		t.MM.Release()
 	}
 	if last {
+		k.IPC.ExitProcess(tg.PID) // SEM_UNDO adjustments
 		tg.exited()
 	}
 }

@@ -55,6 +55,7 @@ func (m *MM) forkLocked(c *MM) error {
 	c.Exe, c.Comm = m.Exe, m.Comm
 	c.ArgStart, c.ArgEnd, c.EnvStart, c.EnvEnd = m.ArgStart, m.ArgEnd, m.EnvStart, m.EnvEnd
 	c.Auxv = slices.Clone(m.Auxv)
+	c.Membarrier.Store(m.Membarrier.Load())
 
 	// The child's VMAs first: c.Release then drops what they hold if a
 	// copy below fails. m's VMAs are maximal and sorted; leaving some

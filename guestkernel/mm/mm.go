@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -69,6 +70,10 @@ type MM struct {
 	ArgStart, ArgEnd, EnvStart, EnvEnd uintptr
 	// Auxv is the auxiliary vector given to the program.
 	Auxv []uint64
+	// Membarrier holds the membarrier(2) registrations of the address
+	// space (the syscall layer's bits); a fork inherits them, exec
+	// starts with none.
+	Membarrier atomic.Uint32
 }
 
 // New makes an empty address space.
