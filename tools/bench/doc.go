@@ -140,16 +140,16 @@
 // call the kernel makes from the guest, counted in exit.bounce, or the
 // kernel leaving the guest, counted in leave); in exit mode they are the
 // exit.* counters summed. For loop rows the figure is the difference between
-// a run with the measured count and a run with 0 operations, divided by the
-// count, so start-up exits cancel out; for the start-up, hello and ls rows
-// it is the whole run's (ls: of its checking round). The sh, gcc and make
-// rows run ringbox with --debug in their timed runs (it adds only a few log
-// lines and the counters line) and give the medians of those runs' exits and
-// counters. In ring0 mode a task's vCPU leaves the guest when the task exits
-// (one exit) and its first KVM_RUN follows no exit, so kvm_run - 1 still
-// counts the exits of a run with many processes and threads: every KVM_RUN
-// of every vCPU ends in one, and only the last, the first task's leave, is
-// not counted.
+// a run with the measured count (at least 10 forks or threads, 5 spawns) and
+// a run with 0 operations, divided by the count, so start-up exits cancel
+// out; for the start-up, hello and ls rows it is the whole run's (ls: of its
+// checking round). The sh, gcc and make rows run ringbox with --debug in
+// their timed runs (it adds only a few log lines and the counters line) and
+// give the medians of those runs' exits and counters. In ring0 mode a task's
+// vCPU leaves the guest when the task exits (one exit) and its first KVM_RUN
+// follows no exit, so kvm_run - 1 still counts the exits of a run with many
+// processes and threads: every KVM_RUN of every vCPU ends in one, and only
+// the last, the first task's leave, is not counted.
 //
 // Before the process rows a full run took about three minutes on a 2-CPU
 // machine and -quick about 30 seconds; in the x86 lane (software emulation)

@@ -274,11 +274,11 @@ func (b *bench) measure() ([]*row, error) {
 		// The process rows' loop programs take little from a count of 1000
 		// natively but up to a second per operation in the x86 lane: their
 		// calibration starts small.
-		func(r *row) error { return b.loopRow(r, &job{prog: "fork", pilot: 10}, 0) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "fork", pilot: 10, exitOps: 10}, 0) },
 		func(r *row) error {
-			return b.loopRow(r, &job{prog: "spawn", args: []string{"/bin/true"}, pilot: 1}, 0)
+			return b.loopRow(r, &job{prog: "spawn", args: []string{"/bin/true"}, pilot: 1, exitOps: 5}, 0)
 		},
-		func(r *row) error { return b.loopRow(r, &job{prog: "thread", pilot: 10}, 0) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "thread", pilot: 10, exitOps: 10}, 0) },
 		func(r *row) error { return b.loopRow(r, &job{prog: "pipepong", pilot: 100}, 0) },
 		func(r *row) error { return b.loopRow(r, &job{prog: "futexpong", pilot: 100}, 0) },
 		func(r *row) error { return b.shRow(r, loops) },

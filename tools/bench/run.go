@@ -64,7 +64,11 @@ type job struct {
 	// devNull sends stdout to /dev/null rather than a pipe the bench reads.
 	devNull bool
 	pilot   int64 // the first operation count calibrate tries (0: 1000)
-	reps    int   // timed runs per side, if fewer than the bench's
+	// exitOps is the least operation count of the run that counts exits:
+	// where the calibrated count is a few slow operations, the VM exits
+	// that come with time (host signals) make a few a noisy sample.
+	exitOps int64
+	reps    int // timed runs per side, if fewer than the bench's
 }
 
 // path is the program's file.
@@ -260,7 +264,7 @@ func (b *bench) loopRow(r *row, j *job, ops int64) error {
 	for _, p := range b.platforms {
 		res := &result{Ops: n[p]}
 		var err error
-		if res.Exits, res.Counters, err = b.exitsPerOp(p, j, n[p]); err != nil {
+		if res.Exits, res.Counters, err = b.exitsPerOp(p, j, max(n[p], j.exitOps)); err != nil {
 			return err
 		}
 		r.Platforms[p] = res
