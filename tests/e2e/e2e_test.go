@@ -493,6 +493,8 @@ func programCases() []progCase {
 		{name: "many", prog: "many"},
 		{name: "cputime", prog: "cputime"},
 		{name: "sigqueue", prog: "sigqueue"},
+		{name: "sysvipc", prog: "sysvipc"},
+		{name: "sched", prog: "sched"},
 		// Golden: natively, root is not bound by RLIMIT_NPROC.
 		{name: "forkbomb", prog: "forkbomb", flags: []string{"--pids", "64"}, golden: true,
 			wantStdout: "fork failed: EAGAIN\nreaped all children: yes\n"},
