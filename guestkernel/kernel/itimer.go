@@ -72,6 +72,7 @@ func (rt *realTimer) arm(tg *ThreadGroup, d time.Duration) {
 
 // stopTimers disarms the process's timers (exit); tg.mu is held.
 func (tg *ThreadGroup) stopTimersLocked() {
+	tg.stopPosixTimersLocked()
 	tg.itimer.gen++
 	if tg.itimer.timer != nil {
 		tg.itimer.timer.Stop()

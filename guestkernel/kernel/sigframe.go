@@ -51,6 +51,8 @@ type SigInfo struct {
 	// sigval of rt_sigqueueinfo (SI_QUEUE).
 	Status int32
 	Value  uint64
+	// timer is the POSIX timer whose signal this is (posixtimer.go).
+	timer *posixTimer
 }
 
 // SigInfoSize is the size of a siginfo_t.

@@ -15,7 +15,9 @@ const SigRTMin = 32
 // (RLIMIT_SIGPENDING's default).
 const maxQueued = 4096
 
-// sigPending is the signals pending for a thread group or a thread.
+// sigPending is the signals pending for a thread group or a thread. A
+// POSIX timer's signal tells its timer when it is queued, taken or
+// dropped (posixtimer.go).
 type sigPending struct {
 	mask uint64                // bit n-1: signal n is pending
 	info [SigRTMin - 1]SigInfo // the pending instance of each standard signal
@@ -27,8 +29,12 @@ type sigPending struct {
 // real-time signals is full (sigqueue gives EAGAIN then).
 func (p *sigPending) add(sig unix.Signal, info SigInfo) bool {
 	if sig < SigRTMin {
+		if p.mask&sigBit(sig) != 0 {
+			p.info[sig-1].timerDropped() // replaced
+		}
 		p.mask |= sigBit(sig)
 		p.info[sig-1] = info
+		info.timerQueued()
 		return true
 	}
 	if p.nrt >= maxQueued {
@@ -40,6 +46,7 @@ func (p *sigPending) add(sig unix.Signal, info SigInfo) bool {
 	p.rt[sig] = append(p.rt[sig], info)
 	p.nrt++
 	p.mask |= sigBit(sig)
+	info.timerQueued()
 	return true
 }
 
@@ -56,7 +63,7 @@ func (p *sigPending) first(blocked uint64) unix.Signal {
 func (p *sigPending) take(sig unix.Signal) SigInfo {
 	if sig < SigRTMin {
 		p.mask &^= sigBit(sig)
-		return p.info[sig-1]
+		return p.info[sig-1].timerTaken()
 	}
 	q := p.rt[sig]
 	if len(q) == 0 {
@@ -72,7 +79,7 @@ func (p *sigPending) take(sig unix.Signal) SigInfo {
 	} else {
 		p.rt[sig] = q
 	}
-	return info
+	return info.timerTaken()
 }
 
 // discard drops every pending instance of the signals in set.
@@ -80,8 +87,13 @@ func (p *sigPending) discard(set uint64) {
 	for m := p.mask & set; m != 0; m &= m - 1 {
 		sig := unix.Signal(bits.TrailingZeros64(m) + 1)
 		if sig >= SigRTMin {
+			for i := range p.rt[sig] {
+				p.rt[sig][i].timerDropped()
+			}
 			p.nrt -= len(p.rt[sig])
 			delete(p.rt, sig)
+		} else {
+			p.info[sig-1].timerDropped()
 		}
 	}
 	p.mask &^= set

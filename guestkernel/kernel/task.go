@@ -52,6 +52,7 @@ type ThreadGroup struct {
 	actions    [NumSignals]SigAction
 	sigs       sigPending // signals sent to the process (sigqueue.go)
 	itimer     realTimer
+	posix      posixState // POSIX timers, CPU-time itimers, the signalfd queue (posixtimer.go)
 	exiting    bool
 	execing    *Task // the task whose execve is ending the others
 	status     ExitStatus
@@ -287,6 +288,7 @@ func (tg *ThreadGroup) SendSignalInfo(info SigInfo) bool {
 	}
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
+	tg.signalQueued()
 	for _, t := range tasks {
 		t.interrupt()
 	}
@@ -314,6 +316,7 @@ func (t *Task) SendSignalInfo(info SigInfo) bool {
 		return false
 	}
 	tg.mu.Unlock()
+	tg.signalQueued()
 	t.interrupt()
 	return true
 }
@@ -814,6 +817,7 @@ func (t *Task) Exec(m *mm.MM, entry, sp uintptr) error {
 	}
 	t.releaseVfork()
 	t.TG.FDs.CloseOnExecAll()
+	t.TG.deletePosixTimers()
 	tg := t.TG
 	tg.mu.Lock()
 	for i := range tg.actions {
