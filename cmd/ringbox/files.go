@@ -244,3 +244,64 @@ func openProgram(v *fs.VFS, cwd *fs.Dentry, prog string, argv []string) (executa
 		prog = interp
 	}
 }
+
+// programIDs are the user and group IDs the program sees: ringbox's own,
+// or --user UID[:GID], where GID defaults to UID's group in the sandbox's
+// /etc/passwd, else to UID.
+func programIDs(v *fs.VFS, u userSpec) (uid, gid uint32) {
+	if !u.set {
+		return uint32(os.Getuid()), uint32(os.Getgid())
+	}
+	if u.hasGID {
+		return u.uid, u.gid
+	}
+	if data, err := readInTree(v, "/etc/passwd", 4<<20); err == nil {
+		if g, ok := passwdGroup(data, u.uid); ok {
+			return u.uid, g
+		}
+	}
+	return u.uid, u.uid
+}
+
+// passwdGroup is the group ID of uid's first line in an /etc/passwd.
+func passwdGroup(passwd []byte, uid uint32) (uint32, bool) {
+	for _, line := range strings.Split(string(passwd), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) < 4 {
+			continue
+		}
+		if u, err := parseID(f[2]); err != nil || u != uid {
+			continue
+		}
+		g, err := parseID(f[3])
+		return g, err == nil
+	}
+	return 0, false
+}
+
+// readInTree reads the regular file p of the sandbox's tree, up to max
+// bytes.
+func readInTree(v *fs.VFS, p string, max int64) ([]byte, error) {
+	d, err := v.Resolve(v.Root(), v.Root(), p, true)
+	if err != nil {
+		return nil, err
+	}
+	st, err := d.Node().Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > max {
+		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", p, max)
+	}
+	impl, err := d.Node().Open(unix.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer impl.Release()
+	buf := make([]byte, st.Size)
+	n, err := impl.Pread(buf, 0)
+	if err != nil && n == 0 && st.Size > 0 {
+		return nil, err
+	}
+	return buf[:n], nil
+}

@@ -32,12 +32,6 @@ func fail(status int, format string, args ...any) error {
 	return &exitError{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
-func usage() string {
-	return `usage: ringbox run [--strace] [--debug] [--platform=kvm|kvm-exit] [--backend=auto|pvm|x86]
-                   [--memory=SIZE] [--pids=N] [--cpus=N] [--env K=V]... -- PROGRAM [ARGS...]
-       ringbox version`
-}
-
 func main() {
 	// In ring0 mode every wake-up of a GC worker made from guest code is a
 	// host syscall, a VM exit: collect less often than Go's default (the
@@ -72,17 +66,18 @@ func realMain(args []string) int {
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
 
 func dispatch(args []string) error {
-	if len(args) == 0 {
-		return fail(exitUsage, "missing command; %s", strings.ReplaceAll(usage(), "\n", " "))
-	}
-	switch args[0] {
-	case "run":
-		return runCmd(args[1:])
-	case "version", "--version":
+	cmd, err := parseCommandLine(args)
+	switch {
+	case err != nil:
+		return err
+	case cmd.help != "":
+		fmt.Print(cmd.help)
+		return nil
+	case cmd.version:
 		return versionCmd()
-	case "help", "-h", "--help":
-		fmt.Println(usage())
+	case cmd.shell != "":
+		fmt.Print(completionScript(cmd.shell))
 		return nil
 	}
-	return fail(exitUsage, "unknown command %q (want run or version)", args[0])
+	return runCmd(cmd.run)
 }

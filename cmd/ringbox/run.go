@@ -2,15 +2,12 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,24 +23,17 @@ import (
 	"ringbox/vmm"
 )
 
-type envList []string
-
-func (e *envList) String() string { return strings.Join(*e, ",") }
-func (e *envList) Set(v string) error {
-	if !strings.Contains(v, "=") || strings.HasPrefix(v, "=") {
-		return fmt.Errorf("want K=V, got %q", v)
-	}
-	*e = append(*e, v)
-	return nil
-}
-
 type runOpts struct {
 	strace   bool
 	debug    bool
 	platform string
 	backend  string
 	memory   uint64
-	env      envList
+	env      []string // -e values, checked: K=V or K
+	envFiles []string
+	clearEnv bool
+	unsetEnv []string
+	user     userSpec
 	argv     []string
 	rootfs   string
 	mounts   mountList
@@ -55,85 +45,8 @@ type runOpts struct {
 	cpus     int
 }
 
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-func parseSize(s string) (uint64, error) {
-	mult := uint64(1)
-	switch {
-	case strings.HasSuffix(s, "G"), strings.HasSuffix(s, "g"):
-		mult, s = 1<<30, s[:len(s)-1]
-	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
-		mult, s = 1<<20, s[:len(s)-1]
-	case strings.HasSuffix(s, "K"), strings.HasSuffix(s, "k"):
-		mult, s = 1<<10, s[:len(s)-1]
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || n == 0 || n > (1<<46)/mult {
-		return 0, fmt.Errorf("bad size %q", s)
-	}
-	return n * mult, nil
-}
-
-func parseRun(args []string) (*runOpts, error) {
-	o := &runOpts{memory: 8 << 30}
-	fl := flag.NewFlagSet("run", flag.ContinueOnError)
-	fl.SetOutput(io.Discard)
-	fl.BoolVar(&o.strace, "strace", false, "print each syscall")
-	fl.BoolVar(&o.debug, "debug", false, "debug logging and exit counters")
-	fl.StringVar(&o.platform, "platform", "", "kvm (ring0 mode, the default where possible) or kvm-exit")
-	fl.StringVar(&o.backend, "backend", "auto", "auto, pvm or x86")
-	mem := fl.String("memory", "8G", "memory limit")
-	fl.Var(&o.env, "env", "K=V")
-	fl.StringVar(&o.rootfs, "rootfs", "", "root directory (default: the host's /, read-only)")
-	fl.Var(&o.mounts, "mount", "SRC:DST[:ro|rw] host directory to bind")
-	fl.StringVar(&o.workdir, "workdir", "", "working directory in the sandbox")
-	fl.StringVar(&o.hostname, "hostname", "ringbox", "host name the program sees")
-	fl.BoolVar(&o.readOnly, "read-only", false, "no writable layer: the root stays read-only")
-	fl.Var((*stringList)(&o.tmpfs), "tmpfs", "DST: an in-memory file system at DST")
-	fl.IntVar(&o.pids, "pids", kernel.DefaultMaxTasks, "most live tasks (threads); fork and clone fail with EAGAIN past it")
-	fl.IntVar(&o.cpus, "cpus", runtime.NumCPU(), "most threads running user code at once")
-	if err := fl.Parse(args); err != nil {
-		return nil, fail(exitUsage, "run: %v", err)
-	}
-	if o.pids < 1 || o.pids > 1<<22 {
-		return nil, fail(exitUsage, "run: --pids: want 1 to %d, got %d", 1<<22, o.pids)
-	}
-	if o.cpus < 1 || o.cpus > 1024 {
-		return nil, fail(exitUsage, "run: --cpus: want 1 to 1024, got %d", o.cpus)
-	}
-	var err error
-	if o.memory, err = parseSize(*mem); err != nil {
-		return nil, fail(exitUsage, "run: --memory: %v", err)
-	}
-	switch o.platform {
-	case "", "kvm", "kvm-exit":
-	default:
-		return nil, fail(exitUsage, "run: --platform: unknown platform %q (want kvm or kvm-exit)", o.platform)
-	}
-	if _, err := vmm.ParseBackend(o.backend); err != nil {
-		return nil, fail(exitUsage, "run: --backend: %v", err)
-	}
-	o.argv = fl.Args()
-	if len(o.argv) == 0 {
-		return nil, fail(exitUsage, "run: missing PROGRAM; %s", strings.ReplaceAll(usage(), "\n", " "))
-	}
-	return o, nil
-}
-
-func envValue(env []string, key string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, _ := strings.Cut(env[i], "="); k == key {
-			return v, true
-		}
-	}
-	return "", false
-}
-
-func runCmd(args []string) error {
-	o, err := parseRun(args)
+func runCmd(o *runOpts) error {
+	env, err := programEnv(o, os.Environ(), os.ReadFile)
 	if err != nil {
 		return err
 	}
@@ -151,7 +64,7 @@ func runCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	path, ok := envValue(o.env, "PATH")
+	path, ok := envValue(env, "PATH")
 	if !ok {
 		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	}
@@ -216,9 +129,9 @@ func runCmd(args []string) error {
 	if err != nil {
 		return fail(exitSandbox, "address space: %v", err)
 	}
-	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	uid, gid := programIDs(vfs, o.user)
 	res, err := m.Load(mm.ExecArgs{
-		File: exe, Path: prog, Exe: exe.path, Argv: argv, Envp: o.env, UID: uid, GID: gid, HWCap: kern.HWCap,
+		File: exe, Path: prog, Exe: exe.path, Argv: argv, Envp: env, UID: uid, GID: gid, HWCap: kern.HWCap,
 		OpenInterp: func(p string) (mm.Executable, error) {
 			f, err := openInTree(vfs, cwd, p)
 			if err != nil {
