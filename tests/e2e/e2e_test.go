@@ -44,7 +44,7 @@ var (
 )
 
 // baseEnv is the environment of every test program, natively and in the
-// sandbox (where it is passed as --env flags).
+// sandbox (where it is passed as --clearenv and --env flags).
 var baseEnv = []string{"PATH=/usr/bin:/bin", "HOME=/", "LANG=C"}
 
 // pieProgs are additionally compiled with -static-pie as NAME-pie.
@@ -377,13 +377,16 @@ func native(path string, args []string, env []string, stdin []byte) spec {
 	return spec{Path: path, Argv: append([]string{path}, args...), Env: env, Stdin: stdin}
 }
 
-// runArgs builds `ringbox run [flags] [--platform=P] --env K=V... -- program args...`.
+// runArgs builds `ringbox run [flags] [--platform=P] --clearenv --env K=V... --
+// program args...`: the program's environment is exactly env (ringbox's own
+// is not inherited).
 func runArgs(flags []string, env []string, program string, args []string) []string {
 	a := []string{ringboxBin, "run"}
 	a = append(a, flags...)
 	if platform != "" {
 		a = append(a, "--platform="+platform)
 	}
+	a = append(a, "--clearenv")
 	for _, e := range env {
 		a = append(a, "--env", e)
 	}
@@ -447,15 +450,15 @@ func checkSandboxStatus(t *testing.T, r result) bool {
 
 // progCase is one program run natively and in the sandbox.
 type progCase struct {
-	name  string
-	prog  string   // compiled program name in progDir
-	args  []string // argv[1:]
+	name string
+	prog string   // compiled program name in progDir
+	args []string // argv[1:]
 	// argsNow, when set, gives argv[1:] when the case starts running
 	// (parallel cases may wait long under load).
 	argsNow func() []string
-	env   []string // program environment; nil means baseEnv, use []string{} for none
-	stdin []byte
-	flags []string // extra `ringbox run` flags
+	env     []string // program environment; nil means baseEnv, use []string{} for none
+	stdin   []byte
+	flags   []string // extra `ringbox run` flags
 
 	wantCode   int
 	wantStdout string // when non-empty, the exact expected stdout
@@ -656,7 +659,8 @@ func TestPathLookup(t *testing.T) {
 }
 
 // TestBadInput checks ringbox's own errors: exit status and a one-line,
-// non-empty message on stderr.
+// non-empty message on stderr; a bad command line (status 2) also says
+// which help to read.
 func TestBadInput(t *testing.T) {
 	recordInputs(t)
 	dir := scratchDir
@@ -690,6 +694,23 @@ func TestBadInput(t *testing.T) {
 		{"no-exec-permission", run(write("hello-noexec", hello, 0o644)), 126},
 		{"unknown-run-flag", []string{ringboxBin, "run", "--no-such-flag", "--", prog("hello")}, 2},
 		{"unknown-global-flag", []string{ringboxBin, "--no-such-flag", "run", "--", prog("hello")}, 2},
+		{"unknown-short-flag", []string{ringboxBin, "run", "-Z", prog("hello")}, 2},
+		{"terminal-not-yet", []string{ringboxBin, "run", "-t", prog("hello")}, 2},
+		{"publish-not-yet", []string{ringboxBin, "run", "-p", "8080:80", prog("hello")}, 2},
+		{"single-dash-long-flag", []string{ringboxBin, "run", "-strace", prog("hello")}, 2},
+		{"flag-without-value", []string{ringboxBin, "run", "--workdir"}, 2},
+		{"bad-memory", []string{ringboxBin, "run", "-m", "lots", prog("hello")}, 2},
+		{"bad-platform", []string{ringboxBin, "run", "--platform=qemu", prog("hello")}, 2},
+		{"bad-env", []string{ringboxBin, "run", "-e", "=x", prog("hello")}, 2},
+		{"bad-mount", []string{ringboxBin, "run", "-v", "nodst", prog("hello")}, 2},
+		{"bad-user", []string{ringboxBin, "run", "--user", "root", prog("hello")}, 2},
+		{"missing-env-file", []string{ringboxBin, "run", "--env-file", filepath.Join(dir, "no-such.env"), prog("hello")}, 2},
+		{"missing-program", []string{ringboxBin, "run", "--strace", "--"}, 2},
+		{"no-command", []string{ringboxBin}, 2},
+		{"unknown-command", []string{ringboxBin, "rnu"}, 2},
+		{"help-unknown-command", []string{ringboxBin, "help", "rnu"}, 2},
+		{"version-argument", []string{ringboxBin, "version", "now"}, 2},
+		{"completion-fish", []string{ringboxBin, "completion", "fish"}, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -701,6 +722,9 @@ func TestBadInput(t *testing.T) {
 				msg := strings.TrimSuffix(string(r.Stderr), "\n")
 				assert.NotEmpty(t, strings.TrimSpace(msg), "stderr must carry an error message")
 				assert.NotContains(t, msg, "\n", "stderr must be exactly one line")
+				if tc.want == 2 {
+					assert.Regexp(t, `see 'ringbox( [a-z]+)? --help'$`, msg, "a usage error names the help to read")
+				}
 			}
 			if t.Failed() {
 				logRun(t, "ringbox", s, r)
