@@ -28,10 +28,19 @@ func sysClone(t *kernel.Task, a Args) (uintptr, error) {
 	if sig > kernel.NumSignals {
 		return 0, unix.EINVAL
 	}
-	return doClone(t, kernel.CloneArgs{
+	ca := kernel.CloneArgs{
 		Flags: flags &^ 0xff, ExitSignal: sig, Stack: uint64(a[1]),
 		ParentTID: a[2], ChildTID: a[3], TLS: uint64(a[4]),
-	})
+	}
+	if flags&unix.CLONE_PIDFD != 0 {
+		// clone() returns the pidfd where parent_tid points, so the
+		// two cannot go together.
+		if flags&unix.CLONE_PARENT_SETTID != 0 {
+			return 0, unix.EINVAL
+		}
+		ca.PidFD = a[2]
+	}
+	return doClone(t, ca)
 }
 
 // clone3's struct clone_args, as of Linux 5.7 (64 bytes; later versions
@@ -64,12 +73,7 @@ func sysClone3(t *kernel.Task, a Args) (uintptr, error) {
 	if exitSig > kernel.NumSignals || flags&0xff != 0 || flags&cloneIntoCgrp != 0 {
 		return 0, unix.EINVAL
 	}
-	// The pidfd field matters only with CLONE_PIDFD (glibc fills it in).
-	_ = pidfd
-	if flags&unix.CLONE_PIDFD != 0 {
-		logOnce(t, "clone3: CLONE_PIDFD is not supported")
-		return 0, unix.EINVAL
-	}
+
 	if (stack == 0) != (stackSize == 0) {
 		return 0, unix.EINVAL
 	}
@@ -77,15 +81,19 @@ func sysClone3(t *kernel.Task, a Args) (uintptr, error) {
 	if stack != 0 {
 		sp = stack + stackSize // clone3 takes the lowest address and the size
 	}
+	// The pidfd field matters only with CLONE_PIDFD (glibc fills it in).
 	return doClone(t, kernel.CloneArgs{
 		Flags: flags, ExitSignal: unix.Signal(exitSig), Stack: sp,
-		ParentTID: uintptr(parentTID), ChildTID: uintptr(childTID), TLS: tls,
+		ParentTID: uintptr(parentTID), ChildTID: uintptr(childTID), TLS: tls, PidFD: uintptr(pidfd),
 	})
 }
 
 // doClone makes and starts the child; a vfork parent then waits for it to
 // exec or exit. It returns the child's TID.
 func doClone(t *kernel.Task, ca kernel.CloneArgs) (uintptr, error) {
+	if ca.Flags&unix.CLONE_PIDFD != 0 && ca.Flags&(unix.CLONE_THREAD|unix.CLONE_DETACHED) != 0 {
+		return 0, unix.EINVAL
+	}
 	child, err := t.Clone(ca)
 	if err != nil {
 		var e unix.Errno
@@ -95,6 +103,16 @@ func doClone(t *kernel.Task, ca kernel.CloneArgs) (uintptr, error) {
 		return 0, err
 	}
 	tid := child.TID
+	if ca.Flags&unix.CLONE_PIDFD != 0 {
+		// The parent gets a pidfd for the child before it runs.
+		fd, err := installPidFD(t, child.TG, false)
+		if err == nil {
+			err = copyOutInt32(t, ca.PidFD, int32(fd))
+		}
+		if err != nil {
+			t.K.Log.Debug("clone: CLONE_PIDFD not delivered", "err", err)
+		}
+	}
 	done := child.VforkDone()
 	child.Start()
 	if done != nil {

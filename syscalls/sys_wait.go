@@ -94,8 +94,11 @@ func sysWaitid(t *kernel.Task, a Args) (uintptr, error) {
 			o.Which = t.TG.PGID()
 		}
 	case pPIDFD:
-		logOnce(t, "waitid: P_PIDFD is not supported (no pidfds)")
-		return 0, unix.EINVAL
+		tg, err := t.PidFDTarget(int(id))
+		if err != nil {
+			return 0, err
+		}
+		o.Which = tg.PID
 	default:
 		return 0, unix.EINVAL
 	}

@@ -16,6 +16,7 @@ type CloneArgs struct {
 	TLS        uint64      // the child's FS base with CLONE_SETTLS
 	ParentTID  uintptr     // CLONE_PARENT_SETTID: the child's TID is written here
 	ChildTID   uintptr     // CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID
+	PidFD      uintptr     // CLONE_PIDFD: where the parent's pidfd goes (the syscall layer makes it)
 }
 
 // The clone flags ringbox implements; any other is refused with EINVAL.
@@ -23,7 +24,7 @@ const (
 	cloneSupported = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 		unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 		unix.CLONE_CHILD_CLEARTID | unix.CLONE_CHILD_SETTID | unix.CLONE_VFORK | unix.CLONE_PARENT |
-		unix.CLONE_DETACHED | unix.CLONE_IO | unix.CLONE_CLEAR_SIGHAND
+		unix.CLONE_DETACHED | unix.CLONE_IO | unix.CLONE_CLEAR_SIGHAND | unix.CLONE_PIDFD
 )
 
 // Clone makes a new task from t: a thread of t's process (CLONE_THREAD) or

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ringbox/fs"
+	"ringbox/fs/waiter"
 	"ringbox/guestkernel/mm"
 )
 
@@ -327,6 +328,7 @@ func (tg *ThreadGroup) exited() {
 			UID: tg.Creds().UID, Status: st})
 	}
 	close(tg.done)
+	tg.pidfdQ.Notify(waiter.ReadableEvents)
 }
 
 // reapLocked forgets a zombie; its CPU time, and its reaped children's,

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ringbox/fs"
+	"ringbox/fs/waiter"
 	"ringbox/guestkernel/mm"
 	"ringbox/guestkernel/platform"
 )
@@ -52,7 +53,8 @@ type ThreadGroup struct {
 	actions    [NumSignals]SigAction
 	sigs       sigPending // signals sent to the process (sigqueue.go)
 	itimer     realTimer
-	posix      posixState // POSIX timers, CPU-time itimers, the signalfd queue (posixtimer.go)
+	posix      posixState   // POSIX timers, CPU-time itimers, the signalfd queue (posixtimer.go)
+	pidfdQ     waiter.Queue // pidfds waiting for the exit (pidfd.go)
 	exiting    bool
 	execing    *Task // the task whose execve is ending the others
 	status     ExitStatus

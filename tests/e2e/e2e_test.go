@@ -498,6 +498,7 @@ func programCases() []progCase {
 		{name: "sigqueue", prog: "sigqueue"},
 		{name: "sysvipc", prog: "sysvipc"},
 		{name: "sched", prog: "sched"},
+		{name: "pidfds", prog: "pidfds"},
 		// Golden: natively, root is not bound by RLIMIT_NPROC.
 		{name: "forkbomb", prog: "forkbomb", flags: []string{"--pids", "64"}, golden: true,
 			wantStdout: "fork failed: EAGAIN\nreaped all children: yes\n"},
