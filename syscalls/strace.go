@@ -450,6 +450,15 @@ var stSpecsByName = map[string]stSpec{
 	"timer_delete":  {args: stArgs(akInt)},
 	"waitid":        {args: stArgs(akInt, akInt, akPtr, akWaitOpts, akPtr)},
 	"sched_getattr": {args: stArgs(akInt, akPtr, akUint, akHex)},
+
+	// POSIX timers, timerfd, signalfd.
+	"timer_create":     {args: stArgs(akClockID, akPtr, akPtr)},
+	"timer_settime":    {args: stArgs(akInt, akClockFlags, akPtr, akPtr)},
+	"timer_gettime":    {args: stArgs(akInt, akPtr)},
+	"timer_getoverrun": {args: stArgs(akInt)},
+	"timerfd_settime":  {args: stArgs(akFd, akClockFlags, akPtr, akPtr)},
+	"timerfd_gettime":  {args: stArgs(akFd, akPtr)},
+	"signalfd":         {args: stArgs(akFd, akSigset, akUint)},
 }
 
 // stSpecs is stSpecsByName indexed by syscall number.

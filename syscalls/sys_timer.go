@@ -13,6 +13,11 @@ func init() {
 	register(unix.SYS_ALARM, sysAlarm)
 	register(unix.SYS_SETITIMER, sysSetitimer)
 	register(unix.SYS_GETITIMER, sysGetitimer)
+	register(unix.SYS_TIMER_CREATE, sysTimerCreate)
+	register(unix.SYS_TIMER_SETTIME, sysTimerSettime)
+	register(unix.SYS_TIMER_GETTIME, sysTimerGettime)
+	register(unix.SYS_TIMER_GETOVERRUN, sysTimerGetoverrun)
+	register(unix.SYS_TIMER_DELETE, sysTimerDelete)
 }
 
 // maxTimerSeconds bounds timer values so that durations cannot overflow
@@ -56,8 +61,9 @@ func putItimerval(t *kernel.Task, addr uintptr, interval, value time.Duration) e
 	return err
 }
 
-// Only ITIMER_REAL counts time; ITIMER_VIRTUAL and ITIMER_PROF (CPU time)
-// can be read and disarmed, and arming them fails with EINVAL (logged).
+// ITIMER_REAL counts wall time; ITIMER_VIRTUAL and ITIMER_PROF count the
+// process's CPU time (both all of it: the sandbox does not tell user from
+// system time).
 const itimerReal = 0
 
 func sysSetitimer(t *kernel.Task, a Args) (uintptr, error) {
@@ -75,21 +81,16 @@ func sysSetitimer(t *kernel.Task, a Args) (uintptr, error) {
 			return 0, err
 		}
 	}
-	if which != itimerReal {
-		if value != 0 {
-			t.K.Log.Warn("CPU-time interval timers are not supported", "which", which)
-			return 0, unix.EINVAL
-		}
-		if oldp != 0 {
-			return 0, putItimerval(t, oldp, 0, 0)
-		}
-		return 0, nil
-	}
 	// A NULL new value disarms the timer, as on Linux.
 	if value == 0 {
 		interval = 0
 	}
-	left, oldInterval := t.TG.SetRealTimer(value, interval)
+	var left, oldInterval time.Duration
+	if which == itimerReal {
+		left, oldInterval = t.TG.SetRealTimer(value, interval)
+	} else {
+		left, oldInterval = t.TG.SetCPUTimer(which, value, interval)
+	}
 	if oldp != 0 {
 		return 0, putItimerval(t, oldp, oldInterval, left)
 	}
@@ -104,6 +105,76 @@ func sysGetitimer(t *kernel.Task, a Args) (uintptr, error) {
 	var left, interval time.Duration
 	if which == itimerReal {
 		left, interval = t.TG.RealTimer()
+	} else {
+		left, interval = t.TG.CPUTimer(which)
 	}
 	return 0, putItimerval(t, a[1], interval, left)
+}
+
+// sigeventSize is the size of a struct sigevent.
+const sigeventSize = 64
+
+func sysTimerCreate(t *kernel.Task, a Args) (uintptr, error) {
+	clock, evp, idp := int32(a[0]), a[1], a[2]
+	var ev *kernel.SigEvent
+	if evp != 0 {
+		var b [sigeventSize]byte
+		if _, err := t.MM.CopyIn(evp, b[:]); err != nil {
+			return 0, err
+		}
+		le := binary.LittleEndian
+		ev = &kernel.SigEvent{
+			Value:  le.Uint64(b[0:]),
+			Signo:  int32(le.Uint32(b[8:])),
+			Notify: int32(le.Uint32(b[12:])),
+			TID:    int32(le.Uint32(b[16:])),
+		}
+	}
+	id, err := t.CreateTimer(clock, ev)
+	if err != nil {
+		return 0, err
+	}
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(id))
+	if _, err := t.MM.CopyOut(idp, b[:]); err != nil {
+		t.TG.DeleteTimer(id)
+		return 0, err
+	}
+	return 0, nil
+}
+
+func sysTimerSettime(t *kernel.Task, a Args) (uintptr, error) {
+	id, flags, newp, oldp := int32(a[0]), int(int32(a[1])), a[2], a[3]
+	if newp == 0 {
+		return 0, unix.EINVAL
+	}
+	interval, value, err := getItimerspec(t, newp)
+	if err != nil {
+		return 0, err
+	}
+	oldValue, oldInterval, err := t.TG.SetTimer(id, value, interval, flags&unix.TIMER_ABSTIME != 0)
+	if err != nil {
+		return 0, err
+	}
+	if oldp != 0 {
+		return 0, putItimerspec(t, oldp, oldInterval, oldValue)
+	}
+	return 0, nil
+}
+
+func sysTimerGettime(t *kernel.Task, a Args) (uintptr, error) {
+	value, interval, err := t.TG.GetTimer(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	return 0, putItimerspec(t, a[1], interval, value)
+}
+
+func sysTimerGetoverrun(t *kernel.Task, a Args) (uintptr, error) {
+	n, err := t.TG.TimerOverrun(int32(a[0]))
+	return uintptr(n), err
+}
+
+func sysTimerDelete(t *kernel.Task, a Args) (uintptr, error) {
+	return 0, t.TG.DeleteTimer(int32(a[0]))
 }
