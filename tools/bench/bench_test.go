@@ -482,3 +482,18 @@ func TestProcProgsNative(t *testing.T) {
 		t.Errorf("spawn of /bin/false: %v", err)
 	}
 }
+
+func TestPilotOps(t *testing.T) {
+	for _, c := range []struct {
+		pilot        int64
+		quick        bool
+		first, least int64
+	}{
+		{0, false, 1000, 100}, {0, true, 100, 100}, {10, false, 10, 1}, {10, true, 10, 1},
+		{1, true, 1, 1}, {100, true, 100, 10}, {5000, true, 500, 500},
+	} {
+		if first, least := pilotOps(c.pilot, c.quick); first != c.first || least != c.least {
+			t.Errorf("pilotOps(%d, %v) = %d, %d; want %d, %d", c.pilot, c.quick, first, least, c.first, c.least)
+		}
+	}
+}

@@ -123,7 +123,9 @@
 // a second (0.1 s with -quick), but at least 100 operations (1 listing for
 // the getdents row; for the process rows, whose operations take up to a
 // second each in the x86 lane, 1 for fork, spawn and pthread create, 10 for
-// the ping-pongs); the first-touch row always touches its whole region, the
+// the ping-pongs); the first pilot run has 1000 operations (100 with -quick:
+// in the x86 lane 1000 take seconds under ringbox) or the process rows' own
+// smaller counts; the first-touch row always touches its whole region, the
 // read and write rows always move the whole file. The sides take turns
 // (native, ring0, exit, native, ...) and the figures are medians: of 5 runs
 // (3 with -quick) for loop rows but the read and write rows (always 3), of

@@ -221,16 +221,11 @@ func (b *bench) perOp(platform string, j *job, n int64) (float64, error) {
 }
 
 // calibrate finds the operation count for which one run of a loop program
-// takes about b.target: it grows a pilot run (of j.pilot operations, else
-// 1000) tenfold until that takes a twentieth of the target, then
-// extrapolates, to no fewer operations than a tenth of the first pilot's
-// (at least 1).
+// takes about b.target: it grows a pilot run tenfold until that takes a
+// twentieth of the target, then extrapolates, to no fewer operations than
+// least (see pilotOps).
 func (b *bench) calibrate(platform string, j *job) (int64, error) {
-	pilot := j.pilot
-	if pilot <= 0 {
-		pilot = 1000
-	}
-	least := max(pilot/10, 1)
+	pilot, least := pilotOps(j.pilot, b.quick)
 	for n := pilot; ; n *= 10 {
 		ns, err := b.perOp(platform, j, n)
 		if err != nil {
@@ -240,6 +235,22 @@ func (b *bench) calibrate(platform string, j *job) (int64, error) {
 			return min(max(int64(float64(b.target)/ns), least), maxOps), nil
 		}
 	}
+}
+
+// pilotOps are the first pilot run's operation count and the least count
+// calibrate returns for a job whose pilot is pilot (0: 1000): a tenth of the
+// pilot, at least 1. With -quick the first pilot run has at most 100
+// operations (but no fewer than the least): in the x86 lane 1000 operations
+// of a loop program take seconds in the sandbox, for a run of 0.1 s.
+func pilotOps(pilot int64, quick bool) (first, least int64) {
+	if pilot <= 0 {
+		pilot = 1000
+	}
+	least = max(pilot/10, 1)
+	if quick {
+		return max(min(pilot, 100), least), least
+	}
+	return pilot, least
 }
 
 // loopRow measures a loop program on every side; ops 0 means calibrate the
