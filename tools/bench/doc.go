@@ -154,8 +154,10 @@
 // the last, the first task's leave, is not counted.
 //
 // Before the process rows a full run took about three minutes on a 2-CPU
-// machine and -quick about 30 seconds; in the x86 lane (software emulation)
-// -quick takes about five minutes (more when the machine is loaded).
+// machine and -quick about 30 seconds. In the x86 lane (software emulation)
+// -quick takes 4.5 to 6.5 minutes with the process rows, by the machine's
+// load (with make failing at once; a build of the make row's project takes
+// another 30 s or so there).
 //
 // Flags:
 //
