@@ -90,9 +90,12 @@ type ThreadGroup struct {
 	started           time.Time
 }
 
-// Creds are the user and group IDs.
+// Creds are the user and group IDs (creds.go).
 type Creds struct {
 	UID, EUID, SUID, GID, EGID, SGID uint32
+	// Groups are the supplementary groups (never shared with another
+	// process's Creds: SetGroups replaces the slice).
+	Groups []uint32
 }
 
 // Task is a thread.

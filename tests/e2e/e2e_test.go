@@ -512,6 +512,7 @@ func programCases() []progCase {
 		{name: "sysvipc", prog: "sysvipc"},
 		{name: "sched", prog: "sched"},
 		{name: "pidfds", prog: "pidfds"},
+		{name: "creds", prog: "creds"},
 		// Golden: natively, root is not bound by RLIMIT_NPROC.
 		{name: "forkbomb", prog: "forkbomb", flags: []string{"--pids", "64"}, golden: true,
 			wantStdout: "fork failed: EAGAIN\nreaped all children: yes\n"},
