@@ -20,144 +20,112 @@ const NGroupsMax = 65536
 
 func (c *Creds) privileged() bool { return c.EUID == 0 }
 
-// allowed reports whether an unprivileged process may switch to id: it is
-// one of its real, effective or saved IDs.
-func allowed(id, r, e, s uint32) bool { return id == r || id == e || id == s }
+// idSet is a process's real, effective and saved user IDs, or group IDs.
+type idSet struct{ r, e, s *uint32 }
 
-// SetResUID is setresuid (r, e, s may be NoChange).
-func (tg *ThreadGroup) SetResUID(r, e, s uint32) error {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	c := &tg.creds
-	if !c.privileged() {
+func (c *Creds) uids() idSet { return idSet{&c.UID, &c.EUID, &c.SUID} }
+func (c *Creds) gids() idSet { return idSet{&c.GID, &c.EGID, &c.SGID} }
+
+// has reports whether id is one of the set's (an unprivileged process may
+// switch to those only).
+func (ids idSet) has(id uint32) bool { return id == *ids.r || id == *ids.e || id == *ids.s }
+
+// setRes is setres[ug]id.
+func (ids idSet) setRes(priv bool, r, e, s uint32) error {
+	if !priv {
 		for _, id := range []uint32{r, e, s} {
-			if id != NoChange && !allowed(id, c.UID, c.EUID, c.SUID) {
+			if id != NoChange && !ids.has(id) {
 				return unix.EPERM
 			}
 		}
 	}
-	if r != NoChange {
-		c.UID = r
-	}
-	if e != NoChange {
-		c.EUID = e
-	}
-	if s != NoChange {
-		c.SUID = s
+	for _, x := range []struct {
+		id  uint32
+		dst *uint32
+	}{{r, ids.r}, {e, ids.e}, {s, ids.s}} {
+		if x.id != NoChange {
+			*x.dst = x.id
+		}
 	}
 	return nil
+}
+
+// setRe is setre[ug]id: the real ID may become the effective one, the
+// effective ID any of the three; when the real ID is set, or the effective
+// one to other than the old real ID, the saved ID becomes the new
+// effective ID.
+func (ids idSet) setRe(priv bool, r, e uint32) error {
+	if !priv {
+		if r != NoChange && r != *ids.r && r != *ids.e {
+			return unix.EPERM
+		}
+		if e != NoChange && !ids.has(e) {
+			return unix.EPERM
+		}
+	}
+	oldR := *ids.r
+	if r != NoChange {
+		*ids.r = r
+	}
+	if e != NoChange {
+		*ids.e = e
+	}
+	if r != NoChange || e != NoChange && e != oldR {
+		*ids.s = *ids.e
+	}
+	return nil
+}
+
+// set is set[ug]id: privileged, all three IDs; otherwise only the
+// effective one, to the real or saved ID.
+func (ids idSet) set(priv bool, id uint32) error {
+	switch {
+	case priv:
+		*ids.r, *ids.e, *ids.s = id, id, id
+	case id == *ids.r || id == *ids.s:
+		*ids.e = id
+	default:
+		return unix.EPERM
+	}
+	return nil
+}
+
+// changeCreds runs fn on the process's credentials under its lock, with
+// whether it is privileged (its effective user is 0 before the change).
+func (tg *ThreadGroup) changeCreds(fn func(c *Creds, priv bool) error) error {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return fn(&tg.creds, tg.creds.privileged())
+}
+
+// SetResUID is setresuid (r, e, s may be NoChange).
+func (tg *ThreadGroup) SetResUID(r, e, s uint32) error {
+	return tg.changeCreds(func(c *Creds, priv bool) error { return c.uids().setRes(priv, r, e, s) })
 }
 
 // SetResGID is setresgid (privilege is still the effective user's).
 func (tg *ThreadGroup) SetResGID(r, e, s uint32) error {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	c := &tg.creds
-	if !c.privileged() {
-		for _, id := range []uint32{r, e, s} {
-			if id != NoChange && !allowed(id, c.GID, c.EGID, c.SGID) {
-				return unix.EPERM
-			}
-		}
-	}
-	if r != NoChange {
-		c.GID = r
-	}
-	if e != NoChange {
-		c.EGID = e
-	}
-	if s != NoChange {
-		c.SGID = s
-	}
-	return nil
+	return tg.changeCreds(func(c *Creds, priv bool) error { return c.gids().setRes(priv, r, e, s) })
 }
 
-// SetReUID is setreuid: the real ID may become the effective one, the
-// effective ID any of real, effective and saved; when the real ID is set,
-// or the effective one set to other than the old real ID, the saved ID
-// becomes the new effective ID.
+// SetReUID is setreuid.
 func (tg *ThreadGroup) SetReUID(r, e uint32) error {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	c := &tg.creds
-	if !c.privileged() {
-		if r != NoChange && r != c.UID && r != c.EUID {
-			return unix.EPERM
-		}
-		if e != NoChange && !allowed(e, c.UID, c.EUID, c.SUID) {
-			return unix.EPERM
-		}
-	}
-	oldR := c.UID
-	if r != NoChange {
-		c.UID = r
-	}
-	if e != NoChange {
-		c.EUID = e
-	}
-	if r != NoChange || e != NoChange && e != oldR {
-		c.SUID = c.EUID
-	}
-	return nil
+	return tg.changeCreds(func(c *Creds, priv bool) error { return c.uids().setRe(priv, r, e) })
 }
 
 // SetReGID is setregid.
 func (tg *ThreadGroup) SetReGID(r, e uint32) error {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	c := &tg.creds
-	if !c.privileged() {
-		if r != NoChange && r != c.GID && r != c.EGID {
-			return unix.EPERM
-		}
-		if e != NoChange && !allowed(e, c.GID, c.EGID, c.SGID) {
-			return unix.EPERM
-		}
-	}
-	oldR := c.GID
-	if r != NoChange {
-		c.GID = r
-	}
-	if e != NoChange {
-		c.EGID = e
-	}
-	if r != NoChange || e != NoChange && e != oldR {
-		c.SGID = c.EGID
-	}
-	return nil
+	return tg.changeCreds(func(c *Creds, priv bool) error { return c.gids().setRe(priv, r, e) })
 }
 
-// SetUID is setuid: privileged, all three IDs; otherwise only the
-// effective one, to the real or saved ID.
+// SetUID is setuid.
 func (tg *ThreadGroup) SetUID(id uint32) error {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	c := &tg.creds
-	switch {
-	case c.privileged():
-		c.UID, c.EUID, c.SUID = id, id, id
-	case id == c.UID || id == c.SUID:
-		c.EUID = id
-	default:
-		return unix.EPERM
-	}
-	return nil
+	return tg.changeCreds(func(c *Creds, priv bool) error { return c.uids().set(priv, id) })
 }
 
 // SetGID is setgid.
 func (tg *ThreadGroup) SetGID(id uint32) error {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	c := &tg.creds
-	switch {
-	case c.privileged():
-		c.GID, c.EGID, c.SGID = id, id, id
-	case id == c.GID || id == c.SGID:
-		c.EGID = id
-	default:
-		return unix.EPERM
-	}
-	return nil
+	return tg.changeCreds(func(c *Creds, priv bool) error { return c.gids().set(priv, id) })
 }
 
 // SetGroups replaces the supplementary groups (privileged only).
