@@ -63,8 +63,19 @@ func TestContextReuse(t *testing.T) {
 				require.Equal(t, uint64(6), ev.Vector)
 				require.Equal(t, uint64(1000+i), regs.RBX)
 				require.Equal(t, uint64(0x1000*(i+1)), regs.FSBase)
+				var entries uint64
+				if rc, ok := ctx.(*ring0Context); ok {
+					entries = rc.cpu.R0.Entries
+				}
+				before := m.Stats()["kvm_run"]
 				ctx.Release()
 				as.Release()
+				if ring0Mode {
+					// The released slot's counters move to the machine's
+					// totals once, not twice.
+					require.Equal(t, before, m.Stats()["kvm_run"], "context %d: kvm_run changed by Release", i)
+					require.NotZero(t, entries)
+				}
 			}
 		})
 	}

@@ -97,10 +97,12 @@ func (c *ring0Context) Release() {
 	ring0.Leave(c.cpu)
 	c.rs.attach(c.as, nil)
 	// The slot's counters start again at zero for its next context.
+	// Move them to the machine's totals (Stats sums both: leaving them
+	// in the free slot would count them twice).
 	r0 := &c.cpu.R0
-	c.m.exits.r0Bounces.Add(atomic.LoadUint64(&r0.Bounces))
-	c.m.exits.r0Entries.Add(atomic.LoadUint64(&r0.Entries))
-	c.m.exits.r0Intrs.Add(atomic.LoadUint64(&r0.Intrs))
+	c.m.exits.r0Bounces.Add(atomic.SwapUint64(&r0.Bounces, 0))
+	c.m.exits.r0Entries.Add(atomic.SwapUint64(&r0.Entries, 0))
+	c.m.exits.r0Intrs.Add(atomic.SwapUint64(&r0.Intrs, 0))
 	unix.Munmap(c.stack)
 	c.m.releaseSlot(c.slot)
 }
