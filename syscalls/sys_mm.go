@@ -120,7 +120,7 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 					Fixed:     flags&unix.MAP_FIXED != 0,
 					NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
 					Name:      fileName(t, f),
-					Pager:     pg, PagerOff: off / 4096,
+					Pager:     &filePager{f: f, pg: pg}, PagerOff: off / 4096,
 				})
 			}
 		}
@@ -195,3 +195,21 @@ func fileName(t *kernel.Task, f *fs.File) string {
 	}
 	return "/memfd (deleted)"
 }
+
+// filePager is the memory object of a shared mapping of an in-memory file.
+// Each VMA that maps it holds a reference on the open file, as Linux's
+// vm_file does: the mapping outlives close(fd) (glibc's sem_open maps a
+// file and closes it at once).
+type filePager struct {
+	f  *fs.File
+	pg fs.Pager
+}
+
+// PageAddr implements mm.Pager.
+func (p *filePager) PageAddr(idx int64) (uintptr, error) { return p.pg.PageAddr(idx) }
+
+// VMAOpened implements mm.CountedPager.
+func (p *filePager) VMAOpened() { p.f.IncRef() }
+
+// VMAClosed implements mm.CountedPager.
+func (p *filePager) VMAClosed() { p.f.DecRef() }

@@ -502,6 +502,7 @@ func programCases() []progCase {
 		{name: "malloc-pie", prog: "malloc-pie"},
 		{name: "mmap", prog: "mmap"},
 		{name: "sharedmap", prog: "sharedmap"},
+		{name: "semopen", prog: "semopen"},
 		{name: "procs", prog: "procs"},
 		{name: "threads", prog: "threads"},
 		// Slow where a VM exit is slow (emulation: 40 s alone) and

@@ -8,6 +8,7 @@
 here=$(dirname "$0")
 . "$here/conf"
 export RINGBOX_BIN="$here/bin/ringbox" RINGBOX_PROGS="$here/progs"
+[ -d "$here/gocache" ] && export RINGBOX_GOCACHE_SEED="$here/gocache"
 [ -n "$X86LANE_PLATFORM" ] && export RINGBOX_PLATFORM="$X86LANE_PLATFORM"
 
 out=$(ringbox version 2>&1)

@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// realCase is a real program, or a shell command line made of them, run
+// natively and in the sandbox, each in its own fresh copy of a project
+// directory (under tests/realprogs) that is also its working directory: in
+// the sandbox that copy is a read-write mount at its own path. Stdout (with
+// the directory's path replaced by $WORK) and the exit status must match.
+type realCase struct {
+	name    string
+	argv    []string // the program and its arguments
+	project string   // directory under tests/realprogs copied into the work directory ("": empty)
+	env     []string // added to baseEnv (later entries win)
+	mounts  []string // more host directories that both runs share, read-write at their own paths
+	timeout time.Duration
+	// wantStdout, when set, is also the exact expected output.
+	wantStdout string
+	wantCode   int
+}
+
+func runRealCase(t *testing.T, c realCase) {
+	t.Helper()
+	timeout := c.timeout
+	if timeout == 0 {
+		timeout = 2 * time.Minute
+	}
+	env := append(append([]string{}, baseEnv...), c.env...)
+	setup := func() string {
+		dir := t.TempDir()
+		if c.project != "" {
+			require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(moduleRoot, "tests", "realprogs", c.project))))
+		}
+		return dir
+	}
+	normalize := func(b []byte, dir string) string {
+		return strings.ReplaceAll(string(b), dir, "$WORK")
+	}
+
+	ndir := setup()
+	n := native(c.argv[0], c.argv[1:], env, nil)
+	n.Dir, n.Timeout = ndir, timeout
+	want := execute(t, n)
+	if want.TimedOut || want.Code != c.wantCode || (c.wantStdout != "" && normalize(want.Stdout, ndir) != c.wantStdout) {
+		logRun(t, "native", n, want)
+		t.Fatalf("the native run is broken (status %d, want %d; stdout %q): fix the test", want.Code, c.wantCode, tail(want.Stdout, 4096))
+	}
+
+	sdir := setup()
+	flags := []string{"--mount", sdir + ":" + sdir + ":rw", "--workdir", sdir}
+	for _, m := range c.mounts {
+		flags = append(flags, "--mount", m+":"+m+":rw")
+	}
+	s := sandboxed(flags, env, c.argv[0], c.argv[1:], nil)
+	s.Timeout = timeout
+	got := execute(t, s)
+	if checkSandboxStatus(t, got) {
+		assert.Equal(t, want.Code, got.Code, "exit status (native vs ringbox)")
+		assert.Equal(t, normalize(want.Stdout, ndir), normalize(got.Stdout, sdir), "stdout (native vs ringbox)")
+	}
+	if t.Failed() {
+		logRun(t, "native", n, want)
+		logRun(t, "ringbox", s, got)
+		// A crash report starts with what matters; logRun shows the end.
+		t.Logf("ringbox stderr, first lines:\n%s", indent(head(got.Stderr, 3000)))
+	}
+}
+
+// head returns at most the first n bytes of b, for logging.
+func head(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return fmt.Sprintf("%s\n[... %d bytes cut ...]", b[:n], len(b)-n)
+}
+
+// TestRealPrograms runs shells, build tools and interpreters that start
+// processes and threads: pipelines, a bash script with jobs and traps, make
+// -j2 and gcc, python's threading, subprocess and multiprocessing, xargs -P2
+// and find -exec.
+func TestRealPrograms(t *testing.T) {
+	recordInputs(t)
+	for _, tool := range []string{"/bin/sh", "/bin/bash", "/usr/bin/make", "/usr/bin/gcc", "/usr/bin/python3", "/usr/bin/xargs", "/usr/bin/find"} {
+		if _, err := os.Stat(tool); err != nil {
+			t.Fatalf("%s is not on this host (.ci/run installs what the tests run)", tool)
+		}
+	}
+	cases := []realCase{
+		// The issue's checks, word for word.
+		{name: "sh-exit-status", argv: []string{"/bin/sh", "-c", "echo a b | tr a-z A-Z; (exit 3); echo $?"},
+			wantStdout: "A B\n3\n"},
+		{name: "sh-pipeline", argv: []string{"/bin/sh", "-c", "ls /usr/bin | sort | uniq -c | sort -rn | head"}},
+		{name: "bash-script", argv: []string{"/bin/bash", "bashscript.sh"}, project: ".", wantCode: 3},
+		{name: "make-j2", project: "cproject", timeout: 5 * time.Minute, argv: []string{"/bin/sh", "-c",
+			`make -s -j2 && ./app "a b  c" "" && make -s clean && ls`}},
+		{name: "gcc-O2", project: "cproject", timeout: 5 * time.Minute, argv: []string{"/bin/sh", "-c",
+			`gcc -O2 -o hello hello.c && ./hello`}},
+		{name: "python-procs", project: ".", timeout: 5 * time.Minute, argv: []string{"/usr/bin/python3", "pyprocs.py"}},
+		{name: "xargs-P2", argv: []string{"/bin/sh", "-c",
+			`find /usr/include/linux -maxdepth 1 -name 'if_*.h' | sort | xargs -P2 -n3 wc -l | grep -v ' total$' | sort`}},
+		{name: "find-exec", argv: []string{"/bin/sh", "-c", `mkdir -p d/e && for i in 1 2 3; do echo "file $i" > d/f$i.txt; echo "deep $i" > d/e/g$i.txt; done
+find d -name '*.txt' -exec cat {} + | sort
+find d -name '*.txt' -exec sh -c 'echo "$1: $(wc -c < "$1") bytes"' sh {} \; | sort
+find d -type d | sort`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			runRealCase(t, c)
+		})
+	}
+}
+
+// goEnv is the environment of the go command in TestRealGo: the go tool's
+// own directory on PATH, a shared build cache, no network and no cgo.
+func goEnv(t *testing.T) (env []string, cache string) {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command is not on PATH")
+	goTool, err = filepath.EvalSymlinks(goTool)
+	require.NoError(t, err)
+	cache = t.TempDir()
+	// A build cache holding the standard library already compiled (the
+	// x86 lane makes one on its host: compiling it under emulation takes
+	// minutes); both runs still compile and link the module itself.
+	if seed := os.Getenv("RINGBOX_GOCACHE_SEED"); seed != "" {
+		require.NoError(t, os.CopyFS(cache, os.DirFS(seed)))
+	}
+	env = []string{
+		"PATH=" + filepath.Dir(goTool) + ":/usr/bin:/bin",
+		"GOCACHE=" + cache, "GOTOOLCHAIN=local", "GOENV=off", "GOFLAGS=-mod=mod",
+		"GOPROXY=off", "CGO_ENABLED=0", "GOPATH=/nonexistent/gopath",
+	}
+	return env, cache
+}
+
+// TestRealGo runs the go command in the sandbox: go build, go vet and go
+// test of a small module (the compiler and linker are multi-threaded Go
+// programs that the go command starts in parallel), then the program it
+// built, which runs goroutines on several threads.
+func TestRealGo(t *testing.T) {
+	recordInputs(t)
+	env, cache := goEnv(t)
+	// The -v lines end with durations; drop them.
+	script := `go build -o spin . && ./spin && go vet . && go test -count=1 -v . | sed -E 's/ *\(?[0-9.]+s\)?$//'`
+	runRealCase(t, realCase{name: "go", project: "gomod", env: env, mounts: []string{cache},
+		timeout: 8 * time.Minute, argv: []string{"/bin/sh", "-c", script}})
+}
+
+// TestGoThreadsParallel runs a Go program whose 8 goroutines spin on their
+// own threads: its output matches the native run's, and on a host with two
+// or more CPUs its CPU time exceeds its wall time, i.e. its threads ran at
+// the same time on different vCPUs.
+func TestGoThreadsParallel(t *testing.T) {
+	recordInputs(t)
+	env, _ := goEnv(t)
+	bin := filepath.Join(t.TempDir(), "spin")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join(moduleRoot, "tests", "realprogs", "gomod")
+	cmd.Env = append(os.Environ(), env...)
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build: %s", b)
+
+	want := execute(t, native(bin, nil, baseEnv, nil))
+	require.Equal(t, 0, want.Code, "native: %s", want.Stderr)
+	got := execute(t, sandboxed(nil, baseEnv, bin, nil, nil))
+	if !checkSandboxStatus(t, got) {
+		return
+	}
+	require.Equal(t, 0, got.Code, "stderr: %s", got.Stderr)
+	require.Equal(t, string(want.Stdout), string(got.Stdout))
+	require.Contains(t, string(got.Stdout), "distinct threads >= 2: true")
+
+	if runtime.NumCPU() < 2 {
+		t.Logf("this host has %d CPU: whether threads run in parallel cannot be seen here", runtime.NumCPU())
+		return
+	}
+	// Spinning long enough (about 0.5 s of CPU natively) that start-up
+	// does not dominate.
+	got = execute(t, sandboxed([]string{"--cpus", "2"}, baseEnv, bin, []string{"-workers", "8", "-steps", "40000000", "-cpu"}, nil))
+	require.Equal(t, 0, got.Code, "stderr: %s", got.Stderr)
+	t.Logf("in the sandbox: %s", strings.TrimSpace(string(got.Stdout)))
+	require.Contains(t, string(got.Stdout), "parallel true", "user time should exceed wall time with 2 CPUs")
+}

@@ -1,0 +1,1 @@
+long sum_squares(int n);
