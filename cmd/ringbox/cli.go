@@ -5,8 +5,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"ringbox/guestkernel/hostcall"
 	"ringbox/guestkernel/kernel"
 	"ringbox/vmm"
 )
@@ -163,6 +165,26 @@ var runFlags = []*runFlag{
 		usage: "most threads running at once",
 		set:   func(o *runOpts, v string) (err error) { o.cpus, err = parseInt(v, 1, 1024); return err }},
 
+	{long: "hostio", arg: "MODE", group: groupResources, def: func() string { return "auto" },
+		usage: "host file calls: thread (no VM exit), exit, auto",
+		set: func(o *runOpts, v string) error {
+			switch v {
+			case "auto", "thread", "exit":
+				o.hostIO = v
+				return nil
+			}
+			return fmt.Errorf("want auto, thread or exit")
+		}},
+	{long: "hostio-spin", arg: "DURATION", group: groupResources, def: func() string { return hostcall.DefaultSpin.String() },
+		usage: "how long the host I/O thread polls before it sleeps",
+		set: func(o *runOpts, v string) (err error) {
+			o.hostIOSpin, err = time.ParseDuration(v)
+			if err == nil && (o.hostIOSpin < 0 || o.hostIOSpin > time.Second) {
+				err = fmt.Errorf("want a duration from 0 to 1s")
+			}
+			return err
+		}},
+
 	{long: "strace", group: groupDebugging, usage: "print each system call on stderr",
 		set: func(o *runOpts, v string) (err error) { o.strace, err = parseBool(v); return err }},
 	{long: "debug", group: groupDebugging, usage: "debug logging, and VM exit counts at the end",
@@ -197,6 +219,7 @@ func defaultRunOpts() *runOpts {
 		hostname: "ringbox",
 		pids:     kernel.DefaultMaxTasks,
 		cpus:     runtime.NumCPU(),
+		hostIO:   "auto",
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 
 	"ringbox/fs"
 	"ringbox/fs/procfs"
+	"ringbox/guestkernel/hostcall"
 	"ringbox/guestkernel/kernel"
 	"ringbox/guestkernel/loader"
 	"ringbox/guestkernel/mm"
@@ -43,6 +45,9 @@ type runOpts struct {
 	tmpfs    []string
 	pids     int
 	cpus     int
+	// hostIO is --hostio (auto, thread, exit); hostIOSpin --hostio-spin.
+	hostIO     string
+	hostIOSpin time.Duration
 }
 
 func runCmd(o *runOpts) error {
@@ -107,6 +112,15 @@ func runCmd(o *runOpts) error {
 	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: min(o.pids, vmm.MaxContexts), Ring0: ring0Mode})
 	if err != nil {
 		return fail(exitSandbox, "build VM: %v", err)
+	}
+	// Host file calls from the Go kernel in the guest: through a host I/O
+	// thread rather than a VM exit each (guestkernel/hostcall). With one
+	// CPU the thread would only take turns with the vCPU it serves.
+	if ring0Mode && (o.hostIO == "thread" || o.hostIO == "auto" && runtime.NumCPU() >= 2) {
+		if err := hostcall.Start(hostcall.Policy{Worker: true, Spin: o.hostIOSpin}); err != nil {
+			return fail(exitSandbox, "%v", err)
+		}
+		log.Debug("host I/O thread started", "spin", o.hostIOSpin)
 	}
 	kern := kernel.New(machine, mem, log)
 	kern.MaxTasks = o.pids
@@ -193,7 +207,11 @@ func runCmd(o *runOpts) error {
 			}
 		case err := <-runErr:
 			if o.debug {
-				printStats(machine.Stats(), time.Since(start))
+				stats := machine.Stats()
+				if hostcall.Enabled() {
+					maps.Copy(stats, hostcall.Counters())
+				}
+				printStats(stats, time.Since(start))
 			}
 			if err != nil {
 				return fail(exitSandbox, "%v", err)

@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"ringbox/guestkernel/hostcall"
+
 	"ringbox/fs"
 )
 
@@ -108,9 +110,9 @@ func (n *node) lookupCached(name string) (c *node, ok bool, err error) {
 	var st unix.Stat_t
 	// One component below a directory fd, not following a symlink: the
 	// host resolves nothing (checkName refused "/", "." and "..").
-	err = unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	err = hostcall.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	for err == unix.EINTR {
-		err = unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		err = hostcall.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	}
 	n.release()
 	if err == unix.ENOENT {
@@ -229,14 +231,14 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 		err = unix.ESTALE // not the file this node was made for
 	}
 	if err != nil {
-		unix.Close(fd)
+		hostcall.Close(fd)
 		return nil, true, err
 	}
 	if hst.Size > maxCachedFile {
 		// A big file stays a host file (blocking reads, as opened).
 		if hflags&unix.O_NONBLOCK == 0 {
-			if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, hflags&(unix.O_APPEND|unix.O_DIRECT|unix.O_NOATIME)); err != nil {
-				unix.Close(fd)
+			if _, err := hostcall.FcntlInt(uintptr(fd), unix.F_SETFL, hflags&(unix.O_APPEND|unix.O_DIRECT|unix.O_NOATIME)); err != nil {
+				hostcall.Close(fd)
 				return nil, true, errno(err)
 			}
 		}
@@ -245,9 +247,9 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 	data := make([]byte, hst.Size)
 	got := 0
 	for got < len(data) {
-		k, err := retry(func() (int, error) { return unix.Pread(fd, data[got:], int64(got)) })
+		k, err := retry(func() (int, error) { return hostcall.Pread(fd, data[got:], int64(got)) })
 		if err != nil {
-			unix.Close(fd)
+			hostcall.Close(fd)
 			return nil, true, err
 		}
 		if k == 0 {
@@ -255,7 +257,7 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 		}
 		got += k
 	}
-	unix.Close(fd)
+	hostcall.Close(fd)
 	data = data[:got]
 	n.keepContent(data)
 	return &memFile{st: st, data: data}, true, nil

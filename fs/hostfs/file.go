@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"ringbox/guestkernel/hostcall"
+
 	"ringbox/fs"
 )
 
@@ -27,27 +29,27 @@ var (
 
 // Read implements fs.Impl.
 func (h *file) Read(p []byte) (int, error) {
-	return retry(func() (int, error) { return unix.Read(h.fd, p) })
+	return retry(func() (int, error) { return hostcall.Read(h.fd, p) })
 }
 
 // Write implements fs.Impl.
 func (h *file) Write(p []byte) (int, error) {
-	return retry(func() (int, error) { return unix.Write(h.fd, p) })
+	return retry(func() (int, error) { return hostcall.Write(h.fd, p) })
 }
 
 // Pread implements fs.Impl.
 func (h *file) Pread(p []byte, off int64) (int, error) {
-	return retry(func() (int, error) { return unix.Pread(h.fd, p, off) })
+	return retry(func() (int, error) { return hostcall.Pread(h.fd, p, off) })
 }
 
 // Pwrite implements fs.Impl.
 func (h *file) Pwrite(p []byte, off int64) (int, error) {
-	return retry(func() (int, error) { return unix.Pwrite(h.fd, p, off) })
+	return retry(func() (int, error) { return hostcall.Pwrite(h.fd, p, off) })
 }
 
 // Seek implements fs.Impl.
 func (h *file) Seek(off int64, whence int) (int64, error) {
-	n, err := unix.Seek(h.fd, off, whence)
+	n, err := hostcall.Seek(h.fd, off, whence)
 	return n, errno(err)
 }
 
@@ -71,7 +73,7 @@ func (h *file) Poll(mask int16, timeoutMs int) (int16, error) {
 }
 
 // Release implements fs.Impl.
-func (h *file) Release() { unix.Close(h.fd) }
+func (h *file) Release() { hostcall.Close(h.fd) }
 
 // Truncate implements FileOps (ftruncate: the host refuses a file not
 // open for writing).
@@ -82,7 +84,7 @@ func (h *file) Truncate(size int64) error {
 	if size < 0 {
 		return unix.EINVAL
 	}
-	_, err := retry(func() (int, error) { return 0, unix.Ftruncate(h.fd, size) })
+	_, err := retry(func() (int, error) { return 0, hostcall.Ftruncate(h.fd, size) })
 	return err
 }
 
@@ -90,9 +92,9 @@ func (h *file) Truncate(size int64) error {
 func (h *file) Sync(dataOnly bool) error {
 	_, err := retry(func() (int, error) {
 		if dataOnly {
-			return 0, unix.Fdatasync(h.fd)
+			return 0, hostcall.Fdatasync(h.fd)
 		}
-		return 0, unix.Fsync(h.fd)
+		return 0, hostcall.Fsync(h.fd)
 	})
 	return err
 }
@@ -106,7 +108,7 @@ func (h *file) Chmod(mode uint32) error {
 	if err != nil {
 		return err
 	}
-	return errno(unix.Fchmod(h.fd, safeMode(st.Mode, mode)))
+	return errno(hostcall.Fchmod(h.fd, safeMode(st.Mode, mode)))
 }
 
 // Utimens implements FileOps (futimens).
@@ -114,7 +116,7 @@ func (h *file) Utimens(atime, mtime unix.Timespec) error {
 	if h.fs.readOnly {
 		return unix.EROFS
 	}
-	return errno(unix.UtimesNanoAt(h.fd, "", []unix.Timespec{atime, mtime}, unix.AT_EMPTY_PATH))
+	return errno(hostcall.UtimesNanoAt(h.fd, "", []unix.Timespec{atime, mtime}, unix.AT_EMPTY_PATH))
 }
 
 // dirFile is an open directory.
@@ -150,13 +152,13 @@ func (d *dirFile) ReadDir(off, n int) ([]fs.DirEntry, error) {
 
 // list reads the whole directory from the host.
 func (d *dirFile) list() ([]fs.DirEntry, error) {
-	if _, err := unix.Seek(d.fd, 0, 0); err != nil {
+	if _, err := hostcall.Seek(d.fd, 0, 0); err != nil {
 		return nil, errno(err)
 	}
 	var ents []fs.DirEntry
 	buf := make([]byte, 32<<10)
 	for {
-		k, err := retry(func() (int, error) { return unix.Getdents(d.fd, buf) })
+		k, err := retry(func() (int, error) { return hostcall.Getdents(d.fd, buf) })
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +185,7 @@ func (d *dirFile) list() ([]fs.DirEntry, error) {
 			}
 			if e.Type == unix.DT_UNKNOWN {
 				var st unix.Stat_t
-				if unix.Fstatat(d.fd, e.Name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+				if hostcall.Fstatat(d.fd, e.Name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
 					e.Type = dtype(st.Mode)
 				}
 			}

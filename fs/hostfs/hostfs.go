@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"ringbox/guestkernel/hostcall"
+
 	"ringbox/fs"
 )
 
@@ -63,17 +65,17 @@ func New(dir string, readOnly bool) (*FS, error) {
 	// Without openat2 there is no safe way to open below the directory.
 	probe, err := openat2(fd, ".", unix.O_PATH, 0)
 	if err != nil {
-		unix.Close(fd)
+		hostcall.Close(fd)
 		return nil, fmt.Errorf("hostfs: openat2 on %s: %w (Linux 5.6 or later is needed)", dir, err)
 	}
-	unix.Close(probe)
+	hostcall.Close(probe)
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
+	if err := hostcall.Fstat(fd, &st); err != nil {
+		hostcall.Close(fd)
 		return nil, fmt.Errorf("hostfs: stat %s: %w", dir, err)
 	}
 	if pseudo(fd) {
-		unix.Close(fd)
+		hostcall.Close(fd)
 		return nil, fmt.Errorf("hostfs: %s is on a kernel pseudo-filesystem", dir)
 	}
 	f := &FS{readOnly: readOnly, maxFDs: DefaultMaxFDs, devs: map[uint64]uint64{st.Dev: newDev()}}
@@ -106,7 +108,7 @@ func (f *FS) Close() error {
 		e = next
 	}
 	if f.root.pins == 0 && f.root.fd >= 0 {
-		unix.Close(f.root.fd)
+		hostcall.Close(f.root.fd)
 		f.root.fd = -1
 	}
 	return nil
@@ -231,7 +233,7 @@ func (f *FS) dropLocked(n *node) {
 		n.elem = nil
 	}
 	if n.fd >= 0 {
-		unix.Close(n.fd)
+		hostcall.Close(n.fd)
 		n.fd = -1
 	}
 }
@@ -279,13 +281,13 @@ func (n *node) acquire() (int, error) {
 		case n.gen != gen || n.moving > 0 || f.closed:
 			// Renamed (or closed) meanwhile: fd may name something else.
 			f.mu.Unlock()
-			unix.Close(fd)
+			hostcall.Close(fd)
 			runtime.Gosched()
 			continue
 		case n.fd >= 0:
 			// Another call opened it first.
 			f.mu.Unlock()
-			unix.Close(fd)
+			hostcall.Close(fd)
 			continue
 		}
 		n.fd = fd
@@ -310,7 +312,7 @@ func (n *node) release() {
 	if f.closed {
 		if n == f.root {
 			if n.fd >= 0 {
-				unix.Close(n.fd)
+				hostcall.Close(n.fd)
 				n.fd = -1
 			}
 		} else {
@@ -336,8 +338,8 @@ func (n *node) openChild(name string) (int, *unix.Stat_t, bool, error) {
 		return -1, nil, false, err
 	}
 	st := new(unix.Stat_t)
-	if err := unix.Fstat(fd, st); err != nil {
-		unix.Close(fd)
+	if err := hostcall.Fstat(fd, st); err != nil {
+		hostcall.Close(fd)
 		return -1, nil, false, errno(err)
 	}
 	n.fs.mu.Lock()
@@ -413,7 +415,7 @@ var pseudoFS = map[int64]bool{
 func pseudo(fd int) bool {
 	var sfs unix.Statfs_t
 	for {
-		err := unix.Fstatfs(fd, &sfs)
+		err := hostcall.Fstatfs(fd, &sfs)
 		if err == unix.EINTR {
 			continue
 		}
@@ -433,7 +435,7 @@ func openat2(dirfd int, name string, flags int, mode uint32) (int, error) {
 		Resolve: resolveFlags,
 	}
 	for tries := 0; ; tries++ {
-		fd, err := unix.Openat2(dirfd, name, &how)
+		fd, err := hostcall.Openat2(dirfd, name, &how)
 		// EAGAIN: a rename or mount raced with RESOLVE_BENEATH's checks.
 		if err == unix.EINTR || err == unix.EAGAIN && tries < 16 {
 			continue
@@ -487,7 +489,7 @@ func retry(f func() (int, error)) (int, error) {
 func fstat(fd int) (unix.Stat_t, error) {
 	var st unix.Stat_t
 	for {
-		err := unix.Fstat(fd, &st)
+		err := hostcall.Fstat(fd, &st)
 		if err == unix.EINTR {
 			continue
 		}

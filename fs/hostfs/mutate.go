@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"ringbox/guestkernel/hostcall"
+
 	"ringbox/fs"
 )
 
@@ -56,10 +58,10 @@ func (n *node) Create(name string, flags int, mode uint32) (fs.Node, fs.Impl, er
 		if err == nil {
 			var st unix.Stat_t
 			if st, err = fstat(fd); err == nil && st.Mode&0o7777 != perm {
-				err = errno(unix.Fchmod(fd, perm)) // the host's umask took bits
+				err = errno(hostcall.Fchmod(fd, perm)) // the host's umask took bits
 			}
 			if err != nil {
-				unix.Close(fd)
+				hostcall.Close(fd)
 				return nil, nil, err
 			}
 			break
@@ -70,7 +72,7 @@ func (n *node) Create(name string, flags int, mode uint32) (fs.Node, fs.Impl, er
 		var mode uint32
 		fd, mode, err = openEntry(dfd, name, hflags)
 		if err == nil && mode == unix.S_IFDIR {
-			unix.Close(fd)
+			hostcall.Close(fd)
 			err = unix.EISDIR
 		}
 		if err == nil {
@@ -83,7 +85,7 @@ func (n *node) Create(name string, flags int, mode uint32) (fs.Node, fs.Impl, er
 	}
 	st, err := fstat(fd)
 	if err != nil {
-		unix.Close(fd)
+		hostcall.Close(fd)
 		return nil, nil, err
 	}
 	f := n.fs
@@ -104,11 +106,11 @@ func (n *node) Mkdir(name string, mode uint32) error {
 	}
 	defer n.release()
 	perm := mode & 0o1777 // as mkdir(2); set-group-ID comes from the parent
-	if err := unix.Mkdirat(dfd, name, perm); err != nil {
+	if err := hostcall.Mkdirat(dfd, name, perm); err != nil {
 		return errno(err)
 	}
 	var st unix.Stat_t
-	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := hostcall.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return errno(err)
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Mode&0o1777 != perm {
@@ -130,8 +132,8 @@ func chmodAt(dirfd int, name string, perm uint32) error {
 	if err != nil {
 		return err
 	}
-	defer unix.Close(fd)
-	return errno(unix.Fchmod(fd, perm))
+	defer hostcall.Close(fd)
+	return errno(hostcall.Fchmod(fd, perm))
 }
 
 // Unlink implements Mutable.
@@ -150,7 +152,7 @@ func (n *node) remove(name string, flags int) error {
 		return err
 	}
 	defer n.release()
-	if err := unix.Unlinkat(dfd, name, flags); err != nil {
+	if err := hostcall.Unlinkat(dfd, name, flags); err != nil {
 		return errno(err)
 	}
 	n.fs.mu.Lock()
@@ -174,7 +176,7 @@ func (n *node) Symlink(target, name string) error {
 		return err
 	}
 	defer n.release()
-	return errno(unix.Symlinkat(target, dfd, name))
+	return errno(hostcall.Symlinkat(target, dfd, name))
 }
 
 // sameFS returns other as a node of n's filesystem.
@@ -214,7 +216,7 @@ func (n *node) Rename(oldName string, newDir fs.Node, newName string) error {
 		moving.moving++
 	}
 	f.mu.Unlock()
-	err = unix.Renameat2(ofd, oldName, nfd, newName, 0)
+	err = hostcall.Renameat2(ofd, oldName, nfd, newName, 0)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if moving != nil {
@@ -267,7 +269,7 @@ func (n *node) Link(old fs.Node, name string) error {
 	}
 	// The very file old's fd is on (AT_EMPTY_PATH needs
 	// CAP_DAC_READ_SEARCH).
-	err = unix.Linkat(ofd, "", dfd, name, unix.AT_EMPTY_PATH)
+	err = hostcall.Linkat(ofd, "", dfd, name, unix.AT_EMPTY_PATH)
 	if err != unix.ENOENT && err != unix.EPERM || st.Nlink == 0 {
 		return errno(err)
 	}
@@ -278,13 +280,13 @@ func (n *node) Link(old fs.Node, name string) error {
 	}
 	defer parent.release()
 	var cur unix.Stat_t
-	if err := unix.Fstatat(pfd, oname, &cur, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := hostcall.Fstatat(pfd, oname, &cur, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return errno(err)
 	}
 	if cur.Dev != st.Dev || cur.Ino != st.Ino {
 		return unix.ENOENT
 	}
-	return errno(unix.Linkat(pfd, oname, dfd, name, 0))
+	return errno(hostcall.Linkat(pfd, oname, dfd, name, 0))
 }
 
 // Chmod implements Mutable. A symlink's mode cannot change (EOPNOTSUPP).
@@ -326,7 +328,7 @@ func (n *node) Chmod(mode uint32) error {
 	if err != nil {
 		return err
 	}
-	defer unix.Close(hfd)
+	defer hostcall.Close(hfd)
 	cur, err := fstat(hfd)
 	if err != nil {
 		return err
@@ -334,7 +336,7 @@ func (n *node) Chmod(mode uint32) error {
 	if cur.Dev != st.Dev || cur.Ino != st.Ino {
 		return unix.ESTALE
 	}
-	return errno(unix.Fchmod(hfd, perm))
+	return errno(hostcall.Fchmod(hfd, perm))
 }
 
 // Truncate implements Mutable (truncate(2): a regular file, by its name in
@@ -361,11 +363,11 @@ func (n *node) Truncate(size int64) error {
 	if err != nil {
 		return err
 	}
-	defer unix.Close(fd)
+	defer hostcall.Close(fd)
 	if mode != unix.S_IFREG {
 		return unix.EISDIR
 	}
-	_, err = retry(func() (int, error) { return 0, unix.Ftruncate(fd, size) })
+	_, err = retry(func() (int, error) { return 0, hostcall.Ftruncate(fd, size) })
 	return err
 }
 
@@ -383,5 +385,5 @@ func (n *node) Utimens(atime, mtime unix.Timespec) error {
 		return unix.EACCES
 	}
 	ts := []unix.Timespec{atime, mtime}
-	return errno(unix.UtimesNanoAt(fd, "", ts, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW))
+	return errno(hostcall.UtimesNanoAt(fd, "", ts, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW))
 }

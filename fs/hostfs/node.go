@@ -3,6 +3,8 @@ package hostfs
 import (
 	"golang.org/x/sys/unix"
 
+	"ringbox/guestkernel/hostcall"
+
 	"ringbox/fs"
 )
 
@@ -49,13 +51,13 @@ func (n *node) Lookup(name string) (fs.Node, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
-		unix.Close(fd)
+		hostcall.Close(fd)
 		return nil, unix.EIO
 	}
 	// The same host file as a live node of that name: that node.
 	if c := n.childLocked(name); c != nil && c.hostDev == st.Dev && c.ino == st.Ino {
 		if c.fd >= 0 {
-			unix.Close(fd)
+			hostcall.Close(fd)
 			f.lru.MoveToFront(c.elem)
 		} else {
 			c.fd, c.special = fd, special
@@ -105,7 +107,7 @@ func (n *node) Readlink() (string, error) {
 	for size := 256; ; size *= 4 {
 		buf := make([]byte, size)
 		// An empty path reads the link the O_PATH|O_NOFOLLOW fd is on.
-		k, err := retry(func() (int, error) { return unix.Readlinkat(fd, "", buf) })
+		k, err := retry(func() (int, error) { return hostcall.Readlinkat(fd, "", buf) })
 		if err != nil {
 			return "", err
 		}
@@ -120,7 +122,7 @@ func (n *node) Readlink() (string, error) {
 func readlinkIn(dirfd int, name string) (string, error) {
 	for size := 256; ; size *= 4 {
 		buf := make([]byte, size)
-		k, err := retry(func() (int, error) { return unix.Readlinkat(dirfd, name, buf) })
+		k, err := retry(func() (int, error) { return hostcall.Readlinkat(dirfd, name, buf) })
 		if err != nil {
 			return "", err
 		}
@@ -243,7 +245,7 @@ func (n *node) openByName(hflags int) (int, uint32, error) {
 // openEntry opens the regular file or directory name below dirfd.
 func openEntry(dirfd int, name string, hflags int) (int, uint32, error) {
 	var st unix.Stat_t
-	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := hostcall.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return -1, 0, errno(err)
 	}
 	if err := openable(st.Mode); err != nil {
@@ -258,11 +260,11 @@ func openEntry(dirfd int, name string, hflags int) (int, uint32, error) {
 		err = openable(st.Mode)
 	}
 	if err == nil && hflags&unix.O_NONBLOCK == 0 {
-		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, hflags&(unix.O_APPEND|unix.O_DIRECT|unix.O_NOATIME))
+		_, err = hostcall.FcntlInt(uintptr(fd), unix.F_SETFL, hflags&(unix.O_APPEND|unix.O_DIRECT|unix.O_NOATIME))
 		err = errno(err)
 	}
 	if err != nil {
-		unix.Close(fd)
+		hostcall.Close(fd)
 		return -1, 0, err
 	}
 	return fd, st.Mode & unix.S_IFMT, nil

@@ -7,7 +7,11 @@
 //
 // Usage, from the module root:
 //
-//	go run ./tools/bench [-quick] [-ringbox PATH] [-platform NAME] [-json]
+//	go run ./tools/bench [-quick] [-ringbox PATH] [-platform NAME] [-hostio MODE] [-json]
+//
+// -hostio passes --hostio=MODE to every ringbox run: compare -hostio=thread
+// with -hostio=exit to see what the host I/O thread saves on the file rows
+// (the counters table then has hostcall.worker and hostcall.direct).
 //
 // It builds ./cmd/ringbox into a temporary directory (unless -ringbox names
 // a binary), compiles the C programs of progs/ there with gcc -static -O2,

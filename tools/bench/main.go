@@ -71,8 +71,9 @@ func benchMain() error {
 	ringbox := flag.String("ringbox", "", "use this ringbox binary instead of building ./cmd/ringbox")
 	platform := flag.String("platform", "", "measure only ringbox --platform=NAME against native (default: both kvm and kvm-exit)")
 	jsonOut := flag.Bool("json", false, "print JSON on stdout (the table then goes to stderr)")
+	hostio := flag.String("hostio", "", "run ringbox with --hostio=MODE (thread, exit, auto; default: ringbox's own)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./tools/bench [-quick] [-ringbox PATH] [-platform NAME] [-json]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./tools/bench [-quick] [-ringbox PATH] [-platform NAME] [-hostio MODE] [-json]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -130,6 +131,10 @@ func benchMain() error {
 	var notes []string
 	if *quick {
 		notes = quickNotes(b.platforms)
+	}
+	if *hostio != "" {
+		b.ringboxFlags = append(b.ringboxFlags, "--hostio="+*hostio)
+		notes = append(notes, "ringbox runs with --hostio="+*hostio)
 	}
 	if *ringbox != "" {
 		if b.ringbox, err = filepath.Abs(*ringbox); err != nil {

@@ -39,6 +39,8 @@ type bench struct {
 	runs   int           // runs of the start-up and hello rows per side (median taken)
 
 	quick bool // -quick: fewer and shorter runs
+	// ringboxFlags go to every ringbox run (-hostio).
+	ringboxFlags []string
 
 	seen  map[string]string // platform -> the name ringbox --debug reported
 	files *files            // the file-system rows' files
@@ -162,6 +164,7 @@ func (b *bench) command(platform string, debug bool, j *job, args []string) []st
 		return argv
 	}
 	pre := []string{b.ringbox, "run", "--platform=" + platform}
+	pre = append(pre, b.ringboxFlags...)
 	if debug {
 		pre = append(pre, "--debug")
 	}
