@@ -253,6 +253,38 @@ func (v *VFS) Resolve(start, root *Dentry, path string, follow bool) (*Dentry, e
 	return v.walk(start.top(), root, path, follow, &links)
 }
 
+// MagicLink is a symlink that names an open file rather than a path
+// (/proc/PID/fd/N of a pipe, a socket or a deleted file): opening a path
+// that ends in it opens that file, as Linux does.
+type MagicLink interface {
+	// OpenFile returns the open file the link names, with a reference
+	// for the caller, or ok false to follow the link as a path.
+	OpenFile() (f *File, ok bool)
+}
+
+// ResolveOpen is Resolve for open(2): when the last component (or the
+// end of a symlink it leads to) is a MagicLink naming an open file, it
+// returns that file (with a reference) instead of a dentry.
+func (v *VFS) ResolveOpen(start, root *Dentry, path string, follow bool) (*Dentry, *File, error) {
+	if path == "" {
+		return nil, nil, unix.ENOENT
+	}
+	if len(path) >= PathMax {
+		return nil, nil, unix.ENAMETOOLONG
+	}
+	links := 0
+	var magic *File
+	d, err := v.walkMagic(start.top(), root, path, follow, &links, &magic)
+	if magic != nil {
+		if err != nil {
+			magic.DecRef()
+			return nil, nil, err
+		}
+		return nil, magic, nil
+	}
+	return d, nil, err
+}
+
 // ResolveParent resolves all but the last component of path and returns
 // the directory and the last name ("." or "" for a path like "/" or "a/").
 func (v *VFS) ResolveParent(start, root *Dentry, path string) (*Dentry, string, error) {
@@ -287,6 +319,12 @@ func (v *VFS) ResolveParent(start, root *Dentry, path string) (*Dentry, string, 
 }
 
 func (v *VFS) walk(d, root *Dentry, path string, follow bool, links *int) (*Dentry, error) {
+	return v.walkMagic(d, root, path, follow, links, nil)
+}
+
+// walkMagic is walk; with magic non-nil, a MagicLink followed as the last
+// component ends the walk with its file in *magic.
+func (v *VFS) walkMagic(d, root *Dentry, path string, follow bool, links *int, magic **File) (*Dentry, error) {
 	if strings.HasPrefix(path, "/") {
 		d = root.top()
 	}
@@ -326,6 +364,14 @@ func (v *VFS) walk(d, root *Dentry, path string, follow bool, links *int) (*Dent
 			if *links > MaxSymlinks {
 				return nil, unix.ELOOP
 			}
+			if last && !mustDir && magic != nil {
+				if ml, ok := c.node.(MagicLink); ok {
+					if f, ok := ml.OpenFile(); ok {
+						*magic = f
+						return nil, nil
+					}
+				}
+			}
 			target, err := c.node.Readlink()
 			if err != nil {
 				return nil, err
@@ -333,8 +379,15 @@ func (v *VFS) walk(d, root *Dentry, path string, follow bool, links *int) (*Dent
 			if target == "" {
 				return nil, unix.ENOENT
 			}
-			if c, err = v.walk(d, root, target, true, links); err != nil {
+			var inner **File
+			if last && !mustDir {
+				inner = magic
+			}
+			if c, err = v.walkMagic(d, root, target, true, links, inner); err != nil {
 				return nil, err
+			}
+			if inner != nil && *inner != nil {
+				return nil, nil
 			}
 		}
 		d = c

@@ -124,6 +124,14 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32)
 		if err != nil {
 			return 0, err
 		}
+	} else if follow && flags&unix.O_PATH == 0 {
+		var magic *fs.File
+		if d, magic, err = t.K.VFS.ResolveOpen(start, root, path, true); err != nil {
+			return 0, err
+		}
+		if magic != nil {
+			return openMagic(t, magic, flags)
+		}
 	} else {
 		if d, err = t.K.VFS.Resolve(start, root, path, follow); err != nil {
 			return 0, err
@@ -159,6 +167,23 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32)
 	}
 	f := fs.NewFile(impl, flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC|unix.O_CLOEXEC))
 	f.Dentry = d
+	fd, err := t.TG.FDs.Install(f, 0, flags&unix.O_CLOEXEC != 0)
+	if err != nil {
+		f.DecRef()
+		return 0, err
+	}
+	return uintptr(fd), nil
+}
+
+// openMagic installs f, which a /proc/PID/fd/N link named, as a new
+// descriptor: the same open file, if the access asked for is one it
+// allows (EACCES otherwise; Linux would open the other end of a pipe).
+func openMagic(t *kernel.Task, f *fs.File, flags int) (uintptr, error) {
+	acc := flags & unix.O_ACCMODE
+	if (acc != unix.O_WRONLY && !f.Readable()) || (acc != unix.O_RDONLY && !f.Writable()) {
+		f.DecRef()
+		return 0, unix.EACCES
+	}
 	fd, err := t.TG.FDs.Install(f, 0, flags&unix.O_CLOEXEC != 0)
 	if err != nil {
 		f.DecRef()

@@ -107,23 +107,31 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 	if shared && prot&unix.PROT_WRITE != 0 && !f.Writable() {
 		return 0, unix.EACCES
 	}
-	if shared {
-		// Files of the in-memory layer (and memfds) are mapped with their
-		// own pages: writes through the mapping are the file's, at once.
-		if pg, ok := f.Impl.(fs.Pager); ok {
-			if _, err := pg.PageAddr(0); err != unix.ENODEV {
-				if off%4096 != 0 {
-					return 0, unix.EINVAL
-				}
-				return t.MM.Mmap(mm.MmapOpts{
-					Addr: addr, Len: length, Prot: prot, Shared: true,
-					Fixed:     flags&unix.MAP_FIXED != 0,
-					NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
-					Name:      fileName(t, f),
-					Pager:     &filePager{f: f, pg: pg}, PagerOff: off / 4096,
-				})
+	// Files of the in-memory layer (and memfds), and the page cache of
+	// read-only host trees, are mapped with their own pages: writes
+	// through a shared mapping are the file's at once; a private mapping
+	// maps them copy-on-write (one copy of libc for every process).
+	if pg, ok := f.Impl.(fs.Pager); ok {
+		if _, err := pg.PageAddr(0); err != unix.ENODEV && (shared || err == nil) {
+			if off%4096 != 0 {
+				return 0, unix.EINVAL
 			}
+			maxProt := 0
+			if shared && !f.Writable() {
+				// No PROT_WRITE later either (mprotect: EACCES).
+				maxProt = mm.ProtRead | mm.ProtExec
+			}
+			return t.MM.Mmap(mm.MmapOpts{
+				Addr: addr, Len: length, Prot: prot, Shared: shared,
+				Fixed:     flags&unix.MAP_FIXED != 0,
+				NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
+				Name:      fileName(t, f),
+				Pager:     &filePager{f: f, pg: pg}, PagerOff: off / 4096,
+				MaxProt:   maxProt,
+			})
 		}
+	}
+	if shared {
 		if prot&unix.PROT_WRITE != 0 {
 			// Host files cannot share pages with the program.
 			return 0, unix.ENODEV

@@ -52,7 +52,7 @@ func (m *mountList) Set(v string) error {
 // buildVFS makes the program's file tree: the root (the host's / or
 // --rootfs) read-only with an in-memory writable layer on top (none with
 // --read-only), /dev, /dev/shm, /sys, --tmpfs and --mount binds.
-func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []*tmpfs.FS, error) {
+func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), error) {
 	rootDir := o.rootfs
 	if rootDir == "" {
 		rootDir = "/"
@@ -62,15 +62,22 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []*tmpfs.FS, error) {
 		return nil, nil, nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
 	}
 	// Read-only host trees are taken not to change during the run: their
-	// attributes, symlinks and missing names are cached.
+	// attributes, symlinks and missing names are cached, and so are the
+	// pages of the files programs map (at most an eighth of the memory
+	// limit or 256 MiB each).
 	root.Cache()
 	var v *fs.VFS
-	// mems are the in-memory filesystems: their pages move to the memory
-	// file once it exists (shared mappings need that).
-	var mems []*tmpfs.FS
+	// mems attach the in-memory filesystems and the page caches to the
+	// memory file once it exists (mapping their pages needs that).
+	var mems []func(fs.PageSource)
+	cacheBudget := int64(min(o.memory/8, 256<<20))
+	hostPages := func(h *hostfs.FS) {
+		mems = append(mems, func(src fs.PageSource) { h.SetPageSource(src, cacheBudget) })
+	}
+	hostPages(root)
 	newTmpfs := func() *tmpfs.FS {
 		t := tmpfs.New(int64(o.memory / 2))
-		mems = append(mems, t)
+		mems = append(mems, t.SetPageSource)
 		return t
 	}
 	// table is what /proc/mounts shows.
@@ -113,6 +120,7 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []*tmpfs.FS, error) {
 			return nil, nil, nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
 		}
 		mfs.Cache()
+		hostPages(mfs)
 		add(m.src, m.dst, "ringbox-host", m.readOnly)
 		if err := v.MountAt(m.dst, mfs, m.readOnly); err != nil {
 			return nil, nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a directory in the sandbox: %v", m.src, m.dst, err)

@@ -133,8 +133,8 @@ func runCmd(o *runOpts) error {
 	}
 	kern.HWCap = hwcap(k)
 	kern.VFS = vfs
-	for _, t := range mems {
-		t.SetPageSource(mem)
+	for _, attach := range mems {
+		attach(mem)
 	}
 	kern.MountTable = append(mounts, procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec"})
 	kern.Hostname = o.hostname

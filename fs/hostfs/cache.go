@@ -213,7 +213,7 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 		return nil, false, nil
 	}
 	if data, ok := n.cachedContent(); ok {
-		return &memFile{st: st, data: data}, true, nil
+		return &memFile{st: st, data: data, node: n}, true, nil
 	}
 	parent, pfd, name, err := n.parentFD()
 	if err != nil {
@@ -242,7 +242,7 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 				return nil, true, errno(err)
 			}
 		}
-		return newImpl(n.fs, fd, unix.S_IFREG), true, nil
+		return &file{fs: n.fs, fd: fd, node: n, size: hst.Size}, true, nil
 	}
 	data := make([]byte, hst.Size)
 	got := 0
@@ -260,13 +260,14 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 	hostcall.Close(fd)
 	data = data[:got]
 	n.keepContent(data)
-	return &memFile{st: st, data: data}, true, nil
+	return &memFile{st: st, data: data, node: n}, true, nil
 }
 
 // memFile is an open small file of a cached tree, served from memory.
 type memFile struct {
 	st   unix.Stat_t
 	data []byte
+	node *node
 	mu   sync.Mutex
 	off  int64
 }
@@ -334,3 +335,13 @@ func (m *memFile) Truncate(size int64) error                { return unix.EROFS 
 func (m *memFile) Sync(dataOnly bool) error                 { return nil }
 func (m *memFile) Chmod(mode uint32) error                  { return unix.EROFS }
 func (m *memFile) Utimens(atime, mtime unix.Timespec) error { return unix.EROFS }
+
+// PageAddr implements fs.Pager: page idx from the node's page cache,
+// filled from the kept contents.
+func (m *memFile) PageAddr(idx int64) (uintptr, error) {
+	pc := m.node.pageCacheOf(int64(len(m.data)))
+	if pc == nil {
+		return 0, unix.ENODEV
+	}
+	return pc.page(idx, copyFill(m.data))
+}

@@ -19,13 +19,33 @@ type FileOps = fs.FileOps
 type file struct {
 	fs *FS
 	fd int
+	// node is set for a regular file of a cached tree: its pages can be
+	// mapped from the node's page cache.
+	node *node
+	size int64
 }
 
 var (
 	_ fs.Impl      = (*file)(nil)
 	_ FileOps      = (*file)(nil)
 	_ fs.DirReader = (*dirFile)(nil)
+	_ fs.Pager     = (*file)(nil)
+	_ fs.Pager     = (*memFile)(nil)
 )
+
+// PageAddr implements fs.Pager: for a regular file of a cached tree, page
+// idx from the node's page cache (read from the host on first use);
+// ENODEV otherwise (mmap then copies).
+func (h *file) PageAddr(idx int64) (uintptr, error) {
+	if h.node == nil {
+		return 0, unix.ENODEV
+	}
+	pc := h.node.pageCacheOf(h.size)
+	if pc == nil {
+		return 0, unix.ENODEV
+	}
+	return pc.page(idx, preadvFill(h.fd))
+}
 
 // Read implements fs.Impl.
 func (h *file) Read(p []byte) (int, error) {

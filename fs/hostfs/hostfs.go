@@ -41,6 +41,13 @@ type FS struct {
 
 	devMu sync.Mutex
 	devs  map[uint64]uint64 // host st_dev -> st_dev shown to the sandbox
+
+	// The page cache (pagecache.go), under pcMu.
+	pcMu     sync.Mutex
+	src      fs.PageSource
+	pcBudget int       // pages
+	pcPages  int       // pages held by all caches
+	caches   list.List // *pageCache with pages, most recently used first
 }
 
 var _ fs.FS = (*FS)(nil)
@@ -170,6 +177,9 @@ type node struct {
 	hasLink  bool
 	negative map[string]struct{}
 	content  []byte // a small file's contents
+	// pc is a regular file's page cache, made on first mapping (under
+	// fs.pcMu).
+	pc *pageCache
 }
 
 // FileType implements fs.Typer: the file type seen when the node was

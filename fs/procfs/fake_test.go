@@ -80,7 +80,18 @@ type fakeProc struct {
 	root    string
 	maps    []Mapping
 	fds     []FD
+	files   map[int]*fs.File // what File returns, by descriptor
 	limits  [NumLimits]unix.Rlimit
+}
+
+func (p *fakeProc) File(fd int) *fs.File {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := p.files[fd]
+	if f != nil {
+		f.IncRef()
+	}
+	return f
 }
 
 func (p *fakeProc) Info() ProcInfo {

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -271,6 +272,28 @@ func (n *node) Readlink() (string, error) {
 	}
 	return n.ops.link(n, p)
 }
+
+// OpenFile implements fs.MagicLink for fd/<n>: a descriptor that names no
+// path in the sandbox (a pipe, a socket, an anonymous or deleted file) is
+// opened as the file itself, as Linux's magic links are (`cat /dev/stdin`
+// on a pipe, bash's `<(...)`); one that names a path is followed as a path.
+func (n *node) OpenFile() (*fs.File, bool) {
+	if n.ops != fdLinkOps {
+		return nil, false
+	}
+	p, err := n.proc()
+	if err != nil {
+		return nil, false
+	}
+	d, ok := findFD(p, n.fd)
+	if !ok || (strings.HasPrefix(d.Path, "/") && !strings.HasSuffix(d.Path, " (deleted)")) {
+		return nil, false
+	}
+	f := p.File(n.fd)
+	return f, f != nil
+}
+
+var _ fs.MagicLink = (*node)(nil)
 
 // Open implements fs.Node. Everything is read-only: opening for writing
 // (or with O_TRUNC) is EACCES, EISDIR for a directory. A file's content

@@ -1,6 +1,10 @@
 package procfs
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+)
 
 // Source is what /proc shows, supplied by the kernel. Its methods are
 // called at lookup, stat and open time (a file's content is generated
@@ -40,6 +44,9 @@ type Source interface {
 type Process interface {
 	// Info returns a consistent snapshot of the process's scalars.
 	Info() ProcInfo
+	// File returns the open file at descriptor fd with a reference for
+	// the caller, or nil.
+	File(fd int) *fs.File
 	// Threads returns the threads, the leader first.
 	Threads() []Thread
 	// Cmdline returns the argument area as in memory: NUL-terminated

@@ -243,3 +243,15 @@ func UtimesNanoAt(dirfd int, path string, ts []unix.Timespec, flags int) error {
 	_, e := Syscall6(unix.SYS_UTIMENSAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(unsafe.Pointer(&ts[0])), uintptr(flags), 0, 0)
 	return errOf(e)
 }
+
+// Preadv is preadv(2).
+func Preadv(fd int, iov []unix.Iovec, off int64) (int, error) {
+	if len(iov) == 0 {
+		return 0, nil
+	}
+	r, e := Syscall6(unix.SYS_PREADV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)), uintptr(off), uintptr(uint64(off)>>32), 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
+}

@@ -259,6 +259,15 @@ func (p procView) Maps() []procfs.Mapping {
 	return out
 }
 
+// File implements procfs.Process.
+func (p procView) File(fd int) *fs.File {
+	f, err := p.tg.FDs.GetRef(fd)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
 // FDs implements procfs.Process.
 func (p procView) FDs() []procfs.FD {
 	var out []procfs.FD

@@ -172,8 +172,14 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 			pa = p
 		}
 		m.pages.set(a, pa)
+		// A private mapping of a file's pages (MAP_PRIVATE of a file
+		// with a page cache) maps them copy-on-write.
+		cow := v.Pager != nil && !v.Shared
+		if cow {
+			m.pages.setCOW(a, true)
+		}
 		if v.Prot != 0 {
-			if _, err := m.pt.Map(a, pa, pageSize, opts(v.Prot)); err != nil {
+			if _, err := m.pt.Map(a, pa, pageSize, leafOpts(v.Prot, cow)); err != nil {
 				return tableErr(err)
 			}
 		}
@@ -270,6 +276,13 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 			return FaultSIGBUS, busAdrErr, nil
 		}
 		return FaultSIGSEGV, segvMapErr, err
+	}
+	if write && m.pages.isCOW(page) {
+		// A write to a file page mapped privately: copy it now rather
+		// than on a second fault.
+		if _, err := m.ownPage(v, page); err != nil {
+			return FaultSIGSEGV, segvMapErr, err
+		}
 	}
 	return FaultHandled, 0, nil
 }

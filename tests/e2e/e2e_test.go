@@ -503,6 +503,10 @@ func programCases() []progCase {
 		{name: "mmap", prog: "mmap"},
 		{name: "sharedmap", prog: "sharedmap"},
 		{name: "semopen", prog: "semopen"},
+		// A big file (a host file) and a small one (kept in memory) of
+		// the read-only root, both mapped from the page cache.
+		{name: "filemap", prog: "filemap", args: []string{"/bin/ls"}},
+		{name: "filemap-small", prog: "filemap", args: []string{"/etc/services"}},
 		{name: "procs", prog: "procs"},
 		{name: "threads", prog: "threads"},
 		// Slow where a VM exit is slow (emulation: 40 s alone) and

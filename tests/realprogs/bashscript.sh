@@ -4,7 +4,6 @@
 # tests/e2e (TestRealPrograms) natively and in the sandbox, in a scratch
 # directory; its output must not depend on timing.
 set -u
-trap 'echo "exit trap, status $?"' EXIT
 trap 'echo "got USR1"' USR1
 f() { local x=$1; echo "f($x) in subshell $BASH_SUBSHELL"; }
 a=$(f 1); echo "captured: $a"
@@ -16,6 +15,9 @@ wait %1; echo "wait %1: $?"
 wait; echo "all waited"; cat job1.out job2.out job3.out
 sleep 0.1 & p=$!; wait $p; echo "wait pid: $?"
 sleep 30 & k=$!; kill -TERM $k; wait $k; echo "killed job: $?"
+# (Set only now: a job killed before it execs would run it.)
+trap 'echo "exit trap, status $?"' EXIT
+echo piped | cat /dev/stdin
 arr=(x y z); echo "${#arr[@]} ${arr[*]}"
 while read -r l; do echo "line: $l"; done < <(printf 'p\nq\n')
 diff <(seq 3) <(seq 3) && echo "process substitution ok"

@@ -78,6 +78,11 @@ mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
 mount -t devtmpfs devtmpfs $R/dev
 mkdir -p $R/dev/pts $R/dev/shm
+# What udev makes on a host: programs (bash's <(...)) need /dev/fd.
+ln -sfn /proc/self/fd $R/dev/fd
+ln -sfn /proc/self/fd/0 $R/dev/stdin
+ln -sfn /proc/self/fd/1 $R/dev/stdout
+ln -sfn /proc/self/fd/2 $R/dev/stderr
 mount -t devpts -o newinstance,ptmxmode=0666 devpts $R/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp

@@ -1,0 +1,277 @@
+package hostfs
+
+import (
+	"container/list"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/guestkernel/hostcall"
+)
+
+// The page cache of a cached (read-only, unchanging) tree: the pages of a
+// regular file, read from the host into pages of the memory file once, and
+// mapped by every process that maps the file (fs.Pager), MAP_PRIVATE ones
+// copy-on-write. So every process shares one copy of ld.so's, libc's and
+// python's extension modules' pages instead of copying them per mapping.
+//
+// The cache holds one reference on each page. Its pages count against a
+// budget per filesystem; past it, the caches of the files used longest
+// ago lose their references (pages still mapped stay, owned by their
+// mappings) before a new page is taken.
+
+const (
+	pageSize = 4096
+	// fillPages are read from the host at once on a miss (one preadv).
+	fillPages = 32
+)
+
+// pageCache is one file's cached pages.
+type pageCache struct {
+	fs   *FS
+	size int64 // the file's size, fixed (the tree does not change)
+	mu   sync.Mutex
+	// pages[i] is the memory-file address of page i, or 0.
+	pages []uintptr
+	held  int           // non-zero entries of pages
+	elem  *list.Element // in fs.caches, under fs.pcMu
+}
+
+// SetPageSource gives a cached tree the memory file, from which its page
+// cache takes pages, at most budget bytes of them. Without it (or for a
+// tree that is not cached) files are not mapped from a cache: mmap copies.
+func (f *FS) SetPageSource(src fs.PageSource, budget int64) {
+	f.pcMu.Lock()
+	defer f.pcMu.Unlock()
+	f.src = src
+	f.pcBudget = int(budget / pageSize)
+}
+
+// pageCacheOf returns n's page cache for a file of size bytes, making it
+// on first use; nil when the tree has none.
+func (n *node) pageCacheOf(size int64) *pageCache {
+	f := n.fs
+	if !f.cache {
+		return nil
+	}
+	f.pcMu.Lock()
+	defer f.pcMu.Unlock()
+	if f.src == nil || f.pcBudget == 0 {
+		return nil
+	}
+	if n.pc == nil {
+		pc := &pageCache{fs: f, size: size, pages: make([]uintptr, (size+pageSize-1)/pageSize)}
+		n.pc = pc
+		// A node that is collected (nothing names or maps it any more)
+		// gives its pages back.
+		runtime.AddCleanup(n, func(pc *pageCache) { pc.drop() }, pc)
+	}
+	return n.pc
+}
+
+// filler reads count bytes at off of the file into the given pages.
+type filler func(iov []unix.Iovec, off int64) error
+
+// page returns the address of page idx, reading it (and the pages around
+// it) with fill on a miss. ENXIO past the end of the file.
+func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
+	if idx < 0 || idx*pageSize >= pc.size {
+		return 0, unix.ENXIO
+	}
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pa := pc.pages[idx]; pa != 0 {
+		pc.touch()
+		return pa, nil
+	}
+	// The chunk of fillPages around idx, less the pages already here.
+	first := idx &^ (fillPages - 1)
+	last := min(first+fillPages, int64(len(pc.pages)))
+	for first < idx && pc.pages[first] != 0 {
+		first++
+	}
+	for last > idx+1 && pc.pages[last-1] != 0 {
+		last--
+	}
+	n := int(last - first)
+	if err := pc.fs.reservePages(pc, n); err != nil {
+		return 0, err
+	}
+	got := make([]uintptr, 0, n)
+	for i := 0; i < n; i++ {
+		pa, err := pc.fs.src.Alloc()
+		if err != nil {
+			for _, p := range got {
+				pc.fs.src.Free(p)
+			}
+			pc.fs.unreservePages(n)
+			return 0, unix.ENOMEM
+		}
+		got = append(got, pa)
+	}
+	iov := make([]unix.Iovec, n)
+	for i, pa := range got {
+		iov[i].Base = (*byte)(unsafe.Add(nil, pa))
+		iov[i].SetLen(pageSize)
+	}
+	if err := fill(iov, first*pageSize); err != nil {
+		for _, p := range got {
+			pc.fs.src.Free(p)
+		}
+		pc.fs.unreservePages(n)
+		return 0, err
+	}
+	for i, pa := range got {
+		if pc.pages[first+int64(i)] != 0 {
+			pc.fs.src.Free(pa) // (cannot happen: filled under mu)
+			pc.fs.unreservePages(1)
+			continue
+		}
+		pc.pages[first+int64(i)] = pa
+		pc.held++
+	}
+	return pc.pages[idx], nil
+}
+
+// touch moves pc to the front of the eviction order.
+func (pc *pageCache) touch() {
+	f := pc.fs
+	f.pcMu.Lock()
+	if pc.elem != nil {
+		f.caches.MoveToFront(pc.elem)
+	}
+	f.pcMu.Unlock()
+}
+
+// drop gives back every page pc holds. Caller must not hold pc.mu.
+func (pc *pageCache) drop() {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.dropLocked()
+}
+
+func (pc *pageCache) dropLocked() {
+	f := pc.fs
+	for i, pa := range pc.pages {
+		if pa != 0 {
+			f.src.Free(pa)
+			pc.pages[i] = 0
+		}
+	}
+	f.pcMu.Lock()
+	f.pcPages -= pc.held
+	if pc.elem != nil {
+		f.caches.Remove(pc.elem)
+		pc.elem = nil
+	}
+	f.pcMu.Unlock()
+	pc.held = 0
+}
+
+// reservePages counts n more pages for pc, evicting the caches used
+// longest ago (never pc itself, whose mu the caller holds) to stay within
+// the budget. ENOMEM when even that does not make room.
+func (f *FS) reservePages(pc *pageCache, n int) error {
+	for {
+		f.pcMu.Lock()
+		if f.pcPages+n <= f.pcBudget {
+			f.pcPages += n
+			if pc.elem == nil {
+				pc.elem = f.caches.PushFront(pc)
+			} else {
+				f.caches.MoveToFront(pc.elem)
+			}
+			f.pcMu.Unlock()
+			return nil
+		}
+		var victim *pageCache
+		for e := f.caches.Back(); e != nil; e = e.Prev() {
+			if c := e.Value.(*pageCache); c != pc {
+				victim = c
+				break
+			}
+		}
+		f.pcMu.Unlock()
+		if victim == nil {
+			return unix.ENOMEM
+		}
+		if !victim.mu.TryLock() {
+			// Busy filling: take it out of the order and try the
+			// next one; it is put back at its next fill.
+			f.pcMu.Lock()
+			if victim.elem != nil {
+				f.caches.Remove(victim.elem)
+				victim.elem = nil
+			}
+			f.pcMu.Unlock()
+			continue
+		}
+		victim.dropLocked()
+		victim.mu.Unlock()
+	}
+}
+
+func (f *FS) unreservePages(n int) {
+	f.pcMu.Lock()
+	f.pcPages -= n
+	f.pcMu.Unlock()
+}
+
+// PageCacheBytes reports the bytes of host files the tree's page cache
+// holds (for --debug).
+func (f *FS) PageCacheBytes() int64 {
+	f.pcMu.Lock()
+	defer f.pcMu.Unlock()
+	return int64(f.pcPages) * pageSize
+}
+
+// preadvFill reads from the host file fd.
+func preadvFill(fd int) filler {
+	return func(iov []unix.Iovec, off int64) error {
+		want := 0
+		for i := range iov {
+			want += int(iov[i].Len)
+		}
+		// A short read (the last page of the file) leaves the rest of
+		// the pages zero, as Linux shows past the end of a file.
+		for done := 0; done < want; {
+			k, err := retry(func() (int, error) { return hostcall.Preadv(fd, iov, off+int64(done)) })
+			if err != nil {
+				return err
+			}
+			if k == 0 {
+				break
+			}
+			done += k
+			// Drop the iovecs read in full, trim the next.
+			for k > 0 && len(iov) > 0 {
+				if uint64(k) >= iov[0].Len {
+					k -= int(iov[0].Len)
+					iov = iov[1:]
+					continue
+				}
+				iov[0].Base = (*byte)(unsafe.Add(unsafe.Pointer(iov[0].Base), k))
+				iov[0].SetLen(int(iov[0].Len) - k)
+				k = 0
+			}
+		}
+		return nil
+	}
+}
+
+// copyFill fills from a small file's kept contents.
+func copyFill(data []byte) filler {
+	return func(iov []unix.Iovec, off int64) error {
+		for i := range iov {
+			dst := unsafe.Slice(iov[i].Base, iov[i].Len)
+			if off < int64(len(data)) {
+				copy(dst, data[off:])
+			}
+			off += int64(iov[i].Len)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,164 @@
+package hostfs
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	rfs "ringbox/fs"
+)
+
+// testPages is a PageSource of anonymous host pages.
+type testPages struct {
+	mu   sync.Mutex
+	live map[uintptr][]byte
+}
+
+func (p *testPages) Alloc() (uintptr, error) {
+	b, err := unix.Mmap(-1, 0, pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return 0, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live == nil {
+		p.live = map[uintptr][]byte{}
+	}
+	a := uintptr(unsafe.Pointer(&b[0]))
+	p.live[a] = b
+	return a, nil
+}
+
+func (p *testPages) Free(a uintptr) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b, ok := p.live[a]
+	if !ok {
+		panic("free of a page not allocated")
+	}
+	delete(p.live, a)
+	unix.Munmap(b)
+}
+
+func (p *testPages) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.live)
+}
+
+func page(a uintptr) []byte { return unsafe.Slice((*byte)(unsafe.Add(nil, a)), pageSize) }
+
+// TestPageCache maps a big file (a host file) and a small one (kept in
+// memory) of a cached tree page by page: the pages hold the file's bytes
+// (zero past its end), repeated calls give the same page, ENXIO past the
+// end; a tree without a page source or not cached gives ENODEV.
+func TestPageCache(t *testing.T) {
+	dir := t.TempDir()
+	big := make([]byte, 1<<20+12345) // over maxCachedFile: a host file
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "big"), big, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "small"), []byte("small file"), 0o644))
+
+	f, err := New(dir, true)
+	require.NoError(t, err)
+	defer f.Close()
+	f.Cache()
+	src := &testPages{}
+	f.SetPageSource(src, 64<<20)
+
+	for _, name := range []string{"big", "small"} {
+		want := big
+		if name == "small" {
+			want = []byte("small file")
+		}
+		n, err := f.Root().Lookup(name)
+		require.NoError(t, err)
+		impl, err := n.Open(unix.O_RDONLY)
+		require.NoError(t, err)
+		pg, ok := impl.(rfs.Pager)
+		require.True(t, ok, "%s: %T is no Pager", name, impl)
+		pages := (len(want) + pageSize - 1) / pageSize
+		for i := 0; i < pages; i++ {
+			a, err := pg.PageAddr(int64(i))
+			require.NoError(t, err)
+			got := page(a)
+			end := min(len(want), (i+1)*pageSize)
+			require.Equal(t, want[i*pageSize:end], got[:end-i*pageSize], "%s page %d", name, i)
+			for _, b := range got[end-i*pageSize:] {
+				require.Zero(t, b, "%s page %d past the end", name, i)
+			}
+			again, err := pg.PageAddr(int64(i))
+			require.NoError(t, err)
+			require.Equal(t, a, again)
+		}
+		_, err = pg.PageAddr(int64(pages))
+		require.Equal(t, unix.ENXIO, err)
+		_, err = pg.PageAddr(-1)
+		require.Equal(t, unix.ENXIO, err)
+		impl.Release()
+	}
+	require.Equal(t, int64(src.count())*pageSize, f.PageCacheBytes())
+
+	// Not cached (read-write): no page cache.
+	rw, err := New(dir, false)
+	require.NoError(t, err)
+	defer rw.Close()
+	rw.SetPageSource(src, 64<<20)
+	n, err := rw.Root().Lookup("big")
+	require.NoError(t, err)
+	impl, err := n.Open(unix.O_RDONLY)
+	require.NoError(t, err)
+	defer impl.Release()
+	if pg, ok := impl.(rfs.Pager); ok {
+		_, err := pg.PageAddr(0)
+		require.Equal(t, unix.ENODEV, err)
+	}
+}
+
+// TestPageCacheBudget: past the budget, the file used longest ago loses its
+// pages; the cache never holds more than the budget.
+func TestPageCacheBudget(t *testing.T) {
+	dir := t.TempDir()
+	data := make([]byte, 40*pageSize)
+	for i := 0; i < 4; i++ {
+		for j := range data {
+			data[j] = byte(i + 1)
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, string(rune('a'+i))), data, 0o644))
+	}
+	f, err := New(dir, true)
+	require.NoError(t, err)
+	defer f.Close()
+	f.Cache()
+	src := &testPages{}
+	f.SetPageSource(src, 100*pageSize) // room for two files and a half
+	var impls []rfs.Impl
+	for i := 0; i < 4; i++ {
+		n, err := f.Root().Lookup(string(rune('a' + i)))
+		require.NoError(t, err)
+		impl, err := n.Open(unix.O_RDONLY)
+		require.NoError(t, err)
+		impls = append(impls, impl)
+		for p := 0; p < 40; p++ {
+			a, err := impl.(rfs.Pager).PageAddr(int64(p))
+			require.NoError(t, err)
+			require.Equal(t, byte(i+1), page(a)[0])
+		}
+		require.LessOrEqual(t, f.PageCacheBytes(), int64(100*pageSize))
+		require.Equal(t, int64(src.count())*pageSize, f.PageCacheBytes())
+	}
+	// The first file was evicted: its pages come back from the host.
+	a, err := impls[0].(rfs.Pager).PageAddr(0)
+	require.NoError(t, err)
+	require.Equal(t, byte(1), page(a)[0])
+	for _, impl := range impls {
+		impl.Release()
+	}
+}

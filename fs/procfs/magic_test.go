@@ -1,0 +1,41 @@
+package procfs
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+)
+
+// TestMagicFDLinks: fd/<n> of a pipe or socket opens the process's own
+// open file (a reference taken); one naming a path, or a link other than
+// fd/<n>, is followed as a path.
+func TestMagicFDLinks(t *testing.T) {
+	src := newFake()
+	root := New(src).Root()
+	pipe := fs.NewFile(fs.PathImpl{}, unix.O_WRONLY)
+	p := src.procs[10]
+	p.mu.Lock()
+	p.files = map[int]*fs.File{1: pipe}
+	p.mu.Unlock()
+
+	n := walk(t, root, "10/fd/1")
+	ml, ok := n.(fs.MagicLink)
+	require.True(t, ok)
+	f, ok := ml.OpenFile()
+	require.True(t, ok, "a pipe's fd link opens the file")
+	require.Same(t, pipe, f)
+	f.DecRef()
+
+	// fd 0 names /dev/null: a path, followed as usual.
+	_, ok = walk(t, root, "10/fd/0").(fs.MagicLink).OpenFile()
+	require.False(t, ok)
+	// fd 2 is a socket the process no longer has a file for.
+	_, ok = walk(t, root, "10/fd/2").(fs.MagicLink).OpenFile()
+	require.False(t, ok)
+	// Not an fd link.
+	_, ok = walk(t, root, "10/exe").(fs.MagicLink).OpenFile()
+	require.False(t, ok)
+}
