@@ -127,7 +127,7 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 				NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
 				Name:      fileName(t, f),
 				Pager:     &filePager{f: f, pg: pg}, PagerOff: off / 4096,
-				MaxProt:   maxProt,
+				MaxProt: maxProt,
 			})
 		}
 	}
