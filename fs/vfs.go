@@ -457,6 +457,14 @@ type Pager interface {
 	PageAddr(idx int64) (uintptr, error)
 }
 
+// StablePager is implemented by the Impl of a file whose pages can be
+// mapped after the Impl is released (a read-only tree's page cache): the
+// pager it returns needs no open file. The loader maps programs with it.
+type StablePager interface {
+	// StablePager returns the pager, or nil when the file has none.
+	StablePager() Pager
+}
+
 // PageSource provides the pages of a Pager filesystem (the memory file).
 type PageSource interface {
 	Alloc() (uintptr, error)

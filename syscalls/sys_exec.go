@@ -77,6 +77,17 @@ func (e execFile) ReadAt(p []byte, off int64) (int, error) {
 
 func (e execFile) Size() int64 { return e.size }
 
+// Pager implements mm.PagedExecutable: the file's page cache, if its tree
+// has one that outlives the open file.
+func (e execFile) Pager() mm.Pager {
+	if sp, ok := e.impl.(fs.StablePager); ok {
+		if p := sp.StablePager(); p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
 // openExec opens path for execution (EACCES unless a regular file with an
 // x bit the caller may use).
 func openExec(t *kernel.Task, start *fs.Dentry, path string, follow bool) (execFile, error) {

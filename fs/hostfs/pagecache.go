@@ -275,3 +275,52 @@ func copyFill(data []byte) filler {
 		return nil
 	}
 }
+
+// nodePager maps a file of a cached tree by its node, with no open file:
+// a miss opens the file for the read (fs.StablePager).
+type nodePager struct {
+	n    *node
+	size int64
+}
+
+// PageAddr implements fs.Pager.
+func (p nodePager) PageAddr(idx int64) (uintptr, error) {
+	pc := p.n.pageCacheOf(p.size)
+	if pc == nil {
+		return 0, unix.ENODEV
+	}
+	return pc.page(idx, p.n.hostFill)
+}
+
+// hostFill reads the node's file from the host, opened for the read.
+func (n *node) hostFill(iov []unix.Iovec, off int64) error {
+	if data, ok := n.cachedContent(); ok {
+		return copyFill(data)(iov, off)
+	}
+	fd, _, err := n.openByName(unix.O_RDONLY)
+	if err != nil {
+		return err
+	}
+	defer hostcall.Close(fd)
+	return preadvFill(fd)(iov, off)
+}
+
+// stablePager returns n's nodePager, or nil for a tree without a page
+// cache.
+func (n *node) stablePager(size int64) fs.Pager {
+	if n.pageCacheOf(size) == nil {
+		return nil
+	}
+	return nodePager{n: n, size: size}
+}
+
+// StablePager implements fs.StablePager.
+func (h *file) StablePager() fs.Pager {
+	if h.node == nil {
+		return nil
+	}
+	return h.node.stablePager(h.size)
+}
+
+// StablePager implements fs.StablePager.
+func (m *memFile) StablePager() fs.Pager { return m.node.stablePager(int64(len(m.data))) }

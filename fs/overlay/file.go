@@ -440,3 +440,17 @@ func (h *file) PageAddr(idx int64) (uintptr, error) {
 	}
 	return 0, unix.ENODEV
 }
+
+// StablePager implements fs.StablePager for a file of either layer that
+// has one.
+func (h *file) StablePager() fs.Pager {
+	impl, err := h.get()
+	if err != nil {
+		return nil
+	}
+	defer h.put()
+	if p, ok := impl.(fs.StablePager); ok {
+		return p.StablePager()
+	}
+	return nil
+}

@@ -23,6 +23,14 @@ type Executable interface {
 	Size() int64
 }
 
+// PagedExecutable is an Executable whose pages the loader can map from a
+// page cache (copy-on-write) instead of copying them. Pager may return
+// nil: the loader copies.
+type PagedExecutable interface {
+	Executable
+	Pager() Pager
+}
+
 // ExecArgs describe a program to load.
 type ExecArgs struct {
 	File Executable
@@ -169,6 +177,10 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 // contents are named after the file (as /proc/pid/maps shows them); the
 // zero-fill pages past them are anonymous, as Linux maps them.
 func (m *MM) mapImage(f Executable, img *loader.Image, bias uintptr, name string) (uintptr, error) {
+	var pager Pager
+	if pe, ok := f.(PagedExecutable); ok {
+		pager = pe.Pager()
+	}
 	var end, prevEnd uintptr
 	var prevProt int
 	for _, s := range img.Segments {
@@ -188,6 +200,17 @@ func (m *MM) mapImage(f Executable, img *loader.Image, bias uintptr, name string
 			mapStart = shared
 		}
 		fileEnd := min(max(pageUp(uintptr(s.Vaddr+s.Filesz)+bias), mapStart), segEnd)
+		if pager != nil && mapStart == start && fileEnd > start &&
+			(uintptr(s.Vaddr)+bias)%pageSize == uintptr(s.Offset%pageSize) {
+			// The file's own pages, from its page cache: copy-on-write,
+			// filled as the program touches them.
+			if err := m.mapPaged(pager, s, start, fileEnd, segEnd, bias, name); err != nil {
+				return 0, err
+			}
+			prevEnd, prevProt = max(prevEnd, segEnd), s.Prot
+			end = max(end, uintptr(s.Vaddr+s.Memsz)+bias)
+			continue
+		}
 		for _, part := range [2]struct {
 			start, end uintptr
 			name       string
@@ -236,4 +259,38 @@ func (m *MM) mapImage(f Executable, img *loader.Image, bias uintptr, name string
 		end = max(end, uintptr(s.Vaddr+s.Memsz)+bias)
 	}
 	return end, nil
+}
+
+// mapPaged maps segment s from pager: the file part [start, fileEnd) maps
+// the file's pages privately, the rest of the segment is zero-fill. The
+// bytes of the last file page past p_filesz are zeroed when the segment
+// goes on (its .bss starts there), as Linux does.
+func (m *MM) mapPaged(pager Pager, s loader.Segment, start, fileEnd, segEnd, bias uintptr, name string) error {
+	if _, err := m.Mmap(MmapOpts{Addr: start, Len: fileEnd - start, Prot: s.Prot, Fixed: true, Name: name,
+		Pager: pager, PagerOff: int64(s.Offset / pageSize)}); err != nil {
+		return fmt.Errorf("map segment at %#x: %w", start, err)
+	}
+	if fileEnd < segEnd {
+		if _, err := m.Mmap(MmapOpts{Addr: fileEnd, Len: segEnd - fileEnd, Prot: s.Prot, Fixed: true}); err != nil {
+			return fmt.Errorf("map segment at %#x: %w", fileEnd, err)
+		}
+	}
+	tail := uintptr(s.Vaddr+s.Filesz) + bias
+	if s.Memsz <= s.Filesz || tail%pageSize == 0 {
+		return nil
+	}
+	page := tail &^ (pageSize - 1)
+	m.mu.Lock()
+	v, _ := m.vmas.lookup(page)
+	err := m.populate(v, page, 1)
+	var pa uintptr
+	if err == nil {
+		pa, err = m.ownPage(v, page)
+	}
+	m.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("zero the end of the segment at %#x: %w", tail, err)
+	}
+	clear(memfile.Bytes(pa+tail%pageSize, pageSize-tail%pageSize))
+	return nil
 }
