@@ -78,7 +78,17 @@ func resolveAt(t *kernel.Task, dirfd int, path string, flags int) (*fs.Dentry, *
 			return nil, nil, err
 		}
 	}
-	d, err := t.K.VFS.Resolve(start, t.TG.FSRoot(), path, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	if flags&unix.AT_SYMLINK_NOFOLLOW == 0 {
+		// A /proc/PID/fd/N magic link names its open file (stat of
+		// /dev/fd/63 for bash's <(...)).
+		d, f, err := t.K.VFS.ResolveOpen(start, t.TG.FSRoot(), path, true)
+		if f != nil {
+			t.Hold(f)
+			return f.Dentry, f, nil
+		}
+		return d, nil, err
+	}
+	d, err := t.K.VFS.Resolve(start, t.TG.FSRoot(), path, false)
 	return d, nil, err
 }
 

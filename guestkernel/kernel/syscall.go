@@ -34,6 +34,9 @@ func (t *Task) File(fd int) (*fs.File, error) {
 	return f, nil
 }
 
+// Hold keeps a reference the caller took on f until the syscall ends.
+func (t *Task) Hold(f *fs.File) { t.held = append(t.held, f) }
+
 // dropFiles gives back the references File took during a syscall.
 func (t *Task) dropFiles() {
 	for i, f := range t.held {
