@@ -55,10 +55,12 @@
 // O_TRUNC is EACCES (EISDIR for a directory), Write is EINVAL. Directories
 // implement fs.DirReader; their listing is taken when read from offset 0.
 // Symlinks (self, thread-self, exe, cwd, root, fd/<n>, mounts) implement
-// Readlink and are followed by the VFS as paths in the caller's tree: they
-// are not Linux's "magic" links, so a deleted file, a pipe:[N] or a
-// socket:[N] cannot be reopened through them (ENOENT), and a process in
-// another root has its paths resolved in the caller's.
+// Readlink and are followed by the VFS as paths in the caller's tree, and
+// a process in another root has its paths resolved in the caller's. fd/<n>
+// of a pipe, a socket, an anonymous or a deleted file is a magic link
+// (fs.MagicLink): open, stat and the other calls that follow it get that
+// open file itself (open: the same open file description, if its access
+// mode allows the one asked for).
 //
 // Attributes: directories dr-xr-xr-x (fd/ dr-x------), files -r--r--r--
 // (environ and auxv -r--------), links lrwxrwxrwx (fd/<n> l-wx------,
