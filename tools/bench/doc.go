@@ -53,6 +53,11 @@
 //     One run per side with stdout on a pipe first checks that all sides
 //     print as many lines; it is also the warm-up round, and its ringbox
 //     runs (with --debug) give the row's exits.
+//   - python3 -c pass; python3 -c 'import json, email, http.client,
+//     sqlite3'; stat /etc/passwd; cat /etc/passwd, whole runs: wall time
+//     of the host's programs, stdout on /dev/null, after a warm-up round;
+//     one --debug run per mode gives the exits (issue 11 watches these
+//     counts: kvm_run and bounces per run).
 //   - fork + wait: fork, _exit(0) in the child, waitpid in the parent, ns
 //     per fork (a static program: a small address space).
 //   - posix_spawn + exec + wait of /bin/true: posix_spawn of the host's

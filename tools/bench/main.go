@@ -230,7 +230,11 @@ func (b *bench) measure() ([]*row, error) {
 		newRateRow(fmt.Sprintf("read %s file, 1 MiB reads", sizeName(fs.bigBytes))),
 		newRateRow(fmt.Sprintf("write %s+fsync, --tmpfs", sizeName(fs.bigBytes))),
 		newRateRow(fmt.Sprintf("write %s+fsync, rw --mount", sizeName(fs.bigBytes))),
-		newRow("ls -la /usr/bin, whole run", "run", nil),
+		newRow("ls -la /usr/bin, whole run", "run", ratioTarget(2)),
+		newRow("python3 -c pass, whole run", "run", ratioTarget(1.5)),
+		newRow("python3 -c 'import json, email, http.client, sqlite3', whole run", "run", ratioTarget(1.5)),
+		newRow("stat /etc/passwd, whole run", "run", nil),
+		newRow("cat /etc/passwd, whole run", "run", nil),
 		newRow("fork + wait", "fork", ratioTarget(2)),
 		newRow("posix_spawn + exec + wait of /bin/true", "spawn", ratioTarget(2)),
 		newRow("pthread create + join", "thread", ratioTarget(2)),
@@ -276,6 +280,12 @@ func (b *bench) measure() ([]*row, error) {
 				flags: []string{"--mount", fs.rw + ":" + fs.rw + ":rw", "--workdir", fs.rw}, reps: bigReps}, mib)
 		},
 		b.lsRow,
+		func(r *row) error { return b.cmdRow(r, "/usr/bin/python3", "-c", "pass") },
+		func(r *row) error {
+			return b.cmdRow(r, "/usr/bin/python3", "-c", "import json, email, http.client, sqlite3")
+		},
+		func(r *row) error { return b.cmdRow(r, "/usr/bin/stat", "/etc/passwd") },
+		func(r *row) error { return b.cmdRow(r, "/bin/cat", "/etc/passwd") },
 		// The process rows' loop programs take little from a count of 1000
 		// natively but up to a second per operation in the x86 lane: their
 		// calibration starts small.

@@ -491,6 +491,31 @@ func (b *bench) lsRow(r *row) error {
 	})
 }
 
+// cmdRow times whole runs of a host program with args (stdout to
+// /dev/null), lsRuns per side (quickLsRuns with -quick), and takes the
+// exits from one --debug run: the interpreter and small-command rows whose
+// exit counts issue 11 watches.
+func (b *bench) cmdRow(r *row, prog string, args ...string) error {
+	if _, err := os.Stat(prog); err != nil {
+		return fmt.Errorf("%s is not on this host", prog)
+	}
+	j := &job{prog: prog, devNull: true}
+	if err := b.wholeRunExits(r, j, args...); err != nil {
+		return err
+	}
+	runs := min(b.runs, lsRuns)
+	if b.quick {
+		runs = min(runs, quickLsRuns)
+	}
+	return b.mediansOf(r, runs, true, func(platform string) (float64, error) {
+		out, err := b.run(platform, false, j, args...)
+		if err != nil {
+			return 0, err
+		}
+		return float64(out.wall), nil
+	})
+}
+
 // wholeRunExits sets each platform's exits of r to those of one whole run
 // of j's program with args.
 func (b *bench) wholeRunExits(r *row, j *job, args ...string) error {
