@@ -165,6 +165,12 @@ var runFlags = []*runFlag{
 		usage: "most threads running at once",
 		set:   func(o *runOpts, v string) (err error) { o.cpus, err = parseInt(v, 1, 1024); return err }},
 
+	{long: "timeout", arg: "DURATION", group: groupResources, def: func() string { return "none" },
+		usage: "SIGTERM after DURATION (30s, 5m); exit status 124",
+		set:   func(o *runOpts, v string) (err error) { o.timeout, err = parseDuration(v); return err }},
+	{long: "kill-after", arg: "DURATION", group: groupResources, def: func() string { return "10s" },
+		usage: "with --timeout: SIGKILL this long after the SIGTERM",
+		set:   func(o *runOpts, v string) (err error) { o.killAfter, err = parseDuration(v); return err }},
 	{long: "hostio", arg: "MODE", group: groupResources, def: func() string { return "auto" },
 		usage: "host file calls: thread (no VM exit), exit, auto",
 		set: func(o *runOpts, v string) error {
@@ -214,12 +220,13 @@ var errHelp = fmt.Errorf("help requested")
 
 func defaultRunOpts() *runOpts {
 	return &runOpts{
-		memory:   8 << 30,
-		backend:  "auto",
-		hostname: "ringbox",
-		pids:     kernel.DefaultMaxTasks,
-		cpus:     runtime.NumCPU(),
-		hostIO:   "auto",
+		memory:    8 << 30,
+		backend:   "auto",
+		hostname:  "ringbox",
+		pids:      kernel.DefaultMaxTasks,
+		cpus:      runtime.NumCPU(),
+		hostIO:    "auto",
+		killAfter: 10 * time.Second,
 	}
 }
 
@@ -482,4 +489,13 @@ func parseCommandLine(args []string) (command, error) {
 	default:
 		return command{}, fail(exitUsage, "unknown command %s (want run, version, completion or help); see 'ringbox --help'", quoteArg(a))
 	}
+}
+
+// parseDuration parses a positive duration of at most a year.
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 || d > 366*24*time.Hour {
+		return 0, fmt.Errorf("want a positive duration such as 30s or 5m")
+	}
+	return d, nil
 }

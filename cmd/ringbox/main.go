@@ -15,6 +15,7 @@ const Version = "0.1.0"
 // Exit statuses of ringbox itself (as docker/runc and shells use them).
 const (
 	exitUsage       = 2
+	exitTimedOut    = 124 // --timeout, as timeout(1)
 	exitSandbox     = 125
 	exitCannotExec  = 126
 	exitNotFound    = 127

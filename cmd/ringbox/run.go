@@ -48,6 +48,8 @@ type runOpts struct {
 	// hostIO is --hostio (auto, thread, exit); hostIOSpin --hostio-spin.
 	hostIO     string
 	hostIOSpin time.Duration
+	// timeout and killAfter are --timeout (0: none) and --kill-after.
+	timeout, killAfter time.Duration
 }
 
 func runCmd(o *runOpts) error {
@@ -193,9 +195,27 @@ func runCmd(o *runOpts) error {
 	runErr := make(chan error, 1)
 	go func() { runErr <- task.Run() }()
 
-	var fatal <-chan time.Time
+	var fatal, deadline, kill <-chan time.Time
+	timedOut := false
+	if o.timeout > 0 {
+		deadline = time.After(o.timeout)
+	}
 	for {
 		select {
+		case <-deadline:
+			// As timeout(1): SIGTERM, SIGKILL if still there after
+			// --kill-after, and status 124.
+			deadline, timedOut = nil, true
+			log.Debug("timed out: SIGTERM to the program", "timeout", o.timeout)
+			task.TG.SendSignal(unix.SIGTERM)
+			kill = time.After(o.killAfter)
+		case <-kill:
+			kill = nil
+			log.Debug("still running: SIGKILL", "kill-after", o.killAfter)
+			task.TG.SendSignal(unix.SIGKILL)
+			if fatal == nil {
+				fatal = time.After(2 * time.Second)
+			}
 		case s := <-sigs:
 			sig := s.(syscall.Signal)
 			log.Debug("forwarding host signal", "signal", sig)
@@ -217,9 +237,15 @@ func runCmd(o *runOpts) error {
 				return fail(exitSandbox, "%v", err)
 			}
 			<-task.TG.Done()
+			if timedOut {
+				return fail(exitTimedOut, "timed out after %v", o.timeout)
+			}
 			return statusOf(task.TG.Status())
 		case <-fatal:
 			if task.TG.Exiting() {
+				if timedOut {
+					return fail(exitTimedOut, "timed out after %v", o.timeout)
+				}
 				return statusOf(task.TG.Status())
 			}
 			fatal = nil

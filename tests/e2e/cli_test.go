@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -219,4 +220,30 @@ func TestCLIUser(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTimeout: --timeout ends the program as timeout(1) does: SIGTERM,
+// then SIGKILL after --kill-after for one that ignores it; status 124 and
+// one line on stderr.
+func TestTimeout(t *testing.T) {
+	recordInputs(t)
+	t.Parallel()
+	r := execute(t, sandboxed([]string{"--timeout", "1s"}, baseEnv, "/bin/sleep", []string{"30"}, nil))
+	require.False(t, r.TimedOut, "ringbox itself timed out")
+	require.Equal(t, 124, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "ringbox: timed out after 1s\n", string(r.Stderr))
+	require.Less(t, r.Elapsed, 25*time.Second)
+
+	r = execute(t, sandboxed([]string{"--timeout", "1s", "--kill-after", "1s"}, baseEnv, "/bin/sh",
+		[]string{"-c", `trap "" TERM; echo started; while :; do sleep 1; done`}, nil))
+	require.Equal(t, 124, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "started\n", string(r.Stdout))
+	require.Contains(t, string(r.Stderr), "timed out after 1s")
+
+	// A program that ends in time keeps its own status.
+	r = execute(t, sandboxed([]string{"--timeout", "60s"}, baseEnv, "/bin/sh", []string{"-c", "exit 7"}, nil))
+	require.Equal(t, 7, r.Code, "stderr: %s", r.Stderr)
+
+	r = execute(t, sandboxed([]string{"--timeout", "soon"}, baseEnv, "/bin/true", nil, nil))
+	require.Equal(t, 2, r.Code)
 }
