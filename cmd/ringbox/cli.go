@@ -165,6 +165,12 @@ var runFlags = []*runFlag{
 		usage: "most threads running at once",
 		set:   func(o *runOpts, v string) (err error) { o.cpus, err = parseInt(v, 1, 1024); return err }},
 
+	{long: "disk", arg: "SIZE", group: groupResources, def: func() string { return "memory/2" },
+		usage: "size of the writable layer and of each --tmpfs",
+		set:   func(o *runOpts, v string) (err error) { o.disk, err = parseSize(v); return err }},
+	{long: "files", arg: "N", group: groupResources, def: func() string { return "1048576" },
+		usage: "RLIMIT_NOFILE hard limit of every process",
+		set:   func(o *runOpts, v string) (err error) { o.files, err = parseInt(v, 16, 1<<20); return err }},
 	{long: "timeout", arg: "DURATION", group: groupResources, def: func() string { return "none" },
 		usage: "SIGTERM after DURATION (30s, 5m); exit status 124",
 		set:   func(o *runOpts, v string) (err error) { o.timeout, err = parseDuration(v); return err }},

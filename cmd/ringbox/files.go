@@ -76,7 +76,11 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), e
 	}
 	hostPages(root)
 	newTmpfs := func() *tmpfs.FS {
-		t := tmpfs.New(int64(o.memory / 2))
+		limit := o.disk
+		if limit == 0 {
+			limit = o.memory / 2
+		}
+		t := tmpfs.New(int64(limit))
 		mems = append(mems, t.SetPageSource)
 		return t
 	}

@@ -48,6 +48,9 @@ type runOpts struct {
 	// hostIO is --hostio (auto, thread, exit); hostIOSpin --hostio-spin.
 	hostIO     string
 	hostIOSpin time.Duration
+	// disk is --disk (0: half of memory); files is --files (0: 1<<20).
+	disk  uint64
+	files int
 	// timeout and killAfter are --timeout (0: none) and --kill-after.
 	timeout, killAfter time.Duration
 }
@@ -179,6 +182,10 @@ func runCmd(o *runOpts) error {
 		return fail(exitSandbox, "start task: %v", err)
 	}
 	task.TG.SetCwd(cwd)
+	if o.files > 0 {
+		// The hard limit: no process of the sandbox may raise it.
+		task.TG.SetLimit(unix.RLIMIT_NOFILE, unix.Rlimit{Cur: uint64(min(o.files, fs.DefaultNoFile)), Max: uint64(o.files)})
+	}
 	// /proc ("self" is whoever looks).
 	if err := vfs.MountAt("/proc", procfs.New(kernel.NewProcSource(kern, syscalls.Release, syscalls.Version)).ForCaller(), false); err != nil {
 		log.Debug("no /proc in this root", "err", err)

@@ -247,3 +247,20 @@ func TestTimeout(t *testing.T) {
 	r = execute(t, sandboxed([]string{"--timeout", "soon"}, baseEnv, "/bin/true", nil, nil))
 	require.Equal(t, 2, r.Code)
 }
+
+// TestResourceFlags: --files is the hard RLIMIT_NOFILE no process can
+// raise; --disk bounds the writable layer (ENOSPC past it).
+func TestResourceFlags(t *testing.T) {
+	recordInputs(t)
+	t.Parallel()
+	r := execute(t, sandboxed([]string{"--files", "64"}, baseEnv, "/bin/sh", []string{"-c",
+		"ulimit -Hn; ulimit -Sn; ulimit -Hn 65 2>/dev/null && echo raised || echo refused"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "64\n64\nrefused\n", string(r.Stdout))
+
+	r = execute(t, sandboxed([]string{"--disk", "1M"}, baseEnv, "/bin/sh", []string{"-c",
+		"head -c 500000 /dev/zero > /tmp/a && echo small ok; head -c 2000000 /dev/zero > /tmp/b || echo big refused"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "small ok\nbig refused\n", string(r.Stdout))
+	require.Contains(t, string(r.Stderr), "No space left on device")
+}
