@@ -129,6 +129,9 @@ func runCmd(o *runOpts) error {
 	}
 	kern := kernel.New(machine, mem, log)
 	kern.MaxTasks = o.pids
+	kern.OnOOM = func(pid int32) {
+		fmt.Fprintf(os.Stderr, "ringbox: out of memory (limit %s): process %d killed\n", formatSize(o.memory), pid)
+	}
 	if o.cpus < runtime.NumCPU() {
 		kern.SetCPUs(o.cpus)
 	}

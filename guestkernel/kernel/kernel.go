@@ -26,6 +26,9 @@ type Kernel struct {
 	Mem      *memfile.File
 	Syscalls SyscallTable
 	Log      *slog.Logger
+	// OnOOM, when set, is told of a process killed because the sandbox's
+	// memory is used up (otherwise the kernel logs a warning).
+	OnOOM func(pid int32)
 	// Strace, when set, receives one line per system call.
 	Strace   io.Writer
 	Hostname string

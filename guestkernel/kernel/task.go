@@ -513,7 +513,11 @@ func (t *Task) Run() (err error) {
 			res, code, err := t.MM.HandleFault(uintptr(ev.Addr), ev.Write, ev.Exec)
 			if err != nil {
 				if errors.Is(err, mm.ErrOutOfMemory) {
-					t.K.Log.Warn("program killed: out of memory", "pid", t.TG.PID, "addr", fmt.Sprintf("%#x", ev.Addr))
+					if t.K.OnOOM != nil {
+						t.K.OnOOM(t.TG.PID)
+					} else {
+						t.K.Log.Warn("program killed: out of memory", "pid", t.TG.PID, "addr", fmt.Sprintf("%#x", ev.Addr))
+					}
 					t.TG.Exit(ExitStatus{Signal: unix.SIGKILL})
 					continue
 				}

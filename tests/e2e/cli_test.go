@@ -264,3 +264,20 @@ func TestResourceFlags(t *testing.T) {
 	require.Equal(t, "small ok\nbig refused\n", string(r.Stdout))
 	require.Contains(t, string(r.Stderr), "No space left on device")
 }
+
+// TestOutOfMemory: past --memory the program is killed (137) with one
+// line naming the limit, or its allocation fails (MemoryError).
+func TestOutOfMemory(t *testing.T) {
+	recordInputs(t)
+	t.Parallel()
+	r := execute(t, sandboxed([]string{"--memory", "64M"}, baseEnv, "/usr/bin/python3", []string{"-c", "x = bytearray(200 << 20)"}, nil))
+	if !checkSandboxStatus(t, r) {
+		return
+	}
+	if r.Code == 137 {
+		require.Regexp(t, `(?m)^ringbox: out of memory \(limit 64M\): process \d+ killed$`, string(r.Stderr))
+	} else {
+		require.Equal(t, 1, r.Code, "stderr: %s", r.Stderr)
+		require.Contains(t, string(r.Stderr), "MemoryError")
+	}
+}
