@@ -261,8 +261,17 @@ func (tg *ThreadGroup) exited() {
 	fds := tg.FDs
 	tg.mu.Unlock()
 
+	// The files are closed before the parent can learn of the exit, as
+	// Linux's exit_files comes before exit_notify: a parent that waited
+	// for its child may rebind the name of a socket they shared.
 	k.mu.Lock()
 	lastFDs := k.putFDsLocked(fds)
+	k.mu.Unlock()
+	if lastFDs {
+		fds.Release()
+	}
+
+	k.mu.Lock()
 	// Orphans go to the nearest subreaper ancestor, else to the first
 	// process; if that is the one exiting, they are reaped here.
 	reaper := tg.parent
@@ -310,9 +319,6 @@ func (tg *ThreadGroup) exited() {
 	}
 	k.mu.Unlock()
 
-	if lastFDs {
-		fds.Release()
-	}
 	for _, t := range deathSigs {
 		t.SendSignal(SigInfo{Signo: int32(t.PDeathSig), Code: SIUser})
 	}
