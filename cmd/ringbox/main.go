@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"strings"
 )
@@ -40,15 +39,6 @@ func main() {
 	// kernel's own heap is small). GOGC in the environment still rules.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
-	}
-	// A task goroutine keeps its P (in the syscall state) while the
-	// program runs; with only as many Ps as CPUs, Go's sysmon takes them
-	// back for other work and the task, returning with a syscall, finds
-	// none and sleeps on a futex: a VM exit each way. Twice the CPUs
-	// leave the Go kernel's own work a P of its own (x86 lane, 1 CPU:
-	// python3 -c pass 1081 bounces with 1 P, 472 with 2).
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(2 * runtime.NumCPU())
 	}
 	os.Exit(realMain(os.Args[1:]))
 }
