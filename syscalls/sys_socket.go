@@ -3,6 +3,7 @@ package syscalls
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -252,6 +253,22 @@ func sysConnect(t *kernel.Task, a Args) (uintptr, error) {
 	defer w.stop()
 	for {
 		err := s.Connect(sockCtx{t}, sa)
+		if err == unix.EINPROGRESS || err == unix.EALREADY {
+			// A connection on its way (TCP): a nonblocking socket says
+			// so; a blocking one waits until the socket is writable (or
+			// failed) and asks again, as Linux's, even when a restarted
+			// connect finds it still on its way.
+			if w.nonblock {
+				return 0, err
+			}
+			if err := w.wait(f, s, waiter.WritableEvents, unix.EAGAIN); err != nil {
+				if err == unix.EAGAIN {
+					return 0, unix.EINPROGRESS // SO_SNDTIMEO passed
+				}
+				return 0, err
+			}
+			continue
+		}
 		if !errors.Is(err, unix.EAGAIN) {
 			return 0, err
 		}
@@ -343,6 +360,9 @@ func sysGetsockopt(t *kernel.Task, a Args) (uintptr, error) {
 	}
 	val, err := s.GetSockOpt(sockCtx{t}, level, name)
 	if err != nil {
+		if err == unix.ENOPROTOOPT {
+			logOnce(t, fmt.Sprintf("getsockopt: family %d level %d option %d: ENOPROTOOPT", s.Family(), level, name))
+		}
 		return 0, err
 	}
 	k := min(int(n), len(val))
@@ -373,7 +393,11 @@ func sysSetsockopt(t *kernel.Task, a Args) (uintptr, error) {
 			return 0, unix.EFAULT
 		}
 	}
-	return 0, s.SetSockOpt(sockCtx{t}, level, name, val)
+	err = s.SetSockOpt(sockCtx{t}, level, name, val)
+	if err == unix.ENOPROTOOPT {
+		logOnce(t, fmt.Sprintf("setsockopt: family %d level %d option %d: ENOPROTOOPT", s.Family(), level, name))
+	}
+	return 0, err
 }
 
 // socketIoctl answers the socket ioctls (SIOCINQ/FIONREAD, SIOCOUTQ) of

@@ -1,0 +1,135 @@
+package inet
+
+import (
+	"encoding/binary"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	sys "golang.org/x/sys/unix"
+
+	"ringbox/netstack"
+)
+
+func sin(ip [4]byte, port uint16) []byte {
+	b := make([]byte, 16)
+	binary.LittleEndian.PutUint16(b, sys.AF_INET)
+	binary.BigEndian.PutUint16(b[2:], port)
+	copy(b[4:], ip[:])
+	return b
+}
+
+func sin6(ip [16]byte, port uint16) []byte {
+	b := make([]byte, 28)
+	binary.LittleEndian.PutUint16(b, sys.AF_INET6)
+	binary.BigEndian.PutUint16(b[2:], port)
+	copy(b[8:], ip[:])
+	return b
+}
+
+func port(sa []byte) uint16 { return binary.BigEndian.Uint16(sa[2:]) }
+
+// retry calls f until it stops failing with EAGAIN/EINPROGRESS/EALREADY.
+func retry[T any](t *testing.T, f func() (T, error)) T {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		v, err := f()
+		if err == nil {
+			return v
+		}
+		if !errors.Is(err, sys.EAGAIN) && err != sys.EINPROGRESS && err != sys.EALREADY {
+			t.Fatalf("%v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %v", err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func newSock(t *testing.T, st *Stack, fam, typ int) *Socket {
+	proto, err := ValidArgs(fam, typ, 0)
+	require.NoError(t, err)
+	s, err := st.New(fam, typ, proto, netstack.Cred{})
+	require.NoError(t, err)
+	t.Cleanup(s.Release)
+	return s
+}
+
+func TestTCPLoopback(t *testing.T) {
+	st, err := NewLoopback()
+	require.NoError(t, err)
+	defer st.Close()
+	for _, c := range []struct {
+		fam  int
+		addr func(uint16) []byte
+	}{
+		{sys.AF_INET, func(p uint16) []byte { return sin([4]byte{127, 0, 0, 1}, p) }},
+		{sys.AF_INET6, func(p uint16) []byte { return sin6([16]byte{15: 1}, p) }},
+	} {
+		l := newSock(t, st, c.fam, sys.SOCK_STREAM)
+		require.NoError(t, l.Bind(nil, c.addr(0)))
+		require.NoError(t, l.Listen(nil, 5))
+		p := port(l.SockName())
+		require.NotZero(t, p)
+
+		cl := newSock(t, st, c.fam, sys.SOCK_STREAM)
+		require.Equal(t, sys.EINPROGRESS, cl.Connect(nil, c.addr(p)))
+		retry(t, func() (int, error) { return 0, cl.Connect(nil, c.addr(p)) })
+		require.Equal(t, sys.EISCONN, cl.Connect(nil, c.addr(p)))
+		a := retry(t, func() (netstack.Socket, error) { s, _, err := l.Accept(nil); return s, err })
+		defer a.Release()
+		n, err := cl.SendMsg(nil, []byte("hello"), nil, nil, 0)
+		require.NoError(t, err)
+		require.Equal(t, 5, n)
+		buf := make([]byte, 16)
+		r := retry(t, func() (netstack.RecvResult, error) { return a.RecvMsg(nil, buf, 0, nil) })
+		require.Equal(t, "hello", string(buf[:r.N]))
+		require.NoError(t, cl.Shutdown(nil, sys.SHUT_WR))
+		r = retry(t, func() (netstack.RecvResult, error) { return a.RecvMsg(nil, buf, 0, nil) })
+		require.Zero(t, r.N)
+		peer, err := a.PeerName()
+		require.NoError(t, err)
+		require.Equal(t, port(cl.SockName()), port(peer))
+	}
+}
+
+func TestRefusedAndInUse(t *testing.T) {
+	st, err := NewLoopback()
+	require.NoError(t, err)
+	defer st.Close()
+	l := newSock(t, st, sys.AF_INET, sys.SOCK_STREAM)
+	require.NoError(t, l.Bind(nil, sin([4]byte{127, 0, 0, 1}, 0)))
+	p := port(l.SockName())
+	l2 := newSock(t, st, sys.AF_INET, sys.SOCK_STREAM)
+	require.Equal(t, sys.EADDRINUSE, l2.Bind(nil, sin([4]byte{127, 0, 0, 1}, p)))
+
+	cl := newSock(t, st, sys.AF_INET, sys.SOCK_STREAM)
+	err = cl.Connect(nil, sin([4]byte{127, 0, 0, 1}, p)) // bound, not listening
+	deadline := time.Now().Add(5 * time.Second)
+	for (err == sys.EINPROGRESS || err == sys.EALREADY) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		err = cl.Connect(nil, sin([4]byte{127, 0, 0, 1}, p))
+	}
+	require.Equal(t, sys.ECONNREFUSED, err)
+}
+
+func TestUDPLoopback(t *testing.T) {
+	st, err := NewLoopback()
+	require.NoError(t, err)
+	defer st.Close()
+	a := newSock(t, st, sys.AF_INET, sys.SOCK_DGRAM)
+	b := newSock(t, st, sys.AF_INET, sys.SOCK_DGRAM)
+	require.NoError(t, a.Bind(nil, sin([4]byte{127, 0, 0, 1}, 0)))
+	n, err := b.SendMsg(nil, []byte("ping!"), a.SockName(), nil, 0)
+	require.NoError(t, err)
+	require.Equal(t, 5, n)
+	buf := make([]byte, 3)
+	r := retry(t, func() (netstack.RecvResult, error) { return a.RecvMsg(nil, buf, 0, nil) })
+	require.Equal(t, 3, r.N)
+	require.Equal(t, 5, r.Len)
+	require.Equal(t, sys.MSG_TRUNC, r.Flags)
+	require.Equal(t, port(b.SockName()), port(r.From))
+}
