@@ -118,6 +118,16 @@ var runFlags = []*runFlag{
 			return nil
 		}},
 
+	{long: "net", arg: "MODE", group: groupSandbox, words: []string{"none"},
+		def:   func() string { return "none" },
+		usage: "the network: none (loopback only)",
+		set: func(o *runOpts, v string) error {
+			if v != "none" {
+				return fmt.Errorf("unknown network mode %q (want none; sandbox, the NAT to the host, is not there yet)", v)
+			}
+			return nil
+		}},
+
 	{long: "rootfs", arg: "DIR", group: groupFiles, comp: compDir,
 		def:   func() string { return "the host's /" },
 		usage: "root directory",
@@ -206,8 +216,8 @@ var runFlags = []*runFlag{
 
 // refusedFlags are docker flags ringbox knows but cannot honour yet.
 var refusedFlags = map[string]string{
-	"p":       "the sandbox has no network yet",
-	"publish": "the sandbox has no network yet",
+	"p":       "the sandbox's network is loopback only (--net=none)",
+	"publish": "the sandbox's network is loopback only (--net=none)",
 }
 
 var flagsByLong, flagsByShort = func() (map[string]*runFlag, map[string]*runFlag) {

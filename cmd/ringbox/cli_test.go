@@ -86,7 +86,7 @@ func TestParseRunErrors(t *testing.T) {
 		{[]string{"-strace", "p"}, "unknown flag -strace (long flags take two dashes: --strace)"},
 		{[]string{"-platform=kvm", "p"}, "--platform=kvm"},
 		{[]string{"-hv", "p"}, "short flags cannot be combined"},
-		{[]string{"-p", "80:80", "p"}, "-p: not supported: the sandbox has no network yet"},
+		{[]string{"-p", "80:80", "p"}, "-p: not supported: the sandbox's network is loopback only (--net=none)"},
 		{[]string{"--publish=80", "p"}, "--publish: not supported"},
 		{[]string{"--workdir"}, "flag --workdir needs a value (DIR)"},
 		{[]string{"-e"}, "flag -e needs a value (K=V|K)"},

@@ -141,7 +141,17 @@ func (s *Socket) Bind(_ netstack.Context, b []byte) error {
 	if err != nil {
 		return err
 	}
-	return errno(s.ep.Bind(a))
+	if err := s.ep.Bind(a); err != nil {
+		return errno(err)
+	}
+	// As Linux's, a socket bound to a specific IPv6 address (not a
+	// v4-mapped one) takes IPv6 only.
+	if s.family == sys.AF_INET6 && a.Addr.Len() == 16 {
+		if ip := a.Addr.As16(); [12]byte(ip[:12]) != [12]byte{10: 0xff, 11: 0xff} {
+			s.ep.SocketOptions().SetV6Only(true)
+		}
+	}
+	return nil
 }
 
 // loopbackFor is the address a connect to the unspecified address goes

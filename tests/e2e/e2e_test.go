@@ -559,6 +559,7 @@ func programCases() []progCase {
 		{name: "posixtimers", prog: "posixtimers"},
 		{name: "unixpair", prog: "unixpair"},
 		{name: "unixserver", prog: "unixserver"},
+		{name: "inetsock", prog: "inetsock", timeout: 5 * time.Minute},
 		{name: "timers", prog: "timers", wantCode: 128 + int(syscall.SIGALRM)},
 		{name: "badsigreturn-rip", prog: "badsigreturn", args: []string{"rip"}, wantCode: 128 + int(syscall.SIGSEGV)},
 		{name: "badsigreturn-rsp", prog: "badsigreturn", args: []string{"rsp"}, wantCode: 128 + int(syscall.SIGSEGV)},
