@@ -418,6 +418,9 @@ func socketIoctl(t *kernel.Task, f *fs.File, req uint, arg uintptr) (r uintptr, 
 		_, err = t.MM.CopyOut(arg, b[:])
 		return 0, true, err
 	}
+	if ok, err := ifIoctl(t, req, arg); ok {
+		return 0, true, err
+	}
 	return 0, false, nil
 }
 

@@ -2,6 +2,7 @@ package inet
 
 import (
 	"fmt"
+	"slices"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
@@ -56,3 +57,43 @@ func NewLoopback() (*Stack, error) {
 
 // Close stops the stack's endpoints and goroutines.
 func (st *Stack) Close() { st.s.Close() }
+
+// Interface is what SIOCGIF* ioctls and netlink tell of an interface.
+type Interface struct {
+	Index int
+	Name  string
+	Flags uint32 // IFF_*
+	MTU   uint32
+	// Addrs are the interface's addresses (4 or 16 bytes) with their
+	// prefix lengths.
+	Addrs []Prefix
+}
+
+// Prefix is an address with its prefix length.
+type Prefix struct {
+	Addr []byte
+	Len  int
+}
+
+// Interfaces lists the stack's interfaces by index.
+func (st *Stack) Interfaces() []Interface {
+	var out []Interface
+	for id, info := range st.s.NICInfo() {
+		ifc := Interface{Index: int(id), Name: info.Name, MTU: info.MTU}
+		if info.Flags.Up {
+			ifc.Flags |= 0x1 | 0x40 // IFF_UP, IFF_RUNNING
+		}
+		if info.Flags.Loopback {
+			ifc.Flags |= 0x8 // IFF_LOOPBACK
+		}
+		if ifc.MTU == 0 {
+			ifc.MTU = loopbackMTU
+		}
+		for _, a := range info.ProtocolAddresses {
+			ifc.Addrs = append(ifc.Addrs, Prefix{Addr: append([]byte(nil), a.AddressWithPrefix.Address.AsSlice()...), Len: a.AddressWithPrefix.PrefixLen})
+		}
+		out = append(out, ifc)
+	}
+	slices.SortFunc(out, func(a, b Interface) int { return a.Index - b.Index })
+	return out
+}

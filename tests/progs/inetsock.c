@@ -26,6 +26,7 @@
 #include <time.h>
 #include <sys/wait.h>
 #include <linux/sockios.h>
+#include <net/if.h>
 #include <unistd.h>
 
 static const char *err(long r) {
@@ -497,6 +498,34 @@ static void waits(void) {
 	close(lfd);
 }
 
+// ifioctls asks about lo (the host has more interfaces; only lo is
+// printed).
+static void ifioctls(void) {
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq r;
+	memset(&r, 0, sizeof r);
+	strcpy(r.ifr_name, "lo");
+	const char *e = err(ioctl(fd, SIOCGIFINDEX, &r));
+	printf("if: SIOCGIFINDEX lo %s %d\n", e, r.ifr_ifindex);
+	e = err(ioctl(fd, SIOCGIFFLAGS, &r));
+	printf("if: SIOCGIFFLAGS lo %s up %d loopback %d\n", e, !!(r.ifr_flags & IFF_UP), !!(r.ifr_flags & IFF_LOOPBACK));
+	e = err(ioctl(fd, SIOCGIFADDR, &r));
+	printf("if: SIOCGIFADDR lo %s %s\n", e, inet_ntoa(((struct sockaddr_in *)&r.ifr_addr)->sin_addr));
+	r.ifr_ifindex = 1;
+	e = err(ioctl(fd, SIOCGIFNAME, &r));
+	printf("if: SIOCGIFNAME 1 %s %s\n", e, r.ifr_name);
+	strcpy(r.ifr_name, "nosuch0");
+	printf("if: SIOCGIFINDEX nosuch0 %s\n", err(ioctl(fd, SIOCGIFINDEX, &r)));
+	struct ifreq list[32];
+	struct ifconf c = {.ifc_len = sizeof list, .ifc_req = list};
+	e = err(ioctl(fd, SIOCGIFCONF, &c));
+	for (int i = 0; i < c.ifc_len / (int)sizeof list[0]; i++)
+		if (strcmp(list[i].ifr_name, "lo") == 0)
+			printf("if: SIOCGIFCONF %s lo %s\n", e, inet_ntoa(((struct sockaddr_in *)&list[i].ifr_addr)->sin_addr));
+	printf("if: if_nametoindex lo %u\n", if_nametoindex("lo"));
+	close(fd);
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	signal(SIGPIPE, SIG_IGN);
@@ -514,5 +543,6 @@ int main(int argc, char **argv) {
 	refused(AF_INET6);
 	inuse();
 	waits();
+	ifioctls();
 	return 0;
 }
