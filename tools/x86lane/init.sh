@@ -50,6 +50,10 @@ done
 [ -c /dev/kvm ] || { dmesg | tail -20; finish "FAIL (no /dev/kvm after loading kvm_amd)"; }
 echo "X86LANE KVM-READY uptime=$(uptime_s)s"
 
+# The loopback interface: the e2e network tests run their servers natively
+# on 127.0.0.1 and ::1 too (the guest has no other interface).
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null || echo "X86LANE no loopback interface"
+
 # --- the host's root -----------------------------------------------------------
 
 # 9p mounts: the tags are the ones tools/x86lane/run gives QEMU. Everything
