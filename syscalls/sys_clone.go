@@ -123,7 +123,7 @@ func doClone(t *kernel.Task, ca kernel.CloneArgs) (uintptr, error) {
 
 // logOnce logs a refused request under --debug, once per message.
 func logOnce(t *kernel.Task, msg string) {
-	if t.K.FirstMessage(msg) {
+	if t.K.Log != nil && t.K.FirstMessage(msg) {
 		t.K.Log.Debug(msg)
 	}
 }

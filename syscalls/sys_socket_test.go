@@ -75,8 +75,17 @@ func putRights(tb testing.TB, t *kernel.Task, fds ...int) int {
 
 func TestSocketCalls(t *testing.T) {
 	a, _ := waitTasks(t)
-	_, err := sysSocket(a, Args{unix.AF_INET, unix.SOCK_STREAM, 0})
+	_, err := sysSocket(a, Args{unix.AF_APPLETALK, unix.SOCK_STREAM, 0})
 	assert.Equal(t, unix.EAFNOSUPPORT, err)
+	_, err = sysSocket(a, Args{unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_UDP})
+	assert.Equal(t, unix.EPROTONOSUPPORT, err)
+	_, err = sysSocket(a, Args{unix.AF_INET6, unix.SOCK_RAW, unix.IPPROTO_TCP})
+	assert.Equal(t, unix.EPERM, err)
+	_, err = sysSocketpair(a, Args{unix.AF_INET, unix.SOCK_STREAM, 0, 16})
+	assert.Equal(t, unix.EOPNOTSUPP, err)
+	fd, err := sysSocket(a, Args{unix.AF_INET6, unix.SOCK_DGRAM, 0})
+	require.NoError(t, err)
+	require.NoError(t, a.TG.FDs.Remove(int(fd)))
 	_, err = sysSocket(a, Args{unix.AF_UNIX, 99, 0})
 	assert.Equal(t, unix.EINVAL, err)
 	_, err = sysSocket(a, Args{unix.AF_UNIX, unix.SOCK_STREAM | 0x100000, 0})
