@@ -196,6 +196,20 @@ func runCmd(o *runOpts) error {
 	task.Regs.RIP = uint64(res.Entry)
 	task.Regs.RSP = uint64(res.SP)
 	task.Regs.RFLAGS = 0x202
+	disk := o.disk
+	if disk == 0 {
+		disk = o.memory / 2
+	}
+	files := o.files
+	if files == 0 {
+		files = 1 << 20
+	}
+	timeout := "none"
+	if o.timeout > 0 {
+		timeout = o.timeout.String()
+	}
+	log.Debug("limits", "memory", formatSize(o.memory), "disk", formatSize(disk), "pids", o.pids,
+		"cpus", o.cpus, "files", files, "timeout", timeout)
 	log.Debug("program loaded", "path", prog, "entry", fmt.Sprintf("%#x", res.Entry),
 		"setup", time.Since(start), "platform", machine.Name())
 
