@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <ifaddrs.h>
 #include <unistd.h>
 
 static const char *err(long r) {
@@ -524,6 +525,33 @@ static void ifioctls(void) {
 			printf("if: SIOCGIFCONF %s lo %s\n", e, inet_ntoa(((struct sockaddr_in *)&list[i].ifr_addr)->sin_addr));
 	printf("if: if_nametoindex lo %u\n", if_nametoindex("lo"));
 	close(fd);
+	// getifaddrs and if_nameindex ask NETLINK_ROUTE.
+	struct ifaddrs *ifa;
+	if (getifaddrs(&ifa) < 0) {
+		printf("if: getifaddrs %s\n", err(-1));
+	} else {
+		for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+			if (strcmp(i->ifa_name, "lo") != 0 || !i->ifa_addr) continue;
+			char a[64] = "", m[64] = "";
+			int f = i->ifa_addr->sa_family;
+			if (f == AF_INET) {
+				inet_ntop(f, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, a, sizeof a);
+				inet_ntop(f, &((struct sockaddr_in *)i->ifa_netmask)->sin_addr, m, sizeof m);
+			} else if (f == AF_INET6) {
+				inet_ntop(f, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, a, sizeof a);
+				inet_ntop(f, &((struct sockaddr_in6 *)i->ifa_netmask)->sin6_addr, m, sizeof m);
+			} else {
+				snprintf(a, sizeof a, "family %d", f);
+			}
+			printf("if: getifaddrs lo %s %s up %d loopback %d\n", a, m, !!(i->ifa_flags & IFF_UP),
+			       !!(i->ifa_flags & IFF_LOOPBACK));
+		}
+		freeifaddrs(ifa);
+	}
+	struct if_nameindex *ni = if_nameindex();
+	for (struct if_nameindex *p = ni; p && p->if_index; p++)
+		if (strcmp(p->if_name, "lo") == 0) printf("if: if_nameindex lo %u\n", p->if_index);
+	if (ni) if_freenameindex(ni);
 }
 
 int main(int argc, char **argv) {
