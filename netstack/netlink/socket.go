@@ -394,7 +394,9 @@ func (s *Socket) Release() {
 func (s *Socket) Name() string { return "socket:[" + strconv.FormatUint(s.ino, 10) + "]" }
 
 // Stat implements fs.Impl.
-func (s *Socket) Stat() (sys.Stat_t, error) { return netstack.Stat(s.ino, s.uid, s.gid, s.created), nil }
+func (s *Socket) Stat() (sys.Stat_t, error) {
+	return netstack.Stat(s.ino, s.uid, s.gid, s.created), nil
+}
 
 // Pread implements fs.Impl.
 func (s *Socket) Pread([]byte, int64) (int, error) { return 0, sys.ESPIPE }
