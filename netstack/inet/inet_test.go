@@ -133,3 +133,29 @@ func TestUDPLoopback(t *testing.T) {
 	require.Equal(t, sys.MSG_TRUNC, r.Flags)
 	require.Equal(t, port(b.SockName()), port(r.From))
 }
+
+func TestPingLoopback(t *testing.T) {
+	st, err := NewLoopback()
+	require.NoError(t, err)
+	defer st.Close()
+	s := newSockProto(t, st, sys.AF_INET, sys.IPPROTO_ICMP)
+	// An echo request: type 8, code 0, checksum (filled by the stack),
+	// id (the socket's), sequence 1, payload.
+	req := []byte{8, 0, 0, 0, 0, 0, 0, 1, 'p', 'i', 'n', 'g'}
+	n, err := s.SendMsg(nil, req, sin([4]byte{127, 0, 0, 1}, 0), nil, 0)
+	require.NoError(t, err)
+	require.Equal(t, len(req), n)
+	buf := make([]byte, 64)
+	r := retry(t, func() (netstack.RecvResult, error) { return s.RecvMsg(nil, buf, 0, nil) })
+	require.Equal(t, byte(0), buf[0], "echo reply")
+	require.Equal(t, "ping", string(buf[8:r.N]))
+}
+
+func newSockProto(t *testing.T, st *Stack, fam, proto int) *Socket {
+	p, err := ValidArgs(fam, sys.SOCK_DGRAM, proto)
+	require.NoError(t, err)
+	s, err := st.New(fam, sys.SOCK_DGRAM, p, netstack.Cred{})
+	require.NoError(t, err)
+	t.Cleanup(s.Release)
+	return s
+}
