@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -111,4 +113,30 @@ func TestNet(t *testing.T) {
 			require.Equal(t, string(want.Stdout), string(got.Stdout), "stderr: %s", got.Stderr)
 		})
 	}
+}
+
+// TestNetGoHTTP builds a Go net/http server and client (one process, over
+// 127.0.0.1 and ::1) and runs it natively and in the sandbox.
+func TestNetGoHTTP(t *testing.T) {
+	recordInputs(t)
+	env, _ := goEnv(t)
+	bin := filepath.Join(t.TempDir(), "gohttp")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join(moduleRoot, "tests", "realprogs", "gohttp")
+	cmd.Env = append(os.Environ(), env...)
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build: %s", b)
+
+	nspec := native(bin, nil, baseEnv, nil)
+	nspec.Timeout = 5 * time.Minute
+	want := execute(t, nspec)
+	require.Equal(t, 0, want.Code, "native: %s", want.Stderr)
+	sspec := sandboxed(nil, baseEnv, bin, nil, nil)
+	sspec.Timeout = 5 * time.Minute
+	got := execute(t, sspec)
+	if !checkSandboxStatus(t, got) {
+		return
+	}
+	require.Equal(t, 0, got.Code, "stderr: %s", got.Stderr)
+	require.Equal(t, string(want.Stdout), string(got.Stdout))
 }
