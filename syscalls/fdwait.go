@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ringbox/fs"
+	"ringbox/fs/tty"
 	"ringbox/fs/waiter"
 	"ringbox/guestkernel/kernel"
 )
@@ -138,6 +139,9 @@ func nonBlocking(f *fs.File) bool { return f.Flags()&unix.O_NONBLOCK != 0 }
 // that notifies and is not O_NONBLOCK, it waits while the file has
 // nothing to read (EAGAIN).
 func blockingRead(t *kernel.Task, f *fs.File) func([]byte) (int, error) {
+	if s, ok := f.Impl.(*tty.Slave); ok {
+		return ttyRead(t, f, s)
+	}
 	if _, ok := f.Impl.(fs.Waitable); !ok {
 		return f.Read
 	}
@@ -161,6 +165,14 @@ func blockingRead(t *kernel.Task, f *fs.File) func([]byte) (int, error) {
 // partial write sends SIGPIPE and returns the count; without one it is
 // returned for the caller to send SIGPIPE.
 func blockingWrite(t *kernel.Task, f *fs.File) func([]byte) (int, error) {
+	if s, ok := f.Impl.(*tty.Slave); ok {
+		return ttyWrite(t, f, s)
+	}
+	return blockingWriteFile(t, f)
+}
+
+// blockingWriteFile is blockingWrite without the terminal's job control.
+func blockingWriteFile(t *kernel.Task, f *fs.File) func([]byte) (int, error) {
 	if _, ok := f.Impl.(fs.Waitable); !ok {
 		return f.Write
 	}

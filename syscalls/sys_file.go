@@ -173,6 +173,9 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32)
 			if impl, err = d.Node().Open(flags &^ (unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_CLOEXEC)); err != nil {
 				return 0, err
 			}
+			if impl, err = ttyOpened(t, impl, flags); err != nil {
+				return 0, err
+			}
 		}
 	}
 	f := fs.NewFile(impl, flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC|unix.O_CLOEXEC))

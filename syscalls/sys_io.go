@@ -491,6 +491,9 @@ func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
 			return 0, err
 		}
 	}
+	if r, ok, err := ttyIoctl(t, f, req, arg); ok {
+		return r, err
+	}
 	host, ok := f.Impl.(*fs.HostFD)
 	if !ok || !host.IsTerminal() {
 		return 0, unix.ENOTTY

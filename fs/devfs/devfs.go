@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ringbox/fs"
+	"ringbox/fs/tty"
 )
 
 // POLLRDNORM and POLLWRNORM (x86 and arm64 values), which x/sys/unix
@@ -33,6 +34,7 @@ type FS struct {
 	time unix.Timespec
 	ino  uint64 // last inode number given
 	root *dir
+	pts  *tty.Devpts
 }
 
 var _ fs.FS = (*FS)(nil)
@@ -48,9 +50,9 @@ const (
 	kTTY
 )
 
-// New builds /dev: the devices null, zero, full, random, urandom and tty,
-// the symlinks fd, stdin, stdout and stderr into /proc/self/fd, and the
-// empty directories pts and shm.
+// New builds /dev: the devices null, zero, full, random, urandom, tty
+// and ptmx, the symlinks fd, stdin, stdout and stderr into /proc/self/fd,
+// the pseudo-terminals' directory pts and the empty directory shm.
 func New() *FS {
 	f := &FS{dev: newDev(), time: unix.NsecToTimespec(time.Now().UnixNano())}
 	f.root = f.newDir(0o755)
@@ -64,10 +66,15 @@ func New() *FS {
 	f.root.add("stdin", f.newSymlink("/proc/self/fd/0"))
 	f.root.add("stdout", f.newSymlink("/proc/self/fd/1"))
 	f.root.add("stderr", f.newSymlink("/proc/self/fd/2"))
-	f.root.add("pts", f.newDir(0o755))
+	f.pts = tty.NewDevpts(f.dev)
+	f.root.add("ptmx", f.pts.Ptmx(f.newAttr().ino))
+	f.root.add("pts", f.pts.Dir(f.newAttr().ino))
 	f.root.add("shm", f.newDir(0o1777))
 	return f
 }
+
+// Devpts returns the terminals of /dev/pts.
+func (f *FS) Devpts() *tty.Devpts { return f.pts }
 
 // Root implements fs.FS.
 func (f *FS) Root() fs.Node { return f.root }
@@ -119,7 +126,7 @@ func (f *FS) newDir(perm uint32) *dir {
 func (d *dir) add(name string, n fs.Node) {
 	d.names = append(d.names, name)
 	d.nodes[name] = n
-	if _, ok := n.(*dir); ok {
+	if st, err := n.Stat(); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		d.subs++
 	}
 }
@@ -296,8 +303,8 @@ func (d *device) Lookup(string) (fs.Node, error) { return nil, unix.ENOTDIR }
 // Readlink implements fs.Node.
 func (d *device) Readlink() (string, error) { return "", unix.EINVAL }
 
-// Open implements fs.Node. tty is ENXIO: the sandbox has no controlling
-// terminal.
+// Open implements fs.Node. tty yields a tty.Current that the syscall
+// layer replaces by the caller's controlling terminal.
 func (d *device) Open(flags int) (fs.Impl, error) {
 	switch {
 	case flags&unix.O_ACCMODE == unix.O_ACCMODE:
@@ -305,7 +312,7 @@ func (d *device) Open(flags int) (fs.Impl, error) {
 	case flags&unix.O_DIRECTORY != 0:
 		return nil, unix.ENOTDIR
 	case d.kind == kTTY:
-		return nil, unix.ENXIO
+		return tty.Current{}, nil
 	}
 	return &devFile{d: d, flags: flags}, nil
 }

@@ -50,6 +50,8 @@ type Kernel struct {
 	mu     sync.Mutex
 	groups map[int32]*ThreadGroup
 	procs  procTable
+	// cttys are the sessions' controlling terminals (ctty.go), under mu.
+	cttys map[int32]any
 	// runTokens bound how many tasks run user code at once (--cpus);
 	// nil: no bound beyond the host's CPUs.
 	runTokens chan struct{}
