@@ -96,6 +96,13 @@ func (d *Dentry) Mount() *Mount { return d.mount }
 // Name returns the dentry's name ("/" at a mount root).
 func (d *Dentry) Name() string { return d.name }
 
+// Uncached is implemented by directories whose entries come and go
+// without the VFS hearing of it (/dev/pts): their lookups are never
+// cached.
+type Uncached interface {
+	Uncached() bool
+}
+
 // maxCachedChildren bounds each directory's dentry cache.
 const maxCachedChildren = 4096
 
@@ -111,6 +118,9 @@ func (d *Dentry) child(name string) (*Dentry, error) {
 		return nil, err
 	}
 	c := &Dentry{name: name, parent: d, node: n, mount: d.mount}
+	if u, ok := d.node.(Uncached); ok && u.Uncached() {
+		return c, nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if old, ok := d.children[name]; ok {

@@ -153,6 +153,12 @@ var runFlags = []*runFlag{
 	{long: "read-only", group: groupFiles,
 		usage: "no in-memory writable layer: the root stays read-only",
 		set:   func(o *runOpts, v string) (err error) { o.readOnly, err = parseBool(v); return err }},
+	{long: "tty", short: "t", group: groupSandbox,
+		usage: "give the program a terminal joined to this one (raw mode meanwhile)",
+		set:   func(o *runOpts, v string) (err error) { o.tty, err = parseBool(v); return err }},
+	{long: "interactive", short: "i", group: groupSandbox,
+		usage: "keep stdin open (with -t: forward what is typed)",
+		set:   func(o *runOpts, v string) (err error) { o.interactive, err = parseBool(v); return err }},
 	{long: "workdir", short: "w", arg: "DIR", group: groupFiles, comp: compDir,
 		def:   func() string { return "the current one, else /" },
 		usage: "working directory",
@@ -231,6 +237,20 @@ var flagsByLong, flagsByShort = func() (map[string]*runFlag, map[string]*runFlag
 	return l, s
 }()
 
+// combinedSwitches returns the flags of rest when each of its letters is
+// a short flag that takes no value (the tail of -it).
+func combinedSwitches(rest string) ([]*runFlag, bool) {
+	var fs []*runFlag
+	for _, r := range rest {
+		f := flagsByShort[string(r)]
+		if f == nil || f.arg != "" || f.set == nil {
+			return nil, false
+		}
+		fs = append(fs, f)
+	}
+	return fs, true
+}
+
 // errHelp is returned by parseRun for -h or --help.
 var errHelp = fmt.Errorf("help requested")
 
@@ -299,9 +319,17 @@ func parseRun(args []string) (*runOpts, error) {
 				}
 			} else if rest := a[1+size:]; rest != "" {
 				if f.arg == "" && !strings.HasPrefix(rest, "=") {
-					return nil, runUsageErr("unknown flag %s (short flags cannot be combined)", quoteArg(a))
+					// Switches combine as in docker: -it.
+					more, ok := combinedSwitches(rest)
+					if !ok {
+						return nil, runUsageErr("unknown flag %s (short flags cannot be combined)", quoteArg(a))
+					}
+					for _, m := range more {
+						settings = append(settings, setting{m, "-" + m.short, "true"})
+					}
+				} else {
+					val, hasVal = strings.TrimPrefix(rest, "="), true
 				}
-				val, hasVal = strings.TrimPrefix(rest, "="), true
 			}
 		}
 		if f == nil {

@@ -54,6 +54,8 @@ func TestParseRunForms(t *testing.T) {
 			return o.user == userSpec{set: true} && o.hostname == "box" && reflect.DeepEqual(o.tmpfs, []string{"/t"}) && o.rootfs == "/r"
 		}, []string{"p"}},
 		// A value that looks like a flag is still the value.
+		{[]string{"-it", "p"}, func(o *runOpts) bool { return o.tty && o.interactive }, []string{"p"}},
+		{[]string{"-t", "--interactive=false", "p"}, func(o *runOpts) bool { return o.tty && !o.interactive }, []string{"p"}},
 		{[]string{"-w", "--strace", "p"}, func(o *runOpts) bool { return o.workdir == "--strace" && !o.strace }, []string{"p"}},
 	} {
 		o, err := parseRun(tc.args)
@@ -81,8 +83,7 @@ func TestParseRunErrors(t *testing.T) {
 		{[]string{"--", ""}, "empty PROGRAM"},
 		{[]string{"--no-such-flag", "p"}, "unknown flag --no-such-flag"},
 		{[]string{"-Z", "p"}, "unknown flag -Z"},
-		{[]string{"-t", "p"}, "unknown flag -t"},
-		{[]string{"-it", "p"}, "unknown flag -i"},
+		{[]string{"-itx", "p"}, "short flags cannot be combined"},
 		{[]string{"-strace", "p"}, "unknown flag -strace (long flags take two dashes: --strace)"},
 		{[]string{"-platform=kvm", "p"}, "--platform=kvm"},
 		{[]string{"-hv", "p"}, "short flags cannot be combined"},

@@ -52,14 +52,14 @@ func (m *mountList) Set(v string) error {
 // buildVFS makes the program's file tree: the root (the host's / or
 // --rootfs) read-only with an in-memory writable layer on top (none with
 // --read-only), /dev, /dev/shm, /sys, --tmpfs and --mount binds.
-func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), error) {
+func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *devfs.FS, error) {
 	rootDir := o.rootfs
 	if rootDir == "" {
 		rootDir = "/"
 	}
 	root, err := hostfs.New(rootDir, true)
 	if err != nil {
-		return nil, nil, nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
+		return nil, nil, nil, nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
 	}
 	// Read-only host trees are taken not to change during the run: their
 	// attributes, symlinks and missing names are cached, and so are the
@@ -103,7 +103,10 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), e
 	}
 	// The sandbox's own /dev with a writable /dev/shm (not with
 	// --read-only), and --tmpfs mounts. A root without /dev goes without.
-	if err := v.MountAt("/dev", devfs.New(), false); err == nil {
+	dev := devfs.New()
+	if err := v.MountAt("/dev", dev, false); err != nil {
+		dev = nil
+	} else {
 		add("devfs", "/dev", "devtmpfs", false)
 		if !o.readOnly && v.MountAt("/dev/shm", newTmpfs(), false) == nil {
 			add("shm", "/dev/shm", "tmpfs", false)
@@ -115,22 +118,22 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), e
 	for _, dst := range o.tmpfs {
 		add("tmpfs", dst, "tmpfs", false)
 		if err := v.MountAt(dst, newTmpfs(), false); err != nil {
-			return nil, nil, nil, fail(exitSandbox, "--tmpfs %s: the destination must be a directory in the sandbox: %v", dst, err)
+			return nil, nil, nil, nil, fail(exitSandbox, "--tmpfs %s: the destination must be a directory in the sandbox: %v", dst, err)
 		}
 	}
 	for _, m := range o.mounts {
 		mfs, err := hostfs.New(m.src, m.readOnly)
 		if err != nil {
-			return nil, nil, nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
+			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
 		}
 		mfs.Cache()
 		hostPages(mfs)
 		add(m.src, m.dst, "ringbox-host", m.readOnly)
 		if err := v.MountAt(m.dst, mfs, m.readOnly); err != nil {
-			return nil, nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a directory in the sandbox: %v", m.src, m.dst, err)
+			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a directory in the sandbox: %v", m.src, m.dst, err)
 		}
 	}
-	return v, table, mems, nil
+	return v, table, mems, dev, nil
 }
 
 // workDir picks the program's working directory: --workdir, else the

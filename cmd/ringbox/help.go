@@ -72,6 +72,7 @@ Not yet: -t and -i (a terminal), -p (the network).
 
 const runExamples = `Examples:
   ringbox run -- ls -la /etc
+  ringbox run -it -- bash
   ringbox run -v "$PWD:/src" -w /src -e CFLAGS=-O2 make -j4
   ringbox run --clearenv -e PATH -e HOME=/tmp --env-file ci.env -- ./untrusted-tool
   ringbox run -m 2G --pids 256 --read-only python3 -c 'print(6*7)'

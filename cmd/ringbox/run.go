@@ -53,6 +53,9 @@ type runOpts struct {
 	files int
 	// timeout and killAfter are --timeout (0: none) and --kill-after.
 	timeout, killAfter time.Duration
+	// tty (-t) gives the program a sandbox terminal joined to ringbox's
+	// own; interactive (-i) forwards stdin to it.
+	tty, interactive bool
 }
 
 func runCmd(o *runOpts) error {
@@ -66,7 +69,7 @@ func runCmd(o *runOpts) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	vfs, mounts, mems, err := buildVFS(o)
+	vfs, mounts, mems, dev, err := buildVFS(o)
 	if err != nil {
 		return err
 	}
@@ -169,7 +172,14 @@ func runCmd(o *runOpts) error {
 		return fail(exitCannotExec, "%s: cannot execute: %v", prog, err)
 	}
 	fds := fs.NewFDTable(fs.DefaultNoFile)
-	for fd := 0; fd < 3; fd++ {
+	var term *hostTerminal
+	if o.tty {
+		if term, err = newHostTerminal(dev, fds, o.interactive, log); err != nil {
+			return fail(exitSandbox, "-t: %v", err)
+		}
+		defer term.close()
+	}
+	for fd := 0; fd < 3 && term == nil; fd++ {
 		h, err := fs.NewHostFD(fd)
 		if err != nil {
 			continue // a closed stdio descriptor stays closed
@@ -188,6 +198,9 @@ func runCmd(o *runOpts) error {
 	if o.files > 0 {
 		// The hard limit: no process of the sandbox may raise it.
 		task.TG.SetLimit(unix.RLIMIT_NOFILE, unix.Rlimit{Cur: uint64(min(o.files, fs.DefaultNoFile)), Max: uint64(o.files)})
+	}
+	if term != nil {
+		term.attach(kern, task.TG)
 	}
 	// /proc ("self" is whoever looks).
 	if err := vfs.MountAt("/proc", procfs.New(kernel.NewProcSource(kern, syscalls.Release, syscalls.Version)).ForCaller(), false); err != nil {
@@ -261,6 +274,9 @@ func runCmd(o *runOpts) error {
 				return fail(exitSandbox, "%v", err)
 			}
 			<-task.TG.Done()
+			if term != nil {
+				term.drain()
+			}
 			if timedOut {
 				return fail(exitTimedOut, "timed out after %v", o.timeout)
 			}

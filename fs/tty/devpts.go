@@ -122,6 +122,9 @@ func (p *ptsDir) Lookup(name string) (fs.Node, error) {
 
 func (p *ptsDir) Readlink() (string, error) { return "", unix.EINVAL }
 
+// Uncached implements fs.Uncached: terminals come and go.
+func (p *ptsDir) Uncached() bool { return true }
+
 func (p *ptsDir) Open(flags int) (fs.Impl, error) {
 	if flags&unix.O_ACCMODE != unix.O_RDONLY {
 		return nil, unix.EISDIR
