@@ -129,6 +129,20 @@ func (t *Terminal) SetSession(sid, pgrp int32, fn SignalFunc) {
 	t.mu.Unlock()
 }
 
+// ControllerExited is the exit of the session leader: the terminal is
+// detached from the session and the foreground group gets SIGHUP and
+// SIGCONT.
+func (t *Terminal) ControllerExited() {
+	t.mu.Lock()
+	pgrp, fn := t.pgrp, t.signal
+	t.sid, t.pgrp, t.signal = 0, 0, nil
+	t.mu.Unlock()
+	if pgrp > 0 && fn != nil {
+		fn(pgrp, unix.SIGHUP)
+		fn(pgrp, unix.SIGCONT)
+	}
+}
+
 // SetForeground changes the foreground process group.
 func (t *Terminal) SetForeground(pgrp int32) {
 	t.mu.Lock()

@@ -262,3 +262,14 @@ func TestDevpts(t *testing.T) {
 	m2, _ := d.Alloc()
 	assert.Equal(t, 0, m2.T.Index, "the index is reused")
 }
+
+func TestControllerExited(t *testing.T) {
+	term, sigs := newTerm(t)
+	term.ControllerExited()
+	assert.Equal(t, []sigRec{{7, unix.SIGHUP}, {7, unix.SIGCONT}}, *sigs)
+	sid, pgrp := term.Session()
+	assert.Zero(t, sid, "detached")
+	assert.Zero(t, pgrp)
+	input(t, term, "\x03")
+	assert.Len(t, *sigs, 2, "no session: no signals")
+}

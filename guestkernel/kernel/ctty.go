@@ -2,6 +2,26 @@ package kernel
 
 import "golang.org/x/sys/unix"
 
+// ControllingTerminal is what a session's controlling terminal must do
+// when its session leader exits.
+type ControllingTerminal interface {
+	// ControllerExited detaches the terminal from its session and sends
+	// SIGHUP and SIGCONT to its foreground process group.
+	ControllerExited()
+}
+
+// dropCTTYLocked forgets the controlling terminal of tg's session when
+// tg leads it, and returns it. k.mu is held.
+func (k *Kernel) dropCTTYLocked(tg *ThreadGroup) ControllingTerminal {
+	if tg.sid != tg.PID {
+		return nil
+	}
+	c := k.cttys[tg.sid]
+	delete(k.cttys, tg.sid)
+	ct, _ := c.(ControllingTerminal)
+	return ct
+}
+
 // CTTY returns the controlling terminal of tg's session (nil: none). The
 // kernel keeps it opaque; the syscall layer knows its type.
 func (tg *ThreadGroup) CTTY() any {

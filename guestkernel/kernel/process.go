@@ -272,6 +272,7 @@ func (tg *ThreadGroup) exited() {
 	}
 
 	k.mu.Lock()
+	ctty := k.dropCTTYLocked(tg)
 	// Orphans go to the nearest subreaper ancestor, else to the first
 	// process; if that is the one exiting, they are reaped here.
 	reaper := tg.parent
@@ -319,6 +320,9 @@ func (tg *ThreadGroup) exited() {
 	}
 	k.mu.Unlock()
 
+	if ctty != nil {
+		ctty.ControllerExited()
+	}
 	for _, t := range deathSigs {
 		t.SendSignal(SigInfo{Signo: int32(t.PDeathSig), Code: SIUser})
 	}
