@@ -59,7 +59,7 @@ func ttyOpened(t *kernel.Task, impl fs.Impl, flags int) (fs.Impl, error) {
 		if !ok || c == nil {
 			return nil, unix.ENXIO
 		}
-		return tty.NewSlave(c, 0)
+		return tty.NewSlave(c, c.Dev)
 	case *tty.Slave:
 		if flags&unix.O_NOCTTY == 0 {
 			acquireCTTY(t, i.T, false)

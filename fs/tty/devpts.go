@@ -48,6 +48,7 @@ func (d *Devpts) Alloc() (*Master, error) {
 		return nil, unix.ENOSPC
 	}
 	t := New(n)
+	t.Dev = d.dev
 	t.locked = true
 	d.terms[n] = t
 	return &Master{T: t, dev: d.dev, ino: 2}, nil

@@ -31,6 +31,8 @@ type SignalFunc func(pgrp int32, sig unix.Signal)
 type Terminal struct {
 	// Index is N of /dev/pts/N.
 	Index int
+	// Dev is the st_dev of its devpts.
+	Dev uint64
 
 	mu      sync.Mutex
 	tio     Termios
