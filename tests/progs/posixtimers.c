@@ -202,15 +202,17 @@ int main(int argc, char **argv) {
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	k_settime(id, 0, 5 * MS, 5 * MS);
-	sleep_ms(60);
+	/* 300 ms blocked, then at most 100 ms to the next signal: wide
+	 * margins for a loaded machine (the x86 lane under load). */
+	sleep_ms(300);
 	siginfo_t si;
 	struct timespec limit = {5, 0};
 	int sig = sigtimedwait(&usr1, &si, &limit);
 	int ov = syscall(SYS_timer_getoverrun, id);
-	printf("blocked 60 ms: one signal %s, si_overrun >= 5 %s, timer_getoverrun the same %s\n", yesno(sig == SIGUSR1),
-	       yesno(si.si_overrun >= 5), yesno(ov == si.si_overrun));
+	printf("blocked 300 ms: one signal %s, si_overrun >= 40 %s, timer_getoverrun the same %s\n", yesno(sig == SIGUSR1),
+	       yesno(si.si_overrun >= 40), yesno(ov == si.si_overrun));
 	sig = sigtimedwait(&usr1, &si, &limit);
-	printf("next one: %s, si_overrun small %s\n", yesno(sig == SIGUSR1), yesno(si.si_overrun <= 3));
+	printf("next one: %s, si_overrun small %s\n", yesno(sig == SIGUSR1), yesno(si.si_overrun <= 20));
 	CHECK("timer_delete", syscall(SYS_timer_delete, id));
 	sigtimedwait(&usr1, &si, &(struct timespec){0, 20 * MS}); // one may have been pending
 	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
