@@ -722,7 +722,6 @@ func TestBadInput(t *testing.T) {
 		{"unknown-run-flag", []string{ringboxBin, "run", "--no-such-flag", "--", prog("hello")}, 2},
 		{"unknown-global-flag", []string{ringboxBin, "--no-such-flag", "run", "--", prog("hello")}, 2},
 		{"unknown-short-flag", []string{ringboxBin, "run", "-Z", prog("hello")}, 2},
-		{"terminal-not-yet", []string{ringboxBin, "run", "-t", prog("hello")}, 2},
 		{"publish-not-yet", []string{ringboxBin, "run", "-p", "8080:80", prog("hello")}, 2},
 		{"single-dash-long-flag", []string{ringboxBin, "run", "-strace", prog("hello")}, 2},
 		{"flag-without-value", []string{ringboxBin, "run", "--workdir"}, 2},
