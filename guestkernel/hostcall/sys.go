@@ -28,6 +28,24 @@ func errOf(e unix.Errno) error {
 
 func str(s string) (*byte, error) { return unix.BytePtrFromString(s) }
 
+// str2 converts the two paths of a call that takes two.
+func str2(a, b string) (*byte, *byte, error) {
+	pa, err := str(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	pb, err := str(b)
+	return pa, pb, err
+}
+
+// count is the result of a call that returns a count or a descriptor.
+func count(r uintptr, e unix.Errno) (int, error) {
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
+}
+
 // Openat2 is openat2(2).
 func Openat2(dirfd int, path string, how *unix.OpenHow) (int, error) {
 	p, err := str(path)
@@ -35,10 +53,7 @@ func Openat2(dirfd int, path string, how *unix.OpenHow) (int, error) {
 		return -1, err
 	}
 	r, e := Syscall6(unix.SYS_OPENAT2, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(unsafe.Pointer(how)), unsafe.Sizeof(*how), 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
+	return count(r, e)
 }
 
 // Fstatat is newfstatat(2).
@@ -66,10 +81,7 @@ func Fstatfs(fd int, st *unix.Statfs_t) error {
 // Getdents is getdents64(2).
 func Getdents(fd int, buf []byte) (int, error) {
 	r, e := Syscall6(unix.SYS_GETDENTS64, uintptr(fd), uintptr(bufPtr(buf)), uintptr(len(buf)), 0, 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
+	return count(r, e)
 }
 
 // Readlinkat is readlinkat(2).
@@ -79,46 +91,31 @@ func Readlinkat(dirfd int, path string, buf []byte) (int, error) {
 		return -1, err
 	}
 	r, e := Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(bufPtr(buf)), uintptr(len(buf)), 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
+	return count(r, e)
 }
 
 // Read is read(2).
 func Read(fd int, p []byte) (int, error) {
 	r, e := Syscall6(unix.SYS_READ, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)), 0, 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
+	return count(r, e)
 }
 
 // Write is write(2).
 func Write(fd int, p []byte) (int, error) {
 	r, e := Syscall6(unix.SYS_WRITE, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)), 0, 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
+	return count(r, e)
 }
 
 // Pread is pread64(2).
 func Pread(fd int, p []byte, off int64) (int, error) {
 	r, e := Syscall6(unix.SYS_PREAD64, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)), uintptr(off), 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
+	return count(r, e)
 }
 
 // Pwrite is pwrite64(2).
 func Pwrite(fd int, p []byte, off int64) (int, error) {
 	r, e := Syscall6(unix.SYS_PWRITE64, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)), uintptr(off), 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
+	return count(r, e)
 }
 
 // Seek is lseek(2).
@@ -163,10 +160,7 @@ func Fchmod(fd int, mode uint32) error {
 // FcntlInt is fcntl(2) with an integer argument.
 func FcntlInt(fd uintptr, cmd, arg int) (int, error) {
 	r, e := Syscall6(unix.SYS_FCNTL, fd, uintptr(cmd), uintptr(arg), 0, 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
+	return count(r, e)
 }
 
 // Mkdirat is mkdirat(2).
@@ -191,11 +185,7 @@ func Unlinkat(dirfd int, path string, flags int) error {
 
 // Symlinkat is symlinkat(2).
 func Symlinkat(target string, newdirfd int, newpath string) error {
-	t, err := str(target)
-	if err != nil {
-		return err
-	}
-	p, err := str(newpath)
+	t, p, err := str2(target, newpath)
 	if err != nil {
 		return err
 	}
@@ -205,11 +195,7 @@ func Symlinkat(target string, newdirfd int, newpath string) error {
 
 // Linkat is linkat(2).
 func Linkat(olddirfd int, oldpath string, newdirfd int, newpath string, flags int) error {
-	o, err := str(oldpath)
-	if err != nil {
-		return err
-	}
-	n, err := str(newpath)
+	o, n, err := str2(oldpath, newpath)
 	if err != nil {
 		return err
 	}
@@ -219,11 +205,7 @@ func Linkat(olddirfd int, oldpath string, newdirfd int, newpath string, flags in
 
 // Renameat2 is renameat2(2).
 func Renameat2(olddirfd int, oldpath string, newdirfd int, newpath string, flags uint) error {
-	o, err := str(oldpath)
-	if err != nil {
-		return err
-	}
-	n, err := str(newpath)
+	o, n, err := str2(oldpath, newpath)
 	if err != nil {
 		return err
 	}
@@ -250,8 +232,5 @@ func Preadv(fd int, iov []unix.Iovec, off int64) (int, error) {
 		return 0, nil
 	}
 	r, e := Syscall6(unix.SYS_PREADV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)), uintptr(off), uintptr(uint64(off)>>32), 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
+	return count(r, e)
 }

@@ -12,14 +12,8 @@ import (
 	"ringbox/netstack"
 )
 
-// Socket timeouts are kept in jiffies (HZ=250), as Linux's: getsockopt
-// returns what setsockopt gave rounded up to 4 ms.
-const (
-	hz   = 250
-	tick = time.Second / hz
-	// noWait is the timeout of a negative SO_RCVTIMEO: do not wait.
-	noWait = time.Duration(-1)
-)
+// noWait is the timeout of a negative SO_RCVTIMEO or SO_SNDTIMEO.
+const noWait = netstack.NoWait
 
 // Option numbers x/sys/unix may lack.
 const (
@@ -37,38 +31,11 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// timevalBytes is the struct timeval of a timeout.
-func timevalBytes(d time.Duration) []byte {
-	var sec, usec int64
-	if d > 0 {
-		ticks := int64(d / tick)
-		sec, usec = ticks/hz, ticks%hz*(1000000/hz)
-	}
-	b := binary.LittleEndian.AppendUint64(nil, uint64(sec))
-	return binary.LittleEndian.AppendUint64(b, uint64(usec))
-}
-
-// parseTimeval reads a timeout's struct timeval as Linux does: usec out
-// of range is EDOM, a negative time means no waiting, zero means none.
-func parseTimeval(b []byte) (time.Duration, error) {
-	if len(b) < 16 {
-		return 0, sys.EINVAL
-	}
-	sec := int64(binary.LittleEndian.Uint64(b))
-	usec := int64(binary.LittleEndian.Uint64(b[8:]))
-	switch {
-	case usec < 0 || usec >= 1000000:
-		return 0, sys.EDOM
-	case sec < 0:
-		return noWait, nil
-	case sec == 0 && usec == 0:
-		return 0, nil
-	case sec >= math.MaxInt64/int64(time.Second)-1:
-		return 0, nil
-	}
-	ticks := sec*hz + (usec+1000000/hz-1)/(1000000/hz)
-	return time.Duration(ticks) * tick, nil
-}
+// The struct timeval of SO_RCVTIMEO and SO_SNDTIMEO (netstack/timeout.go).
+var (
+	timevalBytes = netstack.TimevalBytes
+	parseTimeval = netstack.ParseTimeval
+)
 
 // GetSockOpt implements netstack.Socket.
 func (s *Socket) GetSockOpt(_ netstack.Context, level, name int) ([]byte, error) {
