@@ -11,6 +11,10 @@ const (
 	ReasonInterrupt  = 7 // ring0 mode: the vCPU was kicked while in user mode
 	ReasonStubFault  = 8 // ring0 mode: the entry/exit code itself faulted (a ringbox bug)
 	ReasonStale      = 9 // ring0 mode: a vCPU parked by a leave was resumed (a ringbox bug)
+	// ReasonForged: ring0 mode, a request for the host that did not come
+	// from ringbox's own code (the origin check). Never returned: the VMM
+	// loop stops the run (exit status 125) rather than act on it.
+	ReasonForged = 10
 )
 
 // QueueCap is how many page-table entry addresses fit in CPU.Queue.
@@ -114,4 +118,12 @@ type R0State struct {
 	// Intrs counts KVM_RUNs cut short by a host signal (Go's preemption,
 	// a kick) and re-entered: entries that are neither requests nor events.
 	Intrs uint64 // 0x1228
+	// The host code that Go code in the guest runs, for the origin check:
+	// ringbox's text and the vDSO, as [Lo, Hi). A bounce, leave or fault
+	// request whose RIP lies outside them did not come from ringbox, and
+	// the VMM loop stops the run instead of acting on it (HostCode).
+	TextLo uint64 // 0x1230
+	TextHi uint64 // 0x1238
+	VdsoLo uint64 // 0x1240
+	VdsoHi uint64 // 0x1248
 }

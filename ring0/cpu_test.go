@@ -54,6 +54,8 @@ func TestOffsets(t *testing.T) {
 		{"R0.ReqSeq", 0x1000 + unsafe.Offsetof(c.R0.ReqSeq), 0x1218},
 		{"R0.ReqDone", 0x1000 + unsafe.Offsetof(c.R0.ReqDone), 0x1220},
 		{"R0.Intrs", 0x1000 + unsafe.Offsetof(c.R0.Intrs), 0x1228},
+		{"R0.TextLo", 0x1000 + unsafe.Offsetof(c.R0.TextLo), 0x1230},
+		{"R0.VdsoHi", 0x1000 + unsafe.Offsetof(c.R0.VdsoHi), 0x1248},
 	} {
 		require.Equal(t, tc.want, tc.got, tc.name)
 	}

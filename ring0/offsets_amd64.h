@@ -73,6 +73,10 @@
 #define R0_REQSEQ 0x1218
 #define R0_REQDONE 0x1220
 #define R0_INTRS 0x1228
+#define R0_TEXTLO 0x1230
+#define R0_TEXTHI 0x1238
+#define R0_VDSOLO 0x1240
+#define R0_VDSOHI 0x1248
 
 // UserRegs offsets, relative to a UserRegs.
 #define UR_RAX 0x00
@@ -99,6 +103,7 @@
 #define REASON_INTERRUPT 7
 #define REASON_STUBFAULT 8
 #define REASON_STALE 9
+#define REASON_FORGED 10
 
 // SAVE_GPRS stores every general-purpose register but RSP at
 // base+UR_*(seg): the user registers (base 0) or Sup (base R0_SUP).

@@ -321,7 +321,9 @@ request:
 	CMPQ AX, $REASON_SUPERFAULT
 	JEQ fault
 	CMPQ AX, $REASON_LEAVE
-	JEQ leave
+	JEQ leavereq
+	CMPQ AX, $REASON_FORGED
+	JEQ forgedsys
 	// A parked vCPU was resumed (REASON_STALE) or the request is
 	// unknown: report it from r0SwitchToUser, whose caller is waiting.
 	MOVQ $REASON_STALE, CPU_REASON(R12)
@@ -397,6 +399,24 @@ x86intr:
 	JMP interrupted
 
 bounce:
+	// The origin check (origin.go): the SYSCALL that ends at Sup.RIP must
+	// lie in ringbox's text or the vDSO, and be one there.
+	MOVQ R0_SUP+UR_RIP(R12), AX
+	LEAQ -2(AX), BX
+	CMPQ BX, R0_TEXTLO(R12)
+	JB bouncevdso
+	CMPQ AX, R0_TEXTHI(R12)
+	JA bouncevdso
+	JMP bouncebytes
+bouncevdso:
+	CMPQ BX, R0_VDSOLO(R12)
+	JB forgedsys
+	CMPQ AX, R0_VDSOHI(R12)
+	JA forgedsys
+bouncebytes:
+	MOVWLZX (BX), CX
+	CMPQ CX, $0x050f
+	JNE forgedsys
 	INCQ R0_BOUNCES(R12)
 	MOVQ R0_SUP+UR_RAX(R12), AX
 	// Syscalls that create or end threads, or replace the program, are
@@ -432,6 +452,15 @@ leavesys:
 	SUBQ $2, R0_SUP+UR_RIP(R12)
 	JMP leave
 
+leavereq:
+	// The origin check: Go code asked to leave from ringbox's text.
+	MOVQ R0_SUP+UR_RIP(R12), AX
+	CMPQ AX, R0_TEXTLO(R12)
+	JB forgedrax
+	CMPQ AX, R0_TEXTHI(R12)
+	JAE forgedrax
+	JMP leave
+
 fault:
 	// A fault on a supervisor stack (the stub's own code, running on the
 	// kernel or exception stack) cannot continue on the host: report it
@@ -440,6 +469,19 @@ fault:
 	MOVQ $0xffff800000000000, BX
 	CMPQ AX, BX
 	JAE stubfault
+	// The origin check: the faulting code, continued on the host, must be
+	// ringbox's (or the vDSO's).
+	MOVQ R0_SUP+UR_RIP(R12), AX
+	CMPQ AX, R0_TEXTLO(R12)
+	JB faultvdso
+	CMPQ AX, R0_TEXTHI(R12)
+	JB faultok
+faultvdso:
+	CMPQ AX, R0_VDSOLO(R12)
+	JB forgedrax
+	CMPQ AX, R0_VDSOHI(R12)
+	JAE forgedrax
+faultok:
 	// Leaving in the middle of Go code: bring its FP/vector state along.
 	MOVQ $SYS_ioctl, AX
 	MOVQ R0_VCPUFD(R12), DI
@@ -481,6 +523,67 @@ leave:
 	MOVQ R0_SUP+UR_RAX(AX), AX
 	BYTE $0x9d // POPFQ (pushed above by hand, not by PUSHFQ)
 	RET
+
+forgedsys:
+	LEAQ ·r0ForgedMidSys(SB), R13
+	JMP forged
+forgedrax:
+	LEAQ ·r0ForgedMidRAX(SB), R13
+forged:
+	// The origin check failed: never act on the request. One line on
+	// stderr, built on the VMM stack (head, RIP in hex, the string R13
+	// points to, RAX in decimal, tail), then exit status 125.
+	SUBQ $512, SP
+	MOVQ SP, DI
+	CLD
+	MOVQ ·r0ForgedHead+0(SB), SI
+	MOVQ ·r0ForgedHead+8(SB), CX
+	REP; MOVSB
+	MOVQ R0_SUP+UR_RIP(R12), AX
+	MOVQ ·r0HexDigits+0(SB), R8
+	MOVQ $16, CX
+forgedhex:
+	ROLQ $4, AX
+	MOVQ AX, BX
+	ANDQ $15, BX
+	MOVBLZX (R8)(BX*1), DX
+	MOVB DX, (DI)
+	INCQ DI
+	DECQ CX
+	JNZ forgedhex
+	MOVQ 0(R13), SI
+	MOVQ 8(R13), CX
+	REP; MOVSB
+	// RAX in decimal, right to left from SP+496.
+	MOVQ R0_SUP+UR_RAX(R12), AX
+	LEAQ 496(SP), R9
+	MOVQ R9, R10
+	MOVQ $10, R8
+forgeddec:
+	XORQ DX, DX
+	DIVQ R8
+	ADDQ $0x30, DX
+	DECQ R10
+	MOVB DX, (R10)
+	TESTQ AX, AX
+	JNZ forgeddec
+	MOVQ R10, SI
+	MOVQ R9, CX
+	SUBQ R10, CX
+	REP; MOVSB
+	MOVQ ·r0ForgedTail+0(SB), SI
+	MOVQ ·r0ForgedTail+8(SB), CX
+	REP; MOVSB
+	MOVQ DI, DX
+	SUBQ SP, DX
+	MOVQ SP, SI
+	MOVQ $2, DI
+	MOVQ $SYS_write, AX
+	SYSCALL
+	MOVQ $SYS_exit_group, AX
+	MOVQ $125, DI
+	SYSCALL
+	BYTE $0xf4
 
 fatalexit:
 	MOVL 8(BX), AX

@@ -111,6 +111,19 @@ bounce:
 	MOVQ SP, R0_SUP+UR_RSP(GS)
 	MOVQ CX, R0_SUP+UR_RIP(GS)
 	MOVQ R11, R0_SUP+UR_RFLAGS(GS)
+	// The origin check (origin.go): Go code runs on a kernel root (CR3
+	// bit 12 clear); on the program's root the SYSCALL is the program's,
+	// whatever InUser says. Never a host syscall: the VMM loop stops the
+	// run.
+	MOVQ CR3, AX
+	TESTQ $0x1000, AX
+	JZ gocode
+	MOVQ $REASON_FORGED, R0_REQ(GS)
+	INCQ R0_REQSEQ(GS) // a new request (see the VMM loop)
+	MOVQ $EXIT_PORT, DX
+	OUT_AL_DX
+	BYTE $0xf4 // HLT
+gocode:
 	MOVQ $REASON_BOUNCE, R0_REQ(GS)
 	INCQ R0_REQSEQ(GS) // a new request (see the VMM loop)
 	MOVQ $EXIT_PORT, DX

@@ -71,6 +71,12 @@ func (m *Machine) newRing0Context(slot int, v *VCPU, fresh bool) (*ring0Context,
 		return nil, fmt.Errorf("VMM stack: %w", err)
 	}
 	c := &ring0Context{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot), stack: stack}
+	text, vdso, err := ring0.HostCode()
+	if err != nil {
+		unix.Munmap(stack)
+		return nil, err
+	}
+	ring0.SetHostCode(c.cpu, text, vdso)
 	c.rs.kick = v.Kick
 	r0 := &c.cpu.R0
 	r0.VcpuFD = uint64(v.fd.Fd())
