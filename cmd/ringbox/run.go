@@ -23,6 +23,7 @@ import (
 	"ringbox/guestkernel/mm"
 	"ringbox/syscalls"
 	"ringbox/vmm"
+	"ringbox/vmm/confine"
 )
 
 type runOpts struct {
@@ -56,18 +57,41 @@ type runOpts struct {
 	// tty (-t) gives the program a sandbox terminal joined to ringbox's
 	// own; interactive (-i) forwards stdin to it.
 	tty, interactive bool
+	// noConfine (--no-confine) runs ringbox itself without namespaces and
+	// the empty root: debugging only.
+	noConfine bool
 }
 
 func runCmd(o *runOpts) error {
-	env, err := programEnv(o, os.Environ(), os.ReadFile)
-	if err != nil {
-		return err
-	}
+	child, inside := confine.Inside()
 	level := slog.LevelWarn
 	if o.debug {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// ringbox itself runs in new namespaces: re-executed as a child, with
+	// this process passing signals and the exit status (vmm/confine).
+	var unconfined error
+	switch {
+	case o.noConfine:
+		fmt.Fprintln(os.Stderr, "ringbox: warning: --no-confine: ringbox itself runs without namespaces and an empty root (a debugging aid; never for untrusted code)")
+	case child && !inside:
+		unconfined = errors.New("the re-executed ringbox is not in namespaces of its own")
+	case !child:
+		st, err := confine.Run(confine.Spec{})
+		if err == nil {
+			if st != 0 {
+				return &exitError{status: st}
+			}
+			return nil
+		}
+		unconfined = err
+	}
+
+	env, err := programEnv(o, os.Environ(), os.ReadFile)
+	if err != nil {
+		return err
+	}
 
 	vfs, mounts, mems, dev, err := buildVFS(o)
 	if err != nil {
@@ -120,6 +144,20 @@ func runCmd(o *runOpts) error {
 	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: min(o.pids, vmm.MaxContexts), Ring0: ring0Mode})
 	if err != nil {
 		return fail(exitSandbox, "build VM: %v", err)
+	}
+	// Everything the run reaches on the host by path is open by now: shut
+	// ringbox itself in before the host I/O thread and the first task
+	// thread exist (capabilities are per thread).
+	if !o.noConfine {
+		files := o.files
+		if files == 0 {
+			files = 1 << 20
+		}
+		rep := confine.Enter(confine.Limits{Files: files, Tasks: o.pids, NoNamespaces: !inside})
+		if unconfined != nil {
+			log.Debug("confinement: no namespaces", "why", unconfined)
+		}
+		log.Debug("confinement", "layers", rep.String())
 	}
 	// Host file calls from the Go kernel in the guest: through a host I/O
 	// thread rather than a VM exit each (guestkernel/hostcall). With one

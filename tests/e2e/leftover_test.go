@@ -40,11 +40,19 @@ sleep 0.5; echo started; wait`
 	defer deadline.Stop()
 	for sc.Scan() && sc.Text() != "started" {
 	}
-	threads := countThreads(t, pid)
+	// ringbox runs the sandbox in a confined child of its own.
+	child := sandboxProcess(t, pid)
+	threads := countThreads(t, child)
 	require.Greater(t, threads, 4, "the sandbox's tasks are ringbox's threads")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_ = cmd.Wait()
 	require.NoDirExists(t, "/proc/"+strconv.Itoa(pid), "ringbox is gone")
+	// The child dies with it (PR_SET_PDEATHSIG), and its PID namespace
+	// with it.
+	require.Eventually(t, func() bool {
+		_, err := os.Stat("/proc/" + strconv.Itoa(child))
+		return os.IsNotExist(err)
+	}, 10*time.Second, 20*time.Millisecond, "ringbox's sandbox process %d outlived it", child)
 	// No host process is a child of the dead ringbox or carries its name.
 	ents, err := os.ReadDir("/proc")
 	require.NoError(t, err)
@@ -77,6 +85,27 @@ func listDir(t *testing.T, dir string) []string {
 		}
 	}
 	return names
+}
+
+// sandboxProcess returns the confined child of the ringbox process pid:
+// the one that runs the sandbox (vmm/confine).
+func sandboxProcess(t *testing.T, pid int) int {
+	t.Helper()
+	var kids []int
+	require.Eventually(t, func() bool {
+		kids = nil
+		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+		for _, f := range tasks {
+			b, _ := os.ReadFile(f)
+			for _, w := range strings.Fields(string(b)) {
+				n, _ := strconv.Atoi(w)
+				kids = append(kids, n)
+			}
+		}
+		return len(kids) > 0
+	}, 10*time.Second, 10*time.Millisecond, "ringbox %d has no child", pid)
+	require.Len(t, kids, 1, "ringbox %d should have one child, the sandbox", pid)
+	return kids[0]
 }
 
 func countThreads(t *testing.T, pid int) int {

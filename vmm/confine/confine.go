@@ -1,0 +1,326 @@
+package confine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// envMarker tells the re-executed ringbox that it is the confined child.
+const envMarker = "RINGBOX_CONFINED"
+
+// inside holds the namespaces the parent made for this process, from the
+// marker.
+var inside []string
+
+// Inside reports whether this process is the re-executed child (child)
+// and whether its new namespaces check out (ok), and takes the marker (the
+// names of its namespaces, and the parent's mount namespace) out of the
+// environment so the program never sees it. A child must not re-execute
+// again, whatever ok says.
+func Inside() (child, ok bool) {
+	v, child := os.LookupEnv(envMarker)
+	if !child {
+		return false, false
+	}
+	os.Unsetenv(envMarker)
+	// Touching mounts is safe only in a mount namespace that is not the
+	// parent's: check, rather than trust an environment variable.
+	names, parentMnt, _ := strings.Cut(v, ";")
+	mine, err := os.Readlink("/proc/self/ns/mnt")
+	if names == "" || err != nil || mine == parentMnt || os.Getpid() != 1 {
+		return true, false
+	}
+	inside = strings.Split(names, ",")
+	return true, true
+}
+
+// Spec says which namespaces the child gets.
+type Spec struct {
+	// HostNet keeps the host's network namespace: the sandbox's network
+	// dials host sockets (--net=sandbox). Otherwise the child gets an
+	// empty network namespace.
+	HostNet bool
+}
+
+// ErrUnavailable wraps why the host refused to start the child in new
+// namespaces; the caller then runs unconfined by them.
+var ErrUnavailable = errors.New("namespaces unavailable")
+
+// Run re-executes ringbox, with the same arguments, in new namespaces and
+// waits for it: the result is the exit status to leave with. Signals sent
+// to this process are passed on (SIGINT and SIGQUIT only when they cannot
+// have come from the terminal, which sends them to the child as well).
+// The child dies with this process (PR_SET_PDEATHSIG).
+func Run(spec Spec) (int, error) {
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
+	names := []string{"mnt", "pid", "ipc", "uts"}
+	if !spec.HostNet {
+		flags |= unix.CLONE_NEWNET
+		names = append(names, "net")
+	}
+	attr := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if uid, gid := os.Getuid(), os.Getgid(); os.Geteuid() != 0 {
+		// Unprivileged: a user namespace where we keep our own IDs.
+		flags |= unix.CLONE_NEWUSER
+		names = append([]string{"user"}, names...)
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+	}
+	attr.Cloneflags = flags
+	closeInherited()
+	mnt, err := os.Readlink("/proc/self/ns/mnt")
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        os.Args,
+		Env:         append(os.Environ(), envMarker+"="+strings.Join(names, ",")+";"+mnt),
+		Stdin:       os.Stdin,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		SysProcAttr: attr,
+	}
+	// Catch the signals before the child exists, so none is lost.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	fromTerminal := foregroundTerminal()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case s := <-sigs:
+			if (s == unix.SIGINT || s == unix.SIGQUIT) && fromTerminal {
+				continue // the terminal sent it to the child too
+			}
+			cmd.Process.Signal(s)
+		case <-done:
+			ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if ws.Signaled() {
+				fmt.Fprintf(os.Stderr, "ringbox: the sandbox process died of signal %d (%v)\n", int(ws.Signal()), ws.Signal())
+				return 128 + int(ws.Signal()), nil
+			}
+			return ws.ExitStatus(), nil
+		}
+	}
+}
+
+// foregroundTerminal reports whether this process is in the foreground of
+// its controlling terminal: a ^C there reaches the child directly.
+func foregroundTerminal() bool {
+	fd, err := unix.Open("/dev/tty", unix.O_RDONLY|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	return err == nil && pg == unix.Getpgrp()
+}
+
+// closeInherited marks every descriptor above 2 close-on-exec, so that
+// only stdin, stdout and stderr reach the child: whatever ringbox's own
+// parent left open (a socket, a credentials file) stays behind.
+func closeInherited() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 2 {
+			continue
+		}
+		unix.CloseOnExec(fd)
+	}
+}
+
+// Limits bound the child's own rlimits.
+type Limits struct {
+	Files int // the sandbox's RLIMIT_NOFILE ceiling (--files)
+	Tasks int // the sandbox's task limit (--pids)
+	// NoNamespaces: this process is not the confined child (the host
+	// refused the namespaces): leave the mounts alone, which are the
+	// host's own.
+	NoNamespaces bool
+}
+
+// Report says which layers are in force and which are missing, and why.
+type Report struct {
+	Have    []string
+	Missing []string
+}
+
+func (r *Report) have(s string) { r.Have = append(r.Have, s) }
+func (r *Report) miss(what string, err error) {
+	r.Missing = append(r.Missing, what+": "+err.Error())
+}
+
+// String is the --debug line.
+func (r Report) String() string {
+	s := "in force: " + strings.Join(r.Have, ", ")
+	if len(r.Missing) > 0 {
+		s += "; missing: " + strings.Join(r.Missing, "; ")
+	}
+	return s
+}
+
+// Enter confines the child once it has opened what it needs from the
+// host: the empty root, the capabilities, no_new_privs and the rlimits.
+// Each layer is tried on its own; what fails is in the report and the
+// run goes on. It must run before the host I/O thread starts and before
+// any task thread exists (capabilities are per thread: Go's threads are
+// all reached here, a raw thread started later inherits the empty set).
+func Enter(lim Limits) Report {
+	var r Report
+	if lim.NoNamespaces {
+		r.Missing = append(r.Missing, "namespaces and the empty root (the host refused them)")
+	} else {
+		own := inside
+		if len(own) > 0 {
+			r.have("namespaces " + strings.Join(own, ","))
+		} else {
+			r.Missing = append(r.Missing, "namespaces: not the confined child")
+		}
+		if !slices.Contains(own, "mnt") {
+			// Never touch the mounts of the host's namespace.
+			r.Missing = append(r.Missing, "pivot_root: no mount namespace of its own")
+		} else if err := pivot(); err != nil {
+			r.miss("pivot_root", err)
+		} else {
+			r.have("empty read-only root (pivot_root) with only /proc")
+		}
+		unix.Sethostname([]byte("ringbox"))
+	}
+	rlimits(lim, &r)
+	if err := dropCapabilities(); err == nil {
+		r.have("all capabilities dropped")
+	} else {
+		r.miss("capabilities", err)
+	}
+	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); e == 0 {
+		r.have("no_new_privs")
+	} else {
+		r.miss("no_new_privs", e)
+	}
+	return r
+}
+
+// pivot makes an empty tmpfs the root of this mount namespace, with a
+// fresh /proc of this PID namespace (the VMM reads /proc/self/maps as host
+// memory grows), and makes it read-only. Host files stay reachable only
+// through descriptors opened before.
+func pivot() error {
+	// Nothing done here may reach the host's mount table.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	var dir string
+	for _, d := range []string{"/tmp", "/mnt", "/run", "/var/tmp", "/proc"} {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			dir = d
+			break
+		}
+	}
+	if dir == "" {
+		return errors.New("no directory to mount the new root on")
+	}
+	if err := unix.Mount("ringbox-root", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=16k,nr_inodes=8,mode=0555"); err != nil {
+		return fmt.Errorf("tmpfs for the new root: %w", err)
+	}
+	if err := unix.Mkdir(dir+"/proc", 0o555); err != nil {
+		return fmt.Errorf("new root: %w", err)
+	}
+	// Before the old root goes: in a user namespace, a new proc mount is
+	// allowed only while a full one is visible.
+	if err := unix.Mount("proc", dir+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	if err := unix.Chdir(dir); err != nil {
+		return err
+	}
+	// The old root ends up stacked on the new one; detach it.
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return err
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach the old root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return err
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("make the new root read-only: %w", err)
+	}
+	return nil
+}
+
+// rlimits bounds this process: no core dumps (they would hold the
+// sandbox's memory), descriptors for the sandbox's files plus ringbox's
+// own, and threads for its tasks plus the Go runtime's. RLIMIT_AS is left
+// alone: the memory file and the guest's address space reserve far more
+// than they use.
+func rlimits(lim Limits, r *Report) {
+	set := func(name string, res int, v uint64) {
+		var cur unix.Rlimit
+		if err := unix.Getrlimit(res, &cur); err != nil {
+			r.miss(name, err)
+			return
+		}
+		v = min(v, cur.Max)
+		if err := unix.Setrlimit(res, &unix.Rlimit{Cur: v, Max: v}); err != nil {
+			r.miss(name, err)
+			return
+		}
+		r.have(fmt.Sprintf("%s %d", name, v))
+	}
+	set("RLIMIT_CORE", unix.RLIMIT_CORE, 0)
+	var fds unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &fds) == nil {
+		set("RLIMIT_NOFILE", unix.RLIMIT_NOFILE, max(uint64(lim.Files)+4096, fds.Cur))
+	}
+	if os.Getuid() == 0 {
+		set("RLIMIT_NPROC", unix.RLIMIT_NPROC, uint64(lim.Tasks)+1024)
+	} else {
+		// It counts every thread of this user on the host: a bound here
+		// could fail for reasons outside the sandbox.
+		r.Missing = append(r.Missing, "RLIMIT_NPROC: left at the host's value (it counts all of this user's threads)")
+	}
+}
+
+// dropCapabilities empties the bounding, ambient, inheritable, permitted
+// and effective sets of every thread.
+func dropCapabilities() error {
+	for c := 0; ; c++ {
+		_, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0)
+		if e == unix.EINVAL {
+			break // past the last capability
+		}
+		if e != 0 {
+			return fmt.Errorf("drop capability %d from the bounding set: %w", c, e)
+		}
+	}
+	if _, _, e := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); e != 0 {
+		return fmt.Errorf("clear the ambient set: %w", e)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
+		return fmt.Errorf("capset: %w", e)
+	}
+	return nil
+}
