@@ -63,7 +63,8 @@ Exit status: the program's; 128+n if it died of signal n; 125 if ringbox
 failed; 126 if PROGRAM cannot be executed; 127 if it is not found; 2 for a
 bad command line.
 
-Not yet: -t and -i (a terminal), -p (the network).
+ringbox itself runs confined: new namespaces, an empty root, no
+capabilities (--debug lists the layers; --no-confine is for debugging).
 
 `)
 	b.WriteString(runExamples)
