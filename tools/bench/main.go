@@ -361,6 +361,7 @@ func buildRingbox(out string) error {
 	}
 	cmd := exec.Command("go", "build", "-o", out, "./cmd/ringbox")
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as README builds it (vmm/confine)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/ringbox: %v: %s", err, tail(string(msg)))
 	}

@@ -52,6 +52,10 @@ type Spec struct {
 	HostNet bool
 }
 
+// errNeedsNoCgo: capabilities and no_new_privs are per thread, and only
+// a binary without cgo can change every thread.
+var errNeedsNoCgo = errors.New("a cgo build cannot change every thread: build ringbox with CGO_ENABLED=0 (README)")
+
 // ErrUnavailable wraps why the host refused to start the child in new
 // namespaces; the caller then runs unconfined by them.
 var ErrUnavailable = errors.New("namespaces unavailable")
@@ -212,7 +216,9 @@ func Enter(lim Limits) Report {
 	} else {
 		r.miss("capabilities", err)
 	}
-	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); e == 0 {
+	if cgoBuild {
+		r.miss("no_new_privs", errNeedsNoCgo)
+	} else if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); e == 0 {
 		r.have("no_new_privs")
 	} else {
 		r.miss("no_new_privs", e)
@@ -305,6 +311,9 @@ func rlimits(lim Limits, r *Report) {
 // dropCapabilities empties the bounding, ambient, inheritable, permitted
 // and effective sets of every thread.
 func dropCapabilities() error {
+	if cgoBuild {
+		return errNeedsNoCgo
+	}
 	for c := 0; ; c++ {
 		_, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0)
 		if e == unix.EINVAL {
