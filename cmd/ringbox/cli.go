@@ -217,7 +217,7 @@ var runFlags = []*runFlag{
 		set: func(o *runOpts, v string) (err error) { o.strace, err = parseBool(v); return err }},
 	{long: "debug", group: groupDebugging, usage: "debug logging, and VM exit counts at the end",
 		set: func(o *runOpts, v string) (err error) { o.debug, err = parseBool(v); return err }},
-	{long: "no-confine", group: groupDebugging, usage: "ringbox itself without namespaces and empty root (debugging)",
+	{long: "no-confine", group: groupDebugging, usage: "ringbox itself without namespaces, empty root, filter (debugging)",
 		set: func(o *runOpts, v string) (err error) { o.noConfine, err = parseBool(v); return err }},
 	{long: "help", short: "h", group: groupDebugging, usage: "print this help and exit"},
 }

@@ -64,7 +64,8 @@ failed; 126 if PROGRAM cannot be executed; 127 if it is not found; 2 for a
 bad command line.
 
 ringbox itself runs confined: new namespaces, an empty root, no
-capabilities (--debug lists the layers; --no-confine is for debugging).
+capabilities, a seccomp filter (--debug lists the layers; --no-confine,
+which drops them all, is for debugging).
 
 `)
 	b.WriteString(runExamples)

@@ -74,7 +74,7 @@ func runCmd(o *runOpts) error {
 	var unconfined error
 	switch {
 	case o.noConfine:
-		fmt.Fprintln(os.Stderr, "ringbox: warning: --no-confine: ringbox itself runs without namespaces and an empty root (a debugging aid; never for untrusted code)")
+		fmt.Fprintln(os.Stderr, "ringbox: warning: --no-confine: ringbox itself runs without namespaces, an empty root, dropped capabilities and the seccomp filter (a debugging aid; never for untrusted code)")
 	case child && !inside:
 		unconfined = errors.New("the re-executed ringbox is not in namespaces of its own")
 	case !child:
@@ -267,6 +267,15 @@ func runCmd(o *runOpts) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
+	// From here on, only the host syscalls of vmm/confine's table.
+	if !o.noConfine {
+		info, err := confine.InstallFilter()
+		if err != nil {
+			return fail(exitSandbox, "%v", err)
+		}
+		log.Debug("seccomp filter", "instructions", info.Instructions, "syscalls", info.Syscalls,
+			"on-violation", info.Action, "Seccomp", info.Status)
+	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- task.Run() }()
 

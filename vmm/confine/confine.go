@@ -56,6 +56,9 @@ type Spec struct {
 // a binary without cgo can change every thread.
 var errNeedsNoCgo = errors.New("a cgo build cannot change every thread: build ringbox with CGO_ENABLED=0 (README)")
 
+// exitSandbox is ringbox's status for a failure of its own.
+const exitSandbox = 125
+
 // ErrUnavailable wraps why the host refused to start the child in new
 // namespaces; the caller then runs unconfined by them.
 var ErrUnavailable = errors.New("namespaces unavailable")
@@ -115,6 +118,10 @@ func Run(spec Spec) (int, error) {
 			cmd.Process.Signal(s)
 		case <-done:
 			ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if ws.Signaled() && ws.Signal() == unix.SIGSYS {
+				fmt.Fprintln(os.Stderr, "ringbox: sandbox failure: the sandbox process made a host syscall outside its seccomp filter and was killed (a ringbox bug; RINGBOX_SECCOMP=trap shows where)")
+				return exitSandbox, nil
+			}
 			if ws.Signaled() {
 				fmt.Fprintf(os.Stderr, "ringbox: the sandbox process died of signal %d (%v)\n", int(ws.Signal()), ws.Signal())
 				return 128 + int(ws.Signal()), nil

@@ -1,6 +1,8 @@
 // Package confine shuts the ringbox process itself in, so that a bug in
-// the Go kernel still leaves the host out of reach (the layers beside the
-// seccomp filter and the ring0 origin check).
+// the Go kernel still leaves the host out of reach: namespaces, an empty
+// root, no capabilities, rlimits, and a seccomp filter that allows only
+// the host syscalls in table.go (the ring0 origin check is the layer
+// beside these, in ring0).
 //
 // ringbox run starts as a thin parent that re-executes itself (Run) in new
 // mount, PID, IPC and UTS namespaces, a new network namespace unless the
