@@ -25,7 +25,10 @@ func (m *tmux) run(args ...string) string {
 }
 
 // keys sends tmux key names (Enter, C-c ...) or literal text.
-func (m *tmux) keys(keys ...string) { m.t.Helper(); m.run(append([]string{"send-keys", "-t", "rb"}, keys...)...) }
+func (m *tmux) keys(keys ...string) {
+	m.t.Helper()
+	m.run(append([]string{"send-keys", "-t", "rb"}, keys...)...)
+}
 
 // line types s and Enter.
 func (m *tmux) line(s string) { m.t.Helper(); m.run("send-keys", "-t", "rb", "-l", s); m.keys("Enter") }
