@@ -74,7 +74,7 @@ var runFlags = []*runFlag{
 			return nil
 		}},
 	{long: "clearenv", group: groupSandbox,
-		usage: "start from an empty environment, not ringbox's own",
+		usage: "start from a minimal environment, not ringbox's own",
 		set:   func(o *runOpts, v string) (err error) { o.clearEnv, err = parseBool(v); return err }},
 	{long: "unsetenv", arg: "K", group: groupSandbox, comp: compEnv,
 		usage: "remove K from the environment (repeatable)",

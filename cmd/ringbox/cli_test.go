@@ -236,18 +236,26 @@ func TestProgramEnv(t *testing.T) {
 		}
 		return nil, os.ErrNotExist
 	}
+	// --clearenv's minimal environment.
+	home := "/"
+	if os.Getuid() == 0 {
+		home = "/root"
+	}
+	minimal := []string{"PATH=" + defaultPath, "HOME=" + home, "HOSTNAME=ringbox"}
 	for _, tc := range []struct {
 		name string
 		args []string
 		want []string
 	}{
 		{"inherit", nil, []string{"PATH=/bin", "HOME=/root", "SECRET=s", "EMPTY="}},
-		{"clear", []string{"--clearenv"}, []string{}},
+		{"clear", []string{"--clearenv"}, minimal},
+		{"clear-with-terminal", []string{"--clearenv", "-t", "--hostname", "box"}, []string{"PATH=" + defaultPath, "HOME=" + home, "HOSTNAME=box", "TERM=xterm"}},
+		{"clear-as-user", []string{"--clearenv", "--user", "1000"}, []string{"PATH=" + defaultPath, "HOME=/", "HOSTNAME=ringbox"}},
 		{"set-override-in-place", []string{"-e", "HOME=/h", "-e", "NEW=1", "-e", "NEW=2"},
 			[]string{"PATH=/bin", "HOME=/h", "SECRET=s", "EMPTY=", "NEW=2"}},
-		{"copy", []string{"--clearenv", "-e", "SECRET", "-e", "MISSING", "-e", "EMPTY"}, []string{"SECRET=s", "EMPTY="}},
+		{"copy", []string{"--clearenv", "-e", "SECRET", "-e", "MISSING", "-e", "EMPTY"}, append(minimal, "SECRET=s", "EMPTY=")},
 		{"files-then-flags", []string{"--clearenv", "-e", "OVER=flag", "--env-file", "a.env", "--env-file", "b.env"},
-			[]string{"FILE=2", "HOME=/file", "SECRET=s", "OVER=flag"}},
+			[]string{"PATH=" + defaultPath, "HOME=/file", "HOSTNAME=ringbox", "FILE=2", "SECRET=s", "OVER=flag"}},
 		{"unset", []string{"--unsetenv", "SECRET", "-e", "SECRET=again", "--unsetenv", "NOPE", "--unsetenv", "PATH"},
 			[]string{"HOME=/root", "EMPTY="}},
 	} {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -91,6 +92,10 @@ func (b *envBuilder) apply(e string, host []string) {
 // programEnv builds the program's environment from ringbox's own (host,
 // as os.Environ gives it) and the flags; readFile reads an --env-file.
 // Its errors are usage errors.
+// defaultPath is the PATH of --clearenv, and the one used to find the
+// program when its environment has none.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 func programEnv(o *runOpts, host []string, readFile func(string) ([]byte, error)) ([]string, error) {
 	var b envBuilder
 	b.list = []string{} // an empty environment is not nil
@@ -99,6 +104,29 @@ func programEnv(o *runOpts, host []string, readFile func(string) ([]byte, error)
 			if k, v, ok := strings.Cut(e, "="); ok && k != "" {
 				b.set(k, v)
 			}
+		}
+	} else {
+		// A minimal environment, as a login would give: the standard
+		// PATH, HOME, HOSTNAME, and TERM with a terminal.
+		b.set("PATH", defaultPath)
+		uid := uint32(os.Getuid())
+		if o.user.set {
+			uid = o.user.uid
+		}
+		home := "/"
+		if uid == 0 {
+			home = "/root"
+		}
+		b.set("HOME", home)
+		b.set("HOSTNAME", o.hostname)
+		if o.tty {
+			term := "xterm"
+			for _, e := range host {
+				if v, ok := strings.CutPrefix(e, "TERM="); ok && v != "" {
+					term = v
+				}
+			}
+			b.set("TERM", term)
 		}
 	}
 	for _, name := range o.envFiles {

@@ -56,8 +56,9 @@ its arguments. PROGRAM without a slash is looked up in the program's PATH.
 	b.WriteString(`
 Environment: the program gets ringbox's own environment, then the
 --env-file lines, then the -e values (these win), less the --unsetenv
-names. Use --clearenv to start from nothing (running untrusted code on a
-CI runner whose environment holds secrets), with -e K to pass a chosen few.
+names. Use --clearenv to start from a minimal one instead (PATH, HOME,
+HOSTNAME, and TERM with -t) when running untrusted code on a CI runner
+whose environment holds secrets, with -e K to pass a chosen few.
 
 Exit status: the program's; 128+n if it died of signal n; 125 if ringbox
 failed; 126 if PROGRAM cannot be executed; 127 if it is not found; 2 for a

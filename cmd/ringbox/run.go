@@ -103,7 +103,7 @@ func runCmd(o *runOpts) error {
 	}
 	path, ok := envValue(env, "PATH")
 	if !ok {
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		path = defaultPath
 	}
 	prog, err := lookPathInTree(vfs, cwd, o.argv[0], path)
 	if err != nil {

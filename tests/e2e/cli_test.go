@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -135,17 +136,24 @@ func TestCLIEnvRules(t *testing.T) {
 	require.NoError(t, os.WriteFile(envFile, []byte(
 		"# a comment\n\n  FROM_FILE=a b  \nOVERRIDDEN=file\nRINGBOX_E2E_COPIED\nDROPPED=x\nNOT_IN_RINGBOX_ENV\n"), 0o644))
 	host := []string{"RINGBOX_E2E_COPIED=copied", "RINGBOX_E2E_SECRET=secret"}
+	// --clearenv starts from the standard PATH, HOME and HOSTNAME.
+	home := "/"
+	if os.Getuid() == 0 {
+		home = "/root"
+	}
+	minimal := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + home, "HOSTNAME=ringbox"}
 	cases := []struct {
 		name  string
 		flags []string
 		want  []string
 	}{
-		{"clearenv", []string{"--clearenv"}, nil},
+		{"clearenv", []string{"--clearenv"}, minimal},
+		{"clearenv-empty", []string{"--clearenv", "--unsetenv", "PATH", "--unsetenv", "HOME", "--unsetenv", "HOSTNAME"}, nil},
 		{"set-and-copy", []string{"--clearenv", "-e", "A=1", "--env=B=2=3", "-eC=", "-e", "RINGBOX_E2E_COPIED", "-e", "NOT_IN_RINGBOX_ENV"},
-			[]string{"A=1", "B=2=3", "C=", "RINGBOX_E2E_COPIED=copied"}},
+			append(minimal[:3:3], "A=1", "B=2=3", "C=", "RINGBOX_E2E_COPIED=copied")},
 		{"env-file", []string{"-e", "OVERRIDDEN=flag", "--clearenv", "--env-file", envFile, "--unsetenv", "DROPPED"},
-			[]string{"FROM_FILE=a b  ", "OVERRIDDEN=flag", "RINGBOX_E2E_COPIED=copied"}},
-		{"later-wins", []string{"--clearenv", "-e", "A=1", "-e", "A=2"}, []string{"A=2"}},
+			append(minimal[:3:3], "FROM_FILE=a b  ", "OVERRIDDEN=flag", "RINGBOX_E2E_COPIED=copied")},
+		{"later-wins", []string{"--clearenv", "-e", "A=1", "-e", "A=2"}, append(minimal[:3:3], "A=2")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,7 +162,12 @@ func TestCLIEnvRules(t *testing.T) {
 			r := ringbox(t, "", host, args...)
 			if checkSandboxStatus(t, r) {
 				assert.Equal(t, 0, r.Code, "exit status")
-				assert.Equal(t, tc.want, envLines(r.Stdout))
+				want := slices.Clone(tc.want)
+				sort.Strings(want) // envLines sorts
+				if len(want) == 0 {
+					want = nil
+				}
+				assert.Equal(t, want, envLines(r.Stdout))
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -401,6 +402,12 @@ func runArgs(flags []string, env []string, program string, args []string) []stri
 	a = append(a, "--clearenv")
 	for _, e := range env {
 		a = append(a, "--env", e)
+	}
+	// --clearenv's minimal environment, less what env does not have.
+	for _, k := range []string{"PATH", "HOME", "HOSTNAME"} {
+		if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, k+"=") }) {
+			a = append(a, "--unsetenv", k)
+		}
 	}
 	a = append(a, "--")
 	a = append(a, program)

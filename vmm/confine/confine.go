@@ -103,9 +103,18 @@ func Run(spec Spec) (int, error) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
 	defer signal.Stop(sigs)
+	// Should the child die without restoring a terminal it set raw (-t),
+	// put it back as it was.
+	saved, _ := unix.IoctlGetTermios(0, unix.TCGETS)
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
+	defer func() {
+		if saved != nil {
+			signal.Ignore(unix.SIGTTOU)
+			unix.IoctlSetTermios(0, unix.TCSETSW, saved)
+		}
+	}()
 	fromTerminal := foregroundTerminal()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
