@@ -67,6 +67,9 @@ func realMain(args []string) int {
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
 
 func dispatch(args []string) error {
+	if isOCICommandLine(args) {
+		return ociMain(args)
+	}
 	cmd, err := parseCommandLine(args)
 	switch {
 	case err != nil:

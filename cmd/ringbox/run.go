@@ -60,6 +60,9 @@ type runOpts struct {
 	// noConfine (--no-confine) runs ringbox itself without namespaces and
 	// the empty root: debugging only.
 	noConfine bool
+	// ociDir is the state directory of the OCI container this sandbox
+	// is (oci.go): set up, say so, and wait for start before the program.
+	ociDir string
 }
 
 func runCmd(o *runOpts) error {
@@ -88,6 +91,13 @@ func runCmd(o *runOpts) error {
 		unconfined = err
 	}
 
+	var gate *ociGate
+	if o.ociDir != "" {
+		var err error
+		if gate, err = openOCIGate(o.ociDir); err != nil {
+			return fail(exitSandbox, "%v", err)
+		}
+	}
 	env, err := programEnv(o, os.Environ(), os.ReadFile)
 	if err != nil {
 		return err
@@ -275,6 +285,11 @@ func runCmd(o *runOpts) error {
 		}
 		log.Debug("seccomp filter", "instructions", info.Instructions, "syscalls", info.Syscalls,
 			"on-violation", info.Action, "Seccomp", info.Status)
+	}
+	if gate != nil {
+		if err := gate.wait(); err != nil {
+			return fail(exitSandbox, "container start: %v", err)
+		}
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- task.Run() }()

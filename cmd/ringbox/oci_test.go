@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestOCIRunOpts(t *testing.T) {
+	b := t.TempDir()
+	cfg := `{"ociVersion":"1.2.0",
+	 "process":{"user":{"uid":1000,"gid":100,"additionalGids":[5]},"args":["/bin/sh","-c","x"],"env":["PATH=/bin","A=1"],"cwd":"/w",
+	   "rlimits":[{"type":"RLIMIT_NOFILE","hard":4096,"soft":1024},{"type":"RLIMIT_CORE","hard":0,"soft":0}],"noNewPrivileges":true},
+	 "root":{"path":"rootfs","readonly":true},"hostname":"h1",
+	 "mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs"},
+	   {"destination":"/data","type":"bind","source":"/srv/data","options":["rbind","ro"]},{"destination":"/cache","type":"tmpfs","source":"tmpfs"},
+	   {"destination":"/x","type":"nfs","source":"host:/x"}],
+	 "linux":{"resources":{"memory":{"limit":268435456},"pids":{"limit":99},"cpu":{"quota":150000,"period":100000}},
+	   "namespaces":[{"type":"network","path":"/var/run/netns/n1"},{"type":"pid"}]}}`
+	if err := os.WriteFile(filepath.Join(b, "config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := readOCISpec(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, ignored, err := ociRunOpts(b, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, got, want any) {
+		t.Helper()
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Errorf("%s: got %s, want %s", what, g, w)
+		}
+	}
+	check("argv", o.argv, []string{"/bin/sh", "-c", "x"})
+	check("env", o.env, []string{"PATH=/bin", "A=1"})
+	check("clearenv", o.clearEnv, true)
+	check("unset", o.unsetEnv, []string{"HOME", "HOSTNAME"})
+	check("cwd", o.workdir, "/w")
+	check("uid", o.user.uid, 1000)
+	check("gid", o.user.gid, 100)
+	check("rootfs", o.rootfs, filepath.Join(b, "rootfs"))
+	check("readonly", o.readOnly, true)
+	check("hostname", o.hostname, "h1")
+	check("mounts", len(o.mounts), 1)
+	check("mount", [3]any{o.mounts[0].src, o.mounts[0].dst, o.mounts[0].readOnly}, [3]any{"/srv/data", "/data", true})
+	check("tmpfs", o.tmpfs, []string{"/cache"})
+	check("memory", o.memory, 256<<20)
+	check("pids", o.pids, 99)
+	check("cpus", o.cpus, 2)
+	check("files", o.files, 4096)
+	check("ignored", ignored, []string{"process.user.additionalGids", "process.rlimits.RLIMIT_CORE", "mounts[/x] of type nfs",
+		"linux.namespaces.network.path (the sandbox's network is its own loopback)"})
+
+	s.Process.Terminal = true
+	if _, _, err := ociRunOpts(b, s); err == nil {
+		t.Error("terminal without a console socket must be refused")
+	}
+	for _, bad := range []string{`{}`, `{"process":{"args":[]},"root":{"path":"r"}}`, `{"process":{"args":["x"]}}`, `not json`} {
+		os.WriteFile(filepath.Join(b, "config.json"), []byte(bad), 0o644)
+		if _, err := readOCISpec(b); err == nil {
+			t.Errorf("config %s: no error", bad)
+		}
+	}
+}
+
+func TestOCICommandLines(t *testing.T) {
+	for args, want := range map[string]bool{
+		"run -- ls": false, "run ls": false, "run --bundle b id": true, "run -b b id": true,
+		"--root /r create id": true, "create --bundle b id": true, "state id": true, "kill id 9": true,
+		"delete id": true, "features": true, "spec": true, "version": false, "help": false,
+	} {
+		if got := isOCICommandLine(strings.Fields(args)); got != want {
+			t.Errorf("%q: %v, want %v", args, got, want)
+		}
+	}
+	for id, ok := range map[string]bool{"c1": true, "a.b-c_d+e": true, "": false, "..": false, "a/b": false, "a b": false} {
+		if ociValidID(id) != ok {
+			t.Errorf("id %q: want %v", id, ok)
+		}
+	}
+	for s, want := range map[string]int{"9": 9, "KILL": 9, "SIGTERM": 15, "term": 15, "usr1": 10} {
+		got, err := ociParseSignal(s)
+		if err != nil || int(got) != want {
+			t.Errorf("signal %s: %v %v", s, got, err)
+		}
+	}
+	if _, err := ociParseSignal("NOPE"); err == nil {
+		t.Error("NOPE is no signal")
+	}
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The part of the OCI runtime spec's config.json that ringbox reads (the
+// field names are the spec's). Fields not here are ignored; ociFeatures
+// lists what ringbox does not honour.
+type ociSpec struct {
+	OCIVersion  string            `json:"ociVersion"`
+	Process     *ociProcess       `json:"process,omitempty"`
+	Root        *ociRoot          `json:"root,omitempty"`
+	Hostname    string            `json:"hostname,omitempty"`
+	Mounts      []ociMount        `json:"mounts,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Linux       *ociLinux         `json:"linux,omitempty"`
+}
+
+type ociProcess struct {
+	Terminal        bool        `json:"terminal,omitempty"`
+	User            ociUser     `json:"user"`
+	Args            []string    `json:"args"`
+	Env             []string    `json:"env,omitempty"`
+	Cwd             string      `json:"cwd"`
+	Rlimits         []ociRlimit `json:"rlimits,omitempty"`
+	NoNewPrivileges bool        `json:"noNewPrivileges,omitempty"`
+}
+
+type ociUser struct {
+	UID            uint32   `json:"uid"`
+	GID            uint32   `json:"gid"`
+	AdditionalGids []uint32 `json:"additionalGids,omitempty"`
+}
+
+type ociRlimit struct {
+	Type string `json:"type"`
+	Hard uint64 `json:"hard"`
+	Soft uint64 `json:"soft"`
+}
+
+type ociRoot struct {
+	Path     string `json:"path"`
+	Readonly bool   `json:"readonly,omitempty"`
+}
+
+type ociMount struct {
+	Destination string   `json:"destination"`
+	Type        string   `json:"type,omitempty"`
+	Source      string   `json:"source,omitempty"`
+	Options     []string `json:"options,omitempty"`
+}
+
+type ociLinux struct {
+	Resources  *ociResources  `json:"resources,omitempty"`
+	Namespaces []ociNamespace `json:"namespaces,omitempty"`
+}
+
+type ociResources struct {
+	Memory *struct {
+		Limit *int64 `json:"limit,omitempty"`
+	} `json:"memory,omitempty"`
+	CPU *struct {
+		Quota  *int64  `json:"quota,omitempty"`
+		Period *uint64 `json:"period,omitempty"`
+	} `json:"cpu,omitempty"`
+	Pids *struct {
+		Limit int64 `json:"limit"`
+	} `json:"pids,omitempty"`
+}
+
+type ociNamespace struct {
+	Type string `json:"type"`
+	Path string `json:"path,omitempty"`
+}
+
+// ociVersion is the runtime spec version ringbox speaks.
+const ociVersion = "1.2.0"
+
+// readOCISpec reads and checks BUNDLE/config.json.
+func readOCISpec(bundle string) (*ociSpec, error) {
+	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", bundle, err)
+	}
+	var s ociSpec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("bundle %s: config.json: %w", bundle, err)
+	}
+	if s.Process == nil || len(s.Process.Args) == 0 {
+		return nil, fmt.Errorf("bundle %s: config.json: process.args is empty", bundle)
+	}
+	if s.Root == nil || s.Root.Path == "" {
+		return nil, fmt.Errorf("bundle %s: config.json: root.path is missing", bundle)
+	}
+	return &s, nil
+}
+
+// Mount types ringbox provides itself, whatever config.json asks: /proc,
+// /sys, /dev and its pts, mqueue and shm are the sandbox's own.
+var ociBuiltinMounts = map[string]bool{"proc": true, "sysfs": true, "devpts": true, "mqueue": true, "cgroup": true, "cgroup2": true}
+
+// ociRunOpts maps a config.json onto `ringbox run`'s options. ignored
+// lists what it could not honour (logged once by the caller).
+func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err error) {
+	o = defaultRunOpts()
+	p := s.Process
+	o.argv = p.Args
+	// Exactly the config's environment.
+	o.clearEnv = true
+	o.env = append(o.env, p.Env...)
+	for _, k := range []string{"PATH", "HOME", "HOSTNAME"} {
+		if !ociHasEnv(p.Env, k) {
+			o.unsetEnv = append(o.unsetEnv, k)
+		}
+	}
+	o.workdir = p.Cwd
+	o.user = userSpec{set: true, uid: p.User.UID, gid: p.User.GID, hasGID: true}
+	if len(p.User.AdditionalGids) > 0 {
+		ignored = append(ignored, "process.user.additionalGids")
+	}
+	if p.Terminal {
+		return nil, nil, fmt.Errorf("process.terminal: a console socket is not supported yet")
+	}
+	for _, rl := range p.Rlimits {
+		if rl.Type == "RLIMIT_NOFILE" {
+			o.files = int(min(rl.Hard, 1<<20))
+			continue
+		}
+		ignored = append(ignored, "process.rlimits."+rl.Type)
+	}
+	root := s.Root.Path
+	if !filepath.IsAbs(root) {
+		root = filepath.Join(bundle, root)
+	}
+	o.rootfs = root
+	o.readOnly = s.Root.Readonly
+	if s.Hostname != "" {
+		o.hostname = s.Hostname
+	}
+	for _, m := range s.Mounts {
+		switch {
+		case m.Type == "bind" || ociHasOpt(m.Options, "bind") || ociHasOpt(m.Options, "rbind"):
+			ro := ociHasOpt(m.Options, "ro")
+			if err := o.mounts.Set(m.Source + ":" + m.Destination + map[bool]string{true: ":ro", false: ""}[ro]); err != nil {
+				return nil, nil, fmt.Errorf("mount %s: %w", m.Destination, err)
+			}
+		case m.Type == "tmpfs":
+			if m.Destination == "/dev" || m.Destination == "/dev/shm" {
+				continue // the sandbox's own /dev has a writable /dev/shm
+			}
+			o.tmpfs = append(o.tmpfs, m.Destination)
+		case ociBuiltinMounts[m.Type]:
+		default:
+			ignored = append(ignored, "mounts["+m.Destination+"] of type "+m.Type)
+		}
+	}
+	if l := s.Linux; l != nil {
+		if r := l.Resources; r != nil {
+			if r.Memory != nil && r.Memory.Limit != nil && *r.Memory.Limit > 0 {
+				o.memory = uint64(*r.Memory.Limit)
+			}
+			if r.Pids != nil && r.Pids.Limit > 0 {
+				o.pids = int(r.Pids.Limit)
+			}
+			if r.CPU != nil && r.CPU.Quota != nil && *r.CPU.Quota > 0 && r.CPU.Period != nil && *r.CPU.Period > 0 {
+				o.cpus = max(1, int((uint64(*r.CPU.Quota)+*r.CPU.Period-1) / *r.CPU.Period))
+			}
+		}
+		for _, ns := range l.Namespaces {
+			if ns.Type == "network" && ns.Path != "" {
+				ignored = append(ignored, "linux.namespaces.network.path (the sandbox's network is its own loopback)")
+			}
+		}
+	}
+	return o, ignored, nil
+}
+
+func ociHasEnv(env []string, k string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, k+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+func ociHasOpt(opts []string, o string) bool {
+	for _, x := range opts {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// ociDefaultSpec is what `ringbox spec` writes: a shell in rootfs.
+func ociDefaultSpec() *ociSpec {
+	return &ociSpec{
+		OCIVersion: ociVersion,
+		Process: &ociProcess{
+			Args:            []string{"sh"},
+			Env:             []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"},
+			Cwd:             "/",
+			Rlimits:         []ociRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
+			NoNewPrivileges: true,
+		},
+		Root:     &ociRoot{Path: "rootfs", Readonly: true},
+		Hostname: "ringbox",
+		Mounts: []ociMount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+			{Destination: "/dev/pts", Type: "devpts", Source: "devpts"},
+			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		},
+		Linux: &ociLinux{Namespaces: []ociNamespace{{Type: "pid"}, {Type: "network"}, {Type: "ipc"}, {Type: "uts"}, {Type: "mount"}}},
+	}
+}
+
+// ociFeatures is `ringbox features`: what the runtime supports, in the
+// shape of the OCI features document, with ringbox's notes.
+func ociFeatures() map[string]any {
+	return map[string]any{
+		"ociVersionMin": "1.0.0",
+		"ociVersionMax": ociVersion,
+		"hooks":         []string{},
+		"mountOptions":  []string{"bind", "rbind", "ro", "rw"},
+		"linux": map[string]any{
+			"namespaces":   []string{"pid", "network", "ipc", "uts", "mount"},
+			"capabilities": []string{},
+		},
+		"annotations": map[string]string{
+			"dev.ringbox.ignored": strings.Join([]string{
+				"process.user.additionalGids", "process.rlimits (but RLIMIT_NOFILE)", "process.terminal (no console socket yet)",
+				"hooks", "linux.seccomp (the Go kernel is the sandbox)", "linux.capabilities", "linux.devices", "linux.cgroupsPath",
+				"linux.namespaces paths", "mounts of other types than bind and tmpfs (proc, sysfs, devpts, mqueue, shm are built in)",
+				"exec (not yet)", "--systemd-cgroup (accepted, no cgroups are made)",
+			}, "; "),
+		},
+	}
+}

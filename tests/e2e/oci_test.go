@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// ociBundle makes a bundle whose rootfs holds the named test programs in
+// /bin, with process.args args.
+func ociBundle(t *testing.T, args []string, progs ...string) string {
+	t.Helper()
+	b := t.TempDir()
+	root := filepath.Join(b, "rootfs")
+	for _, d := range []string{"bin", "tmp", "proc", "dev", "sys"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+	}
+	for _, p := range progs {
+		exe, err := os.ReadFile(prog(p))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(root, "bin", p), exe, 0o755))
+	}
+	spec := map[string]any{
+		"ociVersion": "1.2.0",
+		"process": map[string]any{
+			"user": map[string]any{"uid": 0, "gid": 0},
+			"args": args, "env": []string{"PATH=/bin", "OCI_TEST=1"}, "cwd": "/",
+		},
+		"root":        map[string]any{"path": "rootfs", "readonly": true},
+		"hostname":    "oci-box",
+		"annotations": map[string]string{"org.example": "yes"},
+		"mounts":      []map[string]any{{"destination": "/proc", "type": "proc", "source": "proc"}, {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}},
+		"linux": map[string]any{"resources": map[string]any{"memory": map[string]any{"limit": 512 << 20}, "pids": map[string]any{"limit": 64}},
+			"namespaces": []map[string]any{{"type": "pid"}, {"type": "mount"}}},
+	}
+	js, err := json.Marshal(spec)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+	return b
+}
+
+// oci runs `ringbox --root ROOT args...` and returns stdout and status.
+func oci(t *testing.T, root string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(ringboxBin, append([]string{"--root", root}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	t.Logf("ringbox %v: status %d\n%s%s", args, code, out, stderr.String())
+	return string(out), code
+}
+
+func ociStatus(t *testing.T, root, id string) map[string]any {
+	t.Helper()
+	out, code := oci(t, root, "state", id)
+	require.Equal(t, 0, code)
+	var st map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &st), "state must be JSON: %s", out)
+	return st
+}
+
+// TestOCILifecycle (issue 14) drives the runtime CLI as containerd's runc
+// shim does: create (the sandbox set up and waiting), state (valid OCI
+// state JSON), start, kill, state stopped, delete (nothing left behind);
+// run with an exit status; delete --force of a running container and
+// delete after its sandbox process was SIGKILLed.
+func TestOCILifecycle(t *testing.T) {
+	recordInputs(t)
+	root := t.TempDir()
+	bundle := ociBundle(t, []string{"/bin/sleeper"}, "sleeper", "exitcode")
+	pidFile := filepath.Join(t.TempDir(), "pid")
+
+	// The sandbox process writes the program's output to create's stdout:
+	// a file here, as a shim's fifo would be.
+	outFile := filepath.Join(t.TempDir(), "out")
+	f, err := os.Create(outFile)
+	require.NoError(t, err)
+	cmd := exec.Command(ringboxBin, "--root", root, "--log", "/dev/null", "--log-format", "json", "--systemd-cgroup",
+		"create", "--bundle", bundle, "--pid-file", pidFile, "c1")
+	cmd.Stdout, cmd.Stderr = f, f
+	require.NoError(t, cmd.Run(), "create")
+	f.Close()
+
+	st := ociStatus(t, root, "c1")
+	require.Equal(t, "created", st["status"])
+	require.Equal(t, "c1", st["id"])
+	require.Equal(t, bundle, st["bundle"])
+	require.NotEmpty(t, st["ociVersion"])
+	require.Equal(t, map[string]any{"org.example": "yes"}, st["annotations"])
+	pidText, err := os.ReadFile(pidFile)
+	require.NoError(t, err)
+	require.Equal(t, strconv.Itoa(int(st["pid"].(float64))), string(pidText))
+	out, _ := os.ReadFile(outFile)
+	require.NotContains(t, string(out), "ready", "the program must not run before start")
+
+	_, code := oci(t, root, "start", "c1")
+	require.Equal(t, 0, code)
+	require.Eventually(t, func() bool { b, _ := os.ReadFile(outFile); return strings.Contains(string(b), "ready") },
+		time.Minute, 20*time.Millisecond, "the program runs after start")
+	require.Equal(t, "running", ociStatus(t, root, "c1")["status"])
+	_, code = oci(t, root, "create", "--bundle", bundle, "c1")
+	require.NotEqual(t, 0, code, "a second container with the same ID")
+	out2, code := oci(t, root, "ps", "--format", "json", "c1")
+	require.Equal(t, 0, code)
+	require.Contains(t, out2, string(pidText))
+
+	_, code = oci(t, root, "kill", "c1", "TERM")
+	require.Equal(t, 0, code)
+	require.Eventually(t, func() bool { return ociStatus(t, root, "c1")["status"] == "stopped" },
+		time.Minute, 50*time.Millisecond)
+	_, code = oci(t, root, "delete", "c1")
+	require.Equal(t, 0, code)
+	require.NoDirExists(t, filepath.Join(root, "c1"), "delete leaves no state")
+	_, code = oci(t, root, "state", "c1")
+	require.NotEqual(t, 0, code)
+
+	// run: create + start in the foreground, the program's status.
+	exitBundle := ociBundle(t, []string{"/bin/exitcode", "7"}, "exitcode")
+	out3, code := oci(t, root, "run", "--bundle", exitBundle, "c2")
+	require.Equal(t, 7, code)
+	require.Contains(t, out3, "exiting with 7")
+	require.NoDirExists(t, filepath.Join(root, "c2"))
+
+	// delete --force of a running container.
+	f2, _ := os.Create(filepath.Join(t.TempDir(), "out"))
+	cmd = exec.Command(ringboxBin, "--root", root, "create", "--bundle", bundle, "c3")
+	cmd.Stdout, cmd.Stderr = f2, f2
+	require.NoError(t, cmd.Run())
+	oci(t, root, "start", "c3")
+	pid := int(ociStatus(t, root, "c3")["pid"].(float64))
+	_, code = oci(t, root, "delete", "c3")
+	require.NotEqual(t, 0, code, "delete of a running container needs --force")
+	_, code = oci(t, root, "delete", "--force", "c3")
+	require.Equal(t, 0, code)
+	require.NoDirExists(t, filepath.Join(root, "c3"))
+	require.Eventually(t, func() bool { return goneOrZombie(pid) }, 10*time.Second, 20*time.Millisecond)
+
+	// A SIGKILLed sandbox process: stopped, and delete cleans up.
+	cmd = exec.Command(ringboxBin, "--root", root, "create", "--bundle", bundle, "c4")
+	cmd.Stdout, cmd.Stderr = f2, f2
+	require.NoError(t, cmd.Run())
+	pid = int(ociStatus(t, root, "c4")["pid"].(float64))
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	require.Eventually(t, func() bool { return ociStatus(t, root, "c4")["status"] == "stopped" }, 10*time.Second, 20*time.Millisecond)
+	_, code = oci(t, root, "delete", "c4")
+	require.Equal(t, 0, code)
+	ents, _ := os.ReadDir(root)
+	require.Empty(t, ents, "nothing left under --root")
+}
+
+// TestOCISpecAndFeatures: spec writes a config.json ringbox accepts;
+// features is JSON that names what is ignored.
+func TestOCISpecAndFeatures(t *testing.T) {
+	recordInputs(t)
+	dir := t.TempDir()
+	cmd := exec.Command(ringboxBin, "spec", "--bundle", dir)
+	require.NoError(t, cmd.Run())
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	require.NoError(t, err)
+	var spec map[string]any
+	require.NoError(t, json.Unmarshal(b, &spec))
+	require.Equal(t, "rootfs", spec["root"].(map[string]any)["path"])
+	require.Error(t, exec.Command(ringboxBin, "spec", "--bundle", dir).Run(), "spec must not overwrite")
+	out, err := exec.Command(ringboxBin, "features").Output()
+	require.NoError(t, err)
+	var feat map[string]any
+	require.NoError(t, json.Unmarshal(out, &feat))
+	require.Contains(t, feat["annotations"].(map[string]any)["dev.ringbox.ignored"], "hooks")
+}
+
+// goneOrZombie reports whether process pid has ended (a zombie whose
+// parent is gone may wait a while for init to reap it).
+func goneOrZombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] == "Z"
+}
