@@ -26,7 +26,7 @@ import (
 
 // ociCommands are the commands dispatch hands to ociMain.
 var ociCommands = map[string]bool{"create": true, "start": true, "state": true, "kill": true, "delete": true,
-	"run": false, "ps": true, "spec": true, "features": true, "oci-init": true}
+	"run": false, "exec": true, "ps": true, "spec": true, "features": true, "oci-init": true}
 
 // ociGlobal are runc's global flags.
 type ociGlobal struct {
@@ -186,6 +186,8 @@ func ociMain(args []string) error {
 			fmt.Println(p)
 		}
 		return nil
+	case "exec":
+		return ociExec(dir, id, flags, pos[1:])
 	case "oci-init":
 		return ociInit(flags["bundle"], dir)
 	}
@@ -193,14 +195,19 @@ func ociMain(args []string) error {
 }
 
 // ociFlags splits a command's flags (--name value, --name=value, or a
-// boolean) from its positional arguments.
+// boolean), which come first, from its positional arguments.
 func ociFlags(args []string) (map[string]string, []string, error) {
 	flags := map[string]string{}
 	var pos []string
 	valued := map[string]bool{"bundle": true, "b": true, "pid-file": true, "console-socket": true, "format": true, "f": true, "process": true, "p": true}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if !strings.HasPrefix(a, "-") || a == "-" {
+		if a == "--" {
+			return flags, append(pos, args[i+1:]...), nil
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" || len(pos) > 0 {
+			// Flags come before the ID; after it, all is arguments
+			// (exec ID sh -c ...).
 			pos = append(pos, a)
 			continue
 		}

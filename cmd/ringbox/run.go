@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"os/signal"
 	"runtime"
@@ -20,7 +22,6 @@ import (
 	"ringbox/guestkernel/hostcall"
 	"ringbox/guestkernel/kernel"
 	"ringbox/guestkernel/loader"
-	"ringbox/guestkernel/mm"
 	"ringbox/syscalls"
 	"ringbox/vmm"
 	"ringbox/vmm/confine"
@@ -92,9 +93,13 @@ func runCmd(o *runOpts) error {
 	}
 
 	var gate *ociGate
+	var execL *net.UnixListener
 	if o.ociDir != "" {
 		var err error
 		if gate, err = openOCIGate(o.ociDir); err != nil {
+			return fail(exitSandbox, "%v", err)
+		}
+		if execL, err = listenExec(o.ociDir); err != nil {
 			return fail(exitSandbox, "%v", err)
 		}
 	}
@@ -198,26 +203,10 @@ func runCmd(o *runOpts) error {
 	kern.MountTable = append(mounts, procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec"})
 	kern.Hostname = o.hostname
 
-	m, err := mm.New(machine, mem)
-	if err != nil {
-		return fail(exitSandbox, "address space: %v", err)
-	}
 	uid, gid := programIDs(vfs, o.user)
-	res, err := m.Load(mm.ExecArgs{
-		File: exe, Path: prog, Exe: exe.path, Argv: argv, Envp: env, UID: uid, GID: gid, HWCap: kern.HWCap,
-		OpenInterp: func(p string) (mm.Executable, error) {
-			f, err := openInTree(vfs, cwd, p)
-			if err != nil {
-				return nil, err
-			}
-			return f, nil
-		},
-	})
+	m, res, err := loadProgram(machine, mem, kern, vfs, cwd, exe, prog, argv, env, uid, gid)
 	if err != nil {
-		if errors.Is(err, loader.ErrTooBig) {
-			return fail(exitCannotExec, "%s: argument list too long", prog)
-		}
-		return fail(exitCannotExec, "%s: cannot execute: %v", prog, err)
+		return err
 	}
 	fds := fs.NewFDTable(fs.DefaultNoFile)
 	var term *hostTerminal
@@ -227,13 +216,8 @@ func runCmd(o *runOpts) error {
 		}
 		defer term.close()
 	}
-	for fd := 0; fd < 3 && term == nil; fd++ {
-		h, err := fs.NewHostFD(fd)
-		if err != nil {
-			continue // a closed stdio descriptor stays closed
-		}
-		fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-		if err := fds.InstallAt(fd, fs.NewFile(h, fl), false); err != nil {
+	if term == nil {
+		if err := installHostStdio(fds, []int{0, 1, 2}); err != nil {
 			return fail(exitSandbox, "stdio: %v", err)
 		}
 	}
@@ -290,6 +274,44 @@ func runCmd(o *runOpts) error {
 		if err := gate.wait(); err != nil {
 			return fail(exitSandbox, "container start: %v", err)
 		}
+		// ringbox exec: more processes in this sandbox.
+		go serveExec(execL, func(req execRequest, hostFDs []int) (int, error) {
+			d, err := workDir(vfs, &runOpts{workdir: cmp.Or(req.Cwd, "/")})
+			if err != nil {
+				return 0, err
+			}
+			path, ok := envValue(req.Env, "PATH")
+			if !ok {
+				path = defaultPath
+			}
+			p, err := lookPathInTree(vfs, d, req.Args[0], path)
+			if err != nil {
+				return 0, err
+			}
+			exe, p, argv, err := openProgram(vfs, d, p, req.Args)
+			if err != nil {
+				return 0, err
+			}
+			defer exe.impl.Release()
+			m, res, err := loadProgram(machine, mem, kern, vfs, d, exe, p, argv, req.Env, req.UID, req.GID)
+			if err != nil {
+				return 0, err
+			}
+			fds := fs.NewFDTable(fs.DefaultNoFile)
+			if err := installHostStdio(fds, hostFDs); err != nil {
+				return 0, err
+			}
+			creds := kernel.Creds{UID: req.UID, EUID: req.UID, SUID: req.UID, GID: req.GID, EGID: req.GID, SGID: req.GID}
+			t, err := kern.NewProcess(m, fds, creds)
+			if err != nil {
+				return 0, err
+			}
+			t.TG.SetCwd(d)
+			t.Regs.RIP, t.Regs.RSP, t.Regs.RFLAGS = uint64(res.Entry), uint64(res.SP), 0x202
+			go t.Run()
+			<-t.TG.Done()
+			return t.TG.Status().ShellStatus(), nil
+		})
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- task.Run() }()

@@ -119,6 +119,17 @@ func TestOCILifecycle(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.Contains(t, out2, string(pidText))
 
+	// exec: more processes in the running sandbox, their own statuses.
+	out4, code := oci(t, root, "exec", "c1", "/bin/exitcode", "5")
+	require.Equal(t, 5, code)
+	require.Contains(t, out4, "exiting with 5")
+	proc := filepath.Join(t.TempDir(), "process.json")
+	require.NoError(t, os.WriteFile(proc, []byte(`{"args":["/bin/exitcode","0"],"env":["PATH=/bin"],"cwd":"/tmp","user":{"uid":0,"gid":0}}`), 0o644))
+	out5, code := oci(t, root, "exec", "--process", proc, "c1")
+	require.Equal(t, 0, code)
+	require.Contains(t, out5, "exiting with 0")
+	require.Equal(t, "running", ociStatus(t, root, "c1")["status"], "the container's own process still runs")
+
 	_, code = oci(t, root, "kill", "c1", "TERM")
 	require.Equal(t, 0, code)
 	require.Eventually(t, func() bool { return ociStatus(t, root, "c1")["status"] == "stopped" },

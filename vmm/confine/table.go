@@ -109,5 +109,9 @@ func hostSyscalls() []hostSyscall {
 		{unix.SYS_GETPPID, "getppid", "identity checks", always, 0},
 		{unix.SYS_GETPGRP, "getpgrp", "the host terminal's foreground check", always, 0},
 		{unix.SYS_UNAME, "uname", "Go's runtime", always, 0},
+		// No socket is made after setup: these serve the one made before.
+		{unix.SYS_ACCEPT4, "accept4", "an OCI container's exec socket (bound before the filter)", always, 0},
+		{unix.SYS_RECVMSG, "recvmsg", "exec requests with the caller's descriptors (SCM_RIGHTS)", always, 0},
+		{unix.SYS_GETSOCKNAME, "getsockname", "Go's net package on an accepted connection", always, 0},
 	}
 }

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// `ringbox exec`: another process in a running container's sandbox. The
+// sandbox process listens on ROOT/ID/exec.sock (bound before it confines
+// itself); a request is one message: the process as JSON (the OCI
+// process object's args, env, cwd, user) with the caller's stdin, stdout
+// and stderr attached (SCM_RIGHTS). The sandbox starts the process in its
+// kernel and answers with its exit status once it ends.
+
+// execRequest is what exec sends.
+type execRequest struct {
+	Args []string `json:"args"`
+	Env  []string `json:"env"`
+	Cwd  string   `json:"cwd"`
+	UID  uint32   `json:"uid"`
+	GID  uint32   `json:"gid"`
+}
+
+// execReply is what the sandbox answers.
+type execReply struct {
+	Status int    `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// maxExecRequest bounds a request (arguments and environment).
+const maxExecRequest = 1 << 20
+
+func listenExec(dir string) (*net.UnixListener, error) {
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, "exec.sock"), Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	l.SetUnlinkOnClose(false) // the root is empty by then; delete removes it
+	return l, nil
+}
+
+// serveExec answers exec requests until l is closed; spawn runs one
+// process with the given host descriptors as its 0, 1, 2 and returns its
+// status once it has ended.
+func serveExec(l *net.UnixListener, spawn func(execRequest, []int) (int, error)) {
+	for {
+		c, err := l.AcceptUnix()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			reply := handleExec(c, spawn)
+			b, _ := json.Marshal(reply)
+			c.Write(b)
+		}()
+	}
+}
+
+func handleExec(c *net.UnixConn, spawn func(execRequest, []int) (int, error)) execReply {
+	buf := make([]byte, maxExecRequest)
+	oob := make([]byte, unix.CmsgSpace(3*4))
+	n, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return execReply{Status: exitSandbox, Error: err.Error()}
+	}
+	var fds []int
+	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+		for _, m := range msgs {
+			if got, err := unix.ParseUnixRights(&m); err == nil {
+				fds = append(fds, got...)
+			}
+		}
+	}
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	var req execRequest
+	if err := json.Unmarshal(buf[:n], &req); err != nil {
+		return execReply{Status: exitSandbox, Error: "bad request: " + err.Error()}
+	}
+	if len(req.Args) == 0 {
+		return execReply{Status: exitSandbox, Error: "no args"}
+	}
+	st, err := spawn(req, fds)
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return execReply{Status: ee.status, Error: ee.msg}
+		}
+		return execReply{Status: exitSandbox, Error: err.Error()}
+	}
+	return execReply{Status: st}
+}
+
+// ociExec is `ringbox exec [--process FILE] ID [ARGS...]`.
+func ociExec(dir, id string, flags map[string]string, args []string) error {
+	s, err := ociLoad(dir)
+	if err != nil {
+		return err
+	}
+	if s.Status != "running" {
+		return fmt.Errorf("container %s is %s, not running", id, s.Status)
+	}
+	if _, ok := flags["tty"]; ok || flags["t"] != "" || flags["console-socket"] != "" {
+		return fail(exitSandbox, "exec: a terminal is not supported yet")
+	}
+	req := execRequest{Args: args, Cwd: "/"}
+	if p := flags["process"]; p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		var proc ociProcess
+		if err := json.Unmarshal(b, &proc); err != nil {
+			return fmt.Errorf("--process %s: %w", p, err)
+		}
+		req = execRequest{Args: proc.Args, Env: proc.Env, Cwd: proc.Cwd, UID: proc.User.UID, GID: proc.User.GID}
+	} else if spec, err := readOCISpec(s.Bundle); err == nil {
+		// As the container's own process, but these args.
+		req.Env, req.Cwd, req.UID, req.GID = spec.Process.Env, spec.Process.Cwd, spec.Process.User.UID, spec.Process.User.GID
+	}
+	if len(req.Args) == 0 {
+		return fail(exitUsage, "exec: nothing to run (args or --process)")
+	}
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: filepath.Join(dir, "exec.sock"), Net: "unix"})
+	if err != nil {
+		return fmt.Errorf("container %s: exec: %w", id, err)
+	}
+	defer c.Close()
+	b, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	if _, _, err := c.WriteMsgUnix(b, unix.UnixRights(0, 1, 2), nil); err != nil {
+		return fmt.Errorf("container %s: exec: %w", id, err)
+	}
+	if pf := flags["pid-file"]; pf != "" {
+		os.WriteFile(pf, []byte(fmt.Sprint(s.Pid)), 0o644)
+	}
+	var reply execReply
+	if err := json.NewDecoder(c).Decode(&reply); err != nil {
+		return fmt.Errorf("container %s: exec: no answer: %w", id, err)
+	}
+	if reply.Error != "" {
+		fmt.Fprintf(os.Stderr, "ringbox: exec: %s\n", reply.Error)
+	}
+	if reply.Status != 0 {
+		return &exitError{status: reply.Status}
+	}
+	return nil
+}
