@@ -30,7 +30,7 @@ Usage:
   ringbox version                              print the version and the KVM backend
   ringbox completion bash|zsh                  print a shell completion script
   ringbox help [COMMAND]                       print the help of COMMAND
-  ringbox [--root DIR] create|start|state|kill|delete|run|ps|spec|features ...
+  ringbox [--root DIR] create|start|state|exec|kill|delete|run|ps|spec|features ...
                                                the OCI runtime commands (docs/oci.md)
 
 Flags of ringbox run:

@@ -239,7 +239,7 @@ func ociFeatures() map[string]any {
 				"process.user.additionalGids", "process.rlimits (but RLIMIT_NOFILE)", "process.terminal (no console socket yet)",
 				"hooks", "linux.seccomp (the Go kernel is the sandbox)", "linux.capabilities", "linux.devices", "linux.cgroupsPath",
 				"linux.namespaces paths", "mounts of other types than bind and tmpfs (proc, sysfs, devpts, mqueue, shm are built in)",
-				"exec (not yet)", "--systemd-cgroup (accepted, no cgroups are made)",
+				"--systemd-cgroup (accepted, no cgroups are made)",
 			}, "; "),
 		},
 	}
