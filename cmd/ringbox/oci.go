@@ -58,9 +58,35 @@ func isOCICommandLine(args []string) bool {
 	return ociCommands[args[0]]
 }
 
-// ociMain runs one OCI runtime command.
+// ociMain runs one OCI runtime command. Errors also go to --log, where a
+// shim reads them (a JSON line with --log-format json, as runc writes).
 func ociMain(args []string) error {
 	g := ociGlobal{root: "/run/ringbox", logFormat: "text"}
+	err := ociCommand(&g, args)
+	if err != nil && g.log != "" {
+		msg := err.Error()
+		var ee *exitError
+		if errors.As(err, &ee) && ee.msg == "" {
+			msg = ""
+		}
+		if msg != "" {
+			if f, ferr := os.OpenFile(g.log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); ferr == nil {
+				if g.logFormat == "json" {
+					b, _ := json.Marshal(map[string]string{"level": "error", "msg": "ringbox: " + oneLine(msg), "time": time.Now().UTC().Format(time.RFC3339Nano)})
+					f.Write(append(b, '\n'))
+				} else {
+					fmt.Fprintf(f, "ringbox: %s\n", oneLine(msg))
+				}
+				f.Close()
+			}
+		}
+	}
+	return err
+}
+
+func ociCommand(gp *ociGlobal, args []string) error {
+	g := *gp
+	defer func() { *gp = g }()
 	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
 		name, val, hasVal := strings.Cut(strings.TrimPrefix(args[0], "--"), "=")
 		takes := name == "root" || name == "log" || name == "log-format" || name == "criu" || name == "rootless"
@@ -187,7 +213,7 @@ func ociMain(args []string) error {
 		}
 		return nil
 	case "exec":
-		return ociExec(dir, id, flags, pos[1:])
+		return ociExec(g.root, dir, id, flags, pos[1:])
 	case "oci-init":
 		return ociInit(flags["bundle"], dir)
 	}
@@ -384,8 +410,9 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 		}
 		select {
 		case code := <-exited:
+			why, _ := os.ReadFile(filepath.Join(dir, "sandbox.err"))
 			cleanup()
-			return nil, fail(exitSandbox, "container %s: the sandbox process exited (%d) before it was set up", id, code)
+			return nil, fail(exitSandbox, "container %s: the sandbox process exited (%d) before it was set up: %s", id, code, oneLine(string(why)))
 		case <-time.After(5 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -439,14 +466,23 @@ func ociInit(bundle, dir string) error {
 		fmt.Fprintf(os.Stderr, "ringbox: config.json: ignored: %s\n", what)
 	}
 	o.ociDir = dir
-	return runCmd(o)
+	err = runCmd(o)
+	if err != nil && ociErrLog != nil {
+		fmt.Fprintln(ociErrLog, err.Error())
+	}
+	return err
 }
+
+// ociErrLog is ROOT/ID/sandbox.err, opened before the sandbox confines
+// itself: why a sandbox failed, for create to report.
+var ociErrLog *os.File
 
 // ociGate is a container's start gate, opened before ringbox confines
 // itself (its root is empty afterwards).
 type ociGate struct{ ready, exec *os.File }
 
 func openOCIGate(dir string) (*ociGate, error) {
+	ociErrLog, _ = os.OpenFile(filepath.Join(dir, "sandbox.err"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	ready, err := os.OpenFile(filepath.Join(dir, "ready.fifo"), os.O_WRONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("ready.fifo: %w", err)

@@ -22,6 +22,9 @@ func TestOCIRunOpts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(b, "config.json"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	for _, d := range []string{"data", "cache", "x"} {
+		os.MkdirAll(filepath.Join(b, "rootfs", d), 0o755)
+	}
 	s, err := readOCISpec(b)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -101,14 +103,53 @@ func handleExec(c *net.UnixConn, spawn func(execRequest, []int) (int, error)) ex
 	return execReply{Status: st}
 }
 
-// ociExec is `ringbox exec [--process FILE] ID [ARGS...]`.
-func ociExec(dir, id string, flags map[string]string, args []string) error {
+// ociExec is `ringbox exec [--process FILE] [-d] [--pid-file F] ID
+// [ARGS...]`. With -d (what the runc shim passes) it returns at once; a
+// detached ringbox exec, whose PID goes to the pid file, waits for the
+// process and exits with its status, for the shim to reap.
+func ociExec(root, dir, id string, flags map[string]string, args []string) error {
 	s, err := ociLoad(dir)
 	if err != nil {
 		return err
 	}
 	if s.Status != "running" {
 		return fmt.Errorf("container %s is %s, not running", id, s.Status)
+	}
+	_, d1 := flags["d"]
+	_, d2 := flags["detach"]
+	if d1 || d2 {
+		a := []string{"--root", root, "exec"}
+		if p := flags["process"]; p != "" {
+			// The caller may remove its file once we return: the
+			// detached exec reads a copy of its own.
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			f, err := os.CreateTemp(dir, "process-*.json")
+			if err != nil {
+				return err
+			}
+			_, err = f.Write(b)
+			f.Close()
+			if err != nil {
+				return err
+			}
+			a = append(a, "--process", f.Name(), "--process-remove")
+		}
+		a = append(append(a, id), args...)
+		cmd := exec.Command("/proc/self/exe", a...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("container %s: exec: %w", id, err)
+		}
+		if pf := flags["pid-file"]; pf != "" {
+			if err := os.WriteFile(pf, []byte(fmt.Sprint(cmd.Process.Pid)), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if _, ok := flags["tty"]; ok || flags["t"] != "" || flags["console-socket"] != "" {
 		return fail(exitSandbox, "exec: a terminal is not supported yet")
@@ -118,6 +159,9 @@ func ociExec(dir, id string, flags map[string]string, args []string) error {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
+		}
+		if _, ok := flags["process-remove"]; ok {
+			os.Remove(p)
 		}
 		var proc ociProcess
 		if err := json.Unmarshal(b, &proc); err != nil {
@@ -144,7 +188,7 @@ func ociExec(dir, id string, flags map[string]string, args []string) error {
 		return fmt.Errorf("container %s: exec: %w", id, err)
 	}
 	if pf := flags["pid-file"]; pf != "" {
-		os.WriteFile(pf, []byte(fmt.Sprint(s.Pid)), 0o644)
+		os.WriteFile(pf, []byte(fmt.Sprint(os.Getpid())), 0o644)
 	}
 	var reply execReply
 	if err := json.NewDecoder(c).Decode(&reply); err != nil {

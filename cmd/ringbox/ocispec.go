@@ -143,6 +143,13 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 		o.hostname = s.Hostname
 	}
 	for _, m := range s.Mounts {
+		// ringbox mounts only on directories the rootfs has (runc would
+		// make them; the sandbox's root is the image's, unchanged).
+		if st, err := os.Stat(filepath.Join(root, m.Destination)); (m.Type == "bind" || m.Type == "tmpfs") && (err != nil || !st.IsDir()) &&
+			m.Destination != "/dev" && m.Destination != "/dev/shm" {
+			ignored = append(ignored, "mounts["+m.Destination+"]: no such directory in the rootfs")
+			continue
+		}
 		switch {
 		case m.Type == "bind" || ociHasOpt(m.Options, "bind") || ociHasOpt(m.Options, "rbind"):
 			ro := ociHasOpt(m.Options, "ro")
