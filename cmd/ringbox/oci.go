@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -346,8 +347,9 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 	if _, _, err := ociRunOpts(bundle, spec); err != nil {
 		return nil, fail(exitSandbox, "bundle %s: %v", bundle, err)
 	}
-	if flags["console-socket"] != "" {
-		return nil, fail(exitSandbox, "--console-socket: a terminal for OCI containers is not supported yet")
+	console := flags["console-socket"]
+	if spec.Process.Terminal != (console != "") {
+		return nil, fail(exitSandbox, "process.terminal and --console-socket go together (terminal %v, console socket %q)", spec.Process.Terminal, console)
 	}
 	if err := os.MkdirAll(g.root, 0o711); err != nil {
 		return nil, err
@@ -376,6 +378,19 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 	cmd := exec.Command("/proc/self/exe", "--root", g.root, "oci-init", "--bundle", bundle, id)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if console != "" {
+		// A host pseudo-terminal: its master goes to the caller over the
+		// console socket, its slave is the sandbox process's terminal,
+		// which ringbox joins to the program's (as run -it does).
+		slave, err := ociConsole(console)
+		if err != nil {
+			cleanup()
+			return nil, fail(exitSandbox, "--console-socket %s: %v", console, err)
+		}
+		defer slave.Close()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
+	}
 	if err := cmd.Start(); err != nil {
 		cleanup()
 		return nil, err
@@ -462,8 +477,10 @@ func ociInit(bundle, dir string) error {
 	if err != nil {
 		return fail(exitSandbox, "%v", err)
 	}
-	for _, what := range ignored {
-		fmt.Fprintf(os.Stderr, "ringbox: config.json: ignored: %s\n", what)
+	if os.Getenv("RINGBOX_CONFINED") != "" { // once: in the confined child
+		for _, what := range ignored {
+			fmt.Fprintf(os.Stderr, "ringbox: config.json: ignored: %s\n", what)
+		}
 	}
 	o.ociDir = dir
 	err = runCmd(o)
@@ -547,4 +564,37 @@ func ociParseSignal(s string) (unix.Signal, error) {
 		return sig, nil
 	}
 	return 0, fmt.Errorf("unknown signal %s", quoteArg(s))
+}
+
+// ociConsole makes a host pseudo-terminal, sends its master over the unix
+// socket at path (SCM_RIGHTS, as runc does), and returns the slave.
+func ociConsole(path string) (*os.File, error) {
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		return nil, err
+	}
+	n, err := unix.IoctlGetUint32(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		return nil, err
+	}
+	name := "/dev/pts/" + strconv.Itoa(int(n))
+	slave, err := os.OpenFile(name, os.O_RDWR|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		slave.Close()
+		return nil, err
+	}
+	defer c.Close()
+	if _, _, err := c.WriteMsgUnix([]byte(name), unix.UnixRights(int(m.Fd())), nil); err != nil {
+		slave.Close()
+		return nil, err
+	}
+	return slave, nil
 }

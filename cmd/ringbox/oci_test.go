@@ -62,8 +62,8 @@ func TestOCIRunOpts(t *testing.T) {
 		"linux.namespaces.network.path (the sandbox's network is its own loopback)"})
 
 	s.Process.Terminal = true
-	if _, _, err := ociRunOpts(b, s); err == nil {
-		t.Error("terminal without a console socket must be refused")
+	if o, _, err := ociRunOpts(b, s); err != nil || !o.tty || !o.interactive {
+		t.Error("a terminal is run -it")
 	}
 	for _, bad := range []string{`{}`, `{"process":{"args":[]},"root":{"path":"r"}}`, `{"process":{"args":["x"]}}`, `not json`} {
 		os.WriteFile(filepath.Join(b, "config.json"), []byte(bad), 0o644)

@@ -123,9 +123,9 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 	if len(p.User.AdditionalGids) > 0 {
 		ignored = append(ignored, "process.user.additionalGids")
 	}
-	if p.Terminal {
-		return nil, nil, fmt.Errorf("process.terminal: a console socket is not supported yet")
-	}
+	// A terminal: the sandbox process's stdio is the console socket's
+	// pseudo-terminal, joined to the program's as with run -it.
+	o.tty, o.interactive = p.Terminal, p.Terminal
 	for _, rl := range p.Rlimits {
 		if rl.Type == "RLIMIT_NOFILE" {
 			o.files = int(min(rl.Hard, 1<<20))

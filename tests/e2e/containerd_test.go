@@ -151,6 +151,20 @@ func TestContainerd(t *testing.T) {
 	require.Equal(t, 3, code, "the container's exit status")
 	require.Contains(t, out, "exiting with 3")
 
+	// -t: a terminal over the console socket. ctr wants one itself:
+	// script(1) gives it a pseudo-terminal.
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatalf("script(1) is needed (util-linux): %v", err)
+	}
+	ctrLine := "ctr -a " + sock + " -n rbtest " + strings.Join(append(run, "-t", "--rm", name, "c3", "/bin/exitcode", "6"), " ")
+	sc := exec.Command("script", "-qec", ctrLine, "/dev/null")
+	scOut, err := sc.CombinedOutput()
+	t.Logf("script %s: %v\n%s", ctrLine, err, scOut)
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, 6, ee.ExitCode(), "ctr run -t's exit status")
+	require.Contains(t, string(scOut), "exiting with 6\r", "the program wrote to a terminal (ONLCR)")
+
 	// A long-running container: exec in it, then kill it.
 	_, code = ctrCmd(append(run, "-d", name, "c2")...)
 	require.Equal(t, 0, code)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // ociBundle makes a bundle whose rootfs holds the named test programs in
@@ -204,4 +206,77 @@ func goneOrZombie(pid int) bool {
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	return len(f) > 0 && f[0] == "Z"
+}
+
+// TestOCIConsole: process.terminal with --console-socket, as the shim
+// runs `ctr run -t`: ringbox sends a pseudo-terminal's master over the
+// socket, and the program's output comes out of it as a terminal's
+// (ONLCR: "ready\r\n").
+func TestOCIConsole(t *testing.T) {
+	recordInputs(t)
+	root := t.TempDir()
+	bundle := ociBundle(t, []string{"/bin/sleeper"}, "sleeper")
+	cfgPath := filepath.Join(bundle, "config.json")
+	b, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	var cfg map[string]any
+	require.NoError(t, json.Unmarshal(b, &cfg))
+	cfg["process"].(map[string]any)["terminal"] = true
+	b, _ = json.Marshal(cfg)
+	require.NoError(t, os.WriteFile(cfgPath, b, 0o644))
+
+	sock := filepath.Join(t.TempDir(), "console.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	require.NoError(t, err)
+	defer l.Close()
+	got := make(chan *os.File, 1)
+	go func() {
+		c, err := l.AcceptUnix()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		buf, oob := make([]byte, 256), make([]byte, unix.CmsgSpace(4))
+		_, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
+		if err != nil {
+			got <- nil
+			return
+		}
+		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
+		for _, m := range msgs {
+			if fds, err := unix.ParseUnixRights(&m); err == nil && len(fds) == 1 {
+				got <- os.NewFile(uintptr(fds[0]), "console")
+				return
+			}
+		}
+		got <- nil
+	}()
+	_, code := oci(t, root, "create", "--bundle", bundle, "--console-socket", sock, "tty1")
+	require.Equal(t, 0, code)
+	master := <-got
+	require.NotNil(t, master, "no console master came over the socket")
+	defer master.Close()
+	_, code = oci(t, root, "start", "tty1")
+	require.Equal(t, 0, code)
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 256)
+		for !strings.Contains(out.String(), "ready\r\n") {
+			n, err := master.Read(buf)
+			out.Write(buf[:max(n, 0)])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+	}
+	require.Contains(t, out.String(), "ready\r\n", "the program's output through the terminal")
+	_, code = oci(t, root, "delete", "--force", "tty1")
+	require.Equal(t, 0, code)
 }
