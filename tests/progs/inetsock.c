@@ -330,10 +330,15 @@ static void nonblocking_connect(int fam) {
 	int k = epoll_wait(ep, &out, 1, 5000);
 	printf("%s: epoll %d out %d, SO_ERROR %d\n", fn, k, !!(out.events & EPOLLOUT), intopt(fd, SOL_SOCKET, SO_ERROR));
 	printf("%s: connect again %s\n", fn, err(connect(fd, &a.sa, l)));
-	// The listener is readable through epoll; accept4 nonblocking.
+	// The listener is readable through epoll; accept4 nonblocking. (The
+	// connected socket leaves the set first: it is writable, and a wait
+	// for one event could return it before the listener has the
+	// connection queued.)
+	epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
 	struct epoll_event lev = {.events = EPOLLIN, .data.fd = lfd};
 	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev);
 	k = epoll_wait(ep, &out, 1, 5000);
+	printf("%s: listener epoll %d in %d\n", fn, k, k == 1 && out.data.fd == lfd && (out.events & EPOLLIN));
 	fcntl(lfd, F_SETFL, O_NONBLOCK);
 	int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
 	printf("%s: accept %d\n", fn, c >= 0);
