@@ -222,14 +222,23 @@ func NewVFS(fs FS, readOnly bool) *VFS {
 // Root returns the dentry of /.
 func (v *VFS) Root() *Dentry { return v.root }
 
-// MountAt mounts fs on the directory at path (resolved from /).
+// MountAt mounts fs on the directory at path (resolved from /), or, when
+// fs's root is not a directory, on the file at path (a file bind mount,
+// as /etc/resolv.conf with --net=sandbox).
 func (v *VFS) MountAt(path string, fs FS, readOnly bool) error {
 	d, err := v.Resolve(v.root, v.root, path, true)
 	if err != nil {
 		return err
 	}
-	if !d.IsDir() {
-		return unix.ENOTDIR
+	rootType, err := fileType(fs.Root())
+	if err != nil {
+		return err
+	}
+	if wantDir := rootType == unix.S_IFDIR; d.IsDir() != wantDir {
+		if wantDir {
+			return unix.ENOTDIR
+		}
+		return unix.EISDIR
 	}
 	m := &Mount{FS: fs, ReadOnly: readOnly, point: d}
 	m.root = &Dentry{name: d.name, node: fs.Root(), mount: m}

@@ -196,8 +196,15 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	if oname == "." || oname == ".." || nname == "." || nname == ".." {
 		return unix.EBUSY
 	}
-	if _, err := t.K.VFS.Resolve(odir, t.TG.FSRoot(), oname, false); err != nil {
+	od, err := t.K.VFS.Resolve(odir, t.TG.FSRoot(), oname, false)
+	if err != nil {
 		return err
+	}
+	if od.Mount() != odir.Mount() {
+		return unix.EBUSY // a mount point
+	}
+	if nd, err := t.K.VFS.Resolve(ndir, t.TG.FSRoot(), nname, false); err == nil && nd.Mount() != ndir.Mount() {
+		return unix.EBUSY
 	}
 	if odir.Mount() != ndir.Mount() {
 		return unix.EXDEV

@@ -28,8 +28,17 @@ type inetStack struct {
 	err  error
 }
 
-// inetStackOf returns the sandbox's stack: with --net=none (the only
-// mode so far) the loopback-only one.
+// SetNetwork gives the sandbox of k the stack st (--net=sandbox, or
+// --publish), before its first socket. Without it the first internet
+// socket makes a loopback-only stack (--net=none).
+func SetNetwork(k *kernel.Kernel, st *inet.Stack) {
+	is := &inetStack{st: st}
+	is.once.Do(func() {})
+	inetStacks.Store(k, is)
+}
+
+// inetStackOf returns the sandbox's stack: the one SetNetwork gave, else
+// (--net=none) a loopback-only one.
 func inetStackOf(k *kernel.Kernel) (*inet.Stack, error) {
 	v, _ := inetStacks.LoadOrStore(k, &inetStack{})
 	is := v.(*inetStack)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"runtime"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"ringbox/guestkernel/hostcall"
 	"ringbox/guestkernel/kernel"
+	"ringbox/netstack/nat"
 	"ringbox/vmm"
 )
 
@@ -118,13 +120,37 @@ var runFlags = []*runFlag{
 			return nil
 		}},
 
-	{long: "net", arg: "MODE", group: groupSandbox, words: []string{"none"},
+	{long: "net", arg: "MODE", group: groupSandbox, words: []string{"none", "sandbox"},
 		def:   func() string { return "none" },
-		usage: "the network: none (loopback only)",
+		usage: "none (loopback only) or sandbox (a NAT to the host)",
 		set: func(o *runOpts, v string) error {
-			if v != "none" {
-				return fmt.Errorf("unknown network mode %q (want none; sandbox, the NAT to the host, is not there yet)", v)
+			if v != "none" && v != "sandbox" {
+				return fmt.Errorf("unknown network mode %q (want none or sandbox)", v)
 			}
+			o.net = v
+			return nil
+		}},
+	{long: "allow-net", arg: "DEST", group: groupSandbox,
+		usage: "HOST|CIDR[:PORT] that --net=sandbox reaches (repeatable)",
+		set: func(o *runOpts, v string) error {
+			// Host names are resolved when the sandbox starts; here only
+			// the form is checked.
+			if _, err := nat.ParseRule(v, func(string) ([]netip.Addr, error) {
+				return []netip.Addr{netip.IPv4Unspecified()}, nil
+			}); err != nil {
+				return err
+			}
+			o.allowNet = append(o.allowNet, v)
+			return nil
+		}},
+	{long: "publish", short: "p", arg: "HOSTPORT:PORT", group: groupSandbox,
+		usage: "PORT[/udp] in the sandbox at the host's 127.0.0.1:HOSTPORT",
+		set: func(o *runOpts, v string) error {
+			p, err := nat.ParsePort(v)
+			if err != nil {
+				return err
+			}
+			o.publish = append(o.publish, p)
 			return nil
 		}},
 
@@ -223,10 +249,7 @@ var runFlags = []*runFlag{
 }
 
 // refusedFlags are docker flags ringbox knows but cannot honour yet.
-var refusedFlags = map[string]string{
-	"p":       "the sandbox's network is loopback only (--net=none)",
-	"publish": "the sandbox's network is loopback only (--net=none)",
-}
+var refusedFlags = map[string]string{}
 
 var flagsByLong, flagsByShort = func() (map[string]*runFlag, map[string]*runFlag) {
 	l, s := map[string]*runFlag{}, map[string]*runFlag{}
@@ -310,12 +333,14 @@ func parseRun(args []string) (*runOpts, error) {
 			s := a[1 : 1+size]
 			name = "-" + s
 			f = flagsByShort[s]
-			if f == nil {
-				// -strace is not -s -t -r ...: point at the long flag.
-				n, _, _ := strings.Cut(a[1:], "=")
+			// -strace is not -s -t -r ..., nor -platform=kvm -p
+			// latform=kvm: point at the long flag.
+			if n, _, _ := strings.Cut(a[1:], "="); len(n) > 1 {
 				if _, ok := flagsByLong[n]; ok {
 					return nil, runUsageErr("unknown flag %s (long flags take two dashes: -%s)", quoteArg(a), quoteArg(a))
 				}
+			}
+			if f == nil {
 				if why, ok := refusedFlags[s]; ok && r != utf8.RuneError {
 					return nil, runUsageErr("%s: not supported: %s", name, why)
 				}
@@ -365,6 +390,9 @@ func parseRun(args []string) (*runOpts, error) {
 		if err := s.f.set(o, s.val); err != nil {
 			return nil, runUsageErr("%s: %v", s.name, err)
 		}
+	}
+	if len(o.allowNet) > 0 && o.net != "sandbox" {
+		return nil, runUsageErr("--allow-net needs --net=sandbox (the default network, none, reaches nothing outside the sandbox)")
 	}
 	if len(argv) == 0 {
 		return nil, runUsageErr("missing PROGRAM (ringbox run [FLAGS] [--] PROGRAM [ARGS...])")

@@ -22,6 +22,7 @@ import (
 	"ringbox/guestkernel/hostcall"
 	"ringbox/guestkernel/kernel"
 	"ringbox/guestkernel/loader"
+	"ringbox/netstack/nat"
 	"ringbox/syscalls"
 	"ringbox/vmm"
 	"ringbox/vmm/confine"
@@ -43,6 +44,11 @@ type runOpts struct {
 	mounts   mountList
 	workdir  string
 	hostname string
+	// net is --net (none or sandbox), allowNet the --allow-net rules and
+	// publish the --publish ports.
+	net      string
+	allowNet []string
+	publish  []nat.Port
 	readOnly bool
 	tmpfs    []string
 	pids     int
@@ -82,7 +88,7 @@ func runCmd(o *runOpts) error {
 	case child && !inside:
 		unconfined = errors.New("the re-executed ringbox is not in namespaces of its own")
 	case !child:
-		st, err := confine.Run(confine.Spec{})
+		st, err := confine.Run(confine.Spec{HostNet: o.net == "sandbox" || len(o.publish) > 0})
 		if err == nil {
 			if st != 0 {
 				return &exitError{status: st}
@@ -108,9 +114,17 @@ func runCmd(o *runOpts) error {
 		return err
 	}
 
+	netw, err := openNetwork(o, log)
+	if err != nil {
+		return err
+	}
+	defer netw.close()
 	vfs, mounts, mems, dev, err := buildVFS(o)
 	if err != nil {
 		return err
+	}
+	if err := netw.mount(vfs); err != nil {
+		return fail(exitSandbox, "network: /etc/resolv.conf: %v", err)
 	}
 	cwd, err := workDir(vfs, o)
 	if err != nil {
@@ -202,6 +216,7 @@ func runCmd(o *runOpts) error {
 	}
 	kern.MountTable = append(mounts, procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec"})
 	kern.Hostname = o.hostname
+	netw.start(kern)
 
 	uid, gid := programIDs(vfs, o.user)
 	m, res, err := loadProgram(machine, mem, kern, vfs, cwd, exe, prog, argv, env, uid, gid)
@@ -263,7 +278,7 @@ func runCmd(o *runOpts) error {
 	defer signal.Stop(sigs)
 	// From here on, only the host syscalls of vmm/confine's table.
 	if !o.noConfine {
-		info, err := confine.InstallFilter()
+		info, err := confine.InstallFilter(netw != nil)
 		if err != nil {
 			return fail(exitSandbox, "%v", err)
 		}

@@ -1,10 +1,14 @@
 package inet
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"slices"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
@@ -55,6 +59,70 @@ func NewLoopback() (*Stack, error) {
 	return &Stack{s: s}, nil
 }
 
+// EthNIC is the interface index of eth0 (--net=sandbox).
+const EthNIC tcpip.NICID = 2
+
+// Eth is eth0's configuration: its link (the NAT's end), its addresses
+// and the gateway's.
+type Eth struct {
+	Link               stack.LinkEndpoint
+	Addr4, Addr6       netip.Prefix
+	Gateway4, Gateway6 netip.Addr
+}
+
+// NewSandbox makes the stack of --net=sandbox: lo as NewLoopback's, and
+// eth0 on e.Link with e's addresses, its subnets on eth0 and the default
+// routes through the gateways.
+func NewSandbox(e Eth) (*Stack, error) {
+	st, err := NewLoopback()
+	if err != nil {
+		return nil, err
+	}
+	s := st.s
+	if err := s.CreateNICWithOptions(EthNIC, e.Link, stack.NICOptions{Name: "eth0"}); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("netstack: create eth0: %s", err)
+	}
+	routes := s.GetRouteTable()
+	for _, a := range []struct {
+		p   netip.Prefix
+		gw  netip.Addr
+		num tcpip.NetworkProtocolNumber
+	}{{e.Addr4, e.Gateway4, ipv4.ProtocolNumber}, {e.Addr6, e.Gateway6, ipv6.ProtocolNumber}} {
+		if !a.p.IsValid() {
+			continue
+		}
+		pa := tcpip.ProtocolAddress{Protocol: a.num, AddressWithPrefix: tcpip.AddressWithPrefix{
+			Address: tcpip.AddrFromSlice(a.p.Addr().AsSlice()), PrefixLen: a.p.Bits()}}
+		if err := s.AddProtocolAddress(EthNIC, pa, stack.AddressProperties{}); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("netstack: add %s to eth0: %s", a.p, err)
+		}
+		any := tcpip.AddrFromSlice(make([]byte, a.p.Addr().BitLen()/8))
+		def, _ := tcpip.NewSubnet(any, tcpip.MaskFromBytes(make([]byte, a.p.Addr().BitLen()/8)))
+		routes = append(routes,
+			tcpip.Route{Destination: pa.AddressWithPrefix.Subnet(), NIC: EthNIC},
+			tcpip.Route{Destination: def, Gateway: tcpip.AddrFromSlice(a.gw.AsSlice()), NIC: EthNIC})
+	}
+	s.SetRouteTable(routes)
+	return st, nil
+}
+
+// Dial connects from inside the stack to dst: how a published port
+// reaches the program with --net=none (dst on 127.0.0.1), and tests.
+func (st *Stack) Dial(ctx context.Context, network string, dst netip.AddrPort) (net.Conn, error) {
+	a := dst.Addr().Unmap()
+	addr := tcpip.FullAddress{Addr: tcpip.AddrFromSlice(a.AsSlice()), Port: dst.Port()}
+	proto := ipv4.ProtocolNumber
+	if a.Is6() {
+		proto = ipv6.ProtocolNumber
+	}
+	if network == "udp" {
+		return gonet.DialUDP(st.s, nil, &addr, proto)
+	}
+	return gonet.DialContextTCP(ctx, st.s, addr, proto)
+}
+
 // Close stops the stack's endpoints and goroutines.
 func (st *Stack) Close() { st.s.Close() }
 
@@ -67,6 +135,8 @@ type Interface struct {
 	// Addrs are the interface's addresses (4 or 16 bytes) with their
 	// prefix lengths.
 	Addrs []Prefix
+	// Gateways are the default routes' next hops through the interface.
+	Gateways [][]byte
 }
 
 // Prefix is an address with its prefix length.
@@ -85,6 +155,8 @@ func (st *Stack) Interfaces() []Interface {
 		}
 		if info.Flags.Loopback {
 			ifc.Flags |= 0x8 // IFF_LOOPBACK
+		} else {
+			ifc.Flags |= 0x2 | 0x1000 // IFF_BROADCAST, IFF_MULTICAST
 		}
 		if ifc.MTU == 0 {
 			ifc.MTU = loopbackMTU
@@ -92,8 +164,22 @@ func (st *Stack) Interfaces() []Interface {
 		for _, a := range info.ProtocolAddresses {
 			ifc.Addrs = append(ifc.Addrs, Prefix{Addr: append([]byte(nil), a.AddressWithPrefix.Address.AsSlice()...), Len: a.AddressWithPrefix.PrefixLen})
 		}
+		for _, r := range st.s.GetRouteTable() {
+			if r.NIC == id && r.Gateway.Len() > 0 && r.Destination.Prefix() == 0 {
+				ifc.Gateways = append(ifc.Gateways, append([]byte(nil), r.Gateway.AsSlice()...))
+			}
+		}
 		out = append(out, ifc)
 	}
 	slices.SortFunc(out, func(a, b Interface) int { return a.Index - b.Index })
 	return out
+}
+
+// Listen listens, inside the stack, on port of every IPv4 address (tests,
+// and servers ringbox itself runs in the sandbox's network).
+func (st *Stack) Listen(network string, port uint16) (net.Listener, error) {
+	if network != "tcp" {
+		return nil, fmt.Errorf("netstack: listen on %s: only tcp", network)
+	}
+	return gonet.ListenTCP(st.s, tcpip.FullAddress{Port: port}, ipv4.ProtocolNumber)
 }

@@ -35,6 +35,7 @@ const (
 	rtTableMain     = 254
 	rtTableLocal    = 255
 	rtProtoKernel   = 2
+	rtProtoBoot     = 3
 	rtnUnicast      = 1
 	rtnLocal        = 2
 )
@@ -55,6 +56,7 @@ const (
 
 	rtaDst      = 1
 	rtaOif      = 4
+	rtaGateway  = 5
 	rtaPrefsrc  = 7
 	rtaTable    = 15
 	rtaPriority = 6
@@ -243,8 +245,29 @@ func routes(src Source, body []byte, seq, port uint32) [][]byte {
 			out = append(out, route(af, subnet(p), p.Len, rtTableMain, rtnUnicast, ifc, p.Addr, seq, port))
 			out = append(out, route(af, p.Addr, len(p.Addr)*8, rtTableLocal, rtnLocal, ifc, p.Addr, seq, port))
 		}
+		for _, gw := range ifc.Gateways {
+			af := byte(sys.AF_INET)
+			if len(gw) == 16 {
+				af = sys.AF_INET6
+			}
+			if fam != 0 && fam != af {
+				continue
+			}
+			out = append(out, defaultRoute(af, gw, ifc, seq, port))
+		}
 	}
 	return out
+}
+
+// defaultRoute is "default via gw dev ifc" in the main table.
+func defaultRoute(af byte, gw []byte, ifc inet.Interface, seq, port uint32) []byte {
+	m := newMsg(rtmNewRoute, nlmFMulti, seq, port)
+	h := [12]byte{af, 0, 0, 0, rtTableMain, rtProtoBoot, rtScopeUniverse, rtnUnicast}
+	m.put(h[:])
+	m.attr32(rtaTable, rtTableMain)
+	m.attr(rtaGateway, gw)
+	m.attr32(rtaOif, uint32(ifc.Index))
+	return m.done()
 }
 
 func subnet(p inet.Prefix) []byte {

@@ -41,6 +41,7 @@ var progs = map[string][]string{
 	"thread":    {"-pthread"},
 	"pipepong":  nil,
 	"futexpong": {"-pthread"},
+	"sock":      nil,
 }
 
 // The size of the first-touch region: 64 MiB, 16 MiB with -quick.
@@ -240,6 +241,13 @@ func (b *bench) measure() ([]*row, error) {
 		newRow("pthread create + join", "thread", ratioTarget(2)),
 		newRow("pipe ping-pong, 2 processes, 1 byte", "round trip", ratioTarget(1.3)),
 		newRow("futex ping-pong, 2 threads", "switch", ratioTarget(1.5)),
+		newRateRow(fmt.Sprintf("TCP over loopback, %s, 2 processes", sizeName(fs.bigBytes))).with(
+			&target{Text: "ring0 at least 50% of native throughput", MaxRatio: 2}),
+		newRow("TCP request/response over loopback, 1 byte", "round trip", ratioTarget(3)),
+		newRateRow(fmt.Sprintf("AF_UNIX stream, %s, 2 processes", sizeName(fs.bigBytes))).with(
+			&target{Text: "ring0 at least 70% of native throughput", MaxRatio: 1 / 0.7}),
+		newRateRow(fmt.Sprintf("TCP through the NAT to a host server, %s", sizeName(fs.bigBytes))).with(
+			&target{Text: "ring0 at least 30% of native throughput", MaxRatio: 1 / 0.3}),
 		newRow(shRowName(loops), "run", ratioTarget(2)),
 		newRow("gcc -O2 hello.c, whole run", "run", ratioTarget(1.5)),
 		newRow(fmt.Sprintf("make -j2, %d .c files, whole run", projectModules+1), "run", ratioTarget(1.5)),
@@ -296,6 +304,12 @@ func (b *bench) measure() ([]*row, error) {
 		func(r *row) error { return b.loopRow(r, &job{prog: "thread", pilot: 10, exitOps: 10}, 0) },
 		func(r *row) error { return b.loopRow(r, &job{prog: "pipepong", pilot: 100}, 0) },
 		func(r *row) error { return b.loopRow(r, &job{prog: "futexpong", pilot: 100}, 0) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "sock", args: []string{"tcp"}, reps: bigReps}, mib) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "sock", args: []string{"rr"}, pilot: 100}, 0) },
+		func(r *row) error {
+			return b.loopRow(r, &job{prog: "sock", args: []string{"unix"}, reps: bigReps}, mib)
+		},
+		func(r *row) error { return b.natRow(r, mib, bigReps) },
 		func(r *row) error { return b.shRow(r, loops) },
 		b.gccRow,
 		b.makeRow,

@@ -3,11 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"ringbox/netstack/nat"
 )
 
 // The process and thread rows: loop programs that fork, spawn, create
@@ -320,4 +324,28 @@ func cleanProject(dir string) error {
 		paths = append(paths, filepath.Join(dir, fmt.Sprintf("m%d.o", k)))
 	}
 	return removeAll(paths...)
+}
+
+// natRow times mib MiB sent to a server on the host's 127.0.0.1 that reads
+// it all, then closes: natively straight to it, in the sandbox through
+// --net=sandbox's NAT (the gateway's address, the port allowed).
+func (b *bench) natRow(r *row, mib int64, reps int) error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	return b.loopRow(r, &job{prog: "sock", args: []string{"to", "127.0.0.1", port}, reps: reps,
+		sandboxArgs: []string{"to", nat.Gateway4.String(), port},
+		flags:       []string{"--net=sandbox", "--allow-net", "127.0.0.1:" + port}}, mib)
 }

@@ -66,6 +66,9 @@ func newRow(name, unit string, t *target) *row {
 	return &row{Name: name, Unit: unit, Platforms: map[string]*result{}, Target: t}
 }
 
+// with sets the row's target.
+func (r *row) with(t *target) *row { r.Target = t; return r }
+
 // newRateRow is a row of MiB moved, shown in MB/s.
 func newRateRow(name string) *row {
 	r := newRow(name, "MiB", nil)

@@ -71,6 +71,9 @@ type job struct {
 	// that come with time (host signals) make a few a noisy sample.
 	exitOps int64
 	reps    int // timed runs per side, if fewer than the bench's
+	// sandboxArgs, when set, replace args in the sandbox (an address
+	// that differs there: the NAT row's gateway).
+	sandboxArgs []string
 }
 
 // path is the program's file.
@@ -159,6 +162,9 @@ func (b *bench) run(platform string, debug bool, j *job, args ...string) (*outpu
 // command is the command line that runs j's program with args natively
 // (platform "") or under ringbox run --platform=platform.
 func (b *bench) command(platform string, debug bool, j *job, args []string) []string {
+	if platform != native && j.sandboxArgs != nil && len(args) > 0 {
+		args = append([]string{args[0]}, j.sandboxArgs...)
+	}
 	argv := append([]string{j.path(b.dir)}, args...)
 	if platform == native {
 		return argv

@@ -139,8 +139,9 @@ type FilterInfo struct {
 // of the process (SECCOMP_FILTER_FLAG_TSYNC; threads started later inherit
 // it). RINGBOX_SECCOMP=trap makes a violation a SIGSYS that Go's runtime
 // reports with the calling stack, =log lets it through and has the kernel
-// log it: both are debugging aids.
-func InstallFilter() (FilterInfo, error) {
+// log it: both are debugging aids. net adds the rows of a sandbox with a
+// network to the host (netSyscalls).
+func InstallFilter(net bool) (FilterInfo, error) {
 	deny, action := uint32(unix.SECCOMP_RET_KILL_PROCESS), "kill"
 	switch os.Getenv("RINGBOX_SECCOMP") {
 	case "trap":
@@ -148,11 +149,15 @@ func InstallFilter() (FilterInfo, error) {
 	case "log":
 		deny, action = unix.SECCOMP_RET_LOG, "log"
 	}
-	prog, err := assemble(hostSyscalls(), deny)
+	rows := hostSyscalls()
+	if net {
+		rows = append(rows, netSyscalls()...)
+	}
+	prog, err := assemble(rows, deny)
 	if err != nil {
 		return FilterInfo{}, err
 	}
-	info := FilterInfo{Instructions: len(prog), Syscalls: len(hostSyscalls()), Action: action}
+	info := FilterInfo{Instructions: len(prog), Syscalls: len(rows), Action: action}
 	// TSYNC gives the other threads no_new_privs too.
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return info, fmt.Errorf("seccomp: no_new_privs: %w", err)

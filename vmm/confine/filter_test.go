@@ -97,6 +97,30 @@ func TestFilterDecisions(t *testing.T) {
 		require.Equal(t, tc.want, runBPF(t, prog, tc.arch, tc.nr, tc.args), tc.name)
 	}
 	t.Logf("%d instructions for %d syscalls", len(prog), len(hostSyscalls()))
+
+	// With the network rows (--net=sandbox): internet sockets only.
+	netProg, err := assemble(append(hostSyscalls(), netSyscalls()...), kill)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		nr   int32
+		args [6]uint64
+		want uint32
+	}{
+		{"socket AF_INET", unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_STREAM}, unix.SECCOMP_RET_ALLOW},
+		{"socket AF_INET6", unix.SYS_SOCKET, [6]uint64{unix.AF_INET6, unix.SOCK_DGRAM}, unix.SECCOMP_RET_ALLOW},
+		{"socket AF_UNIX", unix.SYS_SOCKET, [6]uint64{unix.AF_UNIX, unix.SOCK_STREAM}, kill},
+		{"socket AF_NETLINK", unix.SYS_SOCKET, [6]uint64{unix.AF_NETLINK, unix.SOCK_RAW}, kill},
+		{"socket AF_PACKET", unix.SYS_SOCKET, [6]uint64{unix.AF_PACKET, unix.SOCK_RAW}, kill},
+		{"connect", unix.SYS_CONNECT, [6]uint64{}, unix.SECCOMP_RET_ALLOW},
+		{"bind", unix.SYS_BIND, [6]uint64{}, kill},
+		{"listen", unix.SYS_LISTEN, [6]uint64{}, kill},
+		{"execve", unix.SYS_EXECVE, [6]uint64{}, kill},
+	} {
+		require.Equal(t, tc.want, runBPF(t, netProg, unix.AUDIT_ARCH_X86_64, tc.nr, tc.args), "net: "+tc.name)
+	}
+	noNet := runBPF(t, prog, unix.AUDIT_ARCH_X86_64, unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_STREAM})
+	require.Equal(t, uint32(kill), noNet, "without a network, no socket at all")
 }
 
 // TestFilterKills installs the filter in a child copy of this test binary
@@ -116,7 +140,7 @@ func TestFilterKills(t *testing.T) {
 
 // filterChild is the child of TestFilterKills (run from TestMain).
 func filterChild() int {
-	info, err := InstallFilter()
+	info, err := InstallFilter(false)
 	if err != nil {
 		os.Stdout.WriteString("install: " + err.Error() + "\n")
 		return 1

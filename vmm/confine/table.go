@@ -115,3 +115,21 @@ func hostSyscalls() []hostSyscall {
 		{unix.SYS_GETSOCKNAME, "getsockname", "Go's net package on an accepted connection", always, 0},
 	}
 }
+
+// netSyscalls are the rows a sandbox with a network to the host adds
+// (--net=sandbox, --publish): ringbox's NAT dials host sockets for the
+// program's connections, and its published ports accept on listeners
+// made before the filter. Internet sockets only.
+func netSyscalls() []hostSyscall {
+	return []hostSyscall{
+		{unix.SYS_SOCKET, "socket", "the NAT's host connections: AF_INET and AF_INET6 only", argIs(0, unix.AF_INET, unix.AF_INET6), 0},
+		{unix.SYS_CONNECT, "connect", "the NAT's host connections", always, 0},
+		{unix.SYS_GETSOCKOPT, "getsockopt", "Go's net package (SO_ERROR after a connect)", always, 0},
+		{unix.SYS_SETSOCKOPT, "setsockopt", "Go's net package (TCP_NODELAY, keep-alive, broadcast)", always, 0},
+		{unix.SYS_GETPEERNAME, "getpeername", "Go's net package on a new connection", always, 0},
+		{unix.SYS_SENDTO, "sendto", "UDP datagrams of a published port", always, 0},
+		{unix.SYS_RECVFROM, "recvfrom", "UDP datagrams of a published port", always, 0},
+		{unix.SYS_SHUTDOWN, "shutdown", "a half close passed on", always, 0},
+	}
+}
+

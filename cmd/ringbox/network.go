@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/fs/tmpfs"
+	"ringbox/guestkernel/kernel"
+	"ringbox/netstack/inet"
+	"ringbox/netstack/nat"
+	"ringbox/syscalls"
+)
+
+// network is the sandbox's network as the command line asks for it:
+// --net=sandbox's gateway, and --publish's host listeners. nil for the
+// default (--net=none, nothing published), whose loopback-only stack the
+// first socket makes.
+type network struct {
+	gw        *nat.Gateway // --net=sandbox only
+	st        *inet.Stack
+	ports     []nat.Port
+	listeners []io.Closer
+	// resolvConf is the sandbox's /etc/resolv.conf (--net=sandbox).
+	resolvConf []byte
+	log        *slog.Logger
+}
+
+// openNetwork makes the network. It runs before ringbox confines itself:
+// host names in --allow-net are resolved, the host's resolver read from
+// its /etc/resolv.conf, and the published ports' listeners opened now.
+func openNetwork(o *runOpts, log *slog.Logger) (*network, error) {
+	if o.net != "sandbox" && len(o.publish) == 0 {
+		return nil, nil
+	}
+	n := &network{ports: o.publish, log: log}
+	for _, p := range o.publish {
+		l, err := p.Listen()
+		if err != nil {
+			n.close()
+			return nil, fail(exitSandbox, "--publish %s: %v", p, err)
+		}
+		n.listeners = append(n.listeners, l)
+	}
+	if o.net != "sandbox" {
+		st, err := inet.NewLoopback()
+		if err != nil {
+			n.close()
+			return nil, fail(exitSandbox, "network: %v", err)
+		}
+		n.st = st
+		return n, nil
+	}
+	var policy nat.Policy
+	lookup := func(name string) ([]netip.Addr, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+	}
+	for _, v := range o.allowNet {
+		rules, err := nat.ParseRule(v, lookup)
+		if err != nil {
+			n.close()
+			return nil, fail(exitSandbox, "%v", err)
+		}
+		policy.Rules = append(policy.Rules, rules...)
+	}
+	hostConf, _ := os.ReadFile("/etc/resolv.conf")
+	dns, rest := hostResolver(hostConf)
+	if !dns.IsValid() {
+		log.Debug("network: the host's /etc/resolv.conf names no resolver: DNS in the sandbox is refused")
+	}
+	n.resolvConf = append([]byte("# ringbox --net=sandbox: the gateway relays DNS to the host's resolver\nnameserver "+nat.Gateway4.String()+"\n"), rest...)
+	gw, link, err := nat.New(nat.Config{Policy: policy, DNS: dns, Dialer: &net.Dialer{KeepAlive: 30 * time.Second}, Log: log})
+	if err != nil {
+		n.close()
+		return nil, fail(exitSandbox, "network: %v", err)
+	}
+	n.gw = gw
+	st, err := inet.NewSandbox(inet.Eth{Link: link, Addr4: nat.Sandbox4, Addr6: nat.Sandbox6, Gateway4: nat.Gateway4, Gateway6: nat.Gateway6})
+	if err != nil {
+		n.close()
+		return nil, fail(exitSandbox, "network: %v", err)
+	}
+	n.st = st
+	rules := "public addresses"
+	if len(o.allowNet) > 0 {
+		rules = strings.Join(o.allowNet, " ")
+	}
+	log.Debug("network: sandbox", "eth0", nat.Sandbox4.String(), "gateway", nat.Gateway4.String(), "allow", rules, "dns", dns.String())
+	return n, nil
+}
+
+// hostResolver picks the first nameserver of the host's resolv.conf (port
+// 53), and keeps its search and options lines for the sandbox's.
+func hostResolver(conf []byte) (netip.AddrPort, []byte) {
+	var dns netip.AddrPort
+	var rest bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(conf))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "nameserver":
+			if a, err := netip.ParseAddr(f[1]); err == nil && !dns.IsValid() {
+				dns = netip.AddrPortFrom(a, 53)
+			}
+		case "search", "domain", "options":
+			rest.WriteString(strings.Join(f, " ") + "\n")
+		}
+	}
+	return dns, rest.Bytes()
+}
+
+// mount shows the sandbox its /etc/resolv.conf (--net=sandbox): a file
+// mounted over the root's, when the root has one.
+func (n *network) mount(v *fs.VFS) error {
+	if n == nil || n.gw == nil {
+		return nil
+	}
+	t := tmpfs.New(1 << 16)
+	_, f, err := t.Root().(fs.Creator).Create("resolv.conf", unix.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(n.resolvConf)
+	f.Release()
+	if err != nil {
+		return err
+	}
+	node, err := t.Root().Lookup("resolv.conf")
+	if err != nil {
+		return err
+	}
+	if err := v.MountAt("/etc/resolv.conf", fileFS{node}, true); err != nil {
+		n.log.Debug("network: no /etc/resolv.conf in this root to show the gateway's DNS in", "err", err)
+	}
+	return nil
+}
+
+// fileFS is a filesystem of one file, for a file bind mount.
+type fileFS struct{ node fs.Node }
+
+func (f fileFS) Root() fs.Node { return f.node }
+
+// start attaches the network to the kernel and serves the published
+// ports.
+func (n *network) start(k *kernel.Kernel) {
+	if n == nil {
+		return
+	}
+	syscalls.SetNetwork(k, n.st)
+	dial := func(ctx context.Context, network string, port uint16) (net.Conn, error) {
+		return n.st.Dial(ctx, network, netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), port))
+	}
+	if n.gw != nil {
+		dial = n.gw.DialSandbox
+	}
+	for i, p := range n.ports {
+		go p.Serve(n.listeners[i], dial, time.Minute, n.log)
+		n.log.Debug("network: published", "port", p.String())
+	}
+}
+
+func (n *network) close() {
+	if n == nil {
+		return
+	}
+	for _, l := range n.listeners {
+		l.Close()
+	}
+	if n.gw != nil {
+		n.gw.Close()
+	}
+	if n.st != nil {
+		n.st.Close()
+	}
+}
+
+func (n *network) String() string {
+	if n == nil {
+		return "none"
+	}
+	if n.gw == nil {
+		return fmt.Sprintf("none, %d published", len(n.ports))
+	}
+	return fmt.Sprintf("sandbox, %d published", len(n.ports))
+}
