@@ -132,4 +132,3 @@ func netSyscalls() []hostSyscall {
 		{unix.SYS_SHUTDOWN, "shutdown", "a half close passed on", always, 0},
 	}
 }
-
