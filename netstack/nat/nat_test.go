@@ -136,6 +136,11 @@ func TestParsePort(t *testing.T) {
 // sandbox makes a sandbox stack behind a gateway with policy's rules.
 func sandbox(t *testing.T, rules ...string) (*inet.Stack, *nat.Gateway) {
 	t.Helper()
+	return sandboxDNS(t, netip.AddrPort{}, rules...)
+}
+
+func sandboxDNS(t *testing.T, dns netip.AddrPort, rules ...string) (*inet.Stack, *nat.Gateway) {
+	t.Helper()
 	var p nat.Policy
 	for _, r := range rules {
 		rs, err := nat.ParseRule(r, nil)
@@ -144,7 +149,7 @@ func sandbox(t *testing.T, rules ...string) (*inet.Stack, *nat.Gateway) {
 		}
 		p.Rules = append(p.Rules, rs...)
 	}
-	g, link, err := nat.New(nat.Config{Policy: p, Limits: nat.Limits{DialTimeout: 5 * time.Second}})
+	g, link, err := nat.New(nat.Config{Policy: p, DNS: dns, Limits: nat.Limits{DialTimeout: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,12 +234,14 @@ func TestGatewayDefaultRefusesMetadata(t *testing.T) {
 	}
 }
 
-func TestGatewayUDP(t *testing.T) {
+// udpEcho answers each datagram on the host's 127.0.0.1 with "re: " and
+// the datagram.
+func udpEcho(t *testing.T) uint16 {
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pc.Close()
+	t.Cleanup(func() { pc.Close() })
 	go func() {
 		buf := make([]byte, 2048)
 		for {
@@ -245,13 +252,79 @@ func TestGatewayUDP(t *testing.T) {
 			pc.WriteTo(append([]byte("re: "), buf[:n]...), from)
 		}
 	}()
-	port := uint16(pc.LocalAddr().(*net.UDPAddr).Port)
+	return uint16(pc.LocalAddr().(*net.UDPAddr).Port)
+}
+
+func TestGatewayUDP(t *testing.T) {
+	port := udpEcho(t)
 	st, _ := sandbox(t, "127.0.0.1:"+itoa(int(port)))
 	c, err := st.Dial(context.Background(), "udp", netip.AddrPortFrom(nat.Gateway4, port))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	roundTrips(t, c)
+}
+
+// TestGatewayDNS: the gateway's port 53 is the host's resolver (whatever
+// the policy), over UDP.
+func TestGatewayDNS(t *testing.T) {
+	port := udpEcho(t)
+	st, _ := sandboxDNS(t, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), "192.0.2.1")
+	c, err := st.Dial(context.Background(), "udp", netip.AddrPortFrom(nat.Gateway4, 53))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	roundTrips(t, c)
+	// Without a host resolver, refused: the sandbox's connected socket
+	// sees the ICMP unreachable as ECONNREFUSED.
+	st2, g2 := sandbox(t)
+	c2, err := st2.Dial(context.Background(), "udp", netip.AddrPortFrom(nat.Gateway4, 53))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.Write([]byte("query"))
+	c2.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c2.Read(make([]byte, 10)); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("DNS without a host resolver: %v, want connection refused", err)
+	}
+	if g2.Refused.Load() != 1 {
+		t.Errorf("refused %d, want 1", g2.Refused.Load())
+	}
+}
+
+// TestGatewayIPv6: the gateway's IPv6 address is the host's ::1.
+func TestGatewayIPv6(t *testing.T) {
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback on this host: %v", err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			c.Write([]byte("six"))
+			c.Close()
+		}
+	}()
+	port := uint16(l.Addr().(*net.TCPAddr).Port)
+	st, _ := sandbox(t, "[::1]:"+itoa(int(port)))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := st.Dial(ctx, "tcp", netip.AddrPortFrom(nat.Gateway6, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(c)
+	if string(got) != "six" {
+		t.Fatalf("over IPv6: %q", got)
+	}
+}
+
+func roundTrips(t *testing.T, c net.Conn) {
+	t.Helper()
 	for _, m := range []string{"one", "two"} {
 		c.Write([]byte(m))
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -73,8 +74,9 @@ func benchMain() error {
 	platform := flag.String("platform", "", "measure only ringbox --platform=NAME against native (default: both kvm and kvm-exit)")
 	jsonOut := flag.Bool("json", false, "print JSON on stdout (the table then goes to stderr)")
 	hostio := flag.String("hostio", "", "run ringbox with --hostio=MODE (thread, exit, auto; default: ringbox's own)")
+	only := flag.String("rows", "", "run only the rows whose names match this regular expression (the others show as skipped)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./tools/bench [-quick] [-ringbox PATH] [-platform NAME] [-hostio MODE] [-json]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./tools/bench [-quick] [-ringbox PATH] [-platform NAME] [-hostio MODE] [-rows REGEXP] [-json]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -83,6 +85,13 @@ func benchMain() error {
 		return fmt.Errorf("unexpected arguments %q", flag.Args())
 	}
 
+	var rowsRE *regexp.Regexp
+	if *only != "" {
+		var err error
+		if rowsRE, err = regexp.Compile(*only); err != nil {
+			return fmt.Errorf("-rows: %v", err)
+		}
+	}
 	began := time.Now()
 	if err := checkKVM(); err != nil {
 		return err
@@ -119,6 +128,7 @@ func benchMain() error {
 		reps:      5,
 		runs:      20,
 		seen:      map[string]string{},
+		only:      rowsRE,
 	}
 	size := int64(fileBytes)
 	if *quick {
@@ -317,6 +327,10 @@ func (b *bench) measure() ([]*row, error) {
 	// A row that fails is marked so and the others still run; the bench
 	// fails after the table (report.failures).
 	for i, step := range steps {
+		if b.only != nil && !b.only.MatchString(rows[i].Name) {
+			rows[i].skip("not selected (-rows)")
+			continue
+		}
 		began := time.Now()
 		err := step(rows[i])
 		rows[i].Seconds = time.Since(began).Seconds()

@@ -44,6 +44,7 @@ type bench struct {
 
 	seen  map[string]string // platform -> the name ringbox --debug reported
 	files *files            // the file-system rows' files
+	only  *regexp.Regexp    // -rows: the rows to run (nil: all)
 }
 
 // sides are native followed by the platforms: the order runs alternate in.
