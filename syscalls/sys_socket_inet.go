@@ -37,6 +37,21 @@ func SetNetwork(k *kernel.Kernel, st *inet.Stack) {
 	inetStacks.Store(k, is)
 }
 
+// ProcNet writes /proc/net/NAME for the sandbox of k (kernel.NetProc).
+func ProcNet(k *kernel.Kernel) func(name string) string {
+	return func(name string) string {
+		if name == "unix" {
+			return unixNamespace(k).ProcNet()
+		}
+		st, err := inetStackOf(k)
+		if err != nil {
+			return ""
+		}
+		text, _ := st.ProcNet(name)
+		return text
+	}
+}
+
 // inetStackOf returns the sandbox's stack: the one SetNetwork gave, else
 // (--net=none) a loopback-only one.
 func inetStackOf(k *kernel.Kernel) (*inet.Stack, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"bytes"
 	"context"
 	"fmt"
@@ -76,7 +77,7 @@ func openNetwork(o *runOpts, log *slog.Logger) (*network, error) {
 		}
 		policy.Rules = append(policy.Rules, rules...)
 	}
-	hostConf, _ := os.ReadFile("/etc/resolv.conf")
+	hostConf, _ := os.ReadFile(cmp.Or(o.resolvConf, "/etc/resolv.conf"))
 	dns, rest := hostResolver(hostConf)
 	if !dns.IsValid() {
 		log.Debug("network: the host's /etc/resolv.conf names no resolver: DNS in the sandbox is refused")

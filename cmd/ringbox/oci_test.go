@@ -58,8 +58,18 @@ func TestOCIRunOpts(t *testing.T) {
 	check("pids", o.pids, 99)
 	check("cpus", o.cpus, 2)
 	check("files", o.files, 4096)
-	check("ignored", ignored, []string{"process.user.additionalGids", "process.rlimits.RLIMIT_CORE", "mounts[/x] of type nfs",
-		"linux.namespaces.network.path (the sandbox's network is its own loopback)"})
+	check("ignored", ignored, []string{"process.user.additionalGids", "process.rlimits.RLIMIT_CORE", "mounts[/x] of type nfs"})
+	// The pod's network namespace: the NAT dials from it, to anything.
+	check("net", [3]any{o.net, o.netns, o.allowNet}, [3]any{"sandbox", "/var/run/netns/n1", []string{"0.0.0.0/0", "::/0"}})
+	s.Linux.Namespaces[0].Path = ""
+	if o, _, _ := ociRunOpts(b, s); o.net != "none" || o.netns != "" {
+		t.Errorf("a new network namespace: net %q netns %q, want none", o.net, o.netns)
+	}
+	s.Linux.Namespaces = s.Linux.Namespaces[1:]
+	s.Mounts = append(s.Mounts, ociMount{Destination: "/etc/resolv.conf", Type: "bind", Source: "/run/c1/resolv.conf"})
+	if o, _, _ := ociRunOpts(b, s); o.net != "sandbox" || o.netns != "" || o.resolvConf != "/run/c1/resolv.conf" {
+		t.Errorf("no network namespace (the host's network): net %q netns %q resolv.conf %q", o.net, o.netns, o.resolvConf)
+	}
 
 	s.Process.Terminal = true
 	if o, _, err := ociRunOpts(b, s); err != nil || !o.tty || !o.interactive {

@@ -178,13 +178,40 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 				o.cpus = max(1, int((uint64(*r.CPU.Quota)+*r.CPU.Period-1) / *r.CPU.Period))
 			}
 		}
-		for _, ns := range l.Namespaces {
-			if ns.Type == "network" && ns.Path != "" {
-				ignored = append(ignored, "linux.namespaces.network.path (the sandbox's network is its own loopback)")
+	}
+	ociNetwork(o, s)
+	return o, ignored, nil
+}
+
+// ociNetwork maps the network namespace onto a network mode, as runc's
+// container would see it: a new, empty network namespace is --net=none;
+// none at all (the host's network) and an existing one by path (a
+// Kubernetes pod's, set up by CNI) are --net=sandbox with every
+// destination allowed, dialled from that namespace. The gateway's DNS
+// relay uses the resolver of the resolv.conf the runtime bind-mounts.
+func ociNetwork(o *runOpts, s *ociSpec) {
+	var netns *ociNamespace
+	if s.Linux != nil {
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == "network" {
+				netns = &s.Linux.Namespaces[i]
 			}
 		}
 	}
-	return o, ignored, nil
+	if netns != nil && netns.Path == "" {
+		o.net = "none"
+		return
+	}
+	o.net = "sandbox"
+	o.allowNet = []string{"0.0.0.0/0", "::/0"}
+	if netns != nil {
+		o.netns = netns.Path
+	}
+	for _, m := range s.Mounts {
+		if m.Destination == "/etc/resolv.conf" && m.Source != "" {
+			o.resolvConf = m.Source
+		}
+	}
 }
 
 func ociHasEnv(env []string, k string) bool {
@@ -243,9 +270,9 @@ func ociFeatures() map[string]any {
 		},
 		"annotations": map[string]string{
 			"dev.ringbox.ignored": strings.Join([]string{
-				"process.user.additionalGids", "process.rlimits (but RLIMIT_NOFILE)", "process.terminal (no console socket yet)",
+				"process.user.additionalGids", "process.rlimits (but RLIMIT_NOFILE)",
 				"hooks", "linux.seccomp (the Go kernel is the sandbox)", "linux.capabilities", "linux.devices", "linux.cgroupsPath",
-				"linux.namespaces paths", "mounts of other types than bind and tmpfs (proc, sysfs, devpts, mqueue, shm are built in)",
+				"linux.namespaces paths but the network's", "mounts of other types than bind and tmpfs (proc, sysfs, devpts, mqueue, shm are built in)",
 				"--systemd-cgroup (accepted, no cgroups are made)",
 			}, "; "),
 		},

@@ -49,6 +49,12 @@ type runOpts struct {
 	net      string
 	allowNet []string
 	publish  []nat.Port
+	// netns is a network namespace to dial from (an OCI container's,
+	// by path): the confined child starts in it. resolvConf is the
+	// resolv.conf whose resolver the gateway relays DNS to ("":
+	// /etc/resolv.conf).
+	netns      string
+	resolvConf string
 	readOnly bool
 	tmpfs    []string
 	pids     int
@@ -88,7 +94,7 @@ func runCmd(o *runOpts) error {
 	case child && !inside:
 		unconfined = errors.New("the re-executed ringbox is not in namespaces of its own")
 	case !child:
-		st, err := confine.Run(confine.Spec{HostNet: o.net == "sandbox" || len(o.publish) > 0})
+		st, err := confine.Run(confine.Spec{HostNet: o.net == "sandbox" || len(o.publish) > 0, NetNS: o.netns})
 		if err == nil {
 			if st != 0 {
 				return &exitError{status: st}
@@ -98,6 +104,10 @@ func runCmd(o *runOpts) error {
 		unconfined = err
 	}
 
+	if o.netns != "" && (o.noConfine || unconfined != nil) {
+		// Dialling from the wrong network would be worse than failing.
+		return fail(exitSandbox, "network namespace %s: only a confined ringbox can join it (%v)", o.netns, cmp.Or(unconfined, errors.New("--no-confine")))
+	}
 	var gate *ociGate
 	var execL *net.UnixListener
 	if o.ociDir != "" {
@@ -217,6 +227,7 @@ func runCmd(o *runOpts) error {
 	kern.MountTable = append(mounts, procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec"})
 	kern.Hostname = o.hostname
 	netw.start(kern)
+	kern.NetProc = syscalls.ProcNet(kern)
 
 	uid, gid := programIDs(vfs, o.user)
 	m, res, err := loadProgram(machine, mem, kern, vfs, cwd, exe, prog, argv, env, uid, gid)

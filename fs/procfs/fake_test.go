@@ -66,6 +66,9 @@ func (s *fakeSource) Version() string     { return "#1 SMP ringbox" }
 func (s *fakeSource) BootTime() int64     { return 1700000000 }
 func (s *fakeSource) Mounts() []MountInfo { return s.mounts }
 func (s *fakeSource) CPUInfo() string     { return s.cpuinfo }
+func (s *fakeSource) NetFile(name string) string {
+	return "net " + name + "\n"
+}
 
 // fakeProc is a Process of fixed attributes.
 type fakeProc struct {

@@ -12,7 +12,7 @@ import (
 	"ringbox/fs"
 )
 
-var systemNames = []string{"cpuinfo", "filesystems", "loadavg", "meminfo", "mounts", "stat", "sys", "uptime", "version"}
+var systemNames = []string{"cpuinfo", "filesystems", "loadavg", "meminfo", "mounts", "net", "stat", "sys", "uptime", "version"}
 
 var pidNames = []string{"task", "fd", "fdinfo", "environ", "auxv", "status", "limits", "comm", "cmdline",
 	"stat", "statm", "maps", "cwd", "root", "exe", "mounts", "mountinfo"}
@@ -663,4 +663,13 @@ func TestDirSnapshot(t *testing.T) {
 	src.remove(10)
 	_, err = dr.ReadDir(0, 10)
 	assert.Equal(t, unix.ENOENT, err)
+}
+
+func TestNetFiles(t *testing.T) {
+	root := New(newFake()).ForPID(10).Root()
+	names := []string{"dev", "if_inet6", "route", "tcp", "tcp6", "udp", "udp6", "unix"}
+	assert.Equal(t, names, list(t, walk(t, root, "net")))
+	for _, name := range names {
+		assert.Equal(t, "net "+name+"\n", readPath(t, root, "net/"+name))
+	}
 }

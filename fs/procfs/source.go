@@ -38,6 +38,9 @@ type Source interface {
 	// copy of the host's). "" makes procfs write a minimal one, a block
 	// per CPU.
 	CPUInfo() string
+	// NetFile returns /proc/net/NAME (tcp, tcp6, udp, udp6, unix, dev,
+	// if_inet6, route).
+	NetFile(name string) string
 }
 
 // Process is one thread group.

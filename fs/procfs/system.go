@@ -17,6 +17,7 @@ func systemEntries() []entry {
 		{"loadavg", fileMode, text(loadavg)},
 		{"meminfo", fileMode, text(meminfo)},
 		{"mounts", linkMode, linkOps(func(*node, Process) (string, error) { return "self/mounts", nil })},
+		{"net", dirMode, netDirOps},
 		{"stat", fileMode, text(procStat)},
 		{"sys", dirMode, sysDirOps},
 		{"uptime", fileMode, text(uptime)},
@@ -25,6 +26,16 @@ func systemEntries() []entry {
 		})},
 	}
 }
+
+// netDirOps is /proc/net: the sandbox's sockets and interfaces, from the
+// network (Source.NetFile).
+var netDirOps = staticDirOps(func() []entry {
+	var out []entry
+	for _, name := range []string{"dev", "if_inet6", "route", "tcp", "tcp6", "udp", "udp6", "unix"} {
+		out = append(out, entry{name, fileMode, text(func(s Source) string { return s.NetFile(name) })})
+	}
+	return out
+})
 
 // sysDirOps is /proc/sys: the few sysctls programs read.
 var sysDirOps = staticDirOps(func() []entry {

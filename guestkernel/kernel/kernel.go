@@ -36,6 +36,9 @@ type Kernel struct {
 	VFS *fs.VFS
 	// MountTable is what /proc/mounts shows.
 	MountTable []procfs.MountInfo
+	// NetProc, when set, writes /proc/net/NAME ("" for a file it does
+	// not know): the network's sockets and interfaces.
+	NetProc func(name string) string
 	// HWCap is CPUID.1:EDX, for AT_HWCAP.
 	HWCap uint64
 

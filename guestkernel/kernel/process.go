@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -283,7 +284,9 @@ func (tg *ThreadGroup) exited() {
 		reaper = k.groups[1]
 	}
 	var deathSigs []*Task
+	formerChildren := make([]*ThreadGroup, 0, len(tg.children))
 	for c := range tg.children {
+		formerChildren = append(formerChildren, c)
 		delete(tg.children, c)
 		for _, t := range c.tasks {
 			if t.PDeathSig != 0 {
@@ -303,6 +306,7 @@ func (tg *ThreadGroup) exited() {
 			reaper.notifyChildEventLocked()
 		}
 	}
+	orphaned := k.newlyOrphanedLocked(tg, formerChildren)
 	parent := tg.parent
 	notify := parent != nil && !parent.zombie
 	if notify && tg.exitSignal == unix.SIGCHLD && autoReap(parent) {
@@ -322,6 +326,9 @@ func (tg *ThreadGroup) exited() {
 
 	if ctty != nil {
 		ctty.ControllerExited()
+	}
+	for _, pgid := range orphaned {
+		k.hangUpIfStopped(pgid)
 	}
 	for _, t := range deathSigs {
 		t.SendSignal(SigInfo{Signo: int32(t.PDeathSig), Code: SIUser})
@@ -605,4 +612,65 @@ func (t *Task) killOtherThreads() error {
 	tg.mu.Unlock()
 	k.mu.Unlock()
 	return nil
+}
+
+// newlyOrphanedLocked returns the process groups that tg's exit leaves
+// orphaned (Linux's kill_orphaned_pgrp): tg's own, when tg's parent was
+// its group's link to another group of the session, and each former
+// child's, when tg was that link. k.mu is held; the children have their
+// new parents.
+func (k *Kernel) newlyOrphanedLocked(tg *ThreadGroup, children []*ThreadGroup) []int32 {
+	var out []int32
+	add := func(pgid int32) {
+		if !slices.Contains(out, pgid) && k.orphanedIgnoringLocked(pgid, tg) {
+			out = append(out, pgid)
+		}
+	}
+	if p := tg.parent; p != nil && p.pgid != tg.pgid && p.sid == tg.sid {
+		add(tg.pgid)
+	}
+	for _, c := range children {
+		if c.pgid != tg.pgid && c.sid == tg.sid {
+			add(c.pgid)
+		}
+	}
+	return out
+}
+
+// orphanedIgnoringLocked is OrphanedPgrp as if ignore were gone. k.mu is
+// held.
+func (k *Kernel) orphanedIgnoringLocked(pgid int32, ignore *ThreadGroup) bool {
+	for _, g := range k.groups {
+		if g.pgid != pgid || g.zombie || g == ignore {
+			continue
+		}
+		if p := g.parent; p != nil && p != ignore && p.pgid != pgid && p.sid == g.sid {
+			return false
+		}
+	}
+	return true
+}
+
+// hangUpIfStopped sends SIGHUP and then SIGCONT to process group pgid,
+// newly orphaned, when a member is stopped: nothing could continue it
+// otherwise (POSIX).
+func (k *Kernel) hangUpIfStopped(pgid int32) {
+	k.mu.Lock()
+	var members []*ThreadGroup
+	for _, g := range k.groups {
+		if g.pgid == pgid && !g.zombie {
+			members = append(members, g)
+		}
+	}
+	k.mu.Unlock()
+	stopped := false
+	for _, g := range members {
+		g.mu.Lock()
+		stopped = stopped || g.stopped
+		g.mu.Unlock()
+	}
+	if stopped {
+		k.SignalPgrp(pgid, unix.SIGHUP)
+		k.SignalPgrp(pgid, unix.SIGCONT)
+	}
 }

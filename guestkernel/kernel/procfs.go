@@ -99,6 +99,14 @@ func (s *ProcSource) Mounts() []procfs.MountInfo { return s.K.MountTable }
 // CPUInfo implements procfs.Source.
 func (s *ProcSource) CPUInfo() string { return s.cpuinfo }
 
+// NetFile implements procfs.Source.
+func (s *ProcSource) NetFile(name string) string {
+	if s.K.NetProc == nil {
+		return ""
+	}
+	return s.K.NetProc(name)
+}
+
 // procView is a thread group as /proc shows it.
 type procView struct{ tg *ThreadGroup }
 

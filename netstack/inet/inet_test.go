@@ -3,6 +3,8 @@ package inet
 import (
 	"encoding/binary"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,4 +160,45 @@ func newSockProto(t *testing.T, st *Stack, fam, proto int) *Socket {
 	require.NoError(t, err)
 	t.Cleanup(s.Release)
 	return s
+}
+
+func TestProcNet(t *testing.T) {
+	st, err := NewLoopback()
+	require.NoError(t, err)
+	defer st.Close()
+	l := newSock(t, st, sys.AF_INET, sys.SOCK_STREAM)
+	require.NoError(t, l.Bind(nil, sin([4]byte{127, 0, 0, 1}, 8080)))
+	require.NoError(t, l.Listen(nil, 16))
+	u := newSock(t, st, sys.AF_INET6, sys.SOCK_DGRAM)
+	require.NoError(t, u.Bind(nil, sin6([16]byte{15: 1}, 53)))
+
+	tcp, ok := st.ProcNet("tcp")
+	require.True(t, ok)
+	lines := strings.Split(strings.TrimSpace(tcp), "\n")
+	require.Len(t, lines, 2, tcp)
+	f := strings.Fields(lines[1])
+	// 127.0.0.1:8080, in host byte order; LISTEN is 0A; the inode is ours.
+	require.Equal(t, []string{"0:", "0100007F:1F90", "00000000:0000", "0A"}, f[:4])
+	require.Equal(t, strconv.FormatUint(l.ino, 10), f[9])
+
+	udp6, _ := st.ProcNet("udp6")
+	lines = strings.Split(strings.TrimSpace(udp6), "\n")
+	require.Len(t, lines, 2, udp6)
+	f = strings.Fields(lines[1])
+	require.Equal(t, []string{"0:", "00000000000000000000000001000000:0035", "00000000000000000000000000000000:0000", "07"}, f[:4])
+	udp, _ := st.ProcNet("udp")
+	require.Equal(t, 1, strings.Count(udp, "\n"), "no IPv4 UDP socket: the header only")
+
+	dev, _ := st.ProcNet("dev")
+	require.Contains(t, dev, "    lo:")
+	if6, _ := st.ProcNet("if_inet6")
+	require.Equal(t, "00000000000000000000000000000001 01 80 10 80       lo\n", if6)
+	route, _ := st.ProcNet("route")
+	require.Contains(t, route, "lo\t0000007F\t00000000\t0001\t0\t0\t0\t000000FF")
+	_, ok = st.ProcNet("nosuch")
+	require.False(t, ok)
+
+	l.Release()
+	tcp, _ = st.ProcNet("tcp")
+	require.Equal(t, 1, strings.Count(tcp, "\n"), "a released socket is gone")
 }

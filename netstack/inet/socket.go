@@ -117,6 +117,7 @@ func (st *Stack) wrap(fam, typ, proto int, ep tcpip.Endpoint, wq *gwaiter.Queue,
 		s.q.Notify(waiter.EventMask(m) & waiter.AllEvents)
 	})
 	wq.EventRegister(&s.bridge)
+	st.register(s)
 	return s
 }
 
@@ -366,6 +367,7 @@ func (s *Socket) Poll(mask int16, _ int) (int16, error) {
 // Release implements fs.Impl: the endpoint closes (a TCP connection
 // finishes in the background, as Linux's).
 func (s *Socket) Release() {
+	s.st.forget(s)
 	s.wq.EventUnregister(&s.bridge)
 	s.ep.Close()
 }

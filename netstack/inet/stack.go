@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
@@ -27,6 +28,9 @@ const loopbackMTU = 65536
 // Stack is one sandbox's network stack.
 type Stack struct {
 	s *stack.Stack
+
+	mu    sync.Mutex
+	socks map[*Socket]struct{} // live sockets, for /proc/net
 }
 
 // NewLoopback makes the stack of --net=none: lo with 127.0.0.1/8 and

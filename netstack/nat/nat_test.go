@@ -372,3 +372,48 @@ func TestPublishTCP(t *testing.T) {
 		t.Fatalf("published port: %q, %v", got, err)
 	}
 }
+
+// TestGatewayFlowLimit: past Limits.Flows open connections, the next is
+// refused, and a closed one frees its place.
+func TestGatewayFlowLimit(t *testing.T) {
+	l := echoServer(t)
+	port := uint16(l.Addr().(*net.TCPAddr).Port)
+	rules, _ := nat.ParseRule("127.0.0.1", nil)
+	g, link, err := nat.New(nat.Config{Policy: nat.Policy{Rules: rules}, Limits: nat.Limits{Flows: 2, DialTimeout: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := inet.NewSandbox(inet.Eth{Link: link, Addr4: nat.Sandbox4, Gateway4: nat.Gateway4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { st.Close(); g.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dst := netip.AddrPortFrom(nat.Gateway4, port)
+	var open []net.Conn
+	for range 2 {
+		c, err := st.Dial(ctx, "tcp", dst)
+		if err != nil {
+			t.Fatalf("connection %d: %v", len(open)+1, err)
+		}
+		open = append(open, c)
+	}
+	if _, err := st.Dial(ctx, "tcp", dst); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("a third connection with Flows 2: %v, want refused", err)
+	}
+	open[0].Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := st.Dial(ctx, "tcp", dst)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a close, still: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	open[1].Close()
+}

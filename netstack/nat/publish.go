@@ -122,7 +122,7 @@ func pipeConns(a, b net.Conn) {
 	var wg sync.WaitGroup
 	pump := func(dst, src net.Conn) {
 		defer wg.Done()
-		buf := make([]byte, 64<<10)
+		buf := make([]byte, relayBuffer)
 		for {
 			n, err := src.Read(buf)
 			if n > 0 {

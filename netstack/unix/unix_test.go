@@ -3,6 +3,8 @@ package unix
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -612,4 +614,24 @@ func TestConcurrentStream(t *testing.T) {
 	assert.Equal(t, total, <-done)
 	a.Release()
 	b.Release()
+}
+
+func TestProcNet(t *testing.T) {
+	ns, ctx := NewNamespace(), newCtx()
+	l := New(ns, sys.SOCK_STREAM, ctx.cred)
+	require.NoError(t, l.Bind(ctx, sockaddr("/tmp/s")))
+	require.NoError(t, l.Listen(ctx, 5))
+	d := New(ns, sys.SOCK_DGRAM, ctx.cred)
+	require.NoError(t, d.Bind(ctx, abstractAddr("name")))
+	q := New(ns, sys.SOCK_SEQPACKET, ctx.cred)
+	lines := strings.Split(strings.TrimSpace(ns.ProcNet()), "\n")
+	require.Len(t, lines, 4)
+	require.Equal(t, "Num       RefCount Protocol Flags    Type St Inode Path", lines[0])
+	require.Equal(t, fmt.Sprintf("0000000000000000: 00000002 00000000 00010000 0001 01 %5d /tmp/s", l.ino), lines[1])
+	require.Equal(t, fmt.Sprintf("0000000000000000: 00000002 00000000 00000000 0002 01 %5d @name", d.ino), lines[2])
+	require.Equal(t, fmt.Sprintf("0000000000000000: 00000002 00000000 00000000 0005 01 %5d", q.ino), lines[3])
+	for _, s := range []*Socket{l, d, q} {
+		s.Release()
+	}
+	require.Equal(t, 1, strings.Count(ns.ProcNet(), "\n"), "released sockets are gone")
 }

@@ -529,6 +529,7 @@ func programCases() []progCase {
 		{name: "pidfds", prog: "pidfds"},
 		{name: "creds", prog: "creds"},
 		{name: "ptys", prog: "ptys"},
+		{name: "orphanpgrp", prog: "orphanpgrp"},
 		// Golden: natively, root is not bound by RLIMIT_NPROC.
 		{name: "forkbomb", prog: "forkbomb", flags: []string{"--pids", "64"}, golden: true,
 			wantStdout: "fork failed: EAGAIN\nreaped all children: yes\n"},

@@ -159,3 +159,46 @@ func TestNetPublish(t *testing.T) {
 		})
 	}
 }
+
+// procNetScript finds its own sockets in /proc/net by inode and prints
+// what the lines say: comparable natively and in the sandbox.
+const procNetScript = `
+import os, socket
+def find(path, ino):
+    with open(path) as f:
+        f.readline()
+        for line in f:
+            if line.split()[9 if "unix" not in path else 6] == str(ino):
+                return line.split()
+    return None
+
+t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen()
+port = t.getsockname()[1]
+f = find("/proc/net/tcp", os.fstat(t.fileno()).st_ino)
+print("tcp", f[1] == "0100007F:%04X" % port, f[3])
+c = socket.create_connection(("127.0.0.1", port)); a, _ = t.accept()
+f = find("/proc/net/tcp", os.fstat(a.fileno()).st_ino)
+print("tcp accepted", f[3], f[2] == "0100007F:%04X" % c.getsockname()[1])
+u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u6.bind(("::1", 0))
+f = find("/proc/net/udp6", os.fstat(u6.fileno()).st_ino)
+print("udp6", f[1] == "00000000000000000000000001000000:%04X" % u6.getsockname()[1], f[3])
+x = socket.socket(socket.AF_UNIX); x.bind("\0ringbox-procnet-%d" % os.getpid()); x.listen()
+f = find("/proc/net/unix", os.fstat(x.fileno()).st_ino)
+print("unix", f[3], f[4], f[5], f[7] == "@ringbox-procnet-%d" % os.getpid())
+print("lo in dev", any(l.split(":")[0].strip() == "lo" for l in open("/proc/net/dev")))
+`
+
+// TestProcNet (issue 10): /proc/net/{tcp,udp6,unix,dev} list the
+// program's own sockets as Linux does.
+func TestProcNet(t *testing.T) {
+	recordInputs(t)
+	py := "/usr/bin/python3"
+	want := execute(t, native(py, []string{"-c", procNetScript}, baseEnv, nil))
+	require.Equal(t, 0, want.Code, "native: %s", want.Stderr)
+	got := execute(t, sandboxed(nil, baseEnv, py, []string{"-c", procNetScript}, nil))
+	if !checkSandboxStatus(t, got) {
+		return
+	}
+	require.Equal(t, 0, got.Code, "stderr: %s", got.Stderr)
+	require.Equal(t, string(want.Stdout), string(got.Stdout))
+}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -279,4 +280,70 @@ func TestOCIConsole(t *testing.T) {
 	require.Contains(t, out.String(), "ready\r\n", "the program's output through the terminal")
 	_, code = oci(t, root, "delete", "--force", "tty1")
 	require.Equal(t, 0, code)
+}
+
+// netnsEcho starts, in a new network namespace of its own, a server on
+// that namespace's 127.0.0.1:port that answers a line with "netns: " and
+// the line; it returns the namespace's path.
+func netnsEcho(t *testing.T, port int) string {
+	t.Helper()
+	script := fmt.Sprintf(`ip link set lo up || exit 1
+exec python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", %d)); s.listen(); print("up", flush=True)
+while True:
+    c, _ = s.accept(); c.sendall(b"netns: " + c.makefile().readline().encode()); c.close()
+'`, port)
+	cmd := exec.Command("unshare", "-n", "sh", "-c", script)
+	up := newFirstLine()
+	cmd.Stdout = up
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	select {
+	case line := <-up.line:
+		require.Equal(t, "up\n", line)
+	case <-time.After(time.Minute):
+		t.Fatalf("the server in its network namespace did not start: %s", stderr.String())
+	}
+	return fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid)
+}
+
+// TestOCINetworkNamespace (issue 14): a config.json naming a network
+// namespace by path (a pod's) has the sandbox's NAT dial from that
+// namespace: the container reaches a server that exists only there, at
+// the gateway's address. Without the path (the host's network) the same
+// address finds nothing.
+func TestOCINetworkNamespace(t *testing.T) {
+	recordInputs(t)
+	if os.Getuid() != 0 {
+		t.Skip("making a network namespace needs root")
+	}
+	const port = 47311
+	ns := netnsEcho(t, port)
+	root := t.TempDir()
+	for _, c := range []struct {
+		name, netns, want string
+		code              int
+	}{
+		{"pod", ns, "reply: netns: hello\n", 0},
+		{"host", "", "connect: ECONNREFUSED\n", 1},
+	} {
+		b := ociBundle(t, []string{"/bin/tcpget", "10.0.2.2", strconv.Itoa(port)}, "tcpget")
+		js, err := os.ReadFile(filepath.Join(b, "config.json"))
+		require.NoError(t, err)
+		var spec map[string]any
+		require.NoError(t, json.Unmarshal(js, &spec))
+		if c.netns != "" {
+			linux := spec["linux"].(map[string]any)
+			linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network", "path": c.netns})
+		}
+		js, _ = json.Marshal(spec)
+		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+		out, code := oci(t, root, "run", "--bundle", b, "net-"+c.name)
+		require.Equal(t, c.code, code, c.name)
+		require.Equal(t, c.want, out, c.name)
+	}
 }

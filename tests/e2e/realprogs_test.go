@@ -92,7 +92,7 @@ func head(b []byte, n int) string {
 // and find -exec.
 func TestRealPrograms(t *testing.T) {
 	recordInputs(t)
-	for _, tool := range []string{"/bin/sh", "/bin/bash", "/usr/bin/make", "/usr/bin/gcc", "/usr/bin/python3", "/usr/bin/xargs", "/usr/bin/find"} {
+	for _, tool := range []string{"/bin/sh", "/bin/bash", "/usr/bin/make", "/usr/bin/gcc", "/usr/bin/python3", "/usr/bin/xargs", "/usr/bin/find", "/usr/bin/script"} {
 		if _, err := os.Stat(tool); err != nil {
 			t.Fatalf("%s is not on this host (.ci/run installs what the tests run)", tool)
 		}
@@ -110,6 +110,11 @@ func TestRealPrograms(t *testing.T) {
 		{name: "python-procs", project: ".", timeout: 5 * time.Minute, argv: []string{"/usr/bin/python3", "pyprocs.py"}},
 		{name: "xargs-P2", argv: []string{"/bin/sh", "-c",
 			`find /usr/include/linux -maxdepth 1 -name 'if_*.h' | sort | xargs -P2 -n3 wc -l | grep -v ' total$' | sort`}},
+		// script(1): openpty, a child in a new session with the pty as
+		// its controlling terminal, output through the line discipline.
+		{name: "script", argv: []string{"/bin/sh", "-c",
+			`script -qec 'tty | sed "s/[0-9]*$/N/"; stty size; test -t 0 && echo stdin-tty; stty -a | grep -o "icanon\|echo " | head -2; exit 4' /dev/null < /dev/null`},
+			wantCode: 4},
 		{name: "find-exec", argv: []string{"/bin/sh", "-c", `mkdir -p d/e && for i in 1 2 3; do echo "file $i" > d/f$i.txt; echo "deep $i" > d/e/g$i.txt; done
 find d -name '*.txt' -exec cat {} + | sort
 find d -name '*.txt' -exec sh -c 'echo "$1: $(wc -c < "$1") bytes"' sh {} \; | sort

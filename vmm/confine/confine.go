@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,10 @@ type Spec struct {
 	// dials host sockets (--net=sandbox). Otherwise the child gets an
 	// empty network namespace.
 	HostNet bool
+	// NetNS, when set, is a network namespace (a path such as
+	// /var/run/netns/NAME or /proc/PID/ns/net) the child starts in:
+	// the sandbox's network dials from there. It implies HostNet.
+	NetNS string
 }
 
 // errNeedsNoCgo: capabilities and no_new_privs are per thread, and only
@@ -71,7 +76,7 @@ var ErrUnavailable = errors.New("namespaces unavailable")
 func Run(spec Spec) (int, error) {
 	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
 	names := []string{"mnt", "pid", "ipc", "uts"}
-	if !spec.HostNet {
+	if !spec.HostNet && spec.NetNS == "" {
 		flags |= unix.CLONE_NEWNET
 		names = append(names, "net")
 	}
@@ -106,8 +111,8 @@ func Run(spec Spec) (int, error) {
 	// Should the child die without restoring a terminal it set raw (-t),
 	// put it back as it was.
 	saved, _ := unix.IoctlGetTermios(0, unix.TCGETS)
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	if err := startIn(cmd, spec.NetNS); err != nil {
+		return 0, err
 	}
 	defer func() {
 		if saved != nil {
@@ -138,6 +143,44 @@ func Run(spec Spec) (int, error) {
 			return ws.ExitStatus(), nil
 		}
 	}
+}
+
+// startIn starts cmd, in network namespace netns when not "": the
+// namespace is joined by the thread that forks the child (setns changes
+// the calling thread only), and that thread goes back to its own after.
+func startIn(cmd *exec.Cmd, netns string) error {
+	if netns == "" {
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		return nil
+	}
+	target, err := unix.Open(netns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("network namespace %s: %w", netns, err)
+	}
+	defer unix.Close(target)
+	own, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("network namespace: %w", err)
+	}
+	defer unix.Close(own)
+	runtime.LockOSThread()
+	if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("network namespace %s: join: %w", netns, err)
+	}
+	startErr := cmd.Start()
+	if err := unix.Setns(own, unix.CLONE_NEWNET); err != nil {
+		// The thread stays locked, and dies with its goroutine's end
+		// rather than serve others from the wrong namespace.
+		return fmt.Errorf("network namespace: return to our own: %w", err)
+	}
+	runtime.UnlockOSThread()
+	if startErr != nil {
+		return fmt.Errorf("network namespace %s: start: %w", netns, startErr)
+	}
+	return nil
 }
 
 // foregroundTerminal reports whether this process is in the foreground of

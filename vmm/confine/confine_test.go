@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -34,10 +36,50 @@ func TestRunAndEnter(t *testing.T) {
 	require.Equal(t, 0, st, "the confined child found a layer missing (its output is above)")
 }
 
+// TestRunInNetNS: Spec.NetNS starts the child in that network namespace
+// (an OCI container's), and the parent stays in its own.
+func TestRunInNetNS(t *testing.T) {
+	holder := exec.Command("unshare", "-n", "sleep", "60")
+	if err := holder.Start(); err != nil {
+		t.Skipf("unshare: %v", err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	path := fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
+	var want string
+	for range 100 {
+		want, _ = os.Readlink(path)
+		if own, _ := os.Readlink("/proc/self/ns/net"); want != "" && want != own {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // unshare has not run yet
+	}
+	own, _ := os.Readlink("/proc/self/ns/net")
+	if want == own {
+		t.Skip("unshare -n did not make a network namespace (not root?)")
+	}
+	t.Setenv("RINGBOX_WANT_NETNS", want)
+	st, err := Run(Spec{NetNS: path})
+	if errors.Is(err, ErrUnavailable) {
+		t.Skipf("this host refuses the namespaces: %v", err)
+	}
+	require.NoError(t, err)
+	require.Equal(t, 0, st, "the child is not in the namespace (its output is above)")
+	after, _ := os.Readlink("/proc/thread-self/ns/net")
+	require.Equal(t, own, after, "the parent's threads stay in their own network namespace")
+	_, err = Run(Spec{NetNS: "/nonexistent/ns"})
+	require.ErrorContains(t, err, "/nonexistent/ns")
+}
+
 func checkInside(ok bool) int {
 	if !ok {
 		fmt.Println("child: the namespaces did not check out")
 		return 1
+	}
+	if want := os.Getenv("RINGBOX_WANT_NETNS"); want != "" {
+		if got, _ := os.Readlink("/proc/self/ns/net"); got != want {
+			fmt.Printf("child: network namespace %s, want %s\n", got, want)
+			return 1
+		}
 	}
 	r := Enter(Limits{Files: 1000, Tasks: 100})
 	fmt.Println("child:", r.String())
