@@ -55,10 +55,10 @@ type runOpts struct {
 	// /etc/resolv.conf).
 	netns      string
 	resolvConf string
-	readOnly bool
-	tmpfs    []string
-	pids     int
-	cpus     int
+	readOnly   bool
+	tmpfs      []string
+	pids       int
+	cpus       int
 	// hostIO is --hostio (auto, thread, exit); hostIOSpin --hostio-spin.
 	hostIO     string
 	hostIOSpin time.Duration
