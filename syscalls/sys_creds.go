@@ -91,13 +91,11 @@ func sysSetgroups(t *kernel.Task, a Args) (uintptr, error) {
 	return 0, t.TG.SetGroups(groups)
 }
 
-// Capabilities (capget/capset, version 3: two 32-bit halves): root in the
-// sandbox holds all of them and a process may drop what it holds; nobody
-// gains one.
+// Capabilities (capget/capset, versions 1 and 3: one or two 32-bit
+// halves of each set), on the process's sets (kernel/caps.go).
 const (
-	capV1  = 0x19980330
-	capV3  = 0x20080522
-	capAll = 0xffffffff
+	capV1 = 0x19980330
+	capV3 = 0x20080522
 )
 
 func capHeader(t *kernel.Task, addr uintptr) (version uint32, pid int32, err error) {
@@ -133,18 +131,16 @@ func sysCapget(t *kernel.Task, a Args) (uintptr, error) {
 	if a[1] == 0 {
 		return 0, nil
 	}
-	var caps uint32
-	if target.Creds().EUID == 0 {
-		caps = capAll
-	}
+	caps := target.Caps()
 	words := 2
 	if version == capV1 {
 		words = 1
 	}
 	b := make([]byte, 12*words)
 	for i := 0; i < words; i++ {
-		binary.LittleEndian.PutUint32(b[12*i:], caps)   // effective
-		binary.LittleEndian.PutUint32(b[12*i+4:], caps) // permitted
+		binary.LittleEndian.PutUint32(b[12*i:], uint32(caps.Effective>>(32*i)))
+		binary.LittleEndian.PutUint32(b[12*i+4:], uint32(caps.Permitted>>(32*i)))
+		binary.LittleEndian.PutUint32(b[12*i+8:], uint32(caps.Inheritable>>(32*i)))
 	}
 	_, err = t.MM.CopyOut(a[1], b)
 	return 0, err
@@ -166,12 +162,22 @@ func sysCapset(t *kernel.Task, a Args) (uintptr, error) {
 	if _, err := t.MM.CopyIn(a[1], b); err != nil {
 		return 0, err
 	}
-	if t.TG.Creds().EUID != 0 {
-		for i := 0; i < words; i++ {
-			if binary.LittleEndian.Uint32(b[12*i:]) != 0 || binary.LittleEndian.Uint32(b[12*i+4:]) != 0 {
-				return 0, unix.EPERM // nothing to keep, nothing to gain
-			}
-		}
+	var eff, prm, inh uint64
+	for i := 0; i < words; i++ {
+		eff |= uint64(binary.LittleEndian.Uint32(b[12*i:])) << (32 * i)
+		prm |= uint64(binary.LittleEndian.Uint32(b[12*i+4:])) << (32 * i)
+		inh |= uint64(binary.LittleEndian.Uint32(b[12*i+8:])) << (32 * i)
+	}
+	if words == 1 {
+		// Version 1 speaks of the low 32 capabilities: the others keep
+		// what they are.
+		old := t.TG.Caps()
+		eff |= old.Effective &^ 0xffffffff
+		prm |= old.Permitted &^ 0xffffffff
+		inh |= old.Inheritable &^ 0xffffffff
+	}
+	if !t.TG.SetCaps(eff&kernel.AllCaps, prm&kernel.AllCaps, inh&kernel.AllCaps) {
+		return 0, unix.EPERM
 	}
 	return 0, nil
 }

@@ -214,5 +214,6 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 		m.Release()
 		return 0, kernel.ErrRestartNoIntr
 	}
+	t.TG.ExecCaps()
 	return 0, nil
 }

@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -268,25 +269,29 @@ func checkOpenAccess(t *kernel.Task, st *unix.Stat_t, flags int) error {
 // effective credentials.
 func permitted(t *kernel.Task, st *unix.Stat_t, want int) error {
 	c := t.TG.Creds()
-	if c.EUID == 0 {
-		if want&1 != 0 && st.Mode&unix.S_IFMT != unix.S_IFDIR && st.Mode&0o111 == 0 {
-			return unix.EACCES
-		}
-		return nil
-	}
 	var bits uint32
 	switch {
 	case st.Uid == c.EUID:
 		bits = st.Mode >> 6
-	case st.Gid == c.EGID:
+	case st.Gid == c.EGID || slices.Contains(c.Groups, st.Gid):
 		bits = st.Mode >> 3
 	default:
 		bits = st.Mode
 	}
-	if int(bits&7)&want != want {
-		return unix.EACCES
+	if int(bits&7)&want == want {
+		return nil
 	}
-	return nil
+	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+	// CAP_DAC_OVERRIDE: anything but executing a file no one may
+	// execute; CAP_DAC_READ_SEARCH: reading files, reading and searching
+	// directories.
+	if c.HasCap(kernel.CapDacOverride) && (want&1 == 0 || isDir || st.Mode&0o111 != 0) {
+		return nil
+	}
+	if c.HasCap(kernel.CapDacReadSearch) && want&2 == 0 && (want&1 == 0 || isDir) {
+		return nil
+	}
+	return unix.EACCES
 }
 
 func statOut(t *kernel.Task, d *fs.Dentry, f *fs.File, addr uintptr) error {

@@ -73,8 +73,32 @@ func sysPrctl(t *kernel.Task, a Args) (uintptr, error) {
 			return 0, unix.EINVAL
 		}
 		return 0, nil
-	case unix.PR_GET_KEEPCAPS, unix.PR_CAPBSET_READ:
+	case unix.PR_GET_KEEPCAPS:
+		if t.TG.Creds().KeepCaps {
+			return 1, nil
+		}
 		return 0, nil
+	case unix.PR_SET_KEEPCAPS:
+		if a[1] > 1 {
+			return 0, unix.EINVAL
+		}
+		t.TG.SetKeepCaps(a[1] == 1)
+		return 0, nil
+	case unix.PR_CAPBSET_READ:
+		if a[1] > kernel.CapLast {
+			return 0, unix.EINVAL
+		}
+		return uintptr(t.TG.Caps().Bounding >> a[1] & 1), nil
+	case unix.PR_CAPBSET_DROP:
+		if a[1] > kernel.CapLast {
+			return 0, unix.EINVAL
+		}
+		if !t.TG.DropBounding(int(a[1])) {
+			return 0, unix.EPERM
+		}
+		return 0, nil
+	case unix.PR_CAP_AMBIENT:
+		return prctlAmbient(t, a)
 	case unix.PR_GET_TIMERSLACK:
 		return 50000, nil
 	case unix.PR_SET_TIMERSLACK:
@@ -85,4 +109,29 @@ func sysPrctl(t *kernel.Task, a Args) (uintptr, error) {
 		}
 		return 0, unix.EINVAL
 	}
+}
+
+// prctlAmbient is PR_CAP_AMBIENT: IS_SET, RAISE, LOWER and CLEAR_ALL.
+func prctlAmbient(t *kernel.Task, a Args) (uintptr, error) {
+	op, capNum := a[1], a[2]
+	if op == unix.PR_CAP_AMBIENT_CLEAR_ALL {
+		if capNum != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		t.TG.SetAmbient(-1, false)
+		return 0, nil
+	}
+	if capNum > kernel.CapLast || a[3] != 0 || a[4] != 0 {
+		return 0, unix.EINVAL
+	}
+	switch op {
+	case unix.PR_CAP_AMBIENT_IS_SET:
+		return uintptr(t.TG.Caps().Ambient >> capNum & 1), nil
+	case unix.PR_CAP_AMBIENT_RAISE, unix.PR_CAP_AMBIENT_LOWER:
+		if !t.TG.SetAmbient(int(capNum), op == unix.PR_CAP_AMBIENT_RAISE) {
+			return 0, unix.EPERM
+		}
+		return 0, nil
+	}
+	return 0, unix.EINVAL
 }

@@ -315,7 +315,7 @@ func ttyIoctl(t *kernel.Task, f *fs.File, req uint, arg uintptr) (r uintptr, ok 
 		if tg.SID() != tg.PID || tg.CTTY() != nil {
 			return 0, true, unix.EPERM
 		}
-		steal := arg == 1 && tg.Creds().EUID == 0
+		steal := arg == 1 && func() bool { c := tg.Creds(); return c.HasCap(kernel.CapSysAdmin) }()
 		if sid, _ := term.Session(); sid != 0 && !steal {
 			return 0, true, unix.EPERM
 		}
@@ -377,6 +377,12 @@ func ttyIoctl(t *kernel.Task, f *fs.File, req uint, arg uintptr) (r uintptr, ok 
 		return 0, true, ttyPutU32(t, arg, uint32(unix.Mkdev(136, uint32(term.Index))))
 	case tiocpkt:
 		return 0, true, unix.EINVAL
+	case unix.TIOCSTI:
+		// Faking input is refused, as Linux does with
+		// dev.tty.legacy_tiocsti=0 (its default since 6.2 on most
+		// distributions): a sandboxed program must not type into the
+		// terminal it shares.
+		return 0, true, unix.EIO
 	}
 	return 0, true, unix.ENOTTY
 }

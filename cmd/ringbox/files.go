@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -57,7 +58,7 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 	if rootDir == "" {
 		rootDir = "/"
 	}
-	root, err := hostfs.New(rootDir, true)
+	root, err := hostfs.New(rootDir, !o.rootRW)
 	if err != nil {
 		return nil, nil, nil, nil, fail(exitSandbox, "--rootfs %s: %v", rootDir, err)
 	}
@@ -86,10 +87,16 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 	}
 	// table is what /proc/mounts shows.
 	var table []procfs.MountInfo
-	if o.readOnly {
+	switch {
+	case o.rootRW:
+		// An OCI container's own rootfs: written in place, as runc
+		// does (the snapshot keeps the changes).
+		v = fs.NewVFS(root, false)
+		table = append(table, procfs.MountInfo{Source: "rootfs", Target: "/", FSType: "ringbox-host", Options: "rw,nosuid,nodev"})
+	case o.readOnly:
 		v = fs.NewVFS(root, true)
 		table = append(table, procfs.MountInfo{Source: "none", Target: "/", FSType: "ringbox-host", Options: "ro,nosuid,nodev"})
-	} else {
+	default:
 		// Writes go to memory; the host tree is never changed.
 		v = fs.NewVFS(overlay.New(root, newTmpfs()), false)
 		table = append(table, procfs.MountInfo{Source: "overlay", Target: "/", FSType: "overlay", Options: "rw,nosuid,nodev"})
@@ -98,6 +105,11 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 		opts := "rw,nosuid,nodev"
 		if ro {
 			opts = "ro,nosuid,nodev"
+		}
+		// An OCI config names the sandbox's own filesystems its way
+		// (/dev as tmpfs, /dev/shm's source shm ...).
+		if as, ok := o.mountAs[dst]; ok {
+			typ, src = cmp.Or(as[0], typ), cmp.Or(as[1], src)
 		}
 		table = append(table, procfs.MountInfo{Source: src, Target: dst, FSType: typ, Options: opts})
 	}
@@ -108,6 +120,7 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 		dev = nil
 	} else {
 		add("devfs", "/dev", "devtmpfs", false)
+		add("devpts", "/dev/pts", "devpts", false)
 		if !o.readOnly && v.MountAt("/dev/shm", newTmpfs(), false) == nil {
 			add("shm", "/dev/shm", "tmpfs", false)
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"ringbox/guestkernel/kernel"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -27,6 +28,10 @@ type execRequest struct {
 	Cwd  string   `json:"cwd"`
 	UID  uint32   `json:"uid"`
 	GID  uint32   `json:"gid"`
+	// Groups and Caps: the process's supplementary groups and capability
+	// sets (nil: by its user).
+	Groups []uint32        `json:"groups,omitempty"`
+	Caps   *kernel.CapSets `json:"caps,omitempty"`
 }
 
 // execReply is what the sandbox answers.
@@ -167,7 +172,12 @@ func ociExec(root, dir, id string, flags map[string]string, args []string) error
 		if err := json.Unmarshal(b, &proc); err != nil {
 			return fmt.Errorf("--process %s: %w", p, err)
 		}
-		req = execRequest{Args: proc.Args, Env: proc.Env, Cwd: proc.Cwd, UID: proc.User.UID, GID: proc.User.GID}
+		req = execRequest{Args: proc.Args, Env: proc.Env, Cwd: proc.Cwd, UID: proc.User.UID, GID: proc.User.GID,
+			Groups: proc.User.AdditionalGids}
+		if proc.Capabilities != nil {
+			caps, _ := proc.Capabilities.sets()
+			req.Caps = &caps
+		}
 	} else if spec, err := readOCISpec(s.Bundle); err == nil {
 		// As the container's own process, but these args.
 		req.Env, req.Cwd, req.UID, req.GID = spec.Process.Env, spec.Process.Cwd, spec.Process.User.UID, spec.Process.User.GID

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"ringbox/guestkernel/kernel"
 	"strings"
 )
 
@@ -29,6 +30,33 @@ type ociProcess struct {
 	Cwd             string      `json:"cwd"`
 	Rlimits         []ociRlimit `json:"rlimits,omitempty"`
 	NoNewPrivileges bool        `json:"noNewPrivileges,omitempty"`
+	Capabilities    *ociCaps    `json:"capabilities,omitempty"`
+}
+
+// ociCaps are process.capabilities: CAP_* names per set.
+type ociCaps struct {
+	Bounding    []string `json:"bounding,omitempty"`
+	Effective   []string `json:"effective,omitempty"`
+	Inheritable []string `json:"inheritable,omitempty"`
+	Permitted   []string `json:"permitted,omitempty"`
+	Ambient     []string `json:"ambient,omitempty"`
+}
+
+// sets turns the names into the kernel's sets; unknown lists the names
+// it does not know.
+func (c *ociCaps) sets() (kernel.CapSets, []string) {
+	var out kernel.CapSets
+	var unknown []string
+	for _, x := range []struct {
+		names []string
+		dst   *uint64
+	}{{c.Bounding, &out.Bounding}, {c.Effective, &out.Effective}, {c.Inheritable, &out.Inheritable},
+		{c.Permitted, &out.Permitted}, {c.Ambient, &out.Ambient}} {
+		set, bad := kernel.ParseCaps(x.names)
+		*x.dst = set
+		unknown = append(unknown, bad...)
+	}
+	return out, unknown
 }
 
 type ociUser struct {
@@ -120,8 +148,13 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 	}
 	o.workdir = p.Cwd
 	o.user = userSpec{set: true, uid: p.User.UID, gid: p.User.GID, hasGID: true}
-	if len(p.User.AdditionalGids) > 0 {
-		ignored = append(ignored, "process.user.additionalGids")
+	o.groups = p.User.AdditionalGids
+	if p.Capabilities != nil {
+		caps, unknown := p.Capabilities.sets()
+		o.caps = &caps
+		for _, n := range unknown {
+			ignored = append(ignored, "process.capabilities: unknown "+n)
+		}
 	}
 	// A terminal: the sandbox process's stdio is the console socket's
 	// pseudo-terminal, joined to the program's as with run -it.
@@ -139,6 +172,7 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 	}
 	o.rootfs = root
 	o.readOnly = s.Root.Readonly
+	o.rootRW = !s.Root.Readonly
 	if s.Hostname != "" {
 		o.hostname = s.Hostname
 	}
@@ -158,10 +192,19 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 			}
 		case m.Type == "tmpfs":
 			if m.Destination == "/dev" || m.Destination == "/dev/shm" {
-				continue // the sandbox's own /dev has a writable /dev/shm
+				// The sandbox's own /dev has a writable /dev/shm.
+				if o.mountAs == nil {
+					o.mountAs = map[string][2]string{}
+				}
+				o.mountAs[m.Destination] = [2]string{m.Type, m.Source}
+				continue
 			}
 			o.tmpfs = append(o.tmpfs, m.Destination)
 		case ociBuiltinMounts[m.Type]:
+			if o.mountAs == nil {
+				o.mountAs = map[string][2]string{}
+			}
+			o.mountAs[filepath.Clean(m.Destination)] = [2]string{m.Type, m.Source}
 		default:
 			ignored = append(ignored, "mounts["+m.Destination+"] of type "+m.Type)
 		}
@@ -266,12 +309,12 @@ func ociFeatures() map[string]any {
 		"mountOptions":  []string{"bind", "rbind", "ro", "rw"},
 		"linux": map[string]any{
 			"namespaces":   []string{"pid", "network", "ipc", "uts", "mount"},
-			"capabilities": []string{},
+			"capabilities": kernel.CapNames(),
 		},
 		"annotations": map[string]string{
 			"dev.ringbox.ignored": strings.Join([]string{
-				"process.user.additionalGids", "process.rlimits (but RLIMIT_NOFILE)",
-				"hooks", "linux.seccomp (the Go kernel is the sandbox)", "linux.capabilities", "linux.devices", "linux.cgroupsPath",
+				"process.rlimits (but RLIMIT_NOFILE)",
+				"hooks", "linux.seccomp (the Go kernel is the sandbox)", "linux.devices", "linux.cgroupsPath",
 				"linux.namespaces paths but the network's", "mounts of other types than bind and tmpfs (proc, sysfs, devpts, mqueue, shm are built in)",
 				"--systemd-cgroup (accepted, no cgroups are made)",
 			}, "; "),

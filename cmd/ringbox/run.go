@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -55,10 +56,21 @@ type runOpts struct {
 	// /etc/resolv.conf).
 	netns      string
 	resolvConf string
-	readOnly   bool
-	tmpfs      []string
-	pids       int
-	cpus       int
+	// groups are the program's supplementary groups, caps its capability
+	// sets (nil: root's all, other users' none): an OCI config's.
+	groups []uint32
+	caps   *kernel.CapSets
+	// rootRW writes the root (--rootfs) in place rather than in memory:
+	// an OCI container's rootfs that is not read-only.
+	rootRW bool
+	// mountAs names the sandbox's own mounts (/dev, /dev/pts, /dev/shm,
+	// /sys) in /proc/mounts as an OCI config does: destination to
+	// {type, source}.
+	mountAs  map[string][2]string
+	readOnly bool
+	tmpfs    []string
+	pids     int
+	cpus     int
 	// hostIO is --hostio (auto, thread, exit); hostIOSpin --hostio-spin.
 	hostIO     string
 	hostIOSpin time.Duration
@@ -224,7 +236,8 @@ func runCmd(o *runOpts) error {
 	for _, attach := range mems {
 		attach(mem)
 	}
-	kern.MountTable = append(mounts, procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec"})
+	// /proc right after /, as a container runtime mounts it first.
+	kern.MountTable = slices.Insert(mounts, min(1, len(mounts)), procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec"})
 	kern.Hostname = o.hostname
 	netw.start(kern)
 	kern.NetProc = syscalls.ProcNet(kern)
@@ -247,7 +260,8 @@ func runCmd(o *runOpts) error {
 			return fail(exitSandbox, "stdio: %v", err)
 		}
 	}
-	creds := kernel.Creds{UID: uid, EUID: uid, SUID: uid, GID: gid, EGID: gid, SGID: gid}
+	creds := kernel.Creds{UID: uid, EUID: uid, SUID: uid, GID: gid, EGID: gid, SGID: gid,
+		Groups: o.groups, Caps: initialCaps(uid, o.caps)}
 	task, err := kern.NewProcess(m, fds, creds)
 	if err != nil {
 		return fail(exitSandbox, "start task: %v", err)
@@ -327,7 +341,8 @@ func runCmd(o *runOpts) error {
 			if err := installHostStdio(fds, hostFDs); err != nil {
 				return 0, err
 			}
-			creds := kernel.Creds{UID: req.UID, EUID: req.UID, SUID: req.UID, GID: req.GID, EGID: req.GID, SGID: req.GID}
+			creds := kernel.Creds{UID: req.UID, EUID: req.UID, SUID: req.UID, GID: req.GID, EGID: req.GID, SGID: req.GID,
+				Groups: req.Groups, Caps: initialCaps(req.UID, req.Caps)}
 			t, err := kern.NewProcess(m, fds, creds)
 			if err != nil {
 				return 0, err
@@ -439,4 +454,16 @@ func bits(v uintptr) int {
 		n++
 	}
 	return n
+}
+
+// initialCaps are the first process's capability sets: given ones (an OCI
+// config's), else all for user 0 and none for others.
+func initialCaps(uid uint32, given *kernel.CapSets) kernel.CapSets {
+	switch {
+	case given != nil:
+		return *given
+	case uid == 0:
+		return kernel.RootCaps()
+	}
+	return kernel.UserCaps()
 }

@@ -319,8 +319,12 @@ func status(n *node, p Process) ([]byte, error) {
 	kv("SigBlk", "%016x", info.SigBlocked)
 	kv("SigIgn", "%016x", info.SigIgnored)
 	kv("SigCgt", "%016x", info.SigCaught)
-	for _, k := range []string{"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"} {
-		kv(k, "%016x", 0)
+	for _, c := range []struct {
+		k string
+		v uint64
+	}{{"CapInh", info.Creds.CapInh}, {"CapPrm", info.Creds.CapPrm}, {"CapEff", info.Creds.CapEff},
+		{"CapBnd", info.Creds.CapBnd}, {"CapAmb", info.Creds.CapAmb}} {
+		kv(c.k, "%016x", c.v)
 	}
 	kv("NoNewPrivs", "1")
 	kv("Seccomp", "0")

@@ -114,6 +114,8 @@ type Creds struct {
 	UID, EUID, SUID, FSUID uint32
 	GID, EGID, SGID, FSGID uint32
 	Groups                 []uint32 // supplementary groups
+	// The capability sets, a bit per capability.
+	CapInh, CapPrm, CapEff, CapBnd, CapAmb uint64
 }
 
 // Thread is one thread of a process. Empty fields take the process's

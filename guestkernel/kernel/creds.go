@@ -7,18 +7,15 @@ import (
 )
 
 // The set*id rules, as Linux applies them to a process without
-// CAP_SETUID/CAP_SETGID unless its effective user is 0 (the sandbox grants
-// no capabilities beyond that: root in the sandbox may set any ID, as
-// root in a user namespace may within it). Credentials are per process
-// here (glibc makes every thread change them together anyway).
+// CAP_SETUID/CAP_SETGID (caps.go): with them, any ID. Credentials are
+// per process here (glibc makes every thread change them together
+// anyway).
 
 // NoChange is the -1 of setre*id and setres*id: keep that ID.
 const NoChange = ^uint32(0)
 
 // NGroupsMax bounds the supplementary groups (NGROUPS_MAX).
 const NGroupsMax = 65536
-
-func (c *Creds) privileged() bool { return c.EUID == 0 }
 
 // idSet is a process's real, effective and saved user IDs, or group IDs.
 type idSet struct{ r, e, s *uint32 }
@@ -90,52 +87,67 @@ func (ids idSet) set(priv bool, id uint32) error {
 	return nil
 }
 
-// changeCreds runs fn on the process's credentials under its lock, with
-// whether it is privileged (its effective user is 0 before the change).
-func (tg *ThreadGroup) changeCreds(fn func(c *Creds, priv bool) error) error {
+// changeUIDs runs fn on the process's user IDs under its lock, with
+// whether it holds CAP_SETUID, then applies the capability rules of a
+// user change.
+func (tg *ThreadGroup) changeUIDs(fn func(ids idSet, priv bool) error) error {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	return fn(&tg.creds, tg.creds.privileged())
+	c := &tg.creds
+	r, e, s := c.UID, c.EUID, c.SUID
+	if err := fn(c.uids(), c.HasCap(CapSetUID)); err != nil {
+		return err
+	}
+	c.capsAfterSetUID(r, e, s)
+	return nil
+}
+
+// changeGIDs runs fn on the process's group IDs under its lock, with
+// whether it holds CAP_SETGID.
+func (tg *ThreadGroup) changeGIDs(fn func(ids idSet, priv bool) error) error {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return fn(tg.creds.gids(), tg.creds.HasCap(CapSetGID))
 }
 
 // SetResUID is setresuid (r, e, s may be NoChange).
 func (tg *ThreadGroup) SetResUID(r, e, s uint32) error {
-	return tg.changeCreds(func(c *Creds, priv bool) error { return c.uids().setRes(priv, r, e, s) })
+	return tg.changeUIDs(func(ids idSet, priv bool) error { return ids.setRes(priv, r, e, s) })
 }
 
-// SetResGID is setresgid (privilege is still the effective user's).
+// SetResGID is setresgid.
 func (tg *ThreadGroup) SetResGID(r, e, s uint32) error {
-	return tg.changeCreds(func(c *Creds, priv bool) error { return c.gids().setRes(priv, r, e, s) })
+	return tg.changeGIDs(func(ids idSet, priv bool) error { return ids.setRes(priv, r, e, s) })
 }
 
 // SetReUID is setreuid.
 func (tg *ThreadGroup) SetReUID(r, e uint32) error {
-	return tg.changeCreds(func(c *Creds, priv bool) error { return c.uids().setRe(priv, r, e) })
+	return tg.changeUIDs(func(ids idSet, priv bool) error { return ids.setRe(priv, r, e) })
 }
 
 // SetReGID is setregid.
 func (tg *ThreadGroup) SetReGID(r, e uint32) error {
-	return tg.changeCreds(func(c *Creds, priv bool) error { return c.gids().setRe(priv, r, e) })
+	return tg.changeGIDs(func(ids idSet, priv bool) error { return ids.setRe(priv, r, e) })
 }
 
 // SetUID is setuid.
 func (tg *ThreadGroup) SetUID(id uint32) error {
-	return tg.changeCreds(func(c *Creds, priv bool) error { return c.uids().set(priv, id) })
+	return tg.changeUIDs(func(ids idSet, priv bool) error { return ids.set(priv, id) })
 }
 
 // SetGID is setgid.
 func (tg *ThreadGroup) SetGID(id uint32) error {
-	return tg.changeCreds(func(c *Creds, priv bool) error { return c.gids().set(priv, id) })
+	return tg.changeGIDs(func(ids idSet, priv bool) error { return ids.set(priv, id) })
 }
 
-// SetGroups replaces the supplementary groups (privileged only).
+// SetGroups replaces the supplementary groups (with CAP_SETGID only).
 func (tg *ThreadGroup) SetGroups(groups []uint32) error {
 	if len(groups) > NGroupsMax {
 		return unix.EINVAL
 	}
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	if !tg.creds.privileged() {
+	if !tg.creds.HasCap(CapSetGID) {
 		return unix.EPERM
 	}
 	tg.creds.Groups = slices.Clone(groups)

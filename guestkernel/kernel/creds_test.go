@@ -8,10 +8,10 @@ import (
 
 func TestSetIDRules(t *testing.T) {
 	user := func() *ThreadGroup {
-		return &ThreadGroup{creds: Creds{UID: 1000, EUID: 1000, SUID: 1000, GID: 100, EGID: 100, SGID: 100}}
+		return &ThreadGroup{creds: Creds{UID: 1000, EUID: 1000, SUID: 1000, GID: 100, EGID: 100, SGID: 100, Caps: UserCaps()}}
 	}
 	root := func() *ThreadGroup {
-		return &ThreadGroup{creds: Creds{}}
+		return &ThreadGroup{creds: Creds{Caps: RootCaps()}}
 	}
 	check := func(name string, err, want error, tg *ThreadGroup, uids [3]uint32) {
 		t.Helper()
@@ -49,5 +49,81 @@ func TestSetIDRules(t *testing.T) {
 	}
 	if err := tg.SetGroups(make([]uint32, NGroupsMax+1)); err != unix.EINVAL {
 		t.Errorf("too many groups: %v", err)
+	}
+}
+
+// TestCapabilityRules: set*id, capset, the bounding and ambient sets, and
+// execve follow Linux's rules.
+func TestCapabilityRules(t *testing.T) {
+	caps := func(tg *ThreadGroup) [5]uint64 {
+		c := tg.Caps()
+		return [5]uint64{c.Effective, c.Permitted, c.Inheritable, c.Bounding, c.Ambient}
+	}
+	root := func() *ThreadGroup { return &ThreadGroup{creds: Creds{Caps: RootCaps()}} }
+
+	// Effective root leaving 0 loses the effective set, and back again
+	// regains it from the permitted set.
+	tg := root()
+	if err := tg.SetResUID(NoChange, 1000, NoChange); err != nil {
+		t.Fatal(err)
+	}
+	if got := caps(tg); got != [5]uint64{0, AllCaps, 0, AllCaps, 0} {
+		t.Errorf("euid 1000: %x", got)
+	}
+	if err := tg.SetResUID(NoChange, 0, NoChange); err != nil {
+		t.Fatal(err)
+	}
+	if got := caps(tg); got != [5]uint64{AllCaps, AllCaps, 0, AllCaps, 0} {
+		t.Errorf("euid 0 again: %x", got)
+	}
+	// Leaving every 0 loses permitted and effective, and with them
+	// CAP_SETUID: no way back.
+	if err := tg.SetUID(1000); err != nil {
+		t.Fatal(err)
+	}
+	if got := caps(tg); got != [5]uint64{0, 0, 0, AllCaps, 0} {
+		t.Errorf("setuid(1000): %x", got)
+	}
+	if err := tg.SetUID(0); err != unix.EPERM {
+		t.Errorf("setuid(0) after: %v", err)
+	}
+
+	// capset: shrink, never grow.
+	tg = root()
+	chown, kill := uint64(1)<<CapChown, uint64(1)<<5
+	if !tg.SetCaps(chown, chown|kill, kill) {
+		t.Fatal("shrinking refused")
+	}
+	if tg.SetCaps(chown, chown|kill|1<<CapSetUID, 0) {
+		t.Error("a permitted capability regained")
+	}
+	if tg.SetCaps(kill|1<<CapSetUID, chown|kill, 0) {
+		t.Error("an effective capability outside the permitted set")
+	}
+	if tg.DropBounding(CapChown) {
+		t.Error("bounding drop without CAP_SETPCAP")
+	}
+	// Ambient: only what is permitted and inheritable.
+	if tg.SetAmbient(CapChown, true) {
+		t.Error("ambient CAP_CHOWN without it inheritable")
+	}
+	if !tg.SetAmbient(5, true) || tg.Caps().Ambient != kill {
+		t.Error("ambient CAP_KILL")
+	}
+	// execve as root: permitted = inheritable | bounding | ambient, the
+	// ambient set kept.
+	tg.ExecCaps()
+	if got := caps(tg); got != [5]uint64{AllCaps, AllCaps, kill, AllCaps, kill} {
+		t.Errorf("root execve: %x", got)
+	}
+	// execve as a user: the ambient set becomes permitted and effective.
+	u := &ThreadGroup{creds: Creds{UID: 1, EUID: 1, SUID: 1, Caps: CapSets{Permitted: kill, Inheritable: kill, Ambient: kill, Bounding: AllCaps}}}
+	u.ExecCaps()
+	if got := caps(u); got != [5]uint64{kill, kill, kill, AllCaps, kill} {
+		t.Errorf("user execve with ambient CAP_KILL: %x", got)
+	}
+	set, unknown := ParseCaps([]string{"CAP_CHOWN", "kill", "CAP_NOPE"})
+	if set != chown|kill || len(unknown) != 1 {
+		t.Errorf("ParseCaps: %x %v", set, unknown)
 	}
 }

@@ -177,7 +177,9 @@ func (p procView) Info() procfs.ProcInfo {
 	return procfs.ProcInfo{
 		PID: tg.PID, PPID: ppid, PGID: pgid, SID: sid, Comm: comm, State: state, Umask: um, StartTime: start,
 		Creds: procfs.Creds{UID: c.UID, EUID: c.EUID, SUID: c.SUID, FSUID: c.EUID,
-			GID: c.GID, EGID: c.EGID, SGID: c.SGID, FSGID: c.EGID},
+			GID: c.GID, EGID: c.EGID, SGID: c.SGID, FSGID: c.EGID, Groups: c.Groups,
+			CapInh: c.Caps.Inheritable, CapPrm: c.Caps.Permitted, CapEff: c.Caps.Effective,
+			CapBnd: c.Caps.Bounding, CapAmb: c.Caps.Ambient},
 		VMSize: vsz, VMRSS: rss, UTime: uint64(tg.CPUTime() / (10 * time.Millisecond)), SigSharedPending: pending, SigIgnored: ignored, SigCaught: caught,
 	}
 }

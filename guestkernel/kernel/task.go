@@ -96,6 +96,10 @@ type Creds struct {
 	// Groups are the supplementary groups (never shared with another
 	// process's Creds: SetGroups replaces the slice).
 	Groups []uint32
+	// Caps are the capability sets (caps.go); KeepCaps is
+	// PR_SET_KEEPCAPS.
+	Caps     CapSets
+	KeepCaps bool
 }
 
 // Task is a thread.

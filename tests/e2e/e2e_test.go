@@ -530,6 +530,7 @@ func programCases() []progCase {
 		{name: "creds", prog: "creds"},
 		{name: "ptys", prog: "ptys"},
 		{name: "orphanpgrp", prog: "orphanpgrp"},
+		{name: "caps", prog: "caps"},
 		// Golden: natively, root is not bound by RLIMIT_NPROC.
 		{name: "forkbomb", prog: "forkbomb", flags: []string{"--pids", "64"}, golden: true,
 			wantStdout: "fork failed: EAGAIN\nreaped all children: yes\n"},

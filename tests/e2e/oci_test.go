@@ -347,3 +347,33 @@ func TestOCINetworkNamespace(t *testing.T) {
 		require.Equal(t, c.want, out, c.name)
 	}
 }
+
+// TestOCIWritableRootfs (issue 14): a rootfs that is not read-only is
+// written in place, as runc does (the snapshot keeps the container's
+// changes); a read-only one refuses the write.
+func TestOCIWritableRootfs(t *testing.T) {
+	recordInputs(t)
+	root := t.TempDir()
+	for _, readonly := range []bool{false, true} {
+		b := ociBundle(t, []string{"/bin/writeto", "/tmp-out.txt", "from the container"}, "writeto")
+		js, err := os.ReadFile(filepath.Join(b, "config.json"))
+		require.NoError(t, err)
+		var spec map[string]any
+		require.NoError(t, json.Unmarshal(js, &spec))
+		spec["root"] = map[string]any{"path": "rootfs", "readonly": readonly}
+		js, _ = json.Marshal(spec)
+		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+		out, code := oci(t, root, "run", "--bundle", b, fmt.Sprintf("rw-%v", readonly))
+		got, err := os.ReadFile(filepath.Join(b, "rootfs", "tmp-out.txt"))
+		if readonly {
+			require.Equal(t, 1, code)
+			require.Equal(t, "open: EROFS\n", out)
+			require.True(t, os.IsNotExist(err), "nothing written to a read-only rootfs")
+			continue
+		}
+		require.Equal(t, 0, code)
+		require.Equal(t, "wrote /tmp-out.txt\n", out)
+		require.NoError(t, err, "the write lands in the bundle's rootfs")
+		require.Equal(t, "from the container\n", string(got))
+	}
+}
