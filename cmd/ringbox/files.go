@@ -121,7 +121,9 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 	} else {
 		add("devfs", "/dev", "devtmpfs", false)
 		add("devpts", "/dev/pts", "devpts", false)
-		if !o.readOnly && v.MountAt("/dev/shm", newTmpfs(), false) == nil {
+		// Not with --read-only, unless an OCI config asks for it.
+		_, asked := o.mountAs["/dev/shm"]
+		if (!o.readOnly || asked) && v.MountAt("/dev/shm", newTmpfs(), false) == nil {
 			add("shm", "/dev/shm", "tmpfs", false)
 		}
 	}
