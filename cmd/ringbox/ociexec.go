@@ -32,6 +32,9 @@ type execRequest struct {
 	// sets (nil: by its user).
 	Groups []uint32        `json:"groups,omitempty"`
 	Caps   *kernel.CapSets `json:"caps,omitempty"`
+	// Terminal: the descriptors are a host terminal, which the sandbox
+	// joins to a sandbox pty of the process's own (exec -t).
+	Terminal bool `json:"terminal,omitempty"`
 }
 
 // execReply is what the sandbox answers.
@@ -142,6 +145,14 @@ func ociExec(root, dir, id string, flags map[string]string, args []string) error
 			}
 			a = append(a, "--process", f.Name(), "--process-remove")
 		}
+		if _, ok := flags["tty"]; ok {
+			a = append(a, "--tty")
+		} else if _, ok := flags["t"]; ok {
+			a = append(a, "--tty")
+		}
+		if c := flags["console-socket"]; c != "" {
+			a = append(a, "--console-socket", c)
+		}
 		a = append(append(a, id), args...)
 		cmd := exec.Command("/proc/self/exe", a...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
@@ -156,10 +167,9 @@ func ociExec(root, dir, id string, flags map[string]string, args []string) error
 		}
 		return nil
 	}
-	if _, ok := flags["tty"]; ok || flags["t"] != "" || flags["console-socket"] != "" {
-		return fail(exitSandbox, "exec: a terminal is not supported yet")
-	}
-	req := execRequest{Args: args, Cwd: "/"}
+	_, t1 := flags["tty"]
+	_, t2 := flags["t"]
+	req := execRequest{Args: args, Cwd: "/", Terminal: t1 || t2}
 	if p := flags["process"]; p != "" {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -173,7 +183,7 @@ func ociExec(root, dir, id string, flags map[string]string, args []string) error
 			return fmt.Errorf("--process %s: %w", p, err)
 		}
 		req = execRequest{Args: proc.Args, Env: proc.Env, Cwd: proc.Cwd, UID: proc.User.UID, GID: proc.User.GID,
-			Groups: proc.User.AdditionalGids}
+			Groups: proc.User.AdditionalGids, Terminal: proc.Terminal || req.Terminal}
 		if proc.Capabilities != nil {
 			caps, _ := proc.Capabilities.sets()
 			req.Caps = &caps
@@ -185,6 +195,26 @@ func ociExec(root, dir, id string, flags map[string]string, args []string) error
 	if len(req.Args) == 0 {
 		return fail(exitUsage, "exec: nothing to run (args or --process)")
 	}
+	// The process's stdio: the caller's, or with a terminal a host pty
+	// whose master goes over the console socket (as runc does), or the
+	// caller's own terminal.
+	stdio := []int{0, 1, 2}
+	if console := flags["console-socket"]; console != "" {
+		if !req.Terminal {
+			return fail(exitUsage, "exec: --console-socket goes with a terminal (-t, or process.terminal)")
+		}
+		slave, err := ociConsole(console)
+		if err != nil {
+			return fail(exitSandbox, "exec: --console-socket %s: %v", console, err)
+		}
+		defer slave.Close()
+		fd := int(slave.Fd())
+		stdio = []int{fd, fd, fd}
+	} else if req.Terminal {
+		if _, err := unix.IoctlGetTermios(0, unix.TCGETS); err != nil {
+			return fail(exitUsage, "exec: a terminal (-t) needs --console-socket or a terminal as stdin")
+		}
+	}
 	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: filepath.Join(dir, "exec.sock"), Net: "unix"})
 	if err != nil {
 		return fmt.Errorf("container %s: exec: %w", id, err)
@@ -194,7 +224,7 @@ func ociExec(root, dir, id string, flags map[string]string, args []string) error
 	if err != nil {
 		return err
 	}
-	if _, _, err := c.WriteMsgUnix(b, unix.UnixRights(0, 1, 2), nil); err != nil {
+	if _, _, err := c.WriteMsgUnix(b, unix.UnixRights(stdio...), nil); err != nil {
 		return fmt.Errorf("container %s: exec: %w", id, err)
 	}
 	if pf := flags["pid-file"]; pf != "" {

@@ -338,7 +338,16 @@ func runCmd(o *runOpts) error {
 				return 0, err
 			}
 			fds := fs.NewFDTable(fs.DefaultNoFile)
-			if err := installHostStdio(fds, hostFDs); err != nil {
+			var xterm *hostTerminal
+			if req.Terminal && len(hostFDs) >= 2 {
+				// exec -t: a sandbox pty of the process's own, joined
+				// to the caller's terminal.
+				if xterm, err = joinTerminal(dev, fds, hostFDs[0], hostFDs[1], true, log); err != nil {
+					return 0, err
+				}
+				defer xterm.close()
+				go xterm.followSize()
+			} else if err := installHostStdio(fds, hostFDs); err != nil {
 				return 0, err
 			}
 			creds := kernel.Creds{UID: req.UID, EUID: req.UID, SUID: req.UID, GID: req.GID, EGID: req.GID, SGID: req.GID,
@@ -348,9 +357,15 @@ func runCmd(o *runOpts) error {
 				return 0, err
 			}
 			t.TG.SetCwd(d)
+			if xterm != nil {
+				xterm.attach(kern, t.TG)
+			}
 			t.Regs.RIP, t.Regs.RSP, t.Regs.RFLAGS = uint64(res.Entry), uint64(res.SP), 0x202
 			go t.Run()
 			<-t.TG.Done()
+			if xterm != nil {
+				xterm.drain()
+			}
 			return t.TG.Status().ShellStatus(), nil
 		})
 	}

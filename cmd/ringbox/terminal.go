@@ -24,16 +24,30 @@ import (
 // it. ringbox's terminal is in raw mode meanwhile (the sandbox's line
 // discipline does the editing and the signals) and close restores it.
 type hostTerminal struct {
-	m     *tty.Master
-	log   *slog.Logger
-	saved *unix.Termios // the modes of ringbox's stdin, when it changed them
-	winch chan os.Signal
-	done  chan struct{} // the output copy ended: no slave is open any more
-	once  sync.Once
+	m *tty.Master
+	// in and out are the host side: ringbox's stdin and stdout for
+	// run -t, an exec caller's terminal for exec -t.
+	in, out int
+	log     *slog.Logger
+	saved   *unix.Termios // the modes of ringbox's stdin, when it changed them
+	winch   chan os.Signal
+	done    chan struct{} // the output copy ended: no slave is open any more
+	once    sync.Once
+	// stop ends input and the size polling; inputDone is closed when
+	// input no longer touches h.in.
+	stop      chan struct{}
+	inputDone chan struct{}
 }
 
-// newHostTerminal makes the pty and installs its slave as fds 0, 1 and 2.
+// newHostTerminal makes the pty and installs its slave as fds 0, 1 and 2,
+// joined to ringbox's own stdin and stdout.
 func newHostTerminal(dev *devfs.FS, fds *fs.FDTable, interactive bool, log *slog.Logger) (*hostTerminal, error) {
+	return joinTerminal(dev, fds, 0, 1, interactive, log)
+}
+
+// joinTerminal makes the pty and installs its slave as fds 0, 1 and 2,
+// joined to the host terminal on in and out.
+func joinTerminal(dev *devfs.FS, fds *fs.FDTable, in, out int, interactive bool, log *slog.Logger) (*hostTerminal, error) {
 	if dev == nil {
 		return nil, errors.New("the sandbox has no /dev for the terminal")
 	}
@@ -58,7 +72,8 @@ func newHostTerminal(dev *devfs.FS, fds *fs.FDTable, interactive bool, log *slog
 			return nil, err
 		}
 	}
-	h := &hostTerminal{m: m, log: log, done: make(chan struct{}), winch: make(chan os.Signal, 1)}
+	h := &hostTerminal{m: m, in: in, out: out, log: log, done: make(chan struct{}), winch: make(chan os.Signal, 1),
+		stop: make(chan struct{}), inputDone: make(chan struct{})}
 	h.resize()
 	signal.Notify(h.winch, syscall.SIGWINCH)
 	go func() {
@@ -67,21 +82,39 @@ func newHostTerminal(dev *devfs.FS, fds *fs.FDTable, interactive bool, log *slog
 		}
 	}()
 	if interactive {
-		if t, err := unix.IoctlGetTermios(0, unix.TCGETS); err == nil {
+		if t, err := unix.IoctlGetTermios(in, unix.TCGETS); err == nil {
 			raw := *t
 			raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
 			raw.Oflag &^= unix.OPOST
 			raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
 			raw.Cflag = raw.Cflag&^(unix.CSIZE|unix.PARENB) | unix.CS8
 			raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
-			if err := unix.IoctlSetTermios(0, unix.TCSETSW, &raw); err == nil {
+			if err := unix.IoctlSetTermios(in, unix.TCSETSW, &raw); err == nil {
 				h.saved = t
 			}
 		}
 		go h.input()
+	} else {
+		close(h.inputDone)
 	}
 	go h.output()
 	return h, nil
+}
+
+// followSize polls the host terminal's window size until close: an exec
+// caller's terminal (a pty the shim resizes through its master) sends
+// ringbox no SIGWINCH.
+func (h *hostTerminal) followSize() {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+			h.resize()
+		}
+	}
 }
 
 // attach makes the terminal the controlling terminal of the first
@@ -93,9 +126,11 @@ func (h *hostTerminal) attach(k *kernel.Kernel, tg *kernel.ThreadGroup) {
 
 // resize copies the window size of ringbox's terminal (SIGWINCH).
 func (h *hostTerminal) resize() {
-	for fd := 0; fd < 3; fd++ {
+	for _, fd := range []int{h.in, h.out, 2} {
 		if ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ); err == nil {
-			h.m.T.SetWinsize(*ws)
+			if old := h.m.T.Winsize(); old != *ws {
+				h.m.T.SetWinsize(*ws)
+			}
 			return
 		}
 	}
@@ -115,11 +150,23 @@ func (h *hostTerminal) wait(mask waiter.EventMask) {
 	}
 }
 
-// input copies ringbox's stdin to the terminal until end of file.
+// input copies the host terminal's input to the sandbox's until end of
+// file or close. It polls rather than blocks in read, so that close can
+// end it before the descriptor goes away.
 func (h *hostTerminal) input() {
+	defer close(h.inputDone)
 	buf := make([]byte, 4096)
 	for {
-		n, err := unix.Read(0, buf)
+		select {
+		case <-h.stop:
+			return
+		default:
+		}
+		pfd := []unix.PollFd{{Fd: int32(h.in), Events: unix.POLLIN}}
+		if n, err := unix.Poll(pfd, 100); err == unix.EINTR || err == nil && n == 0 {
+			continue
+		}
+		n, err := unix.Read(h.in, buf)
 		if err == unix.EINTR || err == unix.EAGAIN {
 			continue
 		}
@@ -149,7 +196,7 @@ func (h *hostTerminal) output() {
 	for {
 		n, err := h.m.Read(buf)
 		if n > 0 {
-			writeAll(1, buf[:n])
+			writeAll(h.out, buf[:n])
 			continue
 		}
 		if err != unix.EAGAIN {
@@ -184,10 +231,12 @@ func (h *hostTerminal) drain() {
 // close restores ringbox's terminal and hangs up the sandbox's.
 func (h *hostTerminal) close() {
 	h.once.Do(func() {
+		close(h.stop)
+		<-h.inputDone
 		signal.Stop(h.winch)
 		close(h.winch)
 		if h.saved != nil {
-			if err := unix.IoctlSetTermios(0, unix.TCSETSW, h.saved); err != nil {
+			if err := unix.IoctlSetTermios(h.in, unix.TCSETSW, h.saved); err != nil {
 				h.log.Warn("restoring the terminal", "err", err)
 			}
 		}

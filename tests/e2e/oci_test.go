@@ -216,7 +216,7 @@ func goneOrZombie(pid int) bool {
 func TestOCIConsole(t *testing.T) {
 	recordInputs(t)
 	root := t.TempDir()
-	bundle := ociBundle(t, []string{"/bin/sleeper"}, "sleeper")
+	bundle := ociBundle(t, []string{"/bin/sleeper"}, "sleeper", "ttyinfo")
 	cfgPath := filepath.Join(bundle, "config.json")
 	b, err := os.ReadFile(cfgPath)
 	require.NoError(t, err)
@@ -226,10 +226,57 @@ func TestOCIConsole(t *testing.T) {
 	b, _ = json.Marshal(cfg)
 	require.NoError(t, os.WriteFile(cfgPath, b, 0o644))
 
+	sock, got := consoleSocket(t)
+	_, code := oci(t, root, "create", "--bundle", bundle, "--console-socket", sock, "tty1")
+	require.Equal(t, 0, code)
+	master := <-got
+	require.NotNil(t, master, "no console master came over the socket")
+	defer master.Close()
+	_, code = oci(t, root, "start", "tty1")
+	require.Equal(t, 0, code)
+	out := readUntil(master, "ready\r\n", time.Minute)
+	require.Contains(t, out, "ready\r\n", "the program's output through the terminal")
+
+	// exec -t: another process with a terminal of its own, its master
+	// over another console socket.
+	sock2, got2 := consoleSocket(t)
+	res := make(chan int, 1)
+	go func() {
+		_, code := oci(t, root, "exec", "-t", "--console-socket", sock2, "tty1", "/bin/ttyinfo")
+		res <- code
+	}()
+	var m2 *os.File
+	select {
+	case m2 = <-got2:
+	case <-time.After(time.Minute):
+	}
+	require.NotNil(t, m2, "no console master for exec -t")
+	defer m2.Close()
+	out = readUntil(m2, "ready\r\n", time.Minute)
+	require.Contains(t, out, "tty 1 /dev/pts/N\r\n")
+	require.Contains(t, out, "session leader 1, foreground 1\r\n")
+	m2.Write([]byte("hello\n"))
+	out = readUntil(m2, "got: hello\r\n", time.Minute)
+	require.Contains(t, out, "hello\r\n", "the terminal echoes")
+	require.Contains(t, out, "got: hello\r\n")
+	select {
+	case code := <-res:
+		require.Equal(t, 3, code, "exec -t returns the process's status")
+	case <-time.After(time.Minute):
+		t.Fatal("exec -t did not return")
+	}
+	_, code = oci(t, root, "delete", "--force", "tty1")
+	require.Equal(t, 0, code)
+}
+
+// consoleSocket listens for a console master (a runc-style console
+// socket) and delivers the first one on got.
+func consoleSocket(t *testing.T) (string, chan *os.File) {
+	t.Helper()
 	sock := filepath.Join(t.TempDir(), "console.sock")
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	require.NoError(t, err)
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	got := make(chan *os.File, 1)
 	go func() {
 		c, err := l.AcceptUnix()
@@ -247,39 +294,31 @@ func TestOCIConsole(t *testing.T) {
 		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
 		for _, m := range msgs {
 			if fds, err := unix.ParseUnixRights(&m); err == nil && len(fds) == 1 {
+				// Nonblocking, so that reads can have deadlines.
+				unix.SetNonblock(fds[0], true)
 				got <- os.NewFile(uintptr(fds[0]), "console")
 				return
 			}
 		}
 		got <- nil
 	}()
-	_, code := oci(t, root, "create", "--bundle", bundle, "--console-socket", sock, "tty1")
-	require.Equal(t, 0, code)
-	master := <-got
-	require.NotNil(t, master, "no console master came over the socket")
-	defer master.Close()
-	_, code = oci(t, root, "start", "tty1")
-	require.Equal(t, 0, code)
+	return sock, got
+}
+
+// readUntil reads f until what it read contains want, or timeout passes,
+// and returns what it read.
+func readUntil(f *os.File, want string, timeout time.Duration) string {
 	var out bytes.Buffer
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 256)
-		for !strings.Contains(out.String(), "ready\r\n") {
-			n, err := master.Read(buf)
-			out.Write(buf[:max(n, 0)])
-			if err != nil {
-				return
-			}
+	f.SetReadDeadline(time.Now().Add(timeout))
+	buf := make([]byte, 256)
+	for !strings.Contains(out.String(), want) {
+		n, err := f.Read(buf)
+		out.Write(buf[:max(n, 0)])
+		if err != nil {
+			break
 		}
-	}()
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
 	}
-	require.Contains(t, out.String(), "ready\r\n", "the program's output through the terminal")
-	_, code = oci(t, root, "delete", "--force", "tty1")
-	require.Equal(t, 0, code)
+	return out.String()
 }
 
 // netnsEcho starts, in a new network namespace of its own, a server on
