@@ -112,7 +112,7 @@ func New(cfg Config) (*Gateway, stack.LinkEndpoint, error) {
 	})
 	sack := tcpip.TCPSACKEnabled(true)
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
-	if err := s.CreateNICWithOptions(gatewayNIC, gatewayEnd, stack.NICOptions{Name: "gw"}); err != nil {
+	if err := s.CreateNICWithOptions(gatewayNIC, echoFilter{gatewayEnd}, stack.NICOptions{Name: "gw"}); err != nil {
 		return nil, nil, fmt.Errorf("nat: create the gateway's link: %s", err)
 	}
 	for _, a := range []tcpip.ProtocolAddress{
