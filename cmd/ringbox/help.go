@@ -81,6 +81,9 @@ const runExamples = `Examples:
   ringbox run -v "$PWD:/src" -w /src -e CFLAGS=-O2 make -j4
   ringbox run --clearenv -e PATH -e HOME=/tmp --env-file ci.env -- ./untrusted-tool
   ringbox run -m 2G --pids 256 --read-only python3 -c 'print(6*7)'
+  ringbox run --net=sandbox -- curl -sI https://example.com
+  ringbox run --net=sandbox --allow-net 127.0.0.1:5432 -- psql -h 10.0.2.2
+  ringbox run -p 8080:8000 -- python3 -m http.server 8000
   ringbox run --strace --platform=kvm-exit -- /bin/true
 `
 
