@@ -417,3 +417,30 @@ func TestGatewayFlowLimit(t *testing.T) {
 	}
 	open[1].Close()
 }
+
+// FuzzParse: no input makes the --allow-net or --publish parser panic,
+// and what they accept prints back as something they accept again.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "[::1]:80", "10.0.0.0/8:22", "example.test", "8080:80/udp", "[::1]:1:2", "::", "[", "]:", "a:b:c"} {
+		f.Add(s)
+	}
+	lookup := func(string) ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("192.0.2.1")}, nil }
+	f.Fuzz(func(t *testing.T, s string) {
+		if rules, err := nat.ParseRule(s, lookup); err == nil {
+			for _, r := range rules {
+				if !r.Prefix.IsValid() {
+					t.Fatalf("ParseRule(%q): invalid prefix", s)
+				}
+				var p nat.Policy
+				p.Rules = rules
+				p.Allowed(netip.AddrPortFrom(r.Prefix.Addr(), r.Port))
+			}
+		}
+		if p, err := nat.ParsePort(s); err == nil {
+			again, err := nat.ParsePort(strings.TrimPrefix(strings.Replace(p.String(), "->", ":", 1), ""))
+			if err != nil || again != p {
+				t.Fatalf("ParsePort(%q) = %v, whose text %q parses as %v, %v", s, p, p.String(), again, err)
+			}
+		}
+	})
+}
