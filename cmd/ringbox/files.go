@@ -115,7 +115,9 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 	}
 	// The sandbox's own /dev with a writable /dev/shm (not with
 	// --read-only), and --tmpfs mounts. A root without /dev goes without.
-	dev := devfs.New()
+	// An OCI container's /dev/ptmx is a symlink to pts/ptmx, as runc
+	// makes it.
+	dev := devfs.NewWith(devfs.Options{PtmxLink: o.ociDevices})
 	if err := v.MountAt("/dev", dev, false); err != nil {
 		dev = nil
 	} else {

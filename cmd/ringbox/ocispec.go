@@ -173,6 +173,7 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 	o.rootfs = root
 	o.readOnly = s.Root.Readonly
 	o.rootRW = !s.Root.Readonly
+	o.ociDevices = true
 	if s.Hostname != "" {
 		o.hostname = s.Hostname
 	}

@@ -60,6 +60,9 @@ type runOpts struct {
 	// sets (nil: root's all, other users' none): an OCI config's.
 	groups []uint32
 	caps   *kernel.CapSets
+	// ociDevices sets /dev up as container runtimes do (/dev/ptmx a
+	// symlink to pts/ptmx).
+	ociDevices bool
 	// rootRW writes the root (--rootfs) in place rather than in memory:
 	// an OCI container's rootfs that is not read-only.
 	rootRW bool

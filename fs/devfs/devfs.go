@@ -53,7 +53,17 @@ const (
 // New builds /dev: the devices null, zero, full, random, urandom, tty
 // and ptmx, the symlinks fd, stdin, stdout and stderr into /proc/self/fd,
 // the pseudo-terminals' directory pts and the empty directory shm.
-func New() *FS {
+func New() *FS { return NewWith(Options{}) }
+
+// Options change what New builds.
+type Options struct {
+	// PtmxLink makes /dev/ptmx a symlink to pts/ptmx, as container
+	// runtimes set it up, rather than the device.
+	PtmxLink bool
+}
+
+// NewWith builds /dev as New does, with opts.
+func NewWith(opts Options) *FS {
 	f := &FS{dev: newDev(), time: unix.NsecToTimespec(time.Now().UnixNano())}
 	f.root = f.newDir(0o755)
 	f.root.add("null", f.newDevice(kNull, 1, 3))
@@ -67,7 +77,11 @@ func New() *FS {
 	f.root.add("stdout", f.newSymlink("/proc/self/fd/1"))
 	f.root.add("stderr", f.newSymlink("/proc/self/fd/2"))
 	f.pts = tty.NewDevpts(f.dev)
-	f.root.add("ptmx", f.pts.Ptmx(f.newAttr().ino))
+	if opts.PtmxLink {
+		f.root.add("ptmx", f.newSymlink("pts/ptmx"))
+	} else {
+		f.root.add("ptmx", f.pts.Ptmx(f.newAttr().ino))
+	}
 	f.root.add("pts", f.pts.Dir(f.newAttr().ino))
 	f.root.add("shm", f.newDir(0o1777))
 	return f

@@ -116,10 +116,25 @@ func TestTree(t *testing.T) {
 		st := stat(t, d)
 		assert.Equal(t, unix.S_IFDIR|mode, st.Mode, name)
 		assert.Equal(t, uint64(2), st.Nlink)
-		assert.Empty(t, listing(t, d), name)
+		if name == "pts" {
+			// pts/ptmx only, while no terminal is open.
+			require.Len(t, listing(t, d), 1)
+			assert.Equal(t, "ptmx", listing(t, d)[0].Name)
+			ptmx := stat(t, lookup(t, d, "ptmx"))
+			assert.Equal(t, uint32(unix.S_IFCHR|0o666), ptmx.Mode)
+			assert.Equal(t, unix.Mkdev(5, 2), ptmx.Rdev)
+		} else {
+			assert.Empty(t, listing(t, d), name)
+		}
 		_, err := d.Lookup("0")
 		assert.Equal(t, unix.ENOENT, err)
 	}
+
+	// The container layout: /dev/ptmx a symlink to pts/ptmx.
+	oci := NewWith(Options{PtmxLink: true}).Root()
+	target, err := lookup(t, oci, "ptmx").Readlink()
+	require.NoError(t, err)
+	assert.Equal(t, "pts/ptmx", target)
 
 	// Another instance has another device.
 	assert.NotEqual(t, stat(t, New().Root()).Dev, st.Dev)

@@ -109,7 +109,15 @@ func (p *ptsDir) Stat() (unix.Stat_t, error) {
 		Atim: p.d.time, Mtim: p.d.time, Ctim: p.d.time}, nil
 }
 
+// ptsPtmxIno is /dev/pts/ptmx's inode (Linux's devpts gives it 2).
+const ptsPtmxIno = 2
+
 func (p *ptsDir) Lookup(name string) (fs.Node, error) {
+	if name == "ptmx" {
+		// As devpts mounted with ptmxmode=0666 (containers' /dev/ptmx
+		// is a symlink to it).
+		return p.d.Ptmx(ptsPtmxIno), nil
+	}
 	n, err := strconv.Atoi(name)
 	if err != nil || n < 0 || strconv.Itoa(n) != name {
 		return nil, unix.ENOENT
@@ -140,11 +148,18 @@ func (h *ptsDirFile) ReadDir(off, n int) ([]fs.DirEntry, error) {
 	if off < 0 || n < 0 {
 		return nil, unix.EINVAL
 	}
+	// ptmx first, then the terminals.
+	var ents []fs.DirEntry
+	if off == 0 && n > 0 {
+		ents = append(ents, fs.DirEntry{Name: "ptmx", Ino: ptsPtmxIno, Type: unix.DT_CHR})
+		n--
+	} else if off > 0 {
+		off--
+	}
 	ns := h.p.d.live()
 	if off >= len(ns) {
-		return nil, nil
+		return ents, nil
 	}
-	var ents []fs.DirEntry
 	for _, i := range ns[off:min(len(ns), off+n)] {
 		ents = append(ents, fs.DirEntry{Name: strconv.Itoa(i), Ino: slaveIno(i), Type: unix.DT_CHR})
 	}
