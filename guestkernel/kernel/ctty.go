@@ -76,17 +76,22 @@ func (k *Kernel) OrphanedPgrp(pgid int32) bool {
 	return true
 }
 
-// SignalPgrp sends sig from the kernel to every process of group pgid.
-func (k *Kernel) SignalPgrp(pgid int32, sig unix.Signal) {
+// pgrpMembers returns the live processes of group pgid.
+func (k *Kernel) pgrpMembers(pgid int32) []*ThreadGroup {
 	k.mu.Lock()
-	var targets []*ThreadGroup
+	defer k.mu.Unlock()
+	var out []*ThreadGroup
 	for _, g := range k.groups {
 		if g.pgid == pgid && !g.zombie {
-			targets = append(targets, g)
+			out = append(out, g)
 		}
 	}
-	k.mu.Unlock()
-	for _, g := range targets {
+	return out
+}
+
+// SignalPgrp sends sig from the kernel to every process of group pgid.
+func (k *Kernel) SignalPgrp(pgid int32, sig unix.Signal) {
+	for _, g := range k.pgrpMembers(pgid) {
 		g.SendSignalInfo(SigInfo{Signo: int32(sig), Code: SIKernel})
 	}
 }

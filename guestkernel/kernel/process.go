@@ -655,16 +655,8 @@ func (k *Kernel) orphanedIgnoringLocked(pgid int32, ignore *ThreadGroup) bool {
 // newly orphaned, when a member is stopped: nothing could continue it
 // otherwise (POSIX).
 func (k *Kernel) hangUpIfStopped(pgid int32) {
-	k.mu.Lock()
-	var members []*ThreadGroup
-	for _, g := range k.groups {
-		if g.pgid == pgid && !g.zombie {
-			members = append(members, g)
-		}
-	}
-	k.mu.Unlock()
 	stopped := false
-	for _, g := range members {
+	for _, g := range k.pgrpMembers(pgid) {
 		g.mu.Lock()
 		stopped = stopped || g.stopped
 		g.mu.Unlock()

@@ -279,35 +279,19 @@ type halfCloser interface {
 }
 
 // relay copies both ways until both sides are done, passing a half
-// close on, then closes both.
-func (g *Gateway) relay(a, b net.Conn) {
+// close on, then closes both; Close ends it early.
+func (g *Gateway) relay(a, b net.Conn) { g.tracked(a, b, pipeConns) }
+
+// tracked runs copy(a, b) with both known to Close, or closes both at
+// once when the gateway is closed.
+func (g *Gateway) tracked(a, b net.Conn, copy func(a, b net.Conn)) {
 	if !g.track(a, b) {
 		a.Close()
 		b.Close()
 		return
 	}
 	defer g.untrack(a, b)
-	var wg sync.WaitGroup
-	pump := func(dst, src net.Conn) {
-		defer wg.Done()
-		// Large reads and writes: fewer host syscalls and stack
-		// wake-ups per byte than io.Copy's 32 KiB (the plain
-		// reader and writer keep io.CopyBuffer from using
-		// ReadFrom/WriteTo, which would choose their own).
-		buf := make([]byte, relayBuffer)
-		io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, buf)
-		if hc, ok := dst.(halfCloser); ok {
-			hc.CloseWrite()
-		} else {
-			dst.Close()
-		}
-	}
-	wg.Add(2)
-	go pump(a, b)
-	go pump(b, a)
-	wg.Wait()
-	a.Close()
-	b.Close()
+	copy(a, b)
 }
 
 // forwardUDP runs, on the stack's goroutine, for the first datagram of
@@ -350,13 +334,9 @@ func (g *Gateway) forwardUDP(r *udp.ForwarderRequest) bool {
 
 // relayDatagrams copies datagrams both ways until the flow is idle for
 // Limits.UDPIdle.
-func (g *Gateway) relayDatagrams(a, b net.Conn) {
-	if !g.track(a, b) {
-		a.Close()
-		b.Close()
-		return
-	}
-	defer g.untrack(a, b)
+func (g *Gateway) relayDatagrams(a, b net.Conn) { g.tracked(a, b, g.copyDatagrams) }
+
+func (g *Gateway) copyDatagrams(a, b net.Conn) {
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
 	done := make(chan struct{}, 2)
