@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,8 @@ func TestOCIRunOpts(t *testing.T) {
 	check("pids", o.pids, 99)
 	check("cpus", o.cpus, 2)
 	check("files", o.files, 4096)
-	check("ignored", ignored, []string{"process.rlimits.RLIMIT_CORE", "mounts[/x] of type nfs"})
+	check("ignored", ignored, []string{"mounts[/x] of type nfs"})
+	check("rlimits", o.rlimits, map[int]unix.Rlimit{unix.RLIMIT_NOFILE: {Cur: 1024, Max: 4096}, unix.RLIMIT_CORE: {}})
 	check("groups", o.groups, []uint32{5})
 	// The pod's network namespace: the NAT dials from it, to anything.
 	check("net", [3]any{o.net, o.netns, o.allowNet}, [3]any{"sandbox", "/var/run/netns/n1", []string{"0.0.0.0/0", "::/0"}})

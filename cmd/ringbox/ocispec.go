@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"ringbox/guestkernel/kernel"
@@ -132,6 +133,16 @@ func readOCISpec(bundle string) (*ociSpec, error) {
 // /sys, /dev and its pts, mqueue and shm are the sandbox's own.
 var ociBuiltinMounts = map[string]bool{"proc": true, "sysfs": true, "devpts": true, "mqueue": true, "cgroup": true, "cgroup2": true}
 
+// ociRlimits are the rlimit names a config may give.
+var ociRlimits = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
 // ociRunOpts maps a config.json onto `ringbox run`'s options. ignored
 // lists what it could not honour (logged once by the caller).
 func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err error) {
@@ -160,11 +171,18 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 	// pseudo-terminal, joined to the program's as with run -it.
 	o.tty, o.interactive = p.Terminal, p.Terminal
 	for _, rl := range p.Rlimits {
-		if rl.Type == "RLIMIT_NOFILE" {
-			o.files = int(min(rl.Hard, 1<<20))
+		r, ok := ociRlimits[rl.Type]
+		if !ok || rl.Soft > rl.Hard {
+			ignored = append(ignored, "process.rlimits."+rl.Type)
 			continue
 		}
-		ignored = append(ignored, "process.rlimits."+rl.Type)
+		if r == unix.RLIMIT_NOFILE {
+			o.files = int(min(rl.Hard, 1<<20))
+		}
+		if o.rlimits == nil {
+			o.rlimits = map[int]unix.Rlimit{}
+		}
+		o.rlimits[r] = unix.Rlimit{Cur: rl.Soft, Max: rl.Hard}
 	}
 	root := s.Root.Path
 	if !filepath.IsAbs(root) {
@@ -314,7 +332,7 @@ func ociFeatures() map[string]any {
 		},
 		"annotations": map[string]string{
 			"dev.ringbox.ignored": strings.Join([]string{
-				"process.rlimits (but RLIMIT_NOFILE)",
+				"process.rlimits of unknown types",
 				"hooks", "linux.seccomp (the Go kernel is the sandbox)", "linux.devices", "linux.cgroupsPath",
 				"linux.namespaces paths but the network's", "mounts of other types than bind and tmpfs (proc, sysfs, devpts, mqueue, shm are built in)",
 				"--systemd-cgroup (accepted, no cgroups are made)",

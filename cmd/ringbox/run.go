@@ -60,6 +60,9 @@ type runOpts struct {
 	// sets (nil: root's all, other users' none): an OCI config's.
 	groups []uint32
 	caps   *kernel.CapSets
+	// rlimits are the first process's resource limits (an OCI
+	// config's), by RLIMIT_* number.
+	rlimits map[int]unix.Rlimit
 	// ociDevices sets /dev up as container runtimes do (/dev/ptmx a
 	// symlink to pts/ptmx).
 	ociDevices bool
@@ -273,6 +276,12 @@ func runCmd(o *runOpts) error {
 	if o.files > 0 {
 		// The hard limit: no process of the sandbox may raise it.
 		task.TG.SetLimit(unix.RLIMIT_NOFILE, unix.Rlimit{Cur: uint64(min(o.files, fs.DefaultNoFile)), Max: uint64(o.files)})
+	}
+	for r, l := range o.rlimits {
+		if r == unix.RLIMIT_NOFILE {
+			l.Cur, l.Max = min(l.Cur, uint64(o.files)), min(l.Max, uint64(o.files))
+		}
+		task.TG.SetLimit(r, l)
 	}
 	if term != nil {
 		term.attach(kern, task.TG)
