@@ -286,6 +286,17 @@ func runCmd(o *runOpts) error {
 	if term != nil {
 		term.attach(kern, task.TG)
 	}
+	// /dev/mqueue: the sandbox's POSIX message queues.
+	if dev != nil {
+		mq := syscalls.MqueueNamespace(kern).FS(syscalls.MqueueOwner(kern))
+		if err := vfs.MountAt("/dev/mqueue", mq, false); err == nil {
+			src := "mqueue"
+			if as, ok := o.mountAs["/dev/mqueue"]; ok && as[1] != "" {
+				src = as[1]
+			}
+			kern.MountTable = append(kern.MountTable, procfs.MountInfo{Source: src, Target: "/dev/mqueue", FSType: "mqueue", Options: "rw,nosuid,nodev,noexec"})
+		}
+	}
 	// /proc ("self" is whoever looks).
 	if err := vfs.MountAt("/proc", procfs.New(kernel.NewProcSource(kern, syscalls.Release, syscalls.Version)).ForCaller(), false); err != nil {
 		log.Debug("no /proc in this root", "err", err)

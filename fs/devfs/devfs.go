@@ -52,7 +52,8 @@ const (
 
 // New builds /dev: the devices null, zero, full, random, urandom, tty
 // and ptmx, the symlinks fd, stdin, stdout and stderr into /proc/self/fd,
-// the pseudo-terminals' directory pts and the empty directory shm.
+// the pseudo-terminals' directory pts and the empty directories shm and
+// mqueue.
 func New() *FS { return NewWith(Options{}) }
 
 // Options change what New builds.
@@ -84,6 +85,7 @@ func NewWith(opts Options) *FS {
 	}
 	f.root.add("pts", f.pts.Dir(f.newAttr().ino))
 	f.root.add("shm", f.newDir(0o1777))
+	f.root.add("mqueue", f.newDir(0o1777)) // where the mqueue filesystem goes
 	return f
 }
 

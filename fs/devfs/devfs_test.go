@@ -58,7 +58,7 @@ func TestTree(t *testing.T) {
 	root := f.Root()
 	st := stat(t, root)
 	assert.Equal(t, uint32(unix.S_IFDIR|0o755), st.Mode)
-	assert.Equal(t, uint64(4), st.Nlink, "2 + pts and shm")
+	assert.Equal(t, uint64(5), st.Nlink, "2 + pts, shm and mqueue")
 	assert.NotZero(t, st.Dev)
 	assert.NotZero(t, st.Mtim.Sec)
 
@@ -66,7 +66,7 @@ func TestTree(t *testing.T) {
 		"null": unix.DT_CHR, "zero": unix.DT_CHR, "full": unix.DT_CHR,
 		"random": unix.DT_CHR, "urandom": unix.DT_CHR, "tty": unix.DT_CHR, "ptmx": unix.DT_CHR,
 		"fd": unix.DT_LNK, "stdin": unix.DT_LNK, "stdout": unix.DT_LNK, "stderr": unix.DT_LNK,
-		"pts": unix.DT_DIR, "shm": unix.DT_DIR,
+		"pts": unix.DT_DIR, "shm": unix.DT_DIR, "mqueue": unix.DT_DIR,
 	}
 	ents := listing(t, root)
 	got := map[string]uint8{}
@@ -316,14 +316,14 @@ func TestDirImpl(t *testing.T) {
 	dr := h.(rfs.DirReader)
 	all, err := dr.ReadDir(0, 100)
 	require.NoError(t, err)
-	assert.Len(t, all, 13)
+	assert.Len(t, all, 14)
 	part, err := dr.ReadDir(10, 100)
 	require.NoError(t, err)
 	assert.Equal(t, all[10:], part)
 	part, err = dr.ReadDir(3, 2)
 	require.NoError(t, err)
 	assert.Equal(t, all[3:5], part)
-	part, err = dr.ReadDir(13, 1)
+	part, err = dr.ReadDir(14, 1)
 	require.NoError(t, err)
 	assert.Empty(t, part)
 	_, err = dr.ReadDir(-1, 1)
@@ -404,7 +404,7 @@ func TestConcurrent(t *testing.T) {
 				}
 				ents, err := h.(rfs.DirReader).ReadDir(0, 100)
 				assert.NoError(t, err)
-				assert.Len(t, ents, 13)
+				assert.Len(t, ents, 14)
 				h.Release()
 			}
 		}()

@@ -531,6 +531,7 @@ func programCases() []progCase {
 		{name: "ptys", prog: "ptys"},
 		{name: "orphanpgrp", prog: "orphanpgrp"},
 		{name: "caps", prog: "caps"},
+		{name: "mqueue", prog: "mqueue"},
 		// Golden: natively, root is not bound by RLIMIT_NPROC.
 		{name: "forkbomb", prog: "forkbomb", flags: []string{"--pids", "64"}, golden: true,
 			wantStdout: "fork failed: EAGAIN\nreaped all children: yes\n"},
