@@ -128,6 +128,9 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 		if (!o.readOnly || asked) && v.MountAt("/dev/shm", newTmpfs(), false) == nil {
 			add("shm", "/dev/shm", "tmpfs", false)
 		}
+		// The message queues' filesystem is mounted once the kernel
+		// exists (runCmd); its line belongs here, before /sys.
+		add("mqueue", "/dev/mqueue", "mqueue", false)
 	}
 	if sys, err := minimalSysfs(); err == nil && v.MountAt("/sys", sys, true) == nil {
 		add("sysfs", "/sys", "sysfs", true)

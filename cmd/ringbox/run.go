@@ -286,15 +286,12 @@ func runCmd(o *runOpts) error {
 	if term != nil {
 		term.attach(kern, task.TG)
 	}
-	// /dev/mqueue: the sandbox's POSIX message queues.
+	// /dev/mqueue: the sandbox's POSIX message queues (buildVFS has its
+	// line in the mount table).
 	if dev != nil {
 		mq := syscalls.MqueueNamespace(kern).FS(syscalls.MqueueOwner(kern))
-		if err := vfs.MountAt("/dev/mqueue", mq, false); err == nil {
-			src := "mqueue"
-			if as, ok := o.mountAs["/dev/mqueue"]; ok && as[1] != "" {
-				src = as[1]
-			}
-			kern.MountTable = append(kern.MountTable, procfs.MountInfo{Source: src, Target: "/dev/mqueue", FSType: "mqueue", Options: "rw,nosuid,nodev,noexec"})
+		if err := vfs.MountAt("/dev/mqueue", mq, false); err != nil {
+			return fail(exitSandbox, "mount /dev/mqueue: %v", err)
 		}
 	}
 	// /proc ("self" is whoever looks).
