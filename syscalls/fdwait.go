@@ -118,15 +118,23 @@ func (s *sleeper) sleep(ch <-chan struct{}, poll bool) wake {
 // hang-up). A signal ends the wait with ErrRestartSys, the code of
 // interrupted reads and writes.
 func waitReady(t *kernel.Task, f *fs.File, mask waiter.EventMask) error {
-	mask |= waiter.EventErr | waiter.EventHup
+	return waitReadyFor(t, f, mask|waiter.EventErr|waiter.EventHup, -1)
+}
+
+// waitReadyFor is waitReady for at most timeout (< 0: no limit):
+// ETIMEDOUT when it passes.
+func waitReadyFor(t *kernel.Task, f *fs.File, mask waiter.EventMask, timeout time.Duration) error {
 	e, ch := waiter.NewChannelEntry(mask)
 	fs.EventRegister(f, e)
 	defer fs.EventUnregister(f, e)
-	s := newSleeper(t, -1)
+	s := newSleeper(t, timeout)
 	defer s.stop()
 	for fs.Readiness(f, mask) == 0 {
-		if s.sleep(ch, fs.NeedsPolling(f)) == wakeSignal {
+		switch s.sleep(ch, fs.NeedsPolling(f)) {
+		case wakeSignal:
 			return kernel.ErrRestartSys
+		case wakeTimeout:
+			return unix.ETIMEDOUT
 		}
 	}
 	return nil

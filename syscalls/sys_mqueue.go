@@ -49,11 +49,9 @@ func MqueueOwner(k *kernel.Kernel) func() mqueue.Owner {
 	}
 }
 
-const capSysResource = 24
-
 func mqOwner(t *kernel.Task) mqueue.Owner {
 	c := t.TG.Creds()
-	return mqueue.Owner{UID: c.EUID, GID: c.EGID, Privileged: c.HasCap(capSysResource),
+	return mqueue.Owner{UID: c.EUID, GID: c.EGID, Privileged: c.HasCap(kernel.CapSysResource),
 		Budget: t.TG.Limit(unix.RLIMIT_MSGQUEUE).Cur}
 }
 
@@ -127,7 +125,7 @@ func sysMqUnlink(t *kernel.Task, a Args) (uintptr, error) {
 		// The directory is sticky and world-writable: the owner (or
 		// CAP_FOWNER) may remove a queue.
 		c := t.TG.Creds()
-		if st.Uid != c.EUID && !c.HasCap(3) {
+		if st.Uid != c.EUID && !c.HasCap(kernel.CapFowner) {
 			return unix.EACCES
 		}
 		return nil
@@ -165,27 +163,14 @@ func mqDeadline(t *kernel.Task, addr uintptr) (time.Duration, error) {
 	return max(ts-now, 0), nil
 }
 
-// mqWait waits until q has one of mask's events, a signal or the timeout
-// (an absolute timespec at addr, or none).
+// mqWait waits until the queue has one of mask's events, a signal or
+// the timeout (an absolute timespec at addr, or none).
 func mqWait(t *kernel.Task, f *fs.File, mask waiter.EventMask, addr uintptr) error {
 	left, err := mqDeadline(t, addr)
 	if err != nil {
 		return err
 	}
-	e, ch := waiter.NewChannelEntry(mask)
-	fs.EventRegister(f, e)
-	defer fs.EventUnregister(f, e)
-	s := newSleeper(t, left)
-	defer s.stop()
-	for fs.Readiness(f, mask) == 0 {
-		switch s.sleep(ch, false) {
-		case wakeSignal:
-			return kernel.ErrRestartSys
-		case wakeTimeout:
-			return unix.ETIMEDOUT
-		}
-	}
-	return nil
+	return waitReadyFor(t, f, mask, left)
 }
 
 func sysMqTimedsend(t *kernel.Task, a Args) (uintptr, error) {

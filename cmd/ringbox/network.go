@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -189,14 +188,4 @@ func (n *network) close() {
 	if n.st != nil {
 		n.st.Close()
 	}
-}
-
-func (n *network) String() string {
-	if n == nil {
-		return "none"
-	}
-	if n.gw == nil {
-		return fmt.Sprintf("none, %d published", len(n.ports))
-	}
-	return fmt.Sprintf("sandbox, %d published", len(n.ports))
 }

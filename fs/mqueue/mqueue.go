@@ -72,6 +72,7 @@ type Queue struct {
 	waiting  int // receivers blocked on the queue
 	q        waiter.Queue
 	unlinked bool
+	opens    int // open Files: the budget comes back when the last closes after unlink
 }
 
 // Namespace is a sandbox's message queues.
@@ -175,9 +176,20 @@ func (ns *Namespace) Unlink(name string, mayUnlink func(st unix.Stat_t) error) e
 	delete(ns.queues, name)
 	q.mu.Lock()
 	q.unlinked = true
+	free := q.opens == 0
 	q.mu.Unlock()
-	ns.charged[q.owner] -= q.cost
+	if free {
+		ns.charged[q.owner] -= q.cost
+	}
 	return nil
+}
+
+// refund gives q's charge back to its creator: the queue is gone (no name,
+// no open File).
+func (ns *Namespace) refund(q *Queue) {
+	ns.mu.Lock()
+	ns.charged[q.owner] -= q.cost
+	ns.mu.Unlock()
 }
 
 // names lists the queues by name.
@@ -344,8 +356,15 @@ var (
 	_ fs.Waitable = (*File)(nil)
 )
 
-// NewFile opens q.
-func NewFile(q *Queue) *File { return &File{Q: q} }
+// NewFile opens q; its Release closes it. An unlinked queue's charge
+// against RLIMIT_MSGQUEUE is given back when its last File closes, as
+// Linux frees the queue then.
+func NewFile(q *Queue) *File {
+	q.mu.Lock()
+	q.opens++
+	q.mu.Unlock()
+	return &File{Q: q}
+}
 
 func (f *File) Read(p []byte) (int, error) {
 	n, err := f.Pread(p, f.off)
@@ -383,7 +402,16 @@ func (f *File) Poll(mask int16, _ int) (int16, error) {
 	}
 	return r & mask, nil
 }
-func (f *File) Release() {}
+func (f *File) Release() {
+	q := f.Q
+	q.mu.Lock()
+	q.opens--
+	free := q.opens == 0 && q.unlinked
+	q.mu.Unlock()
+	if free {
+		q.ns.refund(q)
+	}
+}
 
 func (f *File) Readiness(mask waiter.EventMask) waiter.EventMask { return f.Q.Readiness(mask) }
 func (f *File) EventRegister(e *waiter.Entry)                    { f.Q.EventRegister(e) }

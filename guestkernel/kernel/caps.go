@@ -18,10 +18,12 @@ const (
 	CapChown                = 0
 	CapDacOverride          = 1
 	CapDacReadSearch        = 2
+	CapFowner               = 3
 	CapSetGID               = 6
 	CapSetUID               = 7
 	CapSetPCap              = 8
 	CapSysAdmin             = 21
+	CapSysResource          = 24
 	CapLast                 = 40 // CAP_CHECKPOINT_RESTORE
 	AllCaps          uint64 = 1<<(CapLast+1) - 1
 )
