@@ -186,7 +186,7 @@ func (g *Gateway) untrack(cs ...io.Closer) {
 // target maps a destination the sandbox asked for to the host address to
 // dial, or says why not. The gateway's own address stands for the host's
 // loopback, and its port 53 for the host's resolver.
-func (g *Gateway) target(dst netip.AddrPort, network string) (netip.AddrPort, error) {
+func (g *Gateway) target(dst netip.AddrPort) (netip.AddrPort, error) {
 	a := dst.Addr().Unmap()
 	switch a {
 	case Gateway4, Gateway6:
@@ -237,7 +237,7 @@ func (g *Gateway) refuse(network string, dst netip.AddrPort, why string) {
 func (g *Gateway) forwardTCP(r *tcp.ForwarderRequest) {
 	id := r.ID()
 	dst := addrPortOf(id.LocalAddress, id.LocalPort)
-	host, err := g.target(dst, "tcp")
+	host, err := g.target(dst)
 	if err != nil {
 		g.refuse("tcp", dst, err.Error())
 		r.Complete(true)
@@ -299,7 +299,7 @@ func (g *Gateway) tracked(a, b net.Conn, copy func(a, b net.Conn)) {
 func (g *Gateway) forwardUDP(r *udp.ForwarderRequest) bool {
 	id := r.ID()
 	dst := addrPortOf(id.LocalAddress, id.LocalPort)
-	host, err := g.target(dst, "udp")
+	host, err := g.target(dst)
 	if err != nil {
 		g.refuse("udp", dst, err.Error())
 		return false // ICMP port unreachable
