@@ -60,6 +60,14 @@ func (p *hostPTY) send(t *testing.T, s string) {
 // mark past it.
 func (p *hostPTY) expect(t *testing.T, want string, timeout time.Duration) {
 	t.Helper()
+	if tail, ok := p.seen(want, timeout); !ok {
+		t.Fatalf("no %q within %v; the terminal shows:\n%s", want, timeout, indent(tail))
+	}
+}
+
+// seen is expect without failing: whether want came within timeout, and
+// the end of the output.
+func (p *hostPTY) seen(want string, timeout time.Duration) (string, bool) {
 	deadline := time.Now().Add(timeout)
 	for {
 		p.mu.Lock()
@@ -70,10 +78,10 @@ func (p *hostPTY) expect(t *testing.T, want string, timeout time.Duration) {
 		}
 		p.mu.Unlock()
 		if i >= 0 {
-			return
+			return "", true
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q within %v; the terminal shows:\n%s", want, timeout, indent(s[max(0, len(s)-2000):]))
+			return s[max(0, len(s)-2000):], false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -156,10 +164,22 @@ func TestInteractiveShell(t *testing.T) {
 	p.expect(t, "back 130\r\n", slow)
 
 	// A resize reaches the sandbox's terminal.
+	// The resize travels as SIGWINCH to ringbox, which copies the size
+	// to the sandbox's terminal; on a loaded, emulated machine that can
+	// take longer than a second, so ask again while it has not arrived.
 	p.setSize(t, 50, 120)
 	time.Sleep(time.Second)
-	p.send(t, "stty size\r")
-	p.expect(t, "50 120\r\n", slow)
+	for attempt := 1; ; attempt++ {
+		p.send(t, "stty size\r")
+		tail, ok := p.seen("50 120\r\n", 15*time.Second)
+		if ok {
+			break
+		}
+		if attempt == 5 {
+			t.Fatalf("the new size never reached the sandbox's terminal; it shows:\n%s", indent(tail))
+		}
+		t.Logf("stty size still shows the old size (attempt %d)", attempt)
+	}
 
 	p.send(t, "exit 3\r")
 	select {
