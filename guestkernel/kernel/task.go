@@ -280,12 +280,13 @@ func (tg *ThreadGroup) SendSignalInfo(info SigInfo) bool {
 	if sig < 1 || sig > NumSignals {
 		return false
 	}
-	if sig == unix.SIGCONT {
-		tg.cont()
-	}
 	tg.mu.Lock()
+	// SIGCONT resumes the group and is queued in one step: a task woken
+	// by the resume must find it pending (orphanpgrp).
+	continued := sig == unix.SIGCONT && tg.contLocked()
 	if tg.droppedLocked(sig, nil) {
 		tg.mu.Unlock()
+		tg.continued(continued)
 		return true
 	}
 	if isStopSignal(sig) {
@@ -293,10 +294,12 @@ func (tg *ThreadGroup) SendSignalInfo(info SigInfo) bool {
 	}
 	if !tg.sigs.add(sig, info) {
 		tg.mu.Unlock()
+		tg.continued(continued)
 		return false
 	}
 	tasks := append([]*Task(nil), tg.tasks...)
 	tg.mu.Unlock()
+	tg.continued(continued)
 	tg.signalQueued()
 	for _, t := range tasks {
 		t.interrupt()
@@ -312,19 +315,20 @@ func (t *Task) SendSignalInfo(info SigInfo) bool {
 		return false
 	}
 	tg := t.TG
-	if sig == unix.SIGCONT {
-		tg.cont()
-	}
 	tg.mu.Lock()
+	continued := sig == unix.SIGCONT && tg.contLocked()
 	if tg.droppedLocked(sig, t) {
 		tg.mu.Unlock()
+		tg.continued(continued)
 		return true
 	}
 	if !t.sigs.add(sig, info) {
 		tg.mu.Unlock()
+		tg.continued(continued)
 		return false
 	}
 	tg.mu.Unlock()
+	tg.continued(continued)
 	tg.signalQueued()
 	t.interrupt()
 	return true
@@ -361,10 +365,10 @@ func (tg *ThreadGroup) droppedLocked(sig unix.Signal, to *Task) bool {
 	return true
 }
 
-// cont resumes a stopped group (SIGCONT): pending stop signals are
-// dropped, and the parent hears of it.
-func (tg *ThreadGroup) cont() {
-	tg.mu.Lock()
+// contLocked resumes a stopped group (SIGCONT): pending stop signals are
+// dropped. It reports whether the group was stopped; the caller then
+// tells the parent (continued) once tg.mu is released. tg.mu is held.
+func (tg *ThreadGroup) contLocked() bool {
 	stops := sigBit(unix.SIGSTOP) | sigBit(unix.SIGTSTP) | sigBit(unix.SIGTTIN) | sigBit(unix.SIGTTOU)
 	tg.sigs.discard(stops)
 	for _, t := range tg.tasks {
@@ -375,7 +379,11 @@ func (tg *ThreadGroup) cont() {
 		tg.stopped = false
 		close(tg.stopWake)
 	}
-	tg.mu.Unlock()
+	return was
+}
+
+// continued tells the parent that the group was continued, if it was.
+func (tg *ThreadGroup) continued(was bool) {
 	if was {
 		tg.notifyParent(cldContinued, unix.SIGCONT)
 	}
