@@ -126,4 +126,13 @@ type R0State struct {
 	TextHi uint64 // 0x1238
 	VdsoLo uint64 // 0x1240
 	VdsoHi uint64 // 0x1248
+	// IntrUser counts the Intrs that found the program running (a kick or
+	// a preemption request stops it there).
+	IntrUser uint64 // 0x1250
+	// BouncesBy counts bounces by host syscall number, for --debug.
+	BouncesBy [BounceNRs]uint32 // 0x1258
 }
+
+// BounceNRs is how many syscall numbers R0State.BouncesBy counts: every
+// one below it (the rest only count in Bounces).
+const BounceNRs = 448

@@ -56,6 +56,8 @@ func TestOffsets(t *testing.T) {
 		{"R0.Intrs", 0x1000 + unsafe.Offsetof(c.R0.Intrs), 0x1228},
 		{"R0.TextLo", 0x1000 + unsafe.Offsetof(c.R0.TextLo), 0x1230},
 		{"R0.VdsoHi", 0x1000 + unsafe.Offsetof(c.R0.VdsoHi), 0x1248},
+		{"R0.IntrUser", 0x1000 + unsafe.Offsetof(c.R0.IntrUser), 0x1250},
+		{"R0.BouncesBy", 0x1000 + unsafe.Offsetof(c.R0.BouncesBy), 0x1258},
 	} {
 		require.Equal(t, tc.want, tc.got, tc.name)
 	}

@@ -77,6 +77,12 @@
 #define R0_TEXTHI 0x1238
 #define R0_VDSOLO 0x1240
 #define R0_VDSOHI 0x1248
+#define R0_INTRUSER 0x1250
+#define R0_BOUNCESBY 0x1258
+#define BOUNCE_NRS 448
+
+// runtime.stackPreempt: g.stackguard0 when Go asks a goroutine to yield.
+#define STACK_PREEMPT 0xfffffffffffffade
 
 // UserRegs offsets, relative to a UserRegs.
 #define UR_RAX 0x00

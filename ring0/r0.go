@@ -1,5 +1,7 @@
 package ring0
 
+import "unsafe"
+
 // r0Vectors holds the addresses of ring0 mode's exception vector stubs.
 var r0Vectors [32]uintptr
 
@@ -30,8 +32,10 @@ func R0EntryPoints() (syscall, toUser uintptr) { return r0Addrs() }
 // while in user mode (ReasonInterrupt, and the program's registers are in
 // R0.KRegs). The caller must be locked to its OS thread. It runs the
 // program from the guest when called there, and enters the guest first
-// when called on the host. It is nosplit: it runs after
-// runtime.entersyscall, where a stack check must not happen.
+// when called on the host. The goroutine keeps its P meanwhile: when
+// Go's scheduler asks it to yield, the VMM loop stops the program and
+// SwitchToUser returns ReasonInterrupt. It is nosplit: nothing may run
+// between the caller's last check of where it runs and the switch.
 //
 //go:nosplit
 func SwitchToUser(cpu *CPU) {
@@ -66,3 +70,8 @@ func fsBase() uint64
 // OnTaskThread reports whether the caller runs on the thread that owns cpu
 // (in the guest or on the host): its FS base is that thread's.
 func OnTaskThread(cpu *CPU) bool { return cpu.R0.HostFS != 0 && fsBase() == cpu.R0.HostFS }
+
+// tlsG returns the calling goroutine's g as the VMM loop reads it (TLS).
+// The VMM loop reads g.stackguard0 at offset 16 (STACK_PREEMPT in
+// offsets_amd64.h); TestGLayout checks that layout against this Go.
+func tlsG() unsafe.Pointer

@@ -339,11 +339,27 @@ intr:
 	MOVQ R0_REQSEQ(R12), AX
 	CMPQ AX, R0_REQDONE(R12)
 	JNE request
-	// Else go on, unless Kick asked to stop a vCPU in user mode.
+	CMPQ R0_INUSER(R12), $0
+	JEQ intrcounted
+	INCQ R0_INTRUSER(R12)
+intrcounted:
+	// Else go on, unless Kick asked to stop a vCPU in user mode, or Go's
+	// scheduler wants the task goroutine to yield (sysmon's time slice,
+	// a stop-the-world, a GC stack scan): it runs the program holding its
+	// P, so it must come back to Go code, whose next stack check yields.
+	// The goroutine is the thread's g (TLS); g.stackguard0 (offset 16) is
+	// stackPreempt when that is asked.
 	MOVQ R0_RUNADDR(R12), BX
 	CMPB 1(BX), $0 // immediate_exit
-	JEQ run
+	JNE kicked
+	MOVQ (TLS), AX
+	MOVQ $STACK_PREEMPT, CX
+	CMPQ 16(AX), CX
+	JNE run
+	JMP stopuser
+kicked:
 	MOVB $0, 1(BX)
+stopuser:
 	CMPQ R0_INUSER(R12), $0
 	JEQ run
 	CMPQ R0_X86(R12), $0
@@ -419,6 +435,10 @@ bouncebytes:
 	JNE forgedsys
 	INCQ R0_BOUNCES(R12)
 	MOVQ R0_SUP+UR_RAX(R12), AX
+	CMPQ AX, $BOUNCE_NRS
+	JAE bouncecounted
+	INCL R0_BOUNCESBY(R12)(AX*4)
+bouncecounted:
 	// Syscalls that create or end threads, or replace the program, are
 	// made by the code itself on the host: leave, and retry the SYSCALL.
 	CMPQ AX, $56 // clone
@@ -831,5 +851,11 @@ TEXT ·Zap(SB),NOSPLIT,$0-8
 // fsBase returns the current FS base (RDFSBASE).
 TEXT ·fsBase(SB),NOSPLIT,$0-8
 	RDFSBASE_AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+// tlsG returns the calling thread's g, as the VMM loop finds it.
+TEXT ·tlsG(SB),NOSPLIT,$0-8
+	MOVQ (TLS), AX
 	MOVQ AX, ret+0(FP)
 	RET

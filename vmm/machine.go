@@ -77,7 +77,9 @@ type Machine struct {
 		syscall, pageFault, exception, interrupt, drain, other, leave atomic.Uint64
 		// ring0 counters of released contexts (live ones are in the
 		// CPU pages).
-		r0Bounces, r0Entries, r0Intrs atomic.Uint64
+		r0Bounces, r0Entries, r0Intrs, r0IntrUser atomic.Uint64
+		// r0BouncesBy counts released slots' bounces by syscall number.
+		r0BouncesBy [ring0.BounceNRs]atomic.Uint64
 	}
 }
 

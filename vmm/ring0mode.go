@@ -14,16 +14,6 @@ import (
 	"ringbox/ring0/pagetables"
 )
 
-// The Go runtime's syscall bookkeeping: while the program runs in user
-// mode the task goroutine counts as being in a syscall, so a CPU-bound
-// program never holds up the scheduler or a stop-the-world.
-//
-//go:linkname entersyscall runtime.entersyscall
-func entersyscall()
-
-//go:linkname exitsyscall runtime.exitsyscall
-func exitsyscall()
-
 // vmmStackSize is the host stack of a ring0 context's VMM loop.
 const vmmStackSize = 64 << 10
 
@@ -109,6 +99,10 @@ func (c *ring0Context) Release() {
 	c.m.exits.r0Bounces.Add(atomic.SwapUint64(&r0.Bounces, 0))
 	c.m.exits.r0Entries.Add(atomic.SwapUint64(&r0.Entries, 0))
 	c.m.exits.r0Intrs.Add(atomic.SwapUint64(&r0.Intrs, 0))
+	c.m.exits.r0IntrUser.Add(atomic.SwapUint64(&r0.IntrUser, 0))
+	for nr := range r0.BouncesBy {
+		c.m.exits.r0BouncesBy[nr].Add(uint64(atomic.SwapUint32(&r0.BouncesBy[nr], 0)))
+	}
 	unix.Munmap(c.stack)
 	c.m.releaseSlot(c.slot)
 }
@@ -187,25 +181,23 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	// Check again where this code runs: anything above that allocates can
 	// take a fault in the guest (the first touch of new heap memory) and
 	// continue on the host. Entering from the host needs prepareHost (a
-	// parked vCPU restarted, new memory mirrored). entersyscall itself
-	// may touch memory the guest has not seen and leave, so check again
-	// after it: between that check and SwitchToUser nothing can fault.
-	for {
-		if !ring0.InGuest(cpu) {
-			if err := c.prepareHost(); err != nil {
-				return platform.Event{}, err
-			}
+	// parked vCPU restarted, new memory mirrored); between it and
+	// SwitchToUser nothing can fault.
+	//
+	// The program runs with the task goroutine holding its P, as if it
+	// were Go code: no entersyscall. Had it released the P, Go's sysmon
+	// would hand the P on while the program ran, and the goroutine, back
+	// with the program's next syscall, would sleep on a futex for a P (a
+	// VM exit each way). Go's preemption requests still reach it: the
+	// VMM loop stops the program when a signal finds one pending
+	// (r0_amd64.s, intr), and the goroutine yields at its next call.
+	if !ring0.InGuest(cpu) {
+		if err := c.prepareHost(); err != nil {
+			return platform.Event{}, err
 		}
-		entersyscall()
-		if ring0.InGuest(cpu) || (cpu.R0.Leaves == c.leaves && (!c.needReset || c.userInKVM)) {
-			break
-		}
-		exitsyscall()
 	}
 	ring0.SwitchToUser(cpu)
-	// Copy the event out before exitsyscall: it may make host syscalls.
 	reason, vector, errCode, cr2 := cpu.Reason, cpu.Vector, cpu.ErrCode, cpu.CR2
-	exitsyscall()
 
 	for _, p := range pending {
 		c.m.mem.Free(p)
@@ -363,15 +355,29 @@ func eventOf(reason, vector, code, cr2 uint64) (platform.Event, bool) {
 
 // ring0Stats adds ring0 mode's counters.
 func (m *Machine) ring0Stats(s map[string]uint64) {
-	bounces, entries, intrs := m.exits.r0Bounces.Load(), m.exits.r0Entries.Load(), m.exits.r0Intrs.Load()
+	bounces, entries, intrs, intrUser := m.exits.r0Bounces.Load(), m.exits.r0Entries.Load(), m.exits.r0Intrs.Load(), m.exits.r0IntrUser.Load()
+	var by [ring0.BounceNRs]uint64
+	for nr := range by {
+		by[nr] = m.exits.r0BouncesBy[nr].Load()
+	}
 	for i := 0; i < m.region.NumCPU(); i++ {
 		r0 := &m.region.CPU(i).R0
 		bounces += atomic.LoadUint64(&r0.Bounces)
 		entries += atomic.LoadUint64(&r0.Entries)
 		intrs += atomic.LoadUint64(&r0.Intrs)
+		intrUser += atomic.LoadUint64(&r0.IntrUser)
+		for nr := range by {
+			by[nr] += uint64(atomic.LoadUint32(&r0.BouncesBy[nr]))
+		}
 	}
 	s["exit.bounce"] = bounces
 	s["kvm_run"] = entries
 	s["kvm_run.signal"] = intrs
+	s["kvm_run.signal.user"] = intrUser
+	for nr, n := range by {
+		if n != 0 {
+			s[fmt.Sprintf("bounce.nr%d", nr)] = n
+		}
+	}
 	s["leave"] = m.exits.leave.Load()
 }

@@ -23,7 +23,7 @@ const (
 	EventSyscall     EventKind = iota + 1 // SYSCALL; number in RAX
 	EventPageFault                        // Addr, Write, Exec, Present
 	EventException                        // Vector, Code
-	EventInterrupted                      // Interrupt was called, or a host signal
+	EventInterrupted                      // Interrupt was called, a host signal, or Go's scheduler asked the task to yield: call Switch again
 )
 
 // Event describes why user code stopped.
