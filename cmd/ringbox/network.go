@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"ringbox/netstack/inet"
 	"ringbox/netstack/nat"
 	"ringbox/syscalls"
+	"ringbox/vmm/confine"
 )
 
 // network is the sandbox's network as the command line asks for it:
@@ -45,8 +48,16 @@ func openNetwork(o *runOpts, log *slog.Logger) (*network, error) {
 		return nil, nil
 	}
 	n := &network{ports: o.publish, log: log}
-	for _, p := range o.publish {
-		l, err := p.Listen()
+	inherited := os.Getenv(listenersEnv) == strconv.Itoa(len(o.publish))
+	os.Unsetenv(listenersEnv)
+	for i, p := range o.publish {
+		var l io.Closer
+		var err error
+		if inherited {
+			l, err = inheritedListener(p, 3+i)
+		} else {
+			l, err = p.Listen()
+		}
 		if err != nil {
 			n.close()
 			return nil, fail(exitSandbox, "--publish %s: %v", p, err)
@@ -188,4 +199,70 @@ func (n *network) close() {
 	if n.st != nil {
 		n.st.Close()
 	}
+}
+
+// listenersEnv tells a confined child that its parent made the listeners
+// of the published ports, in order from descriptor 3: their number.
+const listenersEnv = "RINGBOX_PUBLISHED_LISTENERS"
+
+// publishListeners makes the published ports' listeners in this process's
+// network and returns them as files to hand to the confined child.
+func publishListeners(ports []nat.Port) ([]*os.File, error) {
+	var files []*os.File
+	for _, p := range ports {
+		l, err := p.Listen()
+		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, fail(exitSandbox, "--publish %s: %v", p, err)
+		}
+		f, err := listenerFile(l)
+		l.Close()
+		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, fail(exitSandbox, "--publish %s: %v", p, err)
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// listenerFile returns a duplicate of l's socket as a file.
+func listenerFile(l io.Closer) (*os.File, error) {
+	switch l := l.(type) {
+	case *net.TCPListener:
+		return l.File()
+	case *net.UDPConn:
+		return l.File()
+	}
+	return nil, fmt.Errorf("a listener of type %T", l)
+}
+
+// inheritedListener turns descriptor fd, made by the parent for p, back
+// into a listener of p's kind.
+func inheritedListener(p nat.Port, fd int) (io.Closer, error) {
+	f := os.NewFile(uintptr(fd), "published "+p.String())
+	if f == nil {
+		return nil, fmt.Errorf("descriptor %d from the parent is not open", fd)
+	}
+	defer f.Close()
+	if p.UDP {
+		return net.FilePacketConn(f)
+	}
+	return net.FileListener(f)
+}
+
+// filterNet is how much of the host's network the confined ringbox keeps
+// in its seccomp filter.
+func filterNet(o *runOpts) confine.Net {
+	switch {
+	case o.net == "sandbox":
+		return confine.NetDial
+	case len(o.publish) > 0:
+		return confine.NetAccept
+	}
+	return confine.NetNone
 }

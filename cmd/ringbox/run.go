@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -112,7 +113,22 @@ func runCmd(o *runOpts) error {
 	case child && !inside:
 		unconfined = errors.New("the re-executed ringbox is not in namespaces of its own")
 	case !child:
-		st, err := confine.Run(confine.Spec{HostNet: o.net == "sandbox" || len(o.publish) > 0, NetNS: o.netns})
+		spec := confine.Spec{HostNet: o.net == "sandbox", NetNS: o.netns}
+		if !spec.HostNet && spec.NetNS == "" && len(o.publish) > 0 {
+			// Published ports alone: their listeners are made here, in the
+			// host's network, and handed down; the child runs in an empty
+			// network namespace and makes no host socket.
+			files, err := publishListeners(o.publish)
+			if err != nil {
+				return err
+			}
+			spec.Files = files
+			spec.Env = []string{listenersEnv + "=" + strconv.Itoa(len(files))}
+		}
+		st, err := confine.Run(spec)
+		for _, f := range spec.Files {
+			f.Close() // the child has its own
+		}
 		if err == nil {
 			if st != 0 {
 				return &exitError{status: st}
@@ -323,7 +339,7 @@ func runCmd(o *runOpts) error {
 	defer signal.Stop(sigs)
 	// From here on, only the host syscalls of vmm/confine's table.
 	if !o.noConfine {
-		info, err := confine.InstallFilter(netw != nil)
+		info, err := confine.InstallFilter(filterNet(o))
 		if err != nil {
 			return fail(exitSandbox, "%v", err)
 		}

@@ -124,7 +124,7 @@ func TestNetPublish(t *testing.T) {
 			require.NoError(t, err)
 			hostPort := l.Addr().(*net.TCPAddr).Port
 			l.Close()
-			args := runArgs([]string{"--net=" + mode, "-p", fmt.Sprintf("%d:8000", hostPort)}, baseEnv, py, []string{"-c", pyServer})
+			args := runArgs([]string{"--debug", "--net=" + mode, "-p", fmt.Sprintf("%d:8000", hostPort)}, baseEnv, py, []string{"-c", pyServer})
 			cmd := exec.Command(args[0], args[1:]...)
 			out := newFirstLine()
 			var rest strings.Builder
@@ -156,6 +156,14 @@ func TestNetPublish(t *testing.T) {
 				t.Fatalf("ringbox did not exit after the server did; stderr: %s", stderr.String())
 			}
 			require.Equal(t, "listening\nserved from the host\n", rest.String())
+			// Published ports alone: the listener is made by the parent and
+			// handed down; ringbox itself runs in an empty network
+			// namespace. --net=sandbox dials from the host's.
+			if mode == "none" {
+				require.Contains(t, stderr.String(), "uts,net", "the confined ringbox must have its own network namespace")
+			} else {
+				require.NotContains(t, stderr.String(), "uts,net")
+			}
 		})
 	}
 }

@@ -55,6 +55,11 @@ type Spec struct {
 	// /var/run/netns/NAME or /proc/PID/ns/net) the child starts in:
 	// the sandbox's network dials from there. It implies HostNet.
 	NetNS string
+	// Files are passed to the child as descriptors 3, 4, ... (listeners
+	// made in the host's network for a child that has none), and Env is
+	// added to its environment (to tell it so).
+	Files []*os.File
+	Env   []string
 }
 
 // errNeedsNoCgo: capabilities and no_new_privs are per thread, and only
@@ -98,7 +103,8 @@ func Run(spec Spec) (int, error) {
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        os.Args,
-		Env:         append(os.Environ(), envMarker+"="+strings.Join(names, ",")+";"+mnt),
+		Env:         append(append(os.Environ(), spec.Env...), envMarker+"="+strings.Join(names, ",")+";"+mnt),
+		ExtraFiles:  spec.Files,
 		Stdin:       os.Stdin,
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,

@@ -127,6 +127,31 @@ func assemble(table []hostSyscall, deny uint32) ([]unix.SockFilter, error) {
 	return prog, nil
 }
 
+// Net is how much of the host's network the sandbox process reaches.
+type Net int
+
+const (
+	// NetNone: no host socket (--net=none, nothing published).
+	NetNone Net = iota
+	// NetAccept: published ports only; ringbox accepts on host listeners
+	// made before the filter and makes no socket of its own.
+	NetAccept
+	// NetDial: --net=sandbox; ringbox's NAT also dials host connections.
+	NetDial
+)
+
+// filterRows are the filter's rows for net.
+func filterRows(net Net) []hostSyscall {
+	rows := hostSyscalls()
+	if net >= NetAccept {
+		rows = append(rows, acceptSyscalls()...)
+	}
+	if net >= NetDial {
+		rows = append(rows, dialSyscalls()...)
+	}
+	return rows
+}
+
 // FilterInfo describes the installed filter for --debug.
 type FilterInfo struct {
 	Instructions int
@@ -139,9 +164,9 @@ type FilterInfo struct {
 // of the process (SECCOMP_FILTER_FLAG_TSYNC; threads started later inherit
 // it). RINGBOX_SECCOMP=trap makes a violation a SIGSYS that Go's runtime
 // reports with the calling stack, =log lets it through and has the kernel
-// log it: both are debugging aids. net adds the rows of a sandbox with a
-// network to the host (netSyscalls).
-func InstallFilter(net bool) (FilterInfo, error) {
+// log it: both are debugging aids. net says which rows of a network to
+// the host it adds.
+func InstallFilter(net Net) (FilterInfo, error) {
 	deny, action := uint32(unix.SECCOMP_RET_KILL_PROCESS), "kill"
 	switch os.Getenv("RINGBOX_SECCOMP") {
 	case "trap":
@@ -149,10 +174,7 @@ func InstallFilter(net bool) (FilterInfo, error) {
 	case "log":
 		deny, action = unix.SECCOMP_RET_LOG, "log"
 	}
-	rows := hostSyscalls()
-	if net {
-		rows = append(rows, netSyscalls()...)
-	}
+	rows := filterRows(net)
 	prog, err := assemble(rows, deny)
 	if err != nil {
 		return FilterInfo{}, err

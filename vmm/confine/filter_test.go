@@ -99,7 +99,7 @@ func TestFilterDecisions(t *testing.T) {
 	t.Logf("%d instructions for %d syscalls", len(prog), len(hostSyscalls()))
 
 	// With the network rows (--net=sandbox): internet sockets only.
-	netProg, err := assemble(append(hostSyscalls(), netSyscalls()...), kill)
+	netProg, err := assemble(filterRows(NetDial), kill)
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		name string
@@ -121,6 +121,27 @@ func TestFilterDecisions(t *testing.T) {
 	}
 	noNet := runBPF(t, prog, unix.AUDIT_ARCH_X86_64, unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_STREAM})
 	require.Equal(t, uint32(kill), noNet, "without a network, no socket at all")
+
+	// Published ports alone: accept and relay on listeners made before,
+	// never a socket or a connection of its own.
+	acceptProg, err := assemble(filterRows(NetAccept), kill)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		nr   int32
+		args [6]uint64
+		want uint32
+	}{
+		{"accept4", unix.SYS_ACCEPT4, [6]uint64{}, unix.SECCOMP_RET_ALLOW},
+		{"setsockopt", unix.SYS_SETSOCKOPT, [6]uint64{}, unix.SECCOMP_RET_ALLOW},
+		{"recvfrom", unix.SYS_RECVFROM, [6]uint64{}, unix.SECCOMP_RET_ALLOW},
+		{"sendto", unix.SYS_SENDTO, [6]uint64{}, unix.SECCOMP_RET_ALLOW},
+		{"socket AF_INET", unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_STREAM}, kill},
+		{"connect", unix.SYS_CONNECT, [6]uint64{}, kill},
+		{"bind", unix.SYS_BIND, [6]uint64{}, kill},
+	} {
+		require.Equal(t, tc.want, runBPF(t, acceptProg, unix.AUDIT_ARCH_X86_64, tc.nr, tc.args), "accept: "+tc.name)
+	}
 }
 
 // TestFilterKills installs the filter in a child copy of this test binary
@@ -140,7 +161,7 @@ func TestFilterKills(t *testing.T) {
 
 // filterChild is the child of TestFilterKills (run from TestMain).
 func filterChild() int {
-	info, err := InstallFilter(false)
+	info, err := InstallFilter(NetNone)
 	if err != nil {
 		os.Stdout.WriteString("install: " + err.Error() + "\n")
 		return 1

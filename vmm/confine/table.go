@@ -116,19 +116,27 @@ func hostSyscalls() []hostSyscall {
 	}
 }
 
-// netSyscalls are the rows a sandbox with a network to the host adds
-// (--net=sandbox, --publish): ringbox's NAT dials host sockets for the
-// program's connections, and its published ports accept on listeners
-// made before the filter. Internet sockets only.
-func netSyscalls() []hostSyscall {
+// acceptSyscalls are the rows of a sandbox whose ports are published
+// (--publish): it accepts on listeners made before the filter (by the
+// parent, in the host's network, when the sandbox has none of its own)
+// and relays their traffic. It makes no host socket.
+func acceptSyscalls() []hostSyscall {
 	return []hostSyscall{
-		{unix.SYS_SOCKET, "socket", "the NAT's host connections: AF_INET and AF_INET6 only", argIs(0, unix.AF_INET, unix.AF_INET6), 0},
-		{unix.SYS_CONNECT, "connect", "the NAT's host connections", always, 0},
 		{unix.SYS_GETSOCKOPT, "getsockopt", "Go's net package (SO_ERROR after a connect)", always, 0},
 		{unix.SYS_SETSOCKOPT, "setsockopt", "Go's net package (TCP_NODELAY, keep-alive, broadcast)", always, 0},
 		{unix.SYS_GETPEERNAME, "getpeername", "Go's net package on a new connection", always, 0},
 		{unix.SYS_SENDTO, "sendto", "UDP datagrams of a published port", always, 0},
 		{unix.SYS_RECVFROM, "recvfrom", "UDP datagrams of a published port", always, 0},
 		{unix.SYS_SHUTDOWN, "shutdown", "a half close passed on", always, 0},
+	}
+}
+
+// dialSyscalls are the rows --net=sandbox adds to acceptSyscalls:
+// ringbox's NAT dials host sockets for the program's connections.
+// Internet sockets only.
+func dialSyscalls() []hostSyscall {
+	return []hostSyscall{
+		{unix.SYS_SOCKET, "socket", "the NAT's host connections: AF_INET and AF_INET6 only", argIs(0, unix.AF_INET, unix.AF_INET6), 0},
+		{unix.SYS_CONNECT, "connect", "the NAT's host connections", always, 0},
 	}
 }
