@@ -112,8 +112,9 @@
 //
 // For each row the table gives the native, ring0 and exit figures, the
 // ratios ring0/native and exit/native, ring0's speed-up over exit mode
-// (exit/ring0; below 1 when ring0 mode is slower) and the VM exits per unit
-// of each mode. A second table lists all counters of "ringbox run --debug"
+// (exit/ring0; below 1 when ring0 mode is slower), the VM exits per unit
+// of each mode and the exits per second while the row ran (its exits per
+// unit over its time per unit). A second table lists all counters of "ringbox run --debug"
 // per unit, and a footer line per row with a target says PASS or MISS:
 //
 //   - null syscall: ring0 under 1 µs per call and under 3x native;

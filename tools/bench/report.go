@@ -216,6 +216,9 @@ func (rep *report) printTable(w io.Writer) {
 	for _, p := range rep.Platforms {
 		head = append(head, label(p)+" exits/unit")
 	}
+	for _, p := range rep.Platforms {
+		head = append(head, label(p)+" exits/s")
+	}
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, r := range rep.Rows {
 		if !r.measured() {
@@ -243,6 +246,7 @@ func (rep *report) printTable(w io.Writer) {
 			}
 		}
 		each(func(res *result) string { return formatCount(res.Exits) + r.perUnit() })
+		each(func(res *result) string { return formatCount(r.exitsPerSecond(res)) })
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
@@ -309,6 +313,16 @@ func (r *row) figure(ns float64) string {
 		return formatRate(mbps(r.Bytes, ns))
 	}
 	return formatNs(ns, r.Unit)
+}
+
+// exitsPerSecond is the rate of VM exits while the row ran on res's
+// platform (issue 11 asks for it beside each real-program row): its exits
+// per unit over its time per unit.
+func (r *row) exitsPerSecond(res *result) float64 {
+	if res.NS <= 0 {
+		return 0
+	}
+	return res.Exits / (res.NS / 1e9)
 }
 
 // perUnit is what the exits of a row of bytes are per, which its MB/s
