@@ -282,7 +282,19 @@ func (n *node) acquire() (int, error) {
 		if parent == nil {
 			return -1, unix.EIO // the root's fd only goes with Close
 		}
-		fd, st, special, err := parent.openChild(name)
+		var fd int
+		var st *unix.Stat_t
+		var special bool
+		var err error
+		if _, ok := n.cachedStat(); ok {
+			// A read-only tree is taken as unchanging for the run (the
+			// cache policy): the node keeps the identity its lookup saw,
+			// with no fstat (a VM exit in ring0 mode) to say so again.
+			// Cached lookups are never mount points.
+			fd, err = parent.openPath(name)
+		} else {
+			fd, st, special, err = parent.openChild(name)
+		}
 		if err != nil {
 			return -1, err
 		}
@@ -301,7 +313,9 @@ func (n *node) acquire() (int, error) {
 			continue
 		}
 		n.fd = fd
-		n.hostDev, n.ino, n.special = st.Dev, st.Ino, special
+		if st != nil {
+			n.hostDev, n.ino, n.special = st.Dev, st.Ino, special
+		}
 		n.pins++
 		n.elem = f.lru.PushFront(n)
 		f.evictLocked()
@@ -335,15 +349,21 @@ func (n *node) release() {
 	}
 }
 
+// openPath opens name in directory n as an O_PATH fd, which the caller
+// owns.
+func (n *node) openPath(name string) (int, error) {
+	dfd, err := n.dirFD()
+	if err != nil {
+		return -1, err
+	}
+	defer n.release()
+	return openat2(dfd, name, unix.O_PATH, 0)
+}
+
 // openChild opens name in directory n as an O_PATH fd and reports what it
 // is. The fd is not recorded anywhere: the caller owns it.
 func (n *node) openChild(name string) (int, *unix.Stat_t, bool, error) {
-	dfd, err := n.dirFD()
-	if err != nil {
-		return -1, nil, false, err
-	}
-	defer n.release()
-	fd, err := openat2(dfd, name, unix.O_PATH, 0)
+	fd, err := n.openPath(name)
 	if err != nil {
 		return -1, nil, false, err
 	}
