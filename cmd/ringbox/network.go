@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,12 +47,10 @@ func openNetwork(o *runOpts, log *slog.Logger) (*network, error) {
 		return nil, nil
 	}
 	n := &network{ports: o.publish, log: log}
-	inherited := os.Getenv(listenersEnv) == strconv.Itoa(len(o.publish))
-	os.Unsetenv(listenersEnv)
 	for i, p := range o.publish {
 		var l io.Closer
 		var err error
-		if inherited {
+		if o.parentListeners {
 			l, err = inheritedListener(p, 3+i)
 		} else {
 			l, err = p.Listen()

@@ -95,10 +95,19 @@ type runOpts struct {
 	// ociDir is the state directory of the OCI container this sandbox
 	// is (oci.go): set up, say so, and wait for start before the program.
 	ociDir string
+	// parentListeners: the --publish listeners are descriptors 3, 4, ...,
+	// made by the parent ringbox in the host's network.
+	parentListeners bool
 }
 
 func runCmd(o *runOpts) error {
 	child, inside := confine.Inside()
+	// Listeners the parent made for --publish (and never the program's
+	// environment: it is built from ringbox's below).
+	if n, ok := os.LookupEnv(listenersEnv); ok {
+		os.Unsetenv(listenersEnv)
+		o.parentListeners = child && len(o.publish) > 0 && n == strconv.Itoa(len(o.publish))
+	}
 	level := slog.LevelWarn
 	if o.debug {
 		level = slog.LevelDebug
