@@ -51,14 +51,14 @@ func TestContextReuse(t *testing.T) {
 				require.Error(t, err, "a second context on a one-slot machine")
 
 				regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202, FSBase: uint64(0x1000 * (i + 1))}
-				ev, err := ctx.Switch(as, &regs)
+				ev, err := switchOn(ctx, as, &regs)
 				require.NoError(t, err, "context %d", i)
 				require.Equal(t, platform.EventSyscall, ev.Kind, "context %d: %+v", i, ev)
 				require.Equal(t, uint64(39), regs.RAX)
 				require.Equal(t, uint64(0x400007), regs.RCX)
 				regs.RAX = uint64(1000 + i)
 				regs.RIP = regs.RCX
-				ev, err = ctx.Switch(as, &regs)
+				ev, err = switchOn(ctx, as, &regs)
 				require.NoError(t, err, "context %d", i)
 				require.Equal(t, platform.EventException, ev.Kind, "context %d: %+v", i, ev)
 				require.Equal(t, uint64(6), ev.Vector)
