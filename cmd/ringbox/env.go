@@ -102,7 +102,9 @@ func programEnv(o *runOpts, host []string, readFile func(string) ([]byte, error)
 	if !o.clearEnv {
 		for _, e := range host {
 			if k, v, ok := strings.Cut(e, "="); ok && k != "" {
-				b.set(k, v)
+				if v, ok := programGodebug(k, v, host); ok {
+					b.set(k, v)
+				}
 			}
 		}
 	} else {

@@ -34,6 +34,7 @@ func fail(status int, format string, args ...any) error {
 }
 
 func main() {
+	keepPreemption()
 	// In ring0 mode every wake-up of a GC worker made from guest code is a
 	// host syscall, a VM exit: collect less often than Go's default (the
 	// kernel's own heap is small). GOGC in the environment still rules.
