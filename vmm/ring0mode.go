@@ -101,7 +101,9 @@ func (c *ring0Context) Release() {
 	c.m.exits.r0Intrs.Add(atomic.SwapUint64(&r0.Intrs, 0))
 	c.m.exits.r0IntrUser.Add(atomic.SwapUint64(&r0.IntrUser, 0))
 	for nr := range r0.BouncesBy {
-		c.m.exits.r0BouncesBy[nr].Add(uint64(atomic.SwapUint32(&r0.BouncesBy[nr], 0)))
+		if atomic.LoadUint32(&r0.BouncesBy[nr]) != 0 {
+			c.m.exits.r0BouncesBy[nr].Add(uint64(atomic.SwapUint32(&r0.BouncesBy[nr], 0)))
+		}
 	}
 	unix.Munmap(c.stack)
 	c.m.releaseSlot(c.slot)

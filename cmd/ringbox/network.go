@@ -208,21 +208,18 @@ func publishListeners(ports []nat.Port) ([]*os.File, error) {
 	var files []*os.File
 	for _, p := range ports {
 		l, err := p.Listen()
+		if err == nil {
+			var f *os.File
+			f, err = listenerFile(l)
+			l.Close()
+			files = append(files, f)
+		}
 		if err != nil {
 			for _, f := range files {
-				f.Close()
+				f.Close() // Close of a nil *os.File is a no-op
 			}
 			return nil, fail(exitSandbox, "--publish %s: %v", p, err)
 		}
-		f, err := listenerFile(l)
-		l.Close()
-		if err != nil {
-			for _, f := range files {
-				f.Close()
-			}
-			return nil, fail(exitSandbox, "--publish %s: %v", p, err)
-		}
-		files = append(files, f)
 	}
 	return files, nil
 }

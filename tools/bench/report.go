@@ -246,7 +246,7 @@ func (rep *report) printTable(w io.Writer) {
 			}
 		}
 		each(func(res *result) string { return formatCount(res.Exits) + r.perUnit() })
-		each(func(res *result) string { return formatCount(r.exitsPerSecond(res)) })
+		each(func(res *result) string { return formatCount(res.exitsPerSecond()) })
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
@@ -315,10 +315,10 @@ func (r *row) figure(ns float64) string {
 	return formatNs(ns, r.Unit)
 }
 
-// exitsPerSecond is the rate of VM exits while the row ran on res's
+// exitsPerSecond is the rate of VM exits while a row ran on res's
 // platform (issue 11 asks for it beside each real-program row): its exits
 // per unit over its time per unit.
-func (r *row) exitsPerSecond(res *result) float64 {
+func (res *result) exitsPerSecond() float64 {
 	if res.NS <= 0 {
 		return 0
 	}

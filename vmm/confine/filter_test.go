@@ -101,12 +101,7 @@ func TestFilterDecisions(t *testing.T) {
 	// With the network rows (--net=sandbox): internet sockets only.
 	netProg, err := assemble(filterRows(NetDial), kill)
 	require.NoError(t, err)
-	for _, tc := range []struct {
-		name string
-		nr   int32
-		args [6]uint64
-		want uint32
-	}{
+	checkDecisions(t, netProg, "net", []decision{
 		{"socket AF_INET", unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_STREAM}, unix.SECCOMP_RET_ALLOW},
 		{"socket AF_INET6", unix.SYS_SOCKET, [6]uint64{unix.AF_INET6, unix.SOCK_DGRAM}, unix.SECCOMP_RET_ALLOW},
 		{"socket AF_UNIX", unix.SYS_SOCKET, [6]uint64{unix.AF_UNIX, unix.SOCK_STREAM}, kill},
@@ -116,9 +111,7 @@ func TestFilterDecisions(t *testing.T) {
 		{"bind", unix.SYS_BIND, [6]uint64{}, kill},
 		{"listen", unix.SYS_LISTEN, [6]uint64{}, kill},
 		{"execve", unix.SYS_EXECVE, [6]uint64{}, kill},
-	} {
-		require.Equal(t, tc.want, runBPF(t, netProg, unix.AUDIT_ARCH_X86_64, tc.nr, tc.args), "net: "+tc.name)
-	}
+	})
 	noNet := runBPF(t, prog, unix.AUDIT_ARCH_X86_64, unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_STREAM})
 	require.Equal(t, uint32(kill), noNet, "without a network, no socket at all")
 
@@ -126,12 +119,7 @@ func TestFilterDecisions(t *testing.T) {
 	// never a socket or a connection of its own.
 	acceptProg, err := assemble(filterRows(NetAccept), kill)
 	require.NoError(t, err)
-	for _, tc := range []struct {
-		name string
-		nr   int32
-		args [6]uint64
-		want uint32
-	}{
+	checkDecisions(t, acceptProg, "accept", []decision{
 		{"accept4", unix.SYS_ACCEPT4, [6]uint64{}, unix.SECCOMP_RET_ALLOW},
 		{"setsockopt", unix.SYS_SETSOCKOPT, [6]uint64{}, unix.SECCOMP_RET_ALLOW},
 		{"recvfrom", unix.SYS_RECVFROM, [6]uint64{}, unix.SECCOMP_RET_ALLOW},
@@ -139,8 +127,22 @@ func TestFilterDecisions(t *testing.T) {
 		{"socket AF_INET", unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_STREAM}, kill},
 		{"connect", unix.SYS_CONNECT, [6]uint64{}, kill},
 		{"bind", unix.SYS_BIND, [6]uint64{}, kill},
-	} {
-		require.Equal(t, tc.want, runBPF(t, acceptProg, unix.AUDIT_ARCH_X86_64, tc.nr, tc.args), "accept: "+tc.name)
+	})
+}
+
+// decision is a syscall and what a filter must decide for it.
+type decision struct {
+	name string
+	nr   int32
+	args [6]uint64
+	want uint32
+}
+
+// checkDecisions runs each x86-64 call of cases through prog.
+func checkDecisions(t *testing.T, prog []unix.SockFilter, label string, cases []decision) {
+	t.Helper()
+	for _, tc := range cases {
+		require.Equal(t, tc.want, runBPF(t, prog, unix.AUDIT_ARCH_X86_64, tc.nr, tc.args), label+": "+tc.name)
 	}
 }
 
