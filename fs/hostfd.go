@@ -2,6 +2,7 @@ package fs
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -11,6 +12,14 @@ import (
 // (its stdin, stdout and stderr). It never opens anything on the host.
 type HostFD struct {
 	fd int
+	// kind is the file type (S_IFMT bits) of the open file, which never
+	// changes: calls that cannot succeed on it (terminal requests on what
+	// is not a character device, seeks on a pipe or socket) fail here
+	// without a host call (a VM exit in ring0 mode). 0 when unknown.
+	kind uint32
+	// noTTY is set once the host said ENOTTY to TCGETS: a character
+	// device that is not a terminal (/dev/null) never becomes one.
+	noTTY atomic.Bool
 }
 
 // NewHostFD wraps a duplicate of host descriptor fd.
@@ -19,7 +28,32 @@ func NewHostFD(fd int) (*HostFD, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &HostFD{fd: nfd}, nil
+	h := &HostFD{fd: nfd}
+	var st unix.Stat_t
+	if unix.Fstat(nfd, &st) == nil {
+		h.kind = st.Mode & unix.S_IFMT
+	}
+	return h, nil
+}
+
+// notTTY reports that the file cannot be a terminal.
+func (h *HostFD) notTTY() bool {
+	return h.kind != 0 && h.kind != unix.S_IFCHR || h.noTTY.Load()
+}
+
+// tcgets asks the host for the terminal settings, remembering a no.
+func (h *HostFD) tcgets() (*unix.Termios, error) {
+	if h.notTTY() {
+		return nil, unix.ENOTTY
+	}
+	t, err := unix.IoctlGetTermios(h.fd, unix.TCGETS)
+	if err == unix.ENOTTY {
+		h.noTTY.Store(true)
+	}
+	if err != nil {
+		return nil, unix.ENOTTY
+	}
+	return t, nil
 }
 
 func errno(err error) error {
@@ -68,6 +102,9 @@ func (h *HostFD) Pwrite(p []byte, off int64) (int, error) {
 
 // Seek implements Impl.
 func (h *HostFD) Seek(off int64, whence int) (int64, error) {
+	if h.kind == unix.S_IFIFO || h.kind == unix.S_IFSOCK {
+		return 0, unix.ESPIPE
+	}
 	n, err := unix.Seek(h.fd, off, whence)
 	return n, errno(err)
 }
@@ -81,26 +118,26 @@ func (h *HostFD) Stat() (unix.Stat_t, error) {
 
 // IsTerminal implements Impl.
 func (h *HostFD) IsTerminal() bool {
-	_, err := unix.IoctlGetTermios(h.fd, unix.TCGETS)
+	_, err := h.tcgets()
 	return err == nil
 }
 
 // Termios returns the terminal settings (TCGETS).
-func (h *HostFD) Termios() (*unix.Termios, error) {
-	t, err := unix.IoctlGetTermios(h.fd, unix.TCGETS)
-	if err != nil {
-		return nil, unix.ENOTTY
-	}
-	return t, nil
-}
+func (h *HostFD) Termios() (*unix.Termios, error) { return h.tcgets() }
 
 // SetTermios changes the terminal settings (TCSETS*).
 func (h *HostFD) SetTermios(req uint, t *unix.Termios) error {
+	if h.notTTY() {
+		return unix.ENOTTY
+	}
 	return errno(unix.IoctlSetTermios(h.fd, req, t))
 }
 
 // Winsize returns the terminal size (TIOCGWINSZ).
 func (h *HostFD) Winsize() (*unix.Winsize, error) {
+	if h.notTTY() {
+		return nil, unix.ENOTTY
+	}
 	w, err := unix.IoctlGetWinsize(h.fd, unix.TIOCGWINSZ)
 	if err != nil {
 		return nil, unix.ENOTTY

@@ -122,3 +122,37 @@ func TestNewHostFDBad(t *testing.T) {
 	_, err := NewHostFD(-1)
 	assert.Error(t, err)
 }
+
+// TestHostFDKind: the file type, taken once, answers only what it
+// decides (a pipe never seeks nor is a terminal); the rest still asks
+// the host: a regular file seeks, a character device that is not a
+// terminal says so.
+func TestHostFDKind(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "hostfd")
+	require.NoError(t, err)
+	_, err = f.WriteString("0123456789")
+	require.NoError(t, err)
+	h, err := NewHostFD(int(f.Fd()))
+	require.NoError(t, err)
+	f.Close()
+	defer h.Release()
+	off, err := h.Seek(4, unix.SEEK_SET)
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), off)
+	buf := make([]byte, 3)
+	n, err := h.Read(buf)
+	require.NoError(t, err)
+	assert.Equal(t, "456", string(buf[:n]))
+	assert.False(t, h.IsTerminal())
+
+	null, err := os.Open("/dev/null")
+	require.NoError(t, err)
+	d, err := NewHostFD(int(null.Fd()))
+	require.NoError(t, err)
+	null.Close()
+	defer d.Release()
+	assert.False(t, d.IsTerminal(), "/dev/null is a character device, not a terminal")
+	assert.True(t, d.noTTY.Load(), "the host's answer is kept")
+	_, err = d.Termios()
+	assert.Equal(t, unix.ENOTTY, err)
+}

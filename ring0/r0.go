@@ -67,6 +67,10 @@ func Zap(table uintptr)
 
 func fsBase() uint64
 
+// FSBase returns the calling thread's FS base (Go's TLS): the same in the
+// guest and on the host for a task thread, so it names the thread.
+func FSBase() uint64 { return fsBase() }
+
 // OnTaskThread reports whether the caller runs on the thread that owns cpu
 // (in the guest or on the host): its FS base is that thread's.
 func OnTaskThread(cpu *CPU) bool { return cpu.R0.HostFS != 0 && fsBase() == cpu.R0.HostFS }

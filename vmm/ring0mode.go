@@ -2,6 +2,7 @@ package vmm
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -40,11 +41,16 @@ type ring0Context struct {
 	stack []byte
 	rs    runState
 
-	tid        int
-	leaves     uint64 // R0.Leaves seen
-	userInKVM  bool   // stopped by a kick in user mode: registers in the vCPU
-	needReset  bool   // the vCPU sits after a leave and must restart at r0ToUser
-	fullReset  bool   // ... and it sits in user mode: supervisor state too
+	tid    int
+	leaves uint64 // R0.Leaves seen
+	// asked is set by LeaveGuest just before the leave it asks for: the
+	// next entry then need not mirror host memory first (should Go code
+	// touch memory that appeared meanwhile, it faults and leaves again,
+	// and that entry mirrors it).
+	asked      bool
+	userInKVM  bool // stopped by a kick in user mode: registers in the vCPU
+	needReset  bool // the vCPU sits after a leave and must restart at r0ToUser
+	fullReset  bool // ... and it sits in user mode: supervisor state too
 	bounceSeen uint64
 }
 
@@ -91,6 +97,9 @@ func (c *ring0Context) Interrupt() {
 // the code continues on the host from here.
 func (c *ring0Context) Release() {
 	ring0.Leave(c.cpu)
+	if c.tid != 0 {
+		ring0Threads.CompareAndDelete(c.cpu.R0.HostFS, c)
+	}
 	c.rs.attach(c.as, nil)
 	// The slot's counters start again at zero for its next context.
 	// Move them to the machine's totals (Stats sums both: leaving them
@@ -243,6 +252,32 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	return ev, nil
 }
 
+// ring0Threads maps a task thread's FS base to the ring0 context it runs
+// (LeaveGuest finds its own there).
+var ring0Threads sync.Map // uint64 -> *ring0Context
+
+// LeaveGuest makes the calling task thread's Go code continue on the host
+// if it runs in the guest (ring0 mode), and reports whether it left. Code
+// about to make several host syscalls calls it (through
+// hostcall.Several): one exit for all of them instead of a bounce each.
+// The code goes back into the guest with the program's next entry.
+// Elsewhere (exit mode, a thread that runs no task, code already on the
+// host) it does nothing.
+func LeaveGuest() bool {
+	fs := ring0.FSBase()
+	v, ok := ring0Threads.Load(fs)
+	if !ok {
+		return false
+	}
+	c := v.(*ring0Context)
+	if c.cpu.R0.HostFS != fs || !ring0.InGuest(c.cpu) {
+		return false
+	}
+	c.asked = true
+	ring0.Leave(c.cpu)
+	return true
+}
+
 // prepareHost runs on the host before entering the guest: it mirrors host
 // memory that appeared since the last entry and restarts a vCPU left
 // parked by a leave.
@@ -256,18 +291,26 @@ func (c *ring0Context) prepareHost() error {
 			return fmt.Errorf("ARCH_GET_FS: %w", e)
 		}
 		cpu.R0.HostFS = fs
+		ring0Threads.Store(fs, c)
 	} else if c.tid != unix.Gettid() {
 		return fmt.Errorf("ring0 context used from another thread")
 	}
+	asked := false
 	if cpu.R0.Leaves != c.leaves {
 		c.leaves = cpu.R0.Leaves
 		c.needReset = true
 		c.m.exits.leave.Add(1)
+		asked = c.asked
 	}
+	c.asked = false
 	// The host may have mapped memory since the last entry (heap growth,
 	// new thread stacks): mirror it before Go code uses it in the guest.
-	if err := c.m.mapHost(); err != nil {
-		return err
+	// After a leave that Go code asked for (LeaveGuest) that is left to a
+	// fault: reading the host's mappings costs more than the leave saved.
+	if !asked {
+		if err := c.m.mapHost(); err != nil {
+			return err
+		}
 	}
 	if c.needReset && !c.userInKVM {
 		_, toUser := ring0.R0EntryPoints()

@@ -250,6 +250,11 @@ func runCmd(o *runOpts) error {
 		}
 		log.Debug("host I/O thread started", "spin", o.hostIOSpin)
 	}
+	if ring0Mode {
+		// Where the thread cannot take them, runs of host calls leave
+		// the guest once rather than bounce each (hostcall.Several).
+		hostcall.SetLeave(vmm.LeaveGuest)
+	}
 	kern := kernel.New(machine, mem, log)
 	kern.MaxTasks = o.pids
 	kern.OnOOM = func(pid int32) {

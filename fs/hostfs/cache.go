@@ -101,8 +101,27 @@ func (n *node) lookupCached(name string) (c *node, ok bool, err error) {
 		f.mu.Unlock()
 		return c, true, nil
 	}
+	c, missing, batch := n.listedLocked(name)
 	parentDev := n.hostDev
 	f.mu.Unlock()
+	switch {
+	case missing:
+		return nil, true, unix.ENOENT
+	case c != nil:
+		return c, true, nil
+	case batch:
+		n.statListing()
+		f.mu.Lock()
+		c, missing, _ = n.listedLocked(name)
+		f.mu.Unlock()
+		if missing {
+			return nil, true, unix.ENOENT
+		}
+		if c != nil {
+			return c, true, nil
+		}
+	}
+	hostcall.Several()
 	dfd, err := n.dirFD()
 	if err != nil {
 		return nil, true, err
@@ -208,13 +227,29 @@ func (f *FS) dropContent(size int64) {
 // read, one close), or as a host file. ok is false when the caller must
 // take the general path.
 func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
+	if hflags&unix.O_ACCMODE != unix.O_RDONLY {
+		return nil, false, nil
+	}
 	st, have := n.cachedStat()
-	if !have || st.Mode&unix.S_IFMT != unix.S_IFREG || hflags&unix.O_ACCMODE != unix.O_RDONLY {
+	if !have {
+		// Made by a full lookup (a mount point, the root): an fstat
+		// caches the attributes from now on.
+		var err error
+		if st, err = n.Stat(); err != nil {
+			return nil, true, err
+		}
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		impl, err := n.openCachedDir(st)
+		return impl, true, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, false, nil
 	}
 	if data, ok := n.cachedContent(); ok {
 		return &memFile{st: st, data: data, node: n}, true, nil
 	}
+	hostcall.Several()
 	parent, pfd, name, err := n.parentFD()
 	if err != nil {
 		return nil, true, err

@@ -1,7 +1,6 @@
 package hostfs
 
 import (
-	"encoding/binary"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -172,46 +171,8 @@ func (d *dirFile) ReadDir(off, n int) ([]fs.DirEntry, error) {
 
 // list reads the whole directory from the host.
 func (d *dirFile) list() ([]fs.DirEntry, error) {
-	if _, err := hostcall.Seek(d.fd, 0, 0); err != nil {
-		return nil, errno(err)
-	}
-	var ents []fs.DirEntry
-	buf := make([]byte, 32<<10)
-	for {
-		k, err := retry(func() (int, error) { return hostcall.Getdents(d.fd, buf) })
-		if err != nil {
-			return nil, err
-		}
-		if k == 0 {
-			return ents, nil
-		}
-		for b := buf[:k]; len(b) >= 19; {
-			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
-			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
-			if reclen < 19 || reclen > len(b) {
-				return nil, unix.EIO
-			}
-			name := b[19:reclen]
-			for i, c := range name {
-				if c == 0 {
-					name = name[:i]
-					break
-				}
-			}
-			e := fs.DirEntry{Name: string(name), Ino: binary.NativeEndian.Uint64(b[0:8]), Type: b[18]}
-			b = b[reclen:]
-			if e.Name == "." || e.Name == ".." || e.Name == "" {
-				continue
-			}
-			if e.Type == unix.DT_UNKNOWN {
-				var st unix.Stat_t
-				if hostcall.Fstatat(d.fd, e.Name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
-					e.Type = dtype(st.Mode)
-				}
-			}
-			ents = append(ents, e)
-		}
-	}
+	hostcall.Several()
+	return listFD(d.fd)
 }
 
 // dtype converts a file mode to a DT_ value.

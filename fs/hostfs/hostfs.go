@@ -32,8 +32,11 @@ type FS struct {
 	// contentBytes counts the small files' contents kept (cache.go),
 	// under mu.
 	contentBytes int64
-	root         *node
-	maxFDs       int
+	// listedEntries counts the directory entries kept with listings and
+	// their batched attributes (listing.go), under mu.
+	listedEntries int
+	root          *node
+	maxFDs        int
 
 	mu     sync.Mutex
 	lru    list.List // nodes with an open fd, most recently used first (not the root)
@@ -176,7 +179,8 @@ type node struct {
 	link     string
 	hasLink  bool
 	negative map[string]struct{}
-	content  []byte // a small file's contents
+	content  []byte   // a small file's contents
+	listing  *listing // a directory's entries (listing.go)
 	// pc is a regular file's page cache, made on first mapping (under
 	// fs.pcMu).
 	pc *pageCache
@@ -286,6 +290,7 @@ func (n *node) acquire() (int, error) {
 		var st *unix.Stat_t
 		var special bool
 		var err error
+		hostcall.Several() // the open, then the call it is for
 		if _, ok := n.cachedStat(); ok {
 			// A read-only tree is taken as unchanging for the run (the
 			// cache policy): the node keeps the identity its lookup saw,

@@ -80,6 +80,10 @@ func (n *node) Readlink() (string, error) {
 		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
 			return "", unix.EINVAL
 		}
+		if target, ok := n.listedLink(); ok {
+			n.cacheLink(target)
+			return target, nil
+		}
 		// A cached (unchanging) symlink: read it by name in its parent,
 		// one host call (readlinkat does not follow the last component).
 		if parent, pfd, name, err := n.parentFD(); err == nil {
@@ -191,6 +195,7 @@ func (n *node) Open(flags int) (fs.Impl, error) {
 			return impl, err
 		}
 	}
+	hostcall.Several() // an fstat, an open, an fcntl ...
 	fd, err := n.acquire()
 	if err != nil {
 		return nil, err

@@ -25,8 +25,11 @@ import (
 
 const (
 	pageSize = 4096
-	// fillPages are read from the host at once on a miss (one preadv).
-	fillPages = 32
+	// fillPages are read from the host at once on a file's first miss
+	// (one preadv); later misses read windows of up to
+	// fillPages<<maxFillShift pages (1 MiB).
+	fillPages    = 32
+	maxFillShift = 3
 )
 
 // pageCache is one file's cached pages.
@@ -37,6 +40,7 @@ type pageCache struct {
 	// pages[i] is the memory-file address of page i, or 0.
 	pages []uintptr
 	held  int           // non-zero entries of pages
+	fills int           // host reads so far: the window grows with them
 	elem  *list.Element // in fs.caches, under fs.pcMu
 }
 
@@ -87,15 +91,22 @@ func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
 		pc.touch()
 		return pa, nil
 	}
-	// The chunk of fillPages around idx, less the pages already here.
-	first := idx &^ (fillPages - 1)
-	last := min(first+fillPages, int64(len(pc.pages)))
-	for first < idx && pc.pages[first] != 0 {
-		first++
+	// The run of missing pages around idx within its aligned window. The
+	// window grows with each fill of the file (fillPages, then twice
+	// that ... up to maxFillPages), so a big library whose pages are
+	// faulted all over costs a few host reads, a file touched once only
+	// one small one.
+	window := int64(fillPages) << min(pc.fills, maxFillShift)
+	start := idx &^ (window - 1)
+	end := min(start+window, int64(len(pc.pages)))
+	first, last := idx, idx+1
+	for first > start && pc.pages[first-1] == 0 {
+		first--
 	}
-	for last > idx+1 && pc.pages[last-1] != 0 {
-		last--
+	for last < end && pc.pages[last] == 0 {
+		last++
 	}
+	pc.fills++
 	n := int(last - first)
 	if err := pc.fs.reservePages(pc, n); err != nil {
 		return 0, err
@@ -126,7 +137,7 @@ func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
 	}
 	for i, pa := range got {
 		if pc.pages[first+int64(i)] != 0 {
-			pc.fs.src.Free(pa) // (cannot happen: filled under mu)
+			pc.fs.src.Free(pa) // (cannot happen: a run of holes, under mu)
 			pc.fs.unreservePages(1)
 			continue
 		}

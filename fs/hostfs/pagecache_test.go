@@ -162,3 +162,37 @@ func TestPageCacheBudget(t *testing.T) {
 		impl.Release()
 	}
 }
+
+// TestPageCacheWindow: each fill of a file reads a bigger window (up to
+// fillPages<<maxFillShift pages), only the holes around the faulting
+// page, never a page already cached, and the pages hold the file's bytes.
+func TestPageCacheWindow(t *testing.T) {
+	f, err := New(t.TempDir(), true)
+	require.NoError(t, err)
+	defer f.Close()
+	f.Cache()
+	src := &testPages{}
+	f.SetPageSource(src, 64<<20)
+	const pages = 2048
+	pc := &pageCache{fs: f, size: pages * pageSize, pages: make([]uintptr, pages)}
+	var reads []int // pages per fill
+	fill := func(iov []unix.Iovec, off int64) error {
+		reads = append(reads, len(iov))
+		for i := range iov {
+			idx := off/pageSize + int64(i)
+			require.Zero(t, pc.pages[idx], "page %d read again", idx)
+			b := unsafe.Slice(iov[i].Base, iov[i].Len)
+			b[0], b[1] = byte(idx), byte(idx>>8)
+		}
+		return nil
+	}
+	for _, idx := range []int64{40, 300, 33, 100, 700, 1500, 1100, 0} {
+		a, err := pc.page(idx, fill)
+		require.NoError(t, err)
+		require.Equal(t, []byte{byte(idx), byte(idx >> 8)}, page(a)[:2], "page %d", idx)
+	}
+	// 32 around 40; 64 around 300; 33 is cached; 100's window (128 pages
+	// from 0) less 32-63; then 256-page windows; 0's window less what is
+	// cached from 32 on.
+	require.Equal(t, []int{32, 64, 64, 256, 256, 256, 32}, reads)
+}

@@ -94,6 +94,7 @@ type Stats struct {
 	Direct      atomic.Uint64 // made by the caller (worker off, busy or table full)
 	Wakes       atomic.Uint64 // futex wakes of a sleeping worker
 	CallerSleep atomic.Uint64 // callers that slept on their slot
+	Leaves      atomic.Uint64 // leaves of the guest asked by Several
 }
 
 // Counters returns the counters, named for --debug and the bench.
@@ -103,6 +104,7 @@ func Counters() map[string]uint64 {
 		"hostcall.direct":       stats.Direct.Load(),
 		"hostcall.worker_wake":  stats.Wakes.Load(),
 		"hostcall.caller_sleep": stats.CallerSleep.Load(),
+		"hostcall.leave":        stats.Leaves.Load(),
 	}
 }
 
