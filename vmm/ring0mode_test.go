@@ -324,3 +324,74 @@ func switchOn(ctx platform.Context, as platform.AddressSpace, regs *platform.Reg
 		}
 	}
 }
+
+// TestRing0ModeLeaveGuest: LeaveGuest moves the task thread's Go code out
+// of the guest (once: a second call finds it on the host), the program
+// goes on from the next Switch, and memory the host mapped meanwhile,
+// which the entry after an asked-for leave does not mirror, is reached
+// from the guest after a fault's leave.
+func TestRing0ModeLeaveGuest(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	k := openKVM(t)
+	defer k.Close()
+	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2, Ring0: true})
+	require.NoError(t, err)
+	as, err := m.NewAddressSpace()
+	require.NoError(t, err)
+	defer as.Release()
+	pctx, err := m.NewContext()
+	require.NoError(t, err)
+	ctx := pctx.(*ring0Context)
+	defer ctx.Release()
+	require.False(t, LeaveGuest(), "no ring0 code runs on this thread yet")
+
+	code, err := mem.Alloc()
+	require.NoError(t, err)
+	copy(memfile.Page(code), []byte{
+		0x0f, 0x05, // syscall
+		0x0f, 0x05, // syscall
+		0x0f, 0x05, // syscall
+		0x0f, 0x0b, // ud2
+	})
+	_, err = as.Tables().Map(0x400000, code, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+	require.NoError(t, err)
+	regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+	ev, err := switchOn(ctx, as, &regs)
+	require.NoError(t, err)
+	require.Equal(t, platform.EventSyscall, ev.Kind)
+	require.True(t, ring0.InGuest(ctx.cpu))
+
+	leaves := m.Stats()["leave"]
+	require.True(t, LeaveGuest(), "left the guest")
+	require.False(t, ring0.InGuest(ctx.cpu))
+	require.False(t, LeaveGuest(), "already on the host")
+	// Host memory that the guest has not seen yet.
+	fresh, err := syscall.Mmap(-1, 0, 8<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS)
+	require.NoError(t, err)
+	defer syscall.Munmap(fresh)
+
+	regs.RAX = 7
+	ev, err = switchOn(ctx, as, &regs)
+	require.NoError(t, err)
+	require.Equal(t, platform.EventSyscall, ev.Kind, "event %+v", ev)
+	require.Equal(t, uint64(7), regs.RAX, "the program went on")
+	require.True(t, ring0.InGuest(ctx.cpu))
+	// In the guest: the fresh mapping faults, the code leaves, and it
+	// writes there on the host.
+	fresh[4<<20] = 42
+	regs.RAX = 8
+	ev, err = switchOn(ctx, as, &regs)
+	require.NoError(t, err)
+	require.Equal(t, platform.EventSyscall, ev.Kind, "event %+v", ev)
+	require.Equal(t, uint64(8), regs.RAX)
+	// The entry after the fault mirrored it: now reached in the guest.
+	require.True(t, ring0.InGuest(ctx.cpu))
+	fresh[4<<20+4096] = 43
+	require.True(t, ring0.InGuest(ctx.cpu), "no leave for mirrored memory")
+	require.Equal(t, byte(42), fresh[4<<20])
+	ev, err = switchOn(ctx, as, &regs)
+	require.NoError(t, err)
+	require.Equal(t, platform.EventException, ev.Kind, "event %+v", ev)
+	require.GreaterOrEqual(t, m.Stats()["leave"], leaves+2, "the asked-for leave and the fault's")
+}
