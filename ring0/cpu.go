@@ -15,6 +15,11 @@ const (
 	// from ringbox's own code (the origin check). Never returned: the VMM
 	// loop stops the run (exit status 125) rather than act on it.
 	ReasonForged = 10
+	// ReasonResume is never a stop: the VMM writes it to R0.Req before
+	// it runs again a vCPU that r0Leave's request left parked, to have
+	// that code go on into the program (as SwitchToUser does in the
+	// guest) instead of taking the run for a stale one.
+	ReasonResume = 11
 )
 
 // QueueCap is how many page-table entry addresses fit in CPU.Queue.

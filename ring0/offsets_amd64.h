@@ -110,6 +110,7 @@
 #define REASON_STUBFAULT 8
 #define REASON_STALE 9
 #define REASON_FORGED 10
+#define REASON_RESUME 11
 
 // SAVE_GPRS stores every general-purpose register but RSP at
 // base+UR_*(seg): the user registers (base 0) or Sup (base R0_SUP).

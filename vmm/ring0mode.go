@@ -300,7 +300,9 @@ func (c *ring0Context) prepareHost() error {
 		c.leaves = cpu.R0.Leaves
 		c.needReset = true
 		c.m.exits.leave.Add(1)
-		asked = c.asked
+		// LeaveGuest's leave (r0Leave's request, not a fault's): its
+		// vCPU can go on to the program by itself.
+		asked = c.asked && cpu.R0.Req == ring0.ReasonLeave
 	}
 	c.asked = false
 	// The host may have mapped memory since the last entry (heap growth,
@@ -311,6 +313,12 @@ func (c *ring0Context) prepareHost() error {
 		if err := c.m.mapHost(); err != nil {
 			return err
 		}
+	}
+	if c.needReset && !c.userInKVM && asked {
+		// The vCPU sits after r0Leave's OUT, which goes on into the
+		// program when Req says so: no KVM call to move it.
+		cpu.R0.Req = ring0.ReasonResume
+		c.needReset = false
 	}
 	if c.needReset && !c.userInKVM {
 		_, toUser := ring0.R0EntryPoints()

@@ -194,6 +194,7 @@ func Syscall6(nr, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, unix.Errno) {
 }
 
 func direct(nr, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, unix.Errno) {
+	leave()
 	stats.Direct.Add(1)
 	r1, _, errno := unix.Syscall6(nr, a1, a2, a3, a4, a5, a6)
 	return r1, errno

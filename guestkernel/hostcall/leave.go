@@ -26,14 +26,23 @@ func SetLeave(f func() bool) {
 // plain host syscalls. It goes back into the guest with the program's
 // next entry. Cheap when there is nothing to do.
 func Several() {
-	f := leaveFn.Load()
-	if f == nil {
+	if leaveFn.Load() == nil {
 		return
 	}
 	if w := active.Load(); w != nil && cputicks() >= w.backoffUntil.Load() {
 		return // the worker takes them without exits
 	}
-	if (*f)() {
+	leave()
+}
+
+// leave moves the caller out of the guest if it runs there. A direct call
+// leaves too: since the VMM lets the parked vCPU go on into the program by
+// itself, a leave costs what a bounce does, and the call then runs as a
+// plain host syscall, too short for Go's sysmon to take the thread's P
+// away meanwhile (from the guest, getting it back wakes sysmon: another
+// bounce or two).
+func leave() {
+	if f := leaveFn.Load(); f != nil && (*f)() {
 		stats.Leaves.Add(1)
 	}
 }

@@ -498,3 +498,34 @@ func TestPilotOps(t *testing.T) {
 		}
 	}
 }
+
+// TestTreePSS: a process tree's PSS counts the root and its children.
+func TestTreePSS(t *testing.T) {
+	cmd := exec.Command("sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	self, err := pssOf(os.Getpid())
+	if err != nil || self <= 0 {
+		t.Fatalf("pssOf(self) = %d, %v", self, err)
+	}
+	child, err := pssOf(cmd.Process.Pid)
+	if err != nil || child <= 0 {
+		t.Fatalf("pssOf(child) = %d, %v", child, err)
+	}
+	tree, err := treePSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PSS moves a little between reads; the child must be in the sum.
+	if tree < child+self*9/10 {
+		t.Errorf("treePSS = %d KiB, want at least self %d + child %d", tree, self, child)
+	}
+	if _, err := treePSS(1 << 30); err == nil {
+		t.Error("treePSS of no process: no error")
+	}
+	if got := formatMB(11.6e6); got != "11.6 MB" {
+		t.Errorf("formatMB = %q", got)
+	}
+}

@@ -58,6 +58,10 @@
 //     of the host's programs, stdout on /dev/null, after a warm-up round;
 //     one --debug run per mode gives the exits (issue 11 watches these
 //     counts: kvm_run and bounces per run).
+//   - PSS of a sandbox running sleep 5: the proportional set size of the
+//     process tree (ringbox's processes; natively the sleep) 3 seconds in,
+//     from /proc/PID/smaps_rollup; medians of 3 runs per side (1 with
+//     -quick), shown in MB, with no exits. Issue 11's goal: under 12 MB.
 //   - fork + wait: fork, _exit(0) in the child, waitpid in the parent, ns
 //     per fork (a static program: a small address space).
 //   - posix_spawn + exec + wait of /bin/true: posix_spawn of the host's

@@ -246,6 +246,8 @@ func (b *bench) measure() ([]*row, error) {
 		newRow("python3 -c 'import json, email, http.client, sqlite3', whole run", "run", ratioTarget(1.5)),
 		newRow("stat /etc/passwd, whole run", "run", nil),
 		newRow("cat /etc/passwd, whole run", "run", nil),
+		newMemoryRow(fmt.Sprintf("PSS of a sandbox running sleep %d", pssSleep), &target{
+			Text: "ring0 under 12 MB", MaxBytes: 12e6}),
 		newRow("fork + wait", "fork", ratioTarget(2)),
 		newRow("posix_spawn + exec + wait of /bin/true", "spawn", ratioTarget(2)),
 		newRow("pthread create + join", "thread", ratioTarget(2)),
@@ -304,6 +306,7 @@ func (b *bench) measure() ([]*row, error) {
 		},
 		func(r *row) error { return b.cmdRow(r, "/usr/bin/stat", "/etc/passwd") },
 		func(r *row) error { return b.cmdRow(r, "/bin/cat", "/etc/passwd") },
+		b.memoryRow,
 		// The process rows' loop programs take little from a count of 1000
 		// natively but up to a second per operation in the x86 lane: their
 		// calibration starts small.

@@ -21,7 +21,10 @@ type row struct {
 	NativeOps int64   `json:"native_ops_per_run,omitempty"`
 	// Bytes, when not 0, are the bytes a unit moves: the table then shows
 	// MB/s (10^6 bytes a second) instead of time per unit.
-	Bytes      float64 `json:"bytes_per_unit,omitempty"`
+	Bytes float64 `json:"bytes_per_unit,omitempty"`
+	// Memory says the figures (the ns fields) are bytes of memory, not
+	// times: the table shows MB and no exits.
+	Memory     bool    `json:"memory,omitempty"`
 	NativeMBps float64 `json:"native_mb_per_s,omitempty"`
 	// Platforms are the ringbox figures, keyed by --platform value.
 	Platforms map[string]*result `json:"platforms"`
@@ -59,6 +62,7 @@ type target struct {
 	Text     string  `json:"text"`
 	MaxNs    float64 `json:"max_ns,omitempty"`    // ring0 under this many ns per unit
 	MaxRatio float64 `json:"max_ratio,omitempty"` // ring0 under this many times native
+	MaxBytes float64 `json:"max_bytes,omitempty"` // a memory row: ring0 under this many bytes
 	Verdict  string  `json:"verdict"`             // PASS, MISS, or "not measured"
 }
 
@@ -68,6 +72,13 @@ func newRow(name, unit string, t *target) *row {
 
 // with sets the row's target.
 func (r *row) with(t *target) *row { r.Target = t; return r }
+
+// newMemoryRow is a row of memory, shown in MB.
+func newMemoryRow(name string, t *target) *row {
+	r := newRow(name, "run", t)
+	r.Memory = true
+	return r
+}
 
 // newRateRow is a row of MiB moved, shown in MB/s.
 func newRateRow(name string) *row {
@@ -130,7 +141,8 @@ func (r *row) derive() {
 		switch {
 		case r0 == nil:
 			t.Verdict = "not measured"
-		case (t.MaxNs > 0 && r0.NS >= t.MaxNs) || (t.MaxRatio > 0 && r0.Ratio >= t.MaxRatio):
+		case (t.MaxNs > 0 && r0.NS >= t.MaxNs) || (t.MaxRatio > 0 && r0.Ratio >= t.MaxRatio) ||
+			(t.MaxBytes > 0 && r0.NS >= t.MaxBytes):
 			t.Verdict = "MISS"
 		default:
 			t.Verdict = "PASS"
@@ -245,8 +257,13 @@ func (rep *report) printTable(w io.Writer) {
 				cells = append(cells, "-")
 			}
 		}
-		each(func(res *result) string { return formatCount(res.Exits) + r.perUnit() })
-		each(func(res *result) string { return formatCount(res.exitsPerSecond()) })
+		if r.Memory {
+			each(func(*result) string { return "-" })
+			each(func(*result) string { return "-" })
+		} else {
+			each(func(res *result) string { return formatCount(res.Exits) + r.perUnit() })
+			each(func(res *result) string { return formatCount(res.exitsPerSecond()) })
+		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
@@ -309,6 +326,9 @@ func (rep *report) printTable(w io.Writer) {
 // figure shows a row's figure for ns per unit: MB/s for a row of bytes,
 // else the time per unit.
 func (r *row) figure(ns float64) string {
+	if r.Memory {
+		return formatMB(ns)
+	}
 	if r.Bytes > 0 {
 		return formatRate(mbps(r.Bytes, ns))
 	}
