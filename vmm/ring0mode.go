@@ -257,9 +257,9 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 var ring0Threads sync.Map // uint64 -> *ring0Context
 
 // LeaveGuest makes the calling task thread's Go code continue on the host
-// if it runs in the guest (ring0 mode), and reports whether it left. Code
-// about to make several host syscalls calls it (through
-// hostcall.Several): one exit for all of them instead of a bounce each.
+// if it runs in the guest (ring0 mode), and reports whether it left.
+// guestkernel/hostcall calls it before a direct host syscall: one exit for
+// that call and the ones after it instead of a bounce each.
 // The code goes back into the guest with the program's next entry.
 // Elsewhere (exit mode, a thread that runs no task, code already on the
 // host) it does nothing.

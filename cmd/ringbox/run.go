@@ -251,8 +251,8 @@ func runCmd(o *runOpts) error {
 		log.Debug("host I/O thread started", "spin", o.hostIOSpin)
 	}
 	if ring0Mode {
-		// Where the thread cannot take them, runs of host calls leave
-		// the guest once rather than bounce each (hostcall.Several).
+		// Where the thread cannot take them, a host call leaves the
+		// guest first rather than bounce, and so do the ones after it.
 		hostcall.SetLeave(vmm.LeaveGuest)
 	}
 	kern := kernel.New(machine, mem, log)

@@ -121,7 +121,6 @@ func (n *node) lookupCached(name string) (c *node, ok bool, err error) {
 			return c, true, nil
 		}
 	}
-	hostcall.Several()
 	dfd, err := n.dirFD()
 	if err != nil {
 		return nil, true, err
@@ -249,7 +248,6 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 	if data, ok := n.cachedContent(); ok {
 		return &memFile{st: st, data: data, node: n}, true, nil
 	}
-	hostcall.Several()
 	parent, pfd, name, err := n.parentFD()
 	if err != nil {
 		return nil, true, err

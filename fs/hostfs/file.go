@@ -171,7 +171,6 @@ func (d *dirFile) ReadDir(off, n int) ([]fs.DirEntry, error) {
 
 // list reads the whole directory from the host.
 func (d *dirFile) list() ([]fs.DirEntry, error) {
-	hostcall.Several()
 	return listFD(d.fd)
 }
 

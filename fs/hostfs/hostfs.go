@@ -290,7 +290,6 @@ func (n *node) acquire() (int, error) {
 		var st *unix.Stat_t
 		var special bool
 		var err error
-		hostcall.Several() // the open, then the call it is for
 		if _, ok := n.cachedStat(); ok {
 			// A read-only tree is taken as unchanging for the run (the
 			// cache policy): the node keeps the identity its lookup saw,

@@ -19,7 +19,7 @@ import (
 // all of it, the rest of its entries are statted (and their symlinks read)
 // in one batch: `ls -l`, `find` and the like then make one run of host
 // calls per directory instead of one per entry, and in ring0 mode one exit
-// (hostcall.Several) instead of one per entry.
+// (the first host call leaves the guest) instead of one per entry.
 
 const (
 	// maxListedDir: a bigger directory is listed afresh on each open.
@@ -149,7 +149,6 @@ func (n *node) statListing() {
 	dev := n.hostDev
 	f.mu.Unlock()
 
-	hostcall.Several()
 	dfd, err := n.dirFD()
 	if err != nil {
 		return
@@ -192,7 +191,6 @@ func (n *node) openCachedDir(st unix.Stat_t) (fs.Impl, error) {
 	if ents, ok := n.cachedListing(); ok {
 		return &memDir{st: st, ents: ents}, nil
 	}
-	hostcall.Several()
 	fd, err := n.acquire()
 	if err != nil {
 		return nil, err

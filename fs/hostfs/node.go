@@ -195,7 +195,6 @@ func (n *node) Open(flags int) (fs.Impl, error) {
 			return impl, err
 		}
 	}
-	hostcall.Several() // an fstat, an open, an fcntl ...
 	fd, err := n.acquire()
 	if err != nil {
 		return nil, err

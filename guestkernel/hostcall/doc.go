@@ -15,10 +15,9 @@
 // and one doing I/O costs at most one more busy core.
 //
 // With the worker off (exit mode, one CPU, or --hostio=off) every call is a
-// direct syscall. Code about to make several of them in a row calls
-// Several first: in ring0 mode, without the worker, the platform then
-// moves the caller out of the guest once (a leave), and the calls that
-// follow are plain host syscalls rather than a bounce each. Only syscalls whose meaning does not depend on the
+// direct syscall; in ring0 mode the caller first leaves the guest (the
+// platform's leave, SetLeave), so that call and the ones after it are
+// plain host syscalls rather than a bounce each. Only syscalls whose meaning does not depend on the
 // calling thread, and that do not block for long (no pipes, sockets or
 // terminals: hostfs opens only regular files and directories), come here.
 package hostcall

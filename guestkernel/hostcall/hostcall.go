@@ -94,7 +94,7 @@ type Stats struct {
 	Direct      atomic.Uint64 // made by the caller (worker off, busy or table full)
 	Wakes       atomic.Uint64 // futex wakes of a sleeping worker
 	CallerSleep atomic.Uint64 // callers that slept on their slot
-	Leaves      atomic.Uint64 // leaves of the guest asked by Several
+	Leaves      atomic.Uint64 // leaves of the guest before a direct call
 }
 
 // Counters returns the counters, named for --debug and the bench.

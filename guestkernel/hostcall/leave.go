@@ -17,30 +17,14 @@ func SetLeave(f func() bool) {
 	leaveFn.Store(&f)
 }
 
-// Several tells the platform that the caller is about to make several host
-// calls in a row: a lookup that misses the caches, a file opened and read
-// whole, a directory listed. In ring0 mode each host call made by Go code
-// in the guest is a bounce (a VM exit); when the host I/O thread cannot
-// take them (it is off, or callers are backing off because it did not get
-// a CPU in time), the caller leaves the guest once and makes the calls as
-// plain host syscalls. It goes back into the guest with the program's
-// next entry. Cheap when there is nothing to do.
-func Several() {
-	if leaveFn.Load() == nil {
-		return
-	}
-	if w := active.Load(); w != nil && cputicks() >= w.backoffUntil.Load() {
-		return // the worker takes them without exits
-	}
-	leave()
-}
-
-// leave moves the caller out of the guest if it runs there. A direct call
-// leaves too: since the VMM lets the parked vCPU go on into the program by
-// itself, a leave costs what a bounce does, and the call then runs as a
-// plain host syscall, too short for Go's sysmon to take the thread's P
-// away meanwhile (from the guest, getting it back wakes sysmon: another
-// bounce or two).
+// leave moves the caller out of the guest if it runs there, before a
+// direct host call. In ring0 mode a host syscall made by Go code in the
+// guest is a bounce (a VM exit); after a leave (one exit: the VMM lets the
+// parked vCPU go on into the program by itself, so it costs what a bounce
+// does) it and the calls after it in the same program syscall are plain
+// host syscalls, until the program's next entry. A plain host syscall is
+// also too short for Go's sysmon to take the thread's P away meanwhile
+// (from the guest, getting it back wakes sysmon: another bounce or two).
 func leave() {
 	if f := leaveFn.Load(); f != nil && (*f)() {
 		stats.Leaves.Add(1)
