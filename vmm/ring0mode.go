@@ -292,7 +292,8 @@ func (c *ring0Context) prepareHost() error {
 		}
 		cpu.R0.HostFS = fs
 		ring0Threads.Store(fs, c)
-	} else if c.tid != unix.Gettid() {
+	} else if ring0.FSBase() != cpu.R0.HostFS {
+		// The thread's FS base (its TLS) names it without a syscall.
 		return fmt.Errorf("ring0 context used from another thread")
 	}
 	asked := false
