@@ -88,6 +88,25 @@ func TestTargets(t *testing.T) {
 			t.Errorf("ring0 %v ns, %vx native: verdict %s, want %s", c.ns, c.ratio, r.Target.Verdict, c.want)
 		}
 	}
+	// Native plus a margin (dynamic hello), and memory (PSS).
+	for _, c := range []struct {
+		native, ns float64
+		want       string
+	}{{10e6, 14e6, "PASS"}, {10e6, 15e6, "MISS"}} {
+		r := newRow("hello", "run", &target{MaxExtraNs: 5e6})
+		r.Native = c.native
+		r.Platforms[ring0Platform] = &result{NS: c.ns}
+		r.derive()
+		if r.Target.Verdict != c.want {
+			t.Errorf("native %v, ring0 %v: verdict %s, want %s", c.native, c.ns, r.Target.Verdict, c.want)
+		}
+	}
+	m := newMemoryRow("pss", &target{MaxBytes: 12e6})
+	m.Platforms[ring0Platform] = &result{NS: 13e6}
+	m.derive()
+	if m.Target.Verdict != "MISS" || m.figure(13e6) != "13.0 MB" {
+		t.Errorf("memory row: verdict %s, figure %q", m.Target.Verdict, m.figure(13e6))
+	}
 	r := newRow("null", "op", &target{MaxNs: 1e3})
 	r.Platforms[exitPlatform] = &result{NS: 500}
 	r.derive()

@@ -63,7 +63,9 @@ type target struct {
 	MaxNs    float64 `json:"max_ns,omitempty"`    // ring0 under this many ns per unit
 	MaxRatio float64 `json:"max_ratio,omitempty"` // ring0 under this many times native
 	MaxBytes float64 `json:"max_bytes,omitempty"` // a memory row: ring0 under this many bytes
-	Verdict  string  `json:"verdict"`             // PASS, MISS, or "not measured"
+	// MaxExtraNs: ring0 under native plus this many ns per unit.
+	MaxExtraNs float64 `json:"max_extra_ns,omitempty"`
+	Verdict    string  `json:"verdict"` // PASS, MISS, or "not measured"
 }
 
 func newRow(name, unit string, t *target) *row {
@@ -142,7 +144,7 @@ func (r *row) derive() {
 		case r0 == nil:
 			t.Verdict = "not measured"
 		case (t.MaxNs > 0 && r0.NS >= t.MaxNs) || (t.MaxRatio > 0 && r0.Ratio >= t.MaxRatio) ||
-			(t.MaxBytes > 0 && r0.NS >= t.MaxBytes):
+			(t.MaxBytes > 0 && r0.NS >= t.MaxBytes) || (t.MaxExtraNs > 0 && r0.NS-r.Native >= t.MaxExtraNs):
 			t.Verdict = "MISS"
 		default:
 			t.Verdict = "PASS"

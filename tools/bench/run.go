@@ -429,9 +429,10 @@ func (b *bench) startRow(r *row) error {
 	})
 }
 
-// helloRow measures the wall time of a whole static hello world run.
-func (b *bench) helloRow(r *row) error {
-	j := &job{prog: "hello"}
+// helloRow measures the wall time of a whole hello world run of prog
+// (static, or linked to the host's libc).
+func (b *bench) helloRow(r *row, prog string) error {
+	j := &job{prog: prog}
 	if err := b.wholeRunExits(r, j); err != nil {
 		return err
 	}
