@@ -288,6 +288,10 @@ inguest:
 	// guest (x86: from the text alias).
 	CMPQ R0_REQ(GS), $REASON_RESUME
 	JNE stale
+	// SP still points into the goroutine stack of the leave, which may
+	// have moved since: take the vCPU's own kernel stack, as a restart
+	// at the entry point would.
+	MOVQ CPU_KSTACK(GS), SP
 	CMPQ R0_X86(GS), $0
 	JNE resumex86
 	JMP ·r0ToUser(SB)

@@ -85,6 +85,15 @@ func (m *Machine) mapHost() error {
 	return nil
 }
 
+// mirrored reports whether Go code in the guest reaches host address addr
+// without a fault: its chunk is mirrored, or it lies in the memory file.
+func (m *Machine) mirrored(addr uintptr) bool {
+	c := addr &^ (chunkSize - 1)
+	m.hostMu.Lock()
+	defer m.hostMu.Unlock()
+	return c != 0 && !m.wantChunk(c)
+}
+
 // wantChunk reports whether chunk c still needs mirroring.
 func (m *Machine) wantChunk(c uintptr) bool {
 	if c == 0 || m.chunks[c] {

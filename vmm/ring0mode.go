@@ -279,8 +279,9 @@ func LeaveGuest() bool {
 }
 
 // prepareHost runs on the host before entering the guest: it mirrors host
-// memory that appeared since the last entry and restarts a vCPU left
-// parked by a leave.
+// memory that appeared since the last entry (not after LeaveGuest's leave,
+// see below) and restarts a vCPU left parked by a leave (LeaveGuest's goes
+// on by itself: ReasonResume).
 func (c *ring0Context) prepareHost() error {
 	cpu := c.cpu
 	if c.tid == 0 {
@@ -306,10 +307,23 @@ func (c *ring0Context) prepareHost() error {
 		asked = c.asked && cpu.R0.Req == ring0.ReasonLeave
 	}
 	c.asked = false
+	if asked {
+		// The goroutine stack may have moved on the host (grown, or
+		// shrunk by the GC) into memory not mirrored yet; the entry code
+		// returns on it when the program next stops, before Go code
+		// could fault and leave (the x86 stub would take that fault for
+		// a forged request). Mirror first in that case.
+		var probe byte
+		sp := uintptr(unsafe.Pointer(&probe))
+		if !c.m.mirrored(sp) || !c.m.mirrored(sp+4095) {
+			asked = false
+		}
+	}
 	// The host may have mapped memory since the last entry (heap growth,
 	// new thread stacks): mirror it before Go code uses it in the guest.
 	// After a leave that Go code asked for (LeaveGuest) that is left to a
-	// fault: reading the host's mappings costs more than the leave saved.
+	// fault, as long as the stack is mirrored (above): reading the host's
+	// mappings costs more than the leave saved.
 	if !asked {
 		if err := c.m.mapHost(); err != nil {
 			return err

@@ -229,6 +229,9 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 	if hflags&unix.O_ACCMODE != unix.O_RDONLY {
 		return nil, false, nil
 	}
+	if n.isSpecial() {
+		return nil, true, unix.EACCES // on a kernel pseudo-filesystem
+	}
 	st, have := n.cachedStat()
 	if !have {
 		// Made by a full lookup (a mount point, the root): an fstat

@@ -32,11 +32,11 @@ type FS struct {
 	// contentBytes counts the small files' contents kept (cache.go),
 	// under mu.
 	contentBytes int64
-	// listedEntries counts the directory entries kept with listings and
-	// their batched attributes (listing.go), under mu.
-	listedEntries int
-	root          *node
-	maxFDs        int
+	// listedBytes counts the memory kept in directory listings and their
+	// batched attributes (listing.go), under mu.
+	listedBytes int64
+	root        *node
+	maxFDs      int
 
 	mu     sync.Mutex
 	lru    list.List // nodes with an open fd, most recently used first (not the root)

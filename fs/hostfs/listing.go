@@ -3,6 +3,8 @@ package hostfs
 import (
 	"encoding/binary"
 	"runtime"
+	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -24,9 +26,9 @@ import (
 const (
 	// maxListedDir: a bigger directory is listed afresh on each open.
 	maxListedDir = 1 << 16
-	// maxListedTotal bounds the entries a filesystem keeps, listings and
-	// batched attributes together.
-	maxListedTotal = 1 << 20
+	// maxListedBytes bounds the memory a filesystem keeps in listings
+	// and batched attributes (about: listedCost, plusCost).
+	maxListedBytes = 64 << 20
 	// batchRatio is about how many host stat calls one VM exit costs: the
 	// rest of a directory is statted in one batch once its misses times
 	// batchRatio reach its size. Never more than twice the cheaper of
@@ -34,10 +36,21 @@ const (
 	batchRatio = 32
 )
 
+// listedCost and plusCost are about the bytes a kept entry takes: its
+// name in the slice and the map, and a batched entry's attributes.
+func listedCost(e fs.DirEntry) int64 { return int64(2*len(e.Name)) + 96 }
+func plusCost(name string, e *plusEntry) int64 {
+	return int64(len(name)+len(e.link)) + int64(unsafe.Sizeof(*e)) + 48
+}
+
 // listing is a directory's entries, kept with its node (under fs.mu).
 type listing struct {
 	ents  []fs.DirEntry
 	names map[string]struct{}
+	// exact says the listing decides lookups: a name not in it does not
+	// exist. Not so where the host matches names loosely (vfat, cifs,
+	// casefolded ext4 directories) or mounts on lookup (autofs).
+	exact bool
 	// misses counts lookups of listed names that went to the host.
 	misses int
 	// plus holds the attributes of the entries statted in a batch; nil
@@ -64,30 +77,35 @@ func (n *node) cachedListing() ([]fs.DirEntry, bool) {
 	return n.listing.ents, true
 }
 
-// keepListing keeps ents with the directory if the budget allows.
-func (n *node) keepListing(ents []fs.DirEntry) {
+// keepListing keeps ents with the directory if the budget allows; exact
+// as in listing.
+func (n *node) keepListing(ents []fs.DirEntry, exact bool) {
 	f := n.fs
 	if !f.cache || len(ents) > maxListedDir {
 		return
 	}
+	var cost int64
+	for _, e := range ents {
+		cost += listedCost(e)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if n.listing != nil || f.listedEntries+len(ents) > maxListedTotal {
+	if n.listing != nil || f.listedBytes+cost > maxListedBytes {
 		return
 	}
-	l := &listing{ents: ents, names: make(map[string]struct{}, len(ents))}
+	l := &listing{ents: ents, names: make(map[string]struct{}, len(ents)), exact: exact}
 	for _, e := range ents {
 		l.names[e.Name] = struct{}{}
 	}
 	n.listing = l
-	f.listedEntries += len(ents)
-	runtime.AddCleanup(n, f.dropListed, len(ents))
+	f.listedBytes += cost
+	runtime.AddCleanup(n, f.dropListed, cost)
 }
 
-// dropListed gives a collected directory's entries back to the budget.
-func (f *FS) dropListed(k int) {
+// dropListed gives a collected directory's bytes back to the budget.
+func (f *FS) dropListed(cost int64) {
 	f.mu.Lock()
-	f.listedEntries -= k
+	f.listedBytes -= cost
 	f.mu.Unlock()
 }
 
@@ -100,7 +118,7 @@ func (n *node) listedLocked(name string) (c *node, missing, batch bool) {
 		return nil, false, false
 	}
 	if _, ok := l.names[name]; !ok {
-		return nil, true, false
+		return nil, l.exact, false
 	}
 	if e, ok := l.plus[name]; ok {
 		return n.childFromPlusLocked(name, &e), false, false
@@ -130,15 +148,15 @@ func (n *node) childFromPlusLocked(name string, e *plusEntry) *node {
 	return c
 }
 
-// statListing stats every listed entry of n (those it has nodes for too:
-// their symlinks are read), in one run of host calls, and keeps what it finds in the listing. Entries on another
+// statListing stats every listed entry of n (those it has nodes for
+// too: their symlinks are read), in one run of host calls, and keeps what it finds in the listing. Entries on another
 // host filesystem (mount points) are left out: their lookups check the
 // mount first.
 func (n *node) statListing() {
 	f := n.fs
 	f.mu.Lock()
 	l := n.listing
-	if l == nil || l.plus != nil || f.listedEntries+len(l.ents) > maxListedTotal {
+	if l == nil || l.plus != nil || f.listedBytes >= maxListedBytes {
 		f.mu.Unlock()
 		return
 	}
@@ -154,6 +172,7 @@ func (n *node) statListing() {
 		return
 	}
 	plus := make(map[string]plusEntry, len(names))
+	var cost int64
 	for _, name := range names {
 		var e plusEntry
 		err := hostcall.Fstatat(dfd, name, &e.st, unix.AT_SYMLINK_NOFOLLOW)
@@ -169,28 +188,34 @@ func (n *node) statListing() {
 			}
 		}
 		plus[name] = e
+		cost += plusCost(name, &e)
 	}
 	n.release()
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if n.listing != l || l.plus != nil {
+	if n.listing != l || l.plus != nil || f.listedBytes+cost > maxListedBytes {
 		return
 	}
 	l.plus = plus
-	f.listedEntries += len(plus)
-	runtime.AddCleanup(n, f.dropListed, len(plus))
+	f.listedBytes += cost
+	runtime.AddCleanup(n, f.dropListed, cost)
 }
 
-// openCachedDir opens a directory of a cached tree for reading: from its
-// kept listing, or by listing it on the host now (and keeping that).
+// openCachedDir opens a directory of a cached tree for reading, with no
+// host call: it is listed from its kept listing, or from the host at the
+// first read (and kept then).
 func (n *node) openCachedDir(st unix.Stat_t) (fs.Impl, error) {
 	if n.isSpecial() {
 		return nil, unix.EACCES
 	}
-	if ents, ok := n.cachedListing(); ok {
-		return &memDir{st: st, ents: ents}, nil
-	}
+	d := &memDir{st: st, node: n}
+	d.ents, d.listed = n.cachedListing()
+	return d, nil
+}
+
+// listHost lists the directory from the host and keeps the listing.
+func (n *node) listHost() ([]fs.DirEntry, error) {
 	fd, err := n.acquire()
 	if err != nil {
 		return nil, err
@@ -201,13 +226,46 @@ func (n *node) openCachedDir(st unix.Stat_t) (fs.Impl, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer hostcall.Close(hfd)
 	ents, err := listFD(hfd)
-	hostcall.Close(hfd)
 	if err != nil {
 		return nil, err
 	}
-	n.keepListing(ents)
-	return &memDir{st: st, ents: ents}, nil
+	n.keepListing(ents, exactNames(hfd))
+	return ents, nil
+}
+
+// Filesystems whose directories hold names exactly as listed and mount
+// nothing on lookup (statfs f_type).
+var exactFS = map[int64]bool{
+	unix.EXT4_SUPER_MAGIC:      true, // also ext2, ext3; casefold checked per directory
+	unix.XFS_SUPER_MAGIC:       true,
+	unix.BTRFS_SUPER_MAGIC:     true,
+	unix.TMPFS_MAGIC:           true,
+	unix.OVERLAYFS_SUPER_MAGIC: true,
+	unix.SQUASHFS_MAGIC:        true,
+	unix.EROFS_SUPER_MAGIC_V1:  true,
+	unix.V9FS_MAGIC:            true,
+	unix.F2FS_SUPER_MAGIC:      true, // casefold checked per directory
+}
+
+// fsCasefoldFL is FS_CASEFOLD_FL, a directory's case-insensitive flag
+// (ext4, f2fs).
+const fsCasefoldFL = 0x40000000
+
+// exactNames reports whether directory fd's listing decides its lookups.
+func exactNames(fd int) bool {
+	var sfs unix.Statfs_t
+	if hostcall.Fstatfs(fd, &sfs) != nil || !exactFS[int64(sfs.Type)] {
+		return false
+	}
+	if int64(sfs.Type) == unix.EXT4_SUPER_MAGIC || int64(sfs.Type) == unix.F2FS_SUPER_MAGIC {
+		flags, err := hostcall.IoctlGetFlags(fd)
+		if err != nil || flags&fsCasefoldFL != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // listFD reads the whole directory fd from the host, from its start.
@@ -258,7 +316,12 @@ func listFD(fd int) ([]fs.DirEntry, error) {
 // holds no host descriptor.
 type memDir struct {
 	st   unix.Stat_t
-	ents []fs.DirEntry // shared with the node's listing: never changed
+	node *node
+	mu   sync.Mutex
+	// ents, once listed, may be shared with the node's listing: never
+	// changed.
+	ents   []fs.DirEntry
+	listed bool
 }
 
 var (
@@ -271,6 +334,18 @@ var (
 func (d *memDir) ReadDir(off, n int) ([]fs.DirEntry, error) {
 	if off < 0 || n < 0 {
 		return nil, unix.EINVAL
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.listed {
+		ents, ok := d.node.cachedListing()
+		if !ok {
+			var err error
+			if ents, err = d.node.listHost(); err != nil {
+				return nil, err
+			}
+		}
+		d.ents, d.listed = ents, true
 	}
 	if off >= len(d.ents) {
 		return nil, nil

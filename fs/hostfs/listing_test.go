@@ -119,7 +119,10 @@ func TestCacheBatchStat(t *testing.T) {
 	}
 	d := dir.(*node)
 	f.mu.Lock()
-	plus := len(d.listing.plus)
+	plus := -1
+	if d.listing != nil {
+		plus = len(d.listing.plus)
+	}
 	f.mu.Unlock()
 	assert.Equal(t, files, plus, "the batch stats every entry")
 
@@ -201,13 +204,15 @@ func TestCacheBatchReadlink(t *testing.T) {
 	dir2 := walk(t, f2.Root(), "links")
 	impl, err := dir2.Open(unix.O_RDONLY | unix.O_DIRECTORY)
 	require.NoError(t, err)
+	require.Len(t, listNames(t, impl), n)
 	impl.Release()
 	m0 := walk(t, dir2, "l00")
 	target, err := m0.Readlink()
 	require.NoError(t, err)
 	assert.Equal(t, "t0", target)
 	f2.mu.Lock()
-	ran := dir2.(*node).listing.plus != nil
+	l := dir2.(*node).listing
+	ran := l != nil && l.plus != nil
 	f2.mu.Unlock()
 	require.True(t, ran, "the readlink ran the batch")
 	before := hostCalls()
@@ -217,4 +222,47 @@ func TestCacheBatchReadlink(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("t%d", i), target)
 	}
 	assert.Equal(t, before, hostCalls(), "lookups and targets from the batch")
+}
+
+// TestCacheListingLazy: opening a directory of a cached tree makes no
+// host call; it is listed at its first read.
+func TestCacheListingLazy(t *testing.T) {
+	tr := newTree(t)
+	f := tr.fs(t, true)
+	require.True(t, f.Cache())
+	dir := walk(t, f.Root(), "dir")
+	_, err := dir.Stat()
+	require.NoError(t, err)
+	before := hostCalls()
+	impl, err := dir.Open(unix.O_RDONLY | unix.O_DIRECTORY)
+	require.NoError(t, err)
+	assert.Equal(t, before, hostCalls(), "an open that is not read lists nothing")
+	assert.Equal(t, []string{"inner", "sub", "up"}, listNames(t, impl))
+	assert.Greater(t, hostCalls(), before, "the first read lists from the host")
+	impl.Release()
+}
+
+// TestCacheListingInexact: where the host matches names loosely (a listing
+// that is not exact), a name missing from the listing is still asked of
+// the host.
+func TestCacheListingInexact(t *testing.T) {
+	tr := newTree(t)
+	f := tr.fs(t, true)
+	require.True(t, f.Cache())
+	dir := walk(t, f.Root(), "dir")
+	impl, err := dir.Open(unix.O_RDONLY | unix.O_DIRECTORY)
+	require.NoError(t, err)
+	listNames(t, impl)
+	impl.Release()
+	d := dir.(*node)
+	f.mu.Lock()
+	ok := d.listing != nil
+	if ok {
+		d.listing.exact = false
+	}
+	f.mu.Unlock()
+	require.True(t, ok, "listed")
+	require.NoError(t, os.WriteFile(filepath.Join(tr.root, "dir", "Later"), nil, 0o644))
+	_, err = dir.Lookup("Later")
+	assert.NoError(t, err, "found on the host")
 }

@@ -93,9 +93,9 @@ func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
 	}
 	// The run of missing pages around idx within its aligned window. The
 	// window grows with each fill of the file (fillPages, then twice
-	// that ... up to maxFillPages), so a big library whose pages are
-	// faulted all over costs a few host reads, a file touched once only
-	// one small one.
+	// that ... up to fillPages<<maxFillShift), so a big library whose
+	// pages are faulted all over costs a few host reads, a file touched
+	// once only one small one.
 	window := int64(fillPages) << min(pc.fills, maxFillShift)
 	start := idx &^ (window - 1)
 	end := min(start+window, int64(len(pc.pages)))
@@ -106,10 +106,17 @@ func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
 	for last < end && pc.pages[last] == 0 {
 		last++
 	}
-	pc.fills++
 	n := int(last - first)
 	if err := pc.fs.reservePages(pc, n); err != nil {
-		return 0, err
+		if n == 1 {
+			return 0, err
+		}
+		// No room for the window (the file's own pages cannot be
+		// evicted to make it): the faulting page alone.
+		first, last, n = idx, idx+1, 1
+		if err := pc.fs.reservePages(pc, n); err != nil {
+			return 0, err
+		}
 	}
 	got := make([]uintptr, 0, n)
 	for i := 0; i < n; i++ {
@@ -135,6 +142,7 @@ func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
 		pc.fs.unreservePages(n)
 		return 0, err
 	}
+	pc.fills++
 	for i, pa := range got {
 		if pc.pages[first+int64(i)] != 0 {
 			pc.fs.src.Free(pa) // (cannot happen: a run of holes, under mu)

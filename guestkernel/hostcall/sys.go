@@ -78,6 +78,14 @@ func Fstatfs(fd int, st *unix.Statfs_t) error {
 	return errOf(e)
 }
 
+// IoctlGetFlags is ioctl(fd, FS_IOC_GETFLAGS): the inode's flags (the
+// kernel writes an int).
+func IoctlGetFlags(fd int) (uint32, error) {
+	var flags uint64
+	_, e := Syscall6(unix.SYS_IOCTL, uintptr(fd), unix.FS_IOC_GETFLAGS, uintptr(unsafe.Pointer(&flags)), 0, 0, 0)
+	return uint32(flags), errOf(e)
+}
+
 // Getdents is getdents64(2).
 func Getdents(fd int, buf []byte) (int, error) {
 	r, e := Syscall6(unix.SYS_GETDENTS64, uintptr(fd), uintptr(bufPtr(buf)), uintptr(len(buf)), 0, 0, 0)

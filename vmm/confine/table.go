@@ -31,8 +31,9 @@ func hostSyscalls() []hostSyscall {
 	// KVM's requests all have type 0xAE (KVMIO) in bits 8-15.
 	ioctl = append(ioctl, allow{[]check{{1, 0xff00, 0xae00}}})
 	ioctl = append(ioctl, argIs(1, terminalIoctls...)...)
+	ioctl = append(ioctl, argIs(1, unix.FS_IOC_GETFLAGS)...)
 	return []hostSyscall{
-		{unix.SYS_IOCTL, "ioctl", "KVM_RUN and the other KVM requests on the KVM, VM and vCPU descriptors; terminal settings and size of the host terminal", ioctl, 0},
+		{unix.SYS_IOCTL, "ioctl", "KVM_RUN and the other KVM requests on the KVM, VM and vCPU descriptors; terminal settings and size of the host terminal; FS_IOC_GETFLAGS: whether a host directory folds case (fs/hostfs)", ioctl, 0},
 		{unix.SYS_FUTEX, "futex", "Go's runtime (locks, sleeping Ms), the host I/O thread's wake-ups", always, 0},
 		{unix.SYS_NANOSLEEP, "nanosleep", "Go's runtime (usleep), the host I/O thread's back-off", always, 0},
 		{unix.SYS_EPOLL_PWAIT, "epoll_pwait", "Go's network poller (host terminal, pipes of stdio)", always, 0},
