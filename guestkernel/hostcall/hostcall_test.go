@@ -153,3 +153,17 @@ func TestDirectWithoutWorker(t *testing.T) {
 	require.NoError(t, Fstat(0, &st))
 	require.Equal(t, direct+1, stats.Direct.Load())
 }
+
+// TestDirectCallLeaves: with the worker off, a direct call first asks the
+// platform to leave the guest, and a leave it reports is counted.
+func TestDirectCallLeaves(t *testing.T) {
+	asked := 0
+	SetLeave(func() bool { asked++; return asked == 1 })
+	defer SetLeave(nil)
+	before := stats.Leaves.Load()
+	var st unix.Stat_t
+	require.NoError(t, Fstat(0, &st))
+	require.NoError(t, Fstat(0, &st))
+	require.Equal(t, 2, asked, "every direct call asks")
+	require.Equal(t, before+1, stats.Leaves.Load(), "only the leave that happened counts")
+}

@@ -115,7 +115,6 @@ func newURing(entries uint32, idleMs uint32) (*uring, error) {
 	r.sqArray = unsafe.Slice((*uint32)(unsafe.Pointer(&rings[p.sqOff.array])), p.sqEntries)
 	r.sqes = unsafe.Slice((*uringSQE)(unsafe.Pointer(&sqeMem[0])), p.sqEntries)
 	r.cqes = unsafe.Slice((*uringCQE)(unsafe.Pointer(&rings[p.cqOff.cqes])), p.cqEntries)
-	_ = u32(p.cqOff.ringMask)
 	return r, nil
 }
 
