@@ -44,9 +44,10 @@ type ring0Context struct {
 	tid    int
 	leaves uint64 // R0.Leaves seen
 	// asked is set by LeaveGuest just before the leave it asks for: the
-	// next entry then need not mirror host memory first (should Go code
-	// touch memory that appeared meanwhile, it faults and leaves again,
-	// and that entry mirrors it).
+	// next entry lets the parked vCPU go on by itself (ReasonResume) and
+	// mirrors host memory only if the goroutine stack moved out of it
+	// (prepareHost); other memory that appeared meanwhile faults and
+	// leaves again, and that entry mirrors it.
 	asked      bool
 	userInKVM  bool // stopped by a kick in user mode: registers in the vCPU
 	needReset  bool // the vCPU sits after a leave and must restart at r0ToUser
