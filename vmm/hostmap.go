@@ -127,8 +127,36 @@ func (m *Machine) mapRunLocked(start, end uintptr, forbidden [][2]uintptr) error
 			at = next
 		}
 	}
+	if err := m.growTopLocked(start, end); err != nil {
+		return err
+	}
 	if _, err := m.kernel.MapHuge(start, start, end-start, pagetables.Opts{Write: true, Exec: true}); err != nil {
 		return fmt.Errorf("map host memory %#x-%#x for the guest: %w", start, end, err)
+	}
+	return nil
+}
+
+// topSlotSize is what one top-level (PML4) entry maps.
+const topSlotSize = 512 << 30
+
+// growTopLocked gives the kernel-half template a PDPT page for each
+// top-level slot of [start, end) that has none yet, and puts the new
+// entries in every live address space's root, which shares the template's
+// lower half. A root that a vCPU runs on only gains entries (not present
+// to present): no flush is needed, and code that touched the range before
+// faulted and left (ring0 mode), to find it mapped on its next entry.
+// m.hostMu is held.
+func (m *Machine) growTopLocked(start, end uintptr) error {
+	for s := start &^ (topSlotSize - 1); s < end; s += topSlotSize {
+		if m.kernel.TopPresent(s) {
+			continue
+		}
+		if err := m.kernel.PreallocTop(s, s+topSlotSize); err != nil {
+			return fmt.Errorf("kernel page tables: %w", err)
+		}
+		for as := range m.spaces {
+			as.kernel.ShareTop(m.kernel, s, s+topSlotSize)
+		}
 	}
 	return nil
 }

@@ -61,9 +61,12 @@ type Machine struct {
 	// for the next context on that slot.
 	vcpus []*VCPU
 	// hostMu guards chunks: the 2 MiB chunks of the host address space
-	// mirrored into the guest (ring0 mode, hostmap.go).
+	// mirrored into the guest (ring0 mode, hostmap.go), and spaces: the
+	// live address spaces, which get the kernel half's new top-level
+	// slots (growTopLocked).
 	hostMu sync.Mutex
 	chunks map[uintptr]bool
+	spaces map[*addressSpace]struct{}
 
 	// graveyard holds table pages of released address spaces, to be
 	// zapped by the next vCPU that runs before they are reused.
@@ -105,7 +108,7 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &Machine{kvm: k, vm: vm, cfg: cfg, curRoot: map[int]uintptr{}, vcpus: make([]*VCPU, ncpu)}
+	m := &Machine{kvm: k, vm: vm, cfg: cfg, curRoot: map[int]uintptr{}, vcpus: make([]*VCPU, ncpu), spaces: map[*addressSpace]struct{}{}}
 	fail := func(err error) (*Machine, *memfile.File, error) {
 		vm.Close()
 		return nil, nil, err
@@ -266,7 +269,10 @@ func (m *Machine) NewAddressSpace() (platform.AddressSpace, error) {
 	as := &addressSpace{m: m, root: pair, zap: map[uintptr]struct{}{}}
 	as.kernel = pagetables.NewAt(m.mem, pair)
 	as.kernel.AlwaysUser = true
+	m.hostMu.Lock()
 	as.kernel.ShareTop(m.kernel, 0, pagetables.LowerHalfEnd)
+	m.spaces[as] = struct{}{}
+	m.hostMu.Unlock()
 	as.kernel.ShareTop(m.kernel, pagetables.UpperHalfStart, 0)
 	as.user = pagetables.NewAt(tableAlloc{as}, pair+memfile.PageSize)
 	as.user.AlwaysUser = !m.x86()
@@ -293,6 +299,9 @@ func (as *addressSpace) Invalidate() {
 // the kernel root (the Go kernel itself, in ring0 mode), so it is freed only
 // once no vCPU uses it.
 func (as *addressSpace) Release() {
+	as.m.hostMu.Lock()
+	delete(as.m.spaces, as)
+	as.m.hostMu.Unlock()
 	as.user.Release()
 	as.mu.Lock()
 	as.released = true

@@ -12,20 +12,18 @@ import (
 	"ringbox/guestkernel/memfile"
 	"ringbox/guestkernel/platform"
 	"ringbox/ring0"
-	"ringbox/ring0/pagetables"
 )
 
 // vmmStackSize is the host stack of a ring0 context's VMM loop.
 const vmmStackSize = 64 << 10
 
-// setupRing0 prepares the kernel half for ring0 mode: every lower-half
-// top-level slot exists in the template (so address spaces made now see
-// chunks mapped later), and the host's current mappings are mirrored.
+// setupRing0 prepares the kernel half for ring0 mode: the host's current
+// mappings are mirrored. A top-level slot of the lower half gets its page
+// (and every address space its entry) only when host memory first appears
+// in it (growTopLocked): all 256 at once would be 1 MiB of the memory
+// file, for the four or five a Go process uses.
 func (m *Machine) setupRing0() error {
 	m.chunks = map[uintptr]bool{}
-	if err := m.kernel.PreallocTop(0, pagetables.LowerHalfEnd); err != nil {
-		return fmt.Errorf("kernel page tables: %w", err)
-	}
 	return m.mapHost()
 }
 

@@ -395,3 +395,64 @@ func TestRing0ModeLeaveGuest(t *testing.T) {
 	require.Equal(t, platform.EventException, ev.Kind, "event %+v", ev)
 	require.GreaterOrEqual(t, m.Stats()["leave"], leaves+2, "the asked-for leave and the fault's")
 }
+
+// TestRing0ModeNewTopSlot: the kernel half gets a top-level slot's page
+// only when host memory first appears there (not all 256 of the lower
+// half at start, 1 MiB of the memory file), and an address space made
+// before that sees the slot once the memory is mirrored.
+func TestRing0ModeNewTopSlot(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	k := openKVM(t)
+	defer k.Close()
+	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2, Ring0: true})
+	require.NoError(t, err)
+	used, _ := mem.Used()
+	t.Logf("memory file after set-up: %d KiB", used>>10)
+	require.Less(t, used, uintptr(1<<20), "the lower half's top-level pages are not all made at start")
+	as, err := m.NewAddressSpace()
+	require.NoError(t, err)
+	defer as.Release()
+	pctx, err := m.NewContext()
+	require.NoError(t, err)
+	ctx := pctx.(*ring0Context)
+	defer ctx.Release()
+
+	code, err := mem.Alloc()
+	require.NoError(t, err)
+	copy(memfile.Page(code), []byte{
+		0x0f, 0x05, // syscall
+		0x0f, 0x05, // syscall
+		0x0f, 0x0b, // ud2
+	})
+	_, err = as.Tables().Map(0x400000, code, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+	require.NoError(t, err)
+	regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+	ev, err := switchOn(ctx, as, &regs)
+	require.NoError(t, err)
+	require.Equal(t, platform.EventSyscall, ev.Kind)
+
+	// Host memory in a 512 GiB slot nothing used so far.
+	const far = 0x5a8000000000
+	require.False(t, m.kernel.TopPresent(far))
+	p, _, errno := syscall.Syscall6(syscall.SYS_MMAP, far, 4<<20, syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|0x100000 /* MAP_FIXED_NOREPLACE */, ^uintptr(0), 0)
+	if errno != 0 || p != far {
+		t.Fatalf("mmap at %#x: %v (got %#x)", uintptr(far), errno, p)
+	}
+	defer syscall.Syscall(syscall.SYS_MUNMAP, far, 4<<20, 0)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(p)), 4<<20)
+	b[0] = 1 // in the guest: faults, leaves, done on the host
+	require.False(t, ring0.InGuest(ctx.cpu), "the unmirrored slot made the code leave")
+	ev, err = switchOn(ctx, as, &regs)
+	require.NoError(t, err)
+	require.Equal(t, platform.EventSyscall, ev.Kind, "event %+v", ev)
+	require.True(t, m.kernel.TopPresent(far), "the entry mirrored the new memory")
+	require.True(t, ring0.InGuest(ctx.cpu))
+	b[1<<20] = 2
+	require.True(t, ring0.InGuest(ctx.cpu), "the address space made before sees the new slot")
+	require.Equal(t, byte(1), b[0])
+	ev, err = switchOn(ctx, as, &regs)
+	require.NoError(t, err)
+	require.Equal(t, platform.EventException, ev.Kind, "event %+v", ev)
+}

@@ -516,6 +516,11 @@ func (t *Tables) ShareTop(other *Tables, start, end uintptr) {
 	})
 }
 
+// TopPresent reports whether the PML4 entry covering va is present.
+func (t *Tables) TopPresent(va uintptr) bool {
+	return load(t.root, index(va, rootLevel))&EntryPresent != 0
+}
+
 // PreallocTop gives every owned, empty PML4 slot covering [start, end) a PDPT
 // page and pins all owned slots there, so that ShareTop on other Tables
 // shares them and sees later mappings. Shared slots are skipped.
