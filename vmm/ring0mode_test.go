@@ -441,7 +441,7 @@ func TestRing0ModeNewTopSlot(t *testing.T) {
 		t.Fatalf("mmap at %#x: %v (got %#x)", uintptr(far), errno, p)
 	}
 	defer syscall.Syscall(syscall.SYS_MUNMAP, far, 4<<20, 0)
-	b := unsafe.Slice((*byte)(unsafe.Pointer(p)), 4<<20)
+	b := unsafe.Slice((*byte)(unsafe.Add(nil, p)), 4<<20)
 	b[0] = 1 // in the guest: faults, leaves, done on the host
 	require.False(t, ring0.InGuest(ctx.cpu), "the unmirrored slot made the code leave")
 	ev, err = switchOn(ctx, as, &regs)
