@@ -249,7 +249,12 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 		return nil, false, nil
 	}
 	if data, ok := n.cachedContent(); ok {
-		return &memFile{st: st, data: data, node: n}, true, nil
+		return &memFile{st: st, data: data, size: int64(len(data)), node: n}, true, nil
+	}
+	if st.Size >= pageSize && st.Size <= maxCachedFile {
+		if pc := n.pageCacheOf(st.Size); pc != nil && pc.complete() {
+			return &memFile{st: st, pc: pc, size: pc.size, node: n}, true, nil
+		}
 	}
 	parent, pfd, name, err := n.parentFD()
 	if err != nil {
@@ -280,6 +285,22 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 		}
 		return &file{fs: n.fs, fd: fd, node: n, size: hst.Size}, true, nil
 	}
+	if hst.Size >= pageSize {
+		// Read into the page cache, where a mapping of the file finds
+		// the same pages: one copy, in the memory file, for reads and
+		// for every process that maps it (ld.so, small libraries).
+		if pc := n.pageCacheOf(hst.Size); pc != nil && pc.size == hst.Size {
+			err := pc.fillAll(preadvFill(fd))
+			if err != unix.ENOMEM {
+				hostcall.Close(fd)
+				if err != nil {
+					return nil, true, err
+				}
+				return &memFile{st: st, pc: pc, size: pc.size, node: n}, true, nil
+			}
+			// No room in the page cache: a copy of the file's own.
+		}
+	}
 	data := make([]byte, hst.Size)
 	got := 0
 	for got < len(data) {
@@ -296,13 +317,17 @@ func (n *node) openCached(hflags int) (impl fs.Impl, ok bool, err error) {
 	hostcall.Close(fd)
 	data = data[:got]
 	n.keepContent(data)
-	return &memFile{st: st, data: data, node: n}, true, nil
+	return &memFile{st: st, data: data, size: int64(len(data)), node: n}, true, nil
 }
 
-// memFile is an open small file of a cached tree, served from memory.
+// memFile is an open small file of a cached tree, served from memory: the
+// tree's page cache, or (a file smaller than a page, a tree without a page
+// cache, a full cache) a copy kept with the node.
 type memFile struct {
 	st   unix.Stat_t
-	data []byte
+	data []byte     // the copy, or nil
+	pc   *pageCache // the page cache, when data is nil
+	size int64
 	node *node
 	mu   sync.Mutex
 	off  int64
@@ -324,8 +349,12 @@ func (m *memFile) Pread(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	if off >= int64(len(m.data)) {
+	if off >= m.size {
 		return 0, nil
+	}
+	if m.pc != nil {
+		// A page given back since is read again from the host.
+		return m.pc.readAt(p, off, m.node.hostFill)
 	}
 	return copy(p, m.data[off:]), nil
 }
@@ -341,13 +370,13 @@ func (m *memFile) Seek(off int64, whence int) (int64, error) {
 	case unix.SEEK_CUR:
 		base = m.off
 	case unix.SEEK_END:
-		base = int64(len(m.data))
+		base = m.size
 	case unix.SEEK_DATA, unix.SEEK_HOLE:
-		if off < 0 || off >= int64(len(m.data)) {
+		if off < 0 || off >= m.size {
 			return 0, unix.ENXIO
 		}
 		if whence == unix.SEEK_HOLE {
-			off = int64(len(m.data))
+			off = m.size
 		}
 	default:
 		return 0, unix.EINVAL
@@ -373,11 +402,14 @@ func (m *memFile) Chmod(mode uint32) error                  { return unix.EROFS 
 func (m *memFile) Utimens(atime, mtime unix.Timespec) error { return unix.EROFS }
 
 // PageAddr implements fs.Pager: page idx from the node's page cache,
-// filled from the kept contents.
+// filled from the kept copy or from the host.
 func (m *memFile) PageAddr(idx int64) (uintptr, error) {
-	pc := m.node.pageCacheOf(int64(len(m.data)))
+	pc := m.node.pageCacheOf(m.size)
 	if pc == nil {
 		return 0, unix.ENODEV
+	}
+	if m.data == nil {
+		return pc.page(idx, m.node.hostFill)
 	}
 	return pc.page(idx, copyFill(m.data))
 }

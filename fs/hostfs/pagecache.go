@@ -87,6 +87,11 @@ func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
 	}
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
+	return pc.pageLocked(idx, fill)
+}
+
+// pageLocked is page with pc.mu held.
+func (pc *pageCache) pageLocked(idx int64, fill filler) (uintptr, error) {
 	if pa := pc.pages[idx]; pa != 0 {
 		pc.touch()
 		return pa, nil
@@ -106,17 +111,24 @@ func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
 	for last < end && pc.pages[last] == 0 {
 		last++
 	}
-	n := int(last - first)
-	if err := pc.fs.reservePages(pc, n); err != nil {
-		if n == 1 {
+	if err := pc.fillLocked(first, last, fill); err != nil {
+		if last-first == 1 || err != unix.ENOMEM {
 			return 0, err
 		}
 		// No room for the window (the file's own pages cannot be
 		// evicted to make it): the faulting page alone.
-		first, last, n = idx, idx+1, 1
-		if err := pc.fs.reservePages(pc, n); err != nil {
+		if err := pc.fillLocked(idx, idx+1, fill); err != nil {
 			return 0, err
 		}
+	}
+	return pc.pages[idx], nil
+}
+
+// fillLocked reads the pages [first, last), all missing, with one fill.
+func (pc *pageCache) fillLocked(first, last int64, fill filler) error {
+	n := int(last - first)
+	if err := pc.fs.reservePages(pc, n); err != nil {
+		return err
 	}
 	got := make([]uintptr, 0, n)
 	for i := 0; i < n; i++ {
@@ -126,7 +138,7 @@ func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
 				pc.fs.src.Free(p)
 			}
 			pc.fs.unreservePages(n)
-			return 0, unix.ENOMEM
+			return unix.ENOMEM
 		}
 		got = append(got, pa)
 	}
@@ -140,7 +152,7 @@ func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
 			pc.fs.src.Free(p)
 		}
 		pc.fs.unreservePages(n)
-		return 0, err
+		return err
 	}
 	pc.fills++
 	for i, pa := range got {
@@ -152,7 +164,59 @@ func (pc *pageCache) page(idx int64, fill filler) (uintptr, error) {
 		pc.pages[first+int64(i)] = pa
 		pc.held++
 	}
-	return pc.pages[idx], nil
+	return nil
+}
+
+// fillAll reads every missing page of the file, a run of holes per fill:
+// a small file read whole when it is opened.
+func (pc *pageCache) fillAll(fill filler) error {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	for i := int64(0); i < int64(len(pc.pages)); i++ {
+		if pc.pages[i] != 0 {
+			continue
+		}
+		j := i + 1
+		for j < int64(len(pc.pages)) && pc.pages[j] == 0 {
+			j++
+		}
+		if err := pc.fillLocked(i, j, fill); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+// complete reports whether every page of the file is in the cache.
+func (pc *pageCache) complete() bool {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	return pc.held == len(pc.pages)
+}
+
+// readAt copies the file's bytes at off into p from the cached pages,
+// reading the missing ones with fill. pc.mu is held while copying, so no
+// page is given back under the copy (eviction skips a busy cache).
+func (pc *pageCache) readAt(p []byte, off int64, fill filler) (int, error) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	done := 0
+	for done < len(p) && off < pc.size {
+		pa, err := pc.pageLocked(off/pageSize, fill)
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		in := off % pageSize
+		k := int(min(pageSize-in, pc.size-off))
+		k = copy(p[done:], unsafe.Slice((*byte)(unsafe.Add(nil, pa+uintptr(in))), k))
+		done += k
+		off += int64(k)
+	}
+	return done, nil
 }
 
 // touch moves pc to the front of the eviction order.
@@ -342,4 +406,4 @@ func (h *file) StablePager() fs.Pager {
 }
 
 // StablePager implements fs.StablePager.
-func (m *memFile) StablePager() fs.Pager { return m.node.stablePager(int64(len(m.data))) }
+func (m *memFile) StablePager() fs.Pager { return m.node.stablePager(m.size) }

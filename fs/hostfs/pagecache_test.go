@@ -196,3 +196,82 @@ func TestPageCacheWindow(t *testing.T) {
 	// cached from 32 on.
 	require.Equal(t, []int{32, 64, 64, 256, 256, 256, 32}, reads)
 }
+
+// TestSmallFileInPageCache: a small file of a cached tree (a page or
+// more) is read whole into the page cache when opened, not copied into
+// the node: reads and mappings see the same single copy, a second open
+// reads nothing from the host, and a file whose pages were evicted is
+// read again from the host.
+func TestSmallFileInPageCache(t *testing.T) {
+	dir := t.TempDir()
+	want := make([]byte, 3*pageSize+100)
+	for i := range want {
+		want[i] = byte(i * 13)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lib"), want, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "other"), make([]byte, 8*pageSize), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tiny"), []byte("tiny"), 0o644))
+	f, err := New(dir, true)
+	require.NoError(t, err)
+	defer f.Close()
+	f.Cache()
+	src := &testPages{}
+	f.SetPageSource(src, 8*pageSize)
+
+	n, err := f.Root().Lookup("lib")
+	require.NoError(t, err)
+	impl, err := n.Open(unix.O_RDONLY)
+	require.NoError(t, err)
+	require.Equal(t, 4, src.count(), "read whole into the page cache")
+	_, kept := n.(*node).cachedContent()
+	require.False(t, kept, "no second copy kept with the node")
+	got := make([]byte, len(want)+10)
+	k, err := impl.Pread(got, 0)
+	require.NoError(t, err)
+	require.Equal(t, want, got[:k])
+	k, err = impl.Pread(got[:10], int64(pageSize-5))
+	require.NoError(t, err)
+	require.Equal(t, want[pageSize-5:pageSize+5], got[:k], "a read across pages")
+	k, err = impl.Pread(got, int64(len(want)))
+	require.NoError(t, err)
+	require.Zero(t, k, "at the end")
+	a, err := impl.(rfs.Pager).PageAddr(1)
+	require.NoError(t, err)
+	require.Equal(t, want[pageSize:2*pageSize], page(a))
+	require.Equal(t, 4, src.count(), "the mapping uses the same pages")
+	impl.Release()
+
+	// Opened again: from the cache, without the host (the file is not
+	// where it was meanwhile).
+	require.NoError(t, os.Rename(filepath.Join(dir, "lib"), filepath.Join(dir, "away")))
+	impl, err = n.Open(unix.O_RDONLY)
+	require.NoError(t, err)
+	require.IsType(t, &memFile{}, impl)
+	require.NotNil(t, impl.(*memFile).pc)
+	require.NoError(t, os.Rename(filepath.Join(dir, "away"), filepath.Join(dir, "lib")))
+
+	// Another file takes the whole budget: lib's pages go, and a read
+	// brings them back from the host.
+	o, err := f.Root().Lookup("other")
+	require.NoError(t, err)
+	oi, err := o.Open(unix.O_RDONLY)
+	require.NoError(t, err)
+	defer oi.Release()
+	require.LessOrEqual(t, f.PageCacheBytes(), int64(8*pageSize))
+	k, err = impl.Pread(got, 0)
+	require.NoError(t, err)
+	require.Equal(t, want, got[:k])
+	impl.Release()
+
+	// Under a page: kept with the node, no page taken until mapped.
+	before := src.count()
+	tn, err := f.Root().Lookup("tiny")
+	require.NoError(t, err)
+	ti, err := tn.Open(unix.O_RDONLY)
+	require.NoError(t, err)
+	defer ti.Release()
+	require.Equal(t, before, src.count())
+	k, err = ti.Pread(got, 0)
+	require.NoError(t, err)
+	require.Equal(t, "tiny", string(got[:k]))
+}
