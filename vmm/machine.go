@@ -210,6 +210,11 @@ func (m *Machine) Stats() map[string]uint64 {
 		"exit.other":     m.exits.other.Load(),
 		"exit.zapdrain":  m.exits.drain.Load(),
 	}
+	// The memory file: pages in use now and at most, freed pages given
+	// back to the host (KiB).
+	used, peak := m.mem.Used()
+	s["mem.used_kib"], s["mem.peak_kib"] = uint64(used>>10), uint64(peak>>10)
+	s["mem.released_kib"] = uint64(m.mem.Released() >> 10)
 	if m.cfg.Ring0 {
 		m.ring0Stats(s)
 	}

@@ -3,6 +3,7 @@ package memfile
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -29,7 +30,8 @@ type File struct {
 	mu      sync.Mutex
 	size    uintptr   // bytes currently backed by the memfd (multiple of ChunkSize)
 	next    uintptr   // bump pointer: offset of the first never-used page
-	free    []uintptr // offsets of freed pages
+	free    []uintptr // offsets of freed pages still resident, oldest first
+	cold    []uintptr // offsets of freed pages given back to the host
 	used    uintptr   // pages in use * PageSize
 	maxUsed uintptr
 	onGrow  func(addr, size uintptr) error
@@ -125,6 +127,16 @@ func mmapFixed(addr, size uintptr, fd int, off int64) (uintptr, error) {
 	return r, nil
 }
 
+// Freed pages beyond keepFree stay resident for reuse until more than
+// releaseAbove are free: then all but the keepFree freed last go back to
+// the host (MADV_REMOVE), so a sandbox whose program freed memory does not
+// keep holding its peak. They are handed out again, zero, after the
+// resident ones.
+const (
+	keepFree     = 2048 // 8 MiB
+	releaseAbove = 4096 // 16 MiB
+)
+
 // Alloc returns the host address of a zeroed page.
 func (f *File) Alloc() (uintptr, error) {
 	f.mu.Lock()
@@ -138,7 +150,44 @@ func (f *File) Alloc() (uintptr, error) {
 		clear(Page(addr))
 		return addr, nil
 	}
+	if n := len(f.cold); n > 0 {
+		off := f.cold[n-1]
+		f.cold = f.cold[:n-1]
+		f.refs[off/PageSize] = 1
+		f.account(PageSize)
+		return f.base + off, nil // given back: zero
+	}
 	return f.bumpLocked(1, 1)
+}
+
+// releaseLocked gives the host back the freed pages beyond the keepFree
+// freed last, a run of adjacent pages per madvise. A page the host would
+// not take back stays resident (and on the free list).
+func (f *File) releaseLocked() {
+	n := len(f.free) - keepFree
+	old := slices.Clone(f.free[:n])
+	f.free = append(f.free[:0], f.free[n:]...)
+	slices.Sort(old)
+	for i := 0; i < len(old); {
+		j := i + 1
+		for j < len(old) && old[j] == old[j-1]+PageSize {
+			j++
+		}
+		addr, size := f.base+old[i], uintptr(j-i)*PageSize
+		if _, _, e := unix.Syscall(unix.SYS_MADVISE, addr, size, unix.MADV_REMOVE); e != 0 {
+			f.free = append(f.free, old[i:]...)
+			return
+		}
+		f.cold = append(f.cold, old[i:j]...)
+		i = j
+	}
+}
+
+// Released returns the bytes of freed pages given back to the host.
+func (f *File) Released() uintptr {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return uintptr(len(f.cold)) * PageSize
 }
 
 // AllocContig returns n contiguous zeroed pages aligned to align pages.
@@ -256,6 +305,9 @@ func (f *File) Free(addr uintptr) {
 	f.refs[i] = 0
 	f.free = append(f.free, addr-f.base)
 	f.used -= PageSize
+	if len(f.free) > releaseAbove {
+		f.releaseLocked()
+	}
 }
 
 // Page returns the page at addr as a byte slice.

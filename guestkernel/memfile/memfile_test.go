@@ -3,6 +3,7 @@ package memfile
 import (
 	"errors"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -361,4 +362,53 @@ func TestConcurrentAllocFree(t *testing.T) {
 	}
 	cur, _ := f.Used()
 	assert.Equal(t, uintptr(len(all))*PageSize, cur)
+}
+
+// resident counts the file's pages in the host's memory (mincore).
+func resident(t *testing.T, f *File) int {
+	t.Helper()
+	vec := make([]byte, f.size/PageSize)
+	if _, _, e := unix.Syscall(unix.SYS_MINCORE, f.base, f.size, uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+		t.Fatalf("mincore: %v", e)
+	}
+	n := 0
+	for _, b := range vec {
+		n += int(b & 1)
+	}
+	return n
+}
+
+// TestFreedPagesGoBack: past releaseAbove free pages, all but the keepFree
+// freed last are given back to the host; they are handed out again (zero)
+// once the resident free pages are used up, and the file never grows for
+// them.
+func TestFreedPagesGoBack(t *testing.T) {
+	f := newFile(t, ChunkSize, nil)
+	const n = 6000
+	pages := make([]uintptr, n)
+	for i := range pages {
+		var err error
+		pages[i], err = f.Alloc()
+		require.NoError(t, err)
+		Page(pages[i])[100] = 0xaa
+	}
+	require.GreaterOrEqual(t, resident(t, f), n)
+	for _, p := range pages {
+		f.Free(p)
+	}
+	require.LessOrEqual(t, resident(t, f), releaseAbove, "freed pages beyond the bound went back")
+	require.GreaterOrEqual(t, f.Released(), uintptr(n-releaseAbove)*PageSize)
+	cur, peak := f.Used()
+	require.Zero(t, cur)
+	require.Equal(t, uintptr(n*PageSize), peak)
+
+	next := f.next
+	for i := range pages {
+		p, err := f.Alloc()
+		require.NoError(t, err)
+		require.Equal(t, byte(0), Page(p)[100], "page %d comes back zero", i)
+		Page(p)[100] = 1
+	}
+	require.Equal(t, next, f.next, "the freed pages were used, not new ones")
+	require.Zero(t, f.Released())
 }

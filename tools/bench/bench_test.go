@@ -17,7 +17,7 @@ import (
 
 func TestParseExits(t *testing.T) {
 	stderr := "time=... level=DEBUG msg=\"program loaded\" platform=kvm-exit/pvm\n" +
-		"ringbox: exits: exit.exception=0 exit.interrupt=1 exit.other=0 exit.pagefault=2 exit.syscall=17 exit.zapdrain=0 wall=4.82ms\n"
+		"ringbox: exits: exit.exception=0 exit.interrupt=1 exit.other=0 exit.pagefault=2 exit.syscall=17 exit.zapdrain=0 mem.peak_kib=3000 mem.used_kib=2000 wall=4.82ms\n"
 	got, err := parseExits(stderr)
 	if err != nil {
 		t.Fatal(err)
