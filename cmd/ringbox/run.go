@@ -122,7 +122,9 @@ func runCmd(o *runOpts) error {
 	case child && !inside:
 		unconfined = errors.New("the re-executed ringbox is not in namespaces of its own")
 	case !child:
-		spec := confine.Spec{HostNet: o.net == "sandbox", NetNS: o.netns}
+		// Once the child runs, this process only relays: its set-up
+		// code's pages can go.
+		spec := confine.Spec{HostNet: o.net == "sandbox", NetNS: o.netns, Started: func() { trimCode() }}
 		if !spec.HostNet && spec.NetNS == "" && len(o.publish) > 0 {
 			// Published ports alone: their listeners are made here, in the
 			// host's network, and handed down; the child runs in an empty
@@ -427,8 +429,12 @@ func runCmd(o *runOpts) error {
 	if o.timeout > 0 {
 		deadline = time.After(o.timeout)
 	}
+	settle := time.After(settleAfter)
 	for {
 		select {
+		case <-settle:
+			settle = nil
+			log.Debug("trimmed the binary's mappings", "bytes", trimCode())
 		case <-deadline:
 			// As timeout(1): SIGTERM, SIGKILL if still there after
 			// --kill-after, and status 124.
@@ -490,6 +496,12 @@ func statusOf(s kernel.ExitStatus) error {
 	}
 	return &exitError{status: st}
 }
+
+// settleAfter is when a sandbox that still runs lets go of the pages of
+// its own code that set-up touched (trimCode): late enough that short runs
+// never pay for the pages faulted back in, early enough for a long-lived
+// sandbox.
+const settleAfter = time.Second
 
 func printStats(stats map[string]uint64, d time.Duration) {
 	keys := make([]string, 0, len(stats))

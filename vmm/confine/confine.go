@@ -61,6 +61,9 @@ type Spec struct {
 	// added to its environment (to tell it so).
 	Files []*os.File
 	Env   []string
+	// Started, if set, is called once the child runs, before this
+	// process settles down to relaying.
+	Started func()
 }
 
 // errNeedsNoCgo: capabilities and no_new_privs are per thread, and only
@@ -128,6 +131,9 @@ func Run(spec Spec) (int, error) {
 	// From here on this process only relays signals and the exit status:
 	// give the memory its set-up used back to the host.
 	debug.FreeOSMemory()
+	if spec.Started != nil {
+		spec.Started()
+	}
 	defer func() {
 		if saved != nil {
 			signal.Ignore(unix.SIGTTOU)
