@@ -123,8 +123,9 @@ func runCmd(o *runOpts) error {
 		unconfined = errors.New("the re-executed ringbox is not in namespaces of its own")
 	case !child:
 		// Once the child runs, this process only relays: its set-up
-		// code's pages can go.
-		spec := confine.Spec{HostNet: o.net == "sandbox", NetNS: o.netns, Started: func() { trimCode() }}
+		// code's pages can go (when the child's do: trimCode).
+		spec := confine.Spec{HostNet: o.net == "sandbox", NetNS: o.netns,
+			Settle: func() { trimCode() }, SettleAfter: settleAfter}
 		if !spec.HostNet && spec.NetNS == "" && len(o.publish) > 0 {
 			// Published ports alone: their listeners are made here, in the
 			// host's network, and handed down; the child runs in an empty

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -61,9 +62,10 @@ type Spec struct {
 	// added to its environment (to tell it so).
 	Files []*os.File
 	Env   []string
-	// Started, if set, is called once the child runs, before this
-	// process settles down to relaying.
-	Started func()
+	// Settle, if set, is called once, SettleAfter after the child
+	// started, if it still runs (this process only relays by then).
+	Settle      func()
+	SettleAfter time.Duration
 }
 
 // errNeedsNoCgo: capabilities and no_new_privs are per thread, and only
@@ -131,8 +133,9 @@ func Run(spec Spec) (int, error) {
 	// From here on this process only relays signals and the exit status:
 	// give the memory its set-up used back to the host.
 	debug.FreeOSMemory()
-	if spec.Started != nil {
-		spec.Started()
+	var settle <-chan time.Time
+	if spec.Settle != nil {
+		settle = time.After(spec.SettleAfter)
 	}
 	defer func() {
 		if saved != nil {
@@ -145,6 +148,9 @@ func Run(spec Spec) (int, error) {
 	go func() { done <- cmd.Wait() }()
 	for {
 		select {
+		case <-settle:
+			settle = nil
+			spec.Settle()
 		case s := <-sigs:
 			if (s == unix.SIGINT || s == unix.SIGQUIT) && fromTerminal {
 				continue // the terminal sent it to the child too
