@@ -65,6 +65,11 @@
 //     process tree (ringbox's processes; natively the sleep) 3 seconds in,
 //     from /proc/PID/smaps_rollup; medians of 3 runs per side (1 with
 //     -quick), shown in MB, with no exits. Issue 11's goal: under 12 MB.
+//     Three seconds in, both ringbox processes have trimmed their mappings
+//     of the ringbox binary (after 1 s, cmd/ringbox/trim.go): the row
+//     measures a settled sandbox, not one starting up. The host's
+//     transparent huge page setting matters (under THP=always the parent's
+//     first 2 MiB of Go heap stays resident whole): say which it was.
 //   - fork + wait: fork, _exit(0) in the child, waitpid in the parent, ns
 //     per fork (a static program: a small address space).
 //   - posix_spawn + exec + wait of /bin/true: posix_spawn of the host's
