@@ -17,11 +17,12 @@ import (
 // init) is touched once, and as the kernel maps 64 KiB around each fault
 // of a file in its page cache, nearly all of the binary's 8 MiB ended up
 // mapped and counted as the sandbox's memory (PSS). Clean pages only: the
-// data and bss mappings are writable and are left alone. It returns the
+// data and bss mappings are writable and are left alone, and so is a
+// read-only mapping that holds written private copies. It returns the
 // bytes of mappings trimmed.
 func trimCode() uintptr {
 	pc := uint64(reflect.ValueOf(trimCode).Pointer())
-	f, err := os.Open("/proc/self/maps")
+	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		return 0
 	}
@@ -30,14 +31,19 @@ func trimCode() uintptr {
 		start, end uint64
 		perms      string
 		path       string
+		anon       bool // holds private copies (relocations, breakpoints)
 	}
-	var maps []mapping
+	var maps []*mapping
 	self := ""
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 {
+		if len(fields) >= 2 && fields[0] == "Anonymous:" && len(maps) > 0 {
+			maps[len(maps)-1].anon = fields[1] != "0"
 			continue
+		}
+		if len(fields) < 5 || len(fields[1]) != 4 {
+			continue // a key line of the mapping above
 		}
 		lo, hi, ok := strings.Cut(fields[0], "-")
 		if !ok {
@@ -48,7 +54,10 @@ func trimCode() uintptr {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		m := mapping{s, e, fields[1], strings.Join(fields[5:], " ")}
+		m := &mapping{start: s, end: e, perms: fields[1]}
+		if len(fields) > 5 {
+			m.path = strings.Join(fields[5:], " ")
+		}
 		if s <= pc && pc < e {
 			self = m.path
 		}
@@ -59,7 +68,10 @@ func trimCode() uintptr {
 	}
 	var n uintptr
 	for _, m := range maps {
-		if m.path != self || strings.ContainsRune(m.perms, 'w') || m.perms[3] != 'p' {
+		// Only clean pages: a read-only private mapping may still hold
+		// written copies (a relocated GOT, a debugger's breakpoint),
+		// which MADV_DONTNEED would lose.
+		if m.path != self || strings.ContainsRune(m.perms, 'w') || m.perms[3] != 'p' || m.anon {
 			continue
 		}
 		if _, _, e := unix.Syscall(unix.SYS_MADVISE, uintptr(m.start), uintptr(m.end-m.start), unix.MADV_DONTNEED); e == 0 {

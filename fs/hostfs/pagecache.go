@@ -270,9 +270,12 @@ func (f *FS) reservePages(pc *pageCache, n int) error {
 			f.pcMu.Unlock()
 			return nil
 		}
+		// The cache used longest ago that is not busy (filling, or
+		// read under its lock: skipped, it stays in the order). TryLock
+		// under pcMu cannot deadlock with the usual pc.mu -> pcMu order.
 		var victim *pageCache
 		for e := f.caches.Back(); e != nil; e = e.Prev() {
-			if c := e.Value.(*pageCache); c != pc {
+			if c := e.Value.(*pageCache); c != pc && c.mu.TryLock() {
 				victim = c
 				break
 			}
@@ -280,17 +283,6 @@ func (f *FS) reservePages(pc *pageCache, n int) error {
 		f.pcMu.Unlock()
 		if victim == nil {
 			return unix.ENOMEM
-		}
-		if !victim.mu.TryLock() {
-			// Busy filling: take it out of the order and try the
-			// next one; it is put back at its next fill.
-			f.pcMu.Lock()
-			if victim.elem != nil {
-				f.caches.Remove(victim.elem)
-				victim.elem = nil
-			}
-			f.pcMu.Unlock()
-			continue
 		}
 		victim.dropLocked()
 		victim.mu.Unlock()

@@ -275,3 +275,37 @@ func TestSmallFileInPageCache(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "tiny", string(got[:k]))
 }
+
+// TestPageCacheBusyVictim: a cache busy (read under its lock) when room is
+// needed is passed over, not dropped from the eviction order: once free
+// again, it can still be evicted.
+func TestPageCacheBusyVictim(t *testing.T) {
+	dir := t.TempDir()
+	sizes := map[string]int{"a": 4, "b": 4, "c": 4, "e": 8}
+	for name, pages := range sizes {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), make([]byte, pages*pageSize), 0o644))
+	}
+	f, err := New(dir, true)
+	require.NoError(t, err)
+	defer f.Close()
+	f.Cache()
+	src := &testPages{}
+	f.SetPageSource(src, 8*pageSize)
+	open := func(name string) *memFile {
+		n, err := f.Root().Lookup(name)
+		require.NoError(t, err)
+		impl, err := n.Open(unix.O_RDONLY)
+		require.NoError(t, err)
+		t.Cleanup(impl.Release)
+		return impl.(*memFile)
+	}
+	a := open("a")
+	open("b")
+	a.pc.mu.Lock() // a read of a in progress
+	c := open("c")
+	require.NotNil(t, c.pc, "b made room")
+	a.pc.mu.Unlock()
+	e := open("e")
+	require.NotNil(t, e.pc, "a and c made room: a was not lost to eviction while busy")
+	require.LessOrEqual(t, f.PageCacheBytes(), int64(8*pageSize))
+}

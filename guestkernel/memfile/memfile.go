@@ -32,6 +32,7 @@ type File struct {
 	next    uintptr   // bump pointer: offset of the first never-used page
 	free    []uintptr // offsets of freed pages still resident, oldest first
 	cold    []uintptr // offsets of freed pages given back to the host
+	noGive  bool      // the host refused to take pages back: stop trying
 	used    uintptr   // pages in use * PageSize
 	maxUsed uintptr
 	onGrow  func(addr, size uintptr) error
@@ -162,7 +163,8 @@ func (f *File) Alloc() (uintptr, error) {
 
 // releaseLocked gives the host back the freed pages beyond the keepFree
 // freed last, a run of adjacent pages per madvise. A page the host would
-// not take back stays resident (and on the free list).
+// not take back stays resident (and on the free list), and no release is
+// tried again.
 func (f *File) releaseLocked() {
 	n := len(f.free) - keepFree
 	old := slices.Clone(f.free[:n])
@@ -176,6 +178,7 @@ func (f *File) releaseLocked() {
 		addr, size := f.base+old[i], uintptr(j-i)*PageSize
 		if _, _, e := unix.Syscall(unix.SYS_MADVISE, addr, size, unix.MADV_REMOVE); e != 0 {
 			f.free = append(f.free, old[i:]...)
+			f.noGive = true
 			return
 		}
 		f.cold = append(f.cold, old[i:j]...)
@@ -305,7 +308,7 @@ func (f *File) Free(addr uintptr) {
 	f.refs[i] = 0
 	f.free = append(f.free, addr-f.base)
 	f.used -= PageSize
-	if len(f.free) > releaseAbove {
+	if len(f.free) > releaseAbove && !f.noGive {
 		f.releaseLocked()
 	}
 }
