@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"ringbox/ring0/pagetables"
@@ -29,17 +28,11 @@ func hostRegions() (regions, forbidden [][2]uintptr, err error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		rng, _, _ := strings.Cut(line, " ")
-		lo, hi, ok := strings.Cut(rng, "-")
-		if !ok {
+		s, e, ok := parseRange(line)
+		if !ok || e > pagetables.LowerHalfEnd {
 			continue
 		}
-		s, err1 := strconv.ParseUint(lo, 16, 64)
-		e, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil || e > pagetables.LowerHalfEnd {
-			continue
-		}
-		r := [2]uintptr{uintptr(s), uintptr(e)}
+		r := [2]uintptr{s, e}
 		if strings.HasSuffix(line, "anon_inode:kvm-vcpu") {
 			forbidden = append(forbidden, r)
 			continue

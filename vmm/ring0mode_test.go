@@ -315,6 +315,34 @@ func TestRing0ModeCPUBoundProgram(t *testing.T) {
 }
 
 // switchOn is Switch, going on past EventInterrupted: in ring0 mode Go's
+
+// newRing0Rig makes a ring0-mode machine (released when the test ends),
+// an address space with code at 0x400000 and a context, on this test's
+// thread (locked until the cleanups, which must run there, are done), and
+// the registers to start the code with.
+func newRing0Rig(t *testing.T, code []byte) (*Machine, *memfile.File, platform.AddressSpace, *ring0Context, platform.Regs) {
+	t.Helper()
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
+	k := openKVM(t)
+	t.Cleanup(func() { k.Close() })
+	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2, Ring0: true})
+	require.NoError(t, err)
+	as, err := m.NewAddressSpace()
+	require.NoError(t, err)
+	t.Cleanup(as.Release)
+	pctx, err := m.NewContext()
+	require.NoError(t, err)
+	ctx := pctx.(*ring0Context)
+	t.Cleanup(ctx.Release)
+	page, err := mem.Alloc()
+	require.NoError(t, err)
+	copy(memfile.Page(page), code)
+	_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+	require.NoError(t, err)
+	return m, mem, as, ctx, platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+}
+
 // scheduler may stop the program at any time for its goroutine to yield.
 func switchOn(ctx platform.Context, as platform.AddressSpace, regs *platform.Regs) (platform.Event, error) {
 	for {
@@ -331,32 +359,13 @@ func switchOn(ctx platform.Context, as platform.AddressSpace, regs *platform.Reg
 // which the entry after an asked-for leave does not mirror, is reached
 // from the guest after a fault's leave.
 func TestRing0ModeLeaveGuest(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	k := openKVM(t)
-	defer k.Close()
-	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2, Ring0: true})
-	require.NoError(t, err)
-	as, err := m.NewAddressSpace()
-	require.NoError(t, err)
-	defer as.Release()
-	pctx, err := m.NewContext()
-	require.NoError(t, err)
-	ctx := pctx.(*ring0Context)
-	defer ctx.Release()
-	require.False(t, LeaveGuest(), "no ring0 code runs on this thread yet")
-
-	code, err := mem.Alloc()
-	require.NoError(t, err)
-	copy(memfile.Page(code), []byte{
+	m, _, as, ctx, regs := newRing0Rig(t, []byte{
 		0x0f, 0x05, // syscall
 		0x0f, 0x05, // syscall
 		0x0f, 0x05, // syscall
 		0x0f, 0x0b, // ud2
 	})
-	_, err = as.Tables().Map(0x400000, code, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
-	require.NoError(t, err)
-	regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+	require.False(t, LeaveGuest(), "no ring0 code runs on this thread yet")
 	ev, err := switchOn(ctx, as, &regs)
 	require.NoError(t, err)
 	require.Equal(t, platform.EventSyscall, ev.Kind)
@@ -401,33 +410,14 @@ func TestRing0ModeLeaveGuest(t *testing.T) {
 // half at start, 1 MiB of the memory file), and an address space made
 // before that sees the slot once the memory is mirrored.
 func TestRing0ModeNewTopSlot(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	k := openKVM(t)
-	defer k.Close()
-	m, mem, err := NewMachine(k, Config{MemLimit: 256 << 20, NumCPU: 2, Ring0: true})
-	require.NoError(t, err)
-	used, _ := mem.Used()
-	t.Logf("memory file after set-up: %d KiB", used>>10)
-	require.Less(t, used, uintptr(1<<20), "the lower half's top-level pages are not all made at start")
-	as, err := m.NewAddressSpace()
-	require.NoError(t, err)
-	defer as.Release()
-	pctx, err := m.NewContext()
-	require.NoError(t, err)
-	ctx := pctx.(*ring0Context)
-	defer ctx.Release()
-
-	code, err := mem.Alloc()
-	require.NoError(t, err)
-	copy(memfile.Page(code), []byte{
+	m, mem, as, ctx, regs := newRing0Rig(t, []byte{
 		0x0f, 0x05, // syscall
 		0x0f, 0x05, // syscall
 		0x0f, 0x0b, // ud2
 	})
-	_, err = as.Tables().Map(0x400000, code, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
-	require.NoError(t, err)
-	regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+	used, _ := mem.Used()
+	t.Logf("memory file after set-up: %d KiB", used>>10)
+	require.Less(t, used, uintptr(1<<20), "the lower half's top-level pages are not all made at start")
 	ev, err := switchOn(ctx, as, &regs)
 	require.NoError(t, err)
 	require.Equal(t, platform.EventSyscall, ev.Kind)

@@ -19,20 +19,27 @@ func mappingOf(addr uintptr) (start, end uintptr, err error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		line := sc.Text()
-		rng, _, _ := strings.Cut(line, " ")
-		lo, hi, ok := strings.Cut(rng, "-")
-		if !ok {
-			continue
-		}
-		s, err1 := strconv.ParseUint(lo, 16, 64)
-		e, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		if uintptr(s) <= addr && addr < uintptr(e) {
-			return uintptr(s), uintptr(e), nil
+		s, e, ok := parseRange(sc.Text())
+		if ok && s <= addr && addr < e {
+			return s, e, nil
 		}
 	}
 	return 0, 0, fmt.Errorf("no mapping of %#x in /proc/self/maps", addr)
+}
+
+// parseRange reads the address range that starts a line of
+// /proc/self/maps or smaps ("start-end perms ..."); ok is false for any
+// other line (smaps' key lines).
+func parseRange(line string) (start, end uintptr, ok bool) {
+	rng, _, _ := strings.Cut(line, " ")
+	lo, hi, ok := strings.Cut(rng, "-")
+	if !ok {
+		return 0, 0, false
+	}
+	s, err1 := strconv.ParseUint(lo, 16, 64)
+	e, err2 := strconv.ParseUint(hi, 16, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return uintptr(s), uintptr(e), true
 }

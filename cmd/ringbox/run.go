@@ -123,9 +123,9 @@ func runCmd(o *runOpts) error {
 		unconfined = errors.New("the re-executed ringbox is not in namespaces of its own")
 	case !child:
 		// Once the child runs, this process only relays: its set-up
-		// code's pages can go (when the child's do: trimCode).
+		// code's pages can go (when the child's do: vmm.TrimText).
 		spec := confine.Spec{HostNet: o.net == "sandbox", NetNS: o.netns,
-			Settle: func() { trimCode() }, SettleAfter: settleAfter}
+			Settle: func() { vmm.TrimText() }, SettleAfter: settleAfter}
 		if !spec.HostNet && spec.NetNS == "" && len(o.publish) > 0 {
 			// Published ports alone: their listeners are made here, in the
 			// host's network, and handed down; the child runs in an empty
@@ -435,7 +435,7 @@ func runCmd(o *runOpts) error {
 		select {
 		case <-settle:
 			settle = nil
-			log.Debug("trimmed the binary's mappings", "bytes", trimCode())
+			log.Debug("trimmed the binary's mappings", "bytes", vmm.TrimText())
 		case <-deadline:
 			// As timeout(1): SIGTERM, SIGKILL if still there after
 			// --kill-after, and status 124.
@@ -499,7 +499,7 @@ func statusOf(s kernel.ExitStatus) error {
 }
 
 // settleAfter is when a sandbox that still runs lets go of the pages of
-// its own code that set-up touched (trimCode): late enough that short runs
+// its own code that set-up touched (vmm.TrimText): late enough that short runs
 // never pay for the pages faulted back in, early enough for a long-lived
 // sandbox.
 const settleAfter = time.Second

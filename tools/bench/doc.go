@@ -66,7 +66,7 @@
 //     from /proc/PID/smaps_rollup; medians of 3 runs per side (1 with
 //     -quick), shown in MB, with no exits. Issue 11's goal: under 12 MB.
 //     Three seconds in, both ringbox processes have trimmed their mappings
-//     of the ringbox binary (after 1 s, cmd/ringbox/trim.go): the row
+//     of the ringbox binary (after 1 s, vmm/trim.go): the row
 //     measures a settled sandbox, not one starting up. The host's
 //     transparent huge page setting matters (under THP=always the parent's
 //     first 2 MiB of Go heap stays resident whole): say which it was.

@@ -1,16 +1,15 @@
-package main
+package vmm
 
 import (
 	"bufio"
 	"os"
 	"reflect"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// trimCode drops this process's page-table entries for the read-only
+// TrimText drops this process's page-table entries for the read-only
 // mappings of its own executable (text and rodata), which stay in the
 // host's page cache; the pages it runs or reads again fault back in. Set-up
 // code (flags, the loader, the file systems, seccomp, the network stack's
@@ -20,15 +19,15 @@ import (
 // data and bss mappings are writable and are left alone, and so is a
 // read-only mapping that holds written private copies. It returns the
 // bytes of mappings trimmed.
-func trimCode() uintptr {
-	pc := uint64(reflect.ValueOf(trimCode).Pointer())
+func TrimText() uintptr {
+	pc := reflect.ValueOf(TrimText).Pointer()
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		return 0
 	}
 	defer f.Close()
 	type mapping struct {
-		start, end uint64
+		start, end uintptr
 		perms      string
 		path       string
 		anon       bool // holds private copies (relocations, breakpoints)
@@ -42,17 +41,9 @@ func trimCode() uintptr {
 			maps[len(maps)-1].anon = fields[1] != "0"
 			continue
 		}
-		if len(fields) < 5 || len(fields[1]) != 4 {
+		s, e, ok := parseRange(sc.Text())
+		if !ok || len(fields) < 5 || len(fields[1]) != 4 {
 			continue // a key line of the mapping above
-		}
-		lo, hi, ok := strings.Cut(fields[0], "-")
-		if !ok {
-			continue
-		}
-		s, err1 := strconv.ParseUint(lo, 16, 64)
-		e, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil {
-			continue
 		}
 		m := &mapping{start: s, end: e, perms: fields[1]}
 		if len(fields) > 5 {
@@ -74,8 +65,8 @@ func trimCode() uintptr {
 		if m.path != self || strings.ContainsRune(m.perms, 'w') || m.perms[3] != 'p' || m.anon {
 			continue
 		}
-		if _, _, e := unix.Syscall(unix.SYS_MADVISE, uintptr(m.start), uintptr(m.end-m.start), unix.MADV_DONTNEED); e == 0 {
-			n += uintptr(m.end - m.start)
+		if _, _, e := unix.Syscall(unix.SYS_MADVISE, m.start, m.end-m.start, unix.MADV_DONTNEED); e == 0 {
+			n += m.end - m.start
 		}
 	}
 	return n

@@ -1,4 +1,4 @@
-package main
+package vmm
 
 import (
 	"bufio"
@@ -9,7 +9,7 @@ import (
 )
 
 // textRSS returns the resident KiB of this process's executable text and
-// rodata mappings (the ones trimCode trims), from /proc/self/smaps.
+// rodata mappings (the ones TrimText trims), from /proc/self/smaps.
 func textRSS(t *testing.T) int {
 	t.Helper()
 	exe, err := os.Executable()
@@ -38,16 +38,16 @@ func textRSS(t *testing.T) int {
 	return sum
 }
 
-// TestTrimCode: trimming drops the pages of the executable's read-only
+// TestTrimText: trimming drops the pages of the executable's read-only
 // mappings from this process (they fault back in as they are used), and
 // the process goes on running.
-func TestTrimCode(t *testing.T) {
+func TestTrimText(t *testing.T) {
 	before := textRSS(t)
-	n := trimCode()
+	n := TrimText()
 	after := textRSS(t)
 	t.Logf("text and rodata resident: %d KiB before, %d KiB after trimming %d KiB of mappings", before, after, n>>10)
 	if n == 0 {
-		t.Fatal("trimCode found no mapping of its own executable")
+		t.Fatal("TrimText found no mapping of its own executable")
 	}
 	if after >= before {
 		t.Fatalf("resident text and rodata did not shrink: %d KiB -> %d KiB", before, after)
