@@ -88,6 +88,9 @@ static void basics(void) {
 	struct pollfd p = {s, POLLIN, 0};
 	say("half a line readable: %d\n", poll(&p, 1, 50));
 	write(m, "x\x7f" "c\r", 4);
+	// Linux hands pty input to the line discipline from a work queue:
+	// wait until the line is readable, or FIONREAD races with it.
+	poll(&p, 1, 2000);
 	int n = 0;
 	ioctl(s, FIONREAD, &n);
 	say("FIONREAD %d\n", n);
