@@ -169,7 +169,7 @@ func (r *Region) initPVMCPU(i int) {
 	c.VIF = uint64(r.VIF(i))
 	c.Self = uint64(r.CPUAddr(i))
 	clear(r.page(off + 4))
-	initXsave(r.page(off + 5))
+	InitXsave(r.page(off + 5))
 	c.R0.UserXsave = uint64(r.UserXsave(i))
 	c.R0.LeaveXsave = uint64(r.LeaveXsave(i))
 }

@@ -65,12 +65,12 @@ func (r *Region) initX86CPU(i int) {
 	c.R0.XsaveAli = uint64(r.Alias(r.UserXsave(i)))
 	c.R0.X86 = 1
 	c.R0.MXCSR = 0x1f80
-	initXsave(r.page(off + 5))
+	InitXsave(r.page(off + 5))
 }
 
-// initXsave writes a valid initial XSAVE image: FCW 0x37f, MXCSR 0x1f80,
+// InitXsave writes a valid initial XSAVE image: FCW 0x37f, MXCSR 0x1f80,
 // XSTATE_BV 0 (every component in its initial state).
-func initXsave(b []byte) {
+func InitXsave(b []byte) {
 	clear(b)
 	b[0], b[1] = 0x7f, 0x03
 	b[24], b[25] = 0x80, 0x1f

@@ -80,11 +80,23 @@ func fpToVCPU(v *VCPU, b []byte, mxcsrMask []byte) error {
 
 // FPState implements platform.Context.
 func (c *exitContext) FPState() ([]byte, error) {
+	if !c.h.reclaim() {
+		return c.h.fpState(c.m.FPLayout().Size), nil
+	}
 	return fpFromVCPU(c.vcpu, c.m.FPLayout().Size)
 }
 
 // SetFPState implements platform.Context.
 func (c *exitContext) SetFPState(b []byte) error {
+	if !c.h.reclaim() {
+		c.h.fp = append([]byte(nil), b...)
+		return nil
+	}
+	return c.setFP(b)
+}
+
+// setFP loads an FP image into the context's vCPU.
+func (c *exitContext) setFP(b []byte) error {
 	cur, err := fpFromVCPU(c.vcpu, xsaveLegacySize)
 	if err != nil {
 		return err
@@ -101,6 +113,9 @@ func (c *ring0Context) userXsave() []byte {
 // FPState implements platform.Context.
 func (c *ring0Context) FPState() ([]byte, error) {
 	size := c.m.FPLayout().Size
+	if !c.h.reclaim() {
+		return c.h.fpState(size), nil
+	}
 	if c.userInKVM {
 		return fpFromVCPU(c.vcpu, size)
 	}
@@ -109,6 +124,10 @@ func (c *ring0Context) FPState() ([]byte, error) {
 
 // SetFPState implements platform.Context.
 func (c *ring0Context) SetFPState(b []byte) error {
+	if !c.h.reclaim() {
+		c.h.fp = append([]byte(nil), b...)
+		return nil
+	}
 	area := c.userXsave()
 	if c.userInKVM {
 		return fpToVCPU(c.vcpu, b, area[xsaveMXCSRMask:xsaveMXCSRMask+4])

@@ -56,6 +56,10 @@ type Machine struct {
 
 	mu   sync.Mutex
 	free []int // free vCPU slots of the region
+	// pool says which context each slot serves and who waits for one
+	// (pool.go); slotCond is signalled when a slot may have come free.
+	pool     pool
+	slotCond *sync.Cond
 	// vcpus are the KVM vCPUs made so far, by slot. KVM cannot destroy a
 	// vCPU short of the VM, so a released context leaves its vCPU here
 	// for the next context on that slot.
@@ -86,15 +90,18 @@ type Machine struct {
 	}
 }
 
-// MaxContexts is the most contexts (vCPUs) a machine can have.
-const MaxContexts = 1024
+// MaxVCPUs is the most vCPUs (slots) a machine can have; it can have any
+// number of contexts, which share them (pool.go).
+const MaxVCPUs = 1024
 
 // Config describes a machine.
 type Config struct {
 	// MemLimit bounds the memory file (all program memory and page tables).
 	MemLimit uintptr
-	// NumCPU is how many contexts can exist at once (each has a vCPU;
-	// at most 1024). A vCPU is made when a context first needs it.
+	// NumCPU is how many vCPUs the machine may have (at most MaxVCPUs):
+	// the contexts running user code or kernel code at once. A vCPU is
+	// made when a context first needs one; a context whose task waits in
+	// the kernel lends its vCPU out (pool.go).
 	NumCPU int
 	// Ring0 selects ring0 mode instead of exit mode.
 	Ring0 bool
@@ -109,6 +116,8 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 		return nil, nil, err
 	}
 	m := &Machine{kvm: k, vm: vm, cfg: cfg, curRoot: map[int]uintptr{}, vcpus: make([]*VCPU, ncpu), spaces: map[*addressSpace]struct{}{}}
+	m.slotCond = sync.NewCond(&m.mu)
+	m.pool.owner = make([]*hold, ncpu)
 	fail := func(err error) (*Machine, *memfile.File, error) {
 		vm.Close()
 		return nil, nil, err
@@ -211,6 +220,7 @@ func (m *Machine) Stats() map[string]uint64 {
 		"exit.interrupt": m.exits.interrupt.Load(),
 		"exit.other":     m.exits.other.Load(),
 		"exit.zapdrain":  m.exits.drain.Load(),
+		"vcpu.steals":    m.pool.steals.Load(),
 	}
 	// The memory file: pages in use now and at most, freed pages given
 	// back to the host (KiB).
@@ -427,13 +437,18 @@ func fillQueue(m *Machine, as *addressSpace, cpu *ring0.CPU) (free []uintptr, mo
 	return free, more
 }
 
-// exitContext is one vCPU running one task's user code.
+// exitContext runs one task's user code in exit mode, on a vCPU of the
+// machine's pool (pool.go) while it holds one.
 type exitContext struct {
-	m      *Machine
-	vcpu   *VCPU
-	slot   int
-	cpu    *ring0.CPU
-	as     *addressSpace
+	m    *Machine
+	h    *hold
+	vcpu *VCPU // the slot's vCPU and CPU page, valid while h holds it
+	slot int
+	cpu  *ring0.CPU
+	as   *addressSpace
+	// reload: the slot is new to the context; the next entry switches to
+	// its address space and flushes.
+	reload bool
 	fsBase uint64
 	gsBase uint64
 	// inUser: the vCPU stopped (interrupted) in user mode, so its user
@@ -442,68 +457,65 @@ type exitContext struct {
 	rs     runState
 }
 
-// NewContext implements platform.Platform.
+// NewContext implements platform.Platform. The context takes a vCPU of the
+// pool when it first runs user code.
 func (m *Machine) NewContext() (platform.Context, error) {
-	m.mu.Lock()
-	if len(m.free) == 0 {
-		m.mu.Unlock()
-		return nil, fmt.Errorf("no free vCPU (limit %d)", m.region.NumCPU())
+	if m.cfg.Ring0 {
+		return m.newRing0Context()
 	}
-	slot := m.free[len(m.free)-1]
-	m.free = m.free[:len(m.free)-1]
-	v := m.vcpus[slot]
-	m.mu.Unlock()
-	fresh := v == nil
-	var err error
-	if fresh {
-		v, err = m.vm.NewVCPU(slot)
-	} else {
+	c := &exitContext{m: m, slot: -1}
+	c.h = m.newHold(c.saveFP, &c.rs)
+	c.rs.kick = c.h.interrupt
+	return c, nil
+}
+
+// saveFP copies the program's FP state out of the vCPU for a context that
+// takes the slot (m.mu held, c idle).
+func (c *exitContext) saveFP() []byte {
+	fp, err := fpFromVCPU(c.vcpu, c.m.FPLayout().Size)
+	if err != nil {
+		return nil // the initial state: KVM refused to read it
+	}
+	return fp
+}
+
+// take makes sure the context holds a slot, setting up one that is new to
+// it; it reports whether the slot is new.
+func (c *exitContext) take() (bool, error) {
+	slot, v, moved, fresh, err := c.h.acquire()
+	if err != nil || !moved {
+		return false, err
+	}
+	c.slot, c.vcpu, c.cpu = slot, v, c.m.region.CPU(slot)
+	if !fresh {
 		// The last context may have left it after an exit whose port I/O
 		// KVM completes on the next KVM_RUN, whatever KVM_SET_REGS says.
-		err = v.CompletePending()
-	}
-	if err == nil {
-		m.region.InitCPU(slot)
-	}
-	var c platform.Context
-	if err == nil {
-		if m.cfg.Ring0 {
-			c, err = m.newRing0Context(slot, v, fresh)
-		} else {
-			c, err = m.newContext(slot, v, fresh)
+		if err := v.CompletePending(); err != nil {
+			c.h.drop()
+			return false, err
 		}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if fresh && v != nil {
-		m.vcpus[slot] = v
-	}
-	if err != nil {
-		m.free = append(m.free, slot)
-		return nil, err
-	}
-	return c, nil
-}
-
-// releaseSlot gives a context's slot back; its vCPU stays for reuse.
-func (m *Machine) releaseSlot(slot int) {
-	m.setCurRoot(slot, 0)
-	m.mu.Lock()
-	m.free = append(m.free, slot)
-	m.mu.Unlock()
-}
-
-func (m *Machine) newContext(slot int, v *VCPU, fresh bool) (*exitContext, error) {
-	c := &exitContext{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot)}
-	c.rs.kick = v.Kick
+	c.m.region.InitCPU(slot)
 	sysEntry, ret, _ := ring0.PVMEntryPoints()
-	if m.x86() {
+	if c.m.x86() {
 		sysEntry, ret, _ = ring0.X86EntryPoints()
 	}
-	if err := m.setupVCPU(v, slot, sysEntry, ret, fresh); err != nil {
-		return nil, fmt.Errorf("set up vCPU %d: %w", slot, err)
+	if err := c.m.setupVCPU(v, slot, sysEntry, ret, fresh); err != nil {
+		c.h.drop()
+		return false, fmt.Errorf("set up vCPU %d: %w", slot, err)
 	}
-	return c, nil
+	c.fsBase, c.gsBase, c.inUser, c.reload = 0, 0, false, true
+	fp := c.h.fp
+	c.h.fp = nil
+	if fp == nil {
+		// The initial state, which InitCPU wrote to the save area.
+		fp = c.m.region.UserXsaveArea(slot)[:c.m.FPLayout().Size]
+	}
+	if err := c.setFP(fp); err != nil {
+		c.h.drop()
+		return false, err
+	}
+	return true, nil
 }
 
 // setupVCPU puts a vCPU in supervisor mode at rip, on its kernel stack,
@@ -585,12 +597,19 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr, fresh bool) e
 }
 
 // Interrupt implements platform.Context.
-func (c *exitContext) Interrupt() { c.vcpu.Kick() }
+func (c *exitContext) Interrupt() { c.h.interrupt() }
+
+// Idle implements platform.Idler: the task waits in the kernel, and its
+// vCPU may serve another context meanwhile.
+func (c *exitContext) Idle() { c.h.setIdle() }
 
 // Release implements platform.Context.
 func (c *exitContext) Release() {
 	c.rs.attach(c.as, nil)
-	c.m.releaseSlot(c.slot)
+	if c.h.reclaim() {
+		c.m.setCurRoot(c.slot, 0)
+		c.h.drop()
+	}
 }
 
 // ErrSupervisorFault reports a fault in ringbox's own guest code.
@@ -599,10 +618,23 @@ var ErrSupervisorFault = errors.New("fault in the guest supervisor")
 // Switch implements platform.Context.
 func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (platform.Event, error) {
 	as := pas.(*addressSpace)
-	if as != c.as {
+	kicked := c.h.kicked.Swap(false)
+	moved, err := c.take()
+	if err != nil {
+		return platform.Event{}, err
+	}
+	if moved && (kicked || c.h.kicked.Swap(false)) {
+		// Interrupted while it had no vCPU to kick.
+		return platform.Event{Kind: platform.EventInterrupted}, nil
+	}
+	if as != c.as || c.reload {
 		c.cpu.NewCR3 = uint64(as.cr3())
-		c.rs.attach(c.as, as)
-		c.as = as
+		if as != c.as {
+			c.rs.attach(c.as, as)
+			c.as = as
+		}
+		c.cpu.Flush = 1
+		c.reload = false
 	}
 	as.stale.Store(false)
 	pending, more := c.fillQueue()

@@ -32,14 +32,19 @@ func (m *Machine) setupRing0() error {
 // program's syscalls there.
 type ring0Context struct {
 	m     *Machine
-	vcpu  *VCPU
+	h     *hold
+	vcpu  *VCPU // the slot's vCPU and CPU page, valid while h holds it
 	slot  int
 	cpu   *ring0.CPU
 	as    *addressSpace
 	stack []byte
 	rs    runState
+	// reload: the slot is new to the context; the next entry switches to
+	// its address space and flushes.
+	reload bool
 
 	tid    int
+	hostFS uint64 // the task thread's FS base, once it ran
 	leaves uint64 // R0.Leaves seen
 	// asked is set by LeaveGuest just before the leave it asks for: the
 	// next entry lets the parked vCPU go on by itself (ReasonResume) and
@@ -53,83 +58,199 @@ type ring0Context struct {
 	bounceSeen uint64
 }
 
-func (m *Machine) newRing0Context(slot int, v *VCPU, fresh bool) (*ring0Context, error) {
+func (m *Machine) newRing0Context() (*ring0Context, error) {
+	stack, err := unix.Mmap(-1, 0, vmmStackSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, fmt.Errorf("VMM stack: %w", err)
+	}
+	c := &ring0Context{m: m, slot: -1, stack: stack}
+	c.h = m.newHold(c.saveFP, &c.rs)
+	c.rs.kick = c.h.interrupt
+	return c, nil
+}
+
+// saveFP copies the program's FP state out of the slot's save area for a
+// context that takes the slot (m.mu held, c idle: Idle moved the state
+// there).
+func (c *ring0Context) saveFP() []byte {
+	return append([]byte(nil), c.userXsave()[:c.m.FPLayout().Size]...)
+}
+
+// take makes sure the context holds a slot, setting up one that is new to
+// it: the vCPU at the entry code's way into user mode, and the CPU page's
+// fields for this task's thread. It reports whether the slot is new.
+func (c *ring0Context) take() (bool, error) {
+	slot, v, moved, fresh, err := c.h.acquire()
+	if err != nil || !moved {
+		return false, err
+	}
+	m := c.m
+	cpu := m.region.CPU(slot)
+	c.slot, c.vcpu, c.cpu = slot, v, cpu
+	fail := func(err error) (bool, error) {
+		c.h.drop()
+		return false, err
+	}
+	if !fresh {
+		// Parked after another context's leave or exit: KVM completes
+		// that port I/O on the next KVM_RUN whatever KVM_SET_REGS says.
+		if err := v.CompletePending(); err != nil {
+			return fail(err)
+		}
+	}
+	m.moveCounters(cpu)
+	m.region.InitCPU(slot)
 	sys, toUser := ring0.R0EntryPoints()
 	if m.x86() {
 		sys, toUser = ring0.X86R0EntryPoints()
 	}
 	if err := m.setupVCPU(v, slot, sys, toUser, fresh); err != nil {
-		return nil, fmt.Errorf("set up vCPU %d: %w", slot, err)
+		return fail(fmt.Errorf("set up vCPU %d: %w", slot, err))
 	}
-	stack, err := unix.Mmap(-1, 0, vmmStackSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
-	if err != nil {
-		return nil, fmt.Errorf("VMM stack: %w", err)
-	}
-	c := &ring0Context{m: m, vcpu: v, slot: slot, cpu: m.region.CPU(slot), stack: stack}
 	text, vdso, err := ring0.HostCode()
 	if err != nil {
-		unix.Munmap(stack)
-		return nil, err
+		return fail(err)
 	}
-	ring0.SetHostCode(c.cpu, text, vdso)
-	c.rs.kick = v.Kick
-	r0 := &c.cpu.R0
+	ring0.SetHostCode(cpu, text, vdso)
+	r0 := &cpu.R0
 	r0.VcpuFD = uint64(v.fd.Fd())
 	r0.RunAddr = uint64(uintptr(unsafe.Pointer(&v.mem[0])))
-	r0.VMMStack = uint64(uintptr(unsafe.Pointer(&stack[0]))+vmmStackSize) &^ 15
+	r0.VMMStack = uint64(uintptr(unsafe.Pointer(&c.stack[0]))+vmmStackSize) &^ 15
 	x := ring0.HostXCR0()
 	r0.XMaskLo, r0.XMaskHi = x&0xffffffff, x>>32
-	return c, nil
+	if c.tid != 0 {
+		r0.HostFS = c.hostFS
+		v.tid.Store(int32(c.tid))
+	}
+	c.leaves, c.asked, c.userInKVM, c.needReset, c.fullReset = 0, false, false, false, false
+	c.reload = true
+	if fp := c.h.fp; fp != nil {
+		c.h.fp = nil
+		if err := c.SetFPState(fp); err != nil {
+			return fail(err)
+		}
+	}
+	return true, nil
 }
 
 // Interrupt implements platform.Context. The task's own thread is running
 // kernel code, not the program, so it needs no kick (and in the guest it
 // must not touch the kvm_run page, which is not guest memory).
 func (c *ring0Context) Interrupt() {
-	if ring0.OnTaskThread(c.cpu) {
+	if fs := c.hostFS; fs != 0 && ring0.FSBase() == fs {
 		return
 	}
-	c.vcpu.Kick()
+	c.h.interrupt()
+}
+
+// onSlot reports whether the calling code runs in the guest on the
+// context's slot. (A slot taken from the context while it was idle may
+// have another context's code in the guest.)
+func (c *ring0Context) inGuest() bool {
+	return c.cpu != nil && c.hostFS != 0 && c.cpu.R0.HostFS == c.hostFS &&
+		ring0.FSBase() == c.hostFS && ring0.InGuest(c.cpu)
+}
+
+// Idle implements platform.Idler: the task is about to wait in the
+// kernel. Its code leaves the guest (the one exit the wait's futex sleep
+// would have cost as a bounce) and its vCPU may serve another context
+// until it needs it again.
+func (c *ring0Context) Idle() {
+	if c.hostFS == 0 || ring0.FSBase() != c.hostFS {
+		return // not the task's own thread, or it never ran
+	}
+	if c.inGuest() {
+		c.asked = true
+		ring0.Leave(c.cpu)
+	}
+	if c.userInKVM {
+		// Stopped by a kick in user mode: the program's FP state is in
+		// KVM. Move it to the save area, where a context taking the slot
+		// finds it; the next entry restarts the vCPU.
+		fp, err := c.FPState()
+		if err != nil {
+			return
+		}
+		c.userInKVM = false
+		if err := c.SetFPState(fp); err != nil {
+			return
+		}
+		c.needReset, c.fullReset = true, true
+	}
+	c.h.setIdle()
 }
 
 // Release implements platform.Context. It must run on the task's thread:
 // the code continues on the host from here.
 func (c *ring0Context) Release() {
-	ring0.Leave(c.cpu)
+	held := c.h.reclaim()
+	if held {
+		ring0.Leave(c.cpu)
+		// The slot's counters start again at zero for its next context.
+		c.m.moveCounters(c.cpu)
+	}
 	if c.tid != 0 {
-		ring0Threads.CompareAndDelete(c.cpu.R0.HostFS, c)
+		ring0Threads.CompareAndDelete(c.hostFS, c)
 	}
 	c.rs.attach(c.as, nil)
-	// The slot's counters start again at zero for its next context.
-	// Move them to the machine's totals (Stats sums both: leaving them
-	// in the free slot would count them twice).
-	r0 := &c.cpu.R0
-	c.m.exits.r0Bounces.Add(atomic.SwapUint64(&r0.Bounces, 0))
-	c.m.exits.r0Entries.Add(atomic.SwapUint64(&r0.Entries, 0))
-	c.m.exits.r0Intrs.Add(atomic.SwapUint64(&r0.Intrs, 0))
-	c.m.exits.r0IntrUser.Add(atomic.SwapUint64(&r0.IntrUser, 0))
+	unix.Munmap(c.stack)
+	if held {
+		c.m.setCurRoot(c.slot, 0)
+		c.h.drop()
+	}
+}
+
+// moveCounters moves a slot's counters to the machine's totals before the
+// slot serves another context (Stats sums both: leaving them in the slot
+// would count them twice once it is set up again).
+func (m *Machine) moveCounters(cpu *ring0.CPU) {
+	r0 := &cpu.R0
+	m.exits.r0Bounces.Add(atomic.SwapUint64(&r0.Bounces, 0))
+	m.exits.r0Entries.Add(atomic.SwapUint64(&r0.Entries, 0))
+	m.exits.r0Intrs.Add(atomic.SwapUint64(&r0.Intrs, 0))
+	m.exits.r0IntrUser.Add(atomic.SwapUint64(&r0.IntrUser, 0))
 	for nr := range r0.BouncesBy {
 		if atomic.LoadUint32(&r0.BouncesBy[nr]) != 0 {
-			c.m.exits.r0BouncesBy[nr].Add(uint64(atomic.SwapUint32(&r0.BouncesBy[nr], 0)))
+			m.exits.r0BouncesBy[nr].Add(uint64(atomic.SwapUint32(&r0.BouncesBy[nr], 0)))
 		}
 	}
-	unix.Munmap(c.stack)
-	c.m.releaseSlot(c.slot)
 }
 
 // Switch implements platform.Context.
 func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (platform.Event, error) {
 	as := pas.(*addressSpace)
+	inGuest := c.inGuest()
+	kicked := c.h.kicked.Swap(false)
+	if !inGuest {
+		// On the host: take the slot back, or another one (code in the
+		// guest holds its slot).
+		if c.h.yield.Load() {
+			c.Idle() // asked to give the slot up: leave it ready to take
+		}
+		moved, err := c.take()
+		if err != nil {
+			return platform.Event{}, err
+		}
+		if moved && (kicked || c.h.kicked.Swap(false)) {
+			// Interrupted while it had no vCPU to kick.
+			return platform.Event{Kind: platform.EventInterrupted}, nil
+		}
+	}
 	cpu := c.cpu
-	inGuest := ring0.InGuest(cpu)
-	if as != c.as {
+	if as != c.as || c.reload {
 		if c.m.x86() {
 			cpu.R0.KernCR3, cpu.R0.UserCR3 = uint64(as.root), uint64(as.root+memfile.PageSize)
 		} else {
 			cpu.NewCR3 = uint64(as.root)
 		}
-		c.rs.attach(c.as, as)
-		c.as = as
+		if as != c.as {
+			c.rs.attach(c.as, as)
+			c.as = as
+		}
+		if c.reload {
+			cpu.Flush = 1
+			c.reload = false
+		}
 	}
 	as.stale.Store(false)
 	// Running user code in as from here on, as far as a shootdown is
@@ -291,6 +412,7 @@ func (c *ring0Context) prepareHost() error {
 			return fmt.Errorf("ARCH_GET_FS: %w", e)
 		}
 		cpu.R0.HostFS = fs
+		c.hostFS = fs
 		ring0Threads.Store(fs, c)
 	} else if ring0.FSBase() != cpu.R0.HostFS {
 		// The thread's FS base (its TLS) names it without a syscall.

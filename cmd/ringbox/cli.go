@@ -206,6 +206,10 @@ var runFlags = []*runFlag{
 		def:   func() string { return fmt.Sprintf("the host's CPUs, %d", runtime.NumCPU()) },
 		usage: "most threads running at once",
 		set:   func(o *runOpts, v string) (err error) { o.cpus, err = parseInt(v, 1, 1024); return err }},
+	{long: "vcpus", arg: "N", group: groupResources,
+		def:   func() string { return fmt.Sprintf("pids, at most %d", vmm.MaxVCPUs) },
+		usage: "vCPUs of the VM, shared by the threads",
+		set:   func(o *runOpts, v string) (err error) { o.vcpus, err = parseInt(v, 1, vmm.MaxVCPUs); return err }},
 
 	{long: "disk", arg: "SIZE", group: groupResources, def: func() string { return "memory/2" },
 		usage: "size of the writable layer and of each --tmpfs",

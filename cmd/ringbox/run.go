@@ -78,6 +78,8 @@ type runOpts struct {
 	tmpfs    []string
 	pids     int
 	cpus     int
+	// vcpus is --vcpus (0: min(pids, vmm.MaxVCPUs)).
+	vcpus int
 	// hostIO is --hostio (auto, thread, exit); hostIOSpin --hostio-spin.
 	hostIO     string
 	hostIOSpin time.Duration
@@ -226,7 +228,11 @@ func runCmd(o *runOpts) error {
 		log.Debug("ring0 mode unavailable (too few physical address bits), using exit mode", "bits", bits(k.MaxGuestPhys()))
 	}
 	// Every live task has a vCPU of its own (docs/how-it-works.md).
-	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: min(o.pids, vmm.MaxContexts), Ring0: ring0Mode})
+	vcpus := o.vcpus
+	if vcpus == 0 {
+		vcpus = min(o.pids, vmm.MaxVCPUs)
+	}
+	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: vcpus, Ring0: ring0Mode})
 	if err != nil {
 		return fail(exitSandbox, "build VM: %v", err)
 	}

@@ -213,6 +213,7 @@ func (child *Task) Start() {
 // exits. A signal does not end the wait early (as on Linux, where the
 // parent is unkillable but for SIGKILL).
 func (t *Task) WaitVfork(child *Task, done <-chan struct{}) {
+	t.idle()
 	for {
 		select {
 		case <-done:

@@ -445,7 +445,16 @@ func (t *Task) interrupt() {
 // shows as sleeping in /proc.
 func (t *Task) Interrupted() <-chan struct{} {
 	t.busy.Store(false)
+	t.idle()
 	return t.wake
+}
+
+// idle tells the platform that the task is about to block in the kernel:
+// its vCPU may serve another task meanwhile (platform.Idler).
+func (t *Task) idle() {
+	if i, ok := t.Ctx.(platform.Idler); ok {
+		i.Idle()
+	}
 }
 
 // SignalPending reports whether a signal the task must act on is pending,
@@ -466,6 +475,7 @@ func (t *Task) Sleep(d time.Duration) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	t.busy.Store(false)
+	t.idle()
 	for {
 		select {
 		case <-timer.C:
@@ -507,7 +517,12 @@ func (t *Task) Run() (err error) {
 			break
 		}
 		if tok := t.K.runTokens; tok != nil {
-			tok <- struct{}{}
+			select {
+			case tok <- struct{}{}:
+			default:
+				t.idle() // every CPU is taken: wait without the vCPU
+				tok <- struct{}{}
+			}
 		}
 		ev, err := t.Ctx.Switch(t.MM.AddressSpace(), &t.Regs)
 		if tok := t.K.runTokens; tok != nil {
@@ -712,6 +727,7 @@ func (t *Task) deliverSignals() bool {
 		if tg.stopped {
 			wake := tg.stopWake
 			tg.mu.Unlock()
+			t.idle()
 			select {
 			case <-wake:
 			case <-t.wake:

@@ -86,6 +86,13 @@ type Context interface {
 	Release()
 }
 
+// Idler is a Context whose vCPU can serve other contexts while its task
+// waits in the kernel. The kernel calls Idle, on the task's thread, just
+// before the task blocks; the context's next Switch takes a vCPU again.
+type Idler interface {
+	Idle()
+}
+
 // FPLayout describes the XSAVE images of FPState.
 type FPLayout struct {
 	Features uint64 // the enabled state components (XCR0)

@@ -522,6 +522,12 @@ func programCases() []progCase {
 		// Slow where a VM exit is slow (emulation: 40 s alone) and
 		// slower under load.
 		{name: "many", prog: "many", timeout: 5 * time.Minute},
+		// Fewer vCPUs than tasks (--vcpus): tasks waiting in the kernel
+		// lend theirs out, and one spinning in user code yields.
+		{name: "threads-2vcpus", prog: "threads", flags: []string{"--vcpus", "2"}},
+		{name: "procs-1vcpu", prog: "procs", flags: []string{"--vcpus", "1"}},
+		{name: "pipefork-1vcpu", prog: "pipefork", flags: []string{"--vcpus", "1"}},
+		{name: "many-16vcpus", prog: "many", flags: []string{"--vcpus", "16"}, timeout: 5 * time.Minute},
 		{name: "cputime", prog: "cputime"},
 		{name: "sigqueue", prog: "sigqueue"},
 		{name: "sysvipc", prog: "sysvipc"},

@@ -25,6 +25,7 @@ type realCase struct {
 	project string   // directory under tests/realprogs copied into the work directory ("": empty)
 	env     []string // added to baseEnv (later entries win)
 	mounts  []string // more host directories that both runs share, read-write at their own paths
+	flags   []string // more ringbox flags
 	timeout time.Duration
 	// wantStdout, when set, is also the exact expected output.
 	wantStdout string
@@ -59,7 +60,7 @@ func runRealCase(t *testing.T, c realCase) {
 	}
 
 	sdir := setup()
-	flags := []string{"--mount", sdir + ":" + sdir + ":rw", "--workdir", sdir}
+	flags := append([]string{"--mount", sdir + ":" + sdir + ":rw", "--workdir", sdir}, c.flags...)
 	for _, m := range c.mounts {
 		flags = append(flags, "--mount", m+":"+m+":rw")
 	}
@@ -108,6 +109,12 @@ func TestRealPrograms(t *testing.T) {
 		{name: "gcc-O2", project: "cproject", timeout: 5 * time.Minute, argv: []string{"/bin/sh", "-c",
 			`gcc -O2 -o hello hello.c && ./hello`}},
 		{name: "python-procs", project: ".", timeout: 5 * time.Minute, argv: []string{"/usr/bin/python3", "pyprocs.py"}},
+		// Fewer vCPUs than threads and processes: a task waiting in the
+		// kernel (a pipe, wait4, a futex) lends its vCPU out.
+		{name: "sh-pipeline-1vcpu", flags: []string{"--vcpus", "1"},
+			argv: []string{"/bin/sh", "-c", "ls /usr/bin | sort | uniq -c | sort -rn | head"}},
+		{name: "python-procs-2vcpus", flags: []string{"--vcpus", "2"}, project: ".", timeout: 5 * time.Minute,
+			argv: []string{"/usr/bin/python3", "pyprocs.py"}},
 		{name: "xargs-P2", argv: []string{"/bin/sh", "-c",
 			`find /usr/include/linux -maxdepth 1 -name 'if_*.h' | sort | xargs -P2 -n3 wc -l | grep -v ' total$' | sort`}},
 		// script(1): openpty, a child in a new session with the pty as

@@ -359,8 +359,8 @@ var platformRE = regexp.MustCompile(`\bplatform=(\S+)`)
 //	ringbox: exits: exit.exception=0 ... exit.syscall=17 exit.zapdrain=0 wall=4.82ms
 //	ringbox: exits: exit.bounce=9 ... exit.zapdrain=0 kvm_run=11 leave=0 wall=115.145ms
 //
-// Keys lose their "exit." prefix; wall and the memory gauges (mem.*) are
-// left out.
+// Keys lose their "exit." prefix; wall, the memory gauges (mem.*) and the
+// vCPU pool's counters (vcpu.*) are left out.
 func parseExits(stderr string) (map[string]float64, error) {
 	for line := range strings.Lines(stderr) {
 		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "ringbox: exits:")
@@ -373,7 +373,7 @@ func parseExits(stderr string) (map[string]float64, error) {
 			if !ok {
 				return nil, fmt.Errorf("exits line: bad field %q", f)
 			}
-			if k == "wall" || strings.HasPrefix(k, "mem.") {
+			if k == "wall" || strings.HasPrefix(k, "mem.") || strings.HasPrefix(k, "vcpu.") {
 				continue
 			}
 			n, err := strconv.ParseUint(v, 10, 64)

@@ -1,0 +1,247 @@
+package vmm
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"ringbox/ring0"
+)
+
+// The vCPU pool. A machine has a fixed number of slots (Config.NumCPU:
+// a vCPU, its pages in the region, its stacks), and any number of
+// contexts. A context takes a slot when it first runs user code (Switch)
+// and keeps it while its task runs; when the task blocks in the kernel it
+// calls Idle, and the slot, still the context's, may be taken by a context
+// that needs one and finds none free ("stolen": the idle context's FP state
+// is saved with it first). A task that wakes takes its own slot back if it
+// is still there (nothing to set up, the common case), otherwise a free or
+// idle one, set up afresh. With more runnable contexts than slots,
+// contexts queue in order; one that waits too long has a running context
+// asked to yield (kicked out of user mode; it gives its slot up at its next
+// Switch), so user code that spins cannot starve the queue.
+
+// preemptAfter is how long the first waiting context waits before a
+// running one is asked to yield its slot.
+const preemptAfter = 10 * time.Millisecond
+
+// hold is a context's claim on a slot. The fields after m are guarded by
+// m.mu; the context's own copies of slot, vcpu and cpu are valid only
+// while it holds the slot (it checks with reclaim before using them).
+type hold struct {
+	m *Machine
+	// slot is the context's slot, -1 if none.
+	slot int
+	// idle: the task waits in the kernel; the slot may be stolen.
+	idle bool
+	// lost: the slot was stolen while idle; fp holds the program's FP
+	// state.
+	lost bool
+	// fp is the program's FP and vector state while the context holds no
+	// slot (nil: the initial state).
+	fp []byte
+	// save copies the program's FP state out of the slot (for a thief,
+	// with m.mu held, while the owner is idle).
+	save func() []byte
+	// rs tells whether the context runs user code now (the choice of a
+	// context to preempt).
+	rs *runState
+
+	// vcpu is the vCPU to kick for Interrupt (nil without a slot).
+	vcpu atomic.Pointer[VCPU]
+	// kicked: Interrupt was called; a Switch that takes a slot new to
+	// the context returns EventInterrupted at once (the kick went to the
+	// old vCPU, or to none, or was cleared by the new one's set-up).
+	kicked atomic.Bool
+	// yield: a queued context asked this one to give its slot up.
+	yield atomic.Bool
+}
+
+// pool is the machine's slot bookkeeping, guarded by m.mu.
+type pool struct {
+	owner   []*hold // the context each slot serves (nil: free)
+	queue   []*hold // contexts waiting for a slot, in order
+	steals  atomic.Uint64
+	preempt int // the next slot to ask to yield (round robin)
+	timer   *time.Timer
+}
+
+// newHold makes a context's claim, holding no slot yet.
+func (m *Machine) newHold(save func() []byte, rs *runState) *hold {
+	return &hold{m: m, slot: -1, save: save, rs: rs}
+}
+
+// fpState is the program's FP state while the context holds no slot.
+func (h *hold) fpState(size int) []byte {
+	if h.fp != nil {
+		return append([]byte(nil), h.fp...)
+	}
+	b := make([]byte, size)
+	ring0.InitXsave(b)
+	return b
+}
+
+// reclaim marks the context busy again and reports whether it still holds
+// its slot. A context that lost its slot forgets it.
+func (h *hold) reclaim() bool {
+	m := h.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return h.reclaimLocked()
+}
+
+func (h *hold) reclaimLocked() bool {
+	h.idle = false
+	if h.lost {
+		h.lost, h.slot = false, -1
+	}
+	return h.slot >= 0
+}
+
+// setIdle marks the context as waiting in the kernel: its slot may serve
+// another context meanwhile.
+func (h *hold) setIdle() {
+	m := h.m
+	m.mu.Lock()
+	if h.slot >= 0 && !h.lost {
+		h.idle = true
+		if len(m.pool.queue) > 0 {
+			m.slotCond.Broadcast()
+		}
+	}
+	m.mu.Unlock()
+}
+
+// acquire returns the context's slot, taking one if it has none (waiting
+// in line if every slot is busy). moved reports a slot the context did not
+// hold before: its vCPU must be set up afresh (fresh: made just now), and
+// the program's FP state is in h.fp.
+func (h *hold) acquire() (slot int, v *VCPU, moved, fresh bool, err error) {
+	m := h.m
+	m.mu.Lock()
+	if h.yield.Swap(false) && len(m.pool.queue) > 0 && h.slot >= 0 && !h.lost {
+		// Asked to yield: go to the back of the line, the slot up for
+		// grabs.
+		h.idle = true
+	} else if h.reclaimLocked() {
+		m.mu.Unlock()
+		return h.slot, m.vcpus[h.slot], false, false, nil
+	}
+	m.pool.queue = append(m.pool.queue, h)
+	m.slotCond.Broadcast()
+	m.armPreemptLocked()
+	for {
+		if m.pool.queue[0] == h {
+			if h.slot >= 0 && !h.lost {
+				// Nobody took it meanwhile.
+				m.pool.queue = m.pool.queue[1:]
+				h.idle = false
+				m.slotCond.Broadcast()
+				m.mu.Unlock()
+				return h.slot, m.vcpus[h.slot], false, false, nil
+			}
+			h.lost, h.slot, h.idle = false, -1, false
+			if s := m.takeSlotLocked(); s >= 0 {
+				slot = s
+				break
+			}
+		}
+		m.slotCond.Wait()
+	}
+	m.pool.queue = m.pool.queue[1:]
+	m.slotCond.Broadcast()
+	m.pool.owner[slot] = h
+	h.slot = slot
+	v = m.vcpus[slot]
+	m.mu.Unlock()
+	if v == nil {
+		fresh = true
+		if v, err = m.vm.NewVCPU(slot); err != nil {
+			h.drop()
+			return -1, nil, false, false, fmt.Errorf("make vCPU %d: %w", slot, err)
+		}
+		m.mu.Lock()
+		m.vcpus[slot] = v
+		m.mu.Unlock()
+	}
+	h.vcpu.Store(v)
+	return slot, v, true, fresh, nil
+}
+
+// takeSlotLocked finds a slot for the context at the head of the line: a
+// free one, else one whose context is idle (whose FP state it saves).
+func (m *Machine) takeSlotLocked() int {
+	if n := len(m.free); n > 0 {
+		s := m.free[n-1]
+		m.free = m.free[:n-1]
+		return s
+	}
+	for s, o := range m.pool.owner {
+		if o != nil && o.idle && !o.lost {
+			o.fp = o.save()
+			o.lost, o.idle = true, false
+			o.vcpu.Store(nil)
+			m.pool.owner[s] = nil
+			m.pool.steals.Add(1)
+			return s
+		}
+	}
+	return -1
+}
+
+// drop gives the context's slot back (its context is released, or setting
+// the slot up failed).
+func (h *hold) drop() {
+	m := h.m
+	m.mu.Lock()
+	if h.slot >= 0 && !h.lost {
+		m.pool.owner[h.slot] = nil
+		m.free = append(m.free, h.slot)
+		m.slotCond.Broadcast()
+	}
+	h.slot, h.lost, h.idle = -1, false, false
+	h.vcpu.Store(nil)
+	m.mu.Unlock()
+}
+
+// interrupt kicks the context's vCPU, or has its next Switch on a new
+// slot return at once.
+func (h *hold) interrupt() {
+	h.kicked.Store(true)
+	if v := h.vcpu.Load(); v != nil {
+		v.Kick()
+	}
+}
+
+// armPreemptLocked starts the timer that asks a running context to yield
+// while contexts wait.
+func (m *Machine) armPreemptLocked() {
+	if m.pool.timer == nil {
+		m.pool.timer = time.AfterFunc(preemptAfter, m.preempt)
+		return
+	}
+	m.pool.timer.Reset(preemptAfter)
+}
+
+// preempt asks one context running user code to give its slot to the
+// first in line, and runs again while the line is not empty.
+func (m *Machine) preempt() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.pool.queue) == 0 {
+		return
+	}
+	n := len(m.pool.owner)
+	for i := 0; i < n; i++ {
+		s := (m.pool.preempt + i) % n
+		if o := m.pool.owner[s]; o != nil && !o.idle && o.rs.inUser.Load() {
+			m.pool.preempt = s + 1
+			o.yield.Store(true)
+			if v := o.vcpu.Load(); v != nil {
+				v.Kick()
+			}
+			break
+		}
+	}
+	m.pool.timer.Reset(preemptAfter)
+}
