@@ -34,6 +34,7 @@ const (
 	kvmAPIVersion = 12
 
 	capNrMemslots  = 10
+	capMaxVCPUs    = 66
 	capImmediateEx = 136
 )
 
@@ -71,6 +72,7 @@ type KVM struct {
 	fd       *os.File
 	runSize  int
 	nrSlots  int
+	maxVCPUs int // KVM_CAP_MAX_VCPUS (0: not said)
 	cpuid    []kvm.CPUIDEntry2
 	Backend  Backend
 	pvmFlags uint64
@@ -104,6 +106,8 @@ func Open() (*KVM, error) {
 	k.runSize = int(sz)
 	n, _ := ioctlFast(fd, kvm.IIO(kvmCheckExtension), capNrMemslots)
 	k.nrSlots = int(n)
+	n, _ = ioctlFast(fd, kvm.IIO(kvmCheckExtension), capMaxVCPUs)
+	k.maxVCPUs = int(n)
 	if k.nrSlots <= 0 {
 		k.nrSlots = 32
 	}

@@ -109,7 +109,11 @@ type Config struct {
 
 // NewMachine builds a VM.
 func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
-	memLimit, ncpu := cfg.MemLimit, cfg.NumCPU
+	memLimit, ncpu := cfg.MemLimit, min(cfg.NumCPU, MaxVCPUs)
+	if k.maxVCPUs > 0 {
+		ncpu = min(ncpu, k.maxVCPUs) // the pool shares what KVM allows
+	}
+	ncpu = max(ncpu, 1)
 	x86 := k.Backend == BackendX86
 	vm, err := k.NewVM()
 	if err != nil {

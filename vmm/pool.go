@@ -223,8 +223,9 @@ func (m *Machine) armPreemptLocked() {
 	m.pool.timer.Reset(preemptAfter)
 }
 
-// preempt asks one context running user code to give its slot to the
-// first in line, and runs again while the line is not empty.
+// preempt asks one busy context to give its slot to the first in line
+// (kicking it out of user code), and runs again while the line is not
+// empty.
 func (m *Machine) preempt() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -234,10 +235,12 @@ func (m *Machine) preempt() {
 	n := len(m.pool.owner)
 	for i := 0; i < n; i++ {
 		s := (m.pool.preempt + i) % n
-		if o := m.pool.owner[s]; o != nil && !o.idle && o.rs.inUser.Load() {
+		if o := m.pool.owner[s]; o != nil && !o.idle && !o.yield.Load() {
+			// In user code it is kicked out; in the kernel it yields at
+			// its next Switch.
 			m.pool.preempt = s + 1
 			o.yield.Store(true)
-			if v := o.vcpu.Load(); v != nil {
+			if v := o.vcpu.Load(); v != nil && o.rs.inUser.Load() {
 				v.Kick()
 			}
 			break

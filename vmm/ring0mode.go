@@ -118,10 +118,19 @@ func (c *ring0Context) take() (bool, error) {
 	r0.VMMStack = uint64(uintptr(unsafe.Pointer(&c.stack[0]))+vmmStackSize) &^ 15
 	x := ring0.HostXCR0()
 	r0.XMaskLo, r0.XMaskHi = x&0xffffffff, x>>32
-	if c.tid != 0 {
-		r0.HostFS = c.hostFS
-		v.tid.Store(int32(c.tid))
+	if c.tid == 0 {
+		// The first slot: the context learns its task's thread, which
+		// runs this (Switch).
+		c.tid = unix.Gettid()
+		var fs uint64
+		if _, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1003 /* ARCH_GET_FS */, uintptr(unsafe.Pointer(&fs)), 0); e != 0 {
+			return fail(fmt.Errorf("ARCH_GET_FS: %w", e))
+		}
+		c.hostFS = fs
+		ring0Threads.Store(fs, c)
 	}
+	r0.HostFS = c.hostFS
+	v.tid.Store(int32(c.tid))
 	c.leaves, c.asked, c.userInKVM, c.needReset, c.fullReset = 0, false, false, false, false
 	c.reload = true
 	if fp := c.h.fp; fp != nil {
@@ -157,7 +166,7 @@ func (c *ring0Context) inGuest() bool {
 // until it needs it again.
 func (c *ring0Context) Idle() {
 	if c.hostFS == 0 || ring0.FSBase() != c.hostFS {
-		return // not the task's own thread, or it never ran
+		return // not the task's own thread, or it holds no slot yet
 	}
 	if c.inGuest() {
 		c.asked = true
@@ -404,17 +413,7 @@ func LeaveGuest() bool {
 // on by itself: ReasonResume).
 func (c *ring0Context) prepareHost() error {
 	cpu := c.cpu
-	if c.tid == 0 {
-		c.tid = unix.Gettid()
-		c.vcpu.tid.Store(int32(c.tid))
-		var fs uint64
-		if _, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1003 /* ARCH_GET_FS */, uintptr(unsafe.Pointer(&fs)), 0); e != 0 {
-			return fmt.Errorf("ARCH_GET_FS: %w", e)
-		}
-		cpu.R0.HostFS = fs
-		c.hostFS = fs
-		ring0Threads.Store(fs, c)
-	} else if ring0.FSBase() != cpu.R0.HostFS {
+	if ring0.FSBase() != cpu.R0.HostFS {
 		// The thread's FS base (its TLS) names it without a syscall.
 		return fmt.Errorf("ring0 context used from another thread")
 	}

@@ -590,6 +590,9 @@ func (t *Task) killOtherThreads() error {
 	for _, o := range others {
 		o.interrupt()
 	}
+	// Wait without the vCPU: another thread may need one to see that it
+	// must exit.
+	t.idle()
 	for {
 		tg.mu.Lock()
 		n := len(tg.tasks)
