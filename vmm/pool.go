@@ -235,7 +235,7 @@ func (m *Machine) preempt() {
 	n := len(m.pool.owner)
 	for i := 0; i < n; i++ {
 		s := (m.pool.preempt + i) % n
-		if o := m.pool.owner[s]; o != nil && !o.idle && !o.yield.Load() {
+		if o := m.pool.owner[s]; o != nil && !o.idle {
 			// In user code it is kicked out; in the kernel it yields at
 			// its next Switch.
 			m.pool.preempt = s + 1

@@ -152,7 +152,7 @@ func (c *ring0Context) Interrupt() {
 	c.h.interrupt()
 }
 
-// onSlot reports whether the calling code runs in the guest on the
+// inGuest reports whether the calling code runs in the guest on the
 // context's slot. (A slot taken from the context while it was idle may
 // have another context's code in the guest.)
 func (c *ring0Context) inGuest() bool {
@@ -228,14 +228,16 @@ func (m *Machine) moveCounters(cpu *ring0.CPU) {
 // Switch implements platform.Context.
 func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (platform.Event, error) {
 	as := pas.(*addressSpace)
+	if c.h.yield.Load() {
+		// Asked to give the slot up: leave it ready to take (out of the
+		// guest, FP state in the save area).
+		c.Idle()
+	}
 	inGuest := c.inGuest()
 	kicked := c.h.kicked.Swap(false)
 	if !inGuest {
 		// On the host: take the slot back, or another one (code in the
 		// guest holds its slot).
-		if c.h.yield.Load() {
-			c.Idle() // asked to give the slot up: leave it ready to take
-		}
 		moved, err := c.take()
 		if err != nil {
 			return platform.Event{}, err
