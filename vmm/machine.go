@@ -623,12 +623,13 @@ var ErrSupervisorFault = errors.New("fault in the guest supervisor")
 func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (platform.Event, error) {
 	as := pas.(*addressSpace)
 	kicked := c.h.kicked.Swap(false)
-	moved, err := c.take()
-	if err != nil {
+	if _, err := c.take(); err != nil {
 		return platform.Event{}, err
 	}
-	if moved && (kicked || c.h.kicked.Swap(false)) {
-		// Interrupted while it had no vCPU to kick.
+	if kicked || c.h.kicked.Swap(false) || c.h.slot < 0 {
+		// Interrupted before the program ran: while waiting for a slot,
+		// with no vCPU to kick, or in a way the vCPU's own flag missed
+		// (a new slot's set-up, an exit on the stub's way out).
 		return platform.Event{Kind: platform.EventInterrupted}, nil
 	}
 	if as != c.as || c.reload {
@@ -724,6 +725,7 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 				RIP: kr.RIP, RFLAGS: kr.RFLAGS, FSBase: c.fsBase, GSBase: c.gsBase,
 			}
 			c.inUser = true
+			c.h.kicked.Store(false) // this return is the interruption
 			return platform.Event{Kind: platform.EventInterrupted}, nil
 		}
 		if err != nil {

@@ -115,7 +115,9 @@ func (h *hold) setIdle() {
 // acquire returns the context's slot, taking one if it has none (waiting
 // in line if every slot is busy). moved reports a slot the context did not
 // hold before: its vCPU must be set up afresh (fresh: made just now), and
-// the program's FP state is in h.fp.
+// the program's FP state is in h.fp. A context interrupted while it waits
+// leaves the line without a slot (slot -1): the kernel acts on a signal,
+// a stop or an exit without a vCPU.
 func (h *hold) acquire() (slot int, v *VCPU, moved, fresh bool, err error) {
 	m := h.m
 	m.mu.Lock()
@@ -129,7 +131,9 @@ func (h *hold) acquire() (slot int, v *VCPU, moved, fresh bool, err error) {
 	}
 	m.pool.queue = append(m.pool.queue, h)
 	m.slotCond.Broadcast()
-	m.armPreemptLocked()
+	if len(m.pool.queue) == 1 {
+		m.armPreemptLocked()
+	}
 	for {
 		if m.pool.queue[0] == h {
 			if h.slot >= 0 && !h.lost {
@@ -145,6 +149,17 @@ func (h *hold) acquire() (slot int, v *VCPU, moved, fresh bool, err error) {
 				slot = s
 				break
 			}
+		}
+		if h.kicked.Load() {
+			for i, q := range m.pool.queue {
+				if q == h {
+					m.pool.queue = append(m.pool.queue[:i], m.pool.queue[i+1:]...)
+					break
+				}
+			}
+			m.slotCond.Broadcast()
+			m.mu.Unlock()
+			return -1, nil, false, false, nil
 		}
 		m.slotCond.Wait()
 	}
@@ -211,6 +226,12 @@ func (h *hold) interrupt() {
 	if v := h.vcpu.Load(); v != nil {
 		v.Kick()
 	}
+	m := h.m
+	m.mu.Lock()
+	if len(m.pool.queue) > 0 {
+		m.slotCond.Broadcast() // it may be waiting in line
+	}
+	m.mu.Unlock()
 }
 
 // armPreemptLocked starts the timer that asks a running context to yield

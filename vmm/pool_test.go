@@ -132,10 +132,28 @@ func TestVCPUPool(t *testing.T) {
 			require.Equal(t, uint64(0x1122334455), regsA.RBX, "A's xmm0 after its vCPU served B")
 			require.Equal(t, uint64(2), steals())
 
-			// A holds the vCPU (busy in the kernel): B waits until A is idle.
+			// A holds the vCPU (busy in the kernel): B waits in line, and
+			// an Interrupt gets it out of the line without a vCPU.
 			regsB = platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
 			var errB error
-			done := thB.start(func() { evB, errB = switchOn(ctxB, asB, &regsB) })
+			done := thB.start(func() { evB, errB = ctxB.Switch(asB, &regsB) })
+			select {
+			case <-done:
+				t.Fatalf("B ran while A held the only vCPU: %+v %v", evB, errB)
+			case <-time.After(100 * time.Millisecond):
+			}
+			ctxB.Interrupt()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("an Interrupt did not get B out of the line")
+			}
+			require.NoError(t, errB)
+			require.Equal(t, platform.EventInterrupted, evB.Kind)
+			require.Equal(t, uint64(0x400000), regsB.RIP, "B never ran")
+
+			// Still in line: B gets the vCPU once A is idle.
+			done = thB.start(func() { evB, errB = switchOn(ctxB, asB, &regsB) })
 			select {
 			case <-done:
 				t.Fatalf("B ran while A held the only vCPU: %+v %v", evB, errB)

@@ -44,7 +44,9 @@ type ring0Context struct {
 	reload bool
 
 	tid    int
-	hostFS uint64 // the task thread's FS base, once it ran
+	// hostFS is the task thread's FS base, once it took a slot (read by
+	// Interrupt from other goroutines).
+	hostFS atomic.Uint64
 	leaves uint64 // R0.Leaves seen
 	// asked is set by LeaveGuest just before the leave it asks for: the
 	// next entry lets the parked vCPU go on by itself (ReasonResume) and
@@ -69,11 +71,17 @@ func (m *Machine) newRing0Context() (*ring0Context, error) {
 	return c, nil
 }
 
-// saveFP copies the program's FP state out of the slot's save area for a
-// context that takes the slot (m.mu held, c idle: Idle moved the state
-// there).
+// saveFP copies the program's FP state out of the slot for a context that
+// takes it (m.mu held, c idle or yielding): from the save area, or from
+// KVM when the program was stopped by a kick in user mode.
 func (c *ring0Context) saveFP() []byte {
-	return append([]byte(nil), c.userXsave()[:c.m.FPLayout().Size]...)
+	size := c.m.FPLayout().Size
+	if c.userInKVM {
+		if fp, err := fpFromVCPU(c.vcpu, size); err == nil {
+			return fp
+		}
+	}
+	return append([]byte(nil), c.userXsave()[:size]...)
 }
 
 // take makes sure the context holds a slot, setting up one that is new to
@@ -126,10 +134,10 @@ func (c *ring0Context) take() (bool, error) {
 		if _, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1003 /* ARCH_GET_FS */, uintptr(unsafe.Pointer(&fs)), 0); e != 0 {
 			return fail(fmt.Errorf("ARCH_GET_FS: %w", e))
 		}
-		c.hostFS = fs
+		c.hostFS.Store(fs)
 		ring0Threads.Store(fs, c)
 	}
-	r0.HostFS = c.hostFS
+	r0.HostFS = c.hostFS.Load()
 	v.tid.Store(int32(c.tid))
 	c.leaves, c.asked, c.userInKVM, c.needReset, c.fullReset = 0, false, false, false, false
 	c.reload = true
@@ -146,7 +154,7 @@ func (c *ring0Context) take() (bool, error) {
 // kernel code, not the program, so it needs no kick (and in the guest it
 // must not touch the kvm_run page, which is not guest memory).
 func (c *ring0Context) Interrupt() {
-	if fs := c.hostFS; fs != 0 && ring0.FSBase() == fs {
+	if fs := c.hostFS.Load(); fs != 0 && ring0.FSBase() == fs {
 		return
 	}
 	c.h.interrupt()
@@ -156,8 +164,9 @@ func (c *ring0Context) Interrupt() {
 // context's slot. (A slot taken from the context while it was idle may
 // have another context's code in the guest.)
 func (c *ring0Context) inGuest() bool {
-	return c.cpu != nil && c.hostFS != 0 && c.cpu.R0.HostFS == c.hostFS &&
-		ring0.FSBase() == c.hostFS && ring0.InGuest(c.cpu)
+	fs := c.hostFS.Load()
+	return c.cpu != nil && fs != 0 && c.cpu.R0.HostFS == fs &&
+		ring0.FSBase() == fs && ring0.InGuest(c.cpu)
 }
 
 // Idle implements platform.Idler: the task is about to wait in the
@@ -165,7 +174,7 @@ func (c *ring0Context) inGuest() bool {
 // would have cost as a bounce) and its vCPU may serve another context
 // until it needs it again.
 func (c *ring0Context) Idle() {
-	if c.hostFS == 0 || ring0.FSBase() != c.hostFS {
+	if fs := c.hostFS.Load(); fs == 0 || ring0.FSBase() != fs {
 		return // not the task's own thread, or it holds no slot yet
 	}
 	if c.inGuest() {
@@ -174,17 +183,17 @@ func (c *ring0Context) Idle() {
 	}
 	if c.userInKVM {
 		// Stopped by a kick in user mode: the program's FP state is in
-		// KVM. Move it to the save area, where a context taking the slot
-		// finds it; the next entry restarts the vCPU.
-		fp, err := c.FPState()
-		if err != nil {
-			return
+		// KVM. Move it to the save area, where the next entry restores
+		// it (restarting the vCPU). If KVM refuses, it stays there, and
+		// saveFP reads it from KVM.
+		if fp, err := c.FPState(); err == nil {
+			c.userInKVM = false
+			if c.SetFPState(fp) == nil {
+				c.needReset, c.fullReset = true, true
+			} else {
+				c.userInKVM = true
+			}
 		}
-		c.userInKVM = false
-		if err := c.SetFPState(fp); err != nil {
-			return
-		}
-		c.needReset, c.fullReset = true, true
 	}
 	c.h.setIdle()
 }
@@ -199,7 +208,7 @@ func (c *ring0Context) Release() {
 		c.m.moveCounters(c.cpu)
 	}
 	if c.tid != 0 {
-		ring0Threads.CompareAndDelete(c.hostFS, c)
+		ring0Threads.CompareAndDelete(c.hostFS.Load(), c)
 	}
 	c.rs.attach(c.as, nil)
 	unix.Munmap(c.stack)
@@ -238,14 +247,15 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	if !inGuest {
 		// On the host: take the slot back, or another one (code in the
 		// guest holds its slot).
-		moved, err := c.take()
-		if err != nil {
+		if _, err := c.take(); err != nil {
 			return platform.Event{}, err
 		}
-		if moved && (kicked || c.h.kicked.Swap(false)) {
-			// Interrupted while it had no vCPU to kick.
-			return platform.Event{Kind: platform.EventInterrupted}, nil
-		}
+	}
+	if kicked || c.h.kicked.Swap(false) || c.h.slot < 0 {
+		// Interrupted before the program ran: while waiting for a slot,
+		// with no vCPU to kick, or in a way the vCPU's own flag missed
+		// (a new slot's set-up, the VMM loop outside user mode).
+		return platform.Event{Kind: platform.EventInterrupted}, nil
 	}
 	cpu := c.cpu
 	if as != c.as || c.reload {
@@ -365,6 +375,7 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 			RIP: k[16], RFLAGS: k[17], FSBase: regs.FSBase, GSBase: regs.GSBase,
 		}
 		c.userInKVM = true
+		c.h.kicked.Store(false) // this return is the interruption
 		c.m.exits.interrupt.Add(1)
 		return platform.Event{Kind: platform.EventInterrupted}, nil
 	}

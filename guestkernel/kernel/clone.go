@@ -219,8 +219,9 @@ func (t *Task) WaitVfork(child *Task, done <-chan struct{}) {
 		case <-done:
 			return
 		case <-t.wake:
-			if t.TG.Exiting() {
-				// SIGKILL or exit_group: the child keeps the memory.
+			if t.TG.Exiting() || t.mustExit() {
+				// SIGKILL, exit_group or another thread's exec: the
+				// child keeps the memory.
 				return
 			}
 		}

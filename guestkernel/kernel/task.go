@@ -572,6 +572,14 @@ func (t *Task) Run() (err error) {
 	return nil
 }
 
+// mustExit reports whether the task must end alone (another thread's
+// exec, or its own exit).
+func (t *Task) mustExit() bool {
+	t.TG.mu.Lock()
+	defer t.TG.mu.Unlock()
+	return t.threadExit
+}
+
 // ExitThread ends the calling thread alone (exit(2)); the last thread's
 // code becomes the process's exit status.
 func (t *Task) ExitThread(code int) {

@@ -528,6 +528,7 @@ func programCases() []progCase {
 		{name: "procs-1vcpu", prog: "procs", flags: []string{"--vcpus", "1"}},
 		{name: "pipefork-1vcpu", prog: "pipefork", flags: []string{"--vcpus", "1"}},
 		{name: "many-16vcpus", prog: "many", flags: []string{"--vcpus", "16"}, timeout: 5 * time.Minute},
+		{name: "spinwait-1vcpu", prog: "spinwait", flags: []string{"--vcpus", "1"}},
 		{name: "cputime", prog: "cputime"},
 		{name: "sigqueue", prog: "sigqueue"},
 		{name: "sysvipc", prog: "sysvipc"},
