@@ -43,7 +43,7 @@ type ring0Context struct {
 	// its address space and flushes.
 	reload bool
 
-	tid    int
+	tid int
 	// hostFS is the task thread's FS base, once it took a slot (read by
 	// Interrupt from other goroutines).
 	hostFS atomic.Uint64
