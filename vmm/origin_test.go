@@ -74,7 +74,9 @@ func forgeBounce(t *testing.T) {
 	require.NoError(t, err)
 	flag := (*uint64)(unsafe.Pointer(&memfile.Page(data)[0]))
 
-	inUser := &ctx.cpu.R0.InUser
+	// The context takes its vCPU at its first Switch: the first free
+	// slot, 0.
+	inUser := &m.region.CPU(0).R0.InUser
 	go func() {
 		// Once the program runs (the entry code set InUser on its way),
 		// forge the flag, then let the program make its syscall.

@@ -19,6 +19,10 @@ func runProbe(t *testing.T, m *Machine, rip uintptr, setup func(c *exitContext))
 	require.NoError(t, err)
 	c := pc.(*exitContext)
 	t.Cleanup(c.Release)
+	// A context takes its vCPU when it first runs; the probe runs the
+	// vCPU itself.
+	_, err = c.take()
+	require.NoError(t, err)
 	as, err := m.NewAddressSpace()
 	require.NoError(t, err)
 	t.Cleanup(as.Release)
