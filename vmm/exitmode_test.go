@@ -24,6 +24,26 @@ func openKVM(t testing.TB) *KVM {
 	return k
 }
 
+// inBothModes runs f as the subtests "exit" and "ring0", each with its own
+// KVM; the ring0 one is skipped where KVM has too few physical address
+// bits for ring0 mode.
+func inBothModes(t *testing.T, f func(t *testing.T, k *KVM, ring0Mode bool)) {
+	for _, ring0Mode := range []bool{false, true} {
+		name := "exit"
+		if ring0Mode {
+			name = "ring0"
+		}
+		t.Run(name, func(t *testing.T) {
+			k := openKVM(t)
+			defer k.Close()
+			if ring0Mode && !k.Ring0Capable() {
+				t.Skip("ring0 mode needs 47 physical address bits; this KVM has fewer")
+			}
+			f(t, k, ring0Mode)
+		})
+	}
+}
+
 // TestExitModeSyscallAndFault runs a few hand-assembled instructions in
 // guest user mode: a syscall, a page fault on a missing page that the test
 // then maps, and a ud2.

@@ -89,7 +89,7 @@ func (c *exitContext) FPState() ([]byte, error) {
 // SetFPState implements platform.Context.
 func (c *exitContext) SetFPState(b []byte) error {
 	if !c.h.reclaim() {
-		c.h.fp = append([]byte(nil), b...)
+		c.h.keepFP(b)
 		return nil
 	}
 	return c.setFP(b)
@@ -125,7 +125,7 @@ func (c *ring0Context) FPState() ([]byte, error) {
 // SetFPState implements platform.Context.
 func (c *ring0Context) SetFPState(b []byte) error {
 	if !c.h.reclaim() {
-		c.h.fp = append([]byte(nil), b...)
+		c.h.keepFP(b)
 		return nil
 	}
 	area := c.userXsave()

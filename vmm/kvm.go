@@ -106,11 +106,11 @@ func Open() (*KVM, error) {
 	k.runSize = int(sz)
 	n, _ := ioctlFast(fd, kvm.IIO(kvmCheckExtension), capNrMemslots)
 	k.nrSlots = int(n)
-	n, _ = ioctlFast(fd, kvm.IIO(kvmCheckExtension), capMaxVCPUs)
-	k.maxVCPUs = int(n)
 	if k.nrSlots <= 0 {
 		k.nrSlots = 32
 	}
+	n, _ = ioctlFast(fd, kvm.IIO(kvmCheckExtension), capMaxVCPUs)
+	k.maxVCPUs = int(n)
 	if err := k.loadCPUID(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%w: %v", ErrNoKVM, err)

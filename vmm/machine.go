@@ -486,28 +486,15 @@ func (c *exitContext) saveFP() []byte {
 // take makes sure the context holds a slot, setting up one that is new to
 // it; it reports whether the slot is new.
 func (c *exitContext) take() (bool, error) {
-	slot, v, moved, fresh, err := c.h.acquire()
-	if err != nil || !moved {
-		return false, err
-	}
-	c.slot, c.vcpu, c.cpu = slot, v, c.m.region.CPU(slot)
-	if !fresh {
-		// The last context may have left it after an exit whose port I/O
-		// KVM completes on the next KVM_RUN, whatever KVM_SET_REGS says.
-		if err := v.CompletePending(); err != nil {
-			c.h.drop()
-			return false, err
-		}
-	}
-	c.m.region.InitCPU(slot)
 	sysEntry, ret, _ := ring0.PVMEntryPoints()
 	if c.m.x86() {
 		sysEntry, ret, _ = ring0.X86EntryPoints()
 	}
-	if err := c.m.setupVCPU(v, slot, sysEntry, ret, fresh); err != nil {
-		c.h.drop()
-		return false, fmt.Errorf("set up vCPU %d: %w", slot, err)
+	slot, v, moved, err := c.h.takeSlot(sysEntry, ret)
+	if err != nil || !moved {
+		return false, err
 	}
+	c.slot, c.vcpu, c.cpu = slot, v, c.m.region.CPU(slot)
 	c.fsBase, c.gsBase, c.inUser, c.reload = 0, 0, false, true
 	fp := c.h.fp
 	c.h.fp = nil

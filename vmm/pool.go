@@ -71,6 +71,10 @@ func (m *Machine) newHold(save func() []byte, rs *runState) *hold {
 	return &hold{m: m, slot: -1, save: save, rs: rs}
 }
 
+// keepFP keeps the program's FP state while the context holds no slot
+// (the next slot it takes gets it).
+func (h *hold) keepFP(b []byte) { h.fp = append([]byte(nil), b...) }
+
 // fpState is the program's FP state while the context holds no slot.
 func (h *hold) fpState(size int) []byte {
 	if h.fp != nil {
@@ -181,6 +185,33 @@ func (h *hold) acquire() (slot int, v *VCPU, moved, fresh bool, err error) {
 	}
 	h.vcpu.Store(v)
 	return slot, v, true, fresh, nil
+}
+
+// takeSlot is acquire plus the set-up every mode does on a slot new to the
+// context: KVM finishes what the slot's last run left pending, the slot's
+// counters move to the machine's totals, its CPU page is made afresh and
+// its vCPU set up in supervisor mode at rip with LSTAR = lstar.
+func (h *hold) takeSlot(lstar, rip uintptr) (slot int, v *VCPU, moved bool, err error) {
+	m := h.m
+	slot, v, moved, fresh, err := h.acquire()
+	if err != nil || !moved {
+		return slot, v, false, err
+	}
+	if !fresh {
+		// Parked after another context's exit or leave: KVM completes
+		// that port I/O on the next KVM_RUN, whatever KVM_SET_REGS says.
+		if err := v.CompletePending(); err != nil {
+			h.drop()
+			return -1, nil, false, err
+		}
+	}
+	m.moveCounters(m.region.CPU(slot))
+	m.region.InitCPU(slot)
+	if err := m.setupVCPU(v, slot, lstar, rip, fresh); err != nil {
+		h.drop()
+		return -1, nil, false, fmt.Errorf("set up vCPU %d: %w", slot, err)
+	}
+	return slot, v, true, nil
 }
 
 // takeSlotLocked finds a slot for the context at the head of the line: a

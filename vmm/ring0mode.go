@@ -88,32 +88,20 @@ func (c *ring0Context) saveFP() []byte {
 // it: the vCPU at the entry code's way into user mode, and the CPU page's
 // fields for this task's thread. It reports whether the slot is new.
 func (c *ring0Context) take() (bool, error) {
-	slot, v, moved, fresh, err := c.h.acquire()
+	m := c.m
+	sys, toUser := ring0.R0EntryPoints()
+	if m.x86() {
+		sys, toUser = ring0.X86R0EntryPoints()
+	}
+	slot, v, moved, err := c.h.takeSlot(sys, toUser)
 	if err != nil || !moved {
 		return false, err
 	}
-	m := c.m
 	cpu := m.region.CPU(slot)
 	c.slot, c.vcpu, c.cpu = slot, v, cpu
 	fail := func(err error) (bool, error) {
 		c.h.drop()
 		return false, err
-	}
-	if !fresh {
-		// Parked after another context's leave or exit: KVM completes
-		// that port I/O on the next KVM_RUN whatever KVM_SET_REGS says.
-		if err := v.CompletePending(); err != nil {
-			return fail(err)
-		}
-	}
-	m.moveCounters(cpu)
-	m.region.InitCPU(slot)
-	sys, toUser := ring0.R0EntryPoints()
-	if m.x86() {
-		sys, toUser = ring0.X86R0EntryPoints()
-	}
-	if err := m.setupVCPU(v, slot, sys, toUser, fresh); err != nil {
-		return fail(fmt.Errorf("set up vCPU %d: %w", slot, err))
 	}
 	text, vdso, err := ring0.HostCode()
 	if err != nil {

@@ -227,7 +227,8 @@ func runCmd(o *runOpts) error {
 	if o.platform == "" && !ring0Mode {
 		log.Debug("ring0 mode unavailable (too few physical address bits), using exit mode", "bits", bits(k.MaxGuestPhys()))
 	}
-	// Every live task has a vCPU of its own (docs/how-it-works.md).
+	// Tasks share the VM's vCPUs; one waiting in the kernel lends its own
+	// out (docs/how-it-works.md).
 	vcpus := o.vcpus
 	if vcpus == 0 {
 		vcpus = min(o.pids, vmm.MaxVCPUs)
