@@ -20,6 +20,10 @@ const (
 	// that code go on into the program (as SwitchToUser does in the
 	// guest) instead of taking the run for a stale one.
 	ReasonResume = 11
+	// ReasonKicked: the entry code found Kick set on its way to user
+	// mode and stopped before the program ran (its registers are still
+	// the ones the host wrote).
+	ReasonKicked = 12
 )
 
 // QueueCap is how many page-table entry addresses fit in CPU.Queue.
@@ -73,8 +77,12 @@ type CPU struct {
 	QueueLen  uint64           // 0xe8
 	QueueMore uint64           // 0xf0 non-zero: exit with ReasonDrain after applying Queue
 	Queue     [QueueCap]uint64 // 0xf8
-	_         uint64           // pad to the second page
-	R0        R0State          // 0x1000
+	// Kick is set by the host (before it signals the vCPU's thread) to
+	// stop the program: the entry code, on its way to user mode, finds it
+	// and stops there (ReasonKicked), so a kick that came while the vCPU
+	// was not in user mode is not lost once it gets there.
+	Kick uint64  // 0xff8
+	R0   R0State // 0x1000
 }
 
 // R0State is the ring0-mode part of the CPU page (its second page).

@@ -36,6 +36,7 @@ func TestOffsets(t *testing.T) {
 		{"QueueLen", unsafe.Offsetof(c.QueueLen), 0xe8},
 		{"QueueMore", unsafe.Offsetof(c.QueueMore), 0xf0},
 		{"Queue", unsafe.Offsetof(c.Queue), 0xf8},
+		{"Kick", unsafe.Offsetof(c.Kick), 0xff8},
 		{"R0", unsafe.Offsetof(c.R0), 0x1000},
 		{"R0.KernRBP", 0x1000 + unsafe.Offsetof(c.R0.KernRBP), 0x1008},
 		{"R0.HostFS", 0x1000 + unsafe.Offsetof(c.R0.HostFS), 0x1010},

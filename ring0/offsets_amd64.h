@@ -31,11 +31,13 @@
 #define CPU_QUEUELEN 0xe8
 #define CPU_QUEUEMORE 0xf0
 #define CPU_QUEUE 0xf8
+#define CPU_KICK 0xff8
 
 #define REASON_SYSCALL 1
 #define REASON_EXCEPTION 2
 #define REASON_SUPERFAULT 3
 #define REASON_DRAIN 4
+#define REASON_KICKED 12
 #define EXIT_PORT 0x3f0
 #define FAULT_PORT 0x3f1
 

@@ -114,6 +114,16 @@ noqueue:
 	MOVQ $0x1007, AX
 	BYTE $0xcd; BYTE $0x1b // INT $0x1b: hypercall
 noflush:
+	// A kick that came while the vCPU was not in user mode (the host sets
+	// Kick before it signals the thread): exit before the program runs.
+	CMPQ CPU_KICK(GS), $0
+	JEQ nokick
+	MOVQ $0, CPU_KICK(GS)
+	MOVQ $REASON_KICKED, CPU_REASON(GS)
+	MOVQ $EXIT_PORT, DX
+	BYTE $0xee // OUTB AL, DX
+	JMP top
+nokick:
 	// Build the ERETU frame on the kernel stack: SS, RSP, RFLAGS, CS, RIP.
 	MOVQ CPU_KSTACK(GS), SP
 	PUSHQ $0x2b

@@ -95,6 +95,13 @@ noqueue:
 	MOVQ $0x1007, AX
 	HYPERCALL
 noflush:
+	// A kick that came while the vCPU was not in user mode (the host sets
+	// Kick before it signals the thread): back to Go code before the
+	// program runs.
+	CMPQ CPU_KICK(GS), $0
+	JEQ nokick
+	JMP ·r0Kicked(SB)
+nokick:
 	// The program's FP/vector state and FS base.
 	MOVQ R0_USERXSAVE(GS), SI
 	MOVQ R0_XMASKLO(GS), AX
@@ -126,6 +133,22 @@ noflush:
 	MOVQ CPU_R14(GS), R14
 	MOVQ CPU_R15(GS), R15
 	ERETU
+
+// r0Kicked returns from r0SwitchToUser as r0UserEvent does, the
+// program's state untouched: Go's FS base and FP environment (entered from
+// the host, the vCPU has neither). State: as r0ToUser's.
+TEXT ·r0Kicked(SB),NOSPLIT|NOFRAME,$0
+	MOVQ $0, CPU_KICK(GS)
+	MOVQ $REASON_KICKED, CPU_REASON(GS)
+	MOVQ R0_HOSTFS(GS), AX
+	WRFSBASE_AX
+	LDMXCSR ·r0MXCSR(SB)
+	BYTE $0xdb; BYTE $0xe3 // FNINIT
+	VZEROUPPER
+	CLD
+	MOVQ R0_KERNRSP(GS), SP
+	LOAD_BP_GS(R0_KERNRBP)
+	RET
 
 // r0UserEvent finishes an entry from the program (its GPRs, RIP, RSP and
 // RFLAGS are in the CPU page, RSP is still the program's): it saves the

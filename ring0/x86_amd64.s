@@ -77,6 +77,7 @@ TEXT ·x86Exit(SB),NOSPLIT|NOFRAME,$0
 // also the vCPU's first instruction. State: ring 0, RSP = kernel stack,
 // GS = the CPU page.
 TEXT ·x86Return(SB),NOSPLIT|NOFRAME,$0
+top:
 	// Switch address space if asked (this flushes the TLB), else flush
 	// if asked: page tables changed (nested paging: no zapping needed).
 	MOVQ CPU_NEWCR3(GS), AX
@@ -94,6 +95,16 @@ nocr3:
 	MOVQ AX, CR3
 noflush:
 	MOVQ $0, CPU_QUEUELEN(GS)
+	// A kick that came while the vCPU was not in user mode (the host sets
+	// Kick before it signals the thread): exit before the program runs.
+	CMPQ CPU_KICK(GS), $0
+	JEQ nokick
+	MOVQ $0, CPU_KICK(GS)
+	MOVQ $REASON_KICKED, CPU_REASON(GS)
+	MOVQ $EXIT_PORT, DX
+	OUT_AL_DX
+	JMP top
+nokick:
 	// IRETQ frame on the kernel stack: SS, RSP, RFLAGS, CS, RIP.
 	MOVQ CPU_KSTACK(GS), SP
 	PUSHQ $0x2b

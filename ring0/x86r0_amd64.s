@@ -52,6 +52,13 @@ TEXT ·x86r0ToUser(SB),NOSPLIT|NOFRAME,$0
 	MOVQ $0, CPU_QUEUELEN(GS)
 	MOVQ $0, CPU_FLUSH(GS)
 	MOVQ $0, CPU_NEWCR3(GS)
+	// A kick that came while the vCPU was not in user mode (the host sets
+	// Kick before it signals the thread): back to Go code before the
+	// program runs.
+	CMPQ CPU_KICK(GS), $0
+	JEQ nokick
+	JMP ·x86r0Kicked(SB)
+nokick:
 	// The program's FP state and FS base.
 	MOVQ R0_XSAVEALI(GS), SI
 	MOVQ R0_XMASKLO(GS), AX
@@ -145,6 +152,25 @@ gocode:
 	PUSHQ R11
 	POPFQ
 	JMP CX
+
+// x86r0Kicked returns from x86r0SwitchToUser as x86r0UserEvent does, the
+// program's state untouched: Go's root, FS base and FP environment
+// (entered from the host, the vCPU has none of them). State: as
+// x86r0ToUser's.
+TEXT ·x86r0Kicked(SB),NOSPLIT|NOFRAME,$0
+	MOVQ $0, CPU_KICK(GS)
+	MOVQ $REASON_KICKED, CPU_REASON(GS)
+	MOVQ R0_KERNCR3(GS), AX
+	MOVQ AX, CR3
+	MOVQ R0_HOSTFS(GS), AX
+	WRFSBASE_AX
+	LDMXCSR R0_MXCSR(GS)
+	BYTE $0xdb; BYTE $0xe3 // FNINIT
+	VZEROUPPER
+	CLD
+	MOVQ R0_KERNRSP(GS), SP
+	LOAD_BP_GS(R0_KERNRBP)
+	RET
 
 // x86r0UserEvent finishes an entry from the program. State: ring 0 on the
 // program's root, GS = CPU page, KERNEL_GS_BASE = the program's GS base,

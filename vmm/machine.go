@@ -3,6 +3,7 @@ package vmm
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -79,9 +80,13 @@ type Machine struct {
 	// retired into the graveyard once no vCPU runs on it (curRoot).
 	deadRoots []uintptr
 	curRoot   map[int]uintptr
+	// eventErr logs once that KVM_GET_VCPU_EVENTS failed (eventQueued).
+	eventErr sync.Once
 
 	exits struct {
 		syscall, pageFault, exception, interrupt, drain, other, leave atomic.Uint64
+		// queuedEvent counts kicks that found an exception half delivered.
+		queuedEvent atomic.Uint64
 		// ring0 counters of released contexts (live ones are in the
 		// CPU pages).
 		r0Bounces, r0Entries, r0Intrs, r0IntrUser atomic.Uint64
@@ -218,13 +223,14 @@ func (m *Machine) Name() string {
 // Stats implements platform.Platform.
 func (m *Machine) Stats() map[string]uint64 {
 	s := map[string]uint64{
-		"exit.syscall":   m.exits.syscall.Load(),
-		"exit.pagefault": m.exits.pageFault.Load(),
-		"exit.exception": m.exits.exception.Load(),
-		"exit.interrupt": m.exits.interrupt.Load(),
-		"exit.other":     m.exits.other.Load(),
-		"exit.zapdrain":  m.exits.drain.Load(),
-		"vcpu.steals":    m.pool.steals.Load(),
+		"exit.syscall":          m.exits.syscall.Load(),
+		"exit.pagefault":        m.exits.pageFault.Load(),
+		"exit.exception":        m.exits.exception.Load(),
+		"exit.interrupt":        m.exits.interrupt.Load(),
+		"exit.interrupt.queued": m.exits.queuedEvent.Load(),
+		"exit.other":            m.exits.other.Load(),
+		"exit.zapdrain":         m.exits.drain.Load(),
+		"vcpu.steals":           m.pool.steals.Load(),
 	}
 	// The memory file: pages in use now and at most, freed pages given
 	// back to the host (KiB).
@@ -519,6 +525,8 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr, fresh bool) e
 		if err := v.SetCPUID(m.kvm.cpuid); err != nil {
 			return err
 		}
+	} else if err := v.DropEvents(); err != nil {
+		return err
 	}
 	s, err := v.GetSregs()
 	if err != nil {
@@ -587,6 +595,25 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr, fresh bool) e
 	return v.SetMSRs(msrs...)
 }
 
+// eventQueued reports whether v, stopped by a signal in user mode, holds
+// an event KVM will deliver on its next run. Such a vCPU must run on until
+// it is delivered: a signal can cut the delivery of an exception short (a
+// VM exit while it is pushed, then the signal before the re-entry), and
+// KVM keeps it queued through KVM_SET_REGS and KVM_SET_SREGS. Treated as
+// stopped, the vCPU would be restarted elsewhere (the entry code, another
+// task's set-up after a steal) and get the program's page fault there.
+func (m *Machine) eventQueued(v *VCPU) bool {
+	q, err := v.PendingEvent()
+	if err != nil {
+		m.eventErr.Do(func() { slog.Debug("vmm: cannot read the vCPU's pending events", "err", err) })
+		return false
+	}
+	if q {
+		m.exits.queuedEvent.Add(1)
+	}
+	return q
+}
+
 // Interrupt implements platform.Context.
 func (c *exitContext) Interrupt() { c.h.interrupt() }
 
@@ -613,10 +640,11 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 	if _, err := c.take(); err != nil {
 		return platform.Event{}, err
 	}
-	if kicked || c.h.kicked.Swap(false) || c.h.slot < 0 {
+	if kicked || c.h.takeKick() || c.h.slot < 0 {
 		// Interrupted before the program ran: while waiting for a slot,
 		// with no vCPU to kick, or in a way the vCPU's own flag missed
-		// (a new slot's set-up, an exit on the stub's way out).
+		// (a new slot's set-up). From here on the stub stops on the CPU
+		// page's Kick flag before it enters the program.
 		return platform.Event{Kind: platform.EventInterrupted}, nil
 	}
 	if as != c.as || c.reload {
@@ -695,8 +723,9 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 			if err != nil {
 				return platform.Event{}, err
 			}
-			if !user {
-				// In the stub on its way out: let it reach its exit.
+			if !user || c.m.eventQueued(c.vcpu) {
+				// In the stub on its way out, or an exception half
+				// delivered: let it reach its exit.
 				continue
 			}
 			c.m.exits.interrupt.Add(1)
@@ -741,6 +770,12 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 	}
 	c.freeZapped(pending)
 	c.m.setCurRoot(c.slot, as.root)
+	if c.cpu.Reason == ring0.ReasonKicked {
+		// Stopped on its way to user mode: the program did not run.
+		c.m.exits.interrupt.Add(1)
+		c.h.kicked.Store(false) // this return is the interruption
+		return platform.Event{Kind: platform.EventInterrupted}, nil
+	}
 	u := &c.cpu.Regs
 	*regs = platform.Regs{
 		RAX: u.RAX, RBX: u.RBX, RCX: u.RCX, RDX: u.RDX,

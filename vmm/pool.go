@@ -47,8 +47,11 @@ type hold struct {
 	// context to preempt).
 	rs *runState
 
-	// vcpu is the vCPU to kick for Interrupt (nil without a slot).
+	// vcpu is the vCPU to kick for Interrupt, and cpu its CPU page, whose
+	// Kick flag stops the entry code on its way to user mode (nil without
+	// a slot).
 	vcpu atomic.Pointer[VCPU]
+	cpu  atomic.Pointer[ring0.CPU]
 	// kicked: Interrupt was called; a Switch that takes a slot new to
 	// the context returns EventInterrupted at once (the kick went to the
 	// old vCPU, or to none, or was cleared by the new one's set-up).
@@ -184,6 +187,7 @@ func (h *hold) acquire() (slot int, v *VCPU, moved, fresh bool, err error) {
 		m.mu.Unlock()
 	}
 	h.vcpu.Store(v)
+	h.cpu.Store(m.region.CPU(slot))
 	return slot, v, true, fresh, nil
 }
 
@@ -227,12 +231,23 @@ func (m *Machine) takeSlotLocked() int {
 			o.fp = o.save()
 			o.lost, o.idle = true, false
 			o.vcpu.Store(nil)
+			o.cpu.Store(nil)
 			m.pool.owner[s] = nil
 			m.pool.steals.Add(1)
 			return s
 		}
 	}
 	return -1
+}
+
+// takeKick reports whether Interrupt was called since the last time it
+// was asked (or since the last interrupted return), clearing the slot's
+// Kick flag first: a kick from here on stops the entry code instead.
+func (h *hold) takeKick() bool {
+	if cpu := h.cpu.Load(); cpu != nil {
+		atomic.StoreUint64(&cpu.Kick, 0)
+	}
+	return h.kicked.Swap(false)
 }
 
 // drop gives the context's slot back (its context is released, or setting
@@ -247,6 +262,7 @@ func (h *hold) drop() {
 	}
 	h.slot, h.lost, h.idle = -1, false, false
 	h.vcpu.Store(nil)
+	h.cpu.Store(nil)
 	m.mu.Unlock()
 }
 
@@ -254,6 +270,11 @@ func (h *hold) drop() {
 // slot return at once.
 func (h *hold) interrupt() {
 	h.kicked.Store(true)
+	// The flag first: a vCPU that the signal finds outside user mode
+	// goes on, and the entry code stops on it before the program runs.
+	if cpu := h.cpu.Load(); cpu != nil {
+		atomic.StoreUint64(&cpu.Kick, 1)
+	}
 	if v := h.vcpu.Load(); v != nil {
 		v.Kick()
 	}

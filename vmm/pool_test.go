@@ -5,7 +5,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
+	"github.com/bobuhiro11/gokvm/kvm"
 	"github.com/stretchr/testify/require"
 
 	"ringbox/guestkernel/memfile"
@@ -190,5 +192,133 @@ func TestVCPUPool(t *testing.T) {
 		require.Equal(t, platform.EventInterrupted, evA.Kind)
 		require.Equal(t, uint64(0x400000), regsA.RIP, "A was stopped in its loop")
 		thA.run(func() { ctxA.Release() })
+	})
+}
+
+// injectPageFault queues a write page fault on v, as KVM holds one whose
+// delivery a signal cut short.
+func injectPageFault(t *testing.T, v *VCPU) {
+	e := vcpuEvents{excInjected: 1, excNr: 14, excHasErr: 1, excErr: 6}
+	_, err := ioctlFast(v.fd.Fd(), kvm.IIOW(0xa0, unsafe.Sizeof(e)), uintptr(unsafe.Pointer(&e)))
+	require.NoError(t, err)
+	q, err := v.PendingEvent()
+	require.NoError(t, err)
+	require.True(t, q, "KVM does not report the injected page fault")
+}
+
+// TestStealDropsQueuedEvent: a context stopped by a kick in user mode
+// whose vCPU still holds an exception to deliver (KVM keeps it through a
+// register reset) goes idle; the context that takes its vCPU must start
+// clean, not take the other program's fault in the entry code.
+func TestStealDropsQueuedEvent(t *testing.T) {
+	require.Equal(t, 64, int(unsafe.Sizeof(vcpuEvents{})), "struct kvm_vcpu_events")
+	inBothModes(t, func(t *testing.T, k *KVM, ring0Mode bool) {
+		m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: ring0Mode})
+		require.NoError(t, err)
+		program := func(code ...byte) platform.AddressSpace {
+			page, err := mem.Alloc()
+			require.NoError(t, err)
+			copy(memfile.Page(page), code)
+			as, err := m.NewAddressSpace()
+			require.NoError(t, err)
+			_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+			require.NoError(t, err)
+			return as
+		}
+		asSpin := program(0xeb, 0xfe) // jmp .
+		asB := program(0x0f, 0x0b)    // ud2
+		defer asSpin.Release()
+		defer asB.Release()
+		thA, thB := newTaskThread(t), newTaskThread(t)
+		var ctxA, ctxB platform.Context
+		thA.run(func() { ctxA, err = m.NewContext() })
+		require.NoError(t, err)
+		thB.run(func() { ctxB, err = m.NewContext() })
+		require.NoError(t, err)
+		vcpuOf := func(ctx platform.Context) *VCPU {
+			if c, ok := ctx.(*ring0Context); ok {
+				return c.vcpu
+			}
+			return ctx.(*exitContext).vcpu
+		}
+
+		// A spins until kicked, then its vCPU gets a fault to deliver
+		// and A goes idle.
+		regsA := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+		var evA platform.Event
+		doneA := thA.start(func() {
+			evA, err = ctxA.Switch(asSpin, &regsA)
+			if err == nil {
+				injectPageFault(t, vcpuOf(ctxA))
+				ctxA.(platform.Idler).Idle()
+			}
+		})
+		time.Sleep(50 * time.Millisecond)
+		ctxA.Interrupt()
+		require.True(t, doneWithin(doneA, 20*time.Second), "A was not stopped by a kick")
+		require.NoError(t, err)
+		require.Equal(t, platform.EventInterrupted, evA.Kind)
+
+		// B takes A's vCPU and runs its own program.
+		regsB := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+		var evB platform.Event
+		thB.run(func() { evB, err = switchOn(ctxB, asB, &regsB) })
+		require.NoError(t, err, "B on a vCPU that held A's page fault")
+		require.Equal(t, platform.EventException, evB.Kind, "%+v", evB)
+		require.Equal(t, uint64(6), evB.Vector)
+		require.Equal(t, uint64(1), m.Stats()["vcpu.steals"])
+		thB.run(func() { ctxB.Release() })
+		thA.run(func() { ctxA.Release() })
+	})
+}
+
+// TestKickOnTheWayIn: an Interrupt that reaches a context while its vCPU
+// is still on its way to user mode (setting up, switching address space,
+// in the entry code) must stop the program once it runs, even a program
+// that never stops by itself (jmp .). Kicks at varied moments after
+// Switch starts; each must end that Switch.
+func TestKickOnTheWayIn(t *testing.T) {
+	inBothModes(t, func(t *testing.T, k *KVM, ring0Mode bool) {
+		m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: ring0Mode})
+		require.NoError(t, err)
+		var spaces [2]platform.AddressSpace
+		for i := range spaces {
+			page, err := mem.Alloc()
+			require.NoError(t, err)
+			copy(memfile.Page(page), []byte{0xeb, 0xfe}) // jmp .
+			as, err := m.NewAddressSpace()
+			require.NoError(t, err)
+			_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+			require.NoError(t, err)
+			defer as.Release()
+			spaces[i] = as
+		}
+		th := newTaskThread(t)
+		var ctx platform.Context
+		th.run(func() { ctx, err = m.NewContext() })
+		require.NoError(t, err)
+		defer th.run(func() { ctx.Release() })
+		for i := 0; i < 60; i++ {
+			regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+			var ev platform.Event
+			var errS error
+			started := make(chan struct{})
+			done := th.start(func() {
+				close(started)
+				ev, errS = ctx.Switch(spaces[i%2], &regs)
+			})
+			<-started
+			// From at once to a few hundred microseconds in: the
+			// entry's set-up, the address-space switch, user mode.
+			time.Sleep(time.Duration(i%12) * 25 * time.Microsecond)
+			ctx.Interrupt()
+			if !doneWithin(done, 10*time.Second) {
+				ctx.Interrupt() // let the thread go before failing
+				<-done
+				t.Fatalf("kick %d (%v after Switch started) was lost: the program ran on", i, time.Duration(i%12)*25*time.Microsecond)
+			}
+			require.NoError(t, errS)
+			require.Equal(t, platform.EventInterrupted, ev.Kind, "kick %d: %+v", i, ev)
+		}
 	})
 }

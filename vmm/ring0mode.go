@@ -239,10 +239,11 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 			return platform.Event{}, err
 		}
 	}
-	if kicked || c.h.kicked.Swap(false) || c.h.slot < 0 {
+	if kicked || c.h.takeKick() || c.h.slot < 0 {
 		// Interrupted before the program ran: while waiting for a slot,
 		// with no vCPU to kick, or in a way the vCPU's own flag missed
-		// (a new slot's set-up, the VMM loop outside user mode).
+		// (a new slot's set-up). From here on the entry code stops on
+		// the CPU page's Kick flag before it enters the program.
 		return platform.Event{Kind: platform.EventInterrupted}, nil
 	}
 	cpu := c.cpu
@@ -331,12 +332,20 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	// VM exit each way). Go's preemption requests still reach it: the
 	// VMM loop stops the program when a signal finds one pending
 	// (r0_amd64.s, intr), and the goroutine yields at its next call.
-	if !ring0.InGuest(cpu) {
-		if err := c.prepareHost(); err != nil {
-			return platform.Event{}, err
+	for {
+		if !ring0.InGuest(cpu) {
+			if err := c.prepareHost(); err != nil {
+				return platform.Event{}, err
+			}
 		}
+		ring0.SwitchToUser(cpu)
+		if cpu.Reason != ring0.ReasonInterrupt || !c.m.eventQueued(c.vcpu) {
+			break
+		}
+		// Stopped in user mode with an exception half delivered: let it
+		// be delivered (the program's event comes back, and a kick still
+		// pending makes the next Switch return at once).
 	}
-	ring0.SwitchToUser(cpu)
 	reason, vector, errCode, cr2 := cpu.Reason, cpu.Vector, cpu.ErrCode, cpu.CR2
 
 	for _, p := range pending {
@@ -354,6 +363,12 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 		c.needReset = true
 		return platform.Event{}, fmt.Errorf("%w: ring0 entry code faulted: vector %d error code %#x at RIP %#x, RSP %#x, address %#x",
 			ErrSupervisorFault, r0.SupVector, r0.SupErr, r0.Sup.RIP, r0.Sup.RSP, r0.FaultAddr)
+	}
+	if reason == ring0.ReasonKicked {
+		// Stopped on its way to user mode: the program did not run.
+		c.h.kicked.Store(false) // this return is the interruption
+		c.m.exits.interrupt.Add(1)
+		return platform.Event{Kind: platform.EventInterrupted}, nil
 	}
 	if reason == ring0.ReasonInterrupt {
 		k := &cpu.R0.KRegs

@@ -236,6 +236,44 @@ func (c *VCPU) SetMSRs(msrs ...MSR) error {
 	return nil
 }
 
+// vcpuEvents is struct kvm_vcpu_events (64 bytes).
+type vcpuEvents struct {
+	excInjected, excNr, excHasErr, excPending  uint8
+	excErr                                     uint32
+	intrInjected, intrNr, intrSoft, intrShadow uint8
+	nmiInjected, nmiPending, nmiMasked, _      uint8
+	sipiVector, flags                          uint32
+	smi                                        [4]uint8
+	tripleFault                                uint8
+	_                                          [26]uint8
+	excHasPayload                              uint8
+	excPayload                                 uint64
+}
+
+// PendingEvent reports whether KVM holds an event that it will deliver
+// to the guest on the next KVM_RUN: an exception, interrupt or NMI whose
+// delivery a signal cut short (KVM queues it again; a VM exit in the
+// middle of delivering an exception, such as a nested page fault on the
+// stack it pushes to, leaves it there).
+func (c *VCPU) PendingEvent() (bool, error) {
+	var e vcpuEvents
+	if _, err := ioctlFast(c.fd.Fd(), kvm.IIOR(0x9f, unsafe.Sizeof(e)), uintptr(unsafe.Pointer(&e))); err != nil {
+		return false, fmt.Errorf("KVM_GET_VCPU_EVENTS: %w", err)
+	}
+	return e.excInjected != 0 || e.excPending != 0 || e.intrInjected != 0 || e.nmiInjected != 0, nil
+}
+
+// DropEvents clears what KVM would deliver on the next KVM_RUN (see
+// PendingEvent): a vCPU set up afresh must not receive an exception
+// raised by the code it ran before.
+func (c *VCPU) DropEvents() error {
+	var e vcpuEvents
+	if _, err := ioctlFast(c.fd.Fd(), kvm.IIOW(0xa0, unsafe.Sizeof(e)), uintptr(unsafe.Pointer(&e))); err != nil {
+		return fmt.Errorf("KVM_SET_VCPU_EVENTS: %w", err)
+	}
+	return nil
+}
+
 // SetCPUID installs the given CPUID entries.
 func (c *VCPU) SetCPUID(entries []kvm.CPUIDEntry2) error {
 	var b cpuidBuf
