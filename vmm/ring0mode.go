@@ -58,6 +58,10 @@ type ring0Context struct {
 	needReset  bool // the vCPU sits after a leave and must restart at r0ToUser
 	fullReset  bool // ... and it sits in user mode: supervisor state too
 	bounceSeen uint64
+	// pvmGS is the program's GS base in the vCPU's KERNEL_GS_BASE, where
+	// PVM keeps it while the vCPU is in supervisor mode (and swaps it in
+	// on the return to user mode). The x86 entry code loads it itself.
+	pvmGS uint64
 }
 
 func (m *Machine) newRing0Context() (*ring0Context, error) {
@@ -128,6 +132,7 @@ func (c *ring0Context) take() (bool, error) {
 	r0.HostFS = c.hostFS.Load()
 	v.tid.Store(int32(c.tid))
 	c.leaves, c.asked, c.userInKVM, c.needReset, c.fullReset = 0, false, false, false, false
+	c.pvmGS = 0 // setupVCPU's
 	c.reload = true
 	if fp := c.h.fp; fp != nil {
 		c.h.fp = nil
@@ -317,6 +322,9 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 			RIP: regs.RIP, RFLAGS: regs.RFLAGS,
 		}
 		cpu.R0.UserFS = regs.FSBase
+		// x86: the entry code loads the program's GS base (PVM keeps it
+		// in its own MSR).
+		cpu.R0.UserGS = regs.GSBase
 	}
 
 	// Check again where this code runs: anything above that allocates can
@@ -332,10 +340,22 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	// VM exit each way). Go's preemption requests still reach it: the
 	// VMM loop stops the program when a signal finds one pending
 	// (r0_amd64.s, intr), and the goroutine yields at its next call.
+	if !c.m.x86() && regs.GSBase != c.pvmGS && !c.userInKVM && c.inGuest() {
+		// PVM: a new GS base for the program (arch_prctl) is an MSR of
+		// the vCPU, written from the host.
+		c.asked = true
+		ring0.Leave(cpu)
+	}
 	for {
 		if !ring0.InGuest(cpu) {
 			if err := c.prepareHost(); err != nil {
 				return platform.Event{}, err
+			}
+			if !c.m.x86() && regs.GSBase != c.pvmGS && !c.userInKVM {
+				if err := c.vcpu.SetMSRs(MSR{msrKernelGSBase, regs.GSBase}); err != nil {
+					return platform.Event{}, err
+				}
+				c.pvmGS = regs.GSBase
 			}
 		}
 		ring0.SwitchToUser(cpu)
@@ -389,6 +409,9 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 		R8: u.R8, R9: u.R9, R10: u.R10, R11: u.R11,
 		R12: u.R12, R13: u.R13, R14: u.R14, R15: u.R15,
 		RIP: u.RIP, RFLAGS: u.RFLAGS, FSBase: cpu.R0.UserFS, GSBase: regs.GSBase,
+	}
+	if c.m.x86() {
+		regs.GSBase = cpu.R0.UserGS
 	}
 	ev, ok := eventOf(reason, vector, errCode, cr2)
 	if !ok {
