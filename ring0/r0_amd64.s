@@ -140,6 +140,9 @@ nokick:
 TEXT ·r0Kicked(SB),NOSPLIT|NOFRAME,$0
 	MOVQ $0, CPU_KICK(GS)
 	MOVQ $REASON_KICKED, CPU_REASON(GS)
+	// Go code runs next, not the program, whatever the flag says (a stop
+	// by a kick in user mode left it set).
+	MOVQ $0, R0_INUSER(GS)
 	MOVQ R0_HOSTFS(GS), AX
 	WRFSBASE_AX
 	LDMXCSR ·r0MXCSR(SB)

@@ -160,6 +160,9 @@ gocode:
 TEXT ·x86r0Kicked(SB),NOSPLIT|NOFRAME,$0
 	MOVQ $0, CPU_KICK(GS)
 	MOVQ $REASON_KICKED, CPU_REASON(GS)
+	// Go code runs next, not the program, whatever the flag says (a stop
+	// by a kick in user mode left it set).
+	MOVQ $0, R0_INUSER(GS)
 	MOVQ R0_KERNCR3(GS), AX
 	MOVQ AX, CR3
 	MOVQ R0_HOSTFS(GS), AX

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/bobuhiro11/gokvm/kvm"
@@ -595,6 +596,10 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr, fresh bool) e
 	return v.SetMSRs(msrs...)
 }
 
+// rekickAfter is how long after a kick that found the vCPU in the stub
+// the kick is repeated (exit mode).
+const rekickAfter = 200 * time.Microsecond
+
 // eventQueued reports whether v, stopped by a signal in user mode, holds
 // an event KVM will deliver on its next run. Such a vCPU must run on until
 // it is delivered: a signal can cut the delivery of an exception short (a
@@ -723,9 +728,19 @@ func (c *exitContext) Switch(pas platform.AddressSpace, regs *platform.Regs) (pl
 			if err != nil {
 				return platform.Event{}, err
 			}
-			if !user || c.m.eventQueued(c.vcpu) {
-				// In the stub on its way out, or an exception half
-				// delivered: let it reach its exit.
+			if !user {
+				// In the stub: let it reach its exit. A kick may have
+				// come just after the stub looked at the Kick flag on
+				// its way into the program: kick again shortly, when
+				// the program runs (spurious otherwise, and harmless).
+				if atomic.LoadUint64(&c.cpu.Kick) != 0 {
+					v := c.vcpu
+					time.AfterFunc(rekickAfter, v.Kick)
+				}
+				continue
+			}
+			if c.m.eventQueued(c.vcpu) {
+				// An exception half delivered: let it arrive.
 				continue
 			}
 			c.m.exits.interrupt.Add(1)

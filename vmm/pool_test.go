@@ -9,9 +9,11 @@ import (
 
 	"github.com/bobuhiro11/gokvm/kvm"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"ringbox/guestkernel/memfile"
 	"ringbox/guestkernel/platform"
+	"ringbox/ring0"
 	"ringbox/ring0/pagetables"
 )
 
@@ -276,7 +278,11 @@ func TestStealDropsQueuedEvent(t *testing.T) {
 // is still on its way to user mode (setting up, switching address space,
 // in the entry code) must stop the program once it runs, even a program
 // that never stops by itself (jmp .). Kicks at varied moments after
-// Switch starts; each must end that Switch.
+// Switch starts; each must end that Switch. The address space alternates,
+// so a context stopped in user mode by the last kick must switch roots
+// on its way back. (In ring0 mode a lost kick would also be caught, later,
+// by Go's preemption of a goroutine that runs 10 ms: the VMM loop stops
+// the program for it. Exit mode has no such backstop.)
 func TestKickOnTheWayIn(t *testing.T) {
 	inBothModes(t, func(t *testing.T, k *KVM, ring0Mode bool) {
 		m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: ring0Mode})
@@ -314,11 +320,67 @@ func TestKickOnTheWayIn(t *testing.T) {
 			ctx.Interrupt()
 			if !doneWithin(done, 10*time.Second) {
 				ctx.Interrupt() // let the thread go before failing
-				<-done
+				doneWithin(done, 10*time.Second)
 				t.Fatalf("kick %d (%v after Switch started) was lost: the program ran on", i, time.Duration(i%12)*25*time.Microsecond)
 			}
 			require.NoError(t, errS)
 			require.Equal(t, platform.EventInterrupted, ev.Kind, "kick %d: %+v", i, ev)
 		}
 	})
+}
+
+// TestRing0KickedThenBounce: a program stopped by a kick in user mode,
+// its task idle (the vCPU restarted through the entry code), and a kick
+// that arrives on the way back in: the entry code returns to Go code in
+// the guest, which must then be taken for Go code (its host syscalls
+// bounce), not for the program the last stop left "in user mode".
+func TestRing0KickedThenBounce(t *testing.T) {
+	k := openKVM(t)
+	defer k.Close()
+	if !k.Ring0Capable() {
+		t.Skip("ring0 mode needs 47 physical address bits; this KVM has fewer")
+	}
+	m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: true})
+	require.NoError(t, err)
+	page, err := mem.Alloc()
+	require.NoError(t, err)
+	copy(memfile.Page(page), []byte{0xeb, 0xfe}) // jmp .
+	as, err := m.NewAddressSpace()
+	require.NoError(t, err)
+	defer as.Release()
+	_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+	require.NoError(t, err)
+	th := newTaskThread(t)
+	var ctx platform.Context
+	th.run(func() { ctx, err = m.NewContext() })
+	require.NoError(t, err)
+	defer th.run(func() { ctx.Release() })
+	regs := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+	spin := func() {
+		var ev platform.Event
+		var errS error
+		done := th.start(func() { ev, errS = ctx.Switch(as, &regs) })
+		time.Sleep(20 * time.Millisecond)
+		ctx.Interrupt()
+		require.True(t, doneWithin(done, 10*time.Second), "the kick did not stop the program")
+		require.NoError(t, errS)
+		require.Equal(t, platform.EventInterrupted, ev.Kind)
+	}
+	spin()
+	var ev platform.Event
+	var pid int
+	th.run(func() {
+		ctx.(platform.Idler).Idle()
+		testBeforeEntry = func(cpu *ring0.CPU) { atomic.StoreUint64(&cpu.Kick, 1) }
+		ev, err = ctx.Switch(as, &regs)
+		testBeforeEntry = nil
+		if err == nil {
+			pid = unix.Getpid() // from the guest: a bounce
+		}
+	})
+	require.NoError(t, err)
+	require.Equal(t, platform.EventInterrupted, ev.Kind)
+	require.Equal(t, unix.Getpid(), pid)
+	require.Equal(t, uint64(0x400000), regs.RIP, "the program did not run")
+	spin()
 }

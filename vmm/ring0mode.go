@@ -252,7 +252,8 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 		return platform.Event{Kind: platform.EventInterrupted}, nil
 	}
 	cpu := c.cpu
-	if as != c.as || c.reload {
+	switched := as != c.as
+	if switched || c.reload {
 		if c.m.x86() {
 			cpu.R0.KernCR3, cpu.R0.UserCR3 = uint64(as.root), uint64(as.root+memfile.PageSize)
 		} else {
@@ -274,20 +275,25 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	defer c.rs.leave()
 	if flush {
 		cpu.Flush = 1
-		if c.userInKVM {
-			// Stopped in user mode by a kick: enter through the entry
-			// code instead, which flushes. It restores the program's FP
-			// state from the save area, so move it there from KVM.
-			fp, err := c.FPState()
-			if err != nil {
-				return platform.Event{}, err
-			}
-			c.userInKVM = false
-			if err := c.SetFPState(fp); err != nil {
-				return platform.Event{}, err
-			}
-			c.needReset, c.fullReset = true, true
+	}
+	// PVM: the program's GS base (arch_prctl) is the vCPU's
+	// KERNEL_GS_BASE while it is in supervisor mode, written from the
+	// host (the x86 entry code loads it from the CPU page).
+	newGS := !c.m.x86() && regs.GSBase != c.pvmGS
+	if c.userInKVM && (flush || switched || newGS) {
+		// Stopped in user mode by a kick, but the TLB must be flushed,
+		// the root switched or the GS base set first: enter through the
+		// entry code instead. It restores the program's FP state from
+		// the save area, so move it there from KVM.
+		fp, err := c.FPState()
+		if err != nil {
+			return platform.Event{}, err
 		}
+		c.userInKVM = false
+		if err := c.SetFPState(fp); err != nil {
+			return platform.Event{}, err
+		}
+		c.needReset, c.fullReset = true, true
 	}
 	var pending []uintptr
 	if inGuest {
@@ -311,6 +317,7 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 		}
 		c.userInKVM = false
 		if cpu.NewCR3 != 0 || cpu.QueueLen != 0 {
+			// The reset path above covers a root switch and a flush.
 			return platform.Event{}, fmt.Errorf("page-table switch while stopped in user mode")
 		}
 	} else {
@@ -340,9 +347,11 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	// VM exit each way). Go's preemption requests still reach it: the
 	// VMM loop stops the program when a signal finds one pending
 	// (r0_amd64.s, intr), and the goroutine yields at its next call.
-	if !c.m.x86() && regs.GSBase != c.pvmGS && !c.userInKVM && c.inGuest() {
-		// PVM: a new GS base for the program (arch_prctl) is an MSR of
-		// the vCPU, written from the host.
+	if testBeforeEntry != nil {
+		testBeforeEntry(cpu)
+	}
+	if newGS && c.inGuest() {
+		// The MSR is written from the host.
 		c.asked = true
 		ring0.Leave(cpu)
 	}
@@ -351,7 +360,9 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 			if err := c.prepareHost(); err != nil {
 				return platform.Event{}, err
 			}
-			if !c.m.x86() && regs.GSBase != c.pvmGS && !c.userInKVM {
+			if !c.m.x86() && regs.GSBase != c.pvmGS {
+				// In supervisor mode here (a stop in user mode with a
+				// new GS base took the reset path above).
 				if err := c.vcpu.SetMSRs(MSR{msrKernelGSBase, regs.GSBase}); err != nil {
 					return platform.Event{}, err
 				}
@@ -419,6 +430,10 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	}
 	return ev, nil
 }
+
+// testBeforeEntry, set by tests, runs in Switch just before the entry
+// (a kick at the last moment).
+var testBeforeEntry func(cpu *ring0.CPU)
 
 // ring0Threads maps a task thread's FS base to the ring0 context it runs
 // (LeaveGuest finds its own there).
@@ -517,6 +532,7 @@ func (c *ring0Context) prepareHost() error {
 				return err
 			}
 			c.fullReset = false
+			c.pvmGS = 0 // setupVCPU's
 		} else {
 			regs := kvm.Regs{RIP: uint64(toUser), RSP: uint64(c.m.region.StackTop(c.slot)), RFLAGS: 0x2}
 			if err := c.vcpu.SetRegs(&regs); err != nil {

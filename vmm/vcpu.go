@@ -265,9 +265,11 @@ func (c *VCPU) PendingEvent() (bool, error) {
 
 // DropEvents clears what KVM would deliver on the next KVM_RUN (see
 // PendingEvent): a vCPU set up afresh must not receive an exception
-// raised by the code it ran before.
+// raised by the code it ran before, nor an NMI or the interrupt shadow of
+// its last instruction.
 func (c *VCPU) DropEvents() error {
-	var e vcpuEvents
+	const validNMIPending, validShadow = 0x1, 0x4 // KVM_VCPUEVENT_VALID_*
+	e := vcpuEvents{flags: validNMIPending | validShadow}
 	if _, err := ioctlFast(c.fd.Fd(), kvm.IIOW(0xa0, unsafe.Sizeof(e)), uintptr(unsafe.Pointer(&e))); err != nil {
 		return fmt.Errorf("KVM_SET_VCPU_EVENTS: %w", err)
 	}
