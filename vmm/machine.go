@@ -81,7 +81,8 @@ type Machine struct {
 	// retired into the graveyard once no vCPU runs on it (curRoot).
 	deadRoots []uintptr
 	curRoot   map[int]uintptr
-	// eventErr logs once that KVM_GET_VCPU_EVENTS failed (eventQueued).
+	// eventErr logs once that KVM_GET/SET_VCPU_EVENTS failed
+	// (eventQueued, setupVCPU).
 	eventErr sync.Once
 
 	exits struct {
@@ -527,7 +528,8 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr, fresh bool) e
 			return err
 		}
 	} else if err := v.DropEvents(); err != nil {
-		return err
+		// No worse than before the call existed; say so once.
+		m.eventErr.Do(func() { slog.Debug("vmm: cannot clear the vCPU's pending events", "err", err) })
 	}
 	s, err := v.GetSregs()
 	if err != nil {
