@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ringbox/guestkernel/kernel"
+	"ringbox/guestkernel/platform"
 )
 
 func init() {
@@ -38,7 +39,15 @@ func init() {
 	register(unix.SYS_SET_TID_ADDRESS, sysSetTidAddress)
 	register(unix.SYS_SET_ROBUST_LIST, sysSetRobustList)
 	register(unix.SYS_UNAME, sysUname)
-	register(unix.SYS_SCHED_YIELD, func(t *kernel.Task, a Args) (uintptr, error) { runtime.Gosched(); return 0, nil })
+	register(unix.SYS_SCHED_YIELD, func(t *kernel.Task, a Args) (uintptr, error) {
+		// A task waiting for a vCPU (--vcpus below the busy tasks) gets
+		// this one; the host scheduler does the rest.
+		if y, ok := t.Ctx.(platform.Yielder); ok {
+			y.Yield()
+		}
+		runtime.Gosched()
+		return 0, nil
+	})
 	register(unix.SYS_PRLIMIT64, sysPrlimit)
 	register(unix.SYS_GETRLIMIT, sysGetrlimit)
 	register(unix.SYS_SETRLIMIT, sysSetrlimit)

@@ -628,6 +628,9 @@ func (c *exitContext) Interrupt() { c.h.interrupt() }
 // vCPU may serve another context meanwhile.
 func (c *exitContext) Idle() { c.h.setIdle() }
 
+// Yield implements platform.Yielder.
+func (c *exitContext) Yield() { c.h.offer() }
+
 // Release implements platform.Context.
 func (c *exitContext) Release() {
 	c.rs.attach(c.as, nil)

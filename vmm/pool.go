@@ -240,6 +240,17 @@ func (m *Machine) takeSlotLocked() int {
 	return -1
 }
 
+// offer asks the context's next Switch to give its slot to the first
+// context in line, if any waits (sched_yield).
+func (h *hold) offer() {
+	m := h.m
+	m.mu.Lock()
+	if len(m.pool.queue) > 0 {
+		h.yield.Store(true)
+	}
+	m.mu.Unlock()
+}
+
 // takeKick reports whether Interrupt was called since the last time it
 // was asked (or since the last interrupted return), clearing the slot's
 // Kick flag first: a kick from here on stops the entry code instead.

@@ -2,6 +2,7 @@ package vmm
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -383,4 +384,88 @@ func TestRing0KickedThenBounce(t *testing.T) {
 	require.Equal(t, unix.Getpid(), pid)
 	require.Equal(t, uint64(0x400000), regs.RIP, "the program did not run")
 	spin()
+}
+
+// TestYieldGivesSlot: a context busy in the kernel that yields
+// (sched_yield) while another waits for the only vCPU lets that one run
+// first, at once; without a waiter Yield changes nothing.
+func TestYieldGivesSlot(t *testing.T) {
+	inBothModes(t, func(t *testing.T, k *KVM, ring0Mode bool) {
+		m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: ring0Mode})
+		require.NoError(t, err)
+		program := func(code ...byte) platform.AddressSpace {
+			page, err := mem.Alloc()
+			require.NoError(t, err)
+			copy(memfile.Page(page), code)
+			as, err := m.NewAddressSpace()
+			require.NoError(t, err)
+			_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+			require.NoError(t, err)
+			return as
+		}
+		asA := program(0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b) // mov $39, %eax; syscall; ud2
+		asB := program(0x0f, 0x0b)                                  // ud2
+		defer asA.Release()
+		defer asB.Release()
+		thA, thB := newTaskThread(t), newTaskThread(t)
+		var ctxA, ctxB platform.Context
+		thA.run(func() { ctxA, err = m.NewContext() })
+		require.NoError(t, err)
+		thB.run(func() { ctxB, err = m.NewContext() })
+		require.NoError(t, err)
+		queued := func() int {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return len(m.pool.queue)
+		}
+
+		// A takes the vCPU and stops at its syscall, busy in the kernel;
+		// a Yield with nobody waiting changes nothing.
+		regsA := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+		var evA platform.Event
+		thA.run(func() {
+			evA, err = switchOn(ctxA, asA, &regsA)
+			ctxA.(platform.Yielder).Yield()
+		})
+		require.NoError(t, err)
+		require.Equal(t, platform.EventSyscall, evA.Kind)
+		holdOf := func(ctx platform.Context) *hold {
+			if c, ok := ctx.(*ring0Context); ok {
+				return c.h
+			}
+			return ctx.(*exitContext).h
+		}
+		require.False(t, holdOf(ctxA).yield.Load(), "a Yield with no waiter asked to yield")
+
+		// B waits in line; A yields and goes on: B runs first.
+		regsB := platform.Regs{RIP: 0x400000, RSP: 0x7ffff000, RFLAGS: 0x202}
+		var evB platform.Event
+		var errB, errA error
+		var order []string
+		var mu sync.Mutex
+		note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+		doneB := thB.start(func() {
+			evB, errB = switchOn(ctxB, asB, &regsB)
+			note("B") // before B lets the vCPU go
+			if errB == nil {
+				ctxB.(platform.Idler).Idle()
+			}
+		})
+		require.Eventually(t, func() bool { return queued() == 1 }, 10*time.Second, time.Millisecond)
+		doneA := thA.start(func() {
+			ctxA.(platform.Yielder).Yield()
+			regsA.RIP = regsA.RCX
+			evA, errA = switchOn(ctxA, asA, &regsA)
+			note("A")
+		})
+		require.True(t, doneWithin(doneB, 10*time.Second), "B did not get the vCPU A yielded")
+		require.True(t, doneWithin(doneA, 10*time.Second), "A did not get the vCPU back")
+		require.NoError(t, errB)
+		require.NoError(t, errA)
+		require.Equal(t, platform.EventException, evB.Kind, "%+v", evB)
+		require.Equal(t, platform.EventException, evA.Kind, "%+v", evA)
+		require.Equal(t, []string{"B", "A"}, order)
+		thA.run(func() { ctxA.Release() })
+		thB.run(func() { ctxB.Release() })
+	})
 }

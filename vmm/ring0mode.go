@@ -191,6 +191,9 @@ func (c *ring0Context) Idle() {
 	c.h.setIdle()
 }
 
+// Yield implements platform.Yielder.
+func (c *ring0Context) Yield() { c.h.offer() }
+
 // Release implements platform.Context. It must run on the task's thread:
 // the code continues on the host from here.
 func (c *ring0Context) Release() {

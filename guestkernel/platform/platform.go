@@ -93,6 +93,13 @@ type Idler interface {
 	Idle()
 }
 
+// Yielder is a Context that can give its vCPU to a task waiting for one
+// (sched_yield): if any waits, the context's next Switch goes to the back
+// of the line first.
+type Yielder interface {
+	Yield()
+}
+
 // FPLayout describes the XSAVE images of FPState.
 type FPLayout struct {
 	Features uint64 // the enabled state components (XCR0)
