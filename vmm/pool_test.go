@@ -18,6 +18,40 @@ import (
 	"ringbox/ring0/pagetables"
 )
 
+// userProgram makes an address space with code at 0x400000, user mode
+// and executable.
+func userProgram(t *testing.T, m *Machine, mem *memfile.File, code ...byte) platform.AddressSpace {
+	t.Helper()
+	page, err := mem.Alloc()
+	require.NoError(t, err)
+	copy(memfile.Page(page), code)
+	as, err := m.NewAddressSpace()
+	require.NoError(t, err)
+	_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
+	require.NoError(t, err)
+	return as
+}
+
+// twoTasks makes two contexts of m, each on a task thread of its own.
+func twoTasks(t *testing.T, m *Machine) (thA, thB taskThread, ctxA, ctxB platform.Context) {
+	t.Helper()
+	thA, thB = newTaskThread(t), newTaskThread(t)
+	var err error
+	thA.run(func() { ctxA, err = m.NewContext() })
+	require.NoError(t, err)
+	thB.run(func() { ctxB, err = m.NewContext() })
+	require.NoError(t, err)
+	return thA, thB, ctxA, ctxB
+}
+
+// holdOf is a context's claim on a slot, in either mode.
+func holdOf(ctx platform.Context) *hold {
+	if c, ok := ctx.(*ring0Context); ok {
+		return c.h
+	}
+	return ctx.(*exitContext).h
+}
+
 // taskThread runs functions on one locked OS thread, as a task goroutine
 // runs its context.
 type taskThread chan func()
@@ -63,16 +97,7 @@ func TestVCPUPool(t *testing.T) {
 	inBothModes(t, func(t *testing.T, k *KVM, ring0Mode bool) {
 		m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: ring0Mode})
 		require.NoError(t, err)
-		program := func(code ...byte) platform.AddressSpace {
-			page, err := mem.Alloc()
-			require.NoError(t, err)
-			copy(memfile.Page(page), code)
-			as, err := m.NewAddressSpace()
-			require.NoError(t, err)
-			_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
-			require.NoError(t, err)
-			return as
-		}
+		program := func(code ...byte) platform.AddressSpace { return userProgram(t, m, mem, code...) }
 		asA := program(
 			0xb8, 0x27, 0, 0, 0, // mov $39, %eax
 			0x0f, 0x05, // syscall
@@ -90,12 +115,7 @@ func TestVCPUPool(t *testing.T) {
 		defer asA.Release()
 		defer asB.Release()
 		defer asSpin.Release()
-		thA, thB := newTaskThread(t), newTaskThread(t)
-		var ctxA, ctxB platform.Context
-		thA.run(func() { ctxA, err = m.NewContext() })
-		require.NoError(t, err)
-		thB.run(func() { ctxB, err = m.NewContext() })
-		require.NoError(t, err)
+		thA, thB, ctxA, ctxB := twoTasks(t, m)
 		steals := func() uint64 { return m.Stats()["vcpu.steals"] }
 
 		// A runs to its second syscall, with xmm0 set, and waits.
@@ -218,32 +238,12 @@ func TestStealDropsQueuedEvent(t *testing.T) {
 	inBothModes(t, func(t *testing.T, k *KVM, ring0Mode bool) {
 		m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: ring0Mode})
 		require.NoError(t, err)
-		program := func(code ...byte) platform.AddressSpace {
-			page, err := mem.Alloc()
-			require.NoError(t, err)
-			copy(memfile.Page(page), code)
-			as, err := m.NewAddressSpace()
-			require.NoError(t, err)
-			_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
-			require.NoError(t, err)
-			return as
-		}
+		program := func(code ...byte) platform.AddressSpace { return userProgram(t, m, mem, code...) }
 		asSpin := program(0xeb, 0xfe) // jmp .
 		asB := program(0x0f, 0x0b)    // ud2
 		defer asSpin.Release()
 		defer asB.Release()
-		thA, thB := newTaskThread(t), newTaskThread(t)
-		var ctxA, ctxB platform.Context
-		thA.run(func() { ctxA, err = m.NewContext() })
-		require.NoError(t, err)
-		thB.run(func() { ctxB, err = m.NewContext() })
-		require.NoError(t, err)
-		vcpuOf := func(ctx platform.Context) *VCPU {
-			if c, ok := ctx.(*ring0Context); ok {
-				return c.vcpu
-			}
-			return ctx.(*exitContext).vcpu
-		}
+		thA, thB, ctxA, ctxB := twoTasks(t, m)
 
 		// A spins until kicked, then its vCPU gets a fault to deliver
 		// and A goes idle.
@@ -252,7 +252,7 @@ func TestStealDropsQueuedEvent(t *testing.T) {
 		doneA := thA.start(func() {
 			evA, err = ctxA.Switch(asSpin, &regsA)
 			if err == nil {
-				injectPageFault(t, vcpuOf(ctxA))
+				injectPageFault(t, holdOf(ctxA).vcpu.Load())
 				ctxA.(platform.Idler).Idle()
 			}
 		})
@@ -290,15 +290,8 @@ func TestKickOnTheWayIn(t *testing.T) {
 		require.NoError(t, err)
 		var spaces [2]platform.AddressSpace
 		for i := range spaces {
-			page, err := mem.Alloc()
-			require.NoError(t, err)
-			copy(memfile.Page(page), []byte{0xeb, 0xfe}) // jmp .
-			as, err := m.NewAddressSpace()
-			require.NoError(t, err)
-			_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
-			require.NoError(t, err)
-			defer as.Release()
-			spaces[i] = as
+			spaces[i] = userProgram(t, m, mem, 0xeb, 0xfe) // jmp .
+			defer spaces[i].Release()
 		}
 		th := newTaskThread(t)
 		var ctx platform.Context
@@ -343,14 +336,8 @@ func TestRing0KickedThenBounce(t *testing.T) {
 	}
 	m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: true})
 	require.NoError(t, err)
-	page, err := mem.Alloc()
-	require.NoError(t, err)
-	copy(memfile.Page(page), []byte{0xeb, 0xfe}) // jmp .
-	as, err := m.NewAddressSpace()
-	require.NoError(t, err)
+	as := userProgram(t, m, mem, 0xeb, 0xfe) // jmp .
 	defer as.Release()
-	_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
-	require.NoError(t, err)
 	th := newTaskThread(t)
 	var ctx platform.Context
 	th.run(func() { ctx, err = m.NewContext() })
@@ -393,26 +380,12 @@ func TestYieldGivesSlot(t *testing.T) {
 	inBothModes(t, func(t *testing.T, k *KVM, ring0Mode bool) {
 		m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: ring0Mode})
 		require.NoError(t, err)
-		program := func(code ...byte) platform.AddressSpace {
-			page, err := mem.Alloc()
-			require.NoError(t, err)
-			copy(memfile.Page(page), code)
-			as, err := m.NewAddressSpace()
-			require.NoError(t, err)
-			_, err = as.Tables().Map(0x400000, page, memfile.PageSize, pagetables.Opts{Exec: true, User: true})
-			require.NoError(t, err)
-			return as
-		}
+		program := func(code ...byte) platform.AddressSpace { return userProgram(t, m, mem, code...) }
 		asA := program(0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b) // mov $39, %eax; syscall; ud2
 		asB := program(0x0f, 0x0b)                                  // ud2
 		defer asA.Release()
 		defer asB.Release()
-		thA, thB := newTaskThread(t), newTaskThread(t)
-		var ctxA, ctxB platform.Context
-		thA.run(func() { ctxA, err = m.NewContext() })
-		require.NoError(t, err)
-		thB.run(func() { ctxB, err = m.NewContext() })
-		require.NoError(t, err)
+		thA, thB, ctxA, ctxB := twoTasks(t, m)
 		queued := func() int {
 			m.mu.Lock()
 			defer m.mu.Unlock()
@@ -429,12 +402,6 @@ func TestYieldGivesSlot(t *testing.T) {
 		})
 		require.NoError(t, err)
 		require.Equal(t, platform.EventSyscall, evA.Kind)
-		holdOf := func(ctx platform.Context) *hold {
-			if c, ok := ctx.(*ring0Context); ok {
-				return c.h
-			}
-			return ctx.(*exitContext).h
-		}
 		require.False(t, holdOf(ctxA).yield.Load(), "a Yield with no waiter asked to yield")
 
 		// B waits in line; A yields and goes on: B runs first.
