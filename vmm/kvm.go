@@ -28,6 +28,8 @@ const (
 	kvmGetMSRs           = 0x88
 	kvmSetMSRs           = 0x89
 	kvmSetCPUID2         = 0x90
+	kvmGetVCPUEvents     = 0x9f
+	kvmSetVCPUEvents     = 0xa0
 	kvmGetXsave          = 0xa4
 	kvmSetXsave          = 0xa5
 

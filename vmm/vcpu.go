@@ -257,7 +257,7 @@ type vcpuEvents struct {
 // stack it pushes to, leaves it there).
 func (c *VCPU) PendingEvent() (bool, error) {
 	var e vcpuEvents
-	if _, err := ioctlFast(c.fd.Fd(), kvm.IIOR(0x9f, unsafe.Sizeof(e)), uintptr(unsafe.Pointer(&e))); err != nil {
+	if _, err := ioctlFast(c.fd.Fd(), kvm.IIOR(kvmGetVCPUEvents, unsafe.Sizeof(e)), uintptr(unsafe.Pointer(&e))); err != nil {
 		return false, fmt.Errorf("KVM_GET_VCPU_EVENTS: %w", err)
 	}
 	return e.excInjected != 0 || e.excPending != 0 || e.intrInjected != 0 || e.nmiInjected != 0, nil
@@ -269,8 +269,12 @@ func (c *VCPU) PendingEvent() (bool, error) {
 // its last instruction.
 func (c *VCPU) DropEvents() error {
 	const validNMIPending, validShadow = 0x1, 0x4 // KVM_VCPUEVENT_VALID_*
-	e := vcpuEvents{flags: validNMIPending | validShadow}
-	if _, err := ioctlFast(c.fd.Fd(), kvm.IIOW(0xa0, unsafe.Sizeof(e)), uintptr(unsafe.Pointer(&e))); err != nil {
+	return c.setEvents(&vcpuEvents{flags: validNMIPending | validShadow})
+}
+
+// setEvents is KVM_SET_VCPU_EVENTS.
+func (c *VCPU) setEvents(e *vcpuEvents) error {
+	if _, err := ioctlFast(c.fd.Fd(), kvm.IIOW(kvmSetVCPUEvents, unsafe.Sizeof(*e)), uintptr(unsafe.Pointer(e))); err != nil {
 		return fmt.Errorf("KVM_SET_VCPU_EVENTS: %w", err)
 	}
 	return nil
