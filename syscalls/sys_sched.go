@@ -42,6 +42,57 @@ func init() {
 	register(unix.SYS_GETPRIORITY, sysGetpriority)
 	register(unix.SYS_SETPRIORITY, sysSetpriority)
 	register(unix.SYS_MEMBARRIER, sysMembarrier)
+	register(unix.SYS_GETCPU, sysGetcpu)
+}
+
+// sysGetcpu reports the CPU the thread runs on, and NUMA node 0. The task
+// runs on whichever vCPU and host CPU are free, so the answer is one of
+// the CPUs of its affinity mask, picked by TID: threads spread over the
+// CPUs (what per-CPU caches keyed by it want), a thread keeps its CPU
+// while its mask allows it, and one pinned to a CPU is told that one.
+// The third argument (a cache) has been unused since Linux 2.6.24.
+func sysGetcpu(t *kernel.Task, a Args) (uintptr, error) {
+	var b [4]byte
+	if a[0] != 0 {
+		binary.LittleEndian.PutUint32(b[:], uint32(taskCPU(t)))
+		if _, err := t.MM.CopyOut(a[0], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if a[1] != 0 {
+		binary.LittleEndian.PutUint32(b[:], 0)
+		if _, err := t.MM.CopyOut(a[1], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// taskCPU is the CPU getcpu reports for t (see sysGetcpu).
+func taskCPU(t *kernel.Task) int {
+	mask := t.Sched.Affinity()
+	if mask == nil {
+		return int(uint32(t.TID)) % schedCPUs()
+	}
+	n := 0
+	for _, w := range mask {
+		n += bits.OnesCount64(w)
+	}
+	if n == 0 {
+		return 0
+	}
+	k := int(uint32(t.TID)) % n
+	for i, w := range mask {
+		if c := bits.OnesCount64(w); k >= c {
+			k -= c
+			continue
+		}
+		for ; k > 0; k-- {
+			w &= w - 1 // drop the lowest CPU
+		}
+		return 64*i + bits.TrailingZeros64(w)
+	}
+	return 0
 }
 
 // schedCPUs is the number of CPUs the sandbox shows (nr_cpu_ids).

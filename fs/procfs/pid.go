@@ -28,7 +28,7 @@ func pidEntries(withTask bool) []entry {
 		{"cmdline", fileMode, fileOps(cmdline)},
 		{"stat", fileMode, fileOps(stat)},
 		{"statm", fileMode, fileOps(statm)},
-		{"maps", fileMode, fileOps(func(_ *node, p Process) ([]byte, error) { return formatMaps(p.Maps()), nil })},
+		{"maps", fileMode, fileOps(maps)},
 		{"cwd", linkMode, linkOps(func(_ *node, p Process) (string, error) { return nonEmpty(p.Cwd()) })},
 		{"root", linkMode, linkOps(func(_ *node, p Process) (string, error) { return nonEmpty(p.Root()) })},
 		{"exe", linkMode, linkOps(func(_ *node, p Process) (string, error) { return nonEmpty(p.Exe()) })},
@@ -430,6 +430,21 @@ func formatLimits(lim [NumLimits]unix.Rlimit) []byte {
 
 // formatMaps writes mappings as Linux's show_map_vma: the path starts in
 // column 74.
+// vsyscallMapping is the legacy vsyscall page, which Linux lists last in
+// every process's maps (execute-only: the kernel emulates calls to it;
+// guestkernel/kernel/vsyscall.go does here). It is not one of the
+// process's own mappings, so status and stat do not count it.
+var vsyscallMapping = Mapping{Start: 0xffffffffff600000, End: 0xffffffffff601000, Perms: "--xp", Path: "[vsyscall]"}
+
+// maps is /proc/<pid>/maps; a zombie's is empty.
+func maps(_ *node, p Process) ([]byte, error) {
+	m := p.Maps()
+	if m != nil {
+		m = append(m, vsyscallMapping)
+	}
+	return formatMaps(m), nil
+}
+
 func formatMaps(maps []Mapping) []byte {
 	var b bytes.Buffer
 	for _, m := range maps {

@@ -484,7 +484,9 @@ func TestMaps(t *testing.T) {
 		"7f0000000000-7f0000010000 r-xp 00000000 fd:01 99                         /lib/libc.so.6\n" +
 		"7f0000010000-7f0000014000 rw-p 00000000 00:00 0 \n" +
 		"7f0000020000-7f0000021000 rw-s 00000000 00:05 7                          /dev/zero (deleted)\n" +
-		"7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0                          [stack]\n"
+		"7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0                          [stack]\n" +
+		// Linux's line, byte for byte (the page the kernel emulates).
+		"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n"
 	assert.Equal(t, want, got)
 	for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
 		// The path, if any, starts at column 74.

@@ -537,6 +537,9 @@ func (t *Task) Run() (err error) {
 		case platform.EventSyscall:
 			t.syscall()
 		case platform.EventPageFault:
+			if t.vsyscall(ev) {
+				continue
+			}
 			res, code, err := t.MM.HandleFault(uintptr(ev.Addr), ev.Write, ev.Exec)
 			if err != nil {
 				if errors.Is(err, mm.ErrOutOfMemory) {

@@ -531,6 +531,23 @@ func programCases() []progCase {
 		{name: "procs-1vcpu", prog: "procs", flags: []string{"--vcpus", "1"}},
 		{name: "spinwait-1vcpu", prog: "spinwait", flags: []string{"--vcpus", "1"}},
 		{name: "archgs", prog: "archgs"},
+		{name: "getcpu", prog: "getcpu"},
+		// The sandbox emulates the vsyscall page as Linux does by
+		// default (vsyscall=xonly) whatever the host was booted with.
+		{name: "getcpu-vsyscall", prog: "getcpu", args: []string{"vsyscall"}, golden: true, wantStdout: "" +
+			"sched_getcpu in the mask: yes\n" +
+			"getcpu: 0, in the mask: yes, node 0\n" +
+			"getcpu(NULL, NULL): 0\n" +
+			"getcpu(bad): -1 EFAULT\n" +
+			"pinned: sched_getcpu the pinned CPU, getcpu the pinned CPU\n" +
+			"maps: [vsyscall] ffffffffff600000-ffffffffff601000 --xp\n" +
+			"vsyscall time: now, stored: yes\n" +
+			"vsyscall gettimeofday: 0, now\n" +
+			"vsyscall gettimeofday(NULL, NULL): 0\n" +
+			"vsyscall getcpu: 0, the pinned CPU: yes, node 0\n" +
+			"read the page: SIGSEGV\n" +
+			"call into the middle: SIGSEGV\n" +
+			"gettimeofday into a bad pointer: SIGSEGV\n"},
 		{name: "cputime", prog: "cputime"},
 		{name: "sigqueue", prog: "sigqueue"},
 		{name: "sysvipc", prog: "sysvipc"},
