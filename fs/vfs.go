@@ -476,6 +476,22 @@ type Pager interface {
 	PageAddr(idx int64) (uintptr, error)
 }
 
+// SharedMapper is implemented by the Impl of a host file whose tree
+// changes (a read-write bind mount), which has no page cache to map:
+// MapShared returns the pager of the pages that shared mappings of the
+// file map, coherent with reads and writes through the sandbox's
+// descriptors of it and written back to the host (msync, fsync, the last
+// close). ENODEV when the file has none.
+type SharedMapper interface {
+	MapShared() (Pager, error)
+}
+
+// Flusher is implemented by a Pager whose pages mappings may write and
+// that writes them back to a host file (msync).
+type Flusher interface {
+	Flush() error
+}
+
 // StablePager is implemented by the Impl of a file whose pages can be
 // mapped after the Impl is released (a read-only tree's page cache): the
 // pager it returns needs no open file. The loader maps programs with it.

@@ -132,8 +132,33 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 		}
 	}
 	if shared {
+		// A host file of a read-write tree: the memory-file pages that
+		// every shared mapping of it maps (hostfs/shared.go).
+		if sm, ok := f.Impl.(fs.SharedMapper); ok {
+			pg, err := sm.MapShared()
+			if err == nil {
+				if off%4096 != 0 {
+					return 0, unix.EINVAL
+				}
+				maxProt := 0
+				if !f.Writable() {
+					maxProt = mm.ProtRead | mm.ProtExec
+				}
+				return t.MM.Mmap(mm.MmapOpts{
+					Addr: addr, Len: length, Prot: prot, Shared: true,
+					Fixed:     flags&unix.MAP_FIXED != 0,
+					NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
+					Name:      fileName(t, f),
+					Pager:     &filePager{f: f, pg: pg}, PagerOff: off / 4096,
+					MaxProt: maxProt,
+				})
+			}
+			if err != unix.ENODEV {
+				return 0, err
+			}
+		}
 		if prot&unix.PROT_WRITE != 0 {
-			// Host files cannot share pages with the program.
+			// No pages to share with the program.
 			return 0, unix.ENODEV
 		}
 	}
@@ -162,16 +187,30 @@ func init() {
 	register(unix.SYS_MINCORE, sysMincore)
 }
 
-// sysMsync: file mappings are private copies, so there is nothing to
-// write back; the arguments are still checked.
+// sysMsync writes back what shared mappings of host files in the range
+// hold (fs.Flusher); other mappings have nothing to write back (in-memory
+// files, private copies). The arguments are checked all the same.
 func sysMsync(t *kernel.Task, a Args) (uintptr, error) {
 	addr, length, flags := a[0], a[1], int(a[2])
 	if addr&4095 != 0 || flags&^(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 ||
 		flags&unix.MS_ASYNC != 0 && flags&unix.MS_SYNC != 0 {
 		return 0, unix.EINVAL
 	}
-	if !t.MM.Mapped(addr, (length+4095)&^4095) {
+	end := addr + (length+4095)&^4095
+	if !t.MM.Mapped(addr, end-addr) {
 		return 0, unix.ENOMEM
+	}
+	for _, v := range t.MM.VMAs() {
+		if v.End <= addr || v.Start >= end || !v.Shared {
+			continue
+		}
+		if p, ok := v.Pager.(*filePager); ok {
+			if fl, ok := p.pg.(fs.Flusher); ok {
+				if err := fl.Flush(); err != nil {
+					return 0, unix.EIO
+				}
+			}
+		}
 	}
 	return 0, nil
 }

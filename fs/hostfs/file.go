@@ -2,6 +2,7 @@ package hostfs
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -22,6 +23,13 @@ type file struct {
 	// mapped from the node's page cache.
 	node *node
 	size int64
+
+	// shared is set while the file's mappings use its inode's shared
+	// pages (shared.go); key is the inode, read once.
+	shared  atomic.Pointer[sharedFile]
+	keyOnce sync.Once
+	key     inodeKey
+	keyErr  error
 }
 
 var (
@@ -46,24 +54,55 @@ func (h *file) PageAddr(idx int64) (uintptr, error) {
 	return pc.page(idx, preadvFill(h.fd))
 }
 
-// Read implements fs.Impl.
+// Read implements fs.Impl. While the file is mapped shared, what the
+// mappings hold replaces what the host read (shared.go).
 func (h *file) Read(p []byte) (int, error) {
-	return retry(func() (int, error) { return hostcall.Read(h.fd, p) })
+	n, err := retry(func() (int, error) { return hostcall.Read(h.fd, p) })
+	if n > 0 {
+		if sf := h.sharedOf(); sf != nil {
+			if end, err := hostcall.Seek(h.fd, 0, unix.SEEK_CUR); err == nil {
+				sf.overlay(p[:n], end-int64(n))
+			}
+		}
+	}
+	return n, err
 }
 
-// Write implements fs.Impl.
+// Write implements fs.Impl; the file's shared pages, if any, take the
+// bytes too.
 func (h *file) Write(p []byte) (int, error) {
-	return retry(func() (int, error) { return hostcall.Write(h.fd, p) })
+	n, err := retry(func() (int, error) { return hostcall.Write(h.fd, p) })
+	if n > 0 {
+		if sf := h.sharedOf(); sf != nil {
+			// Where the bytes went (O_APPEND: the end of the file).
+			if end, err := hostcall.Seek(h.fd, 0, unix.SEEK_CUR); err == nil {
+				sf.update(p[:n], end-int64(n))
+			}
+		}
+	}
+	return n, err
 }
 
 // Pread implements fs.Impl.
 func (h *file) Pread(p []byte, off int64) (int, error) {
-	return retry(func() (int, error) { return hostcall.Pread(h.fd, p, off) })
+	n, err := retry(func() (int, error) { return hostcall.Pread(h.fd, p, off) })
+	if n > 0 {
+		if sf := h.sharedOf(); sf != nil {
+			sf.overlay(p[:n], off)
+		}
+	}
+	return n, err
 }
 
 // Pwrite implements fs.Impl.
 func (h *file) Pwrite(p []byte, off int64) (int, error) {
-	return retry(func() (int, error) { return hostcall.Pwrite(h.fd, p, off) })
+	n, err := retry(func() (int, error) { return hostcall.Pwrite(h.fd, p, off) })
+	if n > 0 {
+		if sf := h.sharedOf(); sf != nil {
+			sf.update(p[:n], off)
+		}
+	}
+	return n, err
 }
 
 // Seek implements fs.Impl.
@@ -92,7 +131,10 @@ func (h *file) Poll(mask int16, timeoutMs int) (int16, error) {
 }
 
 // Release implements fs.Impl.
-func (h *file) Release() { hostcall.Close(h.fd) }
+func (h *file) Release() {
+	h.detach()
+	hostcall.Close(h.fd)
+}
 
 // Truncate implements FileOps (ftruncate: the host refuses a file not
 // open for writing).
@@ -104,11 +146,21 @@ func (h *file) Truncate(size int64) error {
 		return unix.EINVAL
 	}
 	_, err := retry(func() (int, error) { return 0, hostcall.Ftruncate(h.fd, size) })
+	if err == nil {
+		if sf := h.sharedOf(); sf != nil {
+			sf.truncated(size)
+		}
+	}
 	return err
 }
 
 // Sync implements FileOps (fsync, fdatasync).
 func (h *file) Sync(dataOnly bool) error {
+	if sf := h.sharedOf(); sf != nil {
+		if err := sf.Flush(); err != nil {
+			return err
+		}
+	}
 	_, err := retry(func() (int, error) {
 		if dataOnly {
 			return 0, hostcall.Fdatasync(h.fd)

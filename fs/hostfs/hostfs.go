@@ -51,6 +51,13 @@ type FS struct {
 	pcBudget int       // pages
 	pcPages  int       // pages held by all caches
 	caches   list.List // *pageCache with pages, most recently used first
+
+	// The pages of shared mappings of a tree that changes (shared.go):
+	// nShared counts the entries of shared, so that reads and writes of
+	// a tree without them need not look.
+	sharedMu sync.Mutex
+	shared   map[inodeKey]*sharedFile
+	nShared  atomic.Int32
 }
 
 var _ fs.FS = (*FS)(nil)

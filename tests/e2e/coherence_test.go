@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,47 +21,87 @@ import (
 // removes one). Both runs must print the same.
 func TestBindMountCoherence(t *testing.T) {
 	recordInputs(t)
-	run := func(sandbox bool) string {
-		dir := t.TempDir()
+	prepare := func(dir string) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "removed.txt"), []byte("x"), 0o644))
-		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-		defer cancel()
-		var cmd *exec.Cmd
-		if sandbox {
-			args := runArgs([]string{"--mount", dir + ":" + dir + ":rw", "--workdir", dir}, baseEnv, prog("coherence"), nil)
-			cmd = exec.CommandContext(ctx, args[0], args[1:]...)
-		} else {
-			cmd = exec.CommandContext(ctx, prog("coherence"))
-			cmd.Env = baseEnv
-			cmd.Dir = dir
-		}
-		stdin, err := cmd.StdinPipe()
-		require.NoError(t, err)
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		require.NoError(t, cmd.Start())
-		var out strings.Builder
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			out.WriteString(sc.Text() + "\n")
-			if sc.Text() == "ready" {
-				// The host changes the mount under the running program.
-				require.NoError(t, os.WriteFile(filepath.Join(dir, "shared.txt"), []byte("three from the host"), 0o644))
-				require.NoError(t, os.WriteFile(filepath.Join(dir, "from-host.txt"), []byte("y"), 0o644))
-				require.NoError(t, os.Remove(filepath.Join(dir, "removed.txt")))
-				_, err := stdin.Write([]byte("go\n"))
-				require.NoError(t, err)
-			}
-		}
-		err = cmd.Wait()
-		require.NoError(t, err, "sandbox %v: stderr %s", sandbox, stderr.String())
-		return out.String()
 	}
-	want := run(false)
+	atReady := func(dir string) string {
+		// The host changes the mount under the running program.
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "shared.txt"), []byte("three from the host"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "from-host.txt"), []byte("y"), 0o644))
+		require.NoError(t, os.Remove(filepath.Join(dir, "removed.txt")))
+		return "go\n"
+	}
+	want, _ := runInMount(t, false, "coherence", prepare, atReady)
 	require.Contains(t, want, "three from the host", "native run")
 	start := time.Now()
-	got := run(true)
+	got, _ := runInMount(t, true, "coherence", prepare, atReady)
 	require.Equal(t, want, got, "native vs ringbox (%v)", time.Since(start))
+}
+
+// TestBindMountSharedMapping runs the sharedfile program (MAP_SHARED of a
+// file in a read-write bind mount) natively and in the sandbox. At its
+// "ready" line, after an msync, the test reads the file from the host and
+// hands the program its SHA-256; after the run it compares the file
+// itself, which the program's mapping changed last without msync or
+// munmap, just before it exited.
+func TestBindMountSharedMapping(t *testing.T) {
+	recordInputs(t)
+	atReady := func(dir string) string {
+		b, err := os.ReadFile(filepath.Join(dir, "f"))
+		require.NoError(t, err)
+		return fmt.Sprintf("%x\n", sha256.Sum256(b))
+	}
+	want, dir := runInMount(t, false, "sharedfile", nil, atReady)
+	wantFile, err := os.ReadFile(filepath.Join(dir, "f"))
+	require.NoError(t, err)
+	require.Contains(t, string(wantFile), "left at exit", "native run")
+	got, dir := runInMount(t, true, "sharedfile", nil, atReady)
+	require.Equal(t, want, got, "native vs ringbox")
+	gotFile, err := os.ReadFile(filepath.Join(dir, "f"))
+	require.NoError(t, err)
+	require.Equal(t, wantFile, gotFile, "the file on the host after the run, native vs ringbox")
+}
+
+// runInMount runs test program name in a new directory, natively or in the
+// sandbox with the directory bind-mounted read-write at the same path and
+// as the working directory. prepare, if set, fills the directory first;
+// when the program prints "ready", the test's atReady runs and what it
+// returns goes to the program's stdin. It returns the program's output and
+// the directory.
+func runInMount(t *testing.T, sandbox bool, name string, prepare func(dir string), atReady func(dir string) string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if prepare != nil {
+		prepare(dir)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	var cmd *exec.Cmd
+	if sandbox {
+		args := runArgs([]string{"--mount", dir + ":" + dir + ":rw", "--workdir", dir}, baseEnv, prog(name), nil)
+		cmd = exec.CommandContext(ctx, args[0], args[1:]...)
+	} else {
+		cmd = exec.CommandContext(ctx, prog(name))
+		cmd.Env = baseEnv
+		cmd.Dir = dir
+	}
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	var out strings.Builder
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if sc.Text() == "ready" {
+			_, err := stdin.Write([]byte(atReady(dir)))
+			require.NoError(t, err)
+		}
+	}
+	err = cmd.Wait()
+	require.NoError(t, err, "sandbox %v: stderr %s", sandbox, stderr.String())
+	return out.String(), dir
 }
