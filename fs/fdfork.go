@@ -8,7 +8,7 @@ import "golang.org/x/sys/unix"
 func (t *FDTable) Fork() *FDTable {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n := &FDTable{limit: t.limit, fds: make([]fdEntry, len(t.fds))}
+	n := &FDTable{limit: t.limit, fds: make([]fdEntry, len(t.fds)), onDrop: t.onDrop}
 	for i, e := range t.fds {
 		if e.file != nil {
 			e.file.IncRef()

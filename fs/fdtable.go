@@ -22,6 +22,27 @@ type FDTable struct {
 	mu    sync.Mutex
 	fds   []fdEntry
 	limit int
+	// onDrop, if set, is told of each file the table lets go of, before
+	// the table's reference is dropped (the kernel releases the table's
+	// POSIX locks on the file then). Fork copies it.
+	onDrop func(*FDTable, *File)
+}
+
+// SetDropHook sets the function told of every file the table (and every
+// table forked from it) lets go of: closed, replaced by dup2, closed on
+// exec or at the table's release.
+func (t *FDTable) SetDropHook(fn func(*FDTable, *File)) {
+	t.mu.Lock()
+	t.onDrop = fn
+	t.mu.Unlock()
+}
+
+// drop lets go of f.
+func (t *FDTable) drop(f *File) {
+	if t.onDrop != nil {
+		t.onDrop(t, f)
+	}
+	f.DecRef()
 }
 
 // NewFDTable makes an empty table with the given RLIMIT_NOFILE.
@@ -111,7 +132,7 @@ func (t *FDTable) InstallAt(fd int, f *File, cloexec bool) error {
 	t.setLocked(fd, f, cloexec)
 	t.mu.Unlock()
 	if old != nil {
-		old.DecRef()
+		t.drop(old)
 	}
 	return nil
 }
@@ -133,7 +154,7 @@ func (t *FDTable) Remove(fd int) error {
 	f := t.fds[fd].file
 	t.fds[fd] = fdEntry{}
 	t.mu.Unlock()
-	f.DecRef()
+	t.drop(f)
 	return nil
 }
 
@@ -155,7 +176,7 @@ func (t *FDTable) RemoveRange(lo, hi int, cloexec bool) {
 	}
 	t.mu.Unlock()
 	for _, f := range drop {
-		f.DecRef()
+		t.drop(f)
 	}
 }
 
@@ -174,7 +195,7 @@ func (t *FDTable) CloseOnExecAll() {
 	}
 	t.mu.Unlock()
 	for _, f := range drop {
-		f.DecRef()
+		t.drop(f)
 	}
 }
 

@@ -459,19 +459,6 @@ func sysFsync(t *kernel.Task, a Args) (uintptr, error) {
 	return 0, nil
 }
 
-// sysFlock: one process per sandbox for now, so advisory locks always
-// succeed.
-func sysFlock(t *kernel.Task, a Args) (uintptr, error) {
-	if _, err := t.File(int(int32(a[0]))); err != nil {
-		return 0, err
-	}
-	op := int(a[1]) &^ unix.LOCK_NB
-	if op != unix.LOCK_SH && op != unix.LOCK_EX && op != unix.LOCK_UN {
-		return 0, unix.EINVAL
-	}
-	return 0, nil
-}
-
 // sysChown: ownership of sandbox files does not change (the host files
 // keep theirs); root gets success, others EPERM, as without CAP_CHOWN.
 func sysChown(t *kernel.Task, a Args) (uintptr, error) {

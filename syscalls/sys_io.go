@@ -412,21 +412,8 @@ func sysFcntl(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, nil
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		return pipeSize(f, cmd, a[2])
-	case unix.F_GETLK:
-		// One process per sandbox for now: nothing else holds a lock.
-		var b [32]byte
-		if _, err := t.MM.CopyIn(a[2], b[:]); err != nil {
-			return 0, err
-		}
-		binary.LittleEndian.PutUint16(b[0:], unix.F_UNLCK)
-		_, err := t.MM.CopyOut(a[2], b[:])
-		return 0, err
-	case unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
-		var b [32]byte
-		if _, err := t.MM.CopyIn(a[2], b[:]); err != nil {
-			return 0, err
-		}
-		return 0, nil
+	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_GETLK, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
+		return fcntlLock(t, f, cmd, a[2])
 	}
 	return 0, unix.EINVAL
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ringbox/fs"
+	"ringbox/fs/lock"
 	"ringbox/fs/procfs"
 	"ringbox/guestkernel/ipc"
 	"ringbox/guestkernel/memfile"
@@ -67,6 +68,8 @@ type Kernel struct {
 
 	// IPC is the sandbox's System V IPC namespace.
 	IPC *ipc.Namespace
+	// Locks are the advisory file locks of every process (fcntl, flock).
+	Locks *lock.Manager
 }
 
 // New makes a kernel.
@@ -75,6 +78,7 @@ func New(p platform.Platform, mem *memfile.File, log *slog.Logger) *Kernel {
 		groups: map[int32]*ThreadGroup{}, unknown: map[uintptr]bool{}, MaxTasks: DefaultMaxTasks}
 	k.procs.init()
 	k.IPC = ipc.NewNamespace(mem)
+	k.Locks = lock.New()
 	k.nextPID.Store(1)
 	k.futex.taskByTID = k.futexTaskByTID
 	return k
@@ -113,3 +117,14 @@ func (k *Kernel) FirstMessage(msg string) bool {
 }
 
 func (k *Kernel) allocPID() int32 { return k.nextPID.Add(1) - 1 }
+
+// fileDropped is told by a descriptor table of each file it closes: the
+// table's POSIX locks on the file go (on any close of it, as POSIX has).
+func (k *Kernel) fileDropped(t *fs.FDTable, f *fs.File) {
+	if !k.Locks.HoldsPOSIX(t) {
+		return
+	}
+	if key, err := lock.KeyOf(f); err == nil {
+		k.Locks.ReleasePOSIX(key, t)
+	}
+}

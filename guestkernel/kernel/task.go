@@ -163,6 +163,9 @@ func (k *Kernel) NewProcess(m *mm.MM, fds *fs.FDTable, creds Creds) (*Task, erro
 		return nil, err
 	}
 	pid := k.allocPID()
+	// A descriptor table that closes a file drops its POSIX locks on it
+	// (tables forked from this one inherit the hook).
+	fds.SetDropHook(k.fileDropped)
 	tg := k.newGroup(pid, fds, creds)
 	tg.sid, tg.pgid = pid, pid
 	if k.VFS != nil {

@@ -532,6 +532,7 @@ func programCases() []progCase {
 		{name: "spinwait-1vcpu", prog: "spinwait", flags: []string{"--vcpus", "1"}},
 		{name: "archgs", prog: "archgs"},
 		{name: "getcpu", prog: "getcpu"},
+		{name: "locks", prog: "locks"},
 		// The sandbox emulates the vsyscall page as Linux does by
 		// default (vsyscall=xonly) whatever the host was booted with.
 		{name: "getcpu-vsyscall", prog: "getcpu", args: []string{"vsyscall"}, golden: true, wantStdout: "" +

@@ -109,6 +109,7 @@ func TestRealPrograms(t *testing.T) {
 		{name: "gcc-O2", project: "cproject", timeout: 5 * time.Minute, argv: []string{"/bin/sh", "-c",
 			`gcc -O2 -o hello hello.c && ./hello`}},
 		{name: "python-procs", project: ".", timeout: 5 * time.Minute, argv: []string{"/usr/bin/python3", "pyprocs.py"}},
+		{name: "python-sqlite-wal", project: ".", argv: []string{"/usr/bin/python3", "pysqlite.py"}},
 		{name: "xargs-P2", argv: []string{"/bin/sh", "-c",
 			`find /usr/include/linux -maxdepth 1 -name 'if_*.h' | sort | xargs -P2 -n3 wc -l | grep -v ' total$' | sort`}},
 		// script(1): openpty, a child in a new session with the pty as
