@@ -413,7 +413,7 @@ func sysFcntl(t *kernel.Task, a Args) (uintptr, error) {
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		return pipeSize(f, cmd, a[2])
 	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_GETLK, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
-		return fcntlLock(t, f, cmd, a[2])
+		return fcntlLock(t, fd, f, cmd, a[2])
 	}
 	return 0, unix.EINVAL
 }

@@ -19,7 +19,7 @@ import (
 const flockSize = 32
 
 // fcntlLock implements F_GETLK, F_SETLK, F_SETLKW and their F_OFD_ forms.
-func fcntlLock(t *kernel.Task, f *fs.File, cmd int, addr uintptr) (uintptr, error) {
+func fcntlLock(t *kernel.Task, fd int, f *fs.File, cmd int, addr uintptr) (uintptr, error) {
 	var b [flockSize]byte
 	if _, err := t.MM.CopyIn(addr, b[:]); err != nil {
 		return 0, err
@@ -81,6 +81,14 @@ func fcntlLock(t *kernel.Task, f *fs.File, cmd int, addr uintptr) (uintptr, erro
 	if err == lock.ErrInterrupted {
 		return 0, kernel.ErrRestartSys
 	}
+	if err == nil && !ofd && typ != lock.Unlock {
+		// Another thread closed fd while this one waited: the close
+		// found no lock to drop, so this one must not stay (Linux's
+		// fcntl_setlk does the same).
+		if cur, gerr := t.TG.FDs.Get(fd); gerr != nil || cur != f {
+			t.K.Locks.SetRecord(t, key, owner, pid, lock.Unlock, lo, hi, false)
+		}
+	}
 	return 0, err
 }
 
@@ -118,10 +126,11 @@ func lockRange(f *fs.File, whence int, start, length int64) (uint64, uint64, err
 		if lo < 0 {
 			return 0, 0, unix.EINVAL
 		}
-		if lo > math.MaxInt64-length {
+		// The last byte, lo+length-1, must be a valid offset.
+		if length-1 > math.MaxInt64-lo {
 			return 0, 0, unix.EOVERFLOW
 		}
-		return uint64(lo), uint64(lo + length), nil
+		return uint64(lo), uint64(lo) + uint64(length), nil
 	default: // [lo+length, lo)
 		if lo < 0 || length == math.MinInt64 || lo+length < 0 {
 			return 0, 0, unix.EINVAL

@@ -135,11 +135,11 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 		// A host file of a read-write tree: the memory-file pages that
 		// every shared mapping of it maps (hostfs/shared.go).
 		if sm, ok := f.Impl.(fs.SharedMapper); ok {
+			if off%4096 != 0 {
+				return 0, unix.EINVAL
+			}
 			pg, err := sm.MapShared()
 			if err == nil {
-				if off%4096 != 0 {
-					return 0, unix.EINVAL
-				}
 				maxProt := 0
 				if !f.Writable() {
 					maxProt = mm.ProtRead | mm.ProtExec

@@ -57,13 +57,15 @@ func (h *file) PageAddr(idx int64) (uintptr, error) {
 // Read implements fs.Impl. While the file is mapped shared, what the
 // mappings hold replaces what the host read (shared.go).
 func (h *file) Read(p []byte) (int, error) {
+	sf := h.lockShared()
 	n, err := retry(func() (int, error) { return hostcall.Read(h.fd, p) })
-	if n > 0 {
-		if sf := h.sharedOf(); sf != nil {
+	if sf != nil {
+		if n > 0 {
 			if end, err := hostcall.Seek(h.fd, 0, unix.SEEK_CUR); err == nil {
-				sf.overlay(p[:n], end-int64(n))
+				sf.overlayLocked(p[:n], end-int64(n))
 			}
 		}
+		sf.mu.Unlock()
 	}
 	return n, err
 }
@@ -71,36 +73,48 @@ func (h *file) Read(p []byte) (int, error) {
 // Write implements fs.Impl; the file's shared pages, if any, take the
 // bytes too.
 func (h *file) Write(p []byte) (int, error) {
+	sf := h.lockShared()
 	n, err := retry(func() (int, error) { return hostcall.Write(h.fd, p) })
-	if n > 0 {
-		if sf := h.sharedOf(); sf != nil {
+	if sf == nil && n > 0 {
+		sf = h.lockShared() // mapped meanwhile
+	}
+	if sf != nil {
+		if n > 0 {
 			// Where the bytes went (O_APPEND: the end of the file).
 			if end, err := hostcall.Seek(h.fd, 0, unix.SEEK_CUR); err == nil {
-				sf.update(p[:n], end-int64(n))
+				sf.updateLocked(p[:n], end-int64(n))
 			}
 		}
+		sf.mu.Unlock()
 	}
 	return n, err
 }
 
 // Pread implements fs.Impl.
 func (h *file) Pread(p []byte, off int64) (int, error) {
+	sf := h.lockShared()
 	n, err := retry(func() (int, error) { return hostcall.Pread(h.fd, p, off) })
-	if n > 0 {
-		if sf := h.sharedOf(); sf != nil {
-			sf.overlay(p[:n], off)
+	if sf != nil {
+		if n > 0 {
+			sf.overlayLocked(p[:n], off)
 		}
+		sf.mu.Unlock()
 	}
 	return n, err
 }
 
 // Pwrite implements fs.Impl.
 func (h *file) Pwrite(p []byte, off int64) (int, error) {
+	sf := h.lockShared()
 	n, err := retry(func() (int, error) { return hostcall.Pwrite(h.fd, p, off) })
-	if n > 0 {
-		if sf := h.sharedOf(); sf != nil {
-			sf.update(p[:n], off)
+	if sf == nil && n > 0 {
+		sf = h.lockShared() // mapped meanwhile
+	}
+	if sf != nil {
+		if n > 0 {
+			sf.updateLocked(p[:n], off)
 		}
+		sf.mu.Unlock()
 	}
 	return n, err
 }
@@ -145,19 +159,23 @@ func (h *file) Truncate(size int64) error {
 	if size < 0 {
 		return unix.EINVAL
 	}
+	sf := h.lockShared()
 	_, err := retry(func() (int, error) { return 0, hostcall.Ftruncate(h.fd, size) })
-	if err == nil {
-		if sf := h.sharedOf(); sf != nil {
-			sf.truncated(size)
+	if sf != nil {
+		if err == nil {
+			sf.truncatedLocked(size)
 		}
+		sf.mu.Unlock()
 	}
 	return err
 }
 
 // Sync implements FileOps (fsync, fdatasync).
 func (h *file) Sync(dataOnly bool) error {
-	if sf := h.sharedOf(); sf != nil {
-		if err := sf.Flush(); err != nil {
+	if sf := h.lockShared(); sf != nil {
+		err := sf.flushLocked()
+		sf.mu.Unlock()
+		if err != nil {
 			return err
 		}
 	}

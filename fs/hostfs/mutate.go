@@ -95,6 +95,9 @@ func (n *node) Create(name string, flags int, mode uint32) (fs.Node, fs.Impl, er
 		c = n.newChildLocked(name, -1, &st, false)
 	}
 	f.mu.Unlock()
+	if hflags&unix.O_TRUNC != 0 {
+		f.truncatedShared(fd, 0)
+	}
 	return c, newImpl(f, fd, unix.S_IFREG), nil
 }
 
@@ -368,6 +371,9 @@ func (n *node) Truncate(size int64) error {
 		return unix.EISDIR
 	}
 	_, err = retry(func() (int, error) { return 0, hostcall.Ftruncate(fd, size) })
+	if err == nil {
+		n.fs.truncatedShared(fd, size)
+	}
 	return err
 }
 

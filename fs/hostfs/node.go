@@ -224,6 +224,9 @@ func (n *node) Open(flags int) (fs.Impl, error) {
 	if err != nil {
 		return nil, err
 	}
+	if hflags&unix.O_TRUNC != 0 {
+		n.fs.truncatedShared(hfd, 0)
+	}
 	return newImpl(n.fs, hfd, mode), nil
 }
 

@@ -40,31 +40,47 @@ type sharedFile struct {
 	// one), for filling pages and writing them back.
 	fd       int
 	writable bool
-	pages    []uintptr // memory-file pages by index, 0 where not read
+	// pages are the memory-file pages by index (sparse: a mapping can
+	// sit at any offset of a huge sparse file). The memory limit bounds
+	// them.
+	pages map[int64]uintptr
 	// dirty marks the pages a mapping that can write has asked for: they
 	// are written back at every flush (a page mapped writable can change
-	// at any time).
-	dirty []bool
+	// at any time, without asking again).
+	dirty map[int64]bool
 	users int // open files attached (file.shared)
 	gone  bool
 }
 
-// sharedOf returns the shared pages of h's file, if any mapping has them.
-func (h *file) sharedOf() *sharedFile {
+// lockShared returns the shared pages of h's file locked, if a mapping
+// has them; the caller makes its host call and its change to the pages
+// before it unlocks them, so that a write-back never falls between the
+// two and two users of one file description never see each other's
+// offsets. nil when there are none.
+func (h *file) lockShared() *sharedFile {
 	f := h.fs
 	if f.nShared.Load() == 0 {
 		return nil
 	}
-	if sf := h.shared.Load(); sf != nil {
-		return sf
+	sf := h.shared.Load()
+	if sf == nil {
+		key, err := h.inode()
+		if err != nil {
+			return nil
+		}
+		f.sharedMu.Lock()
+		sf = f.shared[key]
+		f.sharedMu.Unlock()
+		if sf == nil {
+			return nil
+		}
 	}
-	key, err := h.inode()
-	if err != nil {
+	sf.mu.Lock()
+	if sf.gone {
+		sf.mu.Unlock()
 		return nil
 	}
-	f.sharedMu.Lock()
-	defer f.sharedMu.Unlock()
-	return f.shared[key]
+	return sf
 }
 
 // inode returns the host inode of h, asked of the host once.
@@ -103,7 +119,7 @@ func (h *file) MapShared() (fs.Pager, error) {
 	defer f.sharedMu.Unlock()
 	sf := f.shared[key]
 	if sf == nil {
-		sf = &sharedFile{fs: f, key: key, fd: -1}
+		sf = &sharedFile{fs: f, key: key, fd: -1, pages: map[int64]uintptr{}, dirty: map[int64]bool{}}
 		if f.shared == nil {
 			f.shared = make(map[inodeKey]*sharedFile)
 		}
@@ -151,33 +167,32 @@ func (h *file) detach() {
 		return
 	}
 	f := h.fs
+	// Both locks across the write-back: no descriptor's write slips in
+	// between it and the pages' release, and nobody attaches to a file
+	// on its way out (a new mapper then starts afresh from the host file,
+	// written back).
 	f.sharedMu.Lock()
+	defer f.sharedMu.Unlock()
 	sf.mu.Lock()
+	defer sf.mu.Unlock()
 	sf.users--
-	last := sf.users == 0
-	if last {
-		sf.gone = true
-		f.dropSharedLocked(sf)
-	}
-	f.sharedMu.Unlock()
-	if !last {
-		sf.mu.Unlock()
+	if sf.users > 0 {
 		return
 	}
 	sf.flushLocked()
+	sf.gone = true
+	f.dropSharedLocked(sf)
 	f.pcMu.Lock()
 	src := f.src
 	f.pcMu.Unlock()
-	for i, pa := range sf.pages {
-		if pa != 0 {
-			// Mappings hold references of their own.
-			src.Free(pa)
-			sf.pages[i] = 0
-		}
+	for idx, pa := range sf.pages {
+		// Mappings hold references of their own.
+		src.Free(pa)
+		delete(sf.pages, idx)
 	}
+	clear(sf.dirty)
 	hostcall.Close(sf.fd)
 	sf.fd = -1
-	sf.mu.Unlock()
 }
 
 // pageBytes is the memory of the memory-file page at pa.
@@ -194,17 +209,14 @@ func (sf *sharedFile) PageAddr(idx int64) (uintptr, error) {
 func (sf *sharedFile) page(idx int64, write bool) (uintptr, error) {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
-	if sf.gone {
+	if sf.gone || idx < 0 || idx > maxSharedPages {
 		return 0, unix.ENXIO
 	}
-	if idx < 0 || idx > maxSharedPages {
-		return 0, unix.ENXIO
-	}
-	if idx < int64(len(sf.pages)) && sf.pages[idx] != 0 {
+	if pa := sf.pages[idx]; pa != 0 {
 		if write {
 			sf.dirty[idx] = true
 		}
-		return sf.pages[idx], nil
+		return pa, nil
 	}
 	st, err := fstat(sf.fd)
 	if err != nil {
@@ -212,10 +224,6 @@ func (sf *sharedFile) page(idx int64, write bool) (uintptr, error) {
 	}
 	if idx*pageSize >= st.Size {
 		return 0, unix.ENXIO
-	}
-	if n := int(idx) + 1; n > len(sf.pages) {
-		sf.pages = append(sf.pages, make([]uintptr, n-len(sf.pages))...)
-		sf.dirty = append(sf.dirty, make([]bool, n-len(sf.dirty))...)
 	}
 	sf.fs.pcMu.Lock()
 	src := sf.fs.src
@@ -232,13 +240,15 @@ func (sf *sharedFile) page(idx int64, write bool) (uintptr, error) {
 		return 0, err
 	}
 	sf.pages[idx] = pa
-	sf.dirty[idx] = write
+	if write {
+		sf.dirty[idx] = true
+	}
 	return pa, nil
 }
 
-// maxSharedPages bounds the page index of a shared mapping (a 64 TiB
-// file): the page table grows with the highest page touched.
-const maxSharedPages = 1 << 34
+// maxSharedPages bounds the page index of a shared mapping: Linux's
+// largest file offset.
+const maxSharedPages = (1<<63 - 1) / pageSize
 
 // writablePager is the pager of a mapping that can write: the pages it
 // hands out are written back at every flush.
@@ -259,7 +269,7 @@ func (sf *sharedFile) Flush() error {
 }
 
 func (sf *sharedFile) flushLocked() error {
-	if sf.gone && sf.fd < 0 || !sf.writable {
+	if sf.fd < 0 || !sf.writable || len(sf.dirty) == 0 {
 		return nil
 	}
 	st, err := fstat(sf.fd)
@@ -267,9 +277,9 @@ func (sf *sharedFile) flushLocked() error {
 		return err
 	}
 	var first error
-	for i, pa := range sf.pages {
-		off := int64(i) * pageSize
-		if pa == 0 || !sf.dirty[i] || off >= st.Size {
+	for idx := range sf.dirty {
+		pa, off := sf.pages[idx], idx*pageSize
+		if pa == 0 || off >= st.Size {
 			continue
 		}
 		b := pageBytes(pa)[:min(pageSize, st.Size-off)]
@@ -287,44 +297,64 @@ func (sf *sharedFile) flushLocked() error {
 	return first
 }
 
-// overlay copies what the shared pages hold of [off, off+len(p)) over p,
-// which a read from the host filled.
-func (sf *sharedFile) overlay(p []byte, off int64) {
+// overlayLocked copies what the shared pages hold of [off, off+len(p))
+// over p, which a read from the host filled.
+func (sf *sharedFile) overlayLocked(p []byte, off int64) {
 	sf.each(p, off, func(page, b []byte) { copy(b, page) })
 }
 
-// update copies p, just written to the host at off, into the shared pages.
-func (sf *sharedFile) update(p []byte, off int64) {
+// updateLocked copies p, just written to the host at off, into the
+// shared pages.
+func (sf *sharedFile) updateLocked(p []byte, off int64) {
 	sf.each(p, off, func(page, b []byte) { copy(page, b) })
 }
 
 // each calls f with the part of every present page that [off, off+len(p))
-// covers and the matching part of p.
+// covers and the matching part of p (sf.mu held).
 func (sf *sharedFile) each(p []byte, off int64, f func(page, b []byte)) {
 	if off < 0 {
 		return
 	}
-	sf.mu.Lock()
-	defer sf.mu.Unlock()
 	for len(p) > 0 {
 		idx, in := off/pageSize, int(off%pageSize)
 		n := min(len(p), pageSize-in)
-		if idx < int64(len(sf.pages)) && sf.pages[idx] != 0 {
-			f(pageBytes(sf.pages[idx])[in:in+n], p[:n])
+		if pa := sf.pages[idx]; pa != 0 {
+			f(pageBytes(pa)[in:in+n], p[:n])
 		}
 		p, off = p[n:], off+int64(n)
 	}
 }
 
-// truncated zeroes what the shared pages hold past size.
-func (sf *sharedFile) truncated(size int64) {
-	sf.mu.Lock()
-	defer sf.mu.Unlock()
-	for i, pa := range sf.pages {
-		off := int64(i) * pageSize
-		if pa == 0 || off+pageSize <= size {
+// truncatedLocked zeroes what the shared pages hold past size.
+func (sf *sharedFile) truncatedLocked(size int64) {
+	for idx, pa := range sf.pages {
+		off := idx * pageSize
+		if off+pageSize <= size {
 			continue
 		}
 		clear(pageBytes(pa)[max(0, size-off):])
 	}
+}
+
+// truncatedShared tells the shared pages of the file open at fd, if any,
+// that it was truncated to size by path or by an open with O_TRUNC.
+func (f *FS) truncatedShared(fd int, size int64) {
+	if f.nShared.Load() == 0 {
+		return
+	}
+	st, err := fstat(fd)
+	if err != nil {
+		return
+	}
+	f.sharedMu.Lock()
+	sf := f.shared[inodeKey{uint64(st.Dev), st.Ino}]
+	f.sharedMu.Unlock()
+	if sf == nil {
+		return
+	}
+	sf.mu.Lock()
+	if !sf.gone {
+		sf.truncatedLocked(size)
+	}
+	sf.mu.Unlock()
 }

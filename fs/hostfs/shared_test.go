@@ -100,3 +100,39 @@ func TestSharedMapping(t *testing.T) {
 	require.Equal(t, "at the end", string(host[300:310]))
 	require.Zero(t, f.nShared.Load())
 }
+
+// TestSharedMappingSparse: a page far into a huge sparse file costs one
+// page, not a table up to it (a hostile program must not make the Go
+// kernel allocate gigabytes).
+func TestSharedMappingSparse(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sparse")
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	require.NoError(t, os.Truncate(path, 1<<40))
+	f, err := New(dir, false)
+	require.NoError(t, err)
+	defer f.Close()
+	src := &testPages{}
+	f.SetPageSource(src, 64<<20)
+	n, err := f.Root().Lookup("sparse")
+	require.NoError(t, err)
+	impl, err := n.Open(unix.O_RDWR)
+	require.NoError(t, err)
+	pg, err := impl.(rfs.SharedMapper).MapShared()
+	require.NoError(t, err)
+	idx := int64(1<<40)/pageSize - 1
+	pa, err := pg.PageAddr(idx)
+	require.NoError(t, err)
+	copy(page(pa), "far")
+	require.Equal(t, 1, src.count())
+	_, err = pg.PageAddr(idx + 1)
+	require.Equal(t, unix.ENXIO, err)
+	impl.Release()
+	b := make([]byte, 3)
+	fd, err := os.Open(path)
+	require.NoError(t, err)
+	defer fd.Close()
+	_, err = fd.ReadAt(b, idx*pageSize)
+	require.NoError(t, err)
+	require.Equal(t, "far", string(b))
+}

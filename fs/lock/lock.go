@@ -60,12 +60,13 @@ type Manager struct {
 	// posix counts the POSIX locks by owner, so that a descriptor
 	// table closing a file it holds none on costs nothing.
 	posix map[any]int
-	// waiting is what each owner blocked in SetRecord waits for (the
-	// deadlock check follows it).
-	waiting map[any]request
+	// waiting is what each task blocked in SetRecord for a POSIX lock
+	// waits for (the deadlock check follows it).
+	waiting map[Waiter]request
 }
 
 type request struct {
+	owner      any
 	key        Key
 	typ        int
 	start, end uint64
@@ -81,7 +82,7 @@ type fileLocks struct {
 
 // New makes an empty manager.
 func New() *Manager {
-	return &Manager{files: map[Key]*fileLocks{}, posix: map[any]int{}, waiting: map[any]request{}}
+	return &Manager{files: map[Key]*fileLocks{}, posix: map[any]int{}, waiting: map[Waiter]request{}}
 }
 
 func (m *Manager) fileLocked(k Key) *fileLocks {
@@ -146,11 +147,11 @@ func (m *Manager) SetRecord(w Waiter, k Key, owner any, pid int32, typ int, star
 			m.forgetIfEmpty(k, fl)
 			return unix.EAGAIN
 		}
-		if pid >= 0 && m.deadlockLocked(owner, blocker.Owner) {
+		if pid >= 0 && m.deadlockLocked(owner, blocker) {
 			m.forgetIfEmpty(k, fl)
 			return unix.EDEADLK
 		}
-		if err := m.waitLocked(w, fl, owner, request{k, typ, start, end}); err != nil {
+		if err := m.waitLocked(w, fl, pid >= 0, request{owner, k, typ, start, end}); err != nil {
 			m.forgetIfEmpty(k, fl)
 			return err
 		}
@@ -234,38 +235,51 @@ func (m *Manager) forgetIfEmpty(k Key, fl *fileLocks) {
 }
 
 // deadlockLocked reports whether owner waiting on blocker closes a cycle:
-// blocker waits for a lock held by an owner that waits ... for owner.
-func (m *Manager) deadlockLocked(owner, blocker any) bool {
+// blocker waits for a lock held by an owner that waits ... for owner. As
+// on Linux, only POSIX owners count (an OFD lock ends the chain).
+func (m *Manager) deadlockLocked(owner any, blocker Lock) bool {
 	for range 64 {
-		if blocker == owner {
+		if blocker.PID < 0 {
+			return false
+		}
+		if blocker.Owner == owner {
 			return true
 		}
-		req, ok := m.waiting[blocker]
-		if !ok {
+		var req request
+		found := false
+		for _, r := range m.waiting {
+			if r.owner == blocker.Owner {
+				req, found = r, true
+				break
+			}
+		}
+		if !found {
 			return false
 		}
 		fl := m.files[req.key]
 		if fl == nil {
 			return false
 		}
-		next, ok := conflict(fl.records, blocker, req.typ, req.start, req.end)
+		next, ok := conflict(fl.records, req.owner, req.typ, req.start, req.end)
 		if !ok {
 			return false
 		}
-		blocker = next.Owner
+		blocker = next
 	}
 	return false
 }
 
 // waitLocked waits, m.mu released meanwhile, until a lock of fl goes away
-// or a signal comes.
-func (m *Manager) waitLocked(w Waiter, fl *fileLocks, owner any, req request) error {
+// or a signal comes. A POSIX waiter is recorded for the deadlock check.
+func (m *Manager) waitLocked(w Waiter, fl *fileLocks, posix bool, req request) error {
 	if w == nil {
 		return unix.EAGAIN
 	}
 	ch := fl.changed
 	fl.waiters++
-	m.waiting[owner] = req
+	if posix {
+		m.waiting[w] = req
+	}
 	m.mu.Unlock()
 	var err error
 	if w.SignalPending() {
@@ -280,7 +294,9 @@ func (m *Manager) waitLocked(w Waiter, fl *fileLocks, owner any, req request) er
 		}
 	}
 	m.mu.Lock()
-	delete(m.waiting, owner)
+	if posix {
+		delete(m.waiting, w)
+	}
 	fl.waiters--
 	return err
 }
@@ -320,9 +336,17 @@ func (m *Manager) Flock(w Waiter, k Key, owner any, typ int, wait bool) error {
 			m.forgetIfEmpty(k, fl)
 			return unix.EWOULDBLOCK
 		}
-		if err := m.waitLocked(w, fl, owner, request{k, typ, 0, EOF}); err != nil {
+		if err := m.waitLocked(w, fl, false, request{owner, k, typ, 0, EOF}); err != nil {
 			m.forgetIfEmpty(k, fl)
 			return err
+		}
+	}
+	// Another waiter of the same open file (threads, or processes
+	// sharing it) may have taken it meanwhile: one lock per owner.
+	for i, l := range fl.flocks {
+		if l.Owner == owner {
+			fl.flocks[i].Type = typ
+			return nil
 		}
 	}
 	fl.flocks = append(fl.flocks, Lock{Owner: owner, PID: -1, Type: typ, Start: 0, End: EOF})

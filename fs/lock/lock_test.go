@@ -91,7 +91,7 @@ func TestDeadlock(t *testing.T) {
 	go func() { done <- m.SetRecord(newWaiter(), k, "b", 2, Write, 0, 1, true) }()
 	for {
 		m.mu.Lock()
-		_, waiting := m.waiting["b"]
+		waiting := len(m.waiting) == 1
 		m.mu.Unlock()
 		if waiting {
 			break
@@ -131,4 +131,43 @@ func TestFlock(t *testing.T) {
 	}
 	m.ReleasePOSIX(k, "c")
 	require.Empty(t, m.files)
+}
+
+// TestFlockSharedOwnerWaiters: two waiters of one open file (a descriptor
+// shared by fork) both get LOCK_EX once the other owner lets go; the
+// owner holds one lock, which one LOCK_UN drops.
+func TestFlockSharedOwnerWaiters(t *testing.T) {
+	m := New()
+	require.NoError(t, m.Flock(nil, k, "g", Write, false))
+	done := make(chan error, 2)
+	for range 2 {
+		go func() { done <- m.Flock(newWaiter(), k, "f", Write, true) }()
+	}
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, m.Flock(nil, k, "g", Unlock, false))
+	require.NoError(t, <-done)
+	require.NoError(t, <-done)
+	require.NoError(t, m.Flock(nil, k, "f", Unlock, false))
+	require.NoError(t, m.Flock(nil, k, "g", Read, false), "f's one LOCK_UN freed the file")
+}
+
+// TestNoDeadlockThroughOFD: an OFD owner waiting on a flock does not make
+// a POSIX owner's wait for it a deadlock (it just waits).
+func TestNoDeadlockThroughOFD(t *testing.T) {
+	m := New()
+	require.NoError(t, m.SetRecord(nil, k, "f", -1, Write, 0, 10, false)) // f's OFD lock
+	require.NoError(t, m.SetRecord(nil, k, "p", 1, Write, 100, 200, false))
+	require.NoError(t, m.Flock(nil, k, "r", Write, false))
+	go m.Flock(newWaiter(), k, "f", Write, true) // f waits for r's flock
+	time.Sleep(50 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- m.SetRecord(newWaiter(), k, "p", 1, Write, 0, 10, true) }()
+	select {
+	case err := <-done:
+		t.Fatalf("p's F_SETLKW returned %v; nothing waits on p", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	m.ReleaseFile(k, "r")
+	m.ReleaseFile(k, "f")
+	require.NoError(t, <-done)
 }
