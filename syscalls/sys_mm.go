@@ -260,3 +260,63 @@ func (p *filePager) VMAOpened() { p.f.IncRef() }
 
 // VMAClosed implements mm.CountedPager.
 func (p *filePager) VMAClosed() { p.f.DecRef() }
+
+func init() {
+	register(unix.SYS_MLOCK, func(t *kernel.Task, a Args) (uintptr, error) { return 0, mlock(t, a[0], a[1], 0) })
+	register(unix.SYS_MLOCK2, func(t *kernel.Task, a Args) (uintptr, error) { return 0, mlock(t, a[0], a[1], int(a[2])) })
+	register(unix.SYS_MUNLOCK, func(t *kernel.Task, a Args) (uintptr, error) { return 0, mlockRange(t, a[0], a[1]) })
+	register(unix.SYS_MLOCKALL, sysMlockall)
+	register(unix.SYS_MUNLOCKALL, func(t *kernel.Task, a Args) (uintptr, error) { return 0, nil })
+}
+
+// The sandbox's memory is never swapped out by the sandbox (the memory
+// file's pages stay while mapped), so the mlock family only checks what
+// Linux checks: the range is mapped, the flags are known, and the bytes
+// fit RLIMIT_MEMLOCK (each call on its own: locks are not counted up)
+// unless the caller has CAP_IPC_LOCK. Without them, gpg warns of
+// "insecure memory" and others refuse to start.
+func mlock(t *kernel.Task, addr, length uintptr, flags int) error {
+	if flags&^unix.MLOCK_ONFAULT != 0 {
+		return unix.EINVAL
+	}
+	if err := mlockRange(t, addr, length); err != nil {
+		return err
+	}
+	creds := t.TG.Creds()
+	if !creds.HasCap(unix.CAP_IPC_LOCK) && uint64(length) > t.TG.Limit(unix.RLIMIT_MEMLOCK).Cur {
+		if t.TG.Limit(unix.RLIMIT_MEMLOCK).Cur == 0 {
+			return unix.EPERM
+		}
+		return unix.ENOMEM
+	}
+	return nil
+}
+
+// mlockRange checks that [addr, addr+length), widened to pages, is mapped.
+func mlockRange(t *kernel.Task, addr, length uintptr) error {
+	start := addr &^ 4095
+	end := addr + length
+	if end < addr {
+		return unix.EINVAL
+	}
+	end = (end + 4095) &^ 4095
+	if end <= start {
+		return nil
+	}
+	if !t.MM.Mapped(start, end-start) {
+		return unix.ENOMEM
+	}
+	return nil
+}
+
+func sysMlockall(t *kernel.Task, a Args) (uintptr, error) {
+	flags := int(a[0])
+	if flags == 0 || flags&^(unix.MCL_CURRENT|unix.MCL_FUTURE|unix.MCL_ONFAULT) != 0 || flags == unix.MCL_ONFAULT {
+		return 0, unix.EINVAL
+	}
+	creds := t.TG.Creds()
+	if !creds.HasCap(unix.CAP_IPC_LOCK) && t.TG.Limit(unix.RLIMIT_MEMLOCK).Cur == 0 {
+		return 0, unix.EPERM
+	}
+	return 0, nil
+}

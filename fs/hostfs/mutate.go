@@ -182,6 +182,21 @@ func (n *node) Symlink(target, name string) error {
 	return errno(hostcall.Symlinkat(target, dfd, name))
 }
 
+// MakeSocket implements fs.SocketMaker: the node of a socket that a
+// program in the sandbox binds here, made on the host (mknodat S_IFSOCK)
+// so that the name is in the directory for everyone. It is a name only:
+// the sandbox's sockets are its own (netstack keys the binding by the
+// node), no host socket listens there, and a host socket found under a
+// mount is never connected to.
+func (n *node) MakeSocket(name string, mode uint32) error {
+	dfd, err := n.writableDir(name)
+	if err != nil {
+		return err
+	}
+	defer n.release()
+	return errno(hostcall.Mknodat(dfd, name, unix.S_IFSOCK|mode&0o777, 0))
+}
+
 // sameFS returns other as a node of n's filesystem.
 func (n *node) sameFS(other fs.Node) (*node, error) {
 	o, ok := other.(*node)

@@ -201,6 +201,16 @@ func Symlinkat(target string, newdirfd int, newpath string) error {
 	return errOf(e)
 }
 
+// Mknodat is mknodat(2).
+func Mknodat(dirfd int, path string, mode uint32, dev int) error {
+	p, err := str(path)
+	if err != nil {
+		return err
+	}
+	_, e := Syscall6(unix.SYS_MKNODAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(mode), uintptr(dev), 0, 0)
+	return errOf(e)
+}
+
 // Linkat is linkat(2).
 func Linkat(olddirfd int, oldpath string, newdirfd int, newpath string, flags int) error {
 	o, n, err := str2(oldpath, newpath)

@@ -533,6 +533,7 @@ func programCases() []progCase {
 		{name: "archgs", prog: "archgs"},
 		{name: "getcpu", prog: "getcpu"},
 		{name: "locks", prog: "locks"},
+		{name: "mlock", prog: "mlock"},
 		// The sandbox emulates the vsyscall page as Linux does by
 		// default (vsyscall=xonly) whatever the host was booted with.
 		{name: "getcpu-vsyscall", prog: "getcpu", args: []string{"vsyscall"}, golden: true, wantStdout: "" +

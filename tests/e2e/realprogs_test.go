@@ -110,6 +110,7 @@ func TestRealPrograms(t *testing.T) {
 			`gcc -O2 -o hello hello.c && ./hello`}},
 		{name: "python-procs", project: ".", timeout: 5 * time.Minute, argv: []string{"/usr/bin/python3", "pyprocs.py"}},
 		{name: "python-sqlite-wal", project: ".", argv: []string{"/usr/bin/python3", "pysqlite.py"}},
+		{name: "python-unix-socket-in-mount", project: ".", argv: []string{"/usr/bin/python3", "pyunixsock.py"}},
 		{name: "xargs-P2", argv: []string{"/bin/sh", "-c",
 			`find /usr/include/linux -maxdepth 1 -name 'if_*.h' | sort | xargs -P2 -n3 wc -l | grep -v ' total$' | sort`}},
 		// script(1): openpty, a child in a new session with the pty as
