@@ -179,9 +179,12 @@ func unlinkAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int) error {
 }
 
 func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAddr uintptr, flags int) error {
-	// RENAME_NOREPLACE is checked here (one process per sandbox: nothing
-	// can create the name in between); RENAME_EXCHANGE and WHITEOUT are
-	// not supported by these filesystems (EINVAL, as Linux says then).
+	// RENAME_NOREPLACE is checked here, before the rename and not with
+	// it: another process of the sandbox (or of the host, in a bind
+	// mount) that creates the name in between sees it replaced (a gap:
+	// the filesystems' Rename has no flags yet). RENAME_EXCHANGE and
+	// WHITEOUT are not supported by these filesystems (EINVAL, as Linux
+	// says then).
 	if flags&^unix.RENAME_NOREPLACE != 0 {
 		return unix.EINVAL
 	}
