@@ -116,19 +116,7 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 			if off%4096 != 0 {
 				return 0, unix.EINVAL
 			}
-			maxProt := 0
-			if shared && !f.Writable() {
-				// No PROT_WRITE later either (mprotect: EACCES).
-				maxProt = mm.ProtRead | mm.ProtExec
-			}
-			return t.MM.Mmap(mm.MmapOpts{
-				Addr: addr, Len: length, Prot: prot, Shared: shared,
-				Fixed:     flags&unix.MAP_FIXED != 0,
-				NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
-				Name:      fileName(t, f),
-				Pager:     &filePager{f: f, pg: pg}, PagerOff: off / 4096,
-				MaxProt: maxProt,
-			})
+			return mmapPager(t, f, pg, addr, length, prot, flags, off, shared)
 		}
 	}
 	if shared {
@@ -140,18 +128,7 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 			}
 			pg, err := sm.MapShared()
 			if err == nil {
-				maxProt := 0
-				if !f.Writable() {
-					maxProt = mm.ProtRead | mm.ProtExec
-				}
-				return t.MM.Mmap(mm.MmapOpts{
-					Addr: addr, Len: length, Prot: prot, Shared: true,
-					Fixed:     flags&unix.MAP_FIXED != 0,
-					NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
-					Name:      fileName(t, f),
-					Pager:     &filePager{f: f, pg: pg}, PagerOff: off / 4096,
-					MaxProt: maxProt,
-				})
+				return mmapPager(t, f, pg, addr, length, prot, flags, off, true)
 			}
 			if err != unix.ENODEV {
 				return 0, err
@@ -180,6 +157,24 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 		return 0, err
 	}
 	return at, nil
+}
+
+// mmapPager maps file f's own pages from pg (off is page-aligned): shared,
+// or copy-on-write for a private mapping.
+func mmapPager(t *kernel.Task, f *fs.File, pg fs.Pager, addr, length uintptr, prot, flags int, off int64, shared bool) (uintptr, error) {
+	maxProt := 0
+	if shared && !f.Writable() {
+		// No PROT_WRITE later either (mprotect: EACCES).
+		maxProt = mm.ProtRead | mm.ProtExec
+	}
+	return t.MM.Mmap(mm.MmapOpts{
+		Addr: addr, Len: length, Prot: prot, Shared: shared,
+		Fixed:     flags&unix.MAP_FIXED != 0,
+		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
+		Name:      fileName(t, f),
+		Pager:     &filePager{f: f, pg: pg}, PagerOff: off / 4096,
+		MaxProt: maxProt,
+	})
 }
 
 func init() {
