@@ -129,6 +129,7 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	m := &Machine{kvm: k, vm: vm, cfg: cfg, curRoot: map[int]uintptr{}, vcpus: make([]*VCPU, ncpu), spaces: map[*addressSpace]struct{}{}}
 	m.slotCond = sync.NewCond(&m.mu)
 	m.pool.owner = make([]*hold, ncpu)
+	m.pool.slice = preemptAfter
 	fail := func(err error) (*Machine, *memfile.File, error) {
 		vm.Close()
 		return nil, nil, err

@@ -67,6 +67,10 @@ type pool struct {
 	steals  atomic.Uint64
 	preempt int // the next slot to ask to yield (round robin)
 	timer   *time.Timer
+	// slice is how long the first waiting context waits before a
+	// running one is asked to yield (preemptAfter; tests that check one
+	// hand-over make it long, so slow emulation cannot add a second).
+	slice time.Duration
 }
 
 // newHold makes a context's claim, holding no slot yet.
@@ -301,10 +305,10 @@ func (h *hold) interrupt() {
 // while contexts wait.
 func (m *Machine) armPreemptLocked() {
 	if m.pool.timer == nil {
-		m.pool.timer = time.AfterFunc(preemptAfter, m.preempt)
+		m.pool.timer = time.AfterFunc(m.pool.slice, m.preempt)
 		return
 	}
-	m.pool.timer.Reset(preemptAfter)
+	m.pool.timer.Reset(m.pool.slice)
 }
 
 // preempt asks one busy context to give its slot to the first in line
@@ -330,5 +334,5 @@ func (m *Machine) preempt() {
 			break
 		}
 	}
-	m.pool.timer.Reset(preemptAfter)
+	m.pool.timer.Reset(m.pool.slice)
 }

@@ -379,6 +379,12 @@ func TestYieldGivesSlot(t *testing.T) {
 	inBothModes(t, func(t *testing.T, k *KVM, ring0Mode bool) {
 		m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: ring0Mode})
 		require.NoError(t, err)
+		// Only the asked-for hand-over: under slow emulation the 10 ms
+		// timer would also ask B to yield before its ud2, and A's ud2
+		// would come first.
+		m.mu.Lock()
+		m.pool.slice = time.Hour
+		m.mu.Unlock()
 		program := func(code ...byte) platform.AddressSpace { return userProgram(t, m, mem, code...) }
 		asA := program(0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b) // mov $39, %eax; syscall; ud2
 		asB := program(0x0f, 0x0b)                                  // ud2
