@@ -35,9 +35,18 @@ type File struct {
 	refs   atomic.Int32
 	dirOff int // getdents position: the next entry index
 
+	// Watcher hears of the file's last close (inotify), if set.
+	Watcher CloseWatcher
+
 	// hooks run when the last reference goes (epoll sets drop the file).
 	hooks    map[any]func()
 	released bool
+}
+
+// CloseWatcher is told of an open file's last close, before its Impl is
+// released (inotify's IN_CLOSE_WRITE and IN_CLOSE_NOWRITE).
+type CloseWatcher interface {
+	Closed(f *File)
 }
 
 // DirOffset returns the getdents position.
@@ -103,6 +112,9 @@ func (f *File) DecRef() {
 	f.mu.Unlock()
 	for _, fn := range hooks {
 		fn()
+	}
+	if f.Watcher != nil {
+		f.Watcher.Closed(f)
 	}
 	f.Impl.Release()
 }

@@ -66,6 +66,12 @@ type FS interface {
 	Root() Node
 }
 
+// StatfsTyper is implemented by filesystems that statfs(2) reports with
+// a type of their own (f_type); 0 keeps the default.
+type StatfsTyper interface {
+	StatfsType() int64
+}
+
 // Mount is a filesystem mounted at a directory.
 type Mount struct {
 	FS       FS
@@ -92,6 +98,10 @@ func (d *Dentry) Node() Node { return d.node }
 
 // Mount returns the mount the dentry belongs to.
 func (d *Dentry) Mount() *Mount { return d.mount }
+
+// Parent returns the directory that holds d in its filesystem, nil at a
+// mount's root.
+func (d *Dentry) Parent() *Dentry { return d.parent }
 
 // Name returns the dentry's name ("/" at a mount root).
 func (d *Dentry) Name() string { return d.name }

@@ -101,6 +101,13 @@ type Namer interface {
 	Name() string
 }
 
+// FDInfoer is implemented by files that show more in
+// /proc/PID/fdinfo/N: FDInfo returns those lines, each ending in a
+// newline.
+type FDInfoer interface {
+	FDInfo() string
+}
+
 // ReadAvailabler is implemented by files that know how many bytes a read
 // would return now (FIONREAD).
 type ReadAvailabler interface {

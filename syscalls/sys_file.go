@@ -16,7 +16,7 @@ func init() {
 	register(unix.SYS_STAT, sysStat)
 	register(unix.SYS_LSTAT, sysLstat)
 	register(unix.SYS_STATX, sysStatx)
-	register(unix.SYS_GETDENTS64, sysGetdents64)
+	register(unix.SYS_GETDENTS64, afterOK(0, unix.IN_ACCESS, sysGetdents64))
 	register(unix.SYS_READLINK, sysReadlink)
 	register(unix.SYS_READLINKAT, sysReadlinkat)
 	register(unix.SYS_ACCESS, sysAccess)
@@ -130,6 +130,7 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32)
 	root := t.TG.FSRoot()
 	var d *fs.Dentry
 	var impl fs.Impl
+	truncated := false
 	if flags&unix.O_CREAT != 0 {
 		d, impl, err = openCreate(t, start, root, path, flags, mode)
 		if err != nil {
@@ -177,10 +178,18 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32)
 			if impl, err = ttyOpened(t, impl, flags); err != nil {
 				return 0, err
 			}
+			truncated = flags&unix.O_TRUNC != 0 && st.Mode&unix.S_IFMT == unix.S_IFREG
 		}
 	}
 	f := fs.NewFile(impl, flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC|unix.O_CLOEXEC))
 	f.Dentry = d
+	f.Watcher = t.K.Notify
+	if truncated {
+		notifyFile(t, d, unix.IN_MODIFY)
+	}
+	if flags&unix.O_PATH == 0 {
+		notifyFile(t, d, unix.IN_OPEN)
+	}
 	fd, err := t.TG.FDs.Install(f, 0, flags&unix.O_CLOEXEC != 0)
 	if err != nil {
 		f.DecRef()
@@ -239,6 +248,7 @@ func openCreate(t *kernel.Task, start, root *fs.Dentry, path string, flags int, 
 		return nil, nil, err
 	}
 	dir.Invalidate(name)
+	notifyCreated(t, dir, name, false)
 	d, err = t.K.VFS.Resolve(dir, root, name, false)
 	if err != nil {
 		impl.Release()
@@ -635,18 +645,25 @@ func sysFchdir(t *kernel.Task, a Args) (uintptr, error) {
 }
 
 // statfsOut writes a struct statfs describing a mount.
-func statfsOut(t *kernel.Task, ro bool, addr uintptr) error {
+func statfsOut(t *kernel.Task, m *fs.Mount, addr uintptr) error {
 	b := make([]byte, 120)
 	le := binary.LittleEndian
 	le.PutUint64(b[0:], 0x01021994) // TMPFS_MAGIC-like: an in-sandbox file system
-	le.PutUint64(b[8:], 4096)       // f_bsize
-	le.PutUint64(b[16:], 1<<20)     // f_blocks
-	le.PutUint64(b[24:], 1<<19)     // f_bfree
-	le.PutUint64(b[32:], 1<<19)     // f_bavail
-	le.PutUint64(b[40:], 1<<20)     // f_files
-	le.PutUint64(b[48:], 1<<19)     // f_ffree
-	le.PutUint64(b[64:], 255)       // f_namelen
-	le.PutUint64(b[72:], 4096)      // f_frsize
+	ro := true
+	if m != nil {
+		ro = m.ReadOnly
+		if st, ok := m.FS.(fs.StatfsTyper); ok && st.StatfsType() != 0 {
+			le.PutUint64(b[0:], uint64(st.StatfsType()))
+		}
+	}
+	le.PutUint64(b[8:], 4096)   // f_bsize
+	le.PutUint64(b[16:], 1<<20) // f_blocks
+	le.PutUint64(b[24:], 1<<19) // f_bfree
+	le.PutUint64(b[32:], 1<<19) // f_bavail
+	le.PutUint64(b[40:], 1<<20) // f_files
+	le.PutUint64(b[48:], 1<<19) // f_ffree
+	le.PutUint64(b[64:], 255)   // f_namelen
+	le.PutUint64(b[72:], 4096)  // f_frsize
 	if ro {
 		le.PutUint64(b[80:], 1) // ST_RDONLY
 	}
@@ -663,7 +680,7 @@ func sysStatfs(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, statfsOut(t, d.Mount().ReadOnly, a[1])
+	return 0, statfsOut(t, d.Mount(), a[1])
 }
 
 func sysFstatfs(t *kernel.Task, a Args) (uintptr, error) {
@@ -671,9 +688,9 @@ func sysFstatfs(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	ro := true
+	var m *fs.Mount
 	if f.Dentry != nil {
-		ro = f.Dentry.Mount().ReadOnly
+		m = f.Dentry.Mount()
 	}
-	return 0, statfsOut(t, ro, a[1])
+	return 0, statfsOut(t, m, a[1])
 }

@@ -9,12 +9,12 @@ import (
 )
 
 func init() {
-	register(unix.SYS_PREADV, sysPreadv)
-	register(unix.SYS_PWRITEV, sysPwritev)
-	register(unix.SYS_SENDFILE, sysSendfile)
-	register(unix.SYS_COPY_FILE_RANGE, sysCopyFileRange)
+	register(unix.SYS_PREADV, afterIO(0, unix.IN_ACCESS, sysPreadv))
+	register(unix.SYS_PWRITEV, afterIO(0, unix.IN_MODIFY, sysPwritev))
+	register(unix.SYS_SENDFILE, afterIO(0, unix.IN_MODIFY, afterIO(1, unix.IN_ACCESS, sysSendfile)))
+	register(unix.SYS_COPY_FILE_RANGE, afterIO(2, unix.IN_MODIFY, afterIO(0, unix.IN_ACCESS, sysCopyFileRange)))
 	register(unix.SYS_MEMFD_CREATE, sysMemfdCreate)
-	register(unix.SYS_FALLOCATE, sysFallocate)
+	register(unix.SYS_FALLOCATE, afterOK(0, unix.IN_MODIFY, sysFallocate))
 }
 
 func sysPreadv(t *kernel.Task, a Args) (uintptr, error) {

@@ -52,16 +52,16 @@ func init() {
 	register(unix.SYS_FCHMODAT, func(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, chmodAt(t, int(int32(a[0])), a[1], uint32(a[2]), 0)
 	})
-	register(unix.SYS_FCHMOD, sysFchmod)
+	register(unix.SYS_FCHMOD, afterOK(0, unix.IN_ATTRIB, sysFchmod))
 	register(unix.SYS_TRUNCATE, sysTruncate)
-	register(unix.SYS_FTRUNCATE, sysFtruncate)
+	register(unix.SYS_FTRUNCATE, afterOK(0, unix.IN_MODIFY, sysFtruncate))
 	register(unix.SYS_UTIMENSAT, sysUtimensat)
 	register(unix.SYS_FSYNC, sysFsync)
 	register(unix.SYS_FDATASYNC, sysFsync)
 	register(unix.SYS_FLOCK, sysFlock)
 	register(unix.SYS_CHOWN, sysChown)
 	register(unix.SYS_LCHOWN, sysChown)
-	register(unix.SYS_FCHOWN, sysFchown)
+	register(unix.SYS_FCHOWN, afterOK(0, unix.IN_ATTRIB, sysFchown))
 	register(unix.SYS_FCHOWNAT, sysChown)
 	register(unix.SYS_CREAT, func(t *kernel.Task, a Args) (uintptr, error) {
 		return openAt(t, unix.AT_FDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
@@ -131,6 +131,7 @@ func mkdirAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
 		return err
 	}
 	dir.Invalidate(name)
+	notifyCreated(t, dir, name, true)
 	return nil
 }
 
@@ -166,6 +167,7 @@ func unlinkAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int) error {
 	if err != nil {
 		return err
 	}
+	gone := aboutToGo(t, d.Node())
 	if isDir {
 		err = m.Rmdir(name)
 	} else {
@@ -175,6 +177,8 @@ func unlinkAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int) error {
 		return err
 	}
 	dir.Invalidate(name)
+	gone.linkDropped(t, true)
+	notifyEntry(t, dir, name, unix.IN_DELETE, 0, isDir)
 	return nil
 }
 
@@ -206,16 +210,15 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	if od.Mount() != odir.Mount() {
 		return unix.EBUSY // a mount point
 	}
-	if nd, err := t.K.VFS.Resolve(ndir, t.TG.FSRoot(), nname, false); err == nil && nd.Mount() != ndir.Mount() {
+	nd, err := t.K.VFS.Resolve(ndir, t.TG.FSRoot(), nname, false)
+	if err == nil && nd.Mount() != ndir.Mount() {
 		return unix.EBUSY
 	}
 	if odir.Mount() != ndir.Mount() {
 		return unix.EXDEV
 	}
-	if flags&unix.RENAME_NOREPLACE != 0 {
-		if _, err := t.K.VFS.Resolve(ndir, t.TG.FSRoot(), nname, false); err == nil {
-			return unix.EEXIST
-		}
+	if flags&unix.RENAME_NOREPLACE != 0 && nd != nil {
+		return unix.EEXIST
 	}
 	m, err := mutableDir(t, odir)
 	if err != nil {
@@ -224,11 +227,19 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	if _, err := mutableDir(t, ndir); err != nil {
 		return err
 	}
+	moved := aboutToGo(t, od.Node())
+	var replaced victim
+	if nd != nil {
+		if replaced = aboutToGo(t, nd.Node()); replaced.key == moved.key {
+			replaced = victim{} // two names of one file: nothing moves
+		}
+	}
 	if err := m.Rename(oname, ndir.Node(), nname); err != nil {
 		return err
 	}
 	odir.Invalidate(oname)
 	ndir.Invalidate(nname)
+	notifyRenamed(t, odir, oname, ndir, nname, moved, replaced)
 	return nil
 }
 
@@ -255,6 +266,7 @@ func symlinkAt(t *kernel.Task, targetAddr uintptr, dirfd int, pathAddr uintptr) 
 		return err
 	}
 	dir.Invalidate(name)
+	notifyCreated(t, dir, name, false)
 	return nil
 }
 
@@ -298,6 +310,8 @@ func linkAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAddr
 		return err
 	}
 	dir.Invalidate(name)
+	t.K.Notify.SelfEvent(old.Node(), unix.IN_ATTRIB)
+	notifyCreated(t, dir, name, false)
 	return nil
 }
 
@@ -336,7 +350,11 @@ func chmodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32, flags int
 	if err != nil {
 		return err
 	}
-	return m.Chmod(mode & 0o7777)
+	if err := m.Chmod(mode & 0o7777); err != nil {
+		return err
+	}
+	notifyFile(t, d, unix.IN_ATTRIB)
+	return nil
 }
 
 func sysFchmod(t *kernel.Task, a Args) (uintptr, error) {
@@ -383,7 +401,11 @@ func sysTruncate(t *kernel.Task, a Args) (uintptr, error) {
 	if !ok {
 		return 0, unix.EROFS
 	}
-	return 0, m.Truncate(int64(a[1]))
+	if err := m.Truncate(int64(a[1])); err != nil {
+		return 0, err
+	}
+	notifyFile(t, d, unix.IN_MODIFY)
+	return 0, nil
 }
 
 func sysFtruncate(t *kernel.Task, a Args) (uintptr, error) {
@@ -448,7 +470,11 @@ func sysUtimensat(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, m.Utimens(times[0], times[1])
+	if err := m.Utimens(times[0], times[1]); err != nil {
+		return 0, err
+	}
+	notifyFile(t, d, unix.IN_ATTRIB)
+	return 0, nil
 }
 
 func sysFsync(t *kernel.Task, a Args) (uintptr, error) {

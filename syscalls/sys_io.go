@@ -11,12 +11,12 @@ import (
 )
 
 func init() {
-	register(unix.SYS_READ, sysRead)
-	register(unix.SYS_WRITE, sysWrite)
-	register(unix.SYS_PREAD64, sysPread)
-	register(unix.SYS_PWRITE64, sysPwrite)
-	register(unix.SYS_READV, sysReadv)
-	register(unix.SYS_WRITEV, sysWritev)
+	register(unix.SYS_READ, afterIO(0, unix.IN_ACCESS, sysRead))
+	register(unix.SYS_WRITE, afterIO(0, unix.IN_MODIFY, sysWrite))
+	register(unix.SYS_PREAD64, afterIO(0, unix.IN_ACCESS, sysPread))
+	register(unix.SYS_PWRITE64, afterIO(0, unix.IN_MODIFY, sysPwrite))
+	register(unix.SYS_READV, afterIO(0, unix.IN_ACCESS, sysReadv))
+	register(unix.SYS_WRITEV, afterIO(0, unix.IN_MODIFY, sysWritev))
 	register(unix.SYS_LSEEK, sysLseek)
 	register(unix.SYS_CLOSE, sysClose)
 	register(unix.SYS_DUP, sysDup)

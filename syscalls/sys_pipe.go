@@ -14,7 +14,7 @@ import (
 func init() {
 	register(unix.SYS_PIPE, sysPipe)
 	register(unix.SYS_PIPE2, sysPipe2)
-	register(unix.SYS_SPLICE, sysSplice)
+	register(unix.SYS_SPLICE, afterIO(2, unix.IN_MODIFY, afterIO(0, unix.IN_ACCESS, sysSplice)))
 	register(unix.SYS_TEE, sysTee)
 	register(unix.SYS_VMSPLICE, sysVmsplice)
 }

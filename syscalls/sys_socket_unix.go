@@ -115,6 +115,7 @@ func (c sockCtx) BindPath(path string) (netstack.NodeKey, func(), error) {
 		undo()
 		return netstack.NodeKey{}, nil, err
 	}
+	notifyCreated(t, dir, name, false)
 	return key, undo, nil
 }
 

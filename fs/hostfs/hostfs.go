@@ -104,6 +104,21 @@ func New(dir string, readOnly bool) (*FS, error) {
 // Root implements fs.FS.
 func (f *FS) Root() fs.Node { return f.root }
 
+// fuseMagic is FUSE_SUPER_MAGIC, statfs's f_type of a FUSE filesystem.
+const fuseMagic = 0x65735546
+
+// StatfsType implements fs.StatfsTyper: a tree that host programs may
+// change under the sandbox (not taken not to change) reports itself as
+// FUSE, a filesystem that a user-space process serves, as this one is.
+// Programs that know such files can change without inotify hearing of it
+// then poll them: tail -f of a log a host program writes follows it.
+func (f *FS) StatfsType() int64 {
+	if f.cache {
+		return 0
+	}
+	return fuseMagic
+}
+
 // ReadOnly reports whether the filesystem refuses changes.
 func (f *FS) ReadOnly() bool { return f.readOnly }
 

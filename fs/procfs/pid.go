@@ -116,7 +116,8 @@ var (
 		if !ok {
 			return nil, unix.ENOENT
 		}
-		return fmt.Appendf(nil, "pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n", d.Pos, d.Flags, d.MntID, d.Ino), nil
+		b := fmt.Appendf(nil, "pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n", d.Pos, d.Flags, d.MntID, d.Ino)
+		return append(b, d.Info...), nil
 	})
 	fdDirOps     = &ops{list: fdNames, child: fdChild(unix.S_IFLNK|0o500, fdLinkOps)}
 	fdinfoDirOps = &ops{list: fdNames, child: fdChild(fileMode, fdinfoOps)}

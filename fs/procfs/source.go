@@ -152,6 +152,9 @@ type FD struct {
 	Pos   int64
 	MntID int    // the mount's ID as in mountinfo
 	Ino   uint64 // the file's inode number
+	// Info is more of fdinfo's lines, each ending in a newline (an
+	// inotify file's watches).
+	Info string
 }
 
 // MountInfo is one mount.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ringbox/fs"
+	"ringbox/fs/inotify"
 	"ringbox/fs/lock"
 	"ringbox/fs/procfs"
 	"ringbox/guestkernel/ipc"
@@ -70,6 +71,8 @@ type Kernel struct {
 	IPC *ipc.Namespace
 	// Locks are the advisory file locks of every process (fcntl, flock).
 	Locks *lock.Manager
+	// Notify carries file events to the sandbox's inotify watches.
+	Notify *inotify.Hub
 }
 
 // New makes a kernel.
@@ -79,6 +82,7 @@ func New(p platform.Platform, mem *memfile.File, log *slog.Logger) *Kernel {
 	k.procs.init()
 	k.IPC = ipc.NewNamespace(mem)
 	k.Locks = lock.New()
+	k.Notify = inotify.NewHub()
 	k.nextPID.Store(1)
 	k.futex.taskByTID = k.futexTaskByTID
 	return k

@@ -295,7 +295,11 @@ func (p procView) FDs() []procfs.FD {
 			flags |= unix.O_CLOEXEC
 		}
 		pos, _ := f.Seek(0, unix.SEEK_CUR)
-		out = append(out, procfs.FD{Num: fd, Path: path, Flags: flags, Pos: pos})
+		var info string
+		if fi, ok := f.Impl.(fs.FDInfoer); ok {
+			info = fi.FDInfo()
+		}
+		out = append(out, procfs.FD{Num: fd, Path: path, Flags: flags, Pos: pos, Info: info})
 	})
 	return out
 }

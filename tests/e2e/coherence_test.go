@@ -31,10 +31,10 @@ func TestBindMountCoherence(t *testing.T) {
 		require.NoError(t, os.Remove(filepath.Join(dir, "removed.txt")))
 		return "go\n"
 	}
-	want, _ := runInMount(t, false, "coherence", prepare, atReady)
+	want, _ := runInMount(t, false, []string{prog("coherence")}, prepare, atReady)
 	require.Contains(t, want, "three from the host", "native run")
 	start := time.Now()
-	got, _ := runInMount(t, true, "coherence", prepare, atReady)
+	got, _ := runInMount(t, true, []string{prog("coherence")}, prepare, atReady)
 	require.Equal(t, want, got, "native vs ringbox (%v)", time.Since(start))
 }
 
@@ -51,24 +51,50 @@ func TestBindMountSharedMapping(t *testing.T) {
 		require.NoError(t, err)
 		return fmt.Sprintf("%x\n", sha256.Sum256(b))
 	}
-	want, dir := runInMount(t, false, "sharedfile", nil, atReady)
+	want, dir := runInMount(t, false, []string{prog("sharedfile")}, nil, atReady)
 	wantFile, err := os.ReadFile(filepath.Join(dir, "f"))
 	require.NoError(t, err)
 	require.Contains(t, string(wantFile), "left at exit", "native run")
-	got, dir := runInMount(t, true, "sharedfile", nil, atReady)
+	got, dir := runInMount(t, true, []string{prog("sharedfile")}, nil, atReady)
 	require.Equal(t, want, got, "native vs ringbox")
 	gotFile, err := os.ReadFile(filepath.Join(dir, "f"))
 	require.NoError(t, err)
 	require.Equal(t, wantFile, gotFile, "the file on the host after the run, native vs ringbox")
 }
 
-// runInMount runs test program name in a new directory, natively or in the
+// TestBindMountTailFollow runs tail -f on a file in a read-write bind
+// mount while a host program appends to it, natively and in the sandbox.
+// The sandbox's inotify does not hear the host's writes, so the mount
+// says it is FUSE (statfs), and tail polls it instead of waiting for an
+// event that never comes: it must print the host's line.
+func TestBindMountTailFollow(t *testing.T) {
+	recordInputs(t)
+	prepare := func(dir string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), []byte("one\n"), 0o644))
+	}
+	atReady := func(dir string) string {
+		time.Sleep(time.Second) // tail is following by now
+		f, err := os.OpenFile(filepath.Join(dir, "f"), os.O_APPEND|os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, err = f.WriteString("two from the host\n")
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+		return ""
+	}
+	argv := []string{"/bin/sh", "-c", "echo ready; timeout 6 tail -n +1 -f f 2>&1; exit 0"}
+	want, _ := runInMount(t, false, argv, prepare, atReady)
+	require.Equal(t, "ready\none\ntwo from the host\n", want, "native run")
+	got, _ := runInMount(t, true, argv, prepare, atReady)
+	require.Equal(t, want, got, "native vs ringbox")
+}
+
+// runInMount runs argv in a new directory, natively or in the
 // sandbox with the directory bind-mounted read-write at the same path and
 // as the working directory. prepare, if set, fills the directory first;
 // when the program prints "ready", the test's atReady runs and what it
 // returns goes to the program's stdin. It returns the program's output and
 // the directory.
-func runInMount(t *testing.T, sandbox bool, name string, prepare func(dir string), atReady func(dir string) string) (string, string) {
+func runInMount(t *testing.T, sandbox bool, argv []string, prepare func(dir string), atReady func(dir string) string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	if prepare != nil {
@@ -78,10 +104,10 @@ func runInMount(t *testing.T, sandbox bool, name string, prepare func(dir string
 	defer cancel()
 	var cmd *exec.Cmd
 	if sandbox {
-		args := runArgs([]string{"--mount", dir + ":" + dir + ":rw", "--workdir", dir}, baseEnv, prog(name), nil)
+		args := runArgs([]string{"--mount", dir + ":" + dir + ":rw", "--workdir", dir}, baseEnv, argv[0], argv[1:])
 		cmd = exec.CommandContext(ctx, args[0], args[1:]...)
 	} else {
-		cmd = exec.CommandContext(ctx, prog(name))
+		cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
 		cmd.Env = baseEnv
 		cmd.Dir = dir
 	}

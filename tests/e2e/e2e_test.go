@@ -533,6 +533,7 @@ func programCases() []progCase {
 		{name: "archgs", prog: "archgs"},
 		{name: "getcpu", prog: "getcpu"},
 		{name: "locks", prog: "locks"},
+		{name: "inotify", prog: "inotify"},
 		{name: "mlock", prog: "mlock"},
 		// The sandbox emulates the vsyscall page as Linux does by
 		// default (vsyscall=xonly) whatever the host was booted with.

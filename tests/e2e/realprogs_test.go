@@ -111,6 +111,12 @@ func TestRealPrograms(t *testing.T) {
 		{name: "python-procs", project: ".", timeout: 5 * time.Minute, argv: []string{"/usr/bin/python3", "pyprocs.py"}},
 		{name: "python-sqlite-wal", project: ".", argv: []string{"/usr/bin/python3", "pysqlite.py"}},
 		{name: "python-unix-socket-in-mount", project: ".", argv: []string{"/usr/bin/python3", "pyunixsock.py"}},
+		// tail -f follows a file in /tmp (the sandbox's tmpfs) with
+		// inotify (it warns, on the output here, and polls when inotify
+		// fails); --pid ends it with the writer.
+		{name: "tail-follow", argv: []string{"/bin/sh", "-c", `d=$(mktemp -d); cd $d; echo one > f
+(sleep 1; echo two >> f; sleep 1; echo three >> f; sleep 1) & tail -n +1 -f --pid=$! f 2>&1; cd /; rm -r $d`},
+			wantStdout: "one\ntwo\nthree\n"},
 		{name: "xargs-P2", argv: []string{"/bin/sh", "-c",
 			`find /usr/include/linux -maxdepth 1 -name 'if_*.h' | sort | xargs -P2 -n3 wc -l | grep -v ' total$' | sort`}},
 		// script(1): openpty, a child in a new session with the pty as

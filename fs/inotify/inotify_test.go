@@ -1,0 +1,158 @@
+package inotify
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// readAll decodes every queued event as wd, mask and name.
+func readAll(t *testing.T, in *Instance) []event {
+	t.Helper()
+	var out []event
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := in.Read(buf)
+		if err == unix.EAGAIN {
+			return out
+		}
+		require.NoError(t, err)
+		for p := buf[:n]; len(p) > 0; {
+			l := int(binary.LittleEndian.Uint32(p[12:]))
+			name := string(p[eventHeader : eventHeader+l])
+			for len(name) > 0 && name[len(name)-1] == 0 {
+				name = name[:len(name)-1]
+			}
+			out = append(out, event{wd: int32(binary.LittleEndian.Uint32(p)), mask: binary.LittleEndian.Uint32(p[4:]),
+				cookie: binary.LittleEndian.Uint32(p[8:]), name: name})
+			p = p[eventHeader+l:]
+		}
+	}
+}
+
+func TestEventsReachMatchingWatches(t *testing.T) {
+	h := NewHub()
+	assert.False(t, h.Active())
+	in, err := NewInstance(h)
+	require.NoError(t, err)
+	dir, file := Key{1, 10}, Key{1, 11}
+	wdDir, err := in.AddWatch(dir, unix.IN_CREATE|unix.IN_MODIFY)
+	require.NoError(t, err)
+	wdFile, err := in.AddWatch(file, unix.IN_ATTRIB)
+	require.NoError(t, err)
+	assert.True(t, h.Active())
+
+	h.Event(dir, unix.IN_CREATE, 0, "f")
+	h.Event(dir, unix.IN_OPEN, 0, "f") // not asked for
+	h.Event(file, unix.IN_ATTRIB, 0, "")
+	h.Event(file, unix.IN_ATTRIB, 0, "") // merged with the last
+	h.Event(Key{2, 10}, unix.IN_CREATE, 0, "x")
+	assert.Equal(t, 2*eventHeader+eventHeader, in.ReadAvailable())
+	assert.Equal(t, []event{
+		{wd: wdDir, mask: unix.IN_CREATE, name: "f"},
+		{wd: wdFile, mask: unix.IN_ATTRIB},
+	}, readAll(t, in))
+
+	// A watch added again keeps its descriptor; IN_MASK_ADD adds.
+	wd, err := in.AddWatch(file, unix.IN_MODIFY|unix.IN_MASK_ADD)
+	require.NoError(t, err)
+	assert.Equal(t, wdFile, wd)
+	h.Event(file, unix.IN_ATTRIB, 0, "")
+	h.Event(file, unix.IN_MODIFY, 0, "")
+	assert.Len(t, readAll(t, in), 2)
+	_, err = in.AddWatch(file, unix.IN_OPEN|unix.IN_MASK_CREATE)
+	assert.Equal(t, unix.EEXIST, err)
+	_, err = in.AddWatch(file, 0)
+	assert.Equal(t, unix.EINVAL, err)
+
+	// Gone: IGNORED, and the watch is no more.
+	h.Gone(file)
+	assert.Equal(t, []event{{wd: wdFile, mask: unix.IN_IGNORED}}, readAll(t, in))
+	assert.Equal(t, unix.EINVAL, in.RmWatch(wdFile))
+	require.NoError(t, in.RmWatch(wdDir))
+	assert.Equal(t, []event{{wd: wdDir, mask: unix.IN_IGNORED}}, readAll(t, in))
+	assert.False(t, h.Active())
+	in.Release()
+}
+
+func TestOneshotAndRelease(t *testing.T) {
+	h := NewHub()
+	in, err := NewInstance(h)
+	require.NoError(t, err)
+	other, err := NewInstance(h)
+	require.NoError(t, err)
+	k := Key{3, 3}
+	wd, err := in.AddWatch(k, unix.IN_OPEN|unix.IN_ONESHOT)
+	require.NoError(t, err)
+	_, err = other.AddWatch(k, unix.IN_OPEN)
+	require.NoError(t, err)
+	h.Event(k, unix.IN_OPEN, 0, "")
+	h.Event(k, unix.IN_OPEN|unix.IN_ISDIR, 0, "")
+	assert.Equal(t, []event{{wd: wd, mask: unix.IN_OPEN}, {wd: wd, mask: unix.IN_IGNORED}}, readAll(t, in))
+	assert.Len(t, readAll(t, other), 2, "the other instance's watch stays")
+	other.Release()
+	assert.False(t, h.Active(), "a released instance's watches go")
+	in.Release()
+	assert.Equal(t, 0, h.instances)
+}
+
+func TestQueueOverflowAndShortRead(t *testing.T) {
+	h := NewHub()
+	in, err := NewInstance(h)
+	require.NoError(t, err)
+	k := Key{4, 4}
+	wd, err := in.AddWatch(k, unix.IN_CREATE)
+	require.NoError(t, err)
+	for i := 0; i < MaxQueued+100; i++ {
+		h.Event(k, unix.IN_CREATE, 0, string(rune('a'+i%2)))
+	}
+	evs := readAll(t, in)
+	require.Len(t, evs, MaxQueued+1)
+	assert.Equal(t, event{wd: -1, mask: unix.IN_Q_OVERFLOW}, evs[MaxQueued])
+	assert.Equal(t, 0, in.ReadAvailable())
+
+	h.Event(k, unix.IN_CREATE, 0, "a-name-longer-than-sixteen")
+	_, err = in.Read(make([]byte, eventHeader))
+	assert.Equal(t, unix.EINVAL, err, "a buffer that cannot hold the first event")
+	evs = readAll(t, in)
+	assert.Equal(t, []event{{wd: wd, mask: unix.IN_CREATE, name: "a-name-longer-than-sixteen"}}, evs)
+}
+
+func TestLimits(t *testing.T) {
+	h := NewHub()
+	var ins []*Instance
+	for i := 0; i < MaxInstances; i++ {
+		in, err := NewInstance(h)
+		require.NoError(t, err)
+		ins = append(ins, in)
+	}
+	_, err := NewInstance(h)
+	assert.Equal(t, unix.EMFILE, err)
+	for i := 0; i < MaxWatches; i++ {
+		_, err := ins[i%len(ins)].AddWatch(Key{5, uint64(i)}, unix.IN_OPEN)
+		require.NoError(t, err)
+	}
+	_, err = ins[0].AddWatch(Key{6, 0}, unix.IN_OPEN)
+	assert.Equal(t, unix.ENOSPC, err)
+	for _, in := range ins {
+		in.Release()
+	}
+	assert.False(t, h.Active())
+	assert.Equal(t, 0, h.nwatches)
+}
+
+func TestFDInfo(t *testing.T) {
+	h := NewHub()
+	in, err := NewInstance(h)
+	require.NoError(t, err)
+	defer in.Release()
+	_, err = in.AddWatch(Key{unix.Mkdev(8, 1), 0x1234}, unix.IN_MODIFY)
+	require.NoError(t, err)
+	_, err = in.AddWatch(Key{unix.Mkdev(0, 0x2a), 7}, unix.IN_CREATE|unix.IN_ONESHOT)
+	require.NoError(t, err)
+	assert.Equal(t, "inotify wd:1 ino:1234 sdev:800001 mask:2 ignored_mask:0\n"+
+		"inotify wd:2 ino:7 sdev:2a mask:80000100 ignored_mask:0\n", in.FDInfo())
+}
