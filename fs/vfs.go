@@ -445,7 +445,12 @@ type Mutable interface {
 	Symlink(target, name string) error
 	// Rename moves name to newName in newDir (a directory of the same
 	// filesystem, else EXDEV), replacing what is there as rename(2) does.
-	Rename(oldName string, newDir Node, newName string) error
+	// flags are renameat2(2)'s, checked and applied by the filesystem
+	// atomically with the rename: unix.RENAME_NOREPLACE (EEXIST when
+	// newName exists), unix.RENAME_EXCHANGE (the two names swap files,
+	// both must exist: ENOENT otherwise). A filesystem returns EINVAL for
+	// flags it does not support, and for both at once.
+	Rename(oldName string, newDir Node, newName string, flags uint) error
 	// Link makes name a new hard link to old (a node of the same
 	// filesystem, else EXDEV).
 	Link(old Node, name string) error

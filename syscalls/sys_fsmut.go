@@ -183,13 +183,13 @@ func unlinkAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int) error {
 }
 
 func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAddr uintptr, flags int) error {
-	// RENAME_NOREPLACE is checked here, before the rename and not with
-	// it: another process of the sandbox (or of the host, in a bind
-	// mount) that creates the name in between sees it replaced (a gap:
-	// the filesystems' Rename has no flags yet). RENAME_EXCHANGE and
-	// WHITEOUT are not supported by these filesystems (EINVAL, as Linux
-	// says then).
-	if flags&^unix.RENAME_NOREPLACE != 0 {
+	// RENAME_NOREPLACE and RENAME_EXCHANGE go to the filesystem, which
+	// checks them and renames in one step (EINVAL where it cannot).
+	// RENAME_WHITEOUT (Linux's overlayfs leaves a whiteout device at the
+	// old name with it) is not supported: EINVAL, as Linux says for a
+	// filesystem without it. NOREPLACE with EXCHANGE is EINVAL, as Linux.
+	const known = unix.RENAME_NOREPLACE | unix.RENAME_EXCHANGE
+	if flags&^known != 0 || flags == known {
 		return unix.EINVAL
 	}
 	odir, oname, err := parentAt(t, olddirfd, oldAddr)
@@ -217,9 +217,6 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	if odir.Mount() != ndir.Mount() {
 		return unix.EXDEV
 	}
-	if flags&unix.RENAME_NOREPLACE != 0 && nd != nil {
-		return unix.EEXIST
-	}
 	m, err := mutableDir(t, odir)
 	if err != nil {
 		return err
@@ -234,7 +231,10 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 			replaced = victim{} // two names of one file: nothing moves
 		}
 	}
-	if err := m.Rename(oname, ndir.Node(), nname); err != nil {
+	if flags&unix.RENAME_EXCHANGE != 0 {
+		replaced = victim{} // the other file is not removed: it takes oname
+	}
+	if err := m.Rename(oname, ndir.Node(), nname, uint(flags)); err != nil {
 		return err
 	}
 	odir.Invalidate(oname)

@@ -592,7 +592,7 @@ func TestReadOnly(t *testing.T) {
 		"unlink":        m.Unlink("file"),
 		"rmdir":         m.Rmdir("empty"),
 		"symlink":       m.Symlink("x", "newlink"),
-		"rename":        m.Rename("file", root, "moved"),
+		"rename":        m.Rename("file", root, "moved", 0),
 		"link":          m.Link(file, "hard"),
 		"chmod":         fm.Chmod(0o777),
 		"truncate":      fm.Truncate(0),
@@ -720,18 +720,18 @@ func TestReadWrite(t *testing.T) {
 	assert.Equal(t, unix.EINVAL, m.Unlink(".."))
 
 	// Rename within and across directories.
-	require.NoError(t, m.Rename("new", root, "renamed"))
+	require.NoError(t, m.Rename("new", root, "renamed", 0))
 	assert.FileExists(t, p("renamed"))
 	dir := walk(t, root, "dir")
-	require.NoError(t, m.Rename("renamed", dir, "moved"))
+	require.NoError(t, m.Rename("renamed", dir, "moved", 0))
 	assert.FileExists(t, p("dir/moved"))
-	require.NoError(t, dir.(Mutable).Rename("moved", root, "new"))
+	require.NoError(t, dir.(Mutable).Rename("moved", root, "new", 0))
 	st, err = n.Stat()
 	require.NoError(t, err)
 	assert.Equal(t, lstat(t, p("new")).Ino, st.Ino)
-	assert.Equal(t, unix.EINVAL, m.Rename("..", root, "x"))
-	assert.Equal(t, unix.EINVAL, m.Rename("new", root, "../x"))
-	assert.Equal(t, unix.EXDEV, m.Rename("new", newTree(t).fs(t, false).Root(), "x"))
+	assert.Equal(t, unix.EINVAL, m.Rename("..", root, "x", 0))
+	assert.Equal(t, unix.EINVAL, m.Rename("new", root, "../x", 0))
+	assert.Equal(t, unix.EXDEV, m.Rename("new", newTree(t).fs(t, false).Root(), "x", 0))
 
 	// Link.
 	require.NoError(t, m.Link(walk(t, root, "file"), "hard"))
@@ -801,7 +801,7 @@ func TestRenameKeepsNodes(t *testing.T) {
 	root := f.Root()
 	dir := walk(t, root, "dir")
 	nested := walk(t, dir, "sub/nested")
-	require.NoError(t, root.(Mutable).Rename("dir", walk(t, root, "etc"), "moved"))
+	require.NoError(t, root.(Mutable).Rename("dir", walk(t, root, "etc"), "moved", 0))
 	require.NoError(t, os.Mkdir(filepath.Join(tr.root, "dir"), 0o755)) // a decoy at the old name
 	f.mu.Lock()
 	f.maxFDs = 0

@@ -206,8 +206,17 @@ func (n *node) sameFS(other fs.Node) (*node, error) {
 	return o, nil
 }
 
-// Rename implements Mutable.
-func (n *node) Rename(oldName string, newDir fs.Node, newName string) error {
+// Rename implements Mutable: renameat2(2) on the host, with the flags
+// passed through (RENAME_NOREPLACE, RENAME_EXCHANGE; the host refuses
+// them where its filesystem cannot: EINVAL), so the host checks and
+// renames in one step. Live nodes follow their files: the moved one is
+// newName in newDir, and after an exchange the other is oldName.
+func (n *node) Rename(oldName string, newDir fs.Node, newName string, flags uint) error {
+	const known = unix.RENAME_NOREPLACE | unix.RENAME_EXCHANGE
+	if flags&^known != 0 || flags == known {
+		return unix.EINVAL
+	}
+	exchange := flags&unix.RENAME_EXCHANGE != 0
 	nd, err := n.sameFS(newDir)
 	if err != nil {
 		return err
@@ -225,38 +234,58 @@ func (n *node) Rename(oldName string, newDir fs.Node, newName string) error {
 		return err
 	}
 	defer nd.release()
-	// A node of the moved entry reopened while it moves may open either
+	// A node of a moved entry reopened while it moves may open either
 	// name: such an fd is thrown away (see acquire).
 	f := n.fs
 	f.mu.Lock()
-	moving := n.childLocked(oldName)
-	if moving != nil {
-		moving.moving++
+	var moving []*node
+	if c := n.childLocked(oldName); c != nil {
+		moving = append(moving, c)
+	}
+	if c := nd.childLocked(newName); exchange && c != nil {
+		moving = append(moving, c)
+	}
+	for _, c := range moving {
+		c.moving++
 	}
 	f.mu.Unlock()
-	err = hostcall.Renameat2(ofd, oldName, nfd, newName, 0)
+	err = hostcall.Renameat2(ofd, oldName, nfd, newName, flags)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if moving != nil {
-		moving.moving--
-		moving.gen++
+	for _, c := range moving {
+		c.moving--
+		c.gen++
 	}
 	if err != nil {
 		return errno(err)
 	}
-	// A live node of the moved entry now is newName in newDir.
+	// A live node of the moved entry now is newName in newDir; after an
+	// exchange, one of the other entry is oldName in n.
 	c := n.childLocked(oldName)
+	var other *node
+	if exchange {
+		other = nd.childLocked(newName)
+	}
 	delete(n.children, oldName)
 	delete(nd.children, newName)
 	if c != nil {
-		c.loc.parent, c.loc.name = nd, newName
-		c.gen++
-		if nd.children == nil {
-			nd.children = map[string]weak.Pointer[node]{}
-		}
-		nd.children[newName] = c.loc.wp
+		c.moveLocked(nd, newName)
+	}
+	if other != nil {
+		other.moveLocked(n, oldName)
 	}
 	return nil
+}
+
+// moveLocked records c as the child name of directory p (renamed there)
+// and makes a reopen under way start again. Called with fs.mu held.
+func (c *node) moveLocked(p *node, name string) {
+	c.loc.parent, c.loc.name = p, name
+	c.gen++
+	if p.children == nil {
+		p.children = map[string]weak.Pointer[node]{}
+	}
+	p.children[name] = c.loc.wp
 }
 
 // Link implements Mutable.

@@ -64,7 +64,7 @@ func (d *dirNode) Unlink(name string) error {
 func (d *dirNode) Mkdir(string, uint32) error                 { return unix.EPERM }
 func (d *dirNode) Rmdir(string) error                         { return unix.ENOTDIR }
 func (d *dirNode) Symlink(string, string) error               { return unix.EPERM }
-func (d *dirNode) Rename(string, fs.Node, string) error       { return unix.EPERM }
+func (d *dirNode) Rename(string, fs.Node, string, uint) error { return unix.EPERM }
 func (d *dirNode) Link(fs.Node, string) error                 { return unix.EPERM }
 func (d *dirNode) Chmod(uint32) error                         { return unix.EPERM }
 func (d *dirNode) Truncate(int64) error                       { return unix.EISDIR }

@@ -98,7 +98,7 @@ func TestConcurrent(t *testing.T) {
 					report(m.Unlink(name))
 				} else {
 					e, _ := o.root.Lookup("e")
-					report(m.Rename(name, e, name))
+					report(m.Rename(name, e, name, 0))
 				}
 			}
 		})

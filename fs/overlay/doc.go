@@ -65,7 +65,11 @@
 // that exists in the lower layer (merged or not yet copied up) is EXDEV,
 // as Linux's overlayfs without redirect_dir: programs such as mv(1) then
 // copy and remove it. Directories made in the overlay move freely; one
-// moved over a name the lower layer has becomes opaque.
+// moved over a name the lower layer has becomes opaque. renameat2's
+// RENAME_NOREPLACE is checked against the merged view (a whiteout is no
+// entry) under the overlay's lock, with the rename; RENAME_EXCHANGE copies
+// both files up and exchanges them in the upper layer (the same EXDEV
+// cases, for either of the two).
 //
 // # Attributes
 //

@@ -324,14 +324,29 @@ func sameFile(a, b *node) bool {
 	return a.ino == b.ino
 }
 
-// Rename implements fs.Mutable, as rename(2): an existing newName is
+// renameFlags are the renameat2(2) flags Rename supports.
+const renameFlags = unix.RENAME_NOREPLACE | unix.RENAME_EXCHANGE
+
+// Rename implements fs.Mutable, as renameat2(2): an existing newName is
 // replaced (a directory only by a directory, if its merged view is empty:
-// ENOTDIR, EISDIR, ENOTEMPTY); a directory cannot move below itself
+// ENOTDIR, EISDIR, ENOTEMPTY), or is EEXIST with RENAME_NOREPLACE (a
+// whited-out name does not exist); a directory cannot move below itself
 // (EINVAL); nothing happens when both names are the same file. A file is
 // copied up and renamed in the upper layer; a directory that exists in
 // the lower layer is EXDEV (as overlayfs without redirect_dir), as is a
-// lower device, FIFO or socket.
-func (n *node) Rename(oldName string, newDir fs.Node, newName string) error {
+// lower device, FIFO or socket. The checks and the rename are made under
+// the overlay's lock, as one step.
+//
+// With RENAME_EXCHANGE the two names swap their files, whatever their
+// types (ENOENT if newName does not exist): both are copied up (the same
+// EXDEV cases) and exchanged in the upper layer, where both names then
+// are, so no whiteout changes; a directory that lands on a name the lower
+// layer has becomes opaque.
+func (n *node) Rename(oldName string, newDir fs.Node, newName string, flags uint) error {
+	if flags&^renameFlags != 0 || flags == renameFlags {
+		return unix.EINVAL
+	}
+	exchange := flags&unix.RENAME_EXCHANGE != 0
 	nd, err := n.sameFS(newDir)
 	if err != nil {
 		return err
@@ -361,11 +376,18 @@ func (n *node) Rename(oldName string, newDir fs.Node, newName string) error {
 		dst = nil
 	case err != nil:
 		return err
-	case sameFile(src, dst):
+	}
+	switch {
+	case flags&unix.RENAME_NOREPLACE != 0 && dst != nil:
+		return unix.EEXIST // even for the same file, as Linux
+	case exchange && dst == nil:
+		return unix.ENOENT
+	case dst != nil && sameFile(src, dst):
 		return nil
 	}
 	// As Linux: the source an ancestor of the target is EINVAL, the
-	// target an ancestor of the source ENOTEMPTY, before the types.
+	// target an ancestor of the source ENOTEMPTY (EINVAL for an
+	// exchange), before the types.
 	for p := nd; p != nil; p = p.loc.parent {
 		if p == src {
 			return unix.EINVAL
@@ -374,11 +396,14 @@ func (n *node) Rename(oldName string, newDir fs.Node, newName string) error {
 	if dst != nil && dst.isDir() {
 		for p := n; p != nil; p = p.loc.parent {
 			if p == dst {
+				if exchange {
+					return unix.EINVAL
+				}
 				return unix.ENOTEMPTY
 			}
 		}
 	}
-	if dst != nil {
+	if dst != nil && !exchange {
 		switch {
 		case src.isDir() && !dst.isDir():
 			return unix.ENOTDIR
@@ -390,14 +415,20 @@ func (n *node) Rename(oldName string, newDir fs.Node, newName string) error {
 			}
 		}
 	}
-	if src.isDir() && src.lower != nil {
+	if src.isDir() && src.lower != nil || exchange && dst.isDir() && dst.lower != nil {
 		return unix.EXDEV
 	}
-	if err := f.copyUpLocked(src, -1); err != nil {
-		if err == unix.EOPNOTSUPP {
-			err = unix.EXDEV
+	moving := []*node{src}
+	if exchange {
+		moving = append(moving, dst)
+	}
+	for _, c := range moving {
+		if err := f.copyUpLocked(c, -1); err != nil {
+			if err == unix.EOPNOTSUPP {
+				err = unix.EXDEV
+			}
+			return err
 		}
-		return err
 	}
 	if err := f.copyUpLocked(n, -1); err != nil {
 		return err
@@ -411,8 +442,19 @@ func (n *node) Rename(oldName string, newDir fs.Node, newName string) error {
 	}
 	oldInLower := n.lowerHasLocked(oldName)
 	newInLower := nd.lowerHasLocked(newName)
-	if err := m.Rename(oldName, nd.upper, newName); err != nil {
+	if err := m.Rename(oldName, nd.upper, newName, flags); err != nil {
 		return err
+	}
+	if exchange {
+		if src.isDir() && newInLower {
+			f.metaLocked(src.upperIno, true).opaque = true
+		}
+		if dst.isDir() && oldInLower {
+			f.metaLocked(dst.upperIno, true).opaque = true
+		}
+		src.moveLocked(nd, newName)
+		dst.moveLocked(n, oldName)
+		return nil
 	}
 	if dst != nil && dst.upper != nil {
 		f.forgetUpperLocked(dst.upper, dst.upperIno)
@@ -430,12 +472,18 @@ func (n *node) Rename(oldName string, newDir fs.Node, newName string) error {
 	if n.children[oldName] == src.loc.wp {
 		delete(n.children, oldName)
 	}
-	src.loc.parent, src.loc.name = nd, newName
-	if nd.children == nil {
-		nd.children = map[string]weak.Pointer[node]{}
-	}
-	nd.children[newName] = src.loc.wp
+	src.moveLocked(nd, newName)
 	return nil
+}
+
+// moveLocked records c as the child name of directory p (renamed there).
+// Its old name's entry is the caller's: taken over or dropped.
+func (c *node) moveLocked(p *node, name string) {
+	c.loc.parent, c.loc.name = p, name
+	if p.children == nil {
+		p.children = map[string]weak.Pointer[node]{}
+	}
+	p.children[name] = c.loc.wp
 }
 
 // Chmod implements fs.Mutable: the file is copied up. A symlink's mode

@@ -372,34 +372,34 @@ func TestRename(t *testing.T) {
 
 	// A lower file to another directory: copied up, the old name whited
 	// out, the inode number kept.
-	require.NoError(t, mut(t, d).Rename("a", e, "a2"))
+	require.NoError(t, mut(t, d).Rename("a", e, "a2", 0))
 	assert.Equal(t, []string{"b"}, names(t, o.root, "d"))
 	assert.Equal(t, []string{"a2", "c", "sub"}, names(t, o.root, "e"))
 	assert.Equal(t, "1", content(t, o.root, "e/a2"))
 	assert.Equal(t, aIno, stat(t, lookup(t, o.root, "e/a2")).Ino)
 	// Over a lower file: replaced.
-	require.NoError(t, mut(t, e).Rename("a2", e, "c"))
+	require.NoError(t, mut(t, e).Rename("a2", e, "c", 0))
 	assert.Equal(t, "1", content(t, o.root, "e/c"))
 	assert.Equal(t, []string{"c", "sub"}, names(t, o.root, "e"))
 	// A symlink: copied up as a symlink.
-	require.NoError(t, mut(t, o.root).Rename("f", d, "f"))
+	require.NoError(t, mut(t, o.root).Rename("f", d, "f", 0))
 	target, err := lookup(t, o.root, "d/f").Readlink()
 	require.NoError(t, err)
 	assert.Equal(t, "d/a", target)
 	// Same file: nothing happens.
-	require.NoError(t, mut(t, d).Rename("b", d, "b"))
+	require.NoError(t, mut(t, d).Rename("b", d, "b", 0))
 	assert.Equal(t, "2", content(t, o.root, "d/b"))
 
 	// Errors.
-	assert.Equal(t, unix.ENOENT, mut(t, d).Rename("nope", d, "x"))
-	assert.Equal(t, unix.EISDIR, mut(t, d).Rename("b", o.root, "e"))
-	assert.Equal(t, unix.ENOTDIR, mut(t, o.root).Rename("lonely", d, "b"))
-	assert.Equal(t, unix.ENOTEMPTY, mut(t, o.root).Rename("lonely", o.root, "e"))
-	assert.Equal(t, unix.EXDEV, mut(t, o.root).Rename("lonely", o.root, "lonely2"),
+	assert.Equal(t, unix.ENOENT, mut(t, d).Rename("nope", d, "x", 0))
+	assert.Equal(t, unix.EISDIR, mut(t, d).Rename("b", o.root, "e", 0))
+	assert.Equal(t, unix.ENOTDIR, mut(t, o.root).Rename("lonely", d, "b", 0))
+	assert.Equal(t, unix.ENOTEMPTY, mut(t, o.root).Rename("lonely", o.root, "e", 0))
+	assert.Equal(t, unix.EXDEV, mut(t, o.root).Rename("lonely", o.root, "lonely2", 0),
 		"a lower directory cannot move (no redirect_dir)")
-	assert.Equal(t, unix.EXDEV, mut(t, o.root).Rename("e", o.root, "e2"), "nor a merged one")
-	assert.Equal(t, unix.EINVAL, mut(t, o.root).Rename("e", lookup(t, e, "sub"), "e"))
-	assert.Equal(t, unix.ENOTEMPTY, mut(t, lookup(t, e, "sub")).Rename("x", o.root, "e"))
+	assert.Equal(t, unix.EXDEV, mut(t, o.root).Rename("e", o.root, "e2", 0), "nor a merged one")
+	assert.Equal(t, unix.EINVAL, mut(t, o.root).Rename("e", lookup(t, e, "sub"), "e", 0))
+	assert.Equal(t, unix.ENOTEMPTY, mut(t, lookup(t, e, "sub")).Rename("x", o.root, "e", 0))
 
 	// A directory made in the overlay moves, with its contents.
 	require.NoError(t, mut(t, o.root).Mkdir("new", 0o755))
@@ -407,23 +407,23 @@ func TestRename(t *testing.T) {
 	create(t, nw, "in", "inside")
 	require.NoError(t, mut(t, nw).Mkdir("deeper", 0o755))
 	create(t, lookup(t, nw, "deeper"), "z", "zz")
-	require.NoError(t, mut(t, o.root).Rename("new", d, "moved"))
+	require.NoError(t, mut(t, o.root).Rename("new", d, "moved", 0))
 	assert.Equal(t, "inside", content(t, o.root, "d/moved/in"))
 	assert.Equal(t, "zz", content(t, o.root, "d/moved/deeper/z"))
 	assert.Equal(t, "zz", content(t, nw, "deeper/z"), "the node moved with it")
 	_, err = o.root.Lookup("new")
 	assert.Equal(t, unix.ENOENT, err)
 	// Over an empty lower directory: the moved one is opaque there.
-	require.NoError(t, mut(t, d).Rename("moved", o.root, "lonely"))
+	require.NoError(t, mut(t, d).Rename("moved", o.root, "lonely", 0))
 	assert.Equal(t, []string{"deeper", "in"}, names(t, o.root, "lonely"))
 	// Over a removed lower directory with entries: opaque too.
 	require.NoError(t, mut(t, lookup(t, e, "sub")).Unlink("x"))
 	require.NoError(t, mut(t, e).Rmdir("sub"))
 	require.NoError(t, mut(t, o.root).Mkdir("n2", 0o755))
-	require.NoError(t, mut(t, o.root).Rename("n2", e, "sub"))
+	require.NoError(t, mut(t, o.root).Rename("n2", e, "sub", 0))
 	assert.Empty(t, names(t, o.root, "e/sub"), "the lower e/sub/x does not show through")
 	// And back out: the name it left is whited out again.
-	require.NoError(t, mut(t, e).Rename("sub", o.root, "n3"))
+	require.NoError(t, mut(t, e).Rename("sub", o.root, "n3", 0))
 	_, err = e.Lookup("sub")
 	assert.Equal(t, unix.ENOENT, err)
 	assert.Empty(t, names(t, o.root, "n3"))
@@ -588,7 +588,7 @@ func TestSpecialFiles(t *testing.T) {
 	_, err = fifo.Open(unix.O_WRONLY)
 	assert.Equal(t, unix.ENXIO, err)
 	assert.Equal(t, unix.EOPNOTSUPP, mut(t, fifo).Chmod(0o600))
-	assert.Equal(t, unix.EXDEV, mut(t, o.root).Rename("fifo", o.root, "fifo2"))
+	assert.Equal(t, unix.EXDEV, mut(t, o.root).Rename("fifo", o.root, "fifo2", 0))
 	assert.Equal(t, unix.EINVAL, mut(t, fifo).Truncate(0))
 	require.NoError(t, mut(t, o.root).Unlink("fifo"))
 	assert.Empty(t, names(t, o.root, ""))
@@ -643,7 +643,7 @@ func TestNodeCache(t *testing.T) {
 	o := newOverlay(t, "d/a=1", "d/b=2")
 	ino := stat(t, lookup(t, o.root, "d/a")).Ino
 	writeFile(t, o.root, "d/a", unix.O_WRONLY, "A")
-	require.NoError(t, mut(t, lookup(t, o.root, "d")).Rename("a", o.root, "moved"))
+	require.NoError(t, mut(t, lookup(t, o.root, "d")).Rename("a", o.root, "moved", 0))
 	require.NoError(t, mut(t, lookup(t, o.root, "d")).Unlink("b"))
 	for range 5 {
 		runtime.GC()

@@ -28,8 +28,9 @@ var (
 // compares the two trees (names, types, modes, sizes, contents, link
 // targets; listing inode numbers against Stat's) and the errors after
 // each one. The lower tree must not change (checked at the end).
-// Renaming a directory that exists in the lower layer is EXDEV in the
-// overlay (documented), and then not done on the host copy.
+// Renames (renameat2 with no flag, RENAME_NOREPLACE or RENAME_EXCHANGE)
+// of a directory that exists in the lower layer are EXDEV in the overlay
+// (documented), and then not done on the host copy.
 func TestRandomOps(t *testing.T) {
 	old := unix.Umask(0)
 	defer unix.Umask(old)
@@ -378,31 +379,39 @@ func (e *randomEnv) step() {
 		if rng.IntN(3) == 0 {
 			to = filepath.Join(filepath.Dir(from), pool[rng.IntN(len(pool))])
 		}
-		desc = fmt.Sprintf("rename %s %s", from, to)
+		flags := []uint{0, 0, unix.RENAME_NOREPLACE, unix.RENAME_EXCHANGE}[rng.IntN(4)]
+		desc = fmt.Sprintf("rename %s %s (flags %#x)", from, to, flags)
 		odir, oname, err := e.parent(from)
-		var src rfs.Node
+		var src, dst rfs.Node
 		if err == nil {
 			src, _ = odir.Lookup(oname)
 			var ndir rfs.Node
 			var nname string
 			if ndir, nname, err = e.parent(to); err == nil {
-				err = mut(odir).Rename(oname, ndir, nname)
+				dst, _ = ndir.Lookup(nname)
+				err = mut(odir).Rename(oname, ndir, nname, flags)
 			}
 		}
 		ovErr = err
 		if err == unix.EXDEV {
-			// Only for a directory that exists in the lower layer.
-			s, ok := src.(*node)
-			require.True(t, ok, "%s: EXDEV without a source", desc)
-			e.o.ov.mu.Lock()
-			lowerDir := s.isDir() && s.lower != nil
-			e.o.ov.mu.Unlock()
-			require.True(t, lowerDir, "%s: EXDEV for a file or upper directory", desc)
+			// Only for a directory that exists in the lower layer (either
+			// one of an exchange).
+			lowerDir := func(n rfs.Node) bool {
+				s, ok := n.(*node)
+				if !ok {
+					return false
+				}
+				e.o.ov.mu.Lock()
+				defer e.o.ov.mu.Unlock()
+				return s.isDir() && s.lower != nil
+			}
+			require.True(t, lowerDir(src) || flags&unix.RENAME_EXCHANGE != 0 && lowerDir(dst),
+				"%s: EXDEV for a file or upper directory", desc)
 			e.exdev++
 			e.log = append(e.log, desc+": EXDEV")
 			return
 		}
-		hoErr = unix.Rename(e.hostPath(from), e.hostPath(to))
+		hoErr = unix.Renameat2(unix.AT_FDCWD, e.hostPath(from), unix.AT_FDCWD, e.hostPath(to), flags)
 	case 11: // chmod, utimens
 		p := e.pick()
 		n, err := e.node(p)

@@ -77,7 +77,7 @@ func TestVFSResolve(t *testing.T) {
 	assert.Equal(t, unix.ENOENT, err)
 	usrLib, err := resolve("/usr/lib")
 	require.NoError(t, err)
-	require.NoError(t, mut(t, usrLib.Node()).Rename("newdir", etc.Node(), "moved"))
+	require.NoError(t, mut(t, usrLib.Node()).Rename("newdir", etc.Node(), "moved", 0))
 	usrLib.Invalidate("newdir")
 	etc.Invalidate("moved")
 	assert.Equal(t, "new file", read("/etc/moved/f"))

@@ -61,7 +61,7 @@ func TestConcurrent(t *testing.T) {
 				}
 				h.Release()
 				// Into the shared directory and out again; some stay.
-				if err := dm.Rename(name, shared, fmt.Sprintf("%s-%s", dirName, name)); err != nil {
+				if err := dm.Rename(name, shared, fmt.Sprintf("%s-%s", dirName, name), 0); err != nil {
 					fail(err)
 				}
 				if i%2 == 0 {

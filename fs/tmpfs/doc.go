@@ -28,14 +28,16 @@
 // set-group-ID bit gives its group (and, to subdirectories, the bit) to
 // new entries. rename(2) replaces as Linux does (EISDIR, ENOTDIR,
 // ENOTEMPTY, EINVAL when moving a directory below itself, nothing done
-// when both names are the same file); hard links to directories are
+// when both names are the same file), and takes renameat2's
+// RENAME_NOREPLACE and RENAME_EXCHANGE (checked and done under the
+// filesystem's lock); hard links to directories are
 // EPERM; O_APPEND writes (pwrite included, as on Linux) go to the end of
 // the file; a file unlinked while open stays readable and writable
 // through its open files, and its pages are given back when the last one
 // is released.
 //
 // Directory listings are in creation order (a renamed entry moves to the
-// end of its new directory). A listing read in steps continues after the
+// end of its new directory; names exchanged keep their places). A listing read in steps continues after the
 // last entry returned even if entries are removed or added meanwhile:
 // nothing is skipped, removed entries are not returned again, new ones
 // come at the end.

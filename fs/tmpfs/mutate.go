@@ -262,11 +262,29 @@ func (n *inode) sameFS(other fs.Node) (*inode, error) {
 	return o, nil
 }
 
-// Rename implements fs.Mutable, as rename(2): an existing newName is
+// renameFlags are the renameat2(2) flags Rename supports.
+const renameFlags = unix.RENAME_NOREPLACE | unix.RENAME_EXCHANGE
+
+// checkRenameFlags refuses flags Rename does not support, and
+// RENAME_NOREPLACE with RENAME_EXCHANGE (EINVAL, as Linux).
+func checkRenameFlags(flags uint) error {
+	if flags&^renameFlags != 0 || flags == renameFlags {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// Rename implements fs.Mutable, as renameat2(2): an existing newName is
 // replaced (a directory only by a directory, if empty: ENOTDIR, EISDIR,
-// ENOTEMPTY); a directory cannot move below itself (EINVAL); nothing
-// happens when both names are links to the same file.
-func (n *inode) Rename(oldName string, newDir fs.Node, newName string) error {
+// ENOTEMPTY), or is EEXIST with RENAME_NOREPLACE; with RENAME_EXCHANGE
+// the two names swap their files, whatever their types (ENOENT if newName
+// does not exist). A directory cannot move below itself (EINVAL); nothing
+// happens when both names are links to the same file. The checks and the
+// change are made under the filesystem's lock, as one step.
+func (n *inode) Rename(oldName string, newDir fs.Node, newName string, flags uint) error {
+	if err := checkRenameFlags(flags); err != nil {
+		return err
+	}
 	nd, err := n.sameFS(newDir)
 	if err != nil {
 		return err
@@ -292,6 +310,12 @@ func (n *inode) Rename(oldName string, newDir fs.Node, newName string) error {
 	}
 	s := src.node
 	dst := nd.ents[newName]
+	switch {
+	case flags&unix.RENAME_NOREPLACE != 0 && dst != nil:
+		return unix.EEXIST // even for a link to the same file, as Linux
+	case flags&unix.RENAME_EXCHANGE != 0 && dst == nil:
+		return unix.ENOENT
+	}
 	if dst != nil && dst.node == s {
 		return nil
 	}
@@ -301,6 +325,9 @@ func (n *inode) Rename(oldName string, newDir fs.Node, newName string) error {
 				return unix.EINVAL
 			}
 		}
+	}
+	if flags&unix.RENAME_EXCHANGE != 0 {
+		return n.exchangeLocked(src, nd, dst)
 	}
 	if dst != nil {
 		d := dst.node
@@ -326,6 +353,40 @@ func (n *inode) Rename(oldName string, newDir fs.Node, newName string) error {
 	}
 	nd.addLocked(newName, s)
 	s.ctime = now()
+	return nil
+}
+
+// exchangeLocked swaps the files of entry src of directory n and entry
+// dst of directory nd (RENAME_EXCHANGE): each name keeps its place in its
+// directory's listing and takes the other's file. A directory that
+// changes parent moves its ".." link with it. The caller checked that src
+// is not an ancestor of nd; dst must not be one of n (EINVAL).
+func (n *inode) exchangeLocked(src *dirent, nd *inode, dst *dirent) error {
+	s, d := src.node, dst.node
+	if d.isDir() {
+		for p := n; p != nil; p = p.parent {
+			if p == d {
+				return unix.EINVAL
+			}
+		}
+	}
+	src.node, dst.node = d, s
+	if n != nd {
+		if s.isDir() {
+			s.parent = nd
+			n.nlink--
+			nd.nlink++
+		}
+		if d.isDir() {
+			d.parent = n
+			nd.nlink--
+			n.nlink++
+		}
+	}
+	t := now()
+	n.mtime, n.ctime = t, t
+	nd.mtime, nd.ctime = t, t
+	s.ctime, d.ctime = t, t
 	return nil
 }
 

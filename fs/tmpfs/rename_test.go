@@ -62,7 +62,7 @@ func TestRenameErrors(t *testing.T) {
 		{r, "f1", r, "..", unix.EINVAL},
 		{r, "f1", r, "a/x", unix.EINVAL},
 	} {
-		err := mut(t, tc.from).Rename(tc.oldName, tc.to, tc.newName)
+		err := mut(t, tc.from).Rename(tc.oldName, tc.to, tc.newName, 0)
 		assert.Equal(t, tc.want, err, "%s -> %s", tc.oldName, tc.newName)
 	}
 	// Nothing moved.
@@ -78,9 +78,9 @@ func TestRename(t *testing.T) {
 	before := usage(f)
 
 	// Same name, and two links of one file: nothing happens.
-	require.NoError(t, root.Rename("f1", r, "f1"))
+	require.NoError(t, root.Rename("f1", r, "f1", 0))
 	require.NoError(t, root.Link(lookup(t, r, "f1"), "f1link"))
-	require.NoError(t, root.Rename("f1", r, "f1link"))
+	require.NoError(t, root.Rename("f1", r, "f1link", 0))
 	assert.Equal(t, "one", content(t, lookup(t, r, "f1")))
 	assert.Equal(t, "one", content(t, lookup(t, r, "f1link")))
 	assert.Equal(t, uint64(2), stat(t, lookup(t, r, "f1")).Nlink)
@@ -88,7 +88,7 @@ func TestRename(t *testing.T) {
 
 	// A simple rename in place.
 	f1 := lookup(t, r, "f1")
-	require.NoError(t, root.Rename("f1", r, "g1"))
+	require.NoError(t, root.Rename("f1", r, "g1", 0))
 	_, err := r.Lookup("f1")
 	assert.Equal(t, unix.ENOENT, err)
 	assert.Same(t, f1, lookup(t, r, "g1"))
@@ -96,7 +96,7 @@ func TestRename(t *testing.T) {
 	// Replacing a file: the old one is gone, but stays readable if open.
 	f2 := lookup(t, r, "f2")
 	h := open(t, f2, unix.O_RDONLY)
-	require.NoError(t, root.Rename("g1", r, "f2"))
+	require.NoError(t, root.Rename("g1", r, "f2", 0))
 	assert.Same(t, f1, lookup(t, r, "f2"))
 	_, err = r.Lookup("g1")
 	assert.Equal(t, unix.ENOENT, err)
@@ -108,21 +108,21 @@ func TestRename(t *testing.T) {
 	a := lookup(t, r, "a")
 	b := lookup(t, r, "a/b")
 	empty := lookup(t, r, "empty")
-	require.NoError(t, mut(t, a).Rename("b", empty, "b2"))
+	require.NoError(t, mut(t, a).Rename("b", empty, "b2", 0))
 	assert.Equal(t, uint64(2), stat(t, a).Nlink)
 	assert.Equal(t, uint64(3), stat(t, empty).Nlink)
 	assert.Same(t, b, lookup(t, r, "empty/b2"))
 	assert.Same(t, lookup(t, b, "c"), lookup(t, r, "empty/b2/c"))
 	// Its new place counts for the subtree check.
-	assert.Equal(t, unix.EINVAL, root.Rename("empty", b, "x"))
-	require.NoError(t, root.Rename("a", b, "a"), "a is no longer above b")
+	assert.Equal(t, unix.EINVAL, root.Rename("empty", b, "x", 0))
+	require.NoError(t, root.Rename("a", b, "a", 0), "a is no longer above b")
 	assert.Same(t, a, lookup(t, r, "empty/b2/a"))
 
 	// Replacing an empty directory with a directory.
 	require.NoError(t, root.Mkdir("target", 0o755))
 	target := lookup(t, r, "target")
 	nlink := stat(t, r).Nlink
-	require.NoError(t, root.Rename("full", r, "target"))
+	require.NoError(t, root.Rename("full", r, "target", 0))
 	assert.Equal(t, nlink-1, stat(t, r).Nlink)
 	assert.Equal(t, uint64(0), stat(t, target).Nlink)
 	assert.Equal(t, []string{"x"}, names(t, lookup(t, r, "target")))
@@ -131,10 +131,10 @@ func TestRename(t *testing.T) {
 
 	// Replacing a symlink with a file, a file with a symlink.
 	require.NoError(t, root.Symlink("somewhere", "sl"))
-	require.NoError(t, root.Rename("f2", r, "sl"))
+	require.NoError(t, root.Rename("f2", r, "sl", 0))
 	assert.Equal(t, "one", content(t, lookup(t, r, "sl")))
 	require.NoError(t, root.Symlink("elsewhere", "sl2"))
-	require.NoError(t, root.Rename("sl2", r, "sl"))
+	require.NoError(t, root.Rename("sl2", r, "sl", 0))
 	target2, err := lookup(t, r, "sl").Readlink()
 	require.NoError(t, err)
 	assert.Equal(t, "elsewhere", target2)

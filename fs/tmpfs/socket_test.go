@@ -21,7 +21,7 @@ func TestMakeSocket(t *testing.T) {
 	assert.Equal(t, uint32(unix.S_IFSOCK|0o755), st.Mode)
 	_, err := n.Open(unix.O_RDONLY)
 	assert.Equal(t, unix.ENXIO, err, "a socket node cannot be opened")
-	require.NoError(t, root.Rename("sock", f.Root(), "moved"))
+	require.NoError(t, root.Rename("sock", f.Root(), "moved", 0))
 	assert.Equal(t, st.Ino, stat(t, lookup(t, f.Root(), "moved")).Ino, "a renamed node keeps its identity")
 	require.NoError(t, root.Unlink("moved"))
 	_, nodes := f.Usage()

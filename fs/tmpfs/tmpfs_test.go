@@ -597,7 +597,7 @@ func TestDirectories(t *testing.T) {
 	assert.Equal(t, unix.ENOENT, s1.Mkdir("x", 0o755))
 	assert.Equal(t, unix.ENOENT, s1.Symlink("t", "x"))
 	assert.Equal(t, unix.ENOENT, s1.Link(file, "x"))
-	assert.Equal(t, unix.ENOENT, dm.Rename("file", sub1, "x"))
+	assert.Equal(t, unix.ENOENT, dm.Rename("file", sub1, "x", 0))
 	_, err = sub1.Lookup("x")
 	assert.Equal(t, unix.ENOENT, err)
 	_, err = sub1.Open(unix.O_RDONLY)
@@ -867,7 +867,7 @@ func TestTimes(t *testing.T) {
 	require.NoError(t, mut(t, d).Utimens(old, old))
 	require.NoError(t, mut(t, g).Utimens(old, old))
 	setCtime(f.Root(), d, g)
-	require.NoError(t, root.Rename("g", d, "g2"))
+	require.NoError(t, root.Rename("g", d, "g2", 0))
 	assert.True(t, after(stat(t, f.Root()).Mtim, old))
 	assert.True(t, after(stat(t, d).Mtim, old))
 	assert.True(t, after(stat(t, g).Ctim, old))
@@ -1000,7 +1000,7 @@ func TestReadDir(t *testing.T) {
 	assert.Equal(t, []string{"dir", "link", "new"}, names(t, f.Root()))
 
 	// A renamed entry moves to the end.
-	require.NoError(t, root.Rename("dir", f.Root(), "dir2"))
+	require.NoError(t, root.Rename("dir", f.Root(), "dir2", 0))
 	assert.Equal(t, []string{"link", "new", "dir2"}, names(t, f.Root()))
 }
 
