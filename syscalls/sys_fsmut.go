@@ -231,8 +231,11 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 			replaced = victim{} // two names of one file: nothing moves
 		}
 	}
-	if flags&unix.RENAME_EXCHANGE != 0 {
-		replaced = victim{} // the other file is not removed: it takes oname
+	exchange := flags&unix.RENAME_EXCHANGE != 0
+	var other victim
+	if exchange {
+		// The other file is not removed: it moves to oname.
+		other, replaced = replaced, victim{}
 	}
 	if err := m.Rename(oname, ndir.Node(), nname, uint(flags)); err != nil {
 		return err
@@ -240,6 +243,9 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	odir.Invalidate(oname)
 	ndir.Invalidate(nname)
 	notifyRenamed(t, odir, oname, ndir, nname, moved, replaced)
+	if exchange {
+		notifyRenamed(t, ndir, nname, odir, oname, other, victim{})
+	}
 	return nil
 }
 

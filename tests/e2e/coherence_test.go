@@ -69,11 +69,12 @@ func TestBindMountSharedMapping(t *testing.T) {
 // event that never comes: it must print the host's line.
 func TestBindMountTailFollow(t *testing.T) {
 	recordInputs(t)
+	t.Parallel() // mostly waiting
 	prepare := func(dir string) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), []byte("one\n"), 0o644))
 	}
 	atReady := func(dir string) string {
-		time.Sleep(time.Second) // tail is following by now
+		time.Sleep(500 * time.Millisecond) // tail is following by now
 		f, err := os.OpenFile(filepath.Join(dir, "f"), os.O_APPEND|os.O_WRONLY, 0)
 		require.NoError(t, err)
 		_, err = f.WriteString("two from the host\n")
@@ -81,7 +82,7 @@ func TestBindMountTailFollow(t *testing.T) {
 		require.NoError(t, f.Close())
 		return ""
 	}
-	argv := []string{"/bin/sh", "-c", "echo ready; timeout 6 tail -n +1 -f f 2>&1; exit 0"}
+	argv := []string{"/bin/sh", "-c", "echo ready; timeout 3 tail -n +1 -f f 2>&1; exit 0"}
 	want, _ := runInMount(t, false, argv, prepare, atReady)
 	require.Equal(t, "ready\none\ntwo from the host\n", want, "native run")
 	got, _ := runInMount(t, true, argv, prepare, atReady)

@@ -15,6 +15,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,6 +200,10 @@ int main(void) {
 	rename(at("d"), at("b"));
 	drain("rename d over b");
 	printf("rm_watch of b's old wd: %s\n", ename(inotify_rm_watch(ifd, wdFile)));
+	close(creat(at("x"), 0644));
+	syscall(SYS_renameat2, AT_FDCWD, at("b"), AT_FDCWD, at("x"), RENAME_EXCHANGE);
+	unlink(at("x"));
+	drain("create x, exchange it with b, unlink x");
 	unlink(at("sym"));
 	drain("unlink sym");
 
