@@ -114,7 +114,9 @@ func doClone(t *kernel.Task, ca kernel.CloneArgs) (uintptr, error) {
 		}
 	}
 	done := child.VforkDone()
+	ev := t.PtraceCloned(child, ca.Flags, ca.ExitSignal)
 	child.Start()
+	t.PtraceClonedStop(ev, tid)
 	if done != nil {
 		t.WaitVfork(child, done)
 	}

@@ -209,11 +209,13 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 		}
 		return 0, unix.ENOEXEC
 	}
+	formerTID := t.TID
 	if err := t.Exec(m, res.Entry, res.SP); err != nil {
 		// Another thread's exit or execve won: this one is ending.
 		m.Release()
 		return 0, kernel.ErrRestartNoIntr
 	}
 	t.TG.ExecCaps()
+	t.PtraceExec(formerTID)
 	return 0, nil
 }

@@ -17,6 +17,7 @@ func init() {
 	register(unix.SYS_LSTAT, sysLstat)
 	register(unix.SYS_STATX, sysStatx)
 	register(unix.SYS_GETDENTS64, afterOK(0, unix.IN_ACCESS, sysGetdents64))
+	register(unix.SYS_GETDENTS, afterOK(0, unix.IN_ACCESS, sysGetdents))
 	register(unix.SYS_READLINK, sysReadlink)
 	register(unix.SYS_READLINKAT, sysReadlinkat)
 	register(unix.SYS_ACCESS, sysAccess)
@@ -435,7 +436,16 @@ func dtType(mode uint32) uint8 {
 	return unix.DT_UNKNOWN
 }
 
-func sysGetdents64(t *kernel.Task, a Args) (uintptr, error) {
+func sysGetdents64(t *kernel.Task, a Args) (uintptr, error) { return getdents(t, a, false) }
+
+// sysGetdents is the older getdents(2), whose struct linux_dirent keeps
+// the type in the record's last byte (LeakSanitizer's thread lister
+// calls it).
+func sysGetdents(t *kernel.Task, a Args) (uintptr, error) { return getdents(t, a, true) }
+
+// getdents fills the buffer with directory records: struct
+// linux_dirent64, or struct linux_dirent with old.
+func getdents(t *kernel.Task, a Args, old bool) (uintptr, error) {
 	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
@@ -450,6 +460,9 @@ func sysGetdents64(t *kernel.Task, a Args) (uintptr, error) {
 	tooSmall := false
 	put := func(name string, ino uint64, typ uint8, next int) bool {
 		reclen := (19 + len(name) + 1 + 7) &^ 7
+		if old {
+			reclen = (18 + len(name) + 2 + 7) &^ 7 // name, NUL, type
+		}
 		if len(buf)+reclen > size {
 			tooSmall = len(buf) == 0
 			return false
@@ -458,8 +471,13 @@ func sysGetdents64(t *kernel.Task, a Args) (uintptr, error) {
 		binary.LittleEndian.PutUint64(rec[0:], ino)
 		binary.LittleEndian.PutUint64(rec[8:], uint64(next))
 		binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
-		rec[18] = typ
-		copy(rec[19:], name)
+		if old {
+			copy(rec[18:], name)
+			rec[reclen-1] = typ
+		} else {
+			rec[18] = typ
+			copy(rec[19:], name)
+		}
 		buf = append(buf, rec...)
 		return true
 	}

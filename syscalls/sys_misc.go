@@ -9,6 +9,7 @@ import (
 )
 
 func init() {
+	register(unix.SYS_PERSONALITY, sysPersonality)
 	for _, nr := range []uintptr{unix.SYS_GETXATTR, unix.SYS_LGETXATTR, unix.SYS_FGETXATTR} {
 		register(nr, sysGetxattr)
 	}
@@ -47,4 +48,18 @@ func sysSysinfo(t *kernel.Task, a Args) (uintptr, error) {
 	le.PutUint32(b[104:], 1)                 // mem_unit
 	_, err := t.MM.CopyOut(a[0], b)
 	return 0, err
+}
+
+// sysPersonality is personality(2): the flags are kept (inherited by
+// children, kept across execve) and read back. ADDR_NO_RANDOMIZE, which
+// debuggers set, changes nothing: the sandbox's own layout is what it
+// is. An execution domain other than Linux's (PER_LINUX32's 32-bit
+// uname, say) is EINVAL, since nothing here would honour it.
+func sysPersonality(t *kernel.Task, a Args) (uintptr, error) {
+	p := uint32(a[0])
+	if p != 0xffffffff && p&0xff != 0 {
+		logOnce(t, "personality: only the Linux execution domain is supported")
+		return 0, unix.EINVAL
+	}
+	return uintptr(t.TG.Personality(p)), nil
 }

@@ -272,7 +272,7 @@ func status(n *node, p Process) ([]byte, error) {
 	kv("Ngid", "0")
 	kv("Pid", "%d", n.tid)
 	kv("PPid", "%d", info.PPID)
-	kv("TracerPid", "0")
+	kv("TracerPid", "%d", t.th.TracerPID)
 	kv("Uid", "%d\t%d\t%d\t%d", c.UID, c.EUID, c.SUID, c.FSUID)
 	kv("Gid", "%d\t%d\t%d\t%d", c.GID, c.EGID, c.SGID, c.FSGID)
 	kv("FDSize", "%d", fdSize(p))

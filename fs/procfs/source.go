@@ -124,6 +124,8 @@ type Thread struct {
 	TID   int32
 	Comm  string
 	State byte
+	// TracerPID is the process that ptraces the thread (0: none).
+	TracerPID int32
 	// UTime and STime are the thread's CPU time, in clock ticks.
 	UTime, STime uint64
 }

@@ -24,7 +24,8 @@ const (
 	cloneSupported = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 		unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 		unix.CLONE_CHILD_CLEARTID | unix.CLONE_CHILD_SETTID | unix.CLONE_VFORK | unix.CLONE_PARENT |
-		unix.CLONE_DETACHED | unix.CLONE_IO | unix.CLONE_CLEAR_SIGHAND | unix.CLONE_PIDFD
+		unix.CLONE_DETACHED | unix.CLONE_IO | unix.CLONE_CLEAR_SIGHAND | unix.CLONE_PIDFD |
+		unix.CLONE_PTRACE | unix.CLONE_UNTRACED // ptrace.go: PtraceCloned
 )
 
 // Clone makes a new task from t: a thread of t's process (CLONE_THREAD) or
@@ -150,6 +151,7 @@ func (t *Task) Clone(a CloneArgs) (*Task, error) {
 		parent.mu.Lock()
 		tg.limits = parent.limits
 		tg.umask = parent.umask
+		tg.persona = parent.persona
 		tg.fsRoot, tg.cwd = parent.fsRoot, parent.cwd
 		tg.rseqActive = parent.rseqActive
 		tg.noNewPrivs = parent.noNewPrivs

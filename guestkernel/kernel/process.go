@@ -273,6 +273,7 @@ func (tg *ThreadGroup) exited() {
 	}
 
 	k.mu.Lock()
+	ptKill := k.ptraceTracerExitedLocked(tg)
 	ctty := k.dropCTTYLocked(tg)
 	// Orphans go to the nearest subreaper ancestor, else to the first
 	// process; if that is the one exiting, they are reaped here.
@@ -324,6 +325,9 @@ func (tg *ThreadGroup) exited() {
 	}
 	k.mu.Unlock()
 
+	for _, t := range ptKill {
+		t.SendSignalInfo(SigInfo{Signo: int32(unix.SIGKILL), Code: SIKernel})
+	}
 	if ctty != nil {
 		ctty.ControllerExited()
 	}
@@ -408,6 +412,16 @@ func (k *Kernel) Wait(t *Task, o WaitOpts) (WaitResult, error) {
 			}
 			matched = true
 			if r, ok := k.reportLocked(self, c, o); ok {
+				k.mu.Unlock()
+				return r, nil
+			}
+		}
+		for tr := range self.tracees {
+			if !o.ptraceMatches(tr) {
+				continue
+			}
+			matched = true
+			if r, ok := k.ptraceReportLocked(self, tr, o); ok {
 				k.mu.Unlock()
 				return r, nil
 			}

@@ -190,7 +190,7 @@ func (p procView) Threads() []procfs.Thread {
 	defer p.tg.mu.Unlock()
 	out := make([]procfs.Thread, 0, len(p.tg.tasks))
 	for _, t := range p.tg.tasks {
-		out = append(out, procfs.Thread{TID: t.TID, Comm: t.nameLocked(), State: t.state()})
+		out = append(out, procfs.Thread{TID: t.TID, Comm: t.nameLocked(), State: t.state(), TracerPID: t.pt.tracerPID.Load()})
 	}
 	return out
 }

@@ -1,6 +1,10 @@
 package kernel
 
-import "ringbox/fs"
+import (
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+)
 
 // syscall runs the system call in the task's registers and writes the
 // result back as the SYSCALL instruction's return: RAX = result, RCX = the
@@ -8,17 +12,39 @@ import "ringbox/fs"
 func (t *Task) syscall() {
 	r := &t.Regs
 	nr := uintptr(r.RAX)
-	args := [6]uintptr{uintptr(r.RDI), uintptr(r.RSI), uintptr(r.RDX), uintptr(r.R10), uintptr(r.R8), uintptr(r.R9)}
-	ret := t.K.Syscalls.Dispatch(t, nr, args)
-	t.dropFiles()
-	if t.restored {
-		t.restored = false
-		return
+	t.origRAX = int64(nr)
+	status, trace := t.syscallTrace()
+	skip := false
+	if trace {
+		// The syscall-entry stop: the tracer sees RAX = -ENOSYS and
+		// the number in orig_rax, which it may change (-1: no call;
+		// RAX is then the result).
+		enosys := int64(unix.ENOSYS)
+		r.RAX = uint64(-enosys)
+		t.ptraceSyscallStop(status)
+		nr = uintptr(t.origRAX)
+		skip = t.origRAX == -1 || t.TG.Exiting() || t.mustExit()
 	}
-	r.RAX = uint64(ret)
-	t.syscallNR = int64(nr)
-	r.RCX = r.RIP
-	r.R11 = r.RFLAGS
+	if skip {
+		t.syscallNR = -1
+	} else {
+		args := [6]uintptr{uintptr(r.RDI), uintptr(r.RSI), uintptr(r.RDX), uintptr(r.R10), uintptr(r.R8), uintptr(r.R9)}
+		ret := t.K.Syscalls.Dispatch(t, nr, args)
+		t.dropFiles()
+		if t.restored {
+			t.restored = false
+		} else {
+			r.RAX = uint64(ret)
+			t.syscallNR = int64(nr)
+			r.RCX = r.RIP
+			r.R11 = r.RFLAGS
+		}
+	}
+	if trace {
+		if status, ok := t.syscallTrace(); ok {
+			t.ptraceSyscallStop(status) // the syscall-exit stop
+		}
+	}
 }
 
 // File returns the open file at descriptor fd of the task's process,

@@ -78,12 +78,14 @@ type ThreadGroup struct {
 	exitSignal unix.Signal // sent to the parent on exit (SIGCHLD; clone's low byte)
 	zombie     bool        // exited, not yet waited for
 	reaped     bool
-	stopReport unix.Signal   // a stop not yet reported to wait(WUNTRACED)
-	contReport bool          // a continue not yet reported to wait(WCONTINUED)
-	childEvent chan struct{} // closed and replaced when a child changes state
+	tracees    map[*Task]struct{} // the tasks this process traces (ptrace.go)
+	stopReport unix.Signal        // a stop not yet reported to wait(WUNTRACED)
+	contReport bool               // a continue not yet reported to wait(WCONTINUED)
+	childEvent chan struct{}      // closed and replaced when a child changes state
 	subreaper  bool
 	execed     bool // has called execve (setpgid on it gives EACCES)
 	noNewPrivs bool
+	persona    uint32 // personality(2), guarded by mu
 	// CPU time of the threads that ended, and of the reaped children
 	// (cputime.go), guarded by mu.
 	deadCPU, childCPU time.Duration
@@ -152,6 +154,10 @@ type Task struct {
 	cpuDone           bool
 
 	wake chan struct{} // a signal arrived: interrupt sleeps
+
+	// pt is the task's side of ptrace (ptrace.go); origRAX is orig_rax.
+	pt      ptraceState
+	origRAX int64
 }
 
 // NewProcess makes the sandbox's first process: a thread group with one
@@ -351,6 +357,15 @@ func (tg *ThreadGroup) droppedLocked(sig unix.Signal, to *Task) bool {
 	if sig == unix.SIGKILL || sig == unix.SIGSTOP {
 		return false
 	}
+	// A traced task's tracer sees even the signals it ignores.
+	if to != nil && to.Traced() {
+		return false
+	}
+	for _, t := range tg.tasks {
+		if to == nil && t.Traced() {
+			return false
+		}
+	}
 	a := tg.actions[sig-1]
 	if !(a.Handler == SigIgn || a.Handler == SigDfl && DefaultActionOf(sig) == ActIgnore) {
 		return false
@@ -517,6 +532,7 @@ func (t *Task) Run() (err error) {
 	for {
 		t.busy.Store(true)
 		if t.deliverSignals() {
+			t.ptraceExitStop()
 			break
 		}
 		if tok := t.K.runTokens; tok != nil {
@@ -535,6 +551,9 @@ func (t *Task) Run() (err error) {
 			t.TG.Exit(ExitStatus{Signal: unix.SIGKILL})
 			t.finish()
 			return fmt.Errorf("%w: %v", ErrSandbox, err)
+		}
+		if ev.Kind != platform.EventSyscall {
+			t.origRAX = -1
 		}
 		switch ev.Kind {
 		case platform.EventSyscall:
@@ -565,6 +584,13 @@ func (t *Task) Run() (err error) {
 				t.forceSignal(unix.SIGBUS, code, ev.Addr)
 			}
 		case platform.EventException:
+			if ev.Vector == platform.VectorDebug && t.pt.stepping {
+				// The step PTRACE_SINGLESTEP asked for.
+				t.Regs.RFLAGS &^= trapFlag
+				t.pt.stepping = false
+				t.SendSignalInfo(SigInfo{Signo: int32(unix.SIGTRAP), Code: 2}) // TRAP_TRACE
+				continue
+			}
 			sig, code := exceptionSignal(ev.Vector)
 			var addr uint64
 			if sig == unix.SIGFPE || sig == unix.SIGILL {
@@ -604,7 +630,12 @@ func (t *Task) finish() {
 	t.releaseVfork()
 	t.endCPU()
 	tg, k := t.TG, t.K
+	var ptStatus int
+	if t.Traced() {
+		ptStatus = t.exitWaitStatus()
+	}
 	k.mu.Lock()
+	k.ptraceFinishedLocked(t, ptStatus)
 	tg.mu.Lock()
 	for i, x := range tg.tasks {
 		if x == t {
@@ -662,10 +693,25 @@ func (t *Task) nameLocked() string {
 
 // state is the thread's state letter in /proc: R or S.
 func (t *Task) state() byte {
+	if t.pt.stopShown.Load() {
+		return 't'
+	}
 	if t.busy.Load() {
 		return 'R'
 	}
 	return 'S'
+}
+
+// Personality sets the process's personality(2) to p, unless p is
+// 0xffffffff, and returns the one it had.
+func (tg *ThreadGroup) Personality(p uint32) uint32 {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	old := tg.persona
+	if p != 0xffffffff {
+		tg.persona = p
+	}
+	return old
 }
 
 // SetNoNewPrivs sets PR_SET_NO_NEW_PRIVS (inherited, never cleared).
@@ -695,8 +741,12 @@ func exceptionSignal(vector uint64) (unix.Signal, int) {
 	switch vector {
 	case platform.VectorDivide:
 		return unix.SIGFPE, 1 // FPE_INTDIV
-	case platform.VectorDebug, platform.VectorBreakpoint:
-		return unix.SIGTRAP, 1
+	case platform.VectorDebug:
+		return unix.SIGTRAP, 2 // TRAP_TRACE: the trap flag's step
+	case platform.VectorBreakpoint:
+		// int3: SI_KERNEL, as Linux says; debuggers tell their own
+		// breakpoints by it.
+		return unix.SIGTRAP, 0x80
 	case platform.VectorInvalidOp:
 		return unix.SIGILL, 2 // ILL_ILLOPN
 	case platform.VectorX87, platform.VectorSIMD:
@@ -718,6 +768,20 @@ func exceptionSignal(vector uint64) (unix.Signal, int) {
 func (t *Task) forceSignal(sig unix.Signal, code int, addr uint64) {
 	t.K.Log.Debug("fault signal", "pid", t.TG.PID, "signal", sig, "code", code,
 		"addr", fmt.Sprintf("%#x", addr), "rip", fmt.Sprintf("%#x", t.Regs.RIP))
+	if t.Traced() {
+		// The tracer sees the fault first (a signal-delivery-stop). A
+		// blocked or ignored fault signal is unblocked and reset, as
+		// Linux forces it.
+		tg := t.TG
+		tg.mu.Lock()
+		if t.SigMask&sigBit(sig) != 0 || tg.actions[sig-1].Handler == SigIgn {
+			t.SigMask &^= sigBit(sig)
+			tg.actions[sig-1].Handler = SigDfl
+		}
+		t.sigs.add(sig, SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
+		tg.mu.Unlock()
+		return
+	}
 	a := t.TG.Action(sig)
 	if a.Handler != SigDfl && a.Handler != SigIgn && t.SigMask&sigBit(sig) == 0 {
 		t.setupFrame(sig, a, SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
@@ -749,6 +813,14 @@ func (t *Task) deliverSignals() bool {
 			tg.mu.Lock()
 			continue
 		}
+		if t.pt.traced.Load() {
+			tg.mu.Unlock()
+			t.ptraceInterruptStop()
+			tg.mu.Lock()
+			if tg.exiting || t.threadExit || tg.stopped {
+				continue
+			}
+		}
 		mask := t.SigMask &^ unblockable
 		var sig unix.Signal
 		var info SigInfo
@@ -758,6 +830,21 @@ func (t *Task) deliverSignals() bool {
 			info = tg.sigs.take(sig)
 		} else {
 			break
+		}
+		if sig != unix.SIGKILL && t.pt.traced.Load() {
+			// The signal-delivery-stop: the tracer decides.
+			tg.mu.Unlock()
+			var nsig unix.Signal
+			nsig, info = t.ptraceSignalStop(sig, info)
+			tg.mu.Lock()
+			if nsig == 0 {
+				continue
+			}
+			if nsig != sig && (t.SigMask&^unblockable)&sigBit(nsig) != 0 {
+				t.sigs.add(nsig, info) // blocked: pending until unblocked
+				continue
+			}
+			sig = nsig
 		}
 		a := tg.actions[sig-1]
 		act := DefaultActionOf(sig)

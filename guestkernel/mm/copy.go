@@ -10,6 +10,13 @@ import (
 // calls fn with the host memory of each piece. write asks for a writable
 // mapping. Caller holds mu.
 func (m *MM) access(addr uintptr, n int, write bool, fn func(b []byte)) (int, error) {
+	return m.accessAs(addr, n, write, false, fn)
+}
+
+// accessAs is access; force lets a write into a private mapping that the
+// program may not write (a debugger's breakpoint in its code): the page
+// is made the address space's own, and stays read-only to the program.
+func (m *MM) accessAs(addr uintptr, n int, write, force bool, fn func(b []byte)) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
@@ -23,7 +30,7 @@ func (m *MM) access(addr uintptr, n int, write bool, fn func(b []byte)) (int, er
 		// Like the MMU (and HandleFault): any access right allows
 		// reading, as PROT_WRITE and PROT_EXEC pages are readable on
 		// x86.
-		if !ok || v.Prot&(ProtRead|ProtWrite|ProtExec) == 0 || write && v.Prot&ProtWrite == 0 {
+		if !ok || v.Prot&(ProtRead|ProtWrite|ProtExec) == 0 || write && v.Prot&ProtWrite == 0 && (!force || v.Shared) {
 			return done, EFAULT
 		}
 		page := a &^ (pageSize - 1)
@@ -63,6 +70,16 @@ func (m *MM) CopyOut(addr uintptr, src []byte) (int, error) {
 	defer m.mu.Unlock()
 	off := 0
 	return m.access(addr, len(src), true, func(b []byte) { off += copy(b, src[off:]) })
+}
+
+// ForceCopyOut copies src to user memory at addr as ptrace's POKEDATA
+// does: a private mapping is written even where the program may not write
+// (its own copy of the page); a shared one only where it may.
+func (m *MM) ForceCopyOut(addr uintptr, src []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	off := 0
+	return m.accessAs(addr, len(src), true, true, func(b []byte) { off += copy(b, src[off:]) })
 }
 
 // ZeroOut writes n zero bytes at addr.

@@ -534,6 +534,7 @@ func programCases() []progCase {
 		{name: "getcpu", prog: "getcpu"},
 		{name: "locks", prog: "locks"},
 		{name: "inotify", prog: "inotify"},
+		{name: "ptrace", prog: "ptrace"},
 		{name: "mlock", prog: "mlock"},
 		// The sandbox emulates the vsyscall page as Linux does by
 		// default (vsyscall=xonly) whatever the host was booted with.

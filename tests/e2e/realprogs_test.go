@@ -93,7 +93,8 @@ func head(b []byte, n int) string {
 // and find -exec.
 func TestRealPrograms(t *testing.T) {
 	recordInputs(t)
-	for _, tool := range []string{"/bin/sh", "/bin/bash", "/usr/bin/make", "/usr/bin/gcc", "/usr/bin/python3", "/usr/bin/xargs", "/usr/bin/find", "/usr/bin/script"} {
+	for _, tool := range []string{"/bin/sh", "/bin/bash", "/usr/bin/make", "/usr/bin/gcc", "/usr/bin/python3", "/usr/bin/xargs", "/usr/bin/find", "/usr/bin/script",
+		"/usr/bin/gdb", "/usr/bin/strace"} {
 		if _, err := os.Stat(tool); err != nil {
 			t.Fatalf("%s is not on this host (.ci/run installs what the tests run)", tool)
 		}
@@ -117,6 +118,46 @@ func TestRealPrograms(t *testing.T) {
 		{name: "tail-follow", argv: []string{"/bin/sh", "-c", `d=$(mktemp -d); cd $d; echo one > f
 (sleep 1; echo two >> f; sleep 1; echo three >> f; sleep 1) & tail -n +1 -f --pid=$! f 2>&1; cd /; rm -r $d`},
 			wantStdout: "one\ntwo\nthree\n"},
+		// AddressSanitizer's leak check stops the program's threads with
+		// ptrace from a helper process it clones (PTRACE_ATTACH of each
+		// thread, GETREGSET, DETACH); without ptrace every
+		// instrumented program fails at exit.
+		{name: "gcc-asan", timeout: 5 * time.Minute, argv: []string{"/bin/sh", "-c", `cat > ok.c <<'EOF'
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+static void *run(void *p) { return malloc(32); }
+int main(void) {
+	pthread_t t;
+	void *r;
+	pthread_create(&t, 0, run, 0);
+	pthread_join(t, &r);
+	free(r);
+	puts("no leak");
+	return 0;
+}
+EOF
+cat > leak.c <<'EOF'
+#include <stdlib.h>
+void *p;
+int main(void) { p = malloc(7); p = 0; return 0; }
+EOF
+gcc -fsanitize=address -g -o ok ok.c && gcc -fsanitize=address -g -o leak leak.c &&
+./ok; echo "ok: $?"; ./leak 2> leak.err; echo "leak: $?"; grep -o 'SUMMARY: AddressSanitizer: .*' leak.err`}},
+		// gdb: a breakpoint (int3 written into the code with POKETEXT),
+		// registers, a backtrace, finish and the exit status; the stack
+		// address and the PID differ.
+		{name: "gdb-breakpoint", timeout: 5 * time.Minute, argv: []string{"/bin/sh", "-c", `cat > m.c <<'EOF'
+#include <stdio.h>
+int sq(int x) { return x * x; }
+int main(int c, char **v) { int r = sq(c + 2); printf("r=%d\n", r); return 3; }
+EOF
+gcc -g -O0 -o m m.c && gdb -q -batch -ex 'break sq' -ex run -ex 'print x' -ex bt -ex finish -ex cont ./m 2>&1 |
+sed -E 's/v=0x[0-9a-f]+/v=STACK/; s/process [0-9]+/process N/'`}},
+		// strace -f: three processes traced through fork and exec
+		// (the order of their lines varies).
+		{name: "strace-f", argv: []string{"/bin/sh", "-c",
+			`strace -f -e trace=execve,exit_group -o t.txt sh -c 'echo hi | cat'; grep -c 'execve(' t.txt; grep -c '+++ exited with 0 +++' t.txt`}},
 		{name: "xargs-P2", argv: []string{"/bin/sh", "-c",
 			`find /usr/include/linux -maxdepth 1 -name 'if_*.h' | sort | xargs -P2 -n3 wc -l | grep -v ' total$' | sort`}},
 		// script(1): openpty, a child in a new session with the pty as

@@ -51,6 +51,37 @@ static void list(const char *dir) {
 	printf("\n");
 }
 
+// oldGetdents lists dir with the old getdents(2) (struct linux_dirent:
+// the type in the record's last byte), sorted, without "..".
+static void oldGetdents(const char *dir) {
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	char buf[1024] __attribute__((aligned(8)));
+	char *names[64];
+	int n = 0;
+	long got;
+	while ((got = syscall(SYS_getdents, fd, buf, sizeof buf)) > 0)
+		for (long off = 0; off < got && n < 64;) {
+			unsigned short reclen = *(unsigned short *)(buf + off + 16);
+			char *name = buf + off + 18;
+			char type = buf[off + reclen - 1];
+			if (strcmp(name, "..")) {
+				names[n] = malloc(strlen(name) + 4);
+				sprintf(names[n++], "%s/%d", name, type);
+			}
+			off += reclen;
+		}
+	if (got < 0)
+		printf("getdents: %s\n", strerror(errno));
+	close(fd);
+	qsort(names, n, sizeof *names, cmp);
+	printf("getdents %s:", dir);
+	for (int i = 0; i < n; i++) {
+		printf(" %s", names[i]);
+		free(names[i]);
+	}
+	printf("\n");
+}
+
 static int rename2(const char *from, const char *to, unsigned flags) {
 	return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags);
 }
@@ -206,6 +237,9 @@ int main(void) {
 	write(fd, "two\n", 4);
 	close(fd);
 	list("d");
+	check("mkdir d/sub", mkdir("d/sub", 0700));
+	oldGetdents("d");
+	check("rmdir d/sub", rmdir("d/sub"));
 	check("rmdir d (not empty)", rmdir("d"));
 	check("unlink d (a directory)", unlink("d"));
 	check("mkdir d/sub", mkdir("d/sub", 0700));
