@@ -85,6 +85,27 @@ type fakeProc struct {
 	fds     []FD
 	files   map[int]*fs.File // what File returns, by descriptor
 	limits  [NumLimits]unix.Rlimit
+	mem     *fakeMem // nil: no address space
+}
+
+// fakeMem is memory from base to base+len(b); elsewhere is unmapped.
+type fakeMem struct {
+	base int64
+	b    []byte
+}
+
+func (m *fakeMem) ReadAt(p []byte, addr int64) (int, error) {
+	if addr < m.base || addr >= m.base+int64(len(m.b)) {
+		return 0, unix.EIO
+	}
+	return copy(p, m.b[addr-m.base:]), nil
+}
+
+func (m *fakeMem) WriteAt(p []byte, addr int64) (int, error) {
+	if addr < m.base || addr >= m.base+int64(len(m.b)) {
+		return 0, unix.EIO
+	}
+	return copy(m.b[addr-m.base:], p), nil
 }
 
 func (p *fakeProc) File(fd int) *fs.File {
@@ -120,6 +141,12 @@ func (p *fakeProc) FDs() []FD {
 }
 func (p *fakeProc) Limits() [NumLimits]unix.Rlimit { return p.limits }
 func (p *fakeProc) Auxv() []byte                   { return p.auxv }
+func (p *fakeProc) Mem() Memory {
+	if p.mem == nil {
+		return nil
+	}
+	return p.mem
+}
 
 func defaultLimits() [NumLimits]unix.Rlimit {
 	var l [NumLimits]unix.Rlimit

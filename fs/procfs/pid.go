@@ -22,6 +22,7 @@ func pidEntries(withTask bool) []entry {
 		{"fdinfo", dirMode, fdinfoDirOps},
 		{"environ", ownerRead, fileOps(func(_ *node, p Process) ([]byte, error) { return p.Environ(), nil })},
 		{"auxv", ownerRead, fileOps(func(_ *node, p Process) ([]byte, error) { return p.Auxv(), nil })},
+		{"mem", unix.S_IFREG | 0o600, memOps},
 		{"status", fileMode, fileOps(status)},
 		{"limits", fileMode, fileOps(limits)},
 		{"comm", fileMode, fileOps(comm)},

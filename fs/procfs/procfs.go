@@ -124,6 +124,8 @@ type ops struct {
 	list func(n *node, p Process) ([]string, error)
 	// child returns the entry name of a directory (ENOENT if none).
 	child func(n *node, p Process, name string) (*node, error)
+	// open opens a file that is not a snapshot (mem), read-write.
+	open func(n *node, p Process, flags int) (fs.Impl, error)
 }
 
 // sub makes n's child called name.
@@ -302,6 +304,9 @@ func (n *node) Open(flags int) (fs.Impl, error) {
 	p, err := n.proc()
 	if err != nil {
 		return nil, err
+	}
+	if n.ops.open != nil {
+		return n.ops.open(n, p, flags)
 	}
 	writing := flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0
 	switch {

@@ -14,7 +14,7 @@ import (
 
 var systemNames = []string{"cpuinfo", "filesystems", "loadavg", "meminfo", "mounts", "net", "stat", "sys", "uptime", "version"}
 
-var pidNames = []string{"task", "fd", "fdinfo", "environ", "auxv", "status", "limits", "comm", "cmdline",
+var pidNames = []string{"task", "fd", "fdinfo", "environ", "auxv", "mem", "status", "limits", "comm", "cmdline",
 	"stat", "statm", "maps", "cwd", "root", "exe", "mounts", "mountinfo"}
 
 func TestRootListing(t *testing.T) {
@@ -674,4 +674,42 @@ func TestNetFiles(t *testing.T) {
 	for _, name := range names {
 		assert.Equal(t, "net "+name+"\n", readPath(t, root, "net/"+name))
 	}
+}
+
+func TestMem(t *testing.T) {
+	src := newFake()
+	src.procs[10].mem = &fakeMem{base: 0x1000, b: []byte("hello, memory")}
+	root := New(src).Root()
+	n := walk(t, root, "10/mem")
+	st, err := n.Stat()
+	require.NoError(t, err)
+	assert.Equal(t, uint32(unix.S_IFREG|0o600), st.Mode)
+
+	f, err := n.Open(unix.O_RDWR)
+	require.NoError(t, err)
+	defer f.Release()
+	off, err := f.Seek(0x1007, unix.SEEK_SET)
+	require.NoError(t, err)
+	assert.Equal(t, int64(0x1007), off)
+	b := make([]byte, 6)
+	k, err := f.Read(b)
+	require.NoError(t, err)
+	assert.Equal(t, "memory", string(b[:k]))
+	k, err = f.Pwrite([]byte("HELLO"), 0x1000)
+	require.NoError(t, err)
+	assert.Equal(t, 5, k)
+	assert.Equal(t, "HELLO, memory", string(src.procs[10].mem.b))
+	_, err = f.Pread(b, 0x10)
+	assert.Equal(t, unix.EIO, err, "an address with nothing mapped")
+
+	ro, err := n.Open(unix.O_RDONLY)
+	require.NoError(t, err)
+	_, err = ro.Pwrite([]byte("x"), 0x1000)
+	assert.Equal(t, unix.EBADF, err)
+	ro.Release()
+
+	src.procs[10].mem = nil // the process has no address space left
+	k, err = f.Pread(b, 0x1000)
+	assert.NoError(t, err)
+	assert.Equal(t, 0, k)
 }

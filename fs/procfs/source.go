@@ -71,6 +71,8 @@ type Process interface {
 	// Auxv returns the auxiliary vector as on the stack (pairs of
 	// native-endian uint64, ending with AT_NULL).
 	Auxv() []byte
+	// Mem returns the address space (nil once the process has none).
+	Mem() Memory
 }
 
 // NumLimits is the number of RLIMIT_* resources (RLIMIT_RTTIME + 1).

@@ -119,6 +119,35 @@ func (p procView) mm() *mm.MM {
 	return p.tg.tasks[0].MM
 }
 
+// Mem implements procfs.Process.
+func (p procView) Mem() procfs.Memory {
+	if m := p.mm(); m != nil {
+		return memView{m}
+	}
+	return nil
+}
+
+// memView is an address space for /proc/<pid>/mem.
+type memView struct{ m *mm.MM }
+
+// ReadAt implements procfs.Memory.
+func (v memView) ReadAt(b []byte, addr int64) (int, error) {
+	n, err := v.m.CopyIn(uintptr(addr), b)
+	if n == 0 && err != nil {
+		return 0, unix.EIO
+	}
+	return n, nil
+}
+
+// WriteAt implements procfs.Memory.
+func (v memView) WriteAt(b []byte, addr int64) (int, error) {
+	n, err := v.m.ForceCopyOut(uintptr(addr), b)
+	if n == 0 && err != nil {
+		return 0, unix.EIO
+	}
+	return n, nil
+}
+
 // Info implements procfs.Process.
 func (p procView) Info() procfs.ProcInfo {
 	tg := p.tg

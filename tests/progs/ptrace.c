@@ -8,6 +8,7 @@
 // LeakSanitizer (which attaches to its own threads) rely on these.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +91,16 @@ static void memoryAndRegisters(void) {
 	long v = ptrace(PTRACE_PEEKDATA, pid, (void *)&secret, 0);
 	printf("PEEKDATA: %#lx (%s)\n", v, ename(errno ? -1 : 0));
 	printf("POKEDATA: %s\n", ename(ptrace(PTRACE_POKEDATA, pid, (void *)&secret, (void *)0x5678)));
+	char memPath[64];
+	snprintf(memPath, sizeof memPath, "/proc/%d/mem", pid);
+	int mfd = open(memPath, O_RDWR);
+	long viaMem = 0;
+	printf("/proc/PID/mem: pread %s", ename(pread(mfd, &viaMem, sizeof viaMem, (off_t)&secret)));
+	printf(", reads the poked value: %s", viaMem == 0x5678 ? "yes" : "no");
+	long nv = 0x9abc;
+	printf(", pwrite %s", ename(pwrite(mfd, &nv, sizeof nv, (off_t)&secret)));
+	printf(", pread at 8: %s\n", ename(pread(mfd, &viaMem, sizeof viaMem, 8)));
+	close(mfd);
 	errno = 0;
 	ptrace(PTRACE_PEEKDATA, pid, (void *)8, 0);
 	printf("PEEKDATA of a bad address: %s\n", ename(errno ? -1 : 0));
@@ -112,7 +123,7 @@ static void memoryAndRegisters(void) {
 	ptrace(PTRACE_PEEKUSER, pid, (void *)3, 0);
 	printf("PEEKUSER at an odd offset: %s\n", ename(errno ? -1 : 0));
 	struct user_fpregs_struct fp;
-	printf("GETFPREGS: %s, mxcsr %#x\n", ename(ptrace(PTRACE_GETFPREGS, pid, 0, &fp)), fp.mxcsr);
+	printf("GETFPREGS: %s\n", ename(ptrace(PTRACE_GETFPREGS, pid, 0, &fp)));
 	regs.cs = 0x10;
 	printf("SETREGS with a kernel cs: %s\n", ename(ptrace(PTRACE_SETREGS, pid, 0, &regs)));
 	long cont = ptrace(PTRACE_CONT, pid, 0, 0);
