@@ -247,7 +247,7 @@ func userRegs(t *kernel.Task) [userRegsSize]byte {
 }
 
 // userFlags are the RFLAGS bits a tracer may change (Linux's FLAG_MASK).
-const userFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x4000 | 0x10000 | 0x40000
+const userFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x10000 | 0x40000
 
 // setUserRegs sets the tracee's registers from a user_regs_struct: EIO
 // for a segment other than the 64-bit user ones (0 for the data
