@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -82,11 +83,18 @@ static void child(unsigned calls) {
 		long nr = next() % 16 == 0 ? (long)(next() % 100000) : (long)(next() % 460);
 		if (excluded(nr) || (deadly(nr) && next() % 50 != 0))
 			continue;
-		__atomic_add_fetch(made, 1, __ATOMIC_RELAXED);
 		if (next() % 64 == 0)
 			for (size_t j = 0; j < 256; j++)
 				buf[next() % sizeof buf] = (unsigned char)next();
-		syscall(nr, arg(), arg(), arg(), arg(), arg(), arg());
+		long a[6];
+		for (int k = 0; k < 6; k++)
+			a[k] = arg();
+		/* A child that traced the fuzzer or asked it to trace it would
+		 * stop processes the fuzzer waits for. */
+		if (nr == SYS_ptrace && (a[0] == PTRACE_TRACEME || a[0] == PTRACE_ATTACH || a[0] == PTRACE_SEIZE))
+			continue;
+		__atomic_add_fetch(made, 1, __ATOMIC_RELAXED);
+		syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	}
 	_exit(0);
 }
