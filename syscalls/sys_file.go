@@ -185,11 +185,13 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32)
 	f := fs.NewFile(impl, flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC|unix.O_CLOEXEC))
 	f.Dentry = d
 	f.Watcher = t.K.Notify
-	if truncated {
-		notifyFile(t, d, unix.IN_MODIFY)
-	}
 	if flags&unix.O_PATH == 0 {
 		notifyFile(t, d, unix.IN_OPEN)
+	}
+	if truncated {
+		// After IN_OPEN, as Linux 6.18 raises them (6.1 raised IN_MODIFY
+		// first).
+		notifyFile(t, d, unix.IN_MODIFY)
 	}
 	fd, err := t.TG.FDs.Install(f, 0, flags&unix.O_CLOEXEC != 0)
 	if err != nil {
@@ -624,7 +626,12 @@ func sysGetcwd(t *kernel.Task, a Args) (uintptr, error) {
 	return uintptr(len(b)), nil
 }
 
+// chdirTo makes d the cwd: ENOTDIR for nil (a file with no dentry, such
+// as a pipe named by a /proc/PID/fd link).
 func chdirTo(t *kernel.Task, d *fs.Dentry) error {
+	if d == nil {
+		return unix.ENOTDIR
+	}
 	st, err := d.Node().Stat()
 	if err != nil {
 		return err
@@ -698,7 +705,13 @@ func sysStatfs(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, statfsOut(t, d.Mount(), a[1])
+	// A pipe or socket named by a /proc/PID/fd link has no dentry: it
+	// reports as fstatfs of it does.
+	var m *fs.Mount
+	if d != nil {
+		m = d.Mount()
+	}
+	return 0, statfsOut(t, m, a[1])
 }
 
 func sysFstatfs(t *kernel.Task, a Args) (uintptr, error) {

@@ -59,10 +59,16 @@ func init() {
 	register(unix.SYS_FSYNC, sysFsync)
 	register(unix.SYS_FDATASYNC, sysFsync)
 	register(unix.SYS_FLOCK, sysFlock)
-	register(unix.SYS_CHOWN, sysChown)
-	register(unix.SYS_LCHOWN, sysChown)
-	register(unix.SYS_FCHOWN, afterOK(0, unix.IN_ATTRIB, sysFchown))
-	register(unix.SYS_FCHOWNAT, sysChown)
+	register(unix.SYS_CHOWN, func(t *kernel.Task, a Args) (uintptr, error) {
+		return chownAt(t, unix.AT_FDCWD, a[0], uint32(a[1]), uint32(a[2]), 0)
+	})
+	register(unix.SYS_LCHOWN, func(t *kernel.Task, a Args) (uintptr, error) {
+		return chownAt(t, unix.AT_FDCWD, a[0], uint32(a[1]), uint32(a[2]), unix.AT_SYMLINK_NOFOLLOW)
+	})
+	register(unix.SYS_FCHOWN, sysFchown)
+	register(unix.SYS_FCHOWNAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return chownAt(t, int(int32(a[0])), a[1], uint32(a[2]), uint32(a[3]), int(a[4]))
+	})
 	register(unix.SYS_CREAT, func(t *kernel.Task, a Args) (uintptr, error) {
 		return openAt(t, unix.AT_FDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
 	})
@@ -227,10 +233,11 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	moved := aboutToGo(t, od.Node())
 	var replaced victim
 	if nd != nil {
-		if replaced = aboutToGo(t, nd.Node()); replaced.key == moved.key {
-			replaced = victim{} // two names of one file: nothing moves
-		}
+		replaced = aboutToGo(t, nd.Node())
 	}
+	// Two names of one file (hard links, or a name onto itself): Linux
+	// changes nothing and raises no event, with RENAME_EXCHANGE too.
+	same := moved.ok && replaced.ok && replaced.key == moved.key
 	exchange := flags&unix.RENAME_EXCHANGE != 0
 	var other victim
 	if exchange {
@@ -242,6 +249,9 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	}
 	odir.Invalidate(oname)
 	ndir.Invalidate(nname)
+	if same {
+		return nil
+	}
 	notifyRenamed(t, odir, oname, ndir, nname, moved, replaced)
 	if exchange {
 		notifyRenamed(t, ndir, nname, odir, oname, other, victim{})
@@ -293,7 +303,9 @@ func linkAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAddr
 		return err
 	}
 	if old == nil {
-		return unix.ENOENT
+		// A pipe or socket (a /proc/PID/fd link, AT_EMPTY_PATH): Linux
+		// finds it on its own mount.
+		return unix.EXDEV
 	}
 	if old.IsDir() {
 		return unix.EPERM
@@ -390,6 +402,9 @@ func sysTruncate(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if d == nil {
+		return 0, unix.EINVAL // a pipe or socket named by a /proc/PID/fd link, as Linux
+	}
 	if d.IsDir() {
 		return 0, unix.EISDIR
 	}
@@ -434,9 +449,6 @@ func sysFtruncate(t *kernel.Task, a Args) (uintptr, error) {
 
 func sysUtimensat(t *kernel.Task, a Args) (uintptr, error) {
 	dirfd, pathAddr, timesAddr, flags := int(int32(a[0])), a[1], a[2], int(a[3])
-	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
-		return 0, unix.EINVAL
-	}
 	now := unix.Timespec{Nsec: unix.UTIME_NOW}
 	times := [2]unix.Timespec{now, now}
 	if timesAddr != 0 {
@@ -447,10 +459,13 @@ func sysUtimensat(t *kernel.Task, a Args) (uintptr, error) {
 		for i := range times {
 			times[i].Sec = int64(binary.LittleEndian.Uint64(b[16*i:]))
 			times[i].Nsec = int64(binary.LittleEndian.Uint64(b[16*i+8:]))
-			if n := times[i].Nsec; n != unix.UTIME_NOW && n != unix.UTIME_OMIT && (n < 0 || n >= 1e9) {
-				return 0, unix.EINVAL
-			}
 		}
+		if times[0].Nsec == unix.UTIME_OMIT && times[1].Nsec == unix.UTIME_OMIT {
+			return 0, nil // nothing to do: Linux checks neither flags nor path
+		}
+	}
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return 0, unix.EINVAL
 	}
 	var d *fs.Dentry
 	if pathAddr == 0 {
@@ -469,6 +484,12 @@ func sysUtimensat(t *kernel.Task, a Args) (uintptr, error) {
 			return 0, err
 		}
 	}
+	// As Linux, bad nanoseconds are checked once the file is found.
+	for _, ts := range times {
+		if n := ts.Nsec; n != unix.UTIME_NOW && n != unix.UTIME_OMIT && (n < 0 || n >= 1e9) {
+			return 0, unix.EINVAL
+		}
+	}
 	if d == nil {
 		return 0, unix.EPERM
 	}
@@ -479,7 +500,16 @@ func sysUtimensat(t *kernel.Task, a Args) (uintptr, error) {
 	if err := m.Utimens(times[0], times[1]); err != nil {
 		return 0, err
 	}
-	notifyFile(t, d, unix.IN_ATTRIB)
+	// Linux: IN_ATTRIB when both times change, IN_ACCESS for the access
+	// time alone, IN_MODIFY for the modification time alone.
+	mask := uint32(unix.IN_ATTRIB)
+	switch {
+	case times[1].Nsec == unix.UTIME_OMIT:
+		mask = unix.IN_ACCESS
+	case times[0].Nsec == unix.UTIME_OMIT:
+		mask = unix.IN_MODIFY
+	}
+	notifyFile(t, d, mask)
 	return 0, nil
 }
 
@@ -494,20 +524,58 @@ func sysFsync(t *kernel.Task, a Args) (uintptr, error) {
 	return 0, nil
 }
 
-// sysChown: ownership of sandbox files does not change (the host files
-// keep theirs); root gets success, others EPERM, as without CAP_CHOWN.
-func sysChown(t *kernel.Task, a Args) (uintptr, error) {
-	if t.TG.Creds().EUID != 0 {
-		return 0, unix.EPERM
+// chownNone is the uid or gid of chown(2) that leaves it as it is (-1).
+const chownNone = 0xffffffff
+
+// chownAt is chown, lchown (AT_SYMLINK_NOFOLLOW) and fchownat. The
+// ownership of sandbox files does not change (the host files keep
+// theirs): once the file is found (ENOENT for a missing one, as Linux),
+// root gets success, others EPERM, as without CAP_CHOWN. Success raises
+// IN_ATTRIB unless uid and gid are both -1 (Linux changes nothing then).
+func chownAt(t *kernel.Task, dirfd int, pathAddr uintptr, uid, gid uint32, flags int) (uintptr, error) {
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return 0, unix.EINVAL
+	}
+	path, err := copyPath(t, pathAddr)
+	if err != nil {
+		return 0, err
+	}
+	// d is nil for a file with no dentry (a pipe named by a
+	// /proc/PID/fd link, AT_EMPTY_PATH on a socket): no event then.
+	d, _, err := resolveAt(t, dirfd, path, flags)
+	if err != nil {
+		return 0, err
+	}
+	if err := chownPermitted(t); err != nil {
+		return 0, err
+	}
+	if uid != chownNone || gid != chownNone {
+		notifyFile(t, d, unix.IN_ATTRIB)
 	}
 	return 0, nil
 }
 
+// chownPermitted is the permission check of the chown calls: root may,
+// others get EPERM.
+func chownPermitted(t *kernel.Task) error {
+	if t.TG.Creds().EUID != 0 {
+		return unix.EPERM
+	}
+	return nil
+}
+
 func sysFchown(t *kernel.Task, a Args) (uintptr, error) {
-	if _, err := t.File(int(int32(a[0]))); err != nil {
+	f, err := t.File(int(int32(a[0])))
+	if err != nil {
 		return 0, err
 	}
-	return sysChown(t, a)
+	if err := chownPermitted(t); err != nil {
+		return 0, err
+	}
+	if uint32(a[1]) != chownNone || uint32(a[2]) != chownNone {
+		notifyOpenFile(t, f, unix.IN_ATTRIB)
+	}
+	return 0, nil
 }
 
 func sysCloseRange(t *kernel.Task, a Args) (uintptr, error) {

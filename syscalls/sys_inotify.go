@@ -190,23 +190,20 @@ func aboutToGo(t *kernel.Task, n fs.Node) victim {
 	return victim{ok: true, key: inotify.Key{Dev: uint64(st.Dev), Ino: st.Ino}, isDir: isDir, last: isDir || st.Nlink <= 1}
 }
 
-// linkDropped raises what the file hears when it lost a name: IN_ATTRIB
-// (its link count changed) unless it is a directory, then IN_DELETE_SELF
-// and IN_IGNORED if that was its last.
+// linkDropped raises what the file hears when it lost a name: with
+// attrib, IN_ATTRIB (its link count changed) unless it is a directory
+// (rmdir raises none), then IN_DELETE_SELF and IN_IGNORED if that was its
+// last. IN_DELETE_SELF has no IN_ISDIR: Linux's inotify masks it out.
 func (v victim) linkDropped(t *kernel.Task, attrib bool) {
 	if !v.ok {
 		return
 	}
 	h := t.K.Notify
-	var isDir uint32
-	if v.isDir {
-		isDir = unix.IN_ISDIR
-	}
 	if attrib && !v.isDir {
 		h.Event(v.key, unix.IN_ATTRIB, 0, "")
 	}
 	if v.last {
-		h.Event(v.key, unix.IN_DELETE_SELF|isDir, 0, "")
+		h.Event(v.key, unix.IN_DELETE_SELF, 0, "")
 		h.Gone(v.key)
 	}
 }
@@ -218,8 +215,9 @@ func notifyCreated(t *kernel.Task, dir *fs.Dentry, name string, isDir bool) {
 
 // notifyRenamed raises what a rename of oname in odir to nname in ndir
 // tells the watches: IN_MOVED_FROM and IN_MOVED_TO with one cookie,
-// IN_ATTRIB for a file it replaced, IN_MOVE_SELF for the file moved, and
-// the replaced file's IN_DELETE_SELF.
+// IN_ATTRIB for a file it replaced (with IN_ISDIR for a directory, as
+// Linux 6.x raises it), IN_MOVE_SELF for the file moved (no IN_ISDIR, as
+// Linux's inotify), and the replaced file's IN_DELETE_SELF.
 func notifyRenamed(t *kernel.Task, odir *fs.Dentry, oname string, ndir *fs.Dentry, nname string, moved, replaced victim) {
 	h := t.K.Notify
 	if !moved.ok || !h.Active() {
@@ -228,13 +226,13 @@ func notifyRenamed(t *kernel.Task, odir *fs.Dentry, oname string, ndir *fs.Dentr
 	cookie := h.Cookie()
 	notifyEntry(t, odir, oname, unix.IN_MOVED_FROM, cookie, moved.isDir)
 	notifyEntry(t, ndir, nname, unix.IN_MOVED_TO, cookie, moved.isDir)
-	if replaced.ok && !replaced.isDir {
-		h.Event(replaced.key, unix.IN_ATTRIB, 0, "")
+	if replaced.ok {
+		mask := uint32(unix.IN_ATTRIB)
+		if replaced.isDir {
+			mask |= unix.IN_ISDIR
+		}
+		h.Event(replaced.key, mask, 0, "")
 	}
-	var isDir uint32
-	if moved.isDir {
-		isDir = unix.IN_ISDIR
-	}
-	h.Event(moved.key, unix.IN_MOVE_SELF|isDir, 0, "")
+	h.Event(moved.key, unix.IN_MOVE_SELF, 0, "")
 	replaced.linkDropped(t, false)
 }

@@ -11,7 +11,18 @@
 // succeeds. A host program that changes a read-write bind mount is not
 // heard: the sandbox does not watch the host.
 //
-// Limits, per sandbox: MaxInstances instances (EMFILE past it),
-// MaxWatches watches (ENOSPC), and MaxQueued events per instance, past
-// which one IN_Q_OVERFLOW event stands for the events lost.
+// Limits, per sandbox: MaxInstances instances (EMFILE past it) and
+// MaxWatches watches (ENOSPC). Per instance, the queue holds at most
+// MaxQueued events (Linux's max_queued_events) and MaxQueuedBytes bytes
+// of events as read returns them (1 MiB, headers and padded names; a
+// bound on memory that Linux does not have, reached before the count only
+// when the events average more than 64 bytes: names of 48 characters or
+// more). While the queue is full, new events are dropped and one
+// IN_Q_OVERFLOW event, queued after the last event kept, stands for them;
+// as on Linux, once a read has made room, events are queued again after
+// that marker, and no second marker is queued until the first is read.
+//
+// Readers are woken for every event queued (not for one merged into the
+// last event queued, nor for one dropped), as on Linux, so that an
+// edge-triggered epoll reader hears each.
 package inotify

@@ -15,11 +15,15 @@ import (
 )
 
 // Limits per sandbox (Linux's are per user: max_user_instances 128,
-// max_user_watches, max_queued_events 16384).
+// max_user_watches, max_queued_events 16384). MaxQueuedBytes bounds the
+// memory of one instance's queue as well (Linux has no such cap; its
+// queue of 16,384 events with long names holds about 4.5 MiB): the bytes
+// a read would return, headers and names.
 const (
-	MaxInstances = 128
-	MaxWatches   = 65536
-	MaxQueued    = 16384
+	MaxInstances   = 128
+	MaxWatches     = 65536
+	MaxQueued      = 16384
+	MaxQueuedBytes = 1 << 20
 )
 
 // AllEvents are the events a watch may ask for (IN_ALL_EVENTS).
@@ -79,30 +83,31 @@ func (h *Hub) Cookie() uint32 {
 }
 
 // Event reports mask (one event bit, with IN_ISDIR when the file is a
-// directory) to the watches on the file k that asked for it; name is the
-// name of the child it happened to when k is its directory, "" when it
-// happened to k itself.
+// directory, which IN_DELETE_SELF and IN_MOVE_SELF drop as on Linux) to
+// the watches on the file k that asked for it; name is the name of the
+// child it happened to when k is its directory, "" when it happened to k
+// itself. Each instance that queued the event is woken.
 func (h *Hub) Event(k Key, mask, cookie uint32, name string) {
 	if !h.Active() {
 		return
 	}
+	if mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF) != 0 {
+		// Linux's inotify never reports IN_ISDIR with these two.
+		mask &^= unix.IN_ISDIR
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var woken []*Instance
+	// removeLocked (IN_ONESHOT) puts a new slice in h.watches[k]: the
+	// one walked here stays as it was.
 	for _, w := range h.watches[k] {
 		if w.mask&mask&AllEvents == 0 {
 			continue
 		}
-		if w.inst.push(event{wd: w.wd, mask: mask, cookie: cookie, name: name}) {
-			woken = append(woken, w.inst)
-		}
+		w.inst.deliver(event{wd: w.wd, mask: mask, cookie: cookie, name: name})
 		if w.mask&unix.IN_ONESHOT != 0 {
 			h.removeLocked(w)
-			w.inst.push(event{wd: w.wd, mask: unix.IN_IGNORED})
+			w.inst.deliver(event{wd: w.wd, mask: unix.IN_IGNORED})
 		}
-	}
-	for _, in := range woken {
-		in.q.Notify(waiter.ReadableEvents)
 	}
 }
 
@@ -173,9 +178,7 @@ func (h *Hub) Gone(k Key) {
 	ws := append([]*watch(nil), h.watches[k]...)
 	for _, w := range ws {
 		h.removeLocked(w)
-		if w.inst.push(event{wd: w.wd, mask: unix.IN_IGNORED}) {
-			w.inst.q.Notify(waiter.ReadableEvents)
-		}
+		w.inst.deliver(event{wd: w.wd, mask: unix.IN_IGNORED})
 	}
 }
 
@@ -239,7 +242,10 @@ type Instance struct {
 	nextWD int32
 	queue  []event
 	bytes  int // the size of the queued events
-	q      waiter.Queue
+	// overflowed: an IN_Q_OVERFLOW marker is queued (there is at most
+	// one at a time; it stands for every event lost until it is read).
+	overflowed bool
+	q          waiter.Queue
 }
 
 // NewInstance makes an instance on hub: EMFILE past MaxInstances.
@@ -308,9 +314,7 @@ func (in *Instance) RmWatch(wd int32) error {
 		return unix.EINVAL
 	}
 	h.removeLocked(w)
-	if in.push(event{wd: wd, mask: unix.IN_IGNORED}) {
-		in.q.Notify(waiter.ReadableEvents)
-	}
+	in.deliver(event{wd: wd, mask: unix.IN_IGNORED})
 	return nil
 }
 
@@ -347,28 +351,39 @@ func (in *Instance) FDInfo() string {
 	return b.String()
 }
 
-// push queues e and reports whether the queue was empty (readers to
-// wake). An event equal to the last one queued is merged into it; past
-// MaxQueued one IN_Q_OVERFLOW event stands for the events lost.
+// deliver queues e and wakes the instance's readers if it was queued.
+func (in *Instance) deliver(e event) {
+	if in.push(e) {
+		in.q.Notify(waiter.ReadableEvents)
+	}
+}
+
+// push queues e and reports whether it was appended (readers to wake,
+// for every event queued, as Linux wakes them: an edge-triggered epoll
+// reader that reads one batch per wakeup must hear each one). An event
+// equal to the last one queued is merged into it (never an IN_IGNORED,
+// as on Linux). While the queue is full (MaxQueued events, the overflow
+// marker counted, or MaxQueuedBytes) events are dropped, and the first
+// one dropped queues an IN_Q_OVERFLOW marker unless one is queued
+// already; once a read made room, events are queued again, after the
+// marker.
 func (in *Instance) push(e event) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	n := len(in.queue)
-	if n > 0 {
-		last := &in.queue[n-1]
-		if last.mask == unix.IN_Q_OVERFLOW {
+	switch {
+	case n >= MaxQueued || in.bytes+e.size() > MaxQueuedBytes:
+		if in.overflowed {
 			return false
 		}
-		if *last == e {
-			return false
-		}
-	}
-	if n >= MaxQueued {
 		e = event{wd: -1, mask: unix.IN_Q_OVERFLOW}
+		in.overflowed = true
+	case n > 0 && in.queue[n-1].mask&unix.IN_IGNORED == 0 && in.queue[n-1] == e:
+		return false
 	}
 	in.queue = append(in.queue, e)
 	in.bytes += e.size()
-	return n == 0
+	return true
 }
 
 // Read implements fs.Impl: as many whole events as dst holds (EINVAL if
@@ -395,6 +410,9 @@ func (in *Instance) Read(dst []byte) (int, error) {
 		copy(b[eventHeader:], e.name)
 		n += sz
 		in.bytes -= sz
+		if e.mask == unix.IN_Q_OVERFLOW {
+			in.overflowed = false
+		}
 	}
 	if i == 0 {
 		return 0, unix.EINVAL
@@ -474,6 +492,6 @@ func (in *Instance) Release() {
 	}
 	h.instances--
 	in.mu.Lock()
-	in.queue, in.bytes = nil, 0
+	in.queue, in.bytes, in.overflowed = nil, 0, false
 	in.mu.Unlock()
 }

@@ -2,11 +2,15 @@ package inotify
 
 import (
 	"encoding/binary"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"ringbox/fs/waiter"
 )
 
 // readAll decodes every queued event as wd, mask and name.
@@ -155,4 +159,150 @@ func TestFDInfo(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "inotify wd:1 ino:1234 sdev:800001 mask:2 ignored_mask:0\n"+
 		"inotify wd:2 ino:7 sdev:2a mask:80000100 ignored_mask:0\n", in.FDInfo())
+}
+
+// wakeCounter registers a waiter on in and counts its notifications.
+func wakeCounter(t *testing.T, in *Instance) *int {
+	t.Helper()
+	n := new(int)
+	e := waiter.NewEntry(waiter.ReadableEvents, func(waiter.EventMask) { *n++ })
+	in.EventRegister(e)
+	t.Cleanup(func() { in.EventUnregister(e) })
+	return n
+}
+
+func TestWakeOnEveryQueuedEvent(t *testing.T) {
+	h := NewHub()
+	in, err := NewInstance(h)
+	require.NoError(t, err)
+	defer in.Release()
+	wakes := wakeCounter(t, in)
+	k := Key{7, 7}
+	_, err = in.AddWatch(k, unix.IN_MODIFY|unix.IN_ATTRIB)
+	require.NoError(t, err)
+
+	h.Event(k, unix.IN_MODIFY, 0, "")
+	assert.Equal(t, 1, *wakes)
+	h.Event(k, unix.IN_ATTRIB, 0, "")
+	assert.Equal(t, 2, *wakes, "a second event wakes though the queue was not empty")
+	h.Event(k, unix.IN_ATTRIB, 0, "")
+	assert.Equal(t, 2, *wakes, "a merged event does not wake")
+	h.Event(k, unix.IN_OPEN, 0, "")
+	assert.Equal(t, 2, *wakes, "an event not asked for does not wake")
+	h.Event(k, unix.IN_MODIFY, 0, "")
+	assert.Equal(t, 3, *wakes)
+	assert.Len(t, readAll(t, in), 3)
+
+	// Full: the overflow marker wakes, the events dropped after it do not.
+	for i := 0; i < MaxQueued; i++ {
+		h.Event(k, unix.IN_MODIFY|uint32(i%2)*unix.IN_ISDIR, 0, "")
+	}
+	assert.Equal(t, 3+MaxQueued, *wakes)
+	h.Event(k, unix.IN_ATTRIB, 0, "")
+	assert.Equal(t, 4+MaxQueued, *wakes, "the overflow marker wakes")
+	h.Event(k, unix.IN_MODIFY, 0, "")
+	assert.Equal(t, 4+MaxQueued, *wakes, "a dropped event does not wake")
+
+	// IN_ONESHOT: the event and its IN_IGNORED each wake; so does
+	// rm_watch's IN_IGNORED.
+	readAll(t, in)
+	*wakes = 0
+	k2 := Key{7, 8}
+	_, err = in.AddWatch(k2, unix.IN_OPEN|unix.IN_ONESHOT)
+	require.NoError(t, err)
+	h.Event(k2, unix.IN_OPEN, 0, "")
+	assert.Equal(t, 2, *wakes)
+	wd, err := in.AddWatch(Key{7, 9}, unix.IN_OPEN)
+	require.NoError(t, err)
+	require.NoError(t, in.RmWatch(wd))
+	assert.Equal(t, 3, *wakes)
+}
+
+func TestOverflowMarkerThenEventsAgain(t *testing.T) {
+	h := NewHub()
+	in, err := NewInstance(h)
+	require.NoError(t, err)
+	defer in.Release()
+	k := Key{8, 8}
+	wd, err := in.AddWatch(k, unix.IN_CREATE)
+	require.NoError(t, err)
+	name := func(i int) string { return fmt.Sprintf("f%d", i) }
+	for i := 0; i < MaxQueued+10; i++ {
+		h.Event(k, unix.IN_CREATE, 0, name(i))
+	}
+	// Read the first 10 events: room for 10 more, queued after the marker.
+	buf := make([]byte, 10*2*eventHeader)
+	n, err := in.Read(buf)
+	require.NoError(t, err)
+	require.Equal(t, len(buf), n)
+	h.Event(k, unix.IN_CREATE, 0, "after")
+	for i := 0; i < 20; i++ {
+		h.Event(k, unix.IN_CREATE, 0, name(100000+i)) // 8 fit, then dropped: no second marker
+	}
+	evs := readAll(t, in)
+	require.Equal(t, MaxQueued, len(evs))
+	assert.Equal(t, event{wd: wd, mask: unix.IN_CREATE, name: name(10)}, evs[0])
+	assert.Equal(t, event{wd: wd, mask: unix.IN_CREATE, name: name(MaxQueued - 1)}, evs[MaxQueued-11])
+	assert.Equal(t, event{wd: -1, mask: unix.IN_Q_OVERFLOW}, evs[MaxQueued-10])
+	assert.Equal(t, event{wd: wd, mask: unix.IN_CREATE, name: "after"}, evs[MaxQueued-9])
+	assert.Equal(t, event{wd: wd, mask: unix.IN_CREATE, name: name(100007)}, evs[MaxQueued-1])
+	for _, e := range evs[MaxQueued-9:] {
+		assert.NotEqual(t, uint32(unix.IN_Q_OVERFLOW), e.mask)
+	}
+
+	// The marker read, a new overflow queues a new one.
+	for i := 0; i < MaxQueued+1; i++ {
+		h.Event(k, unix.IN_CREATE, 0, name(i))
+	}
+	evs = readAll(t, in)
+	require.Equal(t, MaxQueued+1, len(evs))
+	assert.Equal(t, event{wd: -1, mask: unix.IN_Q_OVERFLOW}, evs[MaxQueued])
+}
+
+func TestQueueByteCap(t *testing.T) {
+	h := NewHub()
+	in, err := NewInstance(h)
+	require.NoError(t, err)
+	defer in.Release()
+	k := Key{9, 9}
+	_, err = in.AddWatch(k, unix.IN_CREATE)
+	require.NoError(t, err)
+	long := strings.Repeat("x", 250) // 16 + 256 bytes an event
+	const size = eventHeader + 256
+	fit := MaxQueuedBytes / size
+	for i := 0; i < fit+5; i++ {
+		h.Event(k, unix.IN_CREATE, 0, fmt.Sprintf("%s%05d", long, i))
+	}
+	assert.Equal(t, fit*size+eventHeader, in.ReadAvailable(), "the events that fit and the marker")
+	evs := readAll(t, in)
+	require.Equal(t, fit+1, len(evs))
+	assert.Less(t, fit, MaxQueued)
+	assert.Equal(t, event{wd: -1, mask: unix.IN_Q_OVERFLOW}, evs[fit])
+}
+
+func TestSelfEventsHaveNoIsDir(t *testing.T) {
+	h := NewHub()
+	in, err := NewInstance(h)
+	require.NoError(t, err)
+	defer in.Release()
+	k := Key{10, 10}
+	wd, err := in.AddWatch(k, unix.IN_ALL_EVENTS)
+	require.NoError(t, err)
+	h.Event(k, unix.IN_ATTRIB|unix.IN_ISDIR, 0, "")
+	h.Event(k, unix.IN_MOVE_SELF|unix.IN_ISDIR, 0, "")
+	h.Event(k, unix.IN_DELETE_SELF|unix.IN_ISDIR, 0, "")
+	assert.Equal(t, []event{
+		{wd: wd, mask: unix.IN_ATTRIB | unix.IN_ISDIR},
+		{wd: wd, mask: unix.IN_MOVE_SELF},
+		{wd: wd, mask: unix.IN_DELETE_SELF},
+	}, readAll(t, in))
+}
+
+func TestIgnoredIsNotMerged(t *testing.T) {
+	in := &Instance{}
+	assert.True(t, in.push(event{wd: 1, mask: unix.IN_IGNORED}))
+	assert.True(t, in.push(event{wd: 1, mask: unix.IN_IGNORED}))
+	assert.True(t, in.push(event{wd: 1, mask: unix.IN_OPEN}))
+	assert.False(t, in.push(event{wd: 1, mask: unix.IN_OPEN}), "merged")
+	assert.Len(t, in.queue, 3)
 }

@@ -1,10 +1,15 @@
 // inotify: watches on a directory and on a file in it, and the events the
 // program's own file operations raise (create, open, read, write, close,
-// attributes, rename with its cookie, hard links, unlink with
-// IN_DELETE_SELF and IN_IGNORED, mkdir and rmdir), IN_ONESHOT, IN_MASK_ADD,
-// merging of repeated events, inotify_rm_watch, the errors, a short read
-// buffer, FIONREAD, poll, and a blocking read woken by another process.
-// File watchers (tail -f, node's fs.watch, build tools) rely on these.
+// attributes: chmod, truncate, utimensat by which times it sets, chown and
+// its kin; rename with its cookie, none between two names of one file, a
+// directory renamed over another; hard links, unlink with IN_DELETE_SELF
+// and IN_IGNORED, mkdir and rmdir), IN_ONESHOT, IN_MASK_ADD, merging of
+// repeated events, inotify_rm_watch, the errors, a short read buffer,
+// FIONREAD, poll, an edge-triggered epoll woken by every event queued, a
+// full queue (one IN_Q_OVERFLOW, events queued after it once a read made
+// room), and a blocking read woken by another process. Also path calls on
+// a /proc/self/fd link to a pipe (statfs, truncate, chdir, link). File
+// watchers (tail -f, node's fs.watch, build tools) rely on these.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +37,7 @@ static const char *ename(int r) {
 	case EINVAL: return "EINVAL";
 	case ENOENT: return "ENOENT";
 	case ENOTDIR: return "ENOTDIR";
+	case EXDEV: return "EXDEV";
 	}
 	static char b[32];
 	snprintf(b, sizeof b, "errno %d", errno);
@@ -37,7 +45,7 @@ static const char *ename(int r) {
 }
 
 static int ifd;
-static int wdDir, wdFile;
+static int wdDir, wdFile, wdD1, wdD2;
 static char dir[64];
 
 static const char *wdName(int wd) {
@@ -46,6 +54,10 @@ static const char *wdName(int wd) {
 		return "dir";
 	if (wd == wdFile)
 		return "file";
+	if (wd == wdD1)
+		return "d1";
+	if (wd == wdD2)
+		return "d2";
 	snprintf(b, sizeof b, "wd%d", wd);
 	return b;
 }
@@ -75,12 +87,16 @@ static void maskName(uint32_t m, char *out) {
 		sprintf(out + strlen(out), "|0x%x", m);
 }
 
-// drain prints the queued events under a title; cookies print as the
-// order in which they were first seen (0 stays 0).
-static void drain(const char *title) {
+static int cmpLine(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+// drainAs prints the queued events under a title (sorted if sorted);
+// cookies print as the order in which they were first seen (0 stays 0).
+static void drainAs(const char *title, int sorted) {
 	static uint32_t cookies[16];
 	static int ncookies;
 	char buf[4096] __attribute__((aligned(8)));
+	char *lines[64];
+	int nlines = 0;
 	printf("%s:\n", title);
 	for (;;) {
 		ssize_t n = read(ifd, buf, sizeof buf);
@@ -101,16 +117,27 @@ static void drain(const char *title) {
 					cookies[ncookies++] = e->cookie;
 				c++;
 			}
-			printf("  %s %s", wdName(e->wd), m);
+			char line[512];
+			int l = snprintf(line, sizeof line, "  %s %s", wdName(e->wd), m);
 			if (c)
-				printf(" cookie#%d", c);
+				l += snprintf(line + l, sizeof line - l, " cookie#%d", c);
 			if (e->len)
-				printf(" \"%s\" (len %u)", e->name, e->len);
-			printf("\n");
+				snprintf(line + l, sizeof line - l, " \"%s\" (len %u)", e->name, e->len);
+			if (sorted && nlines < 64)
+				lines[nlines++] = strdup(line);
+			else
+				printf("%s\n", line);
 			p += sizeof *e + e->len;
 		}
 	}
+	qsort(lines, nlines, sizeof lines[0], cmpLine);
+	for (int i = 0; i < nlines; i++) {
+		printf("%s\n", lines[i]);
+		free(lines[i]);
+	}
 }
+
+static void drain(const char *title) { drainAs(title, 0); }
 
 static char *at(const char *name) {
 	static char b[4][128];
@@ -178,9 +205,52 @@ int main(void) {
 	truncate(at("a"), 2);
 	struct timespec ts[2] = {{1, 0}, {2, 0}};
 	utimensat(AT_FDCWD, at("a"), ts, 0);
+	struct timespec atimeOnly[2] = {{3, 0}, {0, UTIME_OMIT}}, mtimeOnly[2] = {{0, UTIME_OMIT}, {4, 0}};
+	struct timespec neither[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+	utimensat(AT_FDCWD, at("a"), atimeOnly, 0);
+	utimensat(AT_FDCWD, at("a"), mtimeOnly, 0);
+	utimensat(AT_FDCWD, at("a"), neither, 0);
+	printf("utimensat of a missing file, both UTIME_OMIT: %s\n", ename(utimensat(AT_FDCWD, at("nope"), neither, 0)));
+	drain("chmod, truncate, utimensat of a (both times, atime, mtime, neither)");
+	// Linux 6.1 raised O_TRUNC's MODIFY before OPEN, 6.18 after: sorted.
 	fd = open(at("a"), O_WRONLY | O_TRUNC);
 	close(fd);
-	drain("chmod, truncate, utimensat and O_TRUNC of a");
+	drainAs("O_TRUNC of a (sorted)", 1);
+
+	// chown and its kin: IN_ATTRIB, none when uid and gid are both -1.
+	// Root only (the sandbox gives others EPERM, as without CAP_CHOWN).
+	if (geteuid() == 0) {
+		chown(at("a"), 0, 0);
+		chown(at("a"), -1, -1);
+		lchown(at("a"), -1, 0);
+		symlink("a", at("l"));
+		lchown(at("l"), 0, 0);
+		chown(at("l"), 0, 0);
+		fchownat(AT_FDCWD, at("l"), 0, -1, AT_SYMLINK_NOFOLLOW);
+		fd = open(at("a"), O_RDONLY);
+		fchown(fd, 0, 0);
+		fchown(fd, -1, -1);
+		fchownat(fd, "", 0, 0, AT_EMPTY_PATH);
+		printf("chown, lchown of a missing file: %s, %s; fchownat(fd, \"\", 0): %s\n",
+		       ename(chown(at("nope"), 0, 0)), ename(lchown(at("nope"), 0, 0)), ename(fchownat(fd, "", 0, 0, 0)));
+		close(fd);
+		unlink(at("l"));
+		drain("chown, lchown, fchownat, fchown of a and of a symlink l to it");
+	} else {
+		printf("chown: not root, skipped\n");
+	}
+
+	// Two names of one file: rename between them changes nothing and
+	// raises nothing.
+	link(at("a"), at("a2"));
+	drain("link a2 to a");
+	printf("rename a onto a2: %s\n", ename(rename(at("a"), at("a2"))));
+	printf("rename a onto itself: %s\n", ename(rename(at("a"), at("a"))));
+	printf("exchange a and a2: %s\n",
+	       ename(syscall(SYS_renameat2, AT_FDCWD, at("a"), AT_FDCWD, at("a2"), RENAME_EXCHANGE)));
+	drain("renames between two names of a");
+	unlink(at("a2"));
+	drain("unlink a2");
 
 	rename(at("a"), at("b"));
 	drain("rename a to b");
@@ -193,6 +263,18 @@ int main(void) {
 	close(fd);
 	rmdir(at("sub"));
 	drain("mkdir, open and rmdir sub");
+	// A directory renamed over another: the one replaced hears
+	// IN_ATTRIB|IN_ISDIR, then IN_DELETE_SELF; IN_MOVE_SELF and
+	// IN_DELETE_SELF never carry IN_ISDIR.
+	mkdir(at("d1"), 0755);
+	mkdir(at("d2"), 0755);
+	wdD1 = inotify_add_watch(ifd, at("d1"), IN_ALL_EVENTS);
+	wdD2 = inotify_add_watch(ifd, at("d2"), IN_ALL_EVENTS);
+	drain("mkdir d1 and d2, watched");
+	rename(at("d1"), at("d2"));
+	drain("rename d1 over d2");
+	rmdir(at("d2"));
+	drain("rmdir d2 (d1 moved)");
 	symlink("b", at("sym"));
 	close(open(at("sym"), O_RDONLY));
 	drain("symlink sym to b, open it");
@@ -239,6 +321,83 @@ int main(void) {
 	printf("IN_MASK_ADD|IN_MASK_CREATE: %s\n", ename(inotify_add_watch(ifd, dir, IN_OPEN | IN_MASK_ADD | IN_MASK_CREATE)));
 	printf("rm_watch of a bad wd: %s\n", ename(inotify_rm_watch(ifd, 12345)));
 	printf("write to the inotify fd: %s\n", ename(write(ifd, "x", 1)));
+
+	// Path calls on a /proc/self/fd link to a pipe (no file system file).
+	int pp[2];
+	pipe(pp);
+	char ppath[64];
+	struct statfs sfs;
+	snprintf(ppath, sizeof ppath, "/proc/self/fd/%d", pp[0]);
+	printf("a pipe's /proc/self/fd link: statfs %s, truncate %s, chdir %s, link %s\n", ename(statfs(ppath, &sfs)),
+	       ename(truncate(ppath, 0)), ename(chdir(ppath)),
+	       ename(linkat(AT_FDCWD, ppath, AT_FDCWD, at("plink"), AT_SYMLINK_FOLLOW)));
+	close(pp[0]);
+	close(pp[1]);
+
+	// Edge-triggered epoll: every event queued wakes it, a merged one
+	// does not.
+	int efd = inotify_init1(IN_NONBLOCK);
+	inotify_add_watch(efd, at("e"), IN_OPEN | IN_CLOSE_NOWRITE);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
+	epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev);
+	int e1 = open(at("e"), O_RDONLY);
+	int n1 = epoll_wait(ep, &ev, 1, 0);
+	int n2 = epoll_wait(ep, &ev, 1, 0);
+	close(e1);
+	int n3 = epoll_wait(ep, &ev, 1, 0);
+	e1 = open(at("e"), O_RDONLY);
+	int n4 = epoll_wait(ep, &ev, 1, 0);
+	int e2 = open(at("e"), O_RDONLY);
+	int n5 = epoll_wait(ep, &ev, 1, 0);
+	printf("edge-triggered epoll: an event %d, nothing new %d, a second event %d, a third %d, one merged into it %d\n",
+	       n1, n2, n3, n4, n5);
+	close(e1);
+	close(e2);
+	close(ep);
+	close(efd);
+
+	// A full queue: one IN_Q_OVERFLOW; once a read made room, events are
+	// queued after it until the queue is full again (no second marker).
+	int qfd = inotify_init1(IN_NONBLOCK);
+	int qf = open(at("e"), O_RDWR);
+	inotify_add_watch(qfd, at("e"), IN_MODIFY | IN_ACCESS);
+	int prev = -1, qavail = 0;
+	for (int i = 0; i < (1 << 20); i++) {
+		pwrite(qf, "x", 1, 0);
+		pread(qf, buf, 1, 0);
+		if (i % 256 == 255) {
+			ioctl(qfd, FIONREAD, &qavail);
+			if (qavail == prev)
+				break;
+			prev = qavail;
+		}
+	}
+	char qbuf[65536] __attribute__((aligned(8)));
+	ssize_t qn = read(qfd, qbuf, 10 * sizeof(struct inotify_event));
+	for (int i = 0; i < 10; i++) {
+		pwrite(qf, "x", 1, 0);
+		pread(qf, buf, 1, 0);
+	}
+	int markers = 0, after = 0, modifyAccess = 1;
+	for (;;) {
+		ssize_t n = read(qfd, qbuf, sizeof qbuf);
+		if (n <= 0)
+			break;
+		for (char *p = qbuf; p < qbuf + n; p += sizeof(struct inotify_event)) {
+			struct inotify_event *qe = (struct inotify_event *)p;
+			if (qe->mask == IN_Q_OVERFLOW && qe->wd == -1)
+				markers++;
+			else if (markers)
+				after++;
+			if (qe->mask != IN_Q_OVERFLOW && qe->mask != IN_MODIFY && qe->mask != IN_ACCESS)
+				modifyAccess = 0;
+		}
+	}
+	printf("full queue: first read %zd bytes, %d IN_Q_OVERFLOW, %d events after it, the others MODIFY and ACCESS %s\n",
+	       qn, markers, after, modifyAccess ? "yes" : "no");
+	close(qf);
+	close(qfd);
 
 	// Reading: a buffer too short for the event, FIONREAD, poll.
 	wdDir = inotify_add_watch(ifd, dir, IN_CREATE);
