@@ -37,11 +37,30 @@ type File struct {
 
 	// Watcher hears of the file's last close (inotify), if set.
 	Watcher CloseWatcher
+	// watchKeys caches who the file is for inotify (WatchKeys).
+	watchKeys atomic.Pointer[WatchKeys]
 
 	// hooks run when the last reference goes (epoll sets drop the file).
 	hooks    map[any]func()
 	released bool
 }
+
+// WatchKeys identify an open file and the directory it was opened in as
+// inotify keys watches (st_dev, st_ino), so that the events of its reads
+// and writes need not ask the filesystem each time. A file keeps them
+// through renames, as its inode does; the directory is the one it was
+// opened in.
+type WatchKeys struct {
+	File, Dir [2]uint64
+	IsDir     bool
+	HasDir    bool
+}
+
+// WatchKeys returns the keys set with SetWatchKeys, or nil.
+func (f *File) WatchKeys() *WatchKeys { return f.watchKeys.Load() }
+
+// SetWatchKeys caches k.
+func (f *File) SetWatchKeys(k *WatchKeys) { f.watchKeys.Store(k) }
 
 // CloseWatcher is told of an open file's last close, before its Impl is
 // released (inotify's IN_CLOSE_WRITE and IN_CLOSE_NOWRITE).

@@ -142,13 +142,7 @@ func notifyFD(t *kernel.Task, fd int, mask uint32) {
 func notifyFile(t *kernel.Task, d *fs.Dentry, mask uint32) { t.K.Notify.FileEvent(d, mask) }
 
 // notifyOpenFile raises mask for the file f was opened from.
-func notifyOpenFile(t *kernel.Task, f *fs.File, mask uint32) {
-	if f.Dentry != nil && t.K.Notify.Active() {
-		if _, ok := f.Impl.(fs.PathImpl); !ok {
-			notifyFile(t, f.Dentry, mask)
-		}
-	}
-}
+func notifyOpenFile(t *kernel.Task, f *fs.File, mask uint32) { t.K.Notify.OpenFileEvent(f, mask) }
 
 // notifyEntry raises mask (IN_CREATE, IN_DELETE, IN_MOVED_FROM,
 // IN_MOVED_TO) for the entry name of dir; isDir adds IN_ISDIR.

@@ -164,7 +164,41 @@ func (h *Hub) Closed(f *fs.File) {
 	if f.Writable() {
 		mask = unix.IN_CLOSE_WRITE
 	}
-	h.FileEvent(f.Dentry, mask)
+	h.OpenFileEvent(f, mask)
+}
+
+// OpenFileEvent is FileEvent for the file f was opened from (nothing for
+// a file opened otherwise, or O_PATH). The keys are asked of the
+// filesystem once per open file (fs.WatchKeys): reads and writes of a
+// watched sandbox cost no Stat each.
+func (h *Hub) OpenFileEvent(f *fs.File, mask uint32) {
+	if !h.Active() || f.Dentry == nil {
+		return
+	}
+	if _, ok := f.Impl.(fs.PathImpl); ok {
+		return
+	}
+	wk := f.WatchKeys()
+	if wk == nil {
+		k, isDir, err := KeyOf(f.Dentry.Node())
+		if err != nil {
+			return
+		}
+		wk = &fs.WatchKeys{File: [2]uint64{k.Dev, k.Ino}, IsDir: isDir}
+		if p := f.Dentry.Parent(); p != nil {
+			if pk, _, err := KeyOf(p.Node()); err == nil {
+				wk.Dir, wk.HasDir = [2]uint64{pk.Dev, pk.Ino}, true
+			}
+		}
+		f.SetWatchKeys(wk)
+	}
+	if wk.IsDir {
+		mask |= unix.IN_ISDIR
+	}
+	if wk.HasDir && mask&ChildEvents != 0 {
+		h.Event(Key{wk.Dir[0], wk.Dir[1]}, mask, 0, f.Dentry.Name())
+	}
+	h.Event(Key{wk.File[0], wk.File[1]}, mask, 0, "")
 }
 
 // Gone drops every watch on the file k, which has no name left (after

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"ringbox/fs"
+	"ringbox/fs/tmpfs"
 	"ringbox/fs/waiter"
 )
 
@@ -305,4 +307,65 @@ func TestIgnoredIsNotMerged(t *testing.T) {
 	assert.True(t, in.push(event{wd: 1, mask: unix.IN_OPEN}))
 	assert.False(t, in.push(event{wd: 1, mask: unix.IN_OPEN}), "merged")
 	assert.Len(t, in.queue, 3)
+}
+
+// countingNode counts the Stat calls of a node.
+type countingNode struct {
+	fs.Node
+	stats *int
+}
+
+func (n countingNode) Stat() (unix.Stat_t, error) { *n.stats++; return n.Node.Stat() }
+
+// countingFS serves a tmpfs whose root counts its Stats.
+type countingFS struct {
+	fs.FS
+	stats *int
+}
+
+func (c countingFS) Root() fs.Node { return countingNode{c.FS.Root(), c.stats} }
+
+func TestOpenFileEvent(t *testing.T) {
+	tfs := tmpfs.New(1 << 20)
+	_, impl, err := tfs.Root().(fs.Creator).Create("f", unix.O_RDWR, 0o644)
+	require.NoError(t, err)
+	impl.Release()
+	var rootStats int
+	v := fs.NewVFS(countingFS{tfs, &rootStats}, false)
+	d, err := v.Resolve(v.Root(), v.Root(), "/f", true)
+	require.NoError(t, err)
+	impl, err = d.Node().Open(unix.O_RDWR)
+	require.NoError(t, err)
+	f := fs.NewFile(impl, unix.O_RDWR)
+	f.Dentry = d
+
+	h := NewHub()
+	in, err := NewInstance(h)
+	require.NoError(t, err)
+	defer in.Release()
+	dk, _, err := KeyOf(v.Root().Node())
+	require.NoError(t, err)
+	fk, _, err := KeyOf(d.Node())
+	require.NoError(t, err)
+	wdDir, err := in.AddWatch(dk, unix.IN_MODIFY|unix.IN_CLOSE_WRITE)
+	require.NoError(t, err)
+	wdFile, err := in.AddWatch(fk, unix.IN_MODIFY)
+	require.NoError(t, err)
+
+	rootStats = 0
+	for i := 0; i < 3; i++ {
+		h.OpenFileEvent(f, unix.IN_MODIFY)
+	}
+	assert.Equal(t, 1, rootStats, "the directory's key is asked for once per open file")
+	f.Watcher = h
+	f.DecRef()
+	assert.Equal(t, []event{
+		{wd: wdDir, mask: unix.IN_MODIFY, name: "f"},
+		{wd: wdFile, mask: unix.IN_MODIFY},
+		{wd: wdDir, mask: unix.IN_MODIFY, name: "f"},
+		{wd: wdFile, mask: unix.IN_MODIFY},
+		{wd: wdDir, mask: unix.IN_MODIFY, name: "f"},
+		{wd: wdFile, mask: unix.IN_MODIFY},
+		{wd: wdDir, mask: unix.IN_CLOSE_WRITE, name: "f"},
+	}, readAll(t, in))
 }
