@@ -11,6 +11,8 @@ import (
 
 func init() {
 	register(unix.SYS_PTRACE, sysPtrace)
+	register(unix.SYS_PROCESS_VM_READV, func(t *kernel.Task, a Args) (uintptr, error) { return sysProcessVM(t, a, false) })
+	register(unix.SYS_PROCESS_VM_WRITEV, func(t *kernel.Task, a Args) (uintptr, error) { return sysProcessVM(t, a, true) })
 }
 
 // Requests that ptrace(2) knows but golang.org/x/sys/unix does not name.
@@ -364,4 +366,71 @@ func regset(t, target *kernel.Task, set bool, which, iovAddr uintptr) error {
 func swBytes(t *kernel.Task, img []byte) {
 	clear(img[464:fxsaveSize])
 	binary.LittleEndian.PutUint64(img[464:], t.K.Platform.FPLayout().Features)
+}
+
+// sysProcessVM is process_vm_readv (write false) and process_vm_writev:
+// copies between the caller's buffers and another sandbox process's
+// memory, allowed as ptrace is (mayTrace). The copy goes segment by
+// segment and stops at the first address either side cannot reach: the
+// bytes copied so far, or EFAULT if none.
+func sysProcessVM(t *kernel.Task, a Args, write bool) (uintptr, error) {
+	if a[5] != 0 {
+		return 0, unix.EINVAL
+	}
+	local, err := readIovecs(t, a[1], int(a[2]))
+	if err != nil {
+		return 0, err
+	}
+	remote, err := readIovecs(t, a[3], int(a[4]))
+	if err != nil {
+		return 0, err
+	}
+	target := t.K.Task(int32(a[0]))
+	if target == nil {
+		return 0, unix.ESRCH
+	}
+	if target.TG != t.TG {
+		if err := mayTrace(t, target); err != nil {
+			return 0, err
+		}
+	}
+	rm := target.MM
+	buf := make([]byte, 64<<10)
+	var done uintptr
+	li, lo, ri, ro := 0, uintptr(0), 0, uintptr(0)
+	for {
+		for li < len(local) && lo == local[li].len {
+			li, lo = li+1, 0
+		}
+		for ri < len(remote) && ro == remote[ri].len {
+			ri, ro = ri+1, 0
+		}
+		if li == len(local) || ri == len(remote) {
+			return done, nil
+		}
+		k := min(local[li].len-lo, remote[ri].len-ro, uintptr(len(buf)))
+		b := buf[:k]
+		// Read from one side, write to the other: n is what both did.
+		from, to := rm, t.MM
+		src, dst := remote[ri].base+ro, local[li].base+lo
+		if write {
+			from, to, src, dst = t.MM, rm, dst, src
+		}
+		n, err := from.CopyIn(src, b)
+		if n > 0 {
+			m, werr := to.CopyOut(dst, b[:n])
+			if werr != nil || m < n {
+				n, err = m, unix.EFAULT
+			}
+		}
+		done += uintptr(n)
+		lo += uintptr(n)
+		ro += uintptr(n)
+		if err != nil || n < len(b) {
+			if done == 0 {
+				return 0, unix.EFAULT
+			}
+			return done, nil
+		}
+	}
 }

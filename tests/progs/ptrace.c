@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -101,6 +102,15 @@ static void memoryAndRegisters(void) {
 	printf(", pwrite %s", ename(pwrite(mfd, &nv, sizeof nv, (off_t)&secret)));
 	printf(", pread at 8: %s\n", ename(pread(mfd, &viaMem, sizeof viaMem, 8)));
 	close(mfd);
+	long got[2] = {0, 0}, put = 0x5678;
+	struct iovec lv[2] = {{&got[0], 4}, {(char *)&got[0] + 4, 12}}, rv = {(void *)&secret, 8};
+	ssize_t nr = process_vm_readv(pid, lv, 2, &rv, 1, 0);
+	printf("process_vm_readv: %zd, reads pwrite's value: %s", nr, got[0] == 0x9abc ? "yes" : "no");
+	struct iovec pv = {&put, 8};
+	printf(", process_vm_writev: %zd", process_vm_writev(pid, &pv, 1, &rv, 1, 0));
+	struct iovec bad = {(void *)8, 8};
+	printf(", from a bad address: %s, flags: %s\n", ename(process_vm_readv(pid, &pv, 1, &bad, 1, 0)),
+	       ename(process_vm_readv(pid, &pv, 1, &rv, 1, 1)));
 	errno = 0;
 	ptrace(PTRACE_PEEKDATA, pid, (void *)8, 0);
 	printf("PEEKDATA of a bad address: %s\n", ename(errno ? -1 : 0));
