@@ -375,9 +375,17 @@ func (t *Task) ptraceEventStop(option uint32, ev int, msg uint64) bool {
 	if !want {
 		return false
 	}
-	status := (int(unix.SIGTRAP)|ev<<8)<<8 | 0x7f
-	t.ptraceStop(status, SigInfo{Signo: int32(unix.SIGTRAP), Code: int32(int(unix.SIGTRAP) | ev<<8)}, msg)
+	t.ptraceEvent(ev, msg, false)
 	return true
+}
+
+// ptraceEvent is the stop for PTRACE_EVENT ev: the wait status and
+// siginfo code are SIGTRAP | ev<<8, and msg is what PTRACE_GETEVENTMSG
+// reads. An exiting task's stop (PTRACE_EVENT_EXIT) also ends at a
+// SIGKILL.
+func (t *Task) ptraceEvent(ev int, msg uint64, exiting bool) {
+	code := int(unix.SIGTRAP) | ev<<8
+	t.ptraceStopUntil(code<<8|0x7f, SigInfo{Signo: int32(unix.SIGTRAP), Code: int32(code)}, msg, exiting)
 }
 
 // syscallTrace reports whether t stops at syscall entry and exit
@@ -465,8 +473,7 @@ func (t *Task) PtraceClonedStop(ev int, childTID int32) {
 	if ev == 0 {
 		return
 	}
-	status := (int(unix.SIGTRAP)|ev<<8)<<8 | 0x7f
-	t.ptraceStop(status, SigInfo{Signo: int32(unix.SIGTRAP), Code: int32(int(unix.SIGTRAP) | ev<<8)}, uint64(childTID))
+	t.ptraceEvent(ev, uint64(childTID), false)
 }
 
 // ptraceInterruptStop is the PTRACE_INTERRUPT stop, if one was asked.
@@ -480,8 +487,7 @@ func (t *Task) ptraceInterruptStop() {
 	t.pt.interrupt = false
 	k.mu.Unlock()
 	if want {
-		status := (int(unix.SIGTRAP)|PtraceEventStop<<8)<<8 | 0x7f
-		t.ptraceStop(status, SigInfo{Signo: int32(unix.SIGTRAP), Code: int32(int(unix.SIGTRAP) | PtraceEventStop<<8)}, 0)
+		t.ptraceEvent(PtraceEventStop, 0, false)
 	}
 }
 
@@ -503,9 +509,7 @@ func (t *Task) ptraceExitStop() {
 	want := t.pt.options&unix.PTRACE_O_TRACEEXIT != 0
 	k.mu.Unlock()
 	if want {
-		status := (int(unix.SIGTRAP)|PtraceEventExit<<8)<<8 | 0x7f
-		t.ptraceStopUntil(status, SigInfo{Signo: int32(unix.SIGTRAP), Code: int32(int(unix.SIGTRAP) | PtraceEventExit<<8)},
-			uint64(t.exitWaitStatus()), true)
+		t.ptraceEvent(PtraceEventExit, uint64(t.exitWaitStatus()), true)
 	}
 }
 
