@@ -461,16 +461,28 @@ type Mutable interface {
 	Utimens(atime, mtime unix.Timespec) error
 }
 
-// SocketMaker is implemented by directory nodes of filesystems that can
-// hold socket nodes: bind(2) of an AF_UNIX socket to a path makes one.
-// The node is only a name: the socket layer finds the bound socket by the
-// node's st_dev and st_ino, so the filesystem keeps nothing else, and
-// opening the node is ENXIO, as on Linux. No host socket file is ever
-// made.
-type SocketMaker interface {
-	// MakeSocket creates name as a socket node (S_IFSOCK) with the
-	// permission bits of mode: EEXIST when name exists.
-	MakeSocket(name string, mode uint32) error
+// NodeMaker is implemented by directory nodes of filesystems that can
+// hold socket and FIFO nodes: bind(2) of an AF_UNIX socket to a path
+// makes the one, mknod(2) and mkfifo(3) the other. The node is only a
+// name: the socket layer finds the bound socket, and the syscall layer
+// the FIFO's pipe, by the node's st_dev and st_ino, so the filesystem
+// keeps nothing else and never opens it (opening a socket node is ENXIO,
+// as on Linux). No host socket or host pipe is ever used.
+type NodeMaker interface {
+	// MakeNode creates name as a node of mode's type, S_IFSOCK or
+	// S_IFIFO (EINVAL for any other), with mode's permission bits:
+	// EEXIST when name exists.
+	MakeNode(name string, mode uint32) error
+}
+
+// CheckNodeType refuses, with EINVAL, a MakeNode mode whose type is not a
+// socket or a FIFO.
+func CheckNodeType(mode uint32) error {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFSOCK, unix.S_IFIFO:
+		return nil
+	}
+	return unix.EINVAL
 }
 
 // FileOps is implemented by the Impl of an open regular file of a writable

@@ -7,6 +7,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ringbox/fs"
+	"ringbox/fs/pipe"
+	"ringbox/fs/waiter"
 	"ringbox/guestkernel/kernel"
 )
 
@@ -166,6 +168,15 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32)
 		}
 		if flags&unix.O_PATH != 0 {
 			impl = fs.PathImpl{Node: d.Node()}
+		} else if st.Mode&unix.S_IFMT == unix.S_IFIFO {
+			// Writing a FIFO changes nothing on its filesystem: no
+			// EROFS, and O_TRUNC does nothing.
+			if err := checkOpenAccess(t, &st, flags); err != nil {
+				return 0, err
+			}
+			if impl, err = openFIFO(t, d, &st, flags); err != nil {
+				return 0, err
+			}
 		} else {
 			if d.Mount().ReadOnly && (flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0) {
 				return 0, unix.EROFS
@@ -199,6 +210,37 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32)
 		return 0, err
 	}
 	return uintptr(fd), nil
+}
+
+// openFIFO opens the FIFO node d as Linux does: its pipe is the
+// sandbox's own (one per node while it is open, never a host FIFO). A
+// read-only open waits for a writer and a write-only one for a reader,
+// unless O_NONBLOCK (then a write-only open without a reader is ENXIO);
+// O_RDWR never waits. A signal ends the wait (restarted under
+// SA_RESTART).
+func openFIFO(t *kernel.Task, d *fs.Dentry, st *unix.Stat_t, flags int) (fs.Impl, error) {
+	acc := flags & unix.O_ACCMODE
+	nonblock := flags&unix.O_NONBLOCK != 0
+	key := pipe.FIFOKey{Dev: st.Dev, Ino: st.Ino}
+	e, err := t.K.FIFOs.Open(key, acc != unix.O_WRONLY, acc != unix.O_RDONLY, nonblock, d.Node().Stat)
+	if err != nil {
+		return nil, err
+	}
+	if nonblock || !e.WaitingForPartner() {
+		return e, nil
+	}
+	entry, ch := waiter.NewChannelEntry(waiter.AllEvents)
+	e.EventRegister(entry)
+	defer e.EventUnregister(entry)
+	s := newSleeper(t, -1)
+	defer s.stop()
+	for e.WaitingForPartner() {
+		if s.sleep(ch, false) == wakeSignal {
+			e.Release()
+			return nil, kernel.ErrRestartSys
+		}
+	}
+	return e, nil
 }
 
 // openMagic installs f, which a /proc/PID/fd/N link named, as a new

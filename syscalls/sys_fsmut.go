@@ -73,6 +73,12 @@ func init() {
 		return openAt(t, unix.AT_FDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
 	})
 	register(unix.SYS_CLOSE_RANGE, sysCloseRange)
+	register(unix.SYS_MKNOD, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, mknodAt(t, unix.AT_FDCWD, a[0], uint32(a[1]))
+	})
+	register(unix.SYS_MKNODAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return 0, mknodAt(t, int(int32(a[0])), a[1], uint32(a[2]))
+	})
 }
 
 // parentAt resolves the directory holding the last component of path.
@@ -138,6 +144,61 @@ func mkdirAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
 	}
 	dir.Invalidate(name)
 	notifyCreated(t, dir, name, true)
+	return nil
+}
+
+// mknodAt is mknod(2) and mknodat(2): a regular file, a FIFO or a socket
+// node. As on Linux, a directory is EPERM and an unknown type EINVAL
+// before the path is looked at; a device node is EPERM after it (the
+// sandbox holds no CAP_MKNOD, so no node can ever name a host device).
+// The device number is ignored, as Linux ignores it for these types.
+func mknodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
+	typ := mode & unix.S_IFMT
+	switch typ {
+	case 0, unix.S_IFREG, unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR, unix.S_IFBLK:
+	case unix.S_IFDIR:
+		return unix.EPERM
+	default:
+		return unix.EINVAL
+	}
+	dir, name, err := parentAt(t, dirfd, pathAddr)
+	if err != nil {
+		return err
+	}
+	if name == "." || name == ".." {
+		return unix.EEXIST
+	}
+	if _, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
+		return unix.EEXIST
+	}
+	if _, err := mutableDir(t, dir); err != nil {
+		return err
+	}
+	perm := umasked(t, mode)
+	switch typ {
+	case unix.S_IFCHR, unix.S_IFBLK:
+		return unix.EPERM
+	case 0, unix.S_IFREG:
+		c, ok := dir.Node().(fs.Creator)
+		if !ok {
+			return unix.EPERM
+		}
+		_, impl, err := c.Create(name, unix.O_RDONLY, perm)
+		if err != nil {
+			return err
+		}
+		impl.Release()
+	default:
+		nm, ok := dir.Node().(fs.NodeMaker)
+		if !ok {
+			return unix.EPERM
+		}
+		if err := nm.MakeNode(name, typ|perm); err != nil {
+			return err
+		}
+	}
+	dir.Invalidate(name)
+	notifyCreated(t, dir, name, false)
 	return nil
 }
 

@@ -90,11 +90,11 @@ func (c sockCtx) BindPath(path string) (netstack.NodeKey, func(), error) {
 	if err != nil {
 		return netstack.NodeKey{}, nil, err
 	}
-	sm, ok := dir.Node().(fs.SocketMaker)
+	sm, ok := dir.Node().(fs.NodeMaker)
 	if !ok {
 		return netstack.NodeKey{}, nil, unix.EPERM
 	}
-	if err := sm.MakeSocket(name, umasked(t, 0o777)); err != nil {
+	if err := sm.MakeNode(name, unix.S_IFSOCK|umasked(t, 0o777)); err != nil {
 		if err == unix.EEXIST {
 			err = unix.EADDRINUSE
 		}

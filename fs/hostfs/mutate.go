@@ -182,19 +182,22 @@ func (n *node) Symlink(target, name string) error {
 	return errno(hostcall.Symlinkat(target, dfd, name))
 }
 
-// MakeSocket implements fs.SocketMaker: the node of a socket that a
-// program in the sandbox binds here, made on the host (mknodat S_IFSOCK)
-// so that the name is in the directory for everyone. It is a name only:
-// the sandbox's sockets are its own (netstack keys the binding by the
-// node), no host socket listens there, and a host socket found under a
-// mount is never connected to.
-func (n *node) MakeSocket(name string, mode uint32) error {
+// MakeNode implements fs.NodeMaker: the node of a socket that a program
+// in the sandbox binds here, or of a FIFO it makes, made on the host
+// (mknodat S_IFSOCK or S_IFIFO) so that the name is in the directory for
+// everyone. It is a name only: the sandbox's sockets and pipes are its
+// own (keyed by the node), no host socket listens there, and the sandbox
+// never connects to a host socket or opens a host FIFO under a mount.
+func (n *node) MakeNode(name string, mode uint32) error {
+	if err := fs.CheckNodeType(mode); err != nil {
+		return err
+	}
 	dfd, err := n.writableDir(name)
 	if err != nil {
 		return err
 	}
 	defer n.release()
-	return errno(hostcall.Mknodat(dfd, name, unix.S_IFSOCK|mode&0o777, 0))
+	return errno(hostcall.Mknodat(dfd, name, mode&(unix.S_IFMT|0o777), 0))
 }
 
 // sameFS returns other as a node of n's filesystem.

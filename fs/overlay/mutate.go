@@ -154,9 +154,12 @@ func (n *node) Symlink(target, name string) error {
 	return nil
 }
 
-// MakeSocket implements fs.SocketMaker: the socket node is made in the
-// upper layer (EPERM if it cannot hold one).
-func (n *node) MakeSocket(name string, mode uint32) error {
+// MakeNode implements fs.NodeMaker: the socket or FIFO node is made in
+// the upper layer (EPERM if it cannot hold one).
+func (n *node) MakeNode(name string, mode uint32) error {
+	if err := fs.CheckNodeType(mode); err != nil {
+		return err
+	}
 	if err := checkName(name); err != nil {
 		return err
 	}
@@ -167,11 +170,11 @@ func (n *node) MakeSocket(name string, mode uint32) error {
 	if err != nil {
 		return err
 	}
-	sm, ok := m.(fs.SocketMaker)
+	sm, ok := m.(fs.NodeMaker)
 	if !ok {
 		return unix.EPERM
 	}
-	if err := sm.MakeSocket(name, mode); err != nil {
+	if err := sm.MakeNode(name, mode); err != nil {
 		return err
 	}
 	f.removeWhiteoutLocked(n, name)

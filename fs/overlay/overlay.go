@@ -232,10 +232,10 @@ type node struct {
 }
 
 var (
-	_ fs.Node        = (*node)(nil)
-	_ fs.Mutable     = (*node)(nil)
-	_ fs.Creator     = (*node)(nil)
-	_ fs.SocketMaker = (*node)(nil)
+	_ fs.Node      = (*node)(nil)
+	_ fs.Mutable   = (*node)(nil)
+	_ fs.Creator   = (*node)(nil)
+	_ fs.NodeMaker = (*node)(nil)
 )
 
 func (n *node) isDir() bool { return n.typ == unix.S_IFDIR }

@@ -10,14 +10,14 @@ import (
 	rfs "ringbox/fs"
 )
 
-func TestMakeSocket(t *testing.T) {
+func TestMakeNode(t *testing.T) {
 	o := newOverlay(t, "dir/", "dir/file=x")
 	dir, err := o.root.Lookup("dir")
 	require.NoError(t, err)
-	sm, ok := dir.(rfs.SocketMaker)
+	sm, ok := dir.(rfs.NodeMaker)
 	require.True(t, ok)
-	assert.Equal(t, unix.EEXIST, sm.MakeSocket("file", 0o755), "a lower name exists")
-	require.NoError(t, sm.MakeSocket("sock", 0o700))
+	assert.Equal(t, unix.EEXIST, sm.MakeNode("file", unix.S_IFSOCK|0o755), "a lower name exists")
+	require.NoError(t, sm.MakeNode("sock", unix.S_IFSOCK|0o700))
 	n, err := dir.Lookup("sock")
 	require.NoError(t, err)
 	st, err := n.Stat()

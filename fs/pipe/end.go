@@ -15,6 +15,12 @@ type End struct {
 	read, write bool
 	packet      bool // O_DIRECT: every write is a packet
 	released    atomic.Bool
+
+	// A FIFO's end: the node's attributes, and the open counts it saw
+	// when it opened (see WaitingForPartner and hupAfterWriter).
+	stat                          func() (unix.Stat_t, error)
+	readOpensSeen, writeOpensSeen uint64
+	hupAfterWriter                bool
 }
 
 // Pipe returns the pipe the end belongs to.
@@ -88,8 +94,14 @@ func (e *End) Pwrite([]byte, int64) (int, error) { return 0, unix.ESPIPE }
 // Seek implements fs.Impl: pipes are not seekable.
 func (e *End) Seek(int64, int) (int64, error) { return 0, unix.ESPIPE }
 
-// Stat implements fs.Impl: a FIFO owned by the pipe's creator.
-func (e *End) Stat() (unix.Stat_t, error) { return e.p.stat(), nil }
+// Stat implements fs.Impl: a FIFO owned by the pipe's creator, or the
+// node of a named FIFO.
+func (e *End) Stat() (unix.Stat_t, error) {
+	if e.stat != nil {
+		return e.stat()
+	}
+	return e.p.stat(), nil
+}
 
 // IsTerminal implements fs.Impl.
 func (e *End) IsTerminal() bool { return false }
@@ -109,6 +121,9 @@ func (e *End) Readiness(mask waiter.EventMask) waiter.EventMask {
 	var m waiter.EventMask
 	if e.read {
 		m |= p.readEvents()
+		if e.hupAfterWriter && p.fifo.writeOpens == e.writeOpensSeen {
+			m &^= waiter.EventHup
+		}
 	}
 	if e.write {
 		m |= p.writeEvents()
@@ -116,11 +131,13 @@ func (e *End) Readiness(mask waiter.EventMask) waiter.EventMask {
 	return m & (mask | waiter.EventErr | waiter.EventHup)
 }
 
-// EventRegister implements fs.Waitable.
+// EventRegister implements fs.Waitable: on the read side's queue, the
+// write side's, or both for a FIFO opened O_RDWR.
 func (e *End) EventRegister(w *waiter.Entry) {
 	if e.read {
 		e.p.rq.Register(w)
-	} else {
+	}
+	if e.write {
 		e.p.wq.Register(w)
 	}
 }
@@ -144,14 +161,18 @@ func (e *End) Release() {
 		return
 	}
 	p := e.p
-	p.mu.Lock()
-	if e.read {
-		p.readers--
+	if p.fifo != nil {
+		p.releaseFIFO(e.read, e.write)
+	} else {
+		p.mu.Lock()
+		if e.read {
+			p.readers--
+		}
+		if e.write {
+			p.writers--
+		}
+		p.mu.Unlock()
 	}
-	if e.write {
-		p.writers--
-	}
-	p.mu.Unlock()
 	p.rq.Notify(waiter.AllEvents)
 	p.wq.Notify(waiter.AllEvents)
 }

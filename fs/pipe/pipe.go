@@ -64,6 +64,8 @@ type Pipe struct {
 
 	rq waiter.Queue // waiters of read ends (readable, hang-up)
 	wq waiter.Queue // waiters of write ends (writable, error)
+
+	fifo *fifoState // nil for an anonymous pipe
 }
 
 // New makes a pipe owned by uid/gid and returns its read and write ends.

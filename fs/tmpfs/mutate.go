@@ -237,14 +237,17 @@ func (n *inode) Symlink(target, name string) error {
 	return nil
 }
 
-// MakeSocket implements fs.SocketMaker: a socket node (a name only).
-func (n *inode) MakeSocket(name string, mode uint32) error {
+// MakeNode implements fs.NodeMaker: a socket or FIFO node (a name only).
+func (n *inode) MakeNode(name string, mode uint32) error {
+	if err := fs.CheckNodeType(mode); err != nil {
+		return err
+	}
 	if err := checkName(name); err != nil {
 		return err
 	}
 	n.fs.mu.Lock()
 	defer n.fs.mu.Unlock()
-	c, err := n.newEntryLocked(name, unix.S_IFSOCK|mode&0o7777)
+	c, err := n.newEntryLocked(name, mode&(unix.S_IFMT|0o7777))
 	if err != nil {
 		return err
 	}

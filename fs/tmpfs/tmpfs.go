@@ -231,10 +231,10 @@ type dirent struct {
 }
 
 var (
-	_ fs.Node        = (*inode)(nil)
-	_ fs.Mutable     = (*inode)(nil)
-	_ fs.Creator     = (*inode)(nil)
-	_ fs.SocketMaker = (*inode)(nil)
+	_ fs.Node      = (*inode)(nil)
+	_ fs.Mutable   = (*inode)(nil)
+	_ fs.Creator   = (*inode)(nil)
+	_ fs.NodeMaker = (*inode)(nil)
 )
 
 func (n *inode) typ() uint32 { return n.mode & unix.S_IFMT }

@@ -10,6 +10,7 @@ import (
 	"ringbox/fs"
 	"ringbox/fs/inotify"
 	"ringbox/fs/lock"
+	"ringbox/fs/pipe"
 	"ringbox/fs/procfs"
 	"ringbox/guestkernel/ipc"
 	"ringbox/guestkernel/memfile"
@@ -73,6 +74,8 @@ type Kernel struct {
 	Locks *lock.Manager
 	// Notify carries file events to the sandbox's inotify watches.
 	Notify *inotify.Hub
+	// FIFOs holds the pipes of the FIFO nodes that are open.
+	FIFOs pipe.FIFOs
 }
 
 // New makes a kernel.

@@ -2,7 +2,7 @@
 // SOCK_STREAM, SOCK_DGRAM and SOCK_SEQPACKET, as Linux has them. Nothing
 // here touches the host: a socket is a Go object, its name lives in the
 // sandbox's file tree (a socket node that bind makes through
-// fs.SocketMaker) or in the sandbox's abstract namespace.
+// fs.NodeMaker) or in the sandbox's abstract namespace.
 //
 // # Names
 //

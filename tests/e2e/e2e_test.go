@@ -594,6 +594,7 @@ func programCases() []progCase {
 		{name: "signals", prog: "signals", wantCode: 128 + int(syscall.SIGUSR2)},
 		{name: "selects", prog: "selects"},
 		{name: "pipes", prog: "pipes"},
+		{name: "fifos", prog: "fifos"},
 		{name: "pipes-sigpipe", prog: "pipes", args: []string{"sigpipe"}, wantCode: 128 + int(syscall.SIGPIPE)},
 		{name: "eventfds", prog: "eventfds"},
 		{name: "epolls", prog: "epolls"},
