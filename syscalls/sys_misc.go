@@ -10,21 +10,9 @@ import (
 
 func init() {
 	register(unix.SYS_PERSONALITY, sysPersonality)
-	for _, nr := range []uintptr{unix.SYS_GETXATTR, unix.SYS_LGETXATTR, unix.SYS_FGETXATTR} {
-		register(nr, sysGetxattr)
-	}
-	for _, nr := range []uintptr{unix.SYS_LISTXATTR, unix.SYS_LLISTXATTR, unix.SYS_FLISTXATTR} {
-		register(nr, sysListxattr)
-	}
 	register(unix.SYS_FADVISE64, sysFadvise)
 	register(unix.SYS_SYSINFO, sysSysinfo)
 }
-
-// sysGetxattr: the sandbox's files carry no extended attributes.
-func sysGetxattr(t *kernel.Task, a Args) (uintptr, error) { return 0, unix.EOPNOTSUPP }
-
-// sysListxattr lists no extended attributes.
-func sysListxattr(t *kernel.Task, a Args) (uintptr, error) { return 0, nil }
 
 func sysFadvise(t *kernel.Task, a Args) (uintptr, error) {
 	if _, err := t.File(int(int32(a[0]))); err != nil {

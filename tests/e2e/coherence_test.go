@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -87,6 +88,21 @@ func TestBindMountTailFollow(t *testing.T) {
 	require.Equal(t, "ready\none\ntwo from the host\n", want, "native run")
 	got, _ := runInMount(t, true, argv, prepare, atReady)
 	require.Equal(t, want, got, "native vs ringbox")
+}
+
+// TestBindMountFIFO makes a FIFO in a read-write bind mount and passes
+// data through it between two of the sandbox's processes: the host sees
+// the FIFO node, and the pipe is the sandbox's own.
+func TestBindMountFIFO(t *testing.T) {
+	recordInputs(t)
+	argv := []string{"/bin/sh", "-c", "mkfifo p && ls -l p | cut -c1 && (seq 3 > p &) && cat p"}
+	want, _ := runInMount(t, false, argv, nil, nil)
+	require.Equal(t, "p\n1\n2\n3\n", want, "native run")
+	got, dir := runInMount(t, true, argv, nil, nil)
+	require.Equal(t, want, got, "native vs ringbox")
+	st, err := os.Lstat(filepath.Join(dir, "p"))
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeNamedPipe, st.Mode().Type(), "the host sees a FIFO node")
 }
 
 // runInMount runs argv in a new directory, natively or in the

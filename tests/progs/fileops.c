@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #ifndef RENAME_NOREPLACE
@@ -204,6 +205,28 @@ static void renames(const char *dir, const char *what) {
 	check("rmdir the directory", rmdir(dir));
 }
 
+// xattr_errors checks what extended-attribute calls refuse before any
+// filesystem's support matters (that differs: the sandbox's store none).
+static void xattr_errors(void) {
+	char longname[300];
+	memset(longname, 'a', sizeof longname - 1);
+	memcpy(longname, "user.", 5);
+	longname[sizeof longname - 1] = 0;
+	check("getxattr missing file", (int)getxattr("nothere", "user.a", NULL, 0));
+	check("lgetxattr missing file", (int)lgetxattr("nothere", "user.a", NULL, 0));
+	check("fgetxattr bad fd", (int)fgetxattr(999, "user.a", NULL, 0));
+	check("listxattr missing file", (int)listxattr("nothere", NULL, 0));
+	check("setxattr empty name", setxattr("xf", "", "v", 1, 0));
+	check("setxattr long name", setxattr("xf", longname, "v", 1, 0));
+	check("setxattr bad flags", setxattr("xf", "user.a", "v", 1, 4));
+	static char big[(1 << 16) + 1];
+	check("setxattr too big", setxattr("xf", "user.a", big, sizeof big, 0));
+	check("setxattr unknown namespace", setxattr("xf", "foo.a", "v", 1, 0));
+	check("getxattr unknown namespace", (int)getxattr("xf", "foo.a", NULL, 0));
+	check("removexattr missing file", removexattr("nothere", "user.a"));
+	check("fremovexattr bad fd", fremovexattr(999, "user.a"));
+}
+
 int main(void) {
 	umask(022);
 	check("mkdir d", mkdir("d", 0755));
@@ -259,6 +282,9 @@ int main(void) {
 		printf("mkdtemp: %s\n", strerror(errno));
 	check("mkdir r", mkdir("r", 0755));
 	renames("r", "the current directory");
+	close(open("xf", O_CREAT | O_WRONLY, 0644));
+	xattr_errors();
+	check("unlink xf", unlink("xf"));
 	list(".");
 	return 0;
 }

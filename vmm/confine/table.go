@@ -68,7 +68,7 @@ func hostSyscalls() []hostSyscall {
 		{unix.SYS_UNLINKAT, "unlinkat", "read-write bind mounts", always, 0},
 		{unix.SYS_RENAMEAT2, "renameat2", "read-write bind mounts", always, 0},
 		{unix.SYS_SYMLINKAT, "symlinkat", "read-write bind mounts", always, 0},
-		{unix.SYS_MKNODAT, "mknodat", "the name of a sandbox socket bound in a read-write bind mount: socket nodes only", []allow{{[]check{{2, unix.S_IFMT, unix.S_IFSOCK}}}}, 0},
+		{unix.SYS_MKNODAT, "mknodat", "the name of a sandbox socket bound, or of a FIFO made, in a read-write bind mount: socket and FIFO nodes only (never a device)", []allow{{[]check{{2, unix.S_IFMT, unix.S_IFSOCK}}}, {[]check{{2, unix.S_IFMT, unix.S_IFIFO}}}}, 0},
 		{unix.SYS_LINKAT, "linkat", "read-write bind mounts", always, 0},
 		{unix.SYS_FCHMOD, "fchmod", "read-write bind mounts", always, 0},
 		{unix.SYS_FCHMODAT, "fchmodat", "read-write bind mounts", always, 0},
