@@ -41,6 +41,8 @@ func init() {
 	register(unix.SYS_SCHED_RR_GET_INTERVAL, sysSchedRRGetInterval)
 	register(unix.SYS_GETPRIORITY, sysGetpriority)
 	register(unix.SYS_SETPRIORITY, sysSetpriority)
+	register(unix.SYS_IOPRIO_SET, sysIoprioSet)
+	register(unix.SYS_IOPRIO_GET, sysIoprioGet)
 	register(unix.SYS_MEMBARRIER, sysMembarrier)
 	register(unix.SYS_GETCPU, sysGetcpu)
 }
@@ -394,6 +396,81 @@ func sysSetpriority(t *kernel.Task, a Args) (uintptr, error) {
 		o.Sched.SetNice(nice)
 	}
 	return 0, err
+}
+
+// I/O priority classes (linux/ioprio.h); the value is class<<13 | level.
+const (
+	ioprioClassNone  = 0
+	ioprioClassRT    = 1
+	ioprioClassBE    = 2
+	ioprioClassIdle  = 3
+	ioprioClassShift = 13
+)
+
+// ioprioTargets is prioTargets for ioprio_set/ioprio_get's "which"
+// (IOPRIO_WHO_PROCESS, _PGRP, _USER: one more than setpriority's).
+func ioprioTargets(t *kernel.Task, which, who int) ([]*kernel.Task, error) {
+	if which < 1 || which > 3 {
+		return nil, unix.EINVAL
+	}
+	return prioTargets(t, which-1, who)
+}
+
+// sysIoprioSet is ioprio_set(which, who, ioprio). The sandbox has no
+// block devices to schedule, so the priority is remembered, inherited
+// and reported, as Linux would, and checked as Linux checks it: the
+// real-time class needs CAP_SYS_NICE or CAP_SYS_ADMIN (EPERM), a
+// best-effort or real-time level is 0-7, the "none" class level 0.
+func sysIoprioSet(t *kernel.Task, a Args) (uintptr, error) {
+	prio := int(int32(a[2]))
+	class, level := prio>>ioprioClassShift, prio&(1<<ioprioClassShift-1)
+	switch class {
+	case ioprioClassNone:
+		if level != 0 {
+			return 0, unix.EINVAL
+		}
+	case ioprioClassRT, ioprioClassBE:
+		if level >= 8 {
+			return 0, unix.EINVAL
+		}
+		if c := t.TG.Creds(); class == ioprioClassRT && !c.HasCap(kernel.CapSysNice) && !c.HasCap(kernel.CapSysAdmin) {
+			return 0, unix.EPERM
+		}
+	case ioprioClassIdle:
+	default:
+		return 0, unix.EINVAL
+	}
+	ts, err := ioprioTargets(t, int(int32(a[0])), int(int32(a[1])))
+	if err != nil {
+		return 0, err
+	}
+	if len(ts) == 0 {
+		return 0, unix.ESRCH
+	}
+	for _, o := range ts {
+		o.Sched.SetIOPrio(prio)
+	}
+	return 0, nil
+}
+
+// sysIoprioGet is ioprio_get(which, who): of several threads, the
+// highest priority (the lowest class, then level, that is set).
+func sysIoprioGet(t *kernel.Task, a Args) (uintptr, error) {
+	ts, err := ioprioTargets(t, int(int32(a[0])), int(int32(a[1])))
+	if err != nil {
+		return 0, err
+	}
+	if len(ts) == 0 {
+		return 0, unix.ESRCH
+	}
+	best := -1
+	for _, o := range ts {
+		p := o.Sched.IOPrio()
+		if best < 0 || p != 0 && (best == 0 || p < best) {
+			best = p
+		}
+	}
+	return uintptr(best), nil
 }
 
 // membarrier(2) commands (linux/membarrier.h).

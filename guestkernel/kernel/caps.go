@@ -23,6 +23,7 @@ const (
 	CapSetUID               = 7
 	CapSetPCap              = 8
 	CapSysAdmin             = 21
+	CapSysNice              = 23
 	CapSysResource          = 24
 	CapLast                 = 40 // CAP_CHECKPOINT_RESTORE
 	AllCaps          uint64 = 1<<(CapLast+1) - 1

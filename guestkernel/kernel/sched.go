@@ -20,7 +20,7 @@ const (
 )
 
 // SchedState is a thread's scheduling attributes as the program sets and
-// reads them: its nice value, policy and CPU affinity mask. They are
+// reads them: its nice value, policy, CPU affinity mask and I/O priority. They are
 // remembered, inherited by threads and processes the thread makes, and
 // shown back; the host schedules the task's thread as it sees fit (nice
 // and affinity are not applied to the host thread, which goes back to
@@ -32,6 +32,8 @@ type SchedState struct {
 	resetOnFork bool
 	// affinity is the CPU mask, nil for every CPU.
 	affinity []uint64
+	// ioprio is the ioprio_set(2) value (class << 13 | level).
+	ioprio int
 }
 
 // inherit gives a new task its creator's attributes, as clone does: with
@@ -40,7 +42,7 @@ type SchedState struct {
 func (s *SchedState) inherit(from *SchedState) {
 	from.mu.Lock()
 	defer from.mu.Unlock()
-	s.nice, s.policy = from.nice, from.policy
+	s.nice, s.policy, s.ioprio = from.nice, from.policy, from.ioprio
 	s.affinity = slices.Clone(from.affinity)
 	if from.resetOnFork && s.nice < 0 {
 		s.nice = 0
@@ -58,6 +60,20 @@ func (s *SchedState) Nice() int {
 func (s *SchedState) SetNice(n int) {
 	s.mu.Lock()
 	s.nice = min(max(n, -20), 19)
+	s.mu.Unlock()
+}
+
+// IOPrio returns the I/O priority (0: none set, IOPRIO_CLASS_NONE).
+func (s *SchedState) IOPrio() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ioprio
+}
+
+// SetIOPrio sets the I/O priority (the caller checked it).
+func (s *SchedState) SetIOPrio(p int) {
+	s.mu.Lock()
+	s.ioprio = p
 	s.mu.Unlock()
 }
 

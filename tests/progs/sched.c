@@ -1,6 +1,6 @@
 // sched: CPU affinity per thread (set from another thread, inherited by
 // fork), scheduling policies and parameters, nice values per thread and
-// per process group, and membarrier (with a thread spinning in user code
+// per process group, I/O priorities, and membarrier (with a thread spinning in user code
 // while another issues private expedited barriers), as an unprivileged
 // user sees them. Run as root natively, it first becomes nobody.
 #define _GNU_SOURCE
@@ -285,6 +285,44 @@ static void membarrier_tests(void) {
 	printf("unknown command: %s\n", res(membarrier(1 << 12, 0)));
 }
 
+// ioprio_tests: I/O priorities as an unprivileged user sets and reads
+// them (the default differs between Linux versions: not printed).
+static void ioprio_tests(void) {
+	enum { WHO_PROCESS = 1, WHO_PGRP = 2, CLASS_RT = 1, CLASS_BE = 2, CLASS_IDLE = 3 };
+#define PRIO(c, l) ((c) << 13 | (l))
+	long r = syscall(SYS_ioprio_set, WHO_PROCESS, 0, PRIO(CLASS_BE, 5));
+	printf("ioprio best-effort 5: %s", res(r));
+	r = syscall(SYS_ioprio_get, WHO_PROCESS, 0);
+	printf(", read back class %ld level %ld\n", r >> 13, r & 7);
+	printf("ioprio idle: %s", res(syscall(SYS_ioprio_set, WHO_PROCESS, gettid_(), PRIO(CLASS_IDLE, 0))));
+	printf(", class %ld\n", syscall(SYS_ioprio_get, WHO_PROCESS, 0) >> 13);
+	printf("ioprio real-time: %s\n", res(syscall(SYS_ioprio_set, WHO_PROCESS, 0, PRIO(CLASS_RT, 0))));
+	printf("ioprio none with a level: %s\n", res(syscall(SYS_ioprio_set, WHO_PROCESS, 0, PRIO(0, 3))));
+	printf("ioprio class 5: %s\n", res(syscall(SYS_ioprio_set, WHO_PROCESS, 0, PRIO(5, 0))));
+	printf("ioprio which 7: %s\n", res(syscall(SYS_ioprio_get, 7, 0)));
+	printf("ioprio of a dead pid: %s\n", res(syscall(SYS_ioprio_get, WHO_PROCESS, dead_pid())));
+	// In a process group of its own (the caller's may hold other
+	// users' processes: EPERM).
+	pid_t pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		if (syscall(SYS_ioprio_set, WHO_PGRP, 0, PRIO(CLASS_BE, 2)) != 0)
+			_exit(2);
+		if (syscall(SYS_ioprio_get, WHO_PGRP, 0) != PRIO(CLASS_BE, 2))
+			_exit(3);
+		pid_t gc = fork();
+		if (gc == 0)
+			_exit(syscall(SYS_ioprio_get, WHO_PROCESS, 0) == PRIO(CLASS_BE, 2) ? 0 : 1);
+		int st;
+		waitpid(gc, &st, 0);
+		_exit(WEXITSTATUS(st));
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	printf("ioprio of a process group, inherited by fork: %s\n", WEXITSTATUS(st) == 0 ? "yes" : "no");
+#undef PRIO
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() == 0) {
@@ -300,5 +338,6 @@ int main(void) {
 	policy_tests();
 	membarrier_tests();
 	nice_tests();
+	ioprio_tests();
 	return 0;
 }
