@@ -54,6 +54,8 @@ func sysPrctl(t *kernel.Task, a Args) (uintptr, error) {
 			v = 1
 		}
 		return 0, copyOutInt32(t, a[1], v)
+	case unix.PR_GET_SECCOMP, unix.PR_SET_SECCOMP:
+		return prctlSeccomp(t, op, a)
 	case unix.PR_SET_NO_NEW_PRIVS:
 		// The sandbox grants no privileges to begin with: accepted.
 		if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {

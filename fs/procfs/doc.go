@@ -76,8 +76,8 @@
 //
 // stat has the 52 fields of do_task_stat, the name between the first "("
 // and the last ")"; status has Linux's keys, order and spacing (Name
-// escaped, "%8d kB" sizes, 16-digit signal masks, capabilities all zero,
-// NoNewPrivs 1, Seccomp 0); maps puts the path at column 74; limits and
+// escaped, "%8d kB" sizes, 16-digit signal masks, the capability sets,
+// NoNewPrivs, Seccomp and Seccomp_filters of the process); maps puts the path at column 74; limits and
 // meminfo use Linux's column widths; mounts and mountinfo escape space, tab,
 // newline and backslash as octal and number the mounts when the Source does
 // not. Tests hold maps, limits, status and meminfo against the host's /proc

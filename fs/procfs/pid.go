@@ -328,9 +328,13 @@ func status(n *node, p Process) ([]byte, error) {
 		{"CapBnd", info.Creds.CapBnd}, {"CapAmb", info.Creds.CapAmb}} {
 		kv(c.k, "%016x", c.v)
 	}
-	kv("NoNewPrivs", "1")
-	kv("Seccomp", "0")
-	kv("Seccomp_filters", "0")
+	nnp := 0
+	if info.NoNewPrivs {
+		nnp = 1
+	}
+	kv("NoNewPrivs", "%d", nnp)
+	kv("Seccomp", "%d", info.Seccomp)
+	kv("Seccomp_filters", "%d", info.SeccompFilters)
 	ncpu := n.v.fs.src.NumCPU()
 	kv("Cpus_allowed", "%s", cpuMask(ncpu))
 	kv("Cpus_allowed_list", "%s", cpuList(ncpu))

@@ -109,6 +109,11 @@ type ProcInfo struct {
 	SigBlocked       uint64 // the leader's mask
 	SigIgnored       uint64
 	SigCaught        uint64 // with a handler
+	// NoNewPrivs is PR_GET_NO_NEW_PRIVS; Seccomp the leader's seccomp
+	// mode (0, 1 strict, 2 filter) and SeccompFilters its filters.
+	NoNewPrivs     bool
+	Seccomp        int
+	SeccompFilters int
 }
 
 // Creds are the user and group IDs.

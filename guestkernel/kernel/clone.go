@@ -84,6 +84,7 @@ func (t *Task) Clone(a CloneArgs) (*Task, error) {
 	child := &Task{K: k, MM: m, Ctx: ctx, wake: make(chan struct{}, 1), syscallNR: -1,
 		SigMask: t.SigMask, Alt: t.Alt, name: t.Name()}
 	child.Sched.inherit(&t.Sched)
+	child.seccomp.inherit(&t.seccomp)
 	// Running until it first waits: a parent watching /proc for the
 	// child to sleep in a call must not see it asleep before it starts.
 	child.busy.Store(true)

@@ -202,6 +202,10 @@ func (p procView) Info() procfs.ProcInfo {
 		}
 	}
 	pending := tg.sigs.mask
+	var scMode, scFilters int
+	if len(tg.tasks) > 0 {
+		scMode, scFilters = tg.tasks[0].SeccompMode()
+	}
 	tg.mu.Unlock()
 	return procfs.ProcInfo{
 		PID: tg.PID, PPID: ppid, PGID: pgid, SID: sid, Comm: comm, State: state, Umask: um, StartTime: start,
@@ -210,6 +214,7 @@ func (p procView) Info() procfs.ProcInfo {
 			CapInh: c.Caps.Inheritable, CapPrm: c.Caps.Permitted, CapEff: c.Caps.Effective,
 			CapBnd: c.Caps.Bounding, CapAmb: c.Caps.Ambient},
 		VMSize: vsz, VMRSS: rss, UTime: uint64(tg.CPUTime() / (10 * time.Millisecond)), SigSharedPending: pending, SigIgnored: ignored, SigCaught: caught,
+		NoNewPrivs: tg.NoNewPrivs(), Seccomp: scMode, SeccompFilters: scFilters,
 	}
 }
 

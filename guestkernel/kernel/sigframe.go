@@ -51,6 +51,11 @@ type SigInfo struct {
 	// sigval of rt_sigqueueinfo (SI_QUEUE).
 	Status int32
 	Value  uint64
+	// SIGSYS of a seccomp filter (SYS_SECCOMP): si_errno (the filter's
+	// data), si_syscall and si_arch; si_call_addr is Addr.
+	Errno   int32
+	Syscall int32
+	Arch    uint32
 	// timer is the POSIX timer whose signal this is (posixtimer.go).
 	timer *posixTimer
 }
@@ -64,6 +69,7 @@ func (info SigInfo) Encode(b []byte) {
 	le := binary.LittleEndian
 	clear(b[:SigInfoSize])
 	le.PutUint32(b[0:], uint32(info.Signo))
+	le.PutUint32(b[4:], uint32(info.Errno))
 	le.PutUint32(b[8:], uint32(info.Code))
 	switch {
 	case info.Code <= 0:
@@ -74,6 +80,10 @@ func (info SigInfo) Encode(b []byte) {
 		le.PutUint32(b[16:], uint32(info.PID))
 		le.PutUint32(b[20:], info.UID)
 		le.PutUint32(b[24:], uint32(info.Status))
+	case info.Signo == int32(unix.SIGSYS) && info.Code == 1: // SYS_SECCOMP
+		le.PutUint64(b[16:], info.Addr)
+		le.PutUint32(b[24:], uint32(info.Syscall))
+		le.PutUint32(b[28:], info.Arch)
 	default:
 		le.PutUint64(b[16:], info.Addr)
 	}

@@ -25,6 +25,12 @@ func (t *Task) syscall() {
 		nr = uintptr(t.origRAX)
 		skip = t.origRAX == -1 || t.TG.Exiting() || t.mustExit()
 	}
+	if !skip && t.seccomp.mode.Load() != SeccompDisabled {
+		// After the syscall-entry stop, as Linux orders them: the
+		// filters see what the tracer left.
+		skip = !t.seccompAllows()
+		nr = uintptr(t.origRAX)
+	}
 	if skip {
 		t.syscallNR = -1
 	} else {

@@ -140,6 +140,8 @@ type Task struct {
 	name string
 	// Sched holds the nice value, policy and CPU affinity (sched.go).
 	Sched SchedState
+	// seccomp is the task's seccomp(2) mode and filters (seccomp.go).
+	seccomp seccompState
 	// hostTID is the host thread that runs the task (Run locks it).
 	hostTID int
 	// busy is set while the task runs the program or the kernel works
@@ -766,8 +768,15 @@ func exceptionSignal(vector uint64) (unix.Signal, int) {
 // blocked or ignored fault signal is fatal on Linux too) by ending the
 // thread group with it.
 func (t *Task) forceSignal(sig unix.Signal, code int, addr uint64) {
-	t.K.Log.Debug("fault signal", "pid", t.TG.PID, "signal", sig, "code", code,
-		"addr", fmt.Sprintf("%#x", addr), "rip", fmt.Sprintf("%#x", t.Regs.RIP))
+	t.forceSignalInfo(SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
+}
+
+// forceSignalInfo is forceSignal with the whole siginfo (SIGSYS of a
+// seccomp filter's SECCOMP_RET_TRAP carries more than an address).
+func (t *Task) forceSignalInfo(info SigInfo) {
+	sig := unix.Signal(info.Signo)
+	t.K.Log.Debug("fault signal", "pid", t.TG.PID, "signal", sig, "code", info.Code,
+		"addr", fmt.Sprintf("%#x", info.Addr), "rip", fmt.Sprintf("%#x", t.Regs.RIP))
 	if t.Traced() {
 		// The tracer sees the fault first (a signal-delivery-stop). A
 		// blocked or ignored fault signal is unblocked and reset, as
@@ -778,13 +787,13 @@ func (t *Task) forceSignal(sig unix.Signal, code int, addr uint64) {
 			t.SigMask &^= sigBit(sig)
 			tg.actions[sig-1].Handler = SigDfl
 		}
-		t.sigs.add(sig, SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
+		t.sigs.add(sig, info)
 		tg.mu.Unlock()
 		return
 	}
 	a := t.TG.Action(sig)
 	if a.Handler != SigDfl && a.Handler != SigIgn && t.SigMask&sigBit(sig) == 0 {
-		t.setupFrame(sig, a, SigInfo{Signo: int32(sig), Code: int32(code), Addr: addr})
+		t.setupFrame(sig, a, info)
 		return
 	}
 	t.TG.Exit(ExitStatus{Signal: sig, Core: DefaultActionOf(sig) == ActCore})

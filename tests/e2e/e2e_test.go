@@ -535,6 +535,7 @@ func programCases() []progCase {
 		{name: "locks", prog: "locks"},
 		{name: "inotify", prog: "inotify"},
 		{name: "ptrace", prog: "ptrace"},
+		{name: "seccomp", prog: "seccomp"},
 		{name: "mlock", prog: "mlock"},
 		// The sandbox emulates the vsyscall page as Linux does by
 		// default (vsyscall=xonly) whatever the host was booted with.
