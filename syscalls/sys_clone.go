@@ -3,6 +3,7 @@ package syscalls
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 
 	"golang.org/x/sys/unix"
 
@@ -12,12 +13,46 @@ import (
 func init() {
 	register(unix.SYS_CLONE, sysClone)
 	register(unix.SYS_CLONE3, sysClone3)
+	register(unix.SYS_UNSHARE, sysUnshare)
 	register(unix.SYS_FORK, func(t *kernel.Task, a Args) (uintptr, error) {
 		return doClone(t, kernel.CloneArgs{ExitSignal: unix.SIGCHLD})
 	})
 	register(unix.SYS_VFORK, func(t *kernel.Task, a Args) (uintptr, error) {
 		return doClone(t, kernel.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: unix.SIGCHLD})
 	})
+}
+
+// unshare(2) flags.
+const (
+	unshareKnown = unix.CLONE_THREAD | unix.CLONE_FS | unix.CLONE_NEWNS | unix.CLONE_SIGHAND | unix.CLONE_VM |
+		unix.CLONE_FILES | unix.CLONE_SYSVSEM | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
+		unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
+	unshareNamespaces = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
+		unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
+)
+
+// sysUnshare is unshare(flags). The sandbox has one namespace of each kind
+// (it is the namespace): a new one is EPERM, as where unprivileged user
+// namespaces are off (logged once under --debug). A process here keeps
+// its own descriptor table, filesystem information and System V
+// semaphore undo list unless it was cloned sharing them, so unsharing
+// them succeeds; CLONE_VM, CLONE_SIGHAND and CLONE_THREAD succeed for a
+// process with one thread and are EINVAL otherwise, as on Linux.
+func sysUnshare(t *kernel.Task, a Args) (uintptr, error) {
+	flags := a[0]
+	if flags&^unshareKnown != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&(unix.CLONE_VM|unix.CLONE_SIGHAND|unix.CLONE_THREAD) != 0 && t.TG.Threads() > 1 {
+		return 0, unix.EINVAL
+	}
+	if flags&unshareNamespaces != 0 {
+		if t.K.FirstMessage("unshare namespaces") {
+			t.K.Log.Debug("unshare: new namespaces are not offered inside the sandbox", "flags", fmt.Sprintf("%#x", flags&unshareNamespaces))
+		}
+		return 0, unix.EPERM
+	}
+	return 0, nil
 }
 
 // sysClone is clone(flags, stack, parent_tid, child_tid, tls) (the x86-64

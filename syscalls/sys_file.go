@@ -27,6 +27,7 @@ func init() {
 	register(unix.SYS_FACCESSAT2, sysFaccessat2)
 	register(unix.SYS_GETCWD, sysGetcwd)
 	register(unix.SYS_CHDIR, sysChdir)
+	register(unix.SYS_CHROOT, sysChroot)
 	register(unix.SYS_FCHDIR, sysFchdir)
 	register(unix.SYS_STATFS, sysStatfs)
 	register(unix.SYS_FSTATFS, sysFstatfs)
@@ -668,9 +669,10 @@ func sysGetcwd(t *kernel.Task, a Args) (uintptr, error) {
 	return uintptr(len(b)), nil
 }
 
-// chdirTo makes d the cwd: ENOTDIR for nil (a file with no dentry, such
-// as a pipe named by a /proc/PID/fd link).
-func chdirTo(t *kernel.Task, d *fs.Dentry) error {
+// searchableDir checks that d is a directory the caller may search:
+// ENOTDIR for nil (a file with no dentry, such as a pipe named by a
+// /proc/PID/fd link) or another file, EACCES without the x bit.
+func searchableDir(t *kernel.Task, d *fs.Dentry) error {
 	if d == nil {
 		return unix.ENOTDIR
 	}
@@ -681,23 +683,54 @@ func chdirTo(t *kernel.Task, d *fs.Dentry) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return unix.ENOTDIR
 	}
-	if err := permitted(t, &st, 1); err != nil {
+	return permitted(t, &st, 1)
+}
+
+// chdirTo makes d the cwd.
+func chdirTo(t *kernel.Task, d *fs.Dentry) error {
+	if err := searchableDir(t, d); err != nil {
 		return err
 	}
 	t.TG.SetCwd(d)
 	return nil
 }
 
-func sysChdir(t *kernel.Task, a Args) (uintptr, error) {
-	path, err := copyPath(t, a[0])
+// pathDentry resolves the path at addr, symlinks followed.
+func pathDentry(t *kernel.Task, addr uintptr) (*fs.Dentry, error) {
+	path, err := copyPath(t, addr)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	d, _, err := resolveAt(t, unix.AT_FDCWD, path, 0)
+	return d, err
+}
+
+func sysChdir(t *kernel.Task, a Args) (uintptr, error) {
+	d, err := pathDentry(t, a[0])
 	if err != nil {
 		return 0, err
 	}
 	return 0, chdirTo(t, d)
+}
+
+// sysChroot is chroot(2): the process's root becomes the directory (a
+// directory it may search; CAP_SYS_CHROOT, else EPERM). Paths resolve
+// under it from then on; like Linux, the working directory stays where
+// it is. The whole tree is the sandbox's, so this only narrows a process
+// within the sandbox.
+func sysChroot(t *kernel.Task, a Args) (uintptr, error) {
+	d, err := pathDentry(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	if err := searchableDir(t, d); err != nil {
+		return 0, err
+	}
+	if c := t.TG.Creds(); !c.HasCap(kernel.CapSysChroot) {
+		return 0, unix.EPERM
+	}
+	t.TG.SetFSRoot(d)
+	return 0, nil
 }
 
 func sysFchdir(t *kernel.Task, a Args) (uintptr, error) {

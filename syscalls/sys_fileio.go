@@ -5,12 +5,15 @@ import (
 
 	"ringbox/fs"
 	"ringbox/fs/tmpfs"
+	"ringbox/fs/waiter"
 	"ringbox/guestkernel/kernel"
 )
 
 func init() {
 	register(unix.SYS_PREADV, afterIO(0, unix.IN_ACCESS, sysPreadv))
 	register(unix.SYS_PWRITEV, afterIO(0, unix.IN_MODIFY, sysPwritev))
+	register(unix.SYS_PREADV2, afterIO(0, unix.IN_ACCESS, sysPreadv2))
+	register(unix.SYS_PWRITEV2, afterIO(0, unix.IN_MODIFY, sysPwritev2))
 	register(unix.SYS_SENDFILE, afterIO(0, unix.IN_MODIFY, afterIO(1, unix.IN_ACCESS, sysSendfile)))
 	register(unix.SYS_COPY_FILE_RANGE, afterIO(2, unix.IN_MODIFY, afterIO(0, unix.IN_ACCESS, sysCopyFileRange)))
 	register(unix.SYS_MEMFD_CREATE, sysMemfdCreate)
@@ -74,6 +77,89 @@ func sysPwritev(t *kernel.Task, a Args) (uintptr, error) {
 		}
 	}
 	return done, nil
+}
+
+// preadv2/pwritev2 flags (RWF_*, linux/fs.h) the sandbox knows: HIPRI
+// (a polling hint), DSYNC and SYNC (sync after a write), NOWAIT (EAGAIN
+// rather than wait), APPEND (write at the end). Others are EOPNOTSUPP.
+const (
+	rwfHIPRI  = 0x1
+	rwfDSYNC  = 0x2
+	rwfSYNC   = 0x4
+	rwfNOWAIT = 0x8
+	rwfAPPEND = 0x10
+	rwfKnown  = rwfHIPRI | rwfDSYNC | rwfSYNC | rwfNOWAIT | rwfAPPEND
+)
+
+// sysPreadv2 is preadv2(fd, iov, iovcnt, offset, 0, flags): preadv, or
+// readv at the file's position for offset -1.
+func sysPreadv2(t *kernel.Task, a Args) (uintptr, error) {
+	flags := a[5]
+	if flags&^rwfKnown != 0 {
+		return 0, unix.EOPNOTSUPP
+	}
+	if int64(a[3]) != -1 {
+		return sysPreadv(t, a)
+	}
+	if flags&rwfNOWAIT != 0 {
+		f, err := readFile(t, int(int32(a[0])))
+		if err != nil {
+			return 0, err
+		}
+		if _, ok := f.Impl.(fs.Waitable); ok && fs.Readiness(f, waiter.ReadableEvents|waiter.EventHup|waiter.EventErr) == 0 {
+			return 0, unix.EAGAIN
+		}
+	}
+	return sysReadv(t, a)
+}
+
+// sysPwritev2 is pwritev2(fd, iov, iovcnt, offset, 0, flags): pwritev, or
+// writev at the file's position for offset -1; RWF_APPEND writes at the
+// end whatever the offset, and RWF_DSYNC/RWF_SYNC sync what was written.
+func sysPwritev2(t *kernel.Task, a Args) (uintptr, error) {
+	flags := a[5]
+	if flags&^rwfKnown != 0 {
+		return 0, unix.EOPNOTSUPP
+	}
+	f, err := writeFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	positional := int64(a[3]) != -1
+	if flags&rwfAPPEND != 0 {
+		st, err := f.Stat()
+		if err != nil {
+			return 0, err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFREG {
+			if !positional {
+				if _, err := f.Seek(0, unix.SEEK_END); err != nil {
+					return 0, err
+				}
+			} else {
+				a[3] = uintptr(st.Size)
+			}
+		}
+	}
+	if flags&rwfNOWAIT != 0 {
+		if _, ok := f.Impl.(fs.Waitable); ok && fs.Readiness(f, waiter.WritableEvents|waiter.EventErr) == 0 {
+			return 0, unix.EAGAIN
+		}
+	}
+	var n uintptr
+	if positional {
+		n, err = sysPwritev(t, a)
+	} else {
+		n, err = sysWritev(t, a)
+	}
+	if err == nil && n > 0 && flags&(rwfDSYNC|rwfSYNC) != 0 {
+		if ops, ok := f.Impl.(fs.FileOps); ok {
+			if err := ops.Sync(flags&rwfSYNC == 0); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, err
 }
 
 // copyBetween copies up to n bytes from in to out through a kernel

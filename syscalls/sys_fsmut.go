@@ -56,8 +56,19 @@ func init() {
 	register(unix.SYS_TRUNCATE, sysTruncate)
 	register(unix.SYS_FTRUNCATE, afterOK(0, unix.IN_MODIFY, sysFtruncate))
 	register(unix.SYS_UTIMENSAT, sysUtimensat)
+	register(unix.SYS_UTIME, sysUtime)
+	register(unix.SYS_UTIMES, func(t *kernel.Task, a Args) (uintptr, error) {
+		return futimesAt(t, unix.AT_FDCWD, a[0], a[1])
+	})
+	register(unix.SYS_FUTIMESAT, func(t *kernel.Task, a Args) (uintptr, error) {
+		return futimesAt(t, int(int32(a[0])), a[1], a[2])
+	})
 	register(unix.SYS_FSYNC, sysFsync)
 	register(unix.SYS_FDATASYNC, sysFsync)
+	register(unix.SYS_SYNC, sysSync)
+	register(unix.SYS_SYNCFS, sysSyncfs)
+	register(unix.SYS_SYNC_FILE_RANGE, sysSyncFileRange)
+	register(unix.SYS_READAHEAD, sysReadahead)
 	register(unix.SYS_FLOCK, sysFlock)
 	register(unix.SYS_CHOWN, func(t *kernel.Task, a Args) (uintptr, error) {
 		return chownAt(t, unix.AT_FDCWD, a[0], uint32(a[1]), uint32(a[2]), 0)
@@ -455,11 +466,7 @@ func sysTruncate(t *kernel.Task, a Args) (uintptr, error) {
 	if int64(a[1]) < 0 {
 		return 0, unix.EINVAL
 	}
-	path, err := copyPath(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	d, _, err := resolveAt(t, unix.AT_FDCWD, path, 0)
+	d, err := pathDentry(t, a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -510,21 +517,19 @@ func sysFtruncate(t *kernel.Task, a Args) (uintptr, error) {
 
 func sysUtimensat(t *kernel.Task, a Args) (uintptr, error) {
 	dirfd, pathAddr, timesAddr, flags := int(int32(a[0])), a[1], a[2], int(a[3])
-	now := unix.Timespec{Nsec: unix.UTIME_NOW}
-	times := [2]unix.Timespec{now, now}
-	if timesAddr != 0 {
-		var b [32]byte
-		if _, err := t.MM.CopyIn(timesAddr, b[:]); err != nil {
-			return 0, err
-		}
-		for i := range times {
-			times[i].Sec = int64(binary.LittleEndian.Uint64(b[16*i:]))
-			times[i].Nsec = int64(binary.LittleEndian.Uint64(b[16*i+8:]))
-		}
-		if times[0].Nsec == unix.UTIME_OMIT && times[1].Nsec == unix.UTIME_OMIT {
-			return 0, nil // nothing to do: Linux checks neither flags nor path
-		}
+	times, err := copyInTimes(t, timesAddr, false)
+	if err != nil {
+		return 0, err
 	}
+	if timesAddr != 0 && times[0].Nsec == unix.UTIME_OMIT && times[1].Nsec == unix.UTIME_OMIT {
+		return 0, nil // nothing to do: Linux checks neither flags nor path
+	}
+	return utimensAt(t, dirfd, pathAddr, times, flags)
+}
+
+// utimensAt sets the times of the file dirfd and pathAddr name (dirfd
+// itself without a path), as utimensat(2).
+func utimensAt(t *kernel.Task, dirfd int, pathAddr uintptr, times [2]unix.Timespec, flags int) (uintptr, error) {
 	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return 0, unix.EINVAL
 	}
@@ -574,6 +579,59 @@ func sysUtimensat(t *kernel.Task, a Args) (uintptr, error) {
 	return 0, nil
 }
 
+// sysUtime is utime(path, struct utimbuf *): access and modification
+// times in whole seconds, or now for NULL.
+func sysUtime(t *kernel.Task, a Args) (uintptr, error) {
+	now := unix.Timespec{Nsec: unix.UTIME_NOW}
+	times := [2]unix.Timespec{now, now}
+	if a[1] != 0 {
+		var b [16]byte
+		if _, err := t.MM.CopyIn(a[1], b[:]); err != nil {
+			return 0, err
+		}
+		for i := range times {
+			times[i] = unix.Timespec{Sec: int64(binary.LittleEndian.Uint64(b[8*i:]))}
+		}
+	}
+	return utimensAt(t, unix.AT_FDCWD, a[0], times, 0)
+}
+
+// copyInTimes reads the access and modification times at addr: two
+// struct timespec, or with micro two struct timeval (EINVAL for
+// microseconds outside 0..999,999). NULL is now for both.
+func copyInTimes(t *kernel.Task, addr uintptr, micro bool) ([2]unix.Timespec, error) {
+	now := unix.Timespec{Nsec: unix.UTIME_NOW}
+	times := [2]unix.Timespec{now, now}
+	if addr == 0 {
+		return times, nil
+	}
+	var b [32]byte
+	if _, err := t.MM.CopyIn(addr, b[:]); err != nil {
+		return times, err
+	}
+	for i := range times {
+		sec, sub := int64(binary.LittleEndian.Uint64(b[16*i:])), int64(binary.LittleEndian.Uint64(b[16*i+8:]))
+		if micro {
+			if sub < 0 || sub >= 1e6 {
+				return times, unix.EINVAL
+			}
+			sub *= 1000
+		}
+		times[i] = unix.Timespec{Sec: sec, Nsec: sub}
+	}
+	return times, nil
+}
+
+// futimesAt is utimes(2) and futimesat(2): struct timeval times, or now
+// for NULL.
+func futimesAt(t *kernel.Task, dirfd int, pathAddr, timesAddr uintptr) (uintptr, error) {
+	times, err := copyInTimes(t, timesAddr, true)
+	if err != nil {
+		return 0, err
+	}
+	return utimensAt(t, dirfd, pathAddr, times, 0)
+}
+
 func sysFsync(t *kernel.Task, a Args) (uintptr, error) {
 	f, err := t.File(int(int32(a[0])))
 	if err != nil {
@@ -581,6 +639,77 @@ func sysFsync(t *kernel.Task, a Args) (uintptr, error) {
 	}
 	if ops, ok := f.Impl.(fs.FileOps); ok {
 		return 0, ops.Sync(false)
+	}
+	return 0, nil
+}
+
+// sysSync is sync(2): the sandbox's own files live in memory; host files
+// got every write as it was made (the host's page cache has them, and
+// fsync of one pushes it further).
+func sysSync(t *kernel.Task, a Args) (uintptr, error) { return 0, nil }
+
+// sysSyncfs is syncfs(2): sync for the filesystem of fd.
+func sysSyncfs(t *kernel.Task, a Args) (uintptr, error) {
+	_, err := t.File(int(int32(a[0])))
+	return 0, err
+}
+
+// regularFile returns fd's open file and whether it is a regular file,
+// directory or symlink (what sync_file_range and readahead accept).
+func regularFile(t *kernel.Task, fd int) (*fs.File, bool, error) {
+	f, err := t.File(fd)
+	if err != nil {
+		return nil, false, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false, err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFLNK:
+		return f, true, nil
+	}
+	return f, false, nil
+}
+
+// sysSyncFileRange is sync_file_range(fd, offset, nbytes, flags): with
+// SYNC_FILE_RANGE_WRITE the file's data is synced as fdatasync would
+// (more than the range: the only cost is time).
+func sysSyncFileRange(t *kernel.Task, a Args) (uintptr, error) {
+	off, n, flags := int64(a[1]), int64(a[2]), a[3]
+	const known = 1 | 2 | 4 // WAIT_BEFORE, WRITE, WAIT_AFTER
+	if flags&^known != 0 || off < 0 || n < 0 || off+n < off {
+		return 0, unix.EINVAL
+	}
+	f, regular, err := regularFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	if !regular {
+		return 0, unix.ESPIPE
+	}
+	if ops, ok := f.Impl.(fs.FileOps); ok && flags&2 != 0 {
+		return 0, ops.Sync(true)
+	}
+	return 0, nil
+}
+
+// sysReadahead is readahead(fd, offset, count): a hint (the page cache
+// fills on reads); EINVAL for what is not a regular file.
+func sysReadahead(t *kernel.Task, a Args) (uintptr, error) {
+	f, err := t.File(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	if !f.Readable() {
+		return 0, unix.EBADF
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, unix.EINVAL
 	}
 	return 0, nil
 }

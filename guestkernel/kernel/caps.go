@@ -22,6 +22,7 @@ const (
 	CapSetGID               = 6
 	CapSetUID               = 7
 	CapSetPCap              = 8
+	CapSysChroot            = 18
 	CapSysAdmin             = 21
 	CapSysNice              = 23
 	CapSysResource          = 24

@@ -927,6 +927,27 @@ func (tg *ThreadGroup) FSRoot() *fs.Dentry {
 	return tg.fsRoot
 }
 
+// Threads returns the number of the process's threads that are not
+// exiting.
+func (tg *ThreadGroup) Threads() int {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	n := 0
+	for _, t := range tg.tasks {
+		if !t.threadExit {
+			n++
+		}
+	}
+	return n
+}
+
+// SetFSRoot changes the process's root directory (chroot).
+func (tg *ThreadGroup) SetFSRoot(d *fs.Dentry) {
+	tg.mu.Lock()
+	tg.fsRoot = d
+	tg.mu.Unlock()
+}
+
 // Cwd returns the working directory.
 func (tg *ThreadGroup) Cwd() *fs.Dentry {
 	tg.mu.Lock()

@@ -596,6 +596,7 @@ func programCases() []progCase {
 		{name: "selects", prog: "selects"},
 		{name: "pipes", prog: "pipes"},
 		{name: "fifos", prog: "fifos"},
+		{name: "fsmisc", prog: "fsmisc"},
 		{name: "pipes-sigpipe", prog: "pipes", args: []string{"sigpipe"}, wantCode: 128 + int(syscall.SIGPIPE)},
 		{name: "eventfds", prog: "eventfds"},
 		{name: "epolls", prog: "epolls"},
