@@ -35,6 +35,8 @@ type execRequest struct {
 	// Terminal: the descriptors are a host terminal, which the sandbox
 	// joins to a sandbox pty of the process's own (exec -t).
 	Terminal bool `json:"terminal,omitempty"`
+	// NoNewPrivs is the process's noNewPrivileges.
+	NoNewPrivs bool `json:"noNewPrivs,omitempty"`
 }
 
 // execReply is what the sandbox answers.
@@ -183,7 +185,7 @@ func ociExec(root, dir, id string, flags map[string]string, args []string) error
 			return fmt.Errorf("--process %s: %w", p, err)
 		}
 		req = execRequest{Args: proc.Args, Env: proc.Env, Cwd: proc.Cwd, UID: proc.User.UID, GID: proc.User.GID,
-			Groups: proc.User.AdditionalGids, Terminal: proc.Terminal || req.Terminal}
+			Groups: proc.User.AdditionalGids, Terminal: proc.Terminal || req.Terminal, NoNewPrivs: proc.NoNewPrivileges}
 		if proc.Capabilities != nil {
 			caps, _ := proc.Capabilities.sets()
 			req.Caps = &caps
@@ -191,6 +193,7 @@ func ociExec(root, dir, id string, flags map[string]string, args []string) error
 	} else if spec, err := readOCISpec(s.Bundle); err == nil {
 		// As the container's own process, but these args.
 		req.Env, req.Cwd, req.UID, req.GID = spec.Process.Env, spec.Process.Cwd, spec.Process.User.UID, spec.Process.User.GID
+		req.NoNewPrivs = spec.Process.NoNewPrivileges
 	}
 	if len(req.Args) == 0 {
 		return fail(exitUsage, "exec: nothing to run (args or --process)")

@@ -24,6 +24,7 @@ import (
 	"ringbox/guestkernel/hostcall"
 	"ringbox/guestkernel/kernel"
 	"ringbox/guestkernel/loader"
+	"ringbox/guestkernel/seccomp"
 	"ringbox/netstack/nat"
 	"ringbox/syscalls"
 	"ringbox/vmm"
@@ -64,6 +65,13 @@ type runOpts struct {
 	// rlimits are the first process's resource limits (an OCI
 	// config's), by RLIMIT_* number.
 	rlimits map[int]unix.Rlimit
+	// seccomp is an OCI config's linux.seccomp filter, installed on the
+	// container's process (and on processes exec'd into it) before it
+	// runs, as runc does; seccompLog is SECCOMP_FILTER_FLAG_LOG.
+	// noNewPrivs is process.noNewPrivileges.
+	seccomp    *seccomp.Program
+	seccompLog bool
+	noNewPrivs bool
 	// ociDevices sets /dev up as container runtimes do (/dev/ptmx a
 	// symlink to pts/ptmx).
 	ociDevices bool
@@ -313,6 +321,9 @@ func runCmd(o *runOpts) error {
 		return fail(exitSandbox, "start task: %v", err)
 	}
 	task.TG.SetCwd(cwd)
+	if err := o.confineProcess(task, o.noNewPrivs); err != nil {
+		return fail(exitSandbox, "linux.seccomp: %v", err)
+	}
 	if o.files > 0 {
 		// The hard limit: no process of the sandbox may raise it.
 		task.TG.SetLimit(unix.RLIMIT_NOFILE, unix.Rlimit{Cur: uint64(min(o.files, fs.DefaultNoFile)), Max: uint64(o.files)})
@@ -417,6 +428,9 @@ func runCmd(o *runOpts) error {
 				return 0, err
 			}
 			t.TG.SetCwd(d)
+			if err := o.confineProcess(t, req.NoNewPrivs); err != nil {
+				return 0, err
+			}
 			if xterm != nil {
 				xterm.attach(kern, t.TG)
 			}
@@ -551,4 +565,19 @@ func initialCaps(uid uint32, given *kernel.CapSets) kernel.CapSets {
 		return kernel.RootCaps()
 	}
 	return kernel.UserCaps()
+}
+
+// confineProcess applies an OCI config's process confinement to a new
+// process of the container before it runs: no_new_privs, then the
+// linux.seccomp filter, installed as the runtime installs it (it needs
+// neither no_new_privs nor CAP_SYS_ADMIN of the process).
+func (o *runOpts) confineProcess(t *kernel.Task, noNewPrivs bool) error {
+	if noNewPrivs {
+		t.TG.SetNoNewPrivs()
+	}
+	if o.seccomp == nil {
+		return nil
+	}
+	_, err := t.AttachSeccomp(o.seccomp, o.seccompLog, false, false)
+	return err
 }

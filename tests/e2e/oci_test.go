@@ -416,3 +416,55 @@ func TestOCIWritableRootfs(t *testing.T) {
 		require.Equal(t, "from the container\n", string(got))
 	}
 }
+
+// withSeccomp rewrites bundle b's config.json with linux.seccomp set to
+// profile (a JSON object) and process.noNewPrivileges true.
+func withSeccomp(t *testing.T, b string, profile []byte) {
+	t.Helper()
+	js, err := os.ReadFile(filepath.Join(b, "config.json"))
+	require.NoError(t, err)
+	var spec map[string]any
+	require.NoError(t, json.Unmarshal(js, &spec))
+	var sc any
+	require.NoError(t, json.Unmarshal(profile, &sc))
+	spec["linux"].(map[string]any)["seccomp"] = sc
+	spec["process"].(map[string]any)["noNewPrivileges"] = true
+	js, _ = json.Marshal(spec)
+	require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+}
+
+// TestOCISeccomp: a config's linux.seccomp confines the container's
+// process as runc's would. A profile that denies open gets its errno;
+// Docker's default profile lets a program run and refuses what it refuses
+// (unshare without CAP_SYS_ADMIN); a profile the sandbox cannot honour
+// (a user-space listener) fails create.
+func TestOCISeccomp(t *testing.T) {
+	recordInputs(t)
+	root := t.TempDir()
+
+	b := ociBundle(t, []string{"/bin/writeto", "/tmp/x", "text"}, "writeto")
+	withSeccomp(t, b, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+		"syscalls": [{"names": ["open", "openat", "creat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}`))
+	out, code := oci(t, root, "run", "--bundle", b, "deny-open")
+	require.Equal(t, 1, code)
+	require.Equal(t, "open: EACCES\n", out, "the filter's errno")
+
+	docker, err := os.ReadFile(filepath.Join(moduleRoot, "cmd", "ringbox", "testdata", "docker-default-seccomp.json"))
+	require.NoError(t, err)
+	b = ociBundle(t, []string{"/bin/fsmisc"}, "fsmisc")
+	out, code = oci(t, root, "run", "--bundle", b, "no-profile")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "unshare(0): ok\n")
+	withSeccomp(t, b, docker)
+	out, code = oci(t, root, "run", "--bundle", b, "docker-profile")
+	require.Equal(t, 0, code, "a program runs under Docker's default profile")
+	require.Contains(t, out, "utime: ok\n")
+	require.Contains(t, out, "rmdir: ok\n")
+	require.Contains(t, out, "unshare(0): EPERM\n", "Docker's profile refuses unshare without CAP_SYS_ADMIN")
+
+	b = ociBundle(t, []string{"/bin/writeto", "/tmp/x", "text"}, "writeto")
+	withSeccomp(t, b, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_NOTIFY"}]}`))
+	out, code = oci(t, root, "create", "--bundle", b, "notify")
+	require.NotEqual(t, 0, code, "a listener profile cannot be honoured: create fails (%s)", out)
+	oci(t, root, "delete", "--force", "notify")
+}
