@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -769,4 +770,32 @@ func ociSeccompModel(s *ociSeccomp, d *seccomp.Data) uint32 {
 		}
 	}
 	return def
+}
+
+// FuzzSeccompProfile: any config.json seccomp object either fails to
+// compile or gives a program that guestkernel/seccomp accepts and runs
+// without panicking.
+func FuzzSeccompProfile(f *testing.F) {
+	docker, err := os.ReadFile(filepath.Join("testdata", "docker-default-seccomp.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(docker, uint64(1), uint64(0))
+	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}]}`), uint64(135), uint64(8))
+	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["clone"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":2114060288,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}]}]}`), uint64(56), uint64(1<<28))
+	f.Fuzz(func(t *testing.T, js []byte, nr, arg uint64) {
+		var s ociSeccomp
+		if json.Unmarshal(js, &s) != nil {
+			return
+		}
+		prog, _, _, err := compileOCISeccomp(&s)
+		if err != nil || prog == nil {
+			return
+		}
+		if _, err := seccomp.Check(prog.Instructions()); err != nil {
+			t.Fatalf("compiled program refused by the checker: %v", err)
+		}
+		d := seccomp.Data{Nr: int32(nr % 600), Arch: seccomp.AuditArchX86_64, Args: [6]uint64{arg, arg >> 3, ^arg}}
+		prog.Run(&d)
+	})
 }
