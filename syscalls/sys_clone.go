@@ -33,24 +33,37 @@ const (
 
 // sysUnshare is unshare(flags). The sandbox has one namespace of each kind
 // (it is the namespace): a new one is EPERM, as where unprivileged user
-// namespaces are off (logged once under --debug). A process here keeps
-// its own descriptor table, filesystem information and System V
-// semaphore undo list unless it was cloned sharing them, so unsharing
+// namespaces are off. A process of one thread already owns its
+// filesystem information and semaphore undo list here, and its
+// descriptor table unless a CLONE_FILES clone shares it, so unsharing
 // them succeeds; CLONE_VM, CLONE_SIGHAND and CLONE_THREAD succeed for a
-// process with one thread and are EINVAL otherwise, as on Linux.
+// process of one thread and are EINVAL otherwise, as on Linux. What the
+// kernel cannot give (a thread its own descriptor table or working
+// directory, a shared table a copy of its own) is EINVAL. Refusals are
+// logged once under --debug.
 func sysUnshare(t *kernel.Task, a Args) (uintptr, error) {
 	flags := a[0]
 	if flags&^unshareKnown != 0 {
 		return 0, unix.EINVAL
 	}
-	if flags&(unix.CLONE_VM|unix.CLONE_SIGHAND|unix.CLONE_THREAD) != 0 && t.TG.Threads() > 1 {
+	threads := t.TG.Threads()
+	if flags&(unix.CLONE_VM|unix.CLONE_SIGHAND|unix.CLONE_THREAD) != 0 && threads > 1 {
 		return 0, unix.EINVAL
 	}
-	if flags&unshareNamespaces != 0 {
-		if t.K.FirstMessage("unshare namespaces") {
-			t.K.Log.Debug("unshare: new namespaces are not offered inside the sandbox", "flags", fmt.Sprintf("%#x", flags&unshareNamespaces))
+	refuse := func(err unix.Errno, what string) (uintptr, error) {
+		if t.K.FirstMessage("unshare " + what) {
+			t.K.Log.Debug("unshare: not offered inside the sandbox", "what", what, "flags", fmt.Sprintf("%#x", flags))
 		}
-		return 0, unix.EPERM
+		return 0, err
+	}
+	if flags&unshareNamespaces != 0 {
+		return refuse(unix.EPERM, "new namespaces")
+	}
+	if flags&(unix.CLONE_FS|unix.CLONE_FILES) != 0 && threads > 1 {
+		return refuse(unix.EINVAL, "a thread's own files or filesystem information")
+	}
+	if flags&unix.CLONE_FILES != 0 && t.TG.SharesFiles() {
+		return refuse(unix.EINVAL, "a copy of a shared descriptor table")
 	}
 	return 0, nil
 }

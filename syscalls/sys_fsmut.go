@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -172,6 +173,10 @@ func mknodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
 	default:
 		return unix.EINVAL
 	}
+	path, err := copyPath(t, pathAddr)
+	if err != nil {
+		return err
+	}
 	dir, name, err := parentAt(t, dirfd, pathAddr)
 	if err != nil {
 		return err
@@ -181,6 +186,9 @@ func mknodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
 	}
 	if _, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
 		return unix.EEXIST
+	}
+	if strings.HasSuffix(path, "/") {
+		return unix.ENOENT // "name/" names a directory, which mknod never makes
 	}
 	if _, err := mutableDir(t, dir); err != nil {
 		return err
@@ -534,6 +542,9 @@ func utimensAt(t *kernel.Task, dirfd int, pathAddr uintptr, times [2]unix.Timesp
 		return 0, unix.EINVAL
 	}
 	var d *fs.Dentry
+	if pathAddr == 0 && dirfd == unix.AT_FDCWD {
+		return 0, unix.EFAULT // no path and no descriptor, as Linux
+	}
 	if pathAddr == 0 {
 		// futimens: utimensat(fd, NULL, ...).
 		f, err := t.File(dirfd)
@@ -677,13 +688,13 @@ func regularFile(t *kernel.Task, fd int) (*fs.File, bool, error) {
 // (more than the range: the only cost is time).
 func sysSyncFileRange(t *kernel.Task, a Args) (uintptr, error) {
 	off, n, flags := int64(a[1]), int64(a[2]), a[3]
-	const known = 1 | 2 | 4 // WAIT_BEFORE, WRITE, WAIT_AFTER
-	if flags&^known != 0 || off < 0 || n < 0 || off+n < off {
-		return 0, unix.EINVAL
-	}
 	f, regular, err := regularFile(t, int(int32(a[0])))
 	if err != nil {
 		return 0, err
+	}
+	const known = 1 | 2 | 4 // WAIT_BEFORE, WRITE, WAIT_AFTER
+	if flags&^known != 0 || off < 0 || n < 0 || off+n < off {
+		return 0, unix.EINVAL
 	}
 	if !regular {
 		return 0, unix.ESPIPE

@@ -1,6 +1,7 @@
 package syscalls
 
 import (
+	"bytes"
 	"encoding/binary"
 	"runtime"
 
@@ -39,6 +40,12 @@ func init() {
 	register(unix.SYS_SET_TID_ADDRESS, sysSetTidAddress)
 	register(unix.SYS_SET_ROBUST_LIST, sysSetRobustList)
 	register(unix.SYS_UNAME, sysUname)
+	register(unix.SYS_SETHOSTNAME, func(t *kernel.Task, a Args) (uintptr, error) {
+		return setUTSName(t, a, t.K.SetHostname)
+	})
+	register(unix.SYS_SETDOMAINNAME, func(t *kernel.Task, a Args) (uintptr, error) {
+		return setUTSName(t, a, t.K.SetDomainname)
+	})
 	register(unix.SYS_SCHED_YIELD, func(t *kernel.Task, a Args) (uintptr, error) {
 		// A task waiting for a vCPU (--vcpus below the busy tasks) gets
 		// this one; the host scheduler does the rest.
@@ -111,9 +118,31 @@ const (
 	Version = "#1 SMP ringbox"
 )
 
+// setUTSName is sethostname(2) and setdomainname(2): CAP_SYS_ADMIN
+// (EPERM), at most 64 bytes (EINVAL). The name is the sandbox's own
+// (it has its own UTS namespace); the host's is never touched.
+func setUTSName(t *kernel.Task, a Args, set func(string)) (uintptr, error) {
+	if c := t.TG.Creds(); !c.HasCap(kernel.CapSysAdmin) {
+		return 0, unix.EPERM
+	}
+	n := int64(a[1])
+	if n < 0 || n > 64 {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, n)
+	if _, err := t.MM.CopyIn(a[0], b); err != nil {
+		return 0, unix.EFAULT
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i] // uname reads up to the first NUL
+	}
+	set(string(b))
+	return 0, nil
+}
+
 func sysUname(t *kernel.Task, a Args) (uintptr, error) {
 	var u [6][65]byte
-	for i, s := range []string{"Linux", t.K.Hostname, Release, Version, "x86_64", "(none)"} {
+	for i, s := range []string{"Linux", t.K.Hostname(), Release, Version, "x86_64", t.K.Domainname()} {
 		copy(u[i][:64], s)
 	}
 	buf := make([]byte, 0, 6*65)

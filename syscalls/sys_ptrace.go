@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ringbox/guestkernel/kernel"
+	"ringbox/guestkernel/seccomp"
 )
 
 func init() {
@@ -17,8 +18,9 @@ func init() {
 
 // Requests that ptrace(2) knows but golang.org/x/sys/unix does not name.
 const (
-	ptraceGetSigMask = 0x420a
-	ptraceSetSigMask = 0x420b
+	ptraceGetSigMask       = 0x420a
+	ptraceSetSigMask       = 0x420b
+	ptraceSeccompGetFilter = 0x420c
 )
 
 // userRegsSize is sizeof(struct user_regs_struct); userSize is
@@ -175,6 +177,22 @@ func sysPtrace(t *kernel.Task, a Args) (uintptr, error) {
 			PID: int32(le.Uint32(b[16:])), UID: le.Uint32(b[20:]), Addr: le.Uint64(b[16:])}
 		t.K.PtraceSetSigInfo(target, info)
 		return 0, nil
+	case ptraceSeccompGetFilter:
+		// The tracee's filter at index addr (0: the newest) as struct
+		// sock_filter records at data (NULL: just the count).
+		if c := t.TG.Creds(); !c.HasCap(kernel.CapSysAdmin) {
+			return 0, unix.EACCES
+		}
+		prog, err := target.SeccompProgram(uint64(addr))
+		if err != nil {
+			return 0, err
+		}
+		if data != 0 {
+			if _, err := t.MM.CopyOut(data, seccomp.Encode(prog.Instructions())); err != nil {
+				return 0, err
+			}
+		}
+		return uintptr(prog.Len()), nil
 	case ptraceGetSigMask:
 		if addr != 8 {
 			return 0, unix.EINVAL

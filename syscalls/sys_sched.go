@@ -424,17 +424,19 @@ func ioprioTargets(t *kernel.Task, which, who int) ([]*kernel.Task, error) {
 func sysIoprioSet(t *kernel.Task, a Args) (uintptr, error) {
 	prio := int(int32(a[2]))
 	class, level := prio>>ioprioClassShift, prio&(1<<ioprioClassShift-1)
+	c := t.TG.Creds()
+	nice := c.HasCap(kernel.CapSysNice)
 	switch class {
 	case ioprioClassNone:
 		if level != 0 {
 			return 0, unix.EINVAL
 		}
 	case ioprioClassRT, ioprioClassBE:
+		if class == ioprioClassRT && !nice && !c.HasCap(kernel.CapSysAdmin) {
+			return 0, unix.EPERM
+		}
 		if level >= 8 {
 			return 0, unix.EINVAL
-		}
-		if c := t.TG.Creds(); class == ioprioClassRT && !c.HasCap(kernel.CapSysNice) && !c.HasCap(kernel.CapSysAdmin) {
-			return 0, unix.EPERM
 		}
 	case ioprioClassIdle:
 	default:
@@ -448,9 +450,14 @@ func sysIoprioSet(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, unix.ESRCH
 	}
 	for _, o := range ts {
+		// Another user's thread needs CAP_SYS_NICE.
+		if oc := o.TG.Creds(); oc.UID != c.UID && oc.UID != c.EUID && !nice {
+			err = unix.EPERM
+			continue
+		}
 		o.Sched.SetIOPrio(prio)
 	}
-	return 0, nil
+	return 0, err
 }
 
 // sysIoprioGet is ioprio_get(which, who): of several threads, the

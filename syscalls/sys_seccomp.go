@@ -86,9 +86,6 @@ func setSeccompFilter(t *kernel.Task, flags uint32, addr uintptr) (uintptr, erro
 		}
 		return 0, unix.EINVAL
 	}
-	if flags&seccompFlagTSyncESRCH != 0 && flags&seccompFlagTSync == 0 {
-		return 0, unix.EINVAL
-	}
 	var fprog [16]byte // struct sock_fprog: len, padding, filter pointer
 	if _, err := t.MM.CopyIn(addr, fprog[:]); err != nil {
 		return 0, unix.EFAULT
@@ -97,6 +94,10 @@ func setSeccompFilter(t *kernel.Task, flags uint32, addr uintptr) (uintptr, erro
 	if n == 0 || n > seccomp.MaxInstructions {
 		return 0, unix.EINVAL
 	}
+	// In Linux's order: the privilege, then the program.
+	if c := t.TG.Creds(); !t.TG.NoNewPrivs() && !c.HasCap(kernel.CapSysAdmin) {
+		return 0, unix.EACCES
+	}
 	raw := make([]byte, n*seccomp.InstructionSize)
 	if _, err := t.MM.CopyIn(uintptr(binary.LittleEndian.Uint64(fprog[8:])), raw); err != nil {
 		return 0, unix.EFAULT
@@ -104,9 +105,6 @@ func setSeccompFilter(t *kernel.Task, flags uint32, addr uintptr) (uintptr, erro
 	prog, err := seccomp.Check(seccomp.Decode(raw))
 	if err != nil {
 		return 0, err
-	}
-	if c := t.TG.Creds(); !t.TG.NoNewPrivs() && !c.HasCap(kernel.CapSysAdmin) {
-		return 0, unix.EACCES
 	}
 	tid, err := t.AttachSeccomp(prog, flags&seccompFlagLog != 0, flags&seccompFlagTSync != 0, flags&seccompFlagTSyncESRCH != 0)
 	return uintptr(tid), err

@@ -122,6 +122,12 @@ func setxattr(t *kernel.Task, target xattrTarget, a Args) (uintptr, error) {
 	if a[3] > xattrSizeMax {
 		return 0, unix.E2BIG
 	}
+	if a[3] > 0 {
+		value := make([]byte, a[3])
+		if _, err := t.MM.CopyIn(a[2], value); err != nil {
+			return 0, unix.EFAULT
+		}
+	}
 	readOnly, err := xattrFile(t, target, a[0])
 	if err != nil {
 		return 0, err

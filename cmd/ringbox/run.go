@@ -292,7 +292,7 @@ func runCmd(o *runOpts) error {
 	}
 	// /proc right after /, as a container runtime mounts it first.
 	kern.MountTable = slices.Insert(mounts, min(1, len(mounts)), procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec"})
-	kern.Hostname = o.hostname
+	kern.SetHostname(o.hostname)
 	netw.start(kern)
 	kern.NetProc = syscalls.ProcNet(kern)
 

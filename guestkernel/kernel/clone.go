@@ -84,7 +84,6 @@ func (t *Task) Clone(a CloneArgs) (*Task, error) {
 	child := &Task{K: k, MM: m, Ctx: ctx, wake: make(chan struct{}, 1), syscallNR: -1,
 		SigMask: t.SigMask, Alt: t.Alt, name: t.Name()}
 	child.Sched.inherit(&t.Sched)
-	child.seccomp.inherit(&t.seccomp)
 	// Running until it first waits: a parent watching /proc for the
 	// child to sleep in a call must not see it asleep before it starts.
 	child.busy.Store(true)
@@ -140,9 +139,13 @@ func (t *Task) Clone(a CloneArgs) (*Task, error) {
 			undo()
 			return nil, err
 		}
+		// The filters under the lock that TSYNC takes, so that a thread
+		// made meanwhile gets another thread's synchronized filter.
+		child.seccomp.inherit(&t.seccomp)
 		parent.tasks = append(parent.tasks, child)
 		parent.mu.Unlock()
 	} else {
+		child.seccomp.inherit(&t.seccomp)
 		fds := parent.FDs
 		if f&unix.CLONE_FILES == 0 {
 			fds = parent.FDs.Fork()

@@ -33,8 +33,12 @@ type Kernel struct {
 	// memory is used up (otherwise the kernel logs a warning).
 	OnOOM func(pid int32)
 	// Strace, when set, receives one line per system call.
-	Strace   io.Writer
-	Hostname string
+	Strace io.Writer
+	// uts is the sandbox's host and domain name (uname, sethostname).
+	uts struct {
+		mu           sync.Mutex
+		host, domain string
+	}
 	// VFS is the sandbox's file tree (nil: no file system, stdio only).
 	VFS *fs.VFS
 	// MountTable is what /proc/mounts shows.
@@ -80,7 +84,7 @@ type Kernel struct {
 
 // New makes a kernel.
 func New(p platform.Platform, mem *memfile.File, log *slog.Logger) *Kernel {
-	k := &Kernel{Platform: p, Mem: mem, Log: log, Hostname: "ringbox", boot: time.Now(),
+	k := &Kernel{Platform: p, Mem: mem, Log: log, boot: time.Now(),
 		groups: map[int32]*ThreadGroup{}, unknown: map[uintptr]bool{}, MaxTasks: DefaultMaxTasks}
 	k.procs.init()
 	k.IPC = ipc.NewNamespace(mem)
@@ -134,4 +138,38 @@ func (k *Kernel) fileDropped(t *fs.FDTable, f *fs.File) {
 	if key, err := lock.KeyOf(f); err == nil {
 		k.Locks.ReleasePOSIX(key, t)
 	}
+}
+
+// Hostname returns the sandbox's host name (uname's nodename).
+func (k *Kernel) Hostname() string {
+	k.uts.mu.Lock()
+	defer k.uts.mu.Unlock()
+	if k.uts.host == "" {
+		return "ringbox"
+	}
+	return k.uts.host
+}
+
+// SetHostname changes the host name (sethostname; --hostname).
+func (k *Kernel) SetHostname(name string) {
+	k.uts.mu.Lock()
+	k.uts.host = name
+	k.uts.mu.Unlock()
+}
+
+// Domainname returns the NIS domain name ("(none)" until set).
+func (k *Kernel) Domainname() string {
+	k.uts.mu.Lock()
+	defer k.uts.mu.Unlock()
+	if k.uts.domain == "" {
+		return "(none)"
+	}
+	return k.uts.domain
+}
+
+// SetDomainname changes the NIS domain name (setdomainname).
+func (k *Kernel) SetDomainname(name string) {
+	k.uts.mu.Lock()
+	k.uts.domain = name
+	k.uts.mu.Unlock()
 }

@@ -113,6 +113,15 @@ func (k *Kernel) putFDsLocked(t *fs.FDTable) bool {
 	return true
 }
 
+// SharesFiles reports whether another process uses the process's
+// descriptor table (it was cloned with CLONE_FILES).
+func (tg *ThreadGroup) SharesFiles() bool {
+	k := tg.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.procs.fdUsers[tg.FDs] > 1
+}
+
 // Parent returns the parent process, nil for the sandbox's first one.
 func (tg *ThreadGroup) Parent() *ThreadGroup {
 	tg.k.mu.Lock()

@@ -82,7 +82,7 @@ func (s *ProcSource) LoadAvg() [3]float64 { return [3]float64{} }
 func (s *ProcSource) NumCPU() int { return runtime.NumCPU() }
 
 // Hostname implements procfs.Source.
-func (s *ProcSource) Hostname() string { return s.K.Hostname }
+func (s *ProcSource) Hostname() string { return s.K.Hostname() }
 
 // Release implements procfs.Source.
 func (s *ProcSource) Release() string { return s.release }

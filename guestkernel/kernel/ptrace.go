@@ -522,7 +522,7 @@ func (t *Task) exitWaitStatus() int {
 	if tg.exiting {
 		return tg.status.WaitStatus()
 	}
-	return (t.exitCode & 0xff) << 8
+	return t.ownExitStatus().WaitStatus()
 }
 
 // ptraceFinishedLocked records a traced task's end for its tracer's

@@ -38,6 +38,23 @@ func (t *Task) SeccompMode() (mode, filters int) {
 	return int(t.seccomp.mode.Load()), t.seccomp.chain.Load().Len()
 }
 
+// SeccompProgram returns the task's filter at index, 0 the newest
+// (PTRACE_SECCOMP_GET_FILTER): EINVAL outside filter mode, ENOENT past
+// the oldest.
+func (t *Task) SeccompProgram(index uint64) (*seccomp.Program, error) {
+	if t.seccomp.mode.Load() != SeccompFilter {
+		return nil, unix.EINVAL
+	}
+	c := t.seccomp.chain.Load()
+	for ; c != nil && index > 0; index-- {
+		c = c.Prev()
+	}
+	if c == nil {
+		return nil, unix.ENOENT
+	}
+	return c.Program(), nil
+}
+
 // SetSeccompStrict enters strict mode (SECCOMP_SET_MODE_STRICT): EINVAL
 // in filter mode, nothing to do when already strict.
 func (t *Task) SetSeccompStrict() error {
@@ -201,7 +218,7 @@ func (t *Task) seccompKill(sig unix.Signal, thread bool) {
 	}
 	if thread && live > 1 {
 		t.threadExit = true
-		t.exitCode = int(sig)
+		t.exitSignal = sig
 		tg.mu.Unlock()
 		return
 	}

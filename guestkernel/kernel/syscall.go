@@ -25,10 +25,11 @@ func (t *Task) syscall() {
 		nr = uintptr(t.origRAX)
 		skip = t.origRAX == -1 || t.TG.Exiting() || t.mustExit()
 	}
-	if !skip && t.seccomp.mode.Load() != SeccompDisabled {
+	if t.seccomp.mode.Load() != SeccompDisabled && !t.TG.Exiting() && !t.mustExit() {
 		// After the syscall-entry stop, as Linux orders them: the
-		// filters see what the tracer left.
-		skip = !t.seccompAllows()
+		// filters see what the tracer left, -1 (a skipped call)
+		// included.
+		skip = !t.seccompAllows() || skip
 		nr = uintptr(t.origRAX)
 	}
 	if skip {

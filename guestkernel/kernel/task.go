@@ -131,9 +131,11 @@ type Task struct {
 	// TG.mu.
 	sigs sigPending
 	// exitCode ends this thread alone (exit(2)) once threadExit is set,
-	// guarded by TG.mu.
+	// guarded by TG.mu; exitSignal, when set, ends it as killed by that
+	// signal instead (a seccomp filter's KILL_THREAD).
 	threadExit bool
 	exitCode   int
+	exitSignal unix.Signal
 	// vforkDone is closed when this task, made by vfork, execs or exits.
 	vforkDone chan struct{}
 	// name is the thread's name (PR_SET_NAME), empty: the program's.
@@ -624,6 +626,14 @@ func (t *Task) ExitThread(code int) {
 	tg.mu.Unlock()
 }
 
+// ownExitStatus is how the thread ended alone. The caller holds TG.mu.
+func (t *Task) ownExitStatus() ExitStatus {
+	if t.exitSignal != 0 {
+		return ExitStatus{Signal: t.exitSignal, Core: t.exitSignal == unix.SIGSYS}
+	}
+	return ExitStatus{Code: t.exitCode & 0xff}
+}
+
 // finish runs on the task's goroutine once it has stopped for good: the
 // CLONE_CHILD_CLEARTID write and futex wake, the robust list, the vfork
 // parent's release; the last task of the group ends the process.
@@ -648,7 +658,7 @@ func (t *Task) finish() {
 	last := len(tg.tasks) == 0
 	if last && !tg.exiting {
 		tg.exiting = true
-		tg.status = ExitStatus{Code: t.exitCode & 0xff}
+		tg.status = t.ownExitStatus()
 	}
 	if k.procs.tasks[t.TID] == t {
 		delete(k.procs.tasks, t.TID)

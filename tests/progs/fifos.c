@@ -85,6 +85,8 @@ static void make_and_stat(void) {
 	CHECK("mknod directory", mknod(at("d"), S_IFDIR | 0755, 0));
 	CHECK("mknod bad type", mknod(at("x"), 0170000 | 0644, 0));
 	CHECK("mknod no parent", mknod(at("none/f"), S_IFIFO | 0644, 0));
+	CHECK("mknod trailing slash", mknod(at("slash/"), S_IFIFO | 0644, 0));
+	CHECK("mknod trailing slash, exists", mknod(at("f/"), S_IFIFO | 0644, 0));
 	CHECK("mknodat", mknodat(AT_FDCWD, at("h"), S_IFIFO | 0644, 0));
 	CHECK("mkfifoat exists", mkfifoat(AT_FDCWD, at("h"), 0644));
 }

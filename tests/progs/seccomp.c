@@ -918,6 +918,27 @@ static void traced(int mode) {
 		say(", GETEVENTMSG %#lx, orig_rax getppid: %s, rax -ENOSYS: %s, rip just after a syscall instruction: %s; ",
 		    msg, regs.orig_rax == SYS_getppid ? "yes" : "no", (long)regs.rax == -ENOSYS ? "yes" : "no",
 		    (insn & 0xffff) == 0x050f ? "yes" : "no");
+		if (mode == 1) {
+			// PTRACE_SECCOMP_GET_FILTER (CAP_SYS_ADMIN): the tracee's
+			// newest filter, the one above.
+			if (geteuid() == 0) {
+				struct sock_filter want[] = {
+					LD(NR),
+					JEQ(SYS_getppid, 0, 1), RET(TRACE(0x77)),
+					JEQ(SYS_getuid, 0, 1),  RET(ERRNO(EACCES)),
+					RET(ALLOW),
+				};
+				struct sock_filter got[16];
+				long n = ptrace(0x420c /* PTRACE_SECCOMP_GET_FILTER */, t, 0, NULL);
+				long m = ptrace(0x420c, t, 0, got);
+				errno = 0;
+				long past = ptrace(0x420c, t, (void *)1, NULL);
+				say("GET_FILTER: %ld instructions, read %ld, the same: %s, index 1: %s; ", n, m,
+				    m == 6 && memcmp(got, want, sizeof want) == 0 ? "yes" : "no", res(past));
+			} else {
+				say("GET_FILTER: not root; ");
+			}
+		}
 		if (mode == 2) {
 			regs.orig_rax = -1;
 			regs.rax = 4242;
