@@ -193,6 +193,8 @@ func sysPtrace(t *kernel.Task, a Args) (uintptr, error) {
 			}
 		}
 		return uintptr(prog.Len()), nil
+	case unix.PTRACE_GET_SYSCALL_INFO:
+		return syscallInfo(t, target, addr, data)
 	case ptraceGetSigMask:
 		if addr != 8 {
 			return 0, unix.EINVAL
@@ -218,14 +220,70 @@ func ptraceRequestName(req int) string {
 	switch req {
 	case unix.PTRACE_LISTEN:
 		return "PTRACE_LISTEN"
-	case unix.PTRACE_GET_SYSCALL_INFO:
-		return "PTRACE_GET_SYSCALL_INFO"
 	case unix.PTRACE_ARCH_PRCTL:
 		return "PTRACE_ARCH_PRCTL"
 	case unix.PTRACE_PEEKSIGINFO:
 		return "PTRACE_PEEKSIGINFO"
 	}
 	return "0x" + strconv.FormatUint(uint64(req), 16)
+}
+
+// struct ptrace_syscall_info's op (linux/ptrace.h).
+const (
+	syscallInfoNone    = 0
+	syscallInfoEntry   = 1
+	syscallInfoExit    = 2
+	syscallInfoSeccomp = 3
+)
+
+// syscallInfo is PTRACE_GET_SYSCALL_INFO: struct ptrace_syscall_info for
+// the stop the tracee is in, as Linux tells it from the stop's si_code
+// and event message (a syscall stop is known as one only under
+// PTRACE_O_TRACESYSGOOD). At most size bytes go to addr; the return is
+// the structure's full size for this stop.
+func syscallInfo(t *kernel.Task, target *kernel.Task, size, addr uintptr) (uintptr, error) {
+	info, msg := t.K.PtraceInfo(target)
+	r := &target.Regs
+	var b [88]byte
+	le := binary.LittleEndian
+	le.PutUint32(b[4:], seccomp.AuditArchX86_64)
+	le.PutUint64(b[8:], r.RIP)
+	le.PutUint64(b[16:], r.RSP)
+	args := [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
+	putCall := func() {
+		le.PutUint64(b[24:], uint64(target.OrigRAX()))
+		for i, v := range args {
+			le.PutUint64(b[32+8*i:], v)
+		}
+	}
+	n := 24 // op, arch, instruction and stack pointers
+	switch {
+	case info.Signo == int32(unix.SIGTRAP) && info.Code == int32(unix.SIGTRAP)|0x80 && msg == kernel.PtraceEventMsgSyscallEntry:
+		b[0] = syscallInfoEntry
+		putCall()
+		n = 80
+	case info.Signo == int32(unix.SIGTRAP) && info.Code == int32(unix.SIGTRAP)|0x80 && msg == kernel.PtraceEventMsgSyscallExit:
+		b[0] = syscallInfoExit
+		rval := int64(r.RAX)
+		le.PutUint64(b[24:], uint64(rval))
+		if rval < 0 && rval >= -4095 {
+			b[32] = 1
+		}
+		n = 33
+	case info.Signo == int32(unix.SIGTRAP) && info.Code == int32(unix.SIGTRAP)|kernel.PtraceEventSeccomp<<8:
+		b[0] = syscallInfoSeccomp
+		putCall()
+		le.PutUint32(b[80:], uint32(msg))
+		n = 84
+	default:
+		b[0] = syscallInfoNone
+	}
+	if c := min(uintptr(n), size); c > 0 {
+		if _, err := t.MM.CopyOut(addr, b[:c]); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(n), nil
 }
 
 // mayTrace is Linux's ptrace access check for a sandbox without Yama's

@@ -407,9 +407,15 @@ func (t *Task) syscallTrace() (int, bool) {
 	return sig<<8 | 0x7f, true
 }
 
-// ptraceSyscallStop is a syscall-entry or -exit stop.
-func (t *Task) ptraceSyscallStop(status int) {
-	t.ptraceStop(status, SigInfo{Signo: int32(unix.SIGTRAP), Code: int32(status>>8) & 0xff}, 0)
+// PTRACE_GETEVENTMSG at a syscall stop (linux/ptrace.h): which one it is.
+const (
+	PtraceEventMsgSyscallEntry = 1
+	PtraceEventMsgSyscallExit  = 2
+)
+
+// ptraceSyscallStop is a syscall-entry or -exit stop (msg says which).
+func (t *Task) ptraceSyscallStop(status int, msg uint64) {
+	t.ptraceStop(status, SigInfo{Signo: int32(unix.SIGTRAP), Code: int32(status>>8) & 0xff}, msg)
 }
 
 // PtraceExec runs after a traced task's successful execve: the

@@ -21,7 +21,7 @@ func (t *Task) syscall() {
 		// RAX is then the result).
 		enosys := int64(unix.ENOSYS)
 		r.RAX = uint64(-enosys)
-		t.ptraceSyscallStop(status)
+		t.ptraceSyscallStop(status, PtraceEventMsgSyscallEntry)
 		nr = uintptr(t.origRAX)
 		skip = t.origRAX == -1 || t.TG.Exiting() || t.mustExit()
 	}
@@ -49,7 +49,7 @@ func (t *Task) syscall() {
 	}
 	if trace {
 		if status, ok := t.syscallTrace(); ok {
-			t.ptraceSyscallStop(status) // the syscall-exit stop
+			t.ptraceSyscallStop(status, PtraceEventMsgSyscallExit)
 		}
 	}
 }

@@ -142,6 +142,27 @@ static void memoryAndRegisters(void) {
 	printf("CONT: %s, then: %s\n", ename(cont), status(st));
 }
 
+// struct ptrace_syscall_info (linux/ptrace.h), spelled out.
+struct sysinfo_ {
+	uint8_t op;
+	uint8_t pad[3];
+	uint32_t arch;
+	uint64_t ip, sp;
+	union {
+		struct {
+			uint64_t nr, args[6];
+		} entry;
+		struct {
+			int64_t rval;
+			uint8_t is_error;
+		} exit;
+		struct {
+			uint64_t nr, args[6];
+			uint32_t ret_data;
+		} seccomp;
+	} u;
+};
+
 static void syscalls(void) {
 	fflush(stdout);
 	pid_t pid = fork();
@@ -155,6 +176,10 @@ static void syscalls(void) {
 		_exit(0);
 	}
 	waitFor("stopped", pid);
+	struct sysinfo_ info0;
+	long n0 = ptrace(0x420e /* PTRACE_GET_SYSCALL_INFO */, pid, sizeof info0, &info0);
+	long n1 = ptrace(0x420e, pid, 0, NULL);
+	printf("GET_SYSCALL_INFO at a signal stop: size %ld op %d; with no room: %ld\n", n0, info0.op, n1);
 	ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD);
 	int seenGetppid = 0, skipped = 0, inside = 0;
 	for (;;) {
@@ -169,10 +194,25 @@ static void syscalls(void) {
 		struct user_regs_struct regs;
 		ptrace(PTRACE_GETREGS, pid, 0, &regs);
 		if (regs.orig_rax == SYS_getppid) {
-			if (!inside)
+			struct sysinfo_ info;
+			memset(&info, 0xff, sizeof info);
+			long n = ptrace(0x420e /* PTRACE_GET_SYSCALL_INFO */, pid, sizeof info, &info);
+			unsigned long msg = 0;
+			ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
+			int common = info.arch == 0xc000003e && info.ip == regs.rip && info.sp == regs.rsp;
+			if (!inside) {
 				printf("getppid entry: rax is -ENOSYS: %s\n", (long)regs.rax == -ENOSYS ? "yes" : "no");
-			else
+				printf("  GET_SYSCALL_INFO: size %ld op %d, arch/ip/sp right: %s, nr getppid: %s, "
+				       "arg0 is rdi: %s; GETEVENTMSG %lu\n",
+				       n, info.op, common ? "yes" : "no", info.u.entry.nr == SYS_getppid ? "yes" : "no",
+				       info.u.entry.args[0] == regs.rdi ? "yes" : "no", msg);
+			} else {
 				printf("getppid exit: rax is our pid: %s\n", (long)regs.rax == getpid() ? "yes" : "no");
+				printf("  GET_SYSCALL_INFO: size %ld op %d, arch/ip/sp right: %s, rval our pid: %s, "
+				       "is_error %d; GETEVENTMSG %lu\n",
+				       n, info.op, common ? "yes" : "no", info.u.exit.rval == getpid() ? "yes" : "no",
+				       info.u.exit.is_error, msg);
+			}
 			inside = !inside;
 			seenGetppid++;
 		}
