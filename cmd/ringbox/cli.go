@@ -100,6 +100,15 @@ var runFlags = []*runFlag{
 			o.hostname = v
 			return nil
 		}},
+	{long: "seccomp", arg: "FILE", group: groupSandbox, comp: compFile,
+		usage: "a seccomp profile for the program (OCI linux.seccomp JSON)",
+		set: func(o *runOpts, v string) error {
+			if v == "" {
+				return fmt.Errorf("empty file name")
+			}
+			o.seccompFile = v
+			return nil
+		}},
 	{long: "platform", arg: "MODE", group: groupSandbox, words: []string{"kvm", "kvm-exit"},
 		usage: "kvm (default where the CPU allows) or kvm-exit (a debugging aid)",
 		set: func(o *runOpts, v string) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -534,4 +535,27 @@ func ociCondCode(a ociSeccompArg, fail int) ([]seccomp.Instruction, error) {
 		}
 	}
 	return code, nil
+}
+
+// loadSeccompFile reads and compiles --seccomp's profile into o.seccomp:
+// a usage error (status 2) for a file that cannot be read, parsed or
+// honoured.
+func (o *runOpts) loadSeccompFile(readFile func(string) ([]byte, error)) error {
+	if o.seccompFile == "" {
+		return nil
+	}
+	data, err := readFile(o.seccompFile)
+	if err != nil {
+		return runUsageErr("--seccomp %s: %v", quoteArg(o.seccompFile), err)
+	}
+	var s ociSeccomp
+	if err := json.Unmarshal(data, &s); err != nil {
+		return runUsageErr("--seccomp %s: %v", quoteArg(o.seccompFile), err)
+	}
+	prog, log, _, err := compileOCISeccomp(&s)
+	if err != nil {
+		return runUsageErr("--seccomp %s: %v", quoteArg(o.seccompFile), err)
+	}
+	o.seccomp, o.seccompLog = prog, log
+	return nil
 }

@@ -72,6 +72,9 @@ type runOpts struct {
 	seccomp    *seccomp.Program
 	seccompLog bool
 	noNewPrivs bool
+	// seccompFile is --seccomp: a profile file read (into seccomp) by
+	// the confined ringbox before it drops its root.
+	seccompFile string
 	// ociDevices sets /dev up as container runtimes do (/dev/ptmx a
 	// symlink to pts/ptmx).
 	ociDevices bool
@@ -177,6 +180,9 @@ func runCmd(o *runOpts) error {
 	}
 	env, err := programEnv(o, os.Environ(), os.ReadFile)
 	if err != nil {
+		return err
+	}
+	if err := o.loadSeccompFile(os.ReadFile); err != nil {
 		return err
 	}
 

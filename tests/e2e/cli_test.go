@@ -42,7 +42,7 @@ func TestCLIHelp(t *testing.T) {
 	recordInputs(t)
 	t.Parallel()
 	flags := []string{"-e, --env", "--env-file", "--clearenv", "--unsetenv", "--user", "--hostname",
-		"--platform", "--backend", "--rootfs", "-v, --mount", "--tmpfs", "--read-only", "-w, --workdir",
+		"--seccomp", "--platform", "--backend", "--rootfs", "-v, --mount", "--tmpfs", "--read-only", "-w, --workdir",
 		"-m, --memory", "--pids", "--cpus", "--strace", "--debug", "-h, --help"}
 	for _, args := range [][]string{
 		{"--help"}, {"-h"}, {"help"}, {"help", "run"}, {"run", "--help"}, {"run", "-h"},

@@ -468,3 +468,33 @@ func TestOCISeccomp(t *testing.T) {
 	require.NotEqual(t, 0, code, "a listener profile cannot be honoured: create fails (%s)", out)
 	oci(t, root, "delete", "--force", "notify")
 }
+
+// TestSeccompFlag: `ringbox run --seccomp FILE` confines the program with
+// an OCI-style profile as a container runtime would; a profile that
+// cannot be read or honoured is a usage error (status 2, one line).
+func TestSeccompFlag(t *testing.T) {
+	recordInputs(t)
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "deny-mkdir.json")
+	require.NoError(t, os.WriteFile(profile, []byte(`{"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}`), 0o644))
+	r := execute(t, sandboxed([]string{"--seccomp", profile}, []string{"PATH=/usr/bin:/bin"}, "/bin/sh",
+		[]string{"-c", "mkdir /tmp/x 2>/dev/null; echo $?; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status | tr -s '\\t' ' '"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "1\nNoNewPrivs: 0\nSeccomp: 2\n", string(r.Stdout), "mkdir denied; the filter shows, no_new_privs stays off")
+
+	for name, body := range map[string]string{
+		"missing.json": "",
+		"bad.json":     "{not json",
+		"notify.json":  `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOTIFY"}]}`,
+	} {
+		p := filepath.Join(dir, name)
+		if body != "" {
+			require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		}
+		r := execute(t, sandboxed([]string{"--seccomp", p}, nil, "/bin/true", nil, nil))
+		require.Equal(t, 2, r.Code, "%s: stderr: %s", name, r.Stderr)
+		require.Equal(t, 1, strings.Count(strings.TrimSpace(string(r.Stderr)), "\n")+1, "%s: one line: %s", name, r.Stderr)
+		require.Contains(t, string(r.Stderr), "--seccomp")
+	}
+}
