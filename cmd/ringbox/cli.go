@@ -101,7 +101,7 @@ var runFlags = []*runFlag{
 			return nil
 		}},
 	{long: "seccomp", arg: "FILE", group: groupSandbox, comp: compFile,
-		usage: "a seccomp profile for the program (OCI linux.seccomp JSON)",
+		usage: "a seccomp profile for the program (OCI or Docker JSON)",
 		set: func(o *runOpts, v string) error {
 			if v == "" {
 				return fmt.Errorf("empty file name")

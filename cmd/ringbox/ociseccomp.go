@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
+	"ringbox/guestkernel/kernel"
 	"ringbox/guestkernel/seccomp"
 	"ringbox/syscalls"
 )
@@ -104,6 +107,15 @@ type ociSeccomp struct {
 	ListenerPath     string           `json:"listenerPath,omitempty"`
 	ListenerMetadata string           `json:"listenerMetadata,omitempty"`
 	Syscalls         []ociSyscallRule `json:"syscalls,omitempty"`
+	// ArchMap is Docker's profile format (moby's default.json), which
+	// dockerd resolves before a runtime sees it: resolveDocker.
+	ArchMap []ociArchMap `json:"archMap,omitempty"`
+}
+
+// ociArchMap is an entry of a Docker profile's archMap.
+type ociArchMap struct {
+	Architecture     string   `json:"architecture"`
+	SubArchitectures []string `json:"subArchitectures"`
 }
 
 // ociSyscallRule is one entry of linux.seccomp.syscalls.
@@ -112,6 +124,18 @@ type ociSyscallRule struct {
 	Action   string          `json:"action"`
 	ErrnoRet *uint           `json:"errnoRet,omitempty"`
 	Args     []ociSeccompArg `json:"args,omitempty"`
+	// Includes and Excludes are a Docker profile's conditions on the
+	// container (resolveDocker).
+	Includes *dockerSeccompFilter `json:"includes,omitempty"`
+	Excludes *dockerSeccompFilter `json:"excludes,omitempty"`
+}
+
+// dockerSeccompFilter is a rule's includes or excludes in a Docker
+// profile: capabilities, Go architecture names, a minimum kernel.
+type dockerSeccompFilter struct {
+	Caps      []string `json:"caps,omitempty"`
+	Arches    []string `json:"arches,omitempty"`
+	MinKernel string   `json:"minKernel,omitempty"`
 }
 
 // ociSeccompArg is one argument condition of a rule.
@@ -552,10 +576,103 @@ func (o *runOpts) loadSeccompFile(readFile func(string) ([]byte, error)) error {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return runUsageErr("--seccomp %s: %v", quoteArg(o.seccompFile), err)
 	}
+	// A profile in Docker's own format (moby's default.json) is resolved
+	// for this program as dockerd would for a container.
+	uid := uint32(os.Getuid()) // as programIDs decides
+	if o.user.set {
+		uid = o.user.uid
+	}
+	if err := s.resolveDocker(initialCaps(uid, o.caps).Bounding, syscalls.Release); err != nil {
+		return runUsageErr("--seccomp %s: %v", quoteArg(o.seccompFile), err)
+	}
 	prog, log, _, err := compileOCISeccomp(&s)
 	if err != nil {
 		return runUsageErr("--seccomp %s: %v", quoteArg(o.seccompFile), err)
 	}
 	o.seccomp, o.seccompLog = prog, log
+	return nil
+}
+
+// resolveDocker turns a profile in Docker's format into the form dockerd
+// hands a runtime, for a program with the bounding capability set
+// bounding on an amd64 host running kernel release: archMap gives the
+// architectures (x86-64 and its subarchitectures), and a rule stays only
+// if its includes all hold (every capability in bounding, amd64 among
+// the arches, the kernel at least minKernel) and its excludes do not (any
+// capability in bounding, amd64 among the arches, the kernel at least
+// minKernel), as moby's profile loader decides. A profile without these
+// fields is left as it is.
+func (s *ociSeccomp) resolveDocker(bounding uint64, release string) error {
+	if len(s.ArchMap) > 0 {
+		for _, m := range s.ArchMap {
+			if m.Architecture == "SCMP_ARCH_X86_64" {
+				s.Architectures = append([]string{m.Architecture}, m.SubArchitectures...)
+			}
+		}
+		s.ArchMap = nil
+	}
+	hasCap := func(name string) (bool, error) {
+		set, unknown := kernel.ParseCaps([]string{name})
+		if len(unknown) > 0 {
+			return false, fmt.Errorf("unknown capability %q", name)
+		}
+		return bounding&set != 0, nil
+	}
+	kernelAtLeast := func(v string) (bool, error) {
+		var maj, min, hmaj, hmin int
+		if _, err := fmt.Sscanf(v, "%d.%d", &maj, &min); err != nil {
+			return false, fmt.Errorf("minKernel %q: %v", v, err)
+		}
+		if _, err := fmt.Sscanf(release, "%d.%d", &hmaj, &hmin); err != nil {
+			return false, fmt.Errorf("kernel release %q: %v", release, err)
+		}
+		return hmaj > maj || hmaj == maj && hmin >= min, nil
+	}
+	// holds reports whether every condition of f holds (all: includes) or
+	// any does (excludes).
+	holds := func(f *dockerSeccompFilter, all bool) (bool, error) {
+		var results []bool
+		if len(f.Arches) > 0 {
+			results = append(results, slices.Contains(f.Arches, "amd64"))
+		}
+		for _, c := range f.Caps {
+			ok, err := hasCap(c)
+			if err != nil {
+				return false, err
+			}
+			results = append(results, ok)
+		}
+		if f.MinKernel != "" {
+			ok, err := kernelAtLeast(f.MinKernel)
+			if err != nil {
+				return false, err
+			}
+			results = append(results, ok)
+		}
+		if all {
+			return !slices.Contains(results, false), nil
+		}
+		return slices.Contains(results, true), nil
+	}
+	var kept []ociSyscallRule
+	for _, r := range s.Syscalls {
+		if r.Excludes != nil {
+			if out, err := holds(r.Excludes, false); err != nil {
+				return err
+			} else if out {
+				continue
+			}
+		}
+		if r.Includes != nil {
+			if in, err := holds(r.Includes, true); err != nil {
+				return err
+			} else if !in {
+				continue
+			}
+		}
+		r.Includes, r.Excludes = nil, nil
+		kept = append(kept, r)
+	}
+	s.Syscalls = kept
 	return nil
 }

@@ -10,8 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"ringbox/guestkernel/kernel"
 	"ringbox/guestkernel/seccomp"
 	"ringbox/syscalls"
 )
@@ -798,4 +801,49 @@ func FuzzSeccompProfile(f *testing.F) {
 		d := seccomp.Data{Nr: int32(nr % 600), Arch: seccomp.AuditArchX86_64, Args: [6]uint64{arg, arg >> 3, ^arg}}
 		prog.Run(&d)
 	})
+}
+
+// TestSeccompDockerFormat: a profile in Docker's own format (archMap,
+// includes, excludes) is resolved as dockerd resolves it for a container
+// with the given bounding set, on an amd64 host with the sandbox's kernel
+// release.
+func TestSeccompDockerFormat(t *testing.T) {
+	raw := `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+		"archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
+			{"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
+		"syscalls": [
+			{"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
+			{"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64", "x32"]}},
+			{"names": ["getuid"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["ppc64le"]}},
+			{"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+			{"names": ["unshare"], "action": "SCMP_ACT_ALLOW", "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+			{"names": ["process_vm_readv"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4.8"}},
+			{"names": ["getpid"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "99.0"}},
+			{"names": ["getppid"], "action": "SCMP_ACT_ALLOW", "excludes": {"arches": ["s390x", "amd64"]}}
+		]}`
+	compile := func(bounding uint64) *seccomp.Program {
+		var s ociSeccomp
+		require.NoError(t, json.Unmarshal([]byte(raw), &s))
+		require.NoError(t, s.resolveDocker(bounding, syscalls.Release))
+		assert.Equal(t, []string{"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}, s.Architectures)
+		prog, _, _, err := compileOCISeccomp(&s)
+		require.NoError(t, err)
+		return prog
+	}
+	allowed := func(p *seccomp.Program, name string) bool {
+		return p.Run(seccompData(seccompNr(t, name))) == seccomp.RetAllow
+	}
+	admin := compile(kernel.AllCaps)
+	for name, want := range map[string]bool{"read": true, "arch_prctl": true, "getuid": false, "mount": true,
+		"unshare": false, "process_vm_readv": true, "getpid": false, "getppid": false} {
+		assert.Equal(t, want, allowed(admin, name), "with CAP_SYS_ADMIN: %s", name)
+	}
+	plain := compile(1 << kernel.CapChown)
+	assert.False(t, allowed(plain, "mount"), "includes caps: CAP_SYS_ADMIN is not in the set")
+	assert.True(t, allowed(plain, "unshare"), "excludes caps: CAP_SYS_ADMIN is not in the set")
+
+	var bad ociSeccomp
+	require.NoError(t, json.Unmarshal([]byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": ["CAP_NOT_A_CAP"]}}]}`), &bad))
+	assert.Error(t, bad.resolveDocker(kernel.AllCaps, syscalls.Release), "an unknown capability")
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
-	"ringbox/guestkernel/kernel"
 	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/kernel"
+	"ringbox/syscalls"
 )
 
 // The part of the OCI runtime spec's config.json that ringbox reads (the
@@ -231,6 +234,12 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 	}
 	o.noNewPrivs = p.NoNewPrivileges
 	if l := s.Linux; l != nil && l.Seccomp != nil {
+		// Docker's own format, should a config carry it unresolved:
+		// resolved against the process's bounding set.
+		bounding := initialCaps(p.User.UID, o.caps).Bounding
+		if err := l.Seccomp.resolveDocker(bounding, syscalls.Release); err != nil {
+			return nil, nil, fmt.Errorf("bundle %s: config.json: linux.seccomp: %w", bundle, err)
+		}
 		prog, log, notes, err := compileOCISeccomp(l.Seccomp)
 		if err != nil {
 			return nil, nil, fmt.Errorf("bundle %s: config.json: linux.seccomp: %w", bundle, err)
