@@ -25,6 +25,11 @@ func sysPreadv(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	return preadvFile(t, f, a)
+}
+
+// preadvFile is preadv on f, the file of a[0].
+func preadvFile(t *kernel.Task, f *fs.File, a Args) (uintptr, error) {
 	iov, err := readIovecs(t, a[1], int(int32(a[2])))
 	if err != nil {
 		return 0, err
@@ -56,6 +61,11 @@ func sysPwritev(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	return pwritevFile(t, f, a)
+}
+
+// pwritevFile is pwritev on f, the file of a[0].
+func pwritevFile(t *kernel.Task, f *fs.File, a Args) (uintptr, error) {
 	iov, err := readIovecs(t, a[1], int(int32(a[2])))
 	if err != nil {
 		return 0, err
@@ -98,19 +108,18 @@ func sysPreadv2(t *kernel.Task, a Args) (uintptr, error) {
 	if flags&^rwfKnown != 0 {
 		return 0, unix.EOPNOTSUPP
 	}
+	f, err := readFile(t, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
 	if int64(a[3]) != -1 {
-		return sysPreadv(t, a)
+		return preadvFile(t, f, a)
 	}
-	if flags&rwfNOWAIT != 0 {
-		f, err := readFile(t, int(int32(a[0])))
-		if err != nil {
-			return 0, err
-		}
-		if _, ok := f.Impl.(fs.Waitable); ok && fs.Readiness(f, waiter.ReadableEvents|waiter.EventHup|waiter.EventErr) == 0 {
-			return 0, unix.EAGAIN
-		}
+	if _, ok := f.Impl.(fs.Waitable); ok && flags&rwfNOWAIT != 0 &&
+		fs.Readiness(f, waiter.ReadableEvents|waiter.EventHup|waiter.EventErr) == 0 {
+		return 0, unix.EAGAIN
 	}
-	return sysReadv(t, a)
+	return readvFile(t, f, a)
 }
 
 // sysPwritev2 is pwritev2(fd, iov, iovcnt, offset, 0, flags): pwritev, or
@@ -141,16 +150,15 @@ func sysPwritev2(t *kernel.Task, a Args) (uintptr, error) {
 			}
 		}
 	}
-	if flags&rwfNOWAIT != 0 {
-		if _, ok := f.Impl.(fs.Waitable); ok && fs.Readiness(f, waiter.WritableEvents|waiter.EventErr) == 0 {
-			return 0, unix.EAGAIN
-		}
+	if _, ok := f.Impl.(fs.Waitable); ok && flags&rwfNOWAIT != 0 &&
+		fs.Readiness(f, waiter.WritableEvents|waiter.EventErr) == 0 {
+		return 0, unix.EAGAIN
 	}
 	var n uintptr
 	if positional {
-		n, err = sysPwritev(t, a)
+		n, err = pwritevFile(t, f, a)
 	} else {
-		n, err = sysWritev(t, a)
+		n, err = writevFile(t, f, a)
 	}
 	if err == nil && n > 0 && flags&(rwfDSYNC|rwfSYNC) != 0 {
 		if ops, ok := f.Impl.(fs.FileOps); ok {

@@ -99,6 +99,12 @@ func parentAt(t *kernel.Task, dirfd int, pathAddr uintptr) (*fs.Dentry, string, 
 	if err != nil {
 		return nil, "", err
 	}
+	return parentPath(t, dirfd, path)
+}
+
+// parentPath is parentAt for a path already copied in.
+func parentPath(t *kernel.Task, dirfd int, path string) (*fs.Dentry, string, error) {
+	var err error
 	if t.K.VFS == nil {
 		return nil, "", noFS
 	}
@@ -136,18 +142,36 @@ func umasked(t *kernel.Task, mode uint32) uint32 {
 	return mode & 0o7777 &^ um
 }
 
-func mkdirAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
-	dir, name, err := parentAt(t, dirfd, pathAddr)
+// newEntryAt finds the directory that is to hold the new name pathAddr
+// names (mkdir, mknod): EEXIST when the name is there or is "." or "..",
+// ENOENT for "name/" unless a directory is made, then mutableDir's checks.
+func newEntryAt(t *kernel.Task, dirfd int, pathAddr uintptr, isDir bool) (*fs.Dentry, string, fs.Mutable, error) {
+	path, err := copyPath(t, pathAddr)
 	if err != nil {
-		return err
+		return nil, "", nil, err
+	}
+	dir, name, err := parentPath(t, dirfd, path)
+	if err != nil {
+		return nil, "", nil, err
 	}
 	if name == "." || name == ".." {
-		return unix.EEXIST
+		return nil, "", nil, unix.EEXIST
 	}
 	if _, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
-		return unix.EEXIST
+		return nil, "", nil, unix.EEXIST
+	}
+	if !isDir && strings.HasSuffix(path, "/") {
+		return nil, "", nil, unix.ENOENT // "name/" names a directory
 	}
 	m, err := mutableDir(t, dir)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return dir, name, m, nil
+}
+
+func mkdirAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
+	dir, name, m, err := newEntryAt(t, dirfd, pathAddr, true)
 	if err != nil {
 		return err
 	}
@@ -173,24 +197,8 @@ func mknodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
 	default:
 		return unix.EINVAL
 	}
-	path, err := copyPath(t, pathAddr)
+	dir, name, _, err := newEntryAt(t, dirfd, pathAddr, false)
 	if err != nil {
-		return err
-	}
-	dir, name, err := parentAt(t, dirfd, pathAddr)
-	if err != nil {
-		return err
-	}
-	if name == "." || name == ".." {
-		return unix.EEXIST
-	}
-	if _, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
-		return unix.EEXIST
-	}
-	if strings.HasSuffix(path, "/") {
-		return unix.ENOENT // "name/" names a directory, which mknod never makes
-	}
-	if _, err := mutableDir(t, dir); err != nil {
 		return err
 	}
 	perm := umasked(t, mode)
@@ -665,30 +673,12 @@ func sysSyncfs(t *kernel.Task, a Args) (uintptr, error) {
 	return 0, err
 }
 
-// regularFile returns fd's open file and whether it is a regular file,
-// directory or symlink (what sync_file_range and readahead accept).
-func regularFile(t *kernel.Task, fd int) (*fs.File, bool, error) {
-	f, err := t.File(fd)
-	if err != nil {
-		return nil, false, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return nil, false, err
-	}
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFLNK:
-		return f, true, nil
-	}
-	return f, false, nil
-}
-
 // sysSyncFileRange is sync_file_range(fd, offset, nbytes, flags): with
 // SYNC_FILE_RANGE_WRITE the file's data is synced as fdatasync would
 // (more than the range: the only cost is time).
 func sysSyncFileRange(t *kernel.Task, a Args) (uintptr, error) {
 	off, n, flags := int64(a[1]), int64(a[2]), a[3]
-	f, regular, err := regularFile(t, int(int32(a[0])))
+	f, err := t.File(int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}
@@ -696,8 +686,14 @@ func sysSyncFileRange(t *kernel.Task, a Args) (uintptr, error) {
 	if flags&^known != 0 || off < 0 || n < 0 || off+n < off {
 		return 0, unix.EINVAL
 	}
-	if !regular {
-		return 0, unix.ESPIPE
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFLNK:
+	default:
+		return 0, unix.ESPIPE // a pipe or socket, as Linux
 	}
 	if ops, ok := f.Impl.(fs.FileOps); ok && flags&2 != 0 {
 		return 0, ops.Sync(true)

@@ -191,6 +191,11 @@ func sysReadv(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	return readvFile(t, f, a)
+}
+
+// readvFile is readv on f, the file of a[0].
+func readvFile(t *kernel.Task, f *fs.File, a Args) (uintptr, error) {
 	iov, err := readIovecs(t, a[1], int(int32(a[2])))
 	if err != nil {
 		return 0, err
@@ -250,6 +255,11 @@ func sysWritev(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	return writevFile(t, f, a)
+}
+
+// writevFile is writev on f, the file of a[0].
+func writevFile(t *kernel.Task, f *fs.File, a Args) (uintptr, error) {
 	iov, err := readIovecs(t, a[1], int(int32(a[2])))
 	if err != nil {
 		return 0, err

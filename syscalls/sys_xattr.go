@@ -128,7 +128,13 @@ func setxattr(t *kernel.Task, target xattrTarget, a Args) (uintptr, error) {
 			return 0, unix.EFAULT
 		}
 	}
-	readOnly, err := xattrFile(t, target, a[0])
+	return xattrChange(t, target, a[0])
+}
+
+// xattrChange ends setxattr and removexattr once their arguments are
+// checked: the file's errors, EROFS on a read-only mount, else EOPNOTSUPP.
+func xattrChange(t *kernel.Task, target xattrTarget, arg uintptr) (uintptr, error) {
+	readOnly, err := xattrFile(t, target, arg)
 	if err != nil {
 		return 0, err
 	}
@@ -149,12 +155,5 @@ func removexattr(t *kernel.Task, target xattrTarget, a Args) (uintptr, error) {
 	if err := xattrName(t, a[1]); err != nil {
 		return 0, err
 	}
-	readOnly, err := xattrFile(t, target, a[0])
-	if err != nil {
-		return 0, err
-	}
-	if readOnly {
-		return 0, unix.EROFS
-	}
-	return 0, unix.EOPNOTSUPP
+	return xattrChange(t, target, a[0])
 }

@@ -100,13 +100,6 @@ func (e *End) WaitingForPartner() bool {
 	return p.readers == 0 && p.fifo.readOpens == e.readOpensSeen
 }
 
-// open returns the number of open FIFOs (for tests).
-func (f *FIFOs) open() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.m)
-}
-
 // releaseFIFO drops an end of a FIFO's pipe, and the pipe from the table
 // with its buffered data when it was the last.
 func (p *Pipe) releaseFIFO(read, write bool) {

@@ -16,6 +16,13 @@ func nodeStat() (unix.Stat_t, error) {
 
 var key = FIFOKey{Dev: 7, Ino: 42}
 
+// open returns the number of FIFOs that have a pipe.
+func (f *FIFOs) open() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.m)
+}
+
 func TestFIFONonblockingOpens(t *testing.T) {
 	var f FIFOs
 	_, err := f.Open(key, false, true, true, nodeStat)

@@ -86,6 +86,7 @@ type Kernel struct {
 func New(p platform.Platform, mem *memfile.File, log *slog.Logger) *Kernel {
 	k := &Kernel{Platform: p, Mem: mem, Log: log, boot: time.Now(),
 		groups: map[int32]*ThreadGroup{}, unknown: map[uintptr]bool{}, MaxTasks: DefaultMaxTasks}
+	k.uts.host, k.uts.domain = "ringbox", "(none)"
 	k.procs.init()
 	k.IPC = ipc.NewNamespace(mem)
 	k.Locks = lock.New()
@@ -141,35 +142,25 @@ func (k *Kernel) fileDropped(t *fs.FDTable, f *fs.File) {
 }
 
 // Hostname returns the sandbox's host name (uname's nodename).
-func (k *Kernel) Hostname() string {
-	k.uts.mu.Lock()
-	defer k.uts.mu.Unlock()
-	if k.uts.host == "" {
-		return "ringbox"
-	}
-	return k.uts.host
-}
+func (k *Kernel) Hostname() string { return k.utsName(&k.uts.host) }
 
 // SetHostname changes the host name (sethostname; --hostname).
-func (k *Kernel) SetHostname(name string) {
-	k.uts.mu.Lock()
-	k.uts.host = name
-	k.uts.mu.Unlock()
-}
+func (k *Kernel) SetHostname(name string) { k.setUTSName(&k.uts.host, name) }
 
 // Domainname returns the NIS domain name ("(none)" until set).
-func (k *Kernel) Domainname() string {
-	k.uts.mu.Lock()
-	defer k.uts.mu.Unlock()
-	if k.uts.domain == "" {
-		return "(none)"
-	}
-	return k.uts.domain
-}
+func (k *Kernel) Domainname() string { return k.utsName(&k.uts.domain) }
 
 // SetDomainname changes the NIS domain name (setdomainname).
-func (k *Kernel) SetDomainname(name string) {
+func (k *Kernel) SetDomainname(name string) { k.setUTSName(&k.uts.domain, name) }
+
+func (k *Kernel) utsName(p *string) string {
 	k.uts.mu.Lock()
-	k.uts.domain = name
+	defer k.uts.mu.Unlock()
+	return *p
+}
+
+func (k *Kernel) setUTSName(p *string, v string) {
+	k.uts.mu.Lock()
+	*p = v
 	k.uts.mu.Unlock()
 }

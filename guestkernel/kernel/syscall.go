@@ -14,7 +14,7 @@ func (t *Task) syscall() {
 	nr := uintptr(r.RAX)
 	t.origRAX = int64(nr)
 	status, trace := t.syscallTrace()
-	skip := false
+	skip, dying := false, false
 	if trace {
 		// The syscall-entry stop: the tracer sees RAX = -ENOSYS and
 		// the number in orig_rax, which it may change (-1: no call;
@@ -23,9 +23,10 @@ func (t *Task) syscall() {
 		r.RAX = uint64(-enosys)
 		t.ptraceSyscallStop(status, PtraceEventMsgSyscallEntry)
 		nr = uintptr(t.origRAX)
-		skip = t.origRAX == -1 || t.TG.Exiting() || t.mustExit()
+		dying = t.TG.Exiting() || t.mustExit()
+		skip = t.origRAX == -1 || dying
 	}
-	if t.seccomp.mode.Load() != SeccompDisabled && !t.TG.Exiting() && !t.mustExit() {
+	if !dying && t.seccomp.mode.Load() != SeccompDisabled {
 		// After the syscall-entry stop, as Linux orders them: the
 		// filters see what the tracer left, -1 (a skipped call)
 		// included.
