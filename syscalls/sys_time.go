@@ -3,10 +3,12 @@ package syscalls
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"ringbox/fs/timerfd"
 	"ringbox/guestkernel/kernel"
 )
 
@@ -39,39 +41,23 @@ func clockNow(t *kernel.Task, id int32) (time.Duration, error) {
 	return 0, unix.EINVAL
 }
 
-// The host's monotonic clocks, read once at start; later readings add the
-// Go runtime's monotonic time since then, which is CLOCK_MONOTONIC read
-// through the vDSO: no host syscall, so no VM exit in ring0 mode.
-// MONOTONIC_RAW and BOOTTIME keep their own start values and move with
-// CLOCK_MONOTONIC (the sandbox sees no suspend; rate adjustments of a few
-// ppm are not told apart).
-var monoBase = func() (b struct {
-	at              time.Time
-	mono, raw, boot time.Duration
-}) {
-	read := func(id int32) time.Duration {
-		var ts unix.Timespec
-		if err := unix.ClockGettime(id, &ts); err != nil {
-			return 0
-		}
-		return time.Duration(ts.Nano())
-	}
-	b.at = time.Now()
-	b.mono, b.raw, b.boot = read(unix.CLOCK_MONOTONIC), read(unix.CLOCK_MONOTONIC_RAW), read(unix.CLOCK_BOOTTIME)
-	return b
-}()
-
-// monoNow reads a monotonic clock without a host syscall.
+// monoNow reads a monotonic clock without a host syscall: CLOCK_MONOTONIC
+// and CLOCK_BOOTTIME as the kernel's timers count them (fs/timerfd), and
+// CLOCK_MONOTONIC_RAW as CLOCK_MONOTONIC plus their difference at start
+// (rate adjustments of a few ppm are not told apart; the sandbox's vDSO,
+// where it runs the host's clock code, reads the host's own).
 func monoNow(id int32) time.Duration {
-	since := time.Since(monoBase.at)
 	switch id {
 	case unix.CLOCK_MONOTONIC_RAW:
-		return monoBase.raw + since
+		return rawOffset() + timerfd.Monotonic()
 	case unix.CLOCK_BOOTTIME:
-		return monoBase.boot + since
+		return timerfd.SystemClock(unix.CLOCK_BOOTTIME).Now()
 	}
-	return monoBase.mono + since
+	return timerfd.Monotonic()
 }
+
+// rawOffset is CLOCK_MONOTONIC_RAW's offset, measured at first use.
+var rawOffset = sync.OnceValue(func() time.Duration { return timerfd.Offset(unix.CLOCK_MONOTONIC_RAW) })
 
 func putTimespec(t *kernel.Task, addr uintptr, d time.Duration) error {
 	var b [16]byte

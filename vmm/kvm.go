@@ -37,6 +37,7 @@ const (
 
 	capNrMemslots  = 10
 	capMaxVCPUs    = 66
+	capVCPUAttrs   = 127 // KVM_CAP_VCPU_ATTRIBUTES (on x86: the TSC offset, Linux 5.16)
 	capImmediateEx = 136
 )
 
@@ -75,6 +76,8 @@ type KVM struct {
 	runSize  int
 	nrSlots  int
 	maxVCPUs int // KVM_CAP_MAX_VCPUS (0: not said)
+	// tscCtrl: a vCPU's TSC offset can be set (KVM_VCPU_TSC_OFFSET).
+	tscCtrl  bool
 	cpuid    []kvm.CPUIDEntry2
 	Backend  Backend
 	pvmFlags uint64
@@ -113,6 +116,8 @@ func Open() (*KVM, error) {
 	}
 	n, _ = ioctlFast(fd, kvm.IIO(kvmCheckExtension), capMaxVCPUs)
 	k.maxVCPUs = int(n)
+	n, _ = ioctlFast(fd, kvm.IIO(kvmCheckExtension), capVCPUAttrs)
+	k.tscCtrl = n > 0
 	if err := k.loadCPUID(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%w: %v", ErrNoKVM, err)

@@ -215,6 +215,38 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	return m, m.mem, nil
 }
 
+// HostClockData implements platform.HostClock on the x86 backend, whose
+// guests read the host's TSC unchanged (setupVCPU). In ring0 mode the
+// host's data pages are mirrored at guest-physical = host-virtual with the
+// rest of the host's memory (hostmap.go); in exit mode, whose guest may
+// have too few physical address bits for that, they get a read-only
+// memory slot at a low guest-physical address reserved for them
+// (place.go). PVM's guest TSC is not vouched for yet: there it says no.
+func (m *Machine) HostClockData(start, end uintptr) (uintptr, bool, error) {
+	if !m.x86() || !(m.cfg.Ring0 || m.kvm.tscCtrl) {
+		return 0, false, nil
+	}
+	if start&0xfff != 0 || end&0xfff != 0 || end <= start || end > hostUserEnd {
+		return 0, false, fmt.Errorf("host vDSO data %#x-%#x: not a range of user pages", start, end)
+	}
+	if m.cfg.Ring0 {
+		for a := start; a < end; a += chunkSize {
+			if !m.mirrored(a) {
+				return 0, false, nil
+			}
+		}
+		return start, m.mirrored(end - 1), nil
+	}
+	gpa, err := reserveLow(end-start, 0x1000, m.kvm.MaxGuestPhys())
+	if err != nil {
+		return 0, false, fmt.Errorf("host vDSO data: %w", err)
+	}
+	if err := m.vm.AddSlotAt(gpa, start, end-start, true); err != nil {
+		return 0, false, fmt.Errorf("host vDSO data: %w", err)
+	}
+	return gpa, true, nil
+}
+
 // Name implements platform.Platform.
 func (m *Machine) Name() string {
 	if m.cfg.Ring0 {
@@ -570,9 +602,11 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr, fresh bool) e
 	if err := v.SetRegs(&regs); err != nil {
 		return err
 	}
-	if m.x86() && m.cfg.Ring0 {
-		// Go code in the guest reads time through the host's vDSO, whose
-		// parameters are for the host's TSC: the guest's must be the same.
+	if m.x86() && (m.cfg.Ring0 || m.kvm.tscCtrl) {
+		// Code in the guest reads time through the host's vDSO, whose
+		// parameters are for the host's TSC: the guest's must be the
+		// same. Go code does in ring0 mode, and the program does in
+		// either mode (HostClockData).
 		if err := v.SetTSCOffset(0); err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ type VM struct {
 // Slot is one registered memory region.
 type Slot struct {
 	ID       uint32
-	Addr     uintptr // host virtual == guest physical
+	Addr     uintptr // guest physical (== host virtual but for AddSlotAt windows)
 	Size     uintptr
 	ReadOnly bool
 }
@@ -49,7 +49,16 @@ func (vm *VM) KVM() *KVM { return vm.kvm }
 // address. addr and size must be page aligned and must not overlap an
 // existing slot.
 func (vm *VM) AddSlot(addr, size uintptr, readOnly bool) error {
-	if addr&0xfff != 0 || size&0xfff != 0 || size == 0 {
+	return vm.AddSlotAt(addr, addr, size, readOnly)
+}
+
+// AddSlotAt registers host memory [hva, hva+size) at guest-physical
+// address addr: a window onto host memory that is elsewhere in the host's
+// address space. The caller keeps addr from ever holding host memory of
+// its own (a reservation), since other slots are guest-physical =
+// host-virtual.
+func (vm *VM) AddSlotAt(addr, hva, size uintptr, readOnly bool) error {
+	if addr&0xfff != 0 || hva&0xfff != 0 || size&0xfff != 0 || size == 0 {
 		return fmt.Errorf("memory slot %#x+%#x: not page aligned", addr, size)
 	}
 	vm.mu.Lock()
@@ -67,7 +76,7 @@ func (vm *VM) AddSlot(addr, size uintptr, readOnly bool) error {
 		Slot:          id,
 		GuestPhysAddr: uint64(addr),
 		MemorySize:    uint64(size),
-		UserspaceAddr: uint64(addr),
+		UserspaceAddr: uint64(hva),
 	}
 	if readOnly {
 		r.SetMemReadonly()

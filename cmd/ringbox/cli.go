@@ -252,6 +252,16 @@ var runFlags = []*runFlag{
 			return err
 		}},
 
+	{long: "vdso", arg: "MODE", group: groupDebugging, def: func() string { return "auto" },
+		usage: "the programs' vDSO: host, stubs or off",
+		set: func(o *runOpts, v string) error {
+			switch v {
+			case "auto", "host", "stubs", "off":
+				o.vdso = v
+				return nil
+			}
+			return fmt.Errorf("want auto, host, stubs or off")
+		}},
 	{long: "strace", group: groupDebugging, usage: "print each system call on stderr",
 		set: func(o *runOpts, v string) (err error) { o.strace, err = parseBool(v); return err }},
 	{long: "debug", group: groupDebugging, usage: "debug logging, and VM exit counts at the end",
@@ -300,6 +310,7 @@ func defaultRunOpts() *runOpts {
 		pids:      kernel.DefaultMaxTasks,
 		cpus:      runtime.NumCPU(),
 		hostIO:    "auto",
+		vdso:      "auto",
 		killAfter: 10 * time.Second,
 	}
 }

@@ -107,6 +107,7 @@ func TestParseRunErrors(t *testing.T) {
 		{[]string{"--platform=qemu", "p"}, "--platform: want kvm or kvm-exit, got qemu"},
 		{[]string{"--backend=vmx", "p"}, "--backend: want auto or pvm or x86"},
 		{[]string{"--strace=maybe", "p"}, "want true or false"},
+		{[]string{"--vdso=fast", "p"}, "--vdso: want auto, host, stubs or off"},
 		{[]string{"-v", "nodst", "p"}, "want SRC:DST"},
 		{[]string{"-v", "/a:rel", "p"}, "not an absolute path"},
 		{[]string{"-v", "/a:/b:rx", "p"}, "want ro or rw"},

@@ -22,7 +22,7 @@ func loadProgram(machine *vmm.Machine, mem *memfile.File, kern *kernel.Kernel, v
 		return nil, mm.ExecResult{}, fail(exitSandbox, "address space: %v", err)
 	}
 	res, err := m.Load(mm.ExecArgs{
-		File: exe, Path: prog, Exe: exe.path, Argv: argv, Envp: env, UID: uid, GID: gid, HWCap: kern.HWCap,
+		File: exe, Path: prog, Exe: exe.path, Argv: argv, Envp: env, UID: uid, GID: gid, HWCap: kern.HWCap, VDSO: kern.VDSO,
 		OpenInterp: func(p string) (mm.Executable, error) {
 			f, err := openInTree(vfs, cwd, p)
 			if err != nil {

@@ -94,6 +94,8 @@ type runOpts struct {
 	// hostIO is --hostio (auto, thread, exit); hostIOSpin --hostio-spin.
 	hostIO     string
 	hostIOSpin time.Duration
+	// vdso is --vdso (auto, host, stubs, off).
+	vdso string
 	// disk is --disk (0: half of memory); files is --files (0: 1<<20).
 	disk  uint64
 	files int
@@ -251,6 +253,10 @@ func runCmd(o *runOpts) error {
 	if err != nil {
 		return fail(exitSandbox, "build VM: %v", err)
 	}
+	vdsoImage, err := buildVDSO(machine, mem, o.vdso, log)
+	if err != nil {
+		return fail(exitSandbox, "%v", err)
+	}
 	// Everything the run reaches on the host by path is open by now: shut
 	// ringbox itself in before the host I/O thread and the first task
 	// thread exist (capabilities are per thread).
@@ -292,6 +298,7 @@ func runCmd(o *runOpts) error {
 		kern.Strace = os.Stderr
 	}
 	kern.HWCap = hwcap(k)
+	kern.VDSO = vdsoImage
 	kern.VFS = vfs
 	for _, attach := range mems {
 		attach(mem)

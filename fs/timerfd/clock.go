@@ -3,6 +3,7 @@ package timerfd
 import (
 	"sync"
 	"time"
+	_ "unsafe" // go:linkname
 
 	"golang.org/x/sys/unix"
 )
@@ -24,23 +25,31 @@ type Stopper interface {
 	Stop() bool
 }
 
-// hostClock is one of the host's wall clocks. Readings other than
-// CLOCK_REALTIME's are derived from Go's monotonic time (CLOCK_MONOTONIC)
-// and an offset taken once, so reading a clock needs no system call (one
-// made from the Go kernel in the guest costs a VM exit).
+// hostClock is one of the host's clocks. CLOCK_MONOTONIC is Go's own
+// monotonic clock (runtime.nanotime: the host's CLOCK_MONOTONIC read
+// through the host's vDSO, to the nanosecond, and with no system call, so
+// no VM exit from the Go kernel in the guest). It is exactly what a
+// program reads through the sandbox's vDSO where that runs the host's
+// clock code (package vdso): a deadline a program computes from its own
+// reading is one the kernel's timers agree with. CLOCK_REALTIME is Go's
+// wall clock (the host's, the same way). CLOCK_BOOTTIME is CLOCK_MONOTONIC
+// plus the difference of the two taken once (the sandbox sees no suspend).
 type hostClock struct {
 	realtime bool
-	offset   time.Duration // the clock's reading at base
+	offset   time.Duration // added to CLOCK_MONOTONIC
 }
 
 var (
-	// base is the time the offsets of the clocks are measured against.
-	base        = time.Now()
 	realClock   = &hostClock{realtime: true}
 	monoClock   = &hostClock{}
 	bootClock   = &hostClock{}
 	offsetsOnce sync.Once
 )
+
+// nanotime is the Go runtime's monotonic clock.
+//
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
 
 // hostReading reads host clock id.
 func hostReading(id int32) time.Duration {
@@ -51,14 +60,25 @@ func hostReading(id int32) time.Duration {
 	return time.Duration(ts.Nano())
 }
 
-// initOffsets reads CLOCK_MONOTONIC and CLOCK_BOOTTIME once, against base.
+// Offset returns the difference between host clock id and CLOCK_MONOTONIC,
+// measured once: id is read between two readings of CLOCK_MONOTONIC and
+// compared with their middle.
+func Offset(id int32) time.Duration {
+	before := nanotime()
+	r := hostReading(id)
+	after := nanotime()
+	return r - time.Duration(before+(after-before)/2)
+}
+
+// initOffsets measures CLOCK_BOOTTIME's offset once.
 func initOffsets() {
 	offsetsOnce.Do(func() {
-		since := time.Since(base)
-		monoClock.offset = hostReading(unix.CLOCK_MONOTONIC) - since
-		bootClock.offset = hostReading(unix.CLOCK_BOOTTIME) - since
+		bootClock.offset = Offset(unix.CLOCK_BOOTTIME)
 	})
 }
+
+// Monotonic reads CLOCK_MONOTONIC.
+func Monotonic() time.Duration { return time.Duration(nanotime()) }
 
 // SystemClock returns the host clock id: CLOCK_REALTIME (CLOCK_TAI reads
 // the same in the sandbox), CLOCK_MONOTONIC or CLOCK_BOOTTIME, or nil for
@@ -82,7 +102,7 @@ func (c *hostClock) Now() time.Duration {
 	if c.realtime {
 		return time.Duration(time.Now().UnixNano())
 	}
-	return c.offset + time.Since(base)
+	return c.offset + time.Duration(nanotime())
 }
 
 // AfterFunc implements Clock with a Go timer (on Go's monotonic time: a

@@ -14,6 +14,7 @@ import (
 	"ringbox/fs/procfs"
 	"ringbox/guestkernel/ipc"
 	"ringbox/guestkernel/memfile"
+	"ringbox/guestkernel/mm"
 	"ringbox/guestkernel/platform"
 )
 
@@ -48,6 +49,8 @@ type Kernel struct {
 	NetProc func(name string) string
 	// HWCap is CPUID.1:EDX, for AT_HWCAP.
 	HWCap uint64
+	// VDSO is mapped into every program at exec (nil: none).
+	VDSO *mm.VDSO
 
 	// MaxTasks bounds the live tasks (threads) of the sandbox (--pids);
 	// clone and fork fail with EAGAIN past it.

@@ -30,7 +30,8 @@ func (m *MM) accessAs(addr uintptr, n int, write, force bool, fn func(b []byte))
 		// Like the MMU (and HandleFault): any access right allows
 		// reading, as PROT_WRITE and PROT_EXEC pages are readable on
 		// x86.
-		if !ok || v.Prot&(ProtRead|ProtWrite|ProtExec) == 0 || write && v.Prot&ProtWrite == 0 && (!force || v.Shared) {
+		if !ok || v.Prot&(ProtRead|ProtWrite|ProtExec) == 0 || write && v.Prot&ProtWrite == 0 && (!force || v.Shared) ||
+			v.HostPhys != 0 {
 			return done, EFAULT
 		}
 		page := a &^ (pageSize - 1)

@@ -46,8 +46,47 @@ type ExecArgs struct {
 	HWCap2 uint64
 	// OpenInterp opens the program interpreter named by PT_INTERP.
 	OpenInterp func(path string) (Executable, error)
-	// VDSO, if non-zero, is the address of a vDSO image already mapped.
-	VDSO uintptr
+	// VDSO, if not nil, is mapped into the new program (AT_SYSINFO_EHDR).
+	VDSO *VDSO
+}
+
+// VDSO is the vDSO every program gets (package vdso builds it): its image,
+// mapped read-only and executable as [vdso], and, right in front of it,
+// the host's vDSO data pages as [vvar] when the image runs the host's own
+// clock code, which finds them there.
+type VDSO struct {
+	// Image holds the image's pages, which every address space shares
+	// (copy-on-write: a debugger's breakpoint stays its own).
+	Image Pager
+	// Pages is the image's length in pages; its ELF header is at its
+	// start.
+	Pages int
+	// HostData and HostDataLen are the guest-physical address and length
+	// of the host's data pages, or zero.
+	HostData, HostDataLen uintptr
+}
+
+// mapVDSO maps v at a free address below the stack and returns the
+// address of its image.
+func (m *MM) mapVDSO(v *VDSO) (uintptr, error) {
+	size := v.HostDataLen + uintptr(v.Pages)*pageSize
+	m.mu.Lock()
+	base, ok := m.findGap(size, MmapTop)
+	m.mu.Unlock()
+	if !ok {
+		return 0, ENOMEM
+	}
+	image := base + v.HostDataLen
+	if v.HostDataLen != 0 {
+		m.mu.Lock()
+		m.vmas.insert(VMA{Start: base, End: image, Prot: ProtRead, MaxProt: ProtRead, Name: "[vvar]", HostPhys: v.HostData})
+		m.mu.Unlock()
+	}
+	if _, err := m.Mmap(MmapOpts{Addr: image, Len: uintptr(v.Pages) * pageSize, Prot: ProtRead | ProtExec, Fixed: true,
+		Name: "[vdso]", Pager: v.Image}); err != nil {
+		return 0, fmt.Errorf("map the vDSO: %w", err)
+	}
+	return image, nil
 }
 
 // ExecResult is where the program starts.
@@ -139,8 +178,12 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 		{Key: loader.AT_CLKTCK, Val: 100},
 		{Key: loader.AT_MINSIGSTKSZ, Val: 2048},
 	}
-	if a.VDSO != 0 {
-		aux = append(aux, loader.AuxEntry{Key: loader.AT_SYSINFO_EHDR, Val: uint64(a.VDSO)})
+	if a.VDSO != nil {
+		at, err := m.mapVDSO(a.VDSO)
+		if err != nil {
+			return ExecResult{}, err
+		}
+		aux = append(aux, loader.AuxEntry{Key: loader.AT_SYSINFO_EHDR, Val: uint64(at)})
 	}
 	var random [16]byte
 	rand.Read(random[:])

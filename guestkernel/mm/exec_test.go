@@ -223,7 +223,8 @@ func TestLoadStatic(t *testing.T) {
 
 			argv := []string{path, "one", "", "three with spaces"}
 			envp := []string{"A=1", "PATH=/bin"}
-			res, err := m.Load(ExecArgs{File: openExe(t, path), Path: "/prog", Argv: argv, Envp: envp, UID: 1000, GID: 100, HWCap: 0xabc, VDSO: 0x7fff00000000})
+			vdso, image := testVDSO(t, m)
+			res, err := m.Load(ExecArgs{File: openExe(t, path), Path: "/prog", Argv: argv, Envp: envp, UID: 1000, GID: 100, HWCap: 0xabc, VDSO: vdso})
 			require.NoError(t, err)
 			assert.Equal(t, uintptr(ef.Entry)+bias, res.Entry)
 			assert.Zero(t, res.SP%16, "sp 16-byte aligned")
@@ -245,7 +246,7 @@ func TestLoadStatic(t *testing.T) {
 			assert.Equal(t, uint64(1000), st.auxv[loader.AT_EUID])
 			assert.Equal(t, uint64(100), st.auxv[loader.AT_GID])
 			assert.Equal(t, uint64(0xabc), st.auxv[loader.AT_HWCAP])
-			assert.Equal(t, uint64(0x7fff00000000), st.auxv[loader.AT_SYSINFO_EHDR])
+			checkVDSOMapped(t, m, vdso, image, uintptr(st.auxv[loader.AT_SYSINFO_EHDR]))
 			assert.Equal(t, uint64(len(ef.Progs)), st.auxv[loader.AT_PHNUM])
 			assert.Equal(t, uint64(56), st.auxv[loader.AT_PHENT])
 			execfn, err := m.CopyInString(uintptr(st.auxv[loader.AT_EXECFN]), 4096)

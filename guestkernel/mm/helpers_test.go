@@ -262,6 +262,11 @@ func checkStructure(m *MM) error {
 			err = fmt.Errorf("leaf %#x of size %#x", va, size)
 		case va >= UserEnd:
 			err = fmt.Errorf("leaf %#x beyond UserEnd", va)
+		case hostLeaf(m, va):
+			// A window onto host pages: never in the page map.
+			if v, _ := m.vmas.lookup(va); pa != v.HostPhys+(va-v.Start) || m.pages.get(va) != 0 || o.Write {
+				err = fmt.Errorf("leaf %#x -> %#x of host pages at %#x (write %v, page map %#x)", va, pa, v.HostPhys, o.Write, m.pages.get(va))
+			}
 		case m.pages.get(va) != pa:
 			err = fmt.Errorf("leaf %#x -> %#x, page map says %#x", va, pa, m.pages.get(va))
 		case !o.User:
@@ -284,6 +289,12 @@ func checkStructure(m *MM) error {
 		return err == nil
 	})
 	return err
+}
+
+// hostLeaf reports whether va lies in a VMA of host pages.
+func hostLeaf(m *MM, va uintptr) bool {
+	v, ok := m.vmas.lookup(va)
+	return ok && v.HostPhys != 0
 }
 
 func mustCheck(tb testing.TB, m *MM) {

@@ -149,6 +149,15 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 		if m.pages.get(a) != 0 {
 			continue
 		}
+		if v.HostPhys != 0 {
+			// Host pages: mapped as they are, owned by no one.
+			if v.Prot != 0 {
+				if _, err := m.pt.Map(a, v.HostPhys+(a-v.Start), pageSize, opts(v.Prot)); err != nil {
+					return tableErr(err)
+				}
+			}
+			continue
+		}
 		var pa uintptr
 		if v.Pager != nil {
 			// A shared mapping maps the object's own page, with a

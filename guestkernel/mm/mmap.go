@@ -139,7 +139,7 @@ func (m *MM) unmapLocked(addr, n uintptr) {
 		m.pages.clear(va)
 		freed = append(freed, pa)
 	})
-	if len(freed) > 0 {
+	if len(freed) > 0 || m.vmas.hasHost(addr, addr+n) {
 		m.unmapThenFree(addr, n, freed)
 	}
 	m.vmas.remove(addr, addr+n)
@@ -365,6 +365,9 @@ func (m *MM) Mremap(old, oldLen, newLen uintptr, flags int, newAddr uintptr) (ui
 		return 0, unix.EFAULT
 	}
 	v := *vp // m.vmas changes below
+	if v.HostPhys != 0 {
+		return 0, EINVAL // the host's pages stay where they are
+	}
 	if flags&fixed == 0 {
 		if newN <= oldN {
 			m.unmapLocked(old+newN, oldN-newN)
@@ -503,7 +506,9 @@ func (m *MM) Resident(addr uintptr, n int) []bool {
 	defer m.mu.Unlock()
 	out := make([]bool, n)
 	for i := range out {
-		out[i] = m.pages.get(addr+uintptr(i)*pageSize) != 0
+		a := addr + uintptr(i)*pageSize
+		v, ok := m.vmas.lookup(a)
+		out[i] = m.pages.get(a) != 0 || ok && v.HostPhys != 0
 	}
 	return out
 }

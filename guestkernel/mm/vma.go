@@ -33,6 +33,13 @@ type VMA struct {
 	// space; WipeOnFork (MADV_WIPEONFORK, private anonymous mappings only)
 	// gives the child zero-fill pages there instead of a copy.
 	DontFork, WipeOnFork bool
+	// HostPhys, if non-zero, makes the VMA a window onto host memory
+	// that no address space owns: the guest-physical address of the page
+	// at Start (the host's vDSO data, [vvar]). Its pages are mapped
+	// straight into the page tables and never enter the page map, so
+	// nothing frees, copies or counts them, and the Go kernel never reads
+	// or writes them for the program (EFAULT, as Linux's VM_PFNMAP).
+	HostPhys uintptr
 }
 
 // Pager gives the pages of a file that a shared mapping maps directly
@@ -49,7 +56,7 @@ func (v *VMA) Len() uintptr { return v.End - v.Start }
 // PR_SET_VMA_ANON_NAME). Private file mappings are filled by copy here, so
 // they too are private pages; their name is the file's path.
 func (v *VMA) privateAnon() bool {
-	return !v.Shared && v.Pager == nil && (v.Name == "" || v.Name[0] == '[')
+	return !v.Shared && v.Pager == nil && v.HostPhys == 0 && (v.Name == "" || v.Name[0] == '[')
 }
 
 // vmaSet is a sorted, non-overlapping list of VMAs. Every VMA value in a
@@ -90,6 +97,9 @@ func (s *vmaSet) split(addr uintptr) {
 	if b.Pager != nil {
 		b.PagerOff += int64((addr - s.v[i].Start) / pageSize)
 	}
+	if b.HostPhys != 0 {
+		b.HostPhys += addr - s.v[i].Start
+	}
 	refVMA(&b)
 	s.v[i] = a
 	s.v = append(s.v, VMA{})
@@ -125,7 +135,8 @@ func mergeable(a, b *VMA) bool {
 		a.GrowsDown == b.GrowsDown && a.Name == b.Name && a.Inode == b.Inode &&
 		a.DontFork == b.DontFork && a.WipeOnFork == b.WipeOnFork &&
 		(a.Inode == 0 || a.Offset+uint64(a.Len()) == b.Offset) &&
-		a.Pager == b.Pager && (a.Pager == nil || a.PagerOff+int64(a.Len()/pageSize) == b.PagerOff)
+		a.Pager == b.Pager && (a.Pager == nil || a.PagerOff+int64(a.Len()/pageSize) == b.PagerOff) &&
+		(a.HostPhys == 0) == (b.HostPhys == 0) && (a.HostPhys == 0 || a.HostPhys+a.Len() == b.HostPhys)
 }
 
 // merge joins VMA i with its neighbours where possible.
@@ -171,4 +182,14 @@ func (s *vmaSet) mapped(start, end uintptr) bool {
 func (s *vmaSet) overlaps(start, end uintptr) bool {
 	i := s.find(start)
 	return i < len(s.v) && s.v[i].Start < end
+}
+
+// hasHost reports whether a VMA of host pages overlaps [start, end).
+func (s *vmaSet) hasHost(start, end uintptr) bool {
+	for i := s.find(start); i < len(s.v) && s.v[i].Start < end; i++ {
+		if s.v[i].HostPhys != 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -117,3 +117,14 @@ type Platform interface {
 	// Stats returns counters (exits by reason, ...) for --debug and benchmarks.
 	Stats() map[string]uint64
 }
+
+// HostClock is a Platform on which user code can run the host's own vDSO
+// clock code (package vdso): the guest's TSC reads as the host's, and the
+// host's vDSO data pages can be mapped into user page tables.
+type HostClock interface {
+	// HostClockData makes the host pages [start, end) (the host's vDSO
+	// data) reachable by user page tables and returns the guest-physical
+	// address they have there; ok is false (and the error nil) if the
+	// platform cannot run host clock code.
+	HostClockData(start, end uintptr) (gpa uintptr, ok bool, err error)
+}

@@ -573,6 +573,8 @@ func programCases() []progCase {
 		{name: "cat-stdin", prog: "cat", stdin: pseudoRandom(1<<20+12345, 7), bigOutput: true, stderr: true},
 		{name: "cat-devnull", prog: "cat", stderr: true},
 		{name: "clock", prog: "clock", argsNow: hostNow},
+		{name: "vdso", prog: "vdso"},
+		{name: "vdso-stubs", prog: "vdso", flags: []string{"--vdso", "stubs"}},
 		{name: "random", prog: "random"},
 		{name: "stackgrow", prog: "stackgrow"},
 		{name: "nullderef", prog: "nullderef", wantCode: 128 + int(syscall.SIGSEGV)},

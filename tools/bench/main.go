@@ -234,6 +234,7 @@ func (b *bench) measure() ([]*row, error) {
 	rows := []*row{
 		newRow("null syscall (getppid)", "op", &target{
 			Text: "ring0 under 1 µs/op and under 3x native", MaxNs: 1e3, MaxRatio: 3}),
+		newRow("clock_gettime through libc (vDSO)", "op", nil),
 		newRow(fmt.Sprintf("first-touch fault, %s", sizeName(faultSize)), "page", nil),
 		newRow("mmap 64 KiB, touch, munmap", "iter", &target{
 			Text: "ring0 under 80 µs/iter", MaxNs: 80e3}),
@@ -281,6 +282,7 @@ func (b *bench) measure() ([]*row, error) {
 	const bigReps = 3
 	steps := []func(*row) error{
 		func(r *row) error { return b.loopRow(r, &job{prog: "syscall"}, 0) },
+		func(r *row) error { return b.loopRow(r, &job{prog: "clock"}, 0) },
 		func(r *row) error { return b.loopRow(r, &job{prog: "fault"}, faultSize/4096) },
 		func(r *row) error { return b.loopRow(r, &job{prog: "mmap"}, 0) },
 		b.startRow,

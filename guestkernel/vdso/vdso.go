@@ -1,0 +1,172 @@
+package vdso
+
+import (
+	"bufio"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"ringbox/guestkernel/memfile"
+	"ringbox/guestkernel/mm"
+)
+
+// funcs are the exported functions, in the order of the stubs
+// (stubs_amd64.s).
+var funcs = [...]string{"clock_gettime", "gettimeofday", "time", "clock_getres", "getcpu"}
+
+// passThrough are the functions taken from the host's vDSO when it is
+// used.
+var passThrough = map[string]bool{"clock_gettime": true, "gettimeofday": true, "time": true, "clock_getres": true}
+
+// stubSize is the length of each stub.
+const stubSize = 16
+
+// stubsCode returns the address of the stubs (stubs_amd64.s).
+func stubsCode() *byte
+
+// stubs returns the stubs' machine code.
+func stubs() []byte { return unsafe.Slice(stubsCode(), len(funcs)*stubSize) }
+
+// Host is this process's own vDSO: its data pages ([vvar], and
+// [vvar_vclock] on newer kernels) and, right after them, its text
+// ([vdso]), whose code finds the data at that fixed distance.
+type Host struct {
+	DataStart, DataEnd uintptr // DataEnd is where the text starts
+	Text               []byte
+	// DataPhys is the guest-physical address of the data pages
+	// (platform.HostClock), set by the caller before Build.
+	DataPhys uintptr
+}
+
+// FindHost locates the host's vDSO in /proc/self/maps.
+func FindHost() (*Host, error) {
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	type mapping struct {
+		start, end uintptr
+		name       string
+	}
+	var ms []mapping
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || !strings.HasPrefix(fields[5], "[v") {
+			continue
+		}
+		lo, hi, ok := strings.Cut(fields[0], "-")
+		s, err1 := strconv.ParseUint(lo, 16, 64)
+		e, err2 := strconv.ParseUint(hi, 16, 64)
+		if !ok || err1 != nil || err2 != nil || e <= s {
+			continue
+		}
+		ms = append(ms, mapping{uintptr(s), uintptr(e), fields[5]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	for i, m := range ms {
+		if m.name != "[vdso]" {
+			continue
+		}
+		h := &Host{DataStart: m.start, DataEnd: m.start}
+		for j := i - 1; j >= 0 && strings.HasPrefix(ms[j].name, "[vvar") && ms[j].end == h.DataStart; j-- {
+			h.DataStart = ms[j].start
+		}
+		if h.DataStart == h.DataEnd {
+			return nil, errors.New("the host's [vdso] has no [vvar] right before it")
+		}
+		h.Text = unsafe.Slice((*byte)(unsafe.Add(nil, m.start)), m.end-m.start)
+		return h, nil
+	}
+	return nil, errors.New("the host has no vDSO")
+}
+
+// image is the vDSO's pages in the memory file, held for the sandbox's
+// life.
+type image struct {
+	pages []uintptr
+}
+
+// PageAddr implements mm.Pager.
+func (im *image) PageAddr(idx int64) (uintptr, error) {
+	if idx < 0 || idx >= int64(len(im.pages)) {
+		return 0, mm.EFAULT
+	}
+	return im.pages[idx], nil
+}
+
+// Build makes the vDSO in mem: with the host's clock code and data pages
+// if host is not nil, or of stubs only.
+func Build(mem *memfile.File, host *Host) (*mm.VDSO, error) {
+	var text []byte
+	if host != nil {
+		text = host.Text
+	}
+	b, err := Image(text)
+	if err != nil {
+		return nil, err
+	}
+	im := &image{}
+	for off := 0; off < len(b); off += memfile.PageSize {
+		pa, err := mem.Alloc()
+		if err != nil {
+			for _, p := range im.pages {
+				mem.Free(p)
+			}
+			return nil, fmt.Errorf("vDSO: %w", err)
+		}
+		copy(memfile.Page(pa), b[off:])
+		im.pages = append(im.pages, pa)
+	}
+	v := &mm.VDSO{Image: im, Pages: len(im.pages)}
+	if host != nil {
+		v.HostData, v.HostDataLen = host.DataPhys, host.DataEnd-host.DataStart
+	}
+	return v, nil
+}
+
+// hostSymbols returns the functions of the host's vDSO (f, text bytes
+// long) that the image takes, by name without the __vdso_ prefix.
+func hostSymbols(f *elf.File, size int) (map[string]hostFunc, error) {
+	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 {
+		return nil, errors.New("the host's vDSO is not x86-64")
+	}
+	var bias uint64
+	found := false
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			bias, found = p.Vaddr-p.Off, true
+			break
+		}
+	}
+	if !found {
+		return nil, errors.New("the host's vDSO has no PT_LOAD")
+	}
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		return nil, fmt.Errorf("the host's vDSO: %w", err)
+	}
+	out := map[string]hostFunc{}
+	for _, s := range syms {
+		name, ok := strings.CutPrefix(s.Name, "__vdso_")
+		if !ok || !passThrough[name] || elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Section == elf.SHN_UNDEF {
+			continue
+		}
+		off := s.Value - bias
+		if off < 64 || off >= uint64(size) || s.Size > uint64(size)-off {
+			return nil, fmt.Errorf("the host's vDSO: %s at %#x is outside its text", s.Name, s.Value)
+		}
+		out[name] = hostFunc{off, s.Size}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the host's vDSO has none of the clock functions")
+	}
+	return out, nil
+}

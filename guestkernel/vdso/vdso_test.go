@@ -1,0 +1,149 @@
+package vdso
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// wantNR is the system call each stub makes.
+var wantNR = map[string]uint32{"clock_gettime": 228, "gettimeofday": 96, "time": 201, "clock_getres": 229, "getcpu": 309}
+
+func TestStubs(t *testing.T) {
+	b := stubs()
+	for i, fn := range funcs {
+		s := b[i*stubSize : (i+1)*stubSize]
+		// MOVL $nr, AX; SYSCALL; RET; then INT3 padding.
+		assert.Equal(t, byte(0xb8), s[0], fn)
+		assert.Equal(t, wantNR[fn], binary.LittleEndian.Uint32(s[1:]), fn)
+		assert.Equal(t, []byte{0x0f, 0x05, 0xc3}, s[5:8], fn)
+		assert.Equal(t, bytes.Repeat([]byte{0xcc}, 8), s[8:], fn)
+	}
+}
+
+func TestElfHash(t *testing.T) {
+	// The values glibc and Go's runtime compare vd_hash with.
+	assert.Equal(t, uint32(0x3ae75f6), elfHash("LINUX_2.6"))
+	assert.Equal(t, uint32(0), elfHash(""))
+}
+
+// lookup finds name through the image's DT_HASH table, as a dynamic
+// linker does, and returns its symbol.
+func lookup(t *testing.T, img []byte, f *elf.File, name string) (elf.Symbol, bool) {
+	t.Helper()
+	hs := f.Section(".hash")
+	require.NotNil(t, hs)
+	h, err := hs.Data()
+	require.NoError(t, err)
+	syms, err := f.DynamicSymbols()
+	require.NoError(t, err)
+	le := binary.LittleEndian
+	nbucket := le.Uint32(h[0:])
+	nchain := le.Uint32(h[4:])
+	require.Equal(t, uint32(len(syms)+1), nchain)
+	for i := le.Uint32(h[8+4*(elfHash(name)%nbucket):]); i != 0; i = le.Uint32(h[8+4*nbucket+4*i:]) {
+		if syms[i-1].Name == name {
+			return syms[i-1], true
+		}
+	}
+	return elf.Symbol{}, false
+}
+
+func checkImage(t *testing.T, img, hostText []byte) {
+	t.Helper()
+	require.Zero(t, len(img)%4096)
+	f, err := elf.NewFile(bytes.NewReader(img))
+	require.NoError(t, err)
+	assert.Equal(t, elf.ET_DYN, f.Type)
+	assert.Equal(t, elf.EM_X86_64, f.Machine)
+	soname, err := f.DynString(elf.DT_SONAME)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"linux-vdso.so.1"}, soname)
+	require.Len(t, f.Progs, 2)
+	assert.Equal(t, elf.PT_LOAD, f.Progs[0].Type)
+	assert.Equal(t, uint64(0), f.Progs[0].Vaddr)
+	assert.Equal(t, uint64(len(img)), f.Progs[0].Memsz)
+	assert.Equal(t, elf.PF_R|elf.PF_X, f.Progs[0].Flags)
+	assert.Equal(t, elf.PT_DYNAMIC, f.Progs[1].Type)
+
+	syms, err := f.DynamicSymbols()
+	require.NoError(t, err)
+	assert.Len(t, syms, 2*len(funcs))
+	for _, fn := range funcs {
+		for _, name := range []string{"__vdso_" + fn, fn} {
+			s, ok := lookup(t, img, f, name)
+			require.True(t, ok, name)
+			assert.Equal(t, elf.STT_FUNC, elf.ST_TYPE(s.Info), name)
+			if name == fn {
+				assert.Equal(t, elf.STB_WEAK, elf.ST_BIND(s.Info), name)
+			} else {
+				assert.Equal(t, elf.STB_GLOBAL, elf.ST_BIND(s.Info), name)
+			}
+			assert.True(t, s.HasVersion, name)
+			assert.Equal(t, "LINUX_2.6", s.Version, name)
+			require.NotEqual(t, elf.SHN_UNDEF, s.Section, name)
+			require.Less(t, int(s.Section), len(f.Sections), name)
+			sec := f.Sections[s.Section]
+			assert.Equal(t, elf.SHF_ALLOC|elf.SHF_EXECINSTR, sec.Flags, name)
+			assert.True(t, s.Value >= sec.Addr && s.Value+s.Size <= sec.Addr+sec.Size, "%s in %s", name, sec.Name)
+			code := img[s.Value:]
+			if passThrough[fn] && hostText != nil {
+				// The host's function, byte for byte.
+				assert.Equal(t, hostText[s.Value:s.Value+s.Size], code[:s.Size], name)
+				assert.Greater(t, s.Size, uint64(0), name)
+			} else {
+				assert.Equal(t, byte(0xb8), code[0], name)
+				assert.Equal(t, wantNR[fn], binary.LittleEndian.Uint32(code[1:]), name)
+			}
+		}
+	}
+	_, ok := lookup(t, img, f, "__vdso_getrandom")
+	assert.False(t, ok)
+	_, ok = lookup(t, img, f, "__vdso_sgx_enter_enclave")
+	assert.False(t, ok)
+	if hostText != nil {
+		// Past the ELF header, the host's text is unchanged: its code
+		// reaches its data pages and its own constants at the same
+		// offsets.
+		assert.Equal(t, hostText[64:], img[64:len(hostText)])
+	}
+}
+
+func TestImageStubs(t *testing.T) {
+	img, err := Image(nil)
+	require.NoError(t, err)
+	assert.Len(t, img, 4096)
+	checkImage(t, img, nil)
+}
+
+func TestImageHost(t *testing.T) {
+	h, err := FindHost()
+	require.NoError(t, err, "every x86-64 Linux host this runs on has a vDSO")
+	assert.Greater(t, h.DataEnd, h.DataStart)
+	assert.Zero(t, h.DataStart%4096)
+	assert.Zero(t, len(h.Text)%4096)
+	img, err := Image(h.Text)
+	require.NoError(t, err)
+	assert.Len(t, img, len(h.Text)+4096)
+	checkImage(t, img, h.Text)
+}
+
+func TestImageBadHost(t *testing.T) {
+	for _, text := range [][]byte{
+		[]byte("not an ELF file at all"),
+		make([]byte, 4096),
+	} {
+		_, err := Image(text)
+		assert.Error(t, err)
+	}
+	// An ELF object without the clock functions: the stub image with
+	// its __vdso_ names changed.
+	img, err := Image(nil)
+	require.NoError(t, err)
+	_, err = Image(bytes.ReplaceAll(img, []byte("__vdso_"), []byte("__xdso_")))
+	assert.ErrorContains(t, err, "none of the clock functions")
+}

@@ -1,0 +1,54 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestVDSOCalls: where the backend runs the host's clock code in the
+// program's vDSO (x86), libc's clock_gettime and gettimeofday make no
+// system call at all; with --vdso=stubs (and on PVM) each is one, and with
+// --vdso=off libc makes the system call itself. Counted with --strace.
+func TestVDSOCalls(t *testing.T) {
+	recordInputs(t)
+	v := execute(t, spec{Path: ringboxBin, Argv: []string{ringboxBin, "version"}, InheritEnv: true})
+	if !checkSandboxStatus(t, v) {
+		return
+	}
+	x86 := strings.Contains(strings.ToLower(string(v.Stdout)), "x86")
+	for _, c := range []struct {
+		mode      string
+		syscalls  bool // each clock read is a system call
+		debugLine string
+	}{
+		{"auto", !x86, map[bool]string{true: "the host's clock code", false: "system call stubs"}[x86]},
+		{"stubs", true, ""},
+		{"off", true, ""},
+	} {
+		t.Run(c.mode, func(t *testing.T) {
+			t.Parallel()
+			s := sandboxed([]string{"--strace", "--debug", "--vdso", c.mode}, baseEnv, prog("vdso"), []string{"loop"}, nil)
+			r := execute(t, s)
+			if !checkSandboxStatus(t, r) {
+				return
+			}
+			require.Equal(t, 0, r.Code, "stderr: %s", tail(r.Stderr, 2000))
+			assert.Equal(t, "looped\n", string(r.Stdout))
+			stderr := string(r.Stderr)
+			gettime, tod := strings.Count(stderr, "clock_gettime("), strings.Count(stderr, "gettimeofday(")
+			if c.syscalls {
+				assert.GreaterOrEqual(t, gettime, 1000, "clock_gettime calls")
+				assert.GreaterOrEqual(t, tod, 1000, "gettimeofday calls")
+			} else {
+				assert.Less(t, gettime, 10, "clock_gettime calls")
+				assert.Less(t, tod, 10, "gettimeofday calls")
+			}
+			if c.debugLine != "" {
+				assert.Contains(t, stderr, c.debugLine)
+			}
+		})
+	}
+}
