@@ -62,8 +62,10 @@ type VDSO struct {
 	// start.
 	Pages int
 	// HostData and HostDataLen are the guest-physical address and length
-	// of the host's data pages, or zero.
+	// of the host's data pages, or zero. HostHoles marks, by page, those
+	// the host leaves unbacked (SIGBUS when read there too).
 	HostData, HostDataLen uintptr
+	HostHoles             []bool
 }
 
 // mapVDSO maps v at a free address below the stack and returns the
@@ -79,7 +81,14 @@ func (m *MM) mapVDSO(v *VDSO) (uintptr, error) {
 	image := base + v.HostDataLen
 	if v.HostDataLen != 0 {
 		m.mu.Lock()
-		m.vmas.insert(VMA{Start: base, End: image, Prot: ProtRead, MaxProt: ProtRead, Name: "[vvar]", HostPhys: v.HostData})
+		for off := uintptr(0); off < v.HostDataLen; off += pageSize {
+			phys := v.HostData + off
+			if i := int(off / pageSize); i < len(v.HostHoles) && v.HostHoles[i] {
+				phys = HostHole
+			}
+			m.vmas.insert(VMA{Start: base + off, End: base + off + pageSize, Prot: ProtRead, MaxProt: ProtRead,
+				Name: "[vvar]", HostPhys: phys})
+		}
 		m.mu.Unlock()
 	}
 	if _, err := m.Mmap(MmapOpts{Addr: image, Len: uintptr(v.Pages) * pageSize, Prot: ProtRead | ProtExec, Fixed: true,

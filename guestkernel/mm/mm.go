@@ -149,6 +149,12 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 		if m.pages.get(a) != 0 {
 			continue
 		}
+		if v.HostPhys == HostHole {
+			if i == 0 {
+				return ErrBus
+			}
+			break
+		}
 		if v.HostPhys != 0 {
 			// Host pages: mapped as they are, owned by no one.
 			if v.Prot != 0 {

@@ -508,7 +508,7 @@ func (m *MM) Resident(addr uintptr, n int) []bool {
 	for i := range out {
 		a := addr + uintptr(i)*pageSize
 		v, ok := m.vmas.lookup(a)
-		out[i] = m.pages.get(a) != 0 || ok && v.HostPhys != 0
+		out[i] = m.pages.get(a) != 0 || ok && v.HostPhys != 0 && v.HostPhys != HostHole
 	}
 	return out
 }

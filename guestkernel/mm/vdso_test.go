@@ -155,3 +155,45 @@ func TestHostPagesVMA(t *testing.T) {
 	require.NoError(t, err)
 	mustCheck(t, m)
 }
+
+func TestHostPagesHoles(t *testing.T) {
+	m, _, _ := newTestMM(t)
+	v, _ := testVDSO(t, m)
+	v.HostHoles = []bool{false, true, false}
+	at, err := m.mapVDSO(v)
+	require.NoError(t, err)
+	vvar := at - v.HostDataLen
+	var windows []VMA
+	for _, vma := range m.VMAs() {
+		if vma.Name == "[vvar]" {
+			windows = append(windows, vma)
+		}
+	}
+	require.Len(t, windows, 3)
+	assert.Equal(t, []uintptr{fakeHostData, HostHole, fakeHostData + 2*pageSize},
+		[]uintptr{windows[0].HostPhys, windows[1].HostPhys, windows[2].HostPhys})
+
+	// A read of the hole is SIGBUS, as on the host; fault-around from
+	// the page before stops at it.
+	res, code, err := m.HandleFault(vvar+pageSize, false, false)
+	require.NoError(t, err)
+	assert.Equal(t, FaultSIGBUS, res)
+	assert.Equal(t, busAdrErr, code)
+	res, _, err = m.HandleFault(vvar, false, false)
+	require.NoError(t, err)
+	require.Equal(t, FaultHandled, res)
+	_, _, ok := m.pt.Lookup(vvar + pageSize)
+	assert.False(t, ok, "the hole is never mapped")
+	res, _, err = m.HandleFault(vvar+2*pageSize, false, false)
+	require.NoError(t, err)
+	require.Equal(t, FaultHandled, res)
+	pa, _, ok := m.pt.Lookup(vvar + 2*pageSize)
+	require.True(t, ok)
+	assert.Equal(t, uintptr(fakeHostData+2*pageSize), pa)
+	assert.Equal(t, []bool{true, false, true}, m.Resident(vvar, 3))
+	_, err = m.CopyIn(vvar+pageSize, make([]byte, 1))
+	assert.ErrorIs(t, err, unix.EFAULT)
+	// Unmapping the hole and mapping it again leaves no trace.
+	require.NoError(t, m.Munmap(vvar+pageSize, pageSize))
+	mustCheck(t, m)
+}

@@ -39,7 +39,20 @@ type VMA struct {
 	// straight into the page tables and never enter the page map, so
 	// nothing frees, copies or counts them, and the Go kernel never reads
 	// or writes them for the program (EFAULT, as Linux's VM_PFNMAP).
+	// HostHole marks a part of such a window that the host leaves
+	// unbacked: any access there is SIGBUS, as on the host.
 	HostPhys uintptr
+}
+
+// HostHole is the HostPhys of a hole in a window onto host memory.
+const HostHole = 1
+
+// hostMergeable reports whether a and b, adjacent, agree on HostPhys.
+func hostMergeable(a, b *VMA) bool {
+	if a.HostPhys == 0 || b.HostPhys == 0 || a.HostPhys == HostHole || b.HostPhys == HostHole {
+		return a.HostPhys == b.HostPhys
+	}
+	return a.HostPhys+a.Len() == b.HostPhys
 }
 
 // Pager gives the pages of a file that a shared mapping maps directly
@@ -97,7 +110,7 @@ func (s *vmaSet) split(addr uintptr) {
 	if b.Pager != nil {
 		b.PagerOff += int64((addr - s.v[i].Start) / pageSize)
 	}
-	if b.HostPhys != 0 {
+	if b.HostPhys != 0 && b.HostPhys != HostHole {
 		b.HostPhys += addr - s.v[i].Start
 	}
 	refVMA(&b)
@@ -136,7 +149,7 @@ func mergeable(a, b *VMA) bool {
 		a.DontFork == b.DontFork && a.WipeOnFork == b.WipeOnFork &&
 		(a.Inode == 0 || a.Offset+uint64(a.Len()) == b.Offset) &&
 		a.Pager == b.Pager && (a.Pager == nil || a.PagerOff+int64(a.Len()/pageSize) == b.PagerOff) &&
-		(a.HostPhys == 0) == (b.HostPhys == 0) && (a.HostPhys == 0 || a.HostPhys+a.Len() == b.HostPhys)
+		hostMergeable(a, b)
 }
 
 // merge joins VMA i with its neighbours where possible.

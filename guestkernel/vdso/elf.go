@@ -55,7 +55,9 @@ type hostFunc struct{ off, size uint64 }
 func Image(hostText []byte) ([]byte, error) {
 	host := map[string]hostFunc{}
 	var hostTextSec [2]uint64 // the host's .text section, if any
-	base := uint64(64)        // where the tables start, after the ELF header
+	var hostEH *elf.Prog      // the host's PT_GNU_EH_FRAME, if any
+	var hostEHSecs []*elf.Section
+	base := uint64(64) // where the tables start, after the ELF header
 	if len(hostText) > 0 {
 		f, err := elf.NewFile(bytes.NewReader(hostText))
 		if err != nil {
@@ -68,6 +70,19 @@ func Image(hostText []byte) ([]byte, error) {
 			hostTextSec = [2]uint64{s.Offset, s.Size}
 		} else {
 			hostTextSec = [2]uint64{64, uint64(len(hostText)) - 64}
+		}
+		// The host's unwind tables stay where they are, as the text
+		// does: a PT_GNU_EH_FRAME of ours names them, so that
+		// profilers and unwinders get through the host's functions.
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_GNU_EH_FRAME && p.Off+p.Filesz <= uint64(len(hostText)) && p.Off >= 64 {
+				hostEH = p
+			}
+		}
+		for _, name := range []string{".eh_frame_hdr", ".eh_frame"} {
+			if s := f.Section(name); s != nil && s.Offset >= 64 && s.Offset+s.Size <= uint64(len(hostText)) {
+				hostEHSecs = append(hostEHSecs, s)
+			}
 		}
 		base = (uint64(len(hostText)) + 4095) &^ 4095
 	}
@@ -97,20 +112,38 @@ func Image(hostText []byte) ([]byte, error) {
 	}
 	syms := []sym{{}}
 	names := []string{""}
-	var stubAt []int // syms index -> stub number, for those that are stubs
+	// Each function is a slot of the stubs, or (gettimeofday) the host's
+	// own function; patch says which host function a slot's
+	// placeholder names.
+	slot := map[string]int{}
+	patch := map[int]string{}
 	for i, fn := range funcs {
+		slot[fn] = i
+	}
+	if _, ok := host["clock_gettime"]; ok {
+		slot["clock_gettime"], patch[slotGettimeHost] = slotGettimeHost, "clock_gettime"
+		slot["time"], patch[slotTimeHost] = slotTimeHost, "clock_gettime"
+	}
+	if _, ok := host["clock_getres"]; ok {
+		slot["clock_getres"], patch[slotGetresHost] = slotGetresHost, "clock_getres"
+	}
+	if _, ok := host["gettimeofday"]; ok {
+		slot["gettimeofday"] = -1
+	}
+	var stubAt []int // syms index -> slot, or -1 for a host function
+	for _, fn := range funcs {
 		for _, n := range []string{"__vdso_" + fn, fn} {
 			s := sym{name: dynstr.add(n), bind: elf.STB_GLOBAL}
 			if n == fn {
 				s.bind = elf.STB_WEAK
 			}
-			if h, ok := host[fn]; ok {
+			if slot[fn] < 0 {
+				h := host[fn]
 				s.shndx, s.value, s.size = shHostText, h.off, h.size
-				stubAt = append(stubAt, -1)
 			} else {
 				s.shndx, s.size = shText, stubSize
-				stubAt = append(stubAt, i)
 			}
+			stubAt = append(stubAt, slot[fn])
 			syms = append(syms, s)
 			names = append(names, n)
 		}
@@ -125,7 +158,10 @@ func Image(hostText []byte) ([]byte, error) {
 		return base + uint64(len(tail))
 	}
 	le := binary.LittleEndian
-	const nProgs = 2
+	nProgs := 2
+	if hostEH != nil {
+		nProgs = 3
+	}
 	phOff := at(8)
 	tail = append(tail, make([]byte, nProgs*56)...)
 
@@ -193,6 +229,15 @@ func Image(hostText []byte) ([]byte, error) {
 	textOff := at(16)
 	tail = append(tail, stubs()...)
 	textEnd := base + uint64(len(tail))
+	for sl, fn := range patch {
+		code := tail[textOff-base+uint64(sl)*stubSize:][:stubSize]
+		at := bytes.Index(code, placeholder)
+		if at < 1 || (code[at-1] != 0xe9 && code[at-1] != 0xe8) {
+			return nil, fmt.Errorf("vDSO slot %d has no JMP/CALL to patch", sl)
+		}
+		next := textOff + uint64(sl)*stubSize + uint64(at) + 4
+		le.PutUint32(code[at:], uint32(int32(int64(host[fn].off)-int64(next))))
+	}
 
 	dynOff := at(8)
 	for _, d := range [][2]uint64{
@@ -235,6 +280,9 @@ func Image(hostText []byte) ([]byte, error) {
 	if len(hostText) > 0 {
 		sections = append(sections, section{".text.host", elf.SHT_PROGBITS, alloc | elf.SHF_EXECINSTR,
 			hostTextSec[0], hostTextSec[1], 0, 0, 16, 0})
+	}
+	for _, h := range hostEHSecs {
+		sections = append(sections, section{h.Name, h.Type, alloc, h.Offset, h.Size, 0, 0, h.Addralign, 0})
 	}
 	shstrndx := len(sections)
 	sections = append(sections, section{name: ".shstrtab", typ: elf.SHT_STRTAB, align: 1})
@@ -293,6 +341,9 @@ func Image(hostText []byte) ([]byte, error) {
 	}
 	putProg(ph[0:], elf.PT_LOAD, elf.PF_R|elf.PF_X, 0, total, 4096)
 	putProg(ph[56:], elf.PT_DYNAMIC, elf.PF_R, dynOff, dynEnd-dynOff, 8)
+	if hostEH != nil {
+		putProg(ph[112:], elf.PT_GNU_EH_FRAME, elf.PF_R, hostEH.Off, hostEH.Filesz, 4)
+	}
 
 	img := make([]byte, total)
 	copy(img, hostText)
@@ -311,7 +362,7 @@ func Image(hostText []byte) ([]byte, error) {
 	le.PutUint64(h[40:], shOff)
 	le.PutUint16(h[52:], 64) // e_ehsize
 	le.PutUint16(h[54:], 56) // e_phentsize
-	le.PutUint16(h[56:], nProgs)
+	le.PutUint16(h[56:], uint16(nProgs))
 	le.PutUint16(h[58:], 64) // e_shentsize
 	le.PutUint16(h[60:], uint16(len(sections)))
 	le.PutUint16(h[62:], uint16(shstrndx))

@@ -6,30 +6,43 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"ringbox/guestkernel/memfile"
 	"ringbox/guestkernel/mm"
 )
 
-// funcs are the exported functions, in the order of the stubs
-// (stubs_amd64.s).
+// funcs are the exported functions, in the order of their system call
+// stubs (slots 0-4 of stubs_amd64.s).
 var funcs = [...]string{"clock_gettime", "gettimeofday", "time", "clock_getres", "getcpu"}
 
-// passThrough are the functions taken from the host's vDSO when it is
-// used.
-var passThrough = map[string]bool{"clock_gettime": true, "gettimeofday": true, "time": true, "clock_getres": true}
+// The slots of stubs_amd64.s that use the host's clock code.
+const (
+	slotGettimeHost = 5 // clock_gettime: ids 0 and 1 to the host's
+	slotGetresHost  = 6 // clock_getres: the same
+	slotTimeHost    = 7 // time: the host's clock_gettime(CLOCK_REALTIME)
+	nSlots          = 8
+)
 
-// stubSize is the length of each stub.
-const stubSize = 16
+// passThrough are the host's vDSO functions the image uses.
+var passThrough = map[string]bool{"clock_gettime": true, "gettimeofday": true, "clock_getres": true}
+
+// stubSize is the length of each slot.
+const stubSize = 64
+
+// placeholder is the rel32 of a JMP or CALL in a slot that the image
+// patches to a host function.
+var placeholder = []byte{0x5a, 0x5a, 0x5a, 0x5a}
 
 // stubsCode returns the address of the stubs (stubs_amd64.s).
 func stubsCode() *byte
 
 // stubs returns the stubs' machine code.
-func stubs() []byte { return unsafe.Slice(stubsCode(), len(funcs)*stubSize) }
+func stubs() []byte { return unsafe.Slice(stubsCode(), nSlots*stubSize) }
 
 // Host is this process's own vDSO: its data pages ([vvar], and
 // [vvar_vclock] on newer kernels) and, right after them, its text
@@ -37,9 +50,28 @@ func stubs() []byte { return unsafe.Slice(stubsCode(), len(funcs)*stubSize) }
 type Host struct {
 	DataStart, DataEnd uintptr // DataEnd is where the text starts
 	Text               []byte
+	// Holes marks, by page, the data pages the host leaves unbacked
+	// (a read there is SIGBUS on the host: the time-namespace page of a
+	// process outside one, the paravirtual clock pages of another clock
+	// source). The program gets SIGBUS there too, never a page the
+	// guest could not reach.
+	Holes []bool
 	// DataPhys is the guest-physical address of the data pages
 	// (platform.HostClock), set by the caller before Build.
 	DataPhys uintptr
+}
+
+// readable reports whether the byte at addr can be read without a fault.
+func readable(addr uintptr) (ok bool) {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	atomic.LoadUint32((*uint32)(unsafe.Add(nil, addr)))
+	return true
 }
 
 // FindHost locates the host's vDSO in /proc/self/maps.
@@ -83,6 +115,9 @@ func FindHost() (*Host, error) {
 			return nil, errors.New("the host's [vdso] has no [vvar] right before it")
 		}
 		h.Text = unsafe.Slice((*byte)(unsafe.Add(nil, m.start)), m.end-m.start)
+		for a := h.DataStart; a < h.DataEnd; a += memfile.PageSize {
+			h.Holes = append(h.Holes, !readable(a))
+		}
 		return h, nil
 	}
 	return nil, errors.New("the host has no vDSO")
@@ -127,7 +162,7 @@ func Build(mem *memfile.File, host *Host) (*mm.VDSO, error) {
 	}
 	v := &mm.VDSO{Image: im, Pages: len(im.pages)}
 	if host != nil {
-		v.HostData, v.HostDataLen = host.DataPhys, host.DataEnd-host.DataStart
+		v.HostData, v.HostDataLen, v.HostHoles = host.DataPhys, host.DataEnd-host.DataStart, host.Holes
 	}
 	return v, nil
 }

@@ -17,12 +17,25 @@ func TestStubs(t *testing.T) {
 	b := stubs()
 	for i, fn := range funcs {
 		s := b[i*stubSize : (i+1)*stubSize]
-		// MOVL $nr, AX; SYSCALL; RET; then INT3 padding.
+		// MOVL $nr, AX; SYSCALL; RET.
 		assert.Equal(t, byte(0xb8), s[0], fn)
 		assert.Equal(t, wantNR[fn], binary.LittleEndian.Uint32(s[1:]), fn)
 		assert.Equal(t, []byte{0x0f, 0x05, 0xc3}, s[5:8], fn)
-		assert.Equal(t, bytes.Repeat([]byte{0xcc}, 8), s[8:], fn)
 	}
+	// The host-dispatch slots: CMPL DI, $1 then a JMP to patch; time's
+	// SUBQ $24, SP then a CALL to patch.
+	for _, sl := range []int{slotGettimeHost, slotGetresHost} {
+		s := b[sl*stubSize : (sl+1)*stubSize]
+		assert.Equal(t, []byte{0x83, 0xff, 0x01}, s[:3], "slot %d", sl)
+		at := bytes.Index(s, placeholder)
+		require.Greater(t, at, 0, "slot %d", sl)
+		assert.Equal(t, byte(0xe9), s[at-1], "slot %d", sl)
+	}
+	s := b[slotTimeHost*stubSize:]
+	assert.Equal(t, []byte{0x48, 0x83, 0xec, 0x18}, s[:4])
+	at := bytes.Index(s[:stubSize], placeholder)
+	require.Greater(t, at, 0)
+	assert.Equal(t, byte(0xe8), s[at-1])
 }
 
 func TestElfHash(t *testing.T) {
@@ -63,7 +76,7 @@ func checkImage(t *testing.T, img, hostText []byte) {
 	soname, err := f.DynString(elf.DT_SONAME)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"linux-vdso.so.1"}, soname)
-	require.Len(t, f.Progs, 2)
+	require.GreaterOrEqual(t, len(f.Progs), 2)
 	assert.Equal(t, elf.PT_LOAD, f.Progs[0].Type)
 	assert.Equal(t, uint64(0), f.Progs[0].Vaddr)
 	assert.Equal(t, uint64(len(img)), f.Progs[0].Memsz)
@@ -91,11 +104,25 @@ func checkImage(t *testing.T, img, hostText []byte) {
 			assert.Equal(t, elf.SHF_ALLOC|elf.SHF_EXECINSTR, sec.Flags, name)
 			assert.True(t, s.Value >= sec.Addr && s.Value+s.Size <= sec.Addr+sec.Size, "%s in %s", name, sec.Name)
 			code := img[s.Value:]
-			if passThrough[fn] && hostText != nil {
+			switch {
+			case hostText != nil && fn == "gettimeofday":
 				// The host's function, byte for byte.
 				assert.Equal(t, hostText[s.Value:s.Value+s.Size], code[:s.Size], name)
 				assert.Greater(t, s.Size, uint64(0), name)
-			} else {
+			case hostText != nil && fn != "getcpu":
+				// A slot whose JMP or CALL goes to the host's
+				// function.
+				host := map[string]string{"clock_gettime": "__vdso_clock_gettime", "time": "__vdso_clock_gettime",
+					"clock_getres": "__vdso_clock_getres"}[fn]
+				want := hostOffset(t, hostText, host)
+				i := 0
+				for i < int(stubSize) && code[i] != 0xe9 && code[i] != 0xe8 {
+					i++
+				}
+				require.Less(t, i, int(stubSize), name)
+				rel := int32(binary.LittleEndian.Uint32(code[i+1:]))
+				assert.Equal(t, want, uint64(int64(s.Value)+int64(i)+5+int64(rel)), "%s jumps to the host's %s", name, host)
+			default:
 				assert.Equal(t, byte(0xb8), code[0], name)
 				assert.Equal(t, wantNR[fn], binary.LittleEndian.Uint32(code[1:]), name)
 			}
@@ -106,11 +133,34 @@ func checkImage(t *testing.T, img, hostText []byte) {
 	_, ok = lookup(t, img, f, "__vdso_sgx_enter_enclave")
 	assert.False(t, ok)
 	if hostText != nil {
+		// The host's unwind tables are named, where the host has them.
+		hf, err := elf.NewFile(bytes.NewReader(hostText))
+		require.NoError(t, err)
+		for _, p := range hf.Progs {
+			if p.Type == elf.PT_GNU_EH_FRAME {
+				require.Len(t, f.Progs, 3)
+				assert.Equal(t, elf.PT_GNU_EH_FRAME, f.Progs[2].Type)
+				assert.Equal(t, p.Off, f.Progs[2].Off)
+				assert.Equal(t, p.Filesz, f.Progs[2].Filesz)
+			}
+		}
 		// Past the ELF header, the host's text is unchanged: its code
 		// reaches its data pages and its own constants at the same
 		// offsets.
 		assert.Equal(t, hostText[64:], img[64:len(hostText)])
 	}
+}
+
+// hostOffset is the offset of function name in the host's vDSO text.
+func hostOffset(t *testing.T, text []byte, name string) uint64 {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(text))
+	require.NoError(t, err)
+	fns, err := hostSymbols(f, len(text))
+	require.NoError(t, err)
+	h, ok := fns[name[len("__vdso_"):]]
+	require.True(t, ok, name)
+	return h.off
 }
 
 func TestImageStubs(t *testing.T) {
@@ -146,4 +196,20 @@ func TestImageBadHost(t *testing.T) {
 	require.NoError(t, err)
 	_, err = Image(bytes.ReplaceAll(img, []byte("__vdso_"), []byte("__xdso_")))
 	assert.ErrorContains(t, err, "none of the clock functions")
+}
+
+func TestHostHoles(t *testing.T) {
+	h, err := FindHost()
+	require.NoError(t, err)
+	require.Len(t, h.Holes, int(h.DataEnd-h.DataStart)/4096)
+	present := 0
+	for i, hole := range h.Holes {
+		if !hole {
+			present++
+			// A present page reads without a fault.
+			assert.True(t, readable(h.DataStart+uintptr(i)*4096))
+		}
+	}
+	assert.Greater(t, present, 0, "the host's clock data page is backed")
+	assert.False(t, readable(0x1000), "a read of an unmapped page faults and is caught")
 }
