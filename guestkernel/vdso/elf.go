@@ -55,8 +55,8 @@ type hostFunc struct{ off, size uint64 }
 func Image(hostText []byte) ([]byte, error) {
 	host := map[string]hostFunc{}
 	var hostTextSec [2]uint64 // the host's .text section, if any
-	var hostEH *elf.Prog      // the host's PT_GNU_EH_FRAME, if any
-	var hostEHSecs []*elf.Section
+	var hostEHTab [][2]uint64 // the host's unwind search table, if any
+	var hostEHSec *elf.Section
 	base := uint64(64) // where the tables start, after the ELF header
 	if len(hostText) > 0 {
 		f, err := elf.NewFile(bytes.NewReader(hostText))
@@ -71,18 +71,16 @@ func Image(hostText []byte) ([]byte, error) {
 		} else {
 			hostTextSec = [2]uint64{64, uint64(len(hostText)) - 64}
 		}
-		// The host's unwind tables stay where they are, as the text
-		// does: a PT_GNU_EH_FRAME of ours names them, so that
-		// profilers and unwinders get through the host's functions.
+		// The host's unwind entries stay where they are, as the text
+		// does: our search table (ehframe.go) lists them with the
+		// stubs' own.
 		for _, p := range f.Progs {
 			if p.Type == elf.PT_GNU_EH_FRAME && p.Off+p.Filesz <= uint64(len(hostText)) && p.Off >= 64 {
-				hostEH = p
+				hostEHTab, _ = hostEHTable(hostText, p.Off)
 			}
 		}
-		for _, name := range []string{".eh_frame_hdr", ".eh_frame"} {
-			if s := f.Section(name); s != nil && s.Offset >= 64 && s.Offset+s.Size <= uint64(len(hostText)) {
-				hostEHSecs = append(hostEHSecs, s)
-			}
+		if s := f.Section(".eh_frame"); s != nil && hostEHTab != nil && s.Offset >= 64 && s.Offset+s.Size <= uint64(len(hostText)) {
+			hostEHSec = s
 		}
 		base = (uint64(len(hostText)) + 4095) &^ 4095
 	}
@@ -158,10 +156,7 @@ func Image(hostText []byte) ([]byte, error) {
 		return base + uint64(len(tail))
 	}
 	le := binary.LittleEndian
-	nProgs := 2
-	if hostEH != nil {
-		nProgs = 3
-	}
+	const nProgs = 3
 	phOff := at(8)
 	tail = append(tail, make([]byte, nProgs*56)...)
 
@@ -239,6 +234,13 @@ func Image(hostText []byte) ([]byte, error) {
 		le.PutUint32(code[at:], uint32(int32(int64(host[fn].off)-int64(next))))
 	}
 
+	frameOff := at(ehAlign)
+	frame, table := stubsEHFrame(frameOff, textOff, tail[textOff-base:textEnd-base])
+	tail = append(tail, frame...)
+	ehHdrOff := at(4)
+	tail = append(tail, ehFrameHdr(ehHdrOff, frameOff, append(hostEHTab, table...))...)
+	ehHdrEnd := base + uint64(len(tail))
+
 	dynOff := at(8)
 	for _, d := range [][2]uint64{
 		{uint64(elf.DT_HASH), hashOff},
@@ -281,9 +283,14 @@ func Image(hostText []byte) ([]byte, error) {
 		sections = append(sections, section{".text.host", elf.SHT_PROGBITS, alloc | elf.SHF_EXECINSTR,
 			hostTextSec[0], hostTextSec[1], 0, 0, 16, 0})
 	}
-	for _, h := range hostEHSecs {
-		sections = append(sections, section{h.Name, h.Type, alloc, h.Offset, h.Size, 0, 0, h.Addralign, 0})
+	if hostEHSec != nil {
+		// First of the two .eh_frame sections: debuggers that read
+		// one by name get the host functions' entries.
+		sections = append(sections, section{".eh_frame", elf.SHT_PROGBITS, alloc, hostEHSec.Offset, hostEHSec.Size, 0, 0, 8, 0})
 	}
+	sections = append(sections,
+		section{".eh_frame", elf.SHT_PROGBITS, alloc, frameOff, uint64(len(frame)), 0, 0, ehAlign, 0},
+		section{".eh_frame_hdr", elf.SHT_PROGBITS, alloc, ehHdrOff, ehHdrEnd - ehHdrOff, 0, 0, 4, 0})
 	shstrndx := len(sections)
 	sections = append(sections, section{name: ".shstrtab", typ: elf.SHT_STRTAB, align: 1})
 	nameOffs := make([]uint32, len(sections))
@@ -341,9 +348,7 @@ func Image(hostText []byte) ([]byte, error) {
 	}
 	putProg(ph[0:], elf.PT_LOAD, elf.PF_R|elf.PF_X, 0, total, 4096)
 	putProg(ph[56:], elf.PT_DYNAMIC, elf.PF_R, dynOff, dynEnd-dynOff, 8)
-	if hostEH != nil {
-		putProg(ph[112:], elf.PT_GNU_EH_FRAME, elf.PF_R, hostEH.Off, hostEH.Filesz, 4)
-	}
+	putProg(ph[112:], elf.PT_GNU_EH_FRAME, elf.PF_R, ehHdrOff, ehHdrEnd-ehHdrOff, 4)
 
 	img := make([]byte, total)
 	copy(img, hostText)

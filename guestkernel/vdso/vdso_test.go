@@ -33,6 +33,7 @@ func TestStubs(t *testing.T) {
 	}
 	s := b[slotTimeHost*stubSize:]
 	assert.Equal(t, []byte{0x48, 0x83, 0xec, 0x18}, s[:4])
+	assert.NotNil(t, timeFrame(s[:stubSize]), "slot 7's frame is described")
 	at := bytes.Index(s[:stubSize], placeholder)
 	require.Greater(t, at, 0)
 	assert.Equal(t, byte(0xe8), s[at-1])
@@ -76,16 +77,26 @@ func checkImage(t *testing.T, img, hostText []byte) {
 	soname, err := f.DynString(elf.DT_SONAME)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"linux-vdso.so.1"}, soname)
-	require.GreaterOrEqual(t, len(f.Progs), 2)
+	require.Len(t, f.Progs, 3)
 	assert.Equal(t, elf.PT_LOAD, f.Progs[0].Type)
 	assert.Equal(t, uint64(0), f.Progs[0].Vaddr)
 	assert.Equal(t, uint64(len(img)), f.Progs[0].Memsz)
 	assert.Equal(t, elf.PF_R|elf.PF_X, f.Progs[0].Flags)
 	assert.Equal(t, elf.PT_DYNAMIC, f.Progs[1].Type)
 
+	table := checkUnwind(t, img, f)
 	syms, err := f.DynamicSymbols()
 	require.NoError(t, err)
 	assert.Len(t, syms, 2*len(funcs))
+	for _, s := range syms {
+		covered := false
+		for _, e := range table {
+			fde := img[e[1]:]
+			pcRange := uint64(binary.LittleEndian.Uint32(fde[12:]))
+			covered = covered || s.Value >= e[0] && s.Value < e[0]+pcRange
+		}
+		assert.True(t, covered, "%s has an unwind entry", s.Name)
+	}
 	for _, fn := range funcs {
 		for _, name := range []string{"__vdso_" + fn, fn} {
 			s, ok := lookup(t, img, f, name)
@@ -133,15 +144,16 @@ func checkImage(t *testing.T, img, hostText []byte) {
 	_, ok = lookup(t, img, f, "__vdso_sgx_enter_enclave")
 	assert.False(t, ok)
 	if hostText != nil {
-		// The host's unwind tables are named, where the host has them.
+		// The host's unwind entries are all in the search table.
 		hf, err := elf.NewFile(bytes.NewReader(hostText))
 		require.NoError(t, err)
 		for _, p := range hf.Progs {
 			if p.Type == elf.PT_GNU_EH_FRAME {
-				require.Len(t, f.Progs, 3)
-				assert.Equal(t, elf.PT_GNU_EH_FRAME, f.Progs[2].Type)
-				assert.Equal(t, p.Off, f.Progs[2].Off)
-				assert.Equal(t, p.Filesz, f.Progs[2].Filesz)
+				host, ok := hostEHTable(hostText, p.Off)
+				require.True(t, ok)
+				for _, e := range host {
+					assert.Contains(t, table, e)
+				}
 			}
 		}
 		// Past the ELF header, the host's text is unchanged: its code
@@ -149,6 +161,41 @@ func checkImage(t *testing.T, img, hostText []byte) {
 		// offsets.
 		assert.Equal(t, hostText[64:], img[64:len(hostText)])
 	}
+}
+
+// checkUnwind reads the image's .eh_frame_hdr through PT_GNU_EH_FRAME as
+// an unwinder does and checks its search table: sorted, and each entry's
+// FDE starting where the table says. It returns the entries.
+func checkUnwind(t *testing.T, img []byte, f *elf.File) [][2]uint64 {
+	t.Helper()
+	le := binary.LittleEndian
+	var hdr uint64
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_GNU_EH_FRAME {
+			hdr = p.Off
+		}
+	}
+	require.NotZero(t, hdr, "PT_GNU_EH_FRAME")
+	h := img[hdr:]
+	require.Equal(t, []byte{1, 0x1b, 0x03, 0x3b}, h[:4])
+	frame := int64(hdr) + 4 + int64(int32(le.Uint32(h[4:])))
+	cie := img[frame:]
+	assert.Equal(t, uint32(0), le.Uint32(cie[4:]), "a CIE first")
+	assert.Equal(t, "zR", string(cie[9:11]))
+	n := int(le.Uint32(h[8:]))
+	var table [][2]uint64
+	for i := 0; i < n; i++ {
+		pc := uint64(int64(hdr) + int64(int32(le.Uint32(h[12+8*i:]))))
+		fde := uint64(int64(hdr) + int64(int32(le.Uint32(h[16+8*i:]))))
+		if i > 0 {
+			assert.Greater(t, pc, table[i-1][0], "sorted")
+		}
+		begin := uint64(int64(fde) + 8 + int64(int32(le.Uint32(img[fde+8:]))))
+		assert.Equal(t, pc, begin, "entry %d: the FDE starts where the table says", i)
+		assert.NotZero(t, le.Uint32(img[fde+4:]), "an FDE, not a CIE")
+		table = append(table, [2]uint64{pc, fde})
+	}
+	return table
 }
 
 // hostOffset is the offset of function name in the host's vDSO text.
