@@ -352,6 +352,7 @@ func Image(hostText []byte) ([]byte, error) {
 
 	img := make([]byte, total)
 	copy(img, hostText)
+	scrubHost(img[:len(hostText)])
 	copy(img[base:], tail)
 	// The ELF header.
 	h := img[:64]
@@ -372,4 +373,29 @@ func Image(hostText []byte) ([]byte, error) {
 	le.PutUint16(h[60:], uint16(len(sections)))
 	le.PutUint16(h[62:], uint16(shstrndx))
 	return img, nil
+}
+
+// scrubHost zeroes what in the host's vDSO names the host kernel and is
+// not needed to run its code: its notes (the kernel's version string,
+// LINUX_VERSION_CODE, the build ID), .comment (the compiler's), and its
+// section headers with their names. The program sees our uname(2), not
+// the host's.
+func scrubHost(text []byte) {
+	f, err := elf.NewFile(bytes.NewReader(text))
+	if err != nil {
+		return
+	}
+	zero := func(off, size uint64) {
+		if off >= 64 && off <= uint64(len(text)) && size <= uint64(len(text))-off {
+			clear(text[off : off+size])
+		}
+	}
+	for _, sec := range f.Sections {
+		if sec.Type == elf.SHT_NOTE || sec.Name == ".comment" || sec.Name == ".shstrtab" {
+			zero(sec.Offset, sec.Size)
+		}
+	}
+	le := binary.LittleEndian
+	shoff := le.Uint64(text[40:])
+	zero(shoff, uint64(le.Uint16(text[58:]))*uint64(le.Uint16(text[60:])))
 }
