@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // The names the image gives itself and its one symbol version, as
@@ -375,27 +376,41 @@ func Image(hostText []byte) ([]byte, error) {
 	return img, nil
 }
 
-// scrubHost zeroes what in the host's vDSO names the host kernel and is
-// not needed to run its code: its notes (the kernel's version string,
-// LINUX_VERSION_CODE, the build ID), .comment (the compiler's), and its
-// section headers with their names. The program sees our uname(2), not
-// the host's.
+// scrubHost zeroes what of the host's vDSO its code does not run on: its
+// own ELF tables (symbols, versions, dynamic section, program and section
+// headers), notes (the kernel's version string, LINUX_VERSION_CODE, the
+// build ID), .comment and the like, which would tell the program which
+// host kernel it runs on (it sees the sandbox's uname(2)). What stays is
+// hostKept: the code, its constants and its unwind entries.
 func scrubHost(text []byte) {
 	f, err := elf.NewFile(bytes.NewReader(text))
 	if err != nil {
 		return
 	}
+	le := binary.LittleEndian
 	zero := func(off, size uint64) {
 		if off >= 64 && off <= uint64(len(text)) && size <= uint64(len(text))-off {
 			clear(text[off : off+size])
 		}
 	}
 	for _, sec := range f.Sections {
-		if sec.Type == elf.SHT_NOTE || sec.Name == ".comment" || sec.Name == ".shstrtab" {
+		if sec.Type != elf.SHT_NOBITS && !hostKept(sec) {
 			zero(sec.Offset, sec.Size)
 		}
 	}
-	le := binary.LittleEndian
-	shoff := le.Uint64(text[40:])
-	zero(shoff, uint64(le.Uint16(text[58:]))*uint64(le.Uint16(text[60:])))
+	zero(le.Uint64(text[32:]), uint64(le.Uint16(text[54:]))*uint64(le.Uint16(text[56:]))) // program headers
+	zero(le.Uint64(text[40:]), uint64(le.Uint16(text[58:]))*uint64(le.Uint16(text[60:]))) // section headers
+}
+
+// hostKept reports whether the image keeps section sec of the host's vDSO.
+func hostKept(sec *elf.Section) bool {
+	if sec.Flags&elf.SHF_EXECINSTR != 0 {
+		return true
+	}
+	for _, p := range []string{".rodata", ".data", ".eh_frame"} {
+		if strings.HasPrefix(sec.Name, p) {
+			return true
+		}
+	}
+	return false
 }
