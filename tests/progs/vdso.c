@@ -274,6 +274,33 @@ int main(int argc, char **argv) {
 		fclose(f);
 	check("/proc/self/maps: [vdso] at AT_SYSINFO_EHDR", listed);
 
+	// Every page of [vvar] (and [vvar_vclock]) reads, or is SIGBUS where
+	// the kernel leaves it unbacked; nothing else happens.
+	f = fopen("/proc/self/maps", "r");
+	int vvar_ok = f != NULL;
+	while (f && fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		if (!strstr(line, "[vvar") || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		for (unsigned long a = lo; a < hi; a += 4096) {
+			fflush(stdout);
+			pid_t c = fork();
+			if (c == 0) {
+				(void)*(volatile char *)a;
+				_exit(0);
+			}
+			int cs;
+			waitpid(c, &cs, 0);
+			if (!(WIFEXITED(cs) && WEXITSTATUS(cs) == 0) && !(WIFSIGNALED(cs) && WTERMSIG(cs) == SIGBUS)) {
+				fprintf(stderr, "reading %#lx: status %#x\n", a, cs);
+				vvar_ok = 0;
+			}
+		}
+	}
+	if (f)
+		fclose(f);
+	check("[vvar]: each page readable or SIGBUS", vvar_ok);
+
 	// Its text is read-only: a write is SIGSEGV.
 	fflush(stdout);
 	pid_t p = fork();
