@@ -47,12 +47,13 @@ func (t *strtab) add(s string) uint32 {
 type hostFunc struct{ off, size uint64 }
 
 // Image returns the vDSO image. Without host text it is one page: an ELF
-// header, the dynamic symbols, version definitions and the stubs. With
-// the host's vDSO text, that text comes first, unchanged but for its ELF
-// header, which is replaced by one describing the whole image; the
-// tables and stubs follow in a page of their own, and the clock symbols
-// name the host's functions. The image is linked at 0, as Linux's is:
-// every address in it is an offset from its start.
+// header, the dynamic symbols, version definitions, unwind tables and the
+// stubs. With the host's vDSO text, that text comes first, in place but
+// for its ELF header, which is replaced by one describing the whole
+// image, and what its code does not need (scrubHost); the tables and
+// stubs follow in a page of their own, and the clock symbols lead to the
+// host's functions. The image is linked at 0, as Linux's is: every
+// address in it is an offset from its start.
 func Image(hostText []byte) ([]byte, error) {
 	host := map[string]hostFunc{}
 	var hostTextSec [2]uint64 // the host's .text section, if any
@@ -225,6 +226,14 @@ func Image(hostText []byte) ([]byte, error) {
 	textOff := at(16)
 	tail = append(tail, stubs()...)
 	textEnd := base + uint64(len(tail))
+	for sl := slotGettimeHost; sl < nSlots; sl++ {
+		if _, ok := patch[sl]; !ok {
+			// Unused: nothing to jump to.
+			for i := range stubSize {
+				tail[textOff-base+uint64(sl)*stubSize+uint64(i)] = 0xcc
+			}
+		}
+	}
 	for sl, fn := range patch {
 		code := tail[textOff-base+uint64(sl)*stubSize:][:stubSize]
 		at := bytes.Index(code, placeholder)

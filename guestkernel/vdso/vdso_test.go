@@ -228,6 +228,13 @@ func TestImageStubs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, img, 4096)
 	checkImage(t, img, nil)
+	// The slots that lead to host code are INT3 only.
+	f, err := elf.NewFile(bytes.NewReader(img))
+	require.NoError(t, err)
+	text := f.Section(".text")
+	require.NotNil(t, text)
+	code := img[text.Offset+slotGettimeHost*stubSize : text.Offset+nSlots*stubSize]
+	assert.Equal(t, bytes.Repeat([]byte{0xcc}, len(code)), code)
 }
 
 func TestImageHost(t *testing.T) {
