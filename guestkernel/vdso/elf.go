@@ -46,77 +46,53 @@ func (t *strtab) add(s string) uint32 {
 // hostFunc is a function of the host's vDSO: its offset and size.
 type hostFunc struct{ off, size uint64 }
 
-// Image returns the vDSO image. Without host text it is one page: an ELF
-// header, the dynamic symbols, version definitions, unwind tables and the
-// stubs. With the host's vDSO text, that text comes first, in place but
-// for its ELF header, which is replaced by one describing the whole
-// image, and what its code does not need (scrubHost); the tables and
-// stubs follow in a page of their own, and the clock symbols lead to the
-// host's functions. The image is linked at 0, as Linux's is: every
-// address in it is an offset from its start.
-func Image(hostText []byte) ([]byte, error) {
-	host := map[string]hostFunc{}
-	var hostTextSec [2]uint64 // the host's .text section, if any
-	var hostEHTab [][2]uint64 // the host's unwind search table, if any
-	var hostEHSec *elf.Section
-	base := uint64(64) // where the tables start, after the ELF header
-	if len(hostText) > 0 {
-		f, err := elf.NewFile(bytes.NewReader(hostText))
-		if err != nil {
-			return nil, fmt.Errorf("the host's vDSO: %w", err)
-		}
-		if host, err = hostSymbols(f, len(hostText)); err != nil {
-			return nil, err
-		}
-		if s := f.Section(".text"); s != nil && s.Offset >= 64 && s.Offset+s.Size <= uint64(len(hostText)) {
-			hostTextSec = [2]uint64{s.Offset, s.Size}
-		} else {
-			hostTextSec = [2]uint64{64, uint64(len(hostText)) - 64}
-		}
-		// The host's unwind entries stay where they are, as the text
-		// does: our search table (ehframe.go) lists them with the
-		// stubs' own.
-		for _, p := range f.Progs {
-			if p.Type == elf.PT_GNU_EH_FRAME && p.Off+p.Filesz <= uint64(len(hostText)) && p.Off >= 64 {
-				hostEHTab, _ = hostEHTable(hostText, p.Off)
-			}
-		}
-		if s := f.Section(".eh_frame"); s != nil && hostEHTab != nil && s.Offset >= 64 && s.Offset+s.Size <= uint64(len(hostText)) {
-			hostEHSec = s
-		}
-		base = (uint64(len(hostText)) + 4095) &^ 4095
-	}
+// hostVDSO is what the image takes from the host's vDSO text.
+type hostVDSO struct {
+	text  []byte
+	funcs map[string]hostFunc // by name without __vdso_
+	code  [2]uint64           // its .text section (offset, size)
+	// ehTable is its unwind search table (start, FDE), ehFrame its
+	// .eh_frame section, if it has them.
+	ehTable [][2]uint64
+	ehFrame *elf.Section
+}
 
-	// Section indexes.
-	const (
-		shHash = iota + 1
-		shDynsym
-		shDynstr
-		shVersym
-		shVerdef
-		shText
-		shDynamic
-		shHostText
-	)
-	var dynstr strtab
-	sonameOff := dynstr.add(soname)
-	versionOff := dynstr.add(version)
-
-	// Symbol 0 is the null symbol; then each function twice, as
-	// __vdso_NAME (global) and NAME (weak), as Linux exports them.
-	type sym struct {
-		name        uint32
-		bind        elf.SymBind
-		shndx       uint16
-		value, size uint64
+// parseHost reads the host's vDSO text.
+func parseHost(text []byte) (*hostVDSO, error) {
+	f, err := elf.NewFile(bytes.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("the host's vDSO: %w", err)
 	}
-	syms := []sym{{}}
-	names := []string{""}
-	// Each function is a slot of the stubs, or (gettimeofday) the host's
-	// own function; patch says which host function a slot's
-	// placeholder names.
-	slot := map[string]int{}
-	patch := map[int]string{}
+	h := &hostVDSO{text: text}
+	if h.funcs, err = hostSymbols(f, len(text)); err != nil {
+		return nil, err
+	}
+	inside := func(off, size uint64) bool {
+		return off >= 64 && off <= uint64(len(text)) && size <= uint64(len(text))-off
+	}
+	if s := f.Section(".text"); s != nil && inside(s.Offset, s.Size) {
+		h.code = [2]uint64{s.Offset, s.Size}
+	} else {
+		h.code = [2]uint64{64, uint64(len(text)) - 64}
+	}
+	// The host's unwind entries stay where they are, as the code does:
+	// the image's search table (ehframe.go) lists them with the stubs'.
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_GNU_EH_FRAME && inside(p.Off, p.Filesz) {
+			h.ehTable, _ = hostEHTable(text, p.Off)
+		}
+	}
+	if s := f.Section(".eh_frame"); s != nil && h.ehTable != nil && inside(s.Offset, s.Size) {
+		h.ehFrame = s
+	}
+	return h, nil
+}
+
+// chooseSlots says which slot of the stubs each function is, or -1 for
+// the host's own function (gettimeofday), and which host function the
+// placeholder of each slot that leads to host code names.
+func chooseSlots(host map[string]hostFunc) (slot map[string]int, patch map[int]string) {
+	slot, patch = map[string]int{}, map[int]string{}
 	for i, fn := range funcs {
 		slot[fn] = i
 	}
@@ -130,128 +106,134 @@ func Image(hostText []byte) ([]byte, error) {
 	if _, ok := host["gettimeofday"]; ok {
 		slot["gettimeofday"] = -1
 	}
-	var stubAt []int // syms index -> slot, or -1 for a host function
+	return slot, patch
+}
+
+// tail lays out the image's own part: the tables and stubs that follow
+// the host's text (or the ELF header), at image offset base on.
+type tail struct {
+	base uint64
+	b    []byte
+}
+
+// at pads to align and returns the image offset of what comes next.
+func (t *tail) at(align int) uint64 {
+	for len(t.b)%align != 0 {
+		t.b = append(t.b, 0)
+	}
+	return t.end()
+}
+
+// end is the image offset after the last byte.
+func (t *tail) end() uint64 { return t.base + uint64(len(t.b)) }
+
+// bytes returns n bytes at image offset off.
+func (t *tail) bytes(off, n uint64) []byte { return t.b[off-t.base:][:n] }
+
+var le = binary.LittleEndian
+
+// sym is a dynamic symbol.
+type sym struct {
+	name        uint32 // in .dynstr
+	bind        elf.SymBind
+	shndx       uint16
+	value, size uint64
+	slot        int // the stub slot it names, or -1
+}
+
+// section is a section header.
+type section struct {
+	name           string
+	typ            elf.SectionType
+	flags          elf.SectionFlag
+	off, size      uint64
+	link, info     uint32
+	align, entsize uint64
+}
+
+// Section indexes of the image.
+const (
+	shHash = iota + 1
+	shDynsym
+	shDynstr
+	shVersym
+	shVerdef
+	shText
+	shDynamic
+	shHostText
+)
+
+// Image returns the vDSO image. Without host text it is one page: an ELF
+// header, the dynamic symbols, version definitions, unwind tables and the
+// stubs. With the host's vDSO text, that text comes first, in place but
+// for its ELF header, which is replaced by one describing the whole
+// image, and what its code does not need (scrubHost); the tables and
+// stubs follow in a page of their own, and the clock symbols lead to the
+// host's functions. The image is linked at 0, as Linux's is: every
+// address in it is an offset from its start.
+func Image(hostText []byte) ([]byte, error) {
+	host := &hostVDSO{}
+	t := &tail{base: 64} // after the ELF header
+	if len(hostText) > 0 {
+		var err error
+		if host, err = parseHost(hostText); err != nil {
+			return nil, err
+		}
+		t.base = (uint64(len(hostText)) + 4095) &^ 4095
+	}
+	var dynstr strtab
+	sonameOff := dynstr.add(soname)
+	versionOff := dynstr.add(version)
+
+	// Symbol 0 is the null symbol; then each function twice, as
+	// __vdso_NAME (global) and NAME (weak), as Linux exports them.
+	slot, patch := chooseSlots(host.funcs)
+	syms, names := []sym{{}}, []string{""}
 	for _, fn := range funcs {
 		for _, n := range []string{"__vdso_" + fn, fn} {
-			s := sym{name: dynstr.add(n), bind: elf.STB_GLOBAL}
+			s := sym{name: dynstr.add(n), bind: elf.STB_GLOBAL, shndx: shText, size: stubSize, slot: slot[fn]}
 			if n == fn {
 				s.bind = elf.STB_WEAK
 			}
-			if slot[fn] < 0 {
-				h := host[fn]
+			if s.slot < 0 {
+				h := host.funcs[fn]
 				s.shndx, s.value, s.size = shHostText, h.off, h.size
-			} else {
-				s.shndx, s.size = shText, stubSize
 			}
-			stubAt = append(stubAt, slot[fn])
 			syms = append(syms, s)
 			names = append(names, n)
 		}
 	}
 
-	// Lay the tables out from base.
-	var tail []byte
-	at := func(align int) uint64 {
-		for len(tail)%align != 0 {
-			tail = append(tail, 0)
-		}
-		return base + uint64(len(tail))
-	}
-	le := binary.LittleEndian
 	const nProgs = 3
-	phOff := at(8)
-	tail = append(tail, make([]byte, nProgs*56)...)
-
-	// .hash: buckets by ELF hash, chains through the symbols.
-	hashOff := at(4)
-	nbucket := uint32(len(syms))
-	buckets := make([]uint32, nbucket)
-	chains := make([]uint32, len(syms))
-	for i := len(syms) - 1; i >= 1; i-- {
-		b := elfHash(names[i]) % nbucket
-		chains[i] = buckets[b]
-		buckets[b] = uint32(i)
-	}
-	tail = le.AppendUint32(tail, nbucket)
-	tail = le.AppendUint32(tail, uint32(len(syms)))
-	for _, b := range buckets {
-		tail = le.AppendUint32(tail, b)
-	}
-	for _, c := range chains {
-		tail = le.AppendUint32(tail, c)
-	}
-	hashEnd := base + uint64(len(tail))
-
-	// .dynsym: values are filled in once the stubs' place is known.
-	symOff := at(8)
-	tail = append(tail, make([]byte, len(syms)*24)...)
-
-	strOff := at(1)
-	tail = append(tail, dynstr.b...)
-
-	// .gnu.version: every symbol but the null one is LINUX_2.6 (index 2).
-	versymOff := at(2)
+	phOff := t.at(8)
+	t.b = append(t.b, make([]byte, nProgs*56)...)
+	hashOff := t.at(4)
+	writeHash(t, names)
+	hashEnd := t.end()
+	symOff := t.at(8) // filled in below, once the stubs have a place
+	t.b = append(t.b, make([]byte, len(syms)*24)...)
+	strOff := t.at(1)
+	t.b = append(t.b, dynstr.b...)
+	versymOff := t.at(2)
 	for i := range syms {
-		v := uint16(2)
-		if i == 0 {
-			v = 0
-		}
-		tail = le.AppendUint16(tail, v)
+		// Every symbol but the null one is LINUX_2.6 (index 2).
+		t.b = le.AppendUint16(t.b, uint16(min(i, 1)*2))
 	}
-
-	// .gnu.version_d: the base definition (the object's own name), then
-	// LINUX_2.6.
-	verdefOff := at(4)
-	for i, n := range []struct {
-		flags uint16
-		name  string
-		off   uint32
-	}{{1 /* VER_FLG_BASE */, soname, sonameOff}, {0, version, versionOff}} {
-		next := uint32(28)
-		if i == 1 {
-			next = 0
-		}
-		tail = le.AppendUint16(tail, 1)               // vd_version
-		tail = le.AppendUint16(tail, n.flags)         // vd_flags
-		tail = le.AppendUint16(tail, uint16(i+1))     // vd_ndx
-		tail = le.AppendUint16(tail, 1)               // vd_cnt
-		tail = le.AppendUint32(tail, elfHash(n.name)) // vd_hash
-		tail = le.AppendUint32(tail, 20)              // vd_aux
-		tail = le.AppendUint32(tail, next)            // vd_next
-		tail = le.AppendUint32(tail, n.off)           // vda_name
-		tail = le.AppendUint32(tail, 0)               // vda_next
+	verdefOff := t.at(4)
+	writeVerdef(t, sonameOff, versionOff)
+	verdefEnd := t.end()
+	textOff := t.at(16)
+	if err := writeStubs(t, host.funcs, patch); err != nil {
+		return nil, err
 	}
-	verdefEnd := base + uint64(len(tail))
-
-	textOff := at(16)
-	tail = append(tail, stubs()...)
-	textEnd := base + uint64(len(tail))
-	for sl := slotGettimeHost; sl < nSlots; sl++ {
-		if _, ok := patch[sl]; !ok {
-			// Unused: nothing to jump to.
-			for i := range stubSize {
-				tail[textOff-base+uint64(sl)*stubSize+uint64(i)] = 0xcc
-			}
-		}
-	}
-	for sl, fn := range patch {
-		code := tail[textOff-base+uint64(sl)*stubSize:][:stubSize]
-		at := bytes.Index(code, placeholder)
-		if at < 1 || (code[at-1] != 0xe9 && code[at-1] != 0xe8) {
-			return nil, fmt.Errorf("vDSO slot %d has no JMP/CALL to patch", sl)
-		}
-		next := textOff + uint64(sl)*stubSize + uint64(at) + 4
-		le.PutUint32(code[at:], uint32(int32(int64(host[fn].off)-int64(next))))
-	}
-
-	frameOff := at(ehAlign)
-	frame, table := stubsEHFrame(frameOff, textOff, tail[textOff-base:textEnd-base])
-	tail = append(tail, frame...)
-	ehHdrOff := at(4)
-	tail = append(tail, ehFrameHdr(ehHdrOff, frameOff, append(hostEHTab, table...))...)
-	ehHdrEnd := base + uint64(len(tail))
-
-	dynOff := at(8)
+	textEnd := t.end()
+	frameOff := t.at(ehAlign)
+	frame, table := stubsEHFrame(frameOff, textOff, t.bytes(textOff, textEnd-textOff))
+	t.b = append(t.b, frame...)
+	ehHdrOff := t.at(4)
+	t.b = append(t.b, ehFrameHdr(ehHdrOff, frameOff, append(host.ehTable, table...))...)
+	ehHdrEnd := t.end()
+	dynOff := t.at(8)
 	for _, d := range [][2]uint64{
 		{uint64(elf.DT_HASH), hashOff},
 		{uint64(elf.DT_STRTAB), strOff},
@@ -264,20 +246,11 @@ func Image(hostText []byte) ([]byte, error) {
 		{uint64(elf.DT_VERDEFNUM), 2},
 		{uint64(elf.DT_NULL), 0},
 	} {
-		tail = le.AppendUint64(tail, d[0])
-		tail = le.AppendUint64(tail, d[1])
+		t.b = le.AppendUint64(t.b, d[0])
+		t.b = le.AppendUint64(t.b, d[1])
 	}
-	dynEnd := base + uint64(len(tail))
+	dynEnd := t.end()
 
-	var shstr strtab
-	type section struct {
-		name           string
-		typ            elf.SectionType
-		flags          elf.SectionFlag
-		off, size      uint64
-		link, info     uint32
-		align, entsize uint64
-	}
 	const alloc = elf.SHF_ALLOC
 	sections := []section{
 		{},
@@ -291,49 +264,28 @@ func Image(hostText []byte) ([]byte, error) {
 	}
 	if len(hostText) > 0 {
 		sections = append(sections, section{".text.host", elf.SHT_PROGBITS, alloc | elf.SHF_EXECINSTR,
-			hostTextSec[0], hostTextSec[1], 0, 0, 16, 0})
+			host.code[0], host.code[1], 0, 0, 16, 0})
 	}
-	if hostEHSec != nil {
+	if host.ehFrame != nil {
 		// First of the two .eh_frame sections: debuggers that read
 		// one by name get the host functions' entries.
-		sections = append(sections, section{".eh_frame", elf.SHT_PROGBITS, alloc, hostEHSec.Offset, hostEHSec.Size, 0, 0, 8, 0})
+		sections = append(sections, section{".eh_frame", elf.SHT_PROGBITS, alloc, host.ehFrame.Offset, host.ehFrame.Size, 0, 0, 8, 0})
 	}
 	sections = append(sections,
 		section{".eh_frame", elf.SHT_PROGBITS, alloc, frameOff, uint64(len(frame)), 0, 0, ehAlign, 0},
 		section{".eh_frame_hdr", elf.SHT_PROGBITS, alloc, ehHdrOff, ehHdrEnd - ehHdrOff, 0, 0, 4, 0})
-	shstrndx := len(sections)
-	sections = append(sections, section{name: ".shstrtab", typ: elf.SHT_STRTAB, align: 1})
-	nameOffs := make([]uint32, len(sections))
-	for i, s := range sections {
-		nameOffs[i] = shstr.add(s.name)
+	shOff, shstrndx := writeSections(t, sections)
+	if len(t.b) > 4096-64 {
+		return nil, fmt.Errorf("vDSO tables take %d bytes, more than a page", len(t.b))
 	}
-	shstrOff := at(1)
-	tail = append(tail, shstr.b...)
-	sections[shstrndx].off, sections[shstrndx].size = shstrOff, uint64(len(shstr.b))
-	shOff := at(8)
-	for i, s := range sections {
-		tail = le.AppendUint32(tail, nameOffs[i])
-		tail = le.AppendUint32(tail, uint32(s.typ))
-		tail = le.AppendUint64(tail, uint64(s.flags))
-		tail = le.AppendUint64(tail, s.off) // sh_addr: linked at 0
-		tail = le.AppendUint64(tail, s.off)
-		tail = le.AppendUint64(tail, s.size)
-		tail = le.AppendUint32(tail, s.link)
-		tail = le.AppendUint32(tail, s.info)
-		tail = le.AppendUint64(tail, s.align)
-		tail = le.AppendUint64(tail, s.entsize)
-	}
-	total := (base + uint64(len(tail)) + 4095) &^ 4095
-	if len(tail) > 4096-64 {
-		return nil, fmt.Errorf("vDSO tables take %d bytes, more than a page", len(tail))
-	}
+	total := (t.end() + 4095) &^ 4095
 
 	// The symbols, now that the stubs have a place.
 	for i, s := range syms {
-		if i > 0 && stubAt[i-1] >= 0 {
-			s.value = textOff + uint64(stubAt[i-1])*stubSize
+		if i > 0 && s.slot >= 0 {
+			s.value = textOff + uint64(s.slot)*stubSize
 		}
-		e := tail[symOff-base+uint64(i)*24:]
+		e := t.bytes(symOff+uint64(i)*24, 24)
 		le.PutUint32(e[0:], s.name)
 		if i > 0 {
 			e[4] = byte(s.bind)<<4 | byte(elf.STT_FUNC)
@@ -344,18 +296,9 @@ func Image(hostText []byte) ([]byte, error) {
 		le.PutUint64(e[16:], s.size)
 	}
 
-	// The program headers: one PT_LOAD for the whole image, PT_DYNAMIC.
-	ph := tail[phOff-base:]
-	putProg := func(p []byte, typ elf.ProgType, flags elf.ProgFlag, off, size, align uint64) {
-		le.PutUint32(p[0:], uint32(typ))
-		le.PutUint32(p[4:], uint32(flags))
-		le.PutUint64(p[8:], off)   // p_offset
-		le.PutUint64(p[16:], off)  // p_vaddr
-		le.PutUint64(p[24:], off)  // p_paddr
-		le.PutUint64(p[32:], size) // p_filesz
-		le.PutUint64(p[40:], size) // p_memsz
-		le.PutUint64(p[48:], align)
-	}
+	// The program headers: one PT_LOAD for the whole image, PT_DYNAMIC,
+	// PT_GNU_EH_FRAME.
+	ph := t.bytes(phOff, nProgs*56)
 	putProg(ph[0:], elf.PT_LOAD, elf.PF_R|elf.PF_X, 0, total, 4096)
 	putProg(ph[56:], elf.PT_DYNAMIC, elf.PF_R, dynOff, dynEnd-dynOff, 8)
 	putProg(ph[112:], elf.PT_GNU_EH_FRAME, elf.PF_R, ehHdrOff, ehHdrEnd-ehHdrOff, 4)
@@ -363,9 +306,125 @@ func Image(hostText []byte) ([]byte, error) {
 	img := make([]byte, total)
 	copy(img, hostText)
 	scrubHost(img[:len(hostText)])
-	copy(img[base:], tail)
-	// The ELF header.
-	h := img[:64]
+	copy(img[t.base:], t.b)
+	putHeader(img[:64], phOff, nProgs, shOff, shstrndx+1, shstrndx) // .shstrtab is the last
+	return img, nil
+}
+
+// writeHash writes .hash: buckets by ELF hash, chains through the
+// symbols.
+func writeHash(t *tail, names []string) {
+	nbucket := uint32(len(names))
+	buckets := make([]uint32, nbucket)
+	chains := make([]uint32, len(names))
+	for i := len(names) - 1; i >= 1; i-- {
+		b := elfHash(names[i]) % nbucket
+		chains[i] = buckets[b]
+		buckets[b] = uint32(i)
+	}
+	t.b = le.AppendUint32(t.b, nbucket)
+	t.b = le.AppendUint32(t.b, uint32(len(names)))
+	for _, b := range buckets {
+		t.b = le.AppendUint32(t.b, b)
+	}
+	for _, c := range chains {
+		t.b = le.AppendUint32(t.b, c)
+	}
+}
+
+// writeVerdef writes .gnu.version_d: the base definition (the object's
+// own name), then LINUX_2.6.
+func writeVerdef(t *tail, sonameOff, versionOff uint32) {
+	for i, n := range []struct {
+		flags uint16
+		name  string
+		off   uint32
+	}{{1 /* VER_FLG_BASE */, soname, sonameOff}, {0, version, versionOff}} {
+		next := uint32(28)
+		if i == 1 {
+			next = 0
+		}
+		t.b = le.AppendUint16(t.b, 1)               // vd_version
+		t.b = le.AppendUint16(t.b, n.flags)         // vd_flags
+		t.b = le.AppendUint16(t.b, uint16(i+1))     // vd_ndx
+		t.b = le.AppendUint16(t.b, 1)               // vd_cnt
+		t.b = le.AppendUint32(t.b, elfHash(n.name)) // vd_hash
+		t.b = le.AppendUint32(t.b, 20)              // vd_aux
+		t.b = le.AppendUint32(t.b, next)            // vd_next
+		t.b = le.AppendUint32(t.b, n.off)           // vda_name
+		t.b = le.AppendUint32(t.b, 0)               // vda_next
+	}
+}
+
+// writeStubs writes the stubs' slots: each that leads to host code gets
+// its JMP or CALL patched to the host function patch names, or INT3 over
+// it if unused (it would jump nowhere).
+func writeStubs(t *tail, host map[string]hostFunc, patch map[int]string) error {
+	textOff := t.end()
+	t.b = append(t.b, stubs()...)
+	for sl := slotGettimeHost; sl < nSlots; sl++ {
+		code := t.bytes(textOff+uint64(sl)*stubSize, stubSize)
+		fn, ok := patch[sl]
+		if !ok {
+			for i := range code {
+				code[i] = 0xcc
+			}
+			continue
+		}
+		at := bytes.Index(code, placeholder)
+		if at < 1 || (code[at-1] != 0xe9 && code[at-1] != 0xe8) {
+			return fmt.Errorf("vDSO slot %d has no JMP/CALL to patch", sl)
+		}
+		next := textOff + uint64(sl)*stubSize + uint64(at) + 4
+		le.PutUint32(code[at:], uint32(int32(int64(host[fn].off)-int64(next))))
+	}
+	return nil
+}
+
+// writeSections writes .shstrtab and the section headers, and returns
+// where the headers start and the index of .shstrtab.
+func writeSections(t *tail, sections []section) (uint64, int) {
+	var shstr strtab
+	shstrndx := len(sections)
+	sections = append(sections, section{name: ".shstrtab", typ: elf.SHT_STRTAB, align: 1})
+	names := make([]uint32, len(sections))
+	for i, s := range sections {
+		names[i] = shstr.add(s.name)
+	}
+	sections[shstrndx].off = t.at(1)
+	sections[shstrndx].size = uint64(len(shstr.b))
+	t.b = append(t.b, shstr.b...)
+	shOff := t.at(8)
+	for i, s := range sections {
+		t.b = le.AppendUint32(t.b, names[i])
+		t.b = le.AppendUint32(t.b, uint32(s.typ))
+		t.b = le.AppendUint64(t.b, uint64(s.flags))
+		t.b = le.AppendUint64(t.b, s.off) // sh_addr: linked at 0
+		t.b = le.AppendUint64(t.b, s.off)
+		t.b = le.AppendUint64(t.b, s.size)
+		t.b = le.AppendUint32(t.b, s.link)
+		t.b = le.AppendUint32(t.b, s.info)
+		t.b = le.AppendUint64(t.b, s.align)
+		t.b = le.AppendUint64(t.b, s.entsize)
+	}
+	return shOff, shstrndx
+}
+
+// putProg writes a program header of a segment whose offset and address
+// are both off.
+func putProg(p []byte, typ elf.ProgType, flags elf.ProgFlag, off, size, align uint64) {
+	le.PutUint32(p[0:], uint32(typ))
+	le.PutUint32(p[4:], uint32(flags))
+	le.PutUint64(p[8:], off)   // p_offset
+	le.PutUint64(p[16:], off)  // p_vaddr
+	le.PutUint64(p[24:], off)  // p_paddr
+	le.PutUint64(p[32:], size) // p_filesz
+	le.PutUint64(p[40:], size) // p_memsz
+	le.PutUint64(p[48:], align)
+}
+
+// putHeader writes the ELF header into h.
+func putHeader(h []byte, phOff uint64, nProgs int, shOff uint64, nSections, shstrndx int) {
 	clear(h)
 	copy(h, elf.ELFMAG)
 	h[elf.EI_CLASS] = byte(elf.ELFCLASS64)
@@ -380,9 +439,8 @@ func Image(hostText []byte) ([]byte, error) {
 	le.PutUint16(h[54:], 56) // e_phentsize
 	le.PutUint16(h[56:], uint16(nProgs))
 	le.PutUint16(h[58:], 64) // e_shentsize
-	le.PutUint16(h[60:], uint16(len(sections)))
+	le.PutUint16(h[60:], uint16(nSections))
 	le.PutUint16(h[62:], uint16(shstrndx))
-	return img, nil
 }
 
 // scrubHost zeroes what of the host's vDSO its code does not run on: its
