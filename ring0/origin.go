@@ -1,13 +1,11 @@
 package ring0
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"reflect"
-	"strconv"
-	"strings"
 	"sync"
+
+	"ringbox/vmm/hostmaps"
 )
 
 // The origin check. In ring0 mode a SYSCALL made in the guest is either
@@ -64,38 +62,23 @@ func HostCode() (text, vdso CodeRange, err error) {
 }
 
 // parseHostCode finds, in a /proc/PID/maps file, the executable mapping
-// holding pc and the [vdso] mapping.
+// that holds pc (ringbox's text) and the vDSO.
 func parseHostCode(path string, pc uint64) (text, vdso CodeRange, err error) {
-	f, err := os.Open(path)
+	ms, err := hostmaps.Read(path)
 	if err != nil {
 		return text, vdso, fmt.Errorf("origin check: %w", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 || !strings.Contains(fields[1], "x") {
+	for _, m := range ms {
+		if !m.Exec() {
 			continue
 		}
-		lo, hi, ok := strings.Cut(fields[0], "-")
-		if !ok {
-			continue
-		}
-		l, err1 := strconv.ParseUint(lo, 16, 64)
-		h, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil || l >= h {
-			continue
-		}
-		r := CodeRange{l, h}
+		r := CodeRange{uint64(m.Start), uint64(m.End)}
 		switch {
 		case r.Contains(pc):
 			text = r
-		case len(fields) >= 6 && fields[5] == "[vdso]":
+		case m.Name == "[vdso]":
 			vdso = r
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return text, vdso, fmt.Errorf("origin check: read %s: %w", path, err)
 	}
 	if text.Lo == 0 {
 		return text, vdso, fmt.Errorf("origin check: no executable mapping holds %#x in %s", pc, path)

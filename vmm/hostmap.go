@@ -1,12 +1,10 @@
 package vmm
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strings"
 
 	"ringbox/ring0/pagetables"
+	"ringbox/vmm/hostmaps"
 )
 
 // hostUserEnd is the end of the host's user address space (TASK_SIZE_MAX).
@@ -20,26 +18,22 @@ const chunkSize = 2 << 20
 // ones the guest must never reach through a memory slot (vCPU kvm_run
 // mappings: a guest access there could not be resolved by KVM).
 func hostRegions() (regions, forbidden [][2]uintptr, err error) {
-	f, err := os.Open("/proc/self/maps")
+	ms, err := hostmaps.Self()
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		s, e, ok := parseRange(line)
-		if !ok || e > pagetables.LowerHalfEnd {
+	for _, m := range ms {
+		if m.End > pagetables.LowerHalfEnd {
 			continue
 		}
-		r := [2]uintptr{s, e}
-		if strings.HasSuffix(line, "anon_inode:kvm-vcpu") {
+		r := [2]uintptr{m.Start, m.End}
+		if m.Name == "anon_inode:kvm-vcpu" {
 			forbidden = append(forbidden, r)
 			continue
 		}
 		regions = append(regions, r)
 	}
-	return regions, forbidden, sc.Err()
+	return regions, forbidden, nil
 }
 
 // mapHost makes every host mapping that exists now reachable by Go code in

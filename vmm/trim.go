@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"ringbox/vmm/hostmaps"
 )
 
 // TrimText drops this process's page-table entries for the read-only
@@ -41,15 +43,12 @@ func TrimText() uintptr {
 			maps[len(maps)-1].anon = fields[1] != "0"
 			continue
 		}
-		s, e, ok := parseRange(sc.Text())
-		if !ok || len(fields) < 5 || len(fields[1]) != 4 {
+		hm, ok := hostmaps.Parse(sc.Text())
+		if !ok {
 			continue // a key line of the mapping above
 		}
-		m := &mapping{start: s, end: e, perms: fields[1]}
-		if len(fields) > 5 {
-			m.path = strings.Join(fields[5:], " ")
-		}
-		if s <= pc && pc < e {
+		m := &mapping{start: hm.Start, end: hm.End, perms: hm.Perms, path: hm.Name}
+		if hm.Contains(pc) {
 			self = m.path
 		}
 		maps = append(maps, m)

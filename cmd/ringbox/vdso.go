@@ -19,17 +19,25 @@ func buildVDSO(p platform.Platform, mem *memfile.File, mode string, log *slog.Lo
 		return nil, nil
 	}
 	var host *vdso.Host
+	var img []byte
 	if mode == "auto" || mode == "host" {
-		h, why := hostVDSO(p)
+		h, b, why := hostVDSO(p)
 		if h == nil && mode == "host" {
 			return nil, fmt.Errorf("--vdso=host: %v", why)
 		}
 		if h == nil {
 			log.Debug("vDSO: system call stubs", "why", why)
 		}
-		host = h
+		host, img = h, b
 	}
-	v, err := vdso.Build(mem, host)
+	if host == nil {
+		b, err := vdso.Image(nil)
+		if err != nil {
+			return nil, fmt.Errorf("build the vDSO: %w", err)
+		}
+		img = b
+	}
+	v, err := vdso.Load(mem, img, host)
 	if err != nil {
 		return nil, fmt.Errorf("build the vDSO: %w", err)
 	}
@@ -40,27 +48,29 @@ func buildVDSO(p platform.Platform, mem *memfile.File, mode string, log *slog.Lo
 	return v, nil
 }
 
-// hostVDSO returns the host's vDSO if the platform can run its clock code
-// and the image can use it, or why not.
-func hostVDSO(p platform.Platform) (*vdso.Host, error) {
+// hostVDSO returns the host's vDSO and the image built on it if the
+// platform can run its clock code and the image can use it, or why not.
+// The platform is asked last: in exit mode its yes adds a memory slot.
+func hostVDSO(p platform.Platform) (*vdso.Host, []byte, error) {
 	hc, ok := p.(platform.HostClock)
 	if !ok {
-		return nil, fmt.Errorf("platform %s cannot run host code", p.Name())
+		return nil, nil, fmt.Errorf("platform %s cannot run host code", p.Name())
 	}
 	h, err := vdso.FindHost()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := vdso.Image(h.Text); err != nil {
-		return nil, err
+	img, err := vdso.Image(h.Text)
+	if err != nil {
+		return nil, nil, err
 	}
 	gpa, ok, err := hc.HostClockData(h.DataStart, h.DataEnd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("platform %s cannot run the host's clock code", p.Name())
+		return nil, nil, fmt.Errorf("platform %s cannot run the host's clock code", p.Name())
 	}
 	h.DataPhys = gpa
-	return h, nil
+	return h, img, nil
 }

@@ -1,19 +1,17 @@
 package vdso
 
 import (
-	"bufio"
 	"debug/elf"
 	"errors"
 	"fmt"
-	"os"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"unsafe"
 
 	"ringbox/guestkernel/memfile"
 	"ringbox/guestkernel/mm"
+	"ringbox/vmm/hostmaps"
 )
 
 // funcs are the exported functions, in the order of their system call
@@ -57,7 +55,7 @@ type Host struct {
 	// guest could not reach.
 	Holes []bool
 	// DataPhys is the guest-physical address of the data pages
-	// (platform.HostClock), set by the caller before Build.
+	// (platform.HostClock), set by the caller before Load.
 	DataPhys uintptr
 }
 
@@ -76,45 +74,22 @@ func readable(addr uintptr) (ok bool) {
 
 // FindHost locates the host's vDSO in /proc/self/maps.
 func FindHost() (*Host, error) {
-	f, err := os.Open("/proc/self/maps")
+	ms, err := hostmaps.Self()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	type mapping struct {
-		start, end uintptr
-		name       string
-	}
-	var ms []mapping
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || !strings.HasPrefix(fields[5], "[v") {
-			continue
-		}
-		lo, hi, ok := strings.Cut(fields[0], "-")
-		s, err1 := strconv.ParseUint(lo, 16, 64)
-		e, err2 := strconv.ParseUint(hi, 16, 64)
-		if !ok || err1 != nil || err2 != nil || e <= s {
-			continue
-		}
-		ms = append(ms, mapping{uintptr(s), uintptr(e), fields[5]})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
 	for i, m := range ms {
-		if m.name != "[vdso]" {
+		if m.Name != "[vdso]" {
 			continue
 		}
-		h := &Host{DataStart: m.start, DataEnd: m.start}
-		for j := i - 1; j >= 0 && strings.HasPrefix(ms[j].name, "[vvar") && ms[j].end == h.DataStart; j-- {
-			h.DataStart = ms[j].start
+		h := &Host{DataStart: m.Start, DataEnd: m.Start}
+		for j := i - 1; j >= 0 && strings.HasPrefix(ms[j].Name, "[vvar") && ms[j].End == h.DataStart; j-- {
+			h.DataStart = ms[j].Start
 		}
 		if h.DataStart == h.DataEnd {
 			return nil, errors.New("the host's [vdso] has no [vvar] right before it")
 		}
-		h.Text = unsafe.Slice((*byte)(unsafe.Add(nil, m.start)), m.end-m.start)
+		h.Text = unsafe.Slice((*byte)(unsafe.Add(nil, m.Start)), m.End-m.Start)
 		for a := h.DataStart; a < h.DataEnd; a += memfile.PageSize {
 			h.Holes = append(h.Holes, !readable(a))
 		}
@@ -137,19 +112,12 @@ func (im *image) PageAddr(idx int64) (uintptr, error) {
 	return im.pages[idx], nil
 }
 
-// Build makes the vDSO in mem: with the host's clock code and data pages
-// if host is not nil, or of stubs only.
-func Build(mem *memfile.File, host *Host) (*mm.VDSO, error) {
-	var text []byte
-	if host != nil {
-		text = host.Text
-	}
-	b, err := Image(text)
-	if err != nil {
-		return nil, err
-	}
+// Load puts the vDSO image img in mem. img is Image(host.Text) for the
+// host's clock code and data pages, or Image(nil) with a nil host for
+// stubs only.
+func Load(mem *memfile.File, img []byte, host *Host) (*mm.VDSO, error) {
 	im := &image{}
-	for off := 0; off < len(b); off += memfile.PageSize {
+	for off := 0; off < len(img); off += memfile.PageSize {
 		pa, err := mem.Alloc()
 		if err != nil {
 			for _, p := range im.pages {
@@ -157,7 +125,7 @@ func Build(mem *memfile.File, host *Host) (*mm.VDSO, error) {
 			}
 			return nil, fmt.Errorf("vDSO: %w", err)
 		}
-		copy(memfile.Page(pa), b[off:])
+		copy(memfile.Page(pa), img[off:])
 		im.pages = append(im.pages, pa)
 	}
 	v := &mm.VDSO{Image: im, Pages: len(im.pages)}
