@@ -34,13 +34,13 @@ const (
 // sysUnshare is unshare(flags). The sandbox has one namespace of each kind
 // (it is the namespace): a new one is EPERM, as where unprivileged user
 // namespaces are off. A process of one thread already owns its
-// filesystem information and semaphore undo list here, and its
-// descriptor table unless a CLONE_FILES clone shares it, so unsharing
-// them succeeds; CLONE_VM, CLONE_SIGHAND and CLONE_THREAD succeed for a
-// process of one thread and are EINVAL otherwise, as on Linux. What the
-// kernel cannot give (a thread its own descriptor table or working
-// directory, a shared table a copy of its own) is EINVAL. Refusals are
-// logged once under --debug.
+// filesystem information and semaphore undo list here, so unsharing them
+// succeeds, and CLONE_FILES gives it a copy of a descriptor table a
+// CLONE_FILES clone shares; CLONE_VM, CLONE_SIGHAND and CLONE_THREAD
+// succeed for a process of one thread and are EINVAL otherwise, as on
+// Linux. What the kernel cannot give, a thread its own descriptor table
+// or working directory (tables belong to processes here), is EINVAL.
+// Refusals are logged once under --debug.
 func sysUnshare(t *kernel.Task, a Args) (uintptr, error) {
 	flags := a[0]
 	if flags&^unshareKnown != 0 {
@@ -62,8 +62,8 @@ func sysUnshare(t *kernel.Task, a Args) (uintptr, error) {
 	if flags&(unix.CLONE_FS|unix.CLONE_FILES) != 0 && threads > 1 {
 		return refuse(unix.EINVAL, "a thread's own files or filesystem information")
 	}
-	if flags&unix.CLONE_FILES != 0 && t.TG.SharesFiles() {
-		return refuse(unix.EINVAL, "a copy of a shared descriptor table")
+	if flags&unix.CLONE_FILES != 0 {
+		t.TG.UnshareFiles()
 	}
 	return 0, nil
 }

@@ -44,7 +44,7 @@ func (tg *ThreadGroup) SetLimit(r int, l unix.Rlimit) {
 		if n > fsMaxNoFile {
 			n = fsMaxNoFile
 		}
-		tg.FDs.SetLimit(int(n))
+		tg.fdTable().SetLimit(int(n))
 	}
 }
 

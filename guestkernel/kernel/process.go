@@ -113,13 +113,33 @@ func (k *Kernel) putFDsLocked(t *fs.FDTable) bool {
 	return true
 }
 
-// SharesFiles reports whether another process uses the process's
-// descriptor table (it was cloned with CLONE_FILES).
-func (tg *ThreadGroup) SharesFiles() bool {
+// UnshareFiles gives the process a private copy of its descriptor table
+// if another process shares it (a CLONE_FILES clone): unshare(CLONE_FILES)
+// and execve do, as Linux's unshare_files. The copy holds the same open
+// files and close-on-exec flags; POSIX locks stay with the shared table,
+// whose owner they are. The caller is the process's only thread.
+func (tg *ThreadGroup) UnshareFiles() {
 	k := tg.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.procs.fdUsers[tg.FDs] > 1
+	old := tg.FDs
+	if k.procs.fdUsers[old] <= 1 {
+		return
+	}
+	fds := old.Fork()
+	k.procs.fdUsers[old]--
+	k.procs.fdUsers[fds] = 1
+	tg.mu.Lock()
+	tg.FDs = fds
+	tg.mu.Unlock()
+}
+
+// fdTable returns the process's descriptor table, for another process's
+// task (/proc/PID/fd, prlimit): UnshareFiles may replace it meanwhile.
+func (tg *ThreadGroup) fdTable() *fs.FDTable {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.FDs
 }
 
 // Parent returns the parent process, nil for the sandbox's first one.

@@ -305,7 +305,7 @@ func (p procView) Maps() []procfs.Mapping {
 
 // File implements procfs.Process.
 func (p procView) File(fd int) *fs.File {
-	f, err := p.tg.FDs.GetRef(fd)
+	f, err := p.tg.fdTable().GetRef(fd)
 	if err != nil {
 		return nil
 	}
@@ -315,7 +315,7 @@ func (p procView) File(fd int) *fs.File {
 // FDs implements procfs.Process.
 func (p procView) FDs() []procfs.FD {
 	var out []procfs.FD
-	p.tg.FDs.Each(func(fd int, f *fs.File, cloexec bool) {
+	p.tg.fdTable().Each(func(fd int, f *fs.File, cloexec bool) {
 		path := "anon_inode:[unknown]"
 		if f.Dentry != nil {
 			path = f.Dentry.Path(p.tg.FSRoot())

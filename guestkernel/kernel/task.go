@@ -994,6 +994,10 @@ func (t *Task) Exec(m *mm.MM, entry, sp uintptr) error {
 		old.Release()
 	}
 	t.releaseVfork()
+	// A table shared with another process (CLONE_FILES) is copied first:
+	// closing this program's close-on-exec files must not close the
+	// other's.
+	t.TG.UnshareFiles()
 	t.TG.FDs.CloseOnExecAll()
 	t.TG.deletePosixTimers()
 	tg := t.TG

@@ -2,7 +2,7 @@
 // utime, utimes and futimesat (Perl's utime, old build tools); sync,
 // syncfs, sync_file_range (git, databases) and readahead; preadv2 and
 // pwritev2 with their flags; chroot; unshare of what a process already
-// owns. It works in a new directory under /tmp and prints no times,
+// owns, and of a descriptor table a CLONE_FILES child shares. It works in a new directory under /tmp and prints no times,
 // inode numbers or PIDs.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -194,6 +194,44 @@ static void *idle(void *arg) {
 	return NULL;
 }
 
+// Children that share the caller's descriptor table (CLONE_FILES).
+static int shared_fd;
+static int close_shared(void *arg) {
+	if (arg && unshare(CLONE_FILES) != 0)
+		return 1;
+	return close(shared_fd) == 0 ? 0 : 2;
+}
+static int exec_true(void *arg) {
+	execl("/bin/true", "true", (char *)NULL);
+	return 3;
+}
+static int in_shared_table(int (*fn)(void *), void *arg) {
+	static char stack[64 << 10];
+	pid_t pid = clone(fn, stack + sizeof stack, CLONE_FILES | SIGCHLD, arg);
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+// A table shared by CLONE_FILES: a close in the child closes the
+// parent's descriptor; after unshare(CLONE_FILES) it does not; execve
+// copies a shared table first, so the new program's close-on-exec files
+// stay open for the parent.
+static void shared_tables(void) {
+	shared_fd = open("/dev/null", O_RDONLY);
+	int rc = in_shared_table(close_shared, NULL);
+	printf("child closes a shared fd: %d, parent's: %s\n", rc, fcntl(shared_fd, F_GETFD) < 0 ? en(errno) : "open");
+	shared_fd = open("/dev/null", O_RDONLY);
+	rc = in_shared_table(close_shared, "unshare");
+	printf("child unshares, then closes: %d, parent's: %s\n", rc, fcntl(shared_fd, F_GETFD) < 0 ? en(errno) : "open");
+	int ce = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	rc = in_shared_table(exec_true, NULL);
+	printf("child execs: %d, parent's close-on-exec fd: %s\n", rc, fcntl(ce, F_GETFD) == FD_CLOEXEC ? "open" : en(errno));
+	close(shared_fd);
+	close(ce);
+}
+
 static void unshares(void) {
 	printf("unshare(0): %s\n", RES(unshare(0)));
 	printf("unshare(CLONE_FILES|CLONE_FS|CLONE_SYSVSEM): %s\n", RES(unshare(CLONE_FILES | CLONE_FS | CLONE_SYSVSEM)));
@@ -222,6 +260,7 @@ int main(void) {
 	for (unsigned i = 0; i < 3; i++)
 		unlink(at(names[i]));
 	printf("rmdir: %s\n", RES(rmdir(dir)));
+	shared_tables();
 	unshares();
 	return 0;
 }
