@@ -53,6 +53,13 @@ func init() {
 	register(unix.SYS_FCHMODAT, func(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, chmodAt(t, int(int32(a[0])), a[1], uint32(a[2]), 0)
 	})
+	register(unix.SYS_FCHMODAT2, func(t *kernel.Task, a Args) (uintptr, error) {
+		flags := int(int32(a[3]))
+		if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+			return 0, unix.EINVAL
+		}
+		return 0, chmodAt(t, int(int32(a[0])), a[1], uint32(a[2]), flags)
+	})
 	register(unix.SYS_FCHMOD, afterOK(0, unix.IN_ATTRIB, sysFchmod))
 	register(unix.SYS_TRUNCATE, sysTruncate)
 	register(unix.SYS_FTRUNCATE, afterOK(0, unix.IN_MODIFY, sysFtruncate))
@@ -440,6 +447,8 @@ func mutableNode(t *kernel.Task, d *fs.Dentry) (fs.Mutable, error) {
 	return m, nil
 }
 
+// chmodAt is fchmodat and fchmodat2 (flags: AT_SYMLINK_NOFOLLOW, where a
+// symlink is EOPNOTSUPP, and AT_EMPTY_PATH).
 func chmodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32, flags int) error {
 	path, err := copyPath(t, pathAddr)
 	if err != nil {
@@ -451,6 +460,17 @@ func chmodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32, flags int
 	}
 	if d == nil {
 		return unix.EBADF
+	}
+	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+		// fchmodat2 on a symlink itself: no filesystem here keeps a
+		// link's mode (as most of Linux's).
+		st, err := d.Node().Stat()
+		if err != nil {
+			return err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return unix.EOPNOTSUPP
+		}
 	}
 	m, err := mutableNode(t, d)
 	if err != nil {

@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -12,6 +13,60 @@ func init() {
 	register(unix.SYS_PERSONALITY, sysPersonality)
 	register(unix.SYS_FADVISE64, sysFadvise)
 	register(unix.SYS_SYSINFO, sysSysinfo)
+	register(unix.SYS_SYSLOG, sysSyslog)
+}
+
+// syslog(2) actions (SYSLOG_ACTION_*).
+const (
+	syslogClose = iota
+	syslogOpen
+	syslogRead
+	syslogReadAll
+	syslogReadClear
+	syslogClear
+	syslogConsoleOff
+	syslogConsoleOn
+	syslogConsoleLevel
+	syslogSizeUnread
+	syslogSizeBuffer
+)
+
+// syslogBufLen is the size the kernel log's buffer reports (a common
+// log_buf_len).
+const syslogBufLen = 1 << 17
+
+// sysSyslog is syslog(type, buf, len), the kernel log (dmesg): the
+// sandbox's is empty and stays empty, the host's is never shown. Each
+// action needs CAP_SYSLOG (CAP_SYS_ADMIN will do), as on a host with
+// dmesg_restrict set; reads give nothing, and a read that waits for new
+// messages (SYSLOG_ACTION_READ) waits, as on Linux, until a signal.
+func sysSyslog(t *kernel.Task, a Args) (uintptr, error) {
+	typ, buf, n := int(int32(a[0])), a[1], int(int32(a[2]))
+	if c := t.TG.Creds(); !c.HasCap(unix.CAP_SYSLOG) && !c.HasCap(unix.CAP_SYS_ADMIN) {
+		return 0, unix.EPERM
+	}
+	switch typ {
+	case syslogClose, syslogOpen, syslogClear, syslogConsoleOff, syslogConsoleOn, syslogSizeUnread:
+		return 0, nil
+	case syslogRead, syslogReadAll, syslogReadClear:
+		if buf == 0 || n < 0 {
+			return 0, unix.EINVAL
+		}
+		if typ != syslogRead || n == 0 {
+			return 0, nil
+		}
+		for t.Sleep(time.Hour) {
+		}
+		return 0, kernel.ErrRestartSys
+	case syslogConsoleLevel:
+		if n < 1 || n > 8 {
+			return 0, unix.EINVAL
+		}
+		return 0, nil
+	case syslogSizeBuffer:
+		return syslogBufLen, nil
+	}
+	return 0, unix.EINVAL
 }
 
 func sysFadvise(t *kernel.Task, a Args) (uintptr, error) {

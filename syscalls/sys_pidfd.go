@@ -10,6 +10,7 @@ import (
 func init() {
 	register(unix.SYS_PIDFD_OPEN, sysPidfdOpen)
 	register(unix.SYS_PIDFD_SEND_SIGNAL, sysPidfdSendSignal)
+	register(unix.SYS_PIDFD_GETFD, sysPidfdGetfd)
 }
 
 // installPidFD installs a new pidfd for tg (always close-on-exec).
@@ -59,4 +60,35 @@ func sysPidfdSendSignal(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, unix.ESRCH
 	}
 	return 0, t.K.Kill(t, tg.PID, sig, info)
+}
+
+// sysPidfdGetfd is pidfd_getfd(pidfd, targetfd, flags): a new descriptor
+// (close-on-exec) for the open file at targetfd of the pidfd's process,
+// if the caller may ptrace that process.
+func sysPidfdGetfd(t *kernel.Task, a Args) (uintptr, error) {
+	if a[2] != 0 {
+		return 0, unix.EINVAL
+	}
+	tg, err := t.PidFDTarget(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	if tg != t.TG {
+		if err := mayTrace(t, tg); err != nil {
+			return 0, err
+		}
+	}
+	if tg.Exited() {
+		return 0, unix.ESRCH
+	}
+	f, err := tg.FileRef(int(int32(a[1])))
+	if err != nil {
+		return 0, err
+	}
+	fd, err := t.TG.FDs.Install(f, 0, true) // the table takes the reference
+	if err != nil {
+		f.DecRef()
+		return 0, err
+	}
+	return uintptr(fd), nil
 }

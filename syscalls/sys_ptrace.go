@@ -55,7 +55,7 @@ func sysPtrace(t *kernel.Task, a Args) (uintptr, error) {
 		if target == nil {
 			return 0, unix.ESRCH
 		}
-		if err := mayTrace(t, target); err != nil {
+		if err := mayTrace(t, target.TG); err != nil {
 			return 0, err
 		}
 		var opts uint32
@@ -289,8 +289,8 @@ func syscallInfo(t *kernel.Task, target *kernel.Task, size, addr uintptr) (uintp
 // mayTrace is Linux's ptrace access check for a sandbox without Yama's
 // restrictions: the same real UID as the target's, and no set-ID change
 // since, or CAP_SYS_PTRACE.
-func mayTrace(t, target *kernel.Task) error {
-	c, tc := t.TG.Creds(), target.TG.Creds()
+func mayTrace(t *kernel.Task, target *kernel.ThreadGroup) error {
+	c, tc := t.TG.Creds(), target.Creds()
 	if c.HasCap(unix.CAP_SYS_PTRACE) {
 		return nil
 	}
@@ -466,7 +466,7 @@ func sysProcessVM(t *kernel.Task, a Args, write bool) (uintptr, error) {
 		return 0, unix.ESRCH
 	}
 	if target.TG != t.TG {
-		if err := mayTrace(t, target); err != nil {
+		if err := mayTrace(t, target.TG); err != nil {
 			return 0, err
 		}
 	}

@@ -16,6 +16,8 @@ func init() {
 	register(unix.SYS_CLOCK_GETTIME, sysClockGettime)
 	register(unix.SYS_CLOCK_GETRES, sysClockGetres)
 	register(unix.SYS_GETTIMEOFDAY, sysGettimeofday)
+	register(unix.SYS_CLOCK_SETTIME, sysClockSettime)
+	register(unix.SYS_SETTIMEOFDAY, sysSettimeofday)
 	register(unix.SYS_TIME, sysTime)
 	register(unix.SYS_NANOSLEEP, sysNanosleep)
 	register(unix.SYS_CLOCK_NANOSLEEP, sysClockNanosleep)
@@ -124,6 +126,59 @@ func sysGettimeofday(t *kernel.Task, a Args) (uintptr, error) {
 		}
 	}
 	return 0, nil
+}
+
+// The sandbox's clocks are the host's, which its programs cannot set:
+// clock_settime and settimeofday check their arguments as Linux does, then
+// are EPERM (as for a process without CAP_SYS_TIME; logged once under
+// --debug).
+
+func sysClockSettime(t *kernel.Task, a Args) (uintptr, error) {
+	id := int32(a[0])
+	if _, err := clockNow(t, id); err != nil {
+		return 0, unix.EINVAL
+	}
+	cpuClock := id == unix.CLOCK_PROCESS_CPUTIME_ID || id == unix.CLOCK_THREAD_CPUTIME_ID || id < 0
+	if id != unix.CLOCK_REALTIME && !cpuClock {
+		return 0, unix.EINVAL // not a settable clock
+	}
+	var b [16]byte
+	if _, err := t.MM.CopyIn(a[1], b[:]); err != nil {
+		return 0, err
+	}
+	if cpuClock {
+		return 0, unix.EPERM // CPU-time clocks cannot be set
+	}
+	if sec, nsec := int64(binary.LittleEndian.Uint64(b[0:])), int64(binary.LittleEndian.Uint64(b[8:])); sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return 0, unix.EINVAL
+	}
+	return 0, refuseSetTime(t, "clock_settime")
+}
+
+func sysSettimeofday(t *kernel.Task, a Args) (uintptr, error) {
+	if a[0] != 0 {
+		var b [16]byte
+		if _, err := t.MM.CopyIn(a[0], b[:]); err != nil {
+			return 0, err
+		}
+		if sec, usec := int64(binary.LittleEndian.Uint64(b[0:])), int64(binary.LittleEndian.Uint64(b[8:])); sec < 0 || usec < 0 || usec >= 1e6 {
+			return 0, unix.EINVAL
+		}
+	}
+	if a[1] != 0 {
+		var tz [8]byte // struct timezone; its range is checked after the permission
+		if _, err := t.MM.CopyIn(a[1], tz[:]); err != nil {
+			return 0, err
+		}
+	}
+	return 0, refuseSetTime(t, "settimeofday")
+}
+
+func refuseSetTime(t *kernel.Task, call string) error {
+	if t.K.FirstMessage("set the time") {
+		t.K.Log.Debug(call+": the sandbox's clocks are the host's and cannot be set", "errno", "EPERM")
+	}
+	return unix.EPERM
 }
 
 func sysTime(t *kernel.Task, a Args) (uintptr, error) {

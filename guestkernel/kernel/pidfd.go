@@ -87,7 +87,8 @@ func (p *PidFD) Poll(mask int16, timeoutMs int) (int16, error) {
 func (p *PidFD) Release() {}
 
 // PidFDTarget returns the process of the pidfd at descriptor fd of t's
-// process: EBADF for no file, EINVAL for a file that is not a pidfd.
+// process: EBADF for no file or one that is not a pidfd (as Linux's
+// pidfd_send_signal, pidfd_getfd and waitid(P_PIDFD)).
 func (t *Task) PidFDTarget(fd int) (*ThreadGroup, error) {
 	f, err := t.File(fd)
 	if err != nil {
@@ -95,7 +96,7 @@ func (t *Task) PidFDTarget(fd int) (*ThreadGroup, error) {
 	}
 	p, ok := f.Impl.(*PidFD)
 	if !ok {
-		return nil, unix.EINVAL
+		return nil, unix.EBADF
 	}
 	return p.TG, nil
 }

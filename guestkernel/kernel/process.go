@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -132,6 +133,22 @@ func (tg *ThreadGroup) UnshareFiles() {
 	tg.mu.Lock()
 	tg.FDs = fds
 	tg.mu.Unlock()
+}
+
+// FileRef returns the open file at descriptor fd of the process with a
+// new reference (the caller drops it), or EBADF: pidfd_getfd and kcmp.
+func (tg *ThreadGroup) FileRef(fd int) (*fs.File, error) { return tg.fdTable().GetRef(fd) }
+
+// FilesID and AddressSpaceID identify what a task shares with others, for
+// kcmp: its process's descriptor table and its address space. Only
+// compared, never dereferenced.
+func (tg *ThreadGroup) FilesID() uintptr { return uintptr(unsafe.Pointer(tg.fdTable())) }
+
+// AddressSpaceID: see FilesID.
+func (t *Task) AddressSpaceID() uintptr {
+	t.TG.mu.Lock()
+	defer t.TG.mu.Unlock()
+	return uintptr(unsafe.Pointer(t.MM))
 }
 
 // fdTable returns the process's descriptor table, for another process's

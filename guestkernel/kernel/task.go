@@ -989,7 +989,9 @@ func (t *Task) Exec(m *mm.MM, entry, sp uintptr) error {
 	k.procs.mmUsers[m]++
 	t.TG.execed = true
 	k.mu.Unlock()
+	t.TG.mu.Lock() // others read it under the lock (/proc/PID, kcmp)
 	t.MM = m
+	t.TG.mu.Unlock()
 	if releaseOld {
 		old.Release()
 	}

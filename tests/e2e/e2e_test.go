@@ -601,6 +601,28 @@ func programCases() []progCase {
 		{name: "pipes", prog: "pipes"},
 		{name: "fifos", prog: "fifos"},
 		{name: "fsmisc", prog: "fsmisc"},
+		{name: "sharing", prog: "sharing"},
+		{name: "privcalls", prog: "privcalls", golden: true, wantStdout: "" +
+			"clock_settime(REALTIME, now): EPERM\n" +
+			"clock_settime(MONOTONIC): EINVAL\n" +
+			"clock_settime(PROCESS_CPUTIME_ID): EPERM\n" +
+			"clock_settime(REALTIME, NULL): EFAULT\n" +
+			"clock_settime(REALTIME, 2e9 ns): EINVAL\n" +
+			"settimeofday(now): EPERM\n" +
+			"settimeofday(2e6 us): EINVAL\n" +
+			"settimeofday(bad pointer): EFAULT\n" +
+			"syslog SIZE_BUFFER: positive\n" +
+			"syslog READ_ALL: 0\n" +
+			"syslog READ_ALL to NULL: EINVAL\n" +
+			"syslog CONSOLE_LEVEL 9: EINVAL\n" +
+			"syslog type 99: EINVAL\n" +
+			"fchmodat2(f, 0640, 0): ok, mode 640\n" +
+			"fchmodat2(l, 0600, AT_SYMLINK_NOFOLLOW): EOPNOTSUPP\n" +
+			"fchmodat2(l, 0604, 0): ok, f's mode 604\n" +
+			"fchmodat2(O_PATH fd, \"\", 0600, AT_EMPTY_PATH): ok, mode 600\n" +
+			"fchmodat2 with a bad flag: EINVAL\n" +
+			"fchmodat2(\"\") without AT_EMPTY_PATH: ENOENT\n" +
+			"syslog SIZE_BUFFER as uid 1000: EPERM\n"},
 		{name: "pipes-sigpipe", prog: "pipes", args: []string{"sigpipe"}, wantCode: 128 + int(syscall.SIGPIPE)},
 		{name: "eventfds", prog: "eventfds"},
 		{name: "epolls", prog: "epolls"},

@@ -53,6 +53,11 @@ echo "X86LANE KVM-READY uptime=$(uptime_s)s"
 # The loopback interface: the e2e network tests run their servers natively
 # on 127.0.0.1 and ::1 too (the guest has no other interface).
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null || echo "X86LANE no loopback interface"
+# --net: eth0 on QEMU's user network (static: its fixed addresses).
+if [ "${X86LANE_NET:-0}" = 1 ]; then
+	ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2 ||
+		echo "X86LANE no eth0 for --net"
+fi
 
 # --- the host's root -----------------------------------------------------------
 
