@@ -86,6 +86,36 @@ func checkReplies(t *testing.T, b []byte) {
 	}
 }
 
+// checkTimeout checks a set SO_RCVTIMEO or SO_SNDTIMEO against the
+// struct timeval rules every socket family follows (Linux's
+// sock_set_timeout, netstack.ParseTimeval), and getsockopt against
+// what was set.
+func checkTimeout(t *testing.T, s *Socket, level, name int, val []byte, err error) {
+	t.Helper()
+	if level != sys.SOL_SOCKET || (name != sys.SO_RCVTIMEO && name != sys.SO_SNDTIMEO) {
+		return
+	}
+	want, werr := netstack.ParseTimeval(val)
+	if err != werr {
+		t.Fatalf("setsockopt(%d, %x): %v, want %v", name, val, err, werr)
+	}
+	if err != nil {
+		return
+	}
+	r, w := s.Timeouts()
+	got := r
+	if name == sys.SO_SNDTIMEO {
+		got = w
+	}
+	if got != want {
+		t.Fatalf("setsockopt(%d, %x): timeout %v, want %v", name, val, got, want)
+	}
+	b, err := s.GetSockOpt(nil, level, name)
+	if err != nil || string(b) != string(netstack.TimevalBytes(want)) {
+		t.Fatalf("getsockopt(%d) after %x: %x, %v", name, val, b, err)
+	}
+}
+
 // FuzzSocket runs a program of socket operations on a NETLINK_ROUTE
 // socket: sends of arbitrary request bytes (to arbitrary addresses),
 // binds and connects with arbitrary sockaddrs, options of any level,
@@ -167,7 +197,9 @@ func FuzzSocket(f *testing.F) {
 				copy(lv[:], arg)
 				level, name := int(int32(le.Uint32(lv[:]))), int(int32(le.Uint32(lv[4:])))
 				if op == opSetSockOpt {
-					_ = s.SetSockOpt(nil, level, name, arg[min(8, len(arg)):])
+					val := arg[min(8, len(arg)):]
+					err := s.SetSockOpt(nil, level, name, val)
+					checkTimeout(t, s, level, name, val, err)
 				} else {
 					_, _ = s.GetSockOpt(nil, level, name)
 				}

@@ -23,6 +23,10 @@ const (
 	defaultBuf = 212992
 	// solNetlink is SOL_NETLINK.
 	solNetlink = 270
+	// soRcvtimeoNew and soSndtimeoNew are SO_RCVTIMEO_NEW and
+	// SO_SNDTIMEO_NEW (the same struct timeval on x86-64).
+	soRcvtimeoNew = 66
+	soSndtimeoNew = 67
 )
 
 // Source gives the interfaces and routes a socket reports.
@@ -279,6 +283,10 @@ func (s *Socket) GetSockOpt(_ netstack.Context, level, name int) ([]byte, error)
 		return le.AppendUint32(nil, uint32(s.sndbuf)), nil
 	case sys.SO_ERROR, sys.SO_PASSCRED:
 		return le.AppendUint32(nil, 0), nil
+	case sys.SO_RCVTIMEO, soRcvtimeoNew:
+		return netstack.TimevalBytes(s.rcvtimeo), nil
+	case sys.SO_SNDTIMEO, soSndtimeoNew:
+		return netstack.TimevalBytes(s.sndtimeo), nil
 	}
 	return nil, sys.ENOPROTOOPT
 }
@@ -293,14 +301,16 @@ func (s *Socket) SetSockOpt(_ netstack.Context, level, name int, val []byte) err
 	if level != sys.SOL_SOCKET {
 		return sys.ENOPROTOOPT
 	}
-	if name == sys.SO_RCVTIMEO || name == sys.SO_SNDTIMEO {
-		if len(val) < 16 {
-			return sys.EINVAL
+	if name == sys.SO_RCVTIMEO || name == sys.SO_SNDTIMEO || name == soRcvtimeoNew || name == soSndtimeoNew {
+		// The struct timeval as Linux's sock_set_timeout reads it:
+		// EDOM for microseconds out of range, a negative time is
+		// no waiting, a huge one no timeout.
+		d, err := netstack.ParseTimeval(val)
+		if err != nil {
+			return err
 		}
-		d := time.Duration(int64(binary.LittleEndian.Uint64(val)))*time.Second +
-			time.Duration(int64(binary.LittleEndian.Uint64(val[8:])))*time.Microsecond
 		s.mu.Lock()
-		if name == sys.SO_RCVTIMEO {
+		if name == sys.SO_RCVTIMEO || name == soRcvtimeoNew {
 			s.rcvtimeo = d
 		} else {
 			s.sndtimeo = d
