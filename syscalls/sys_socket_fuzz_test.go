@@ -50,9 +50,18 @@ type sockFuzz struct {
 
 func newSockFuzz(f *testing.F) *sockFuzz {
 	a, _ := waitTasks(f)
-	a.K.VFS = fs.NewVFS(tmpfs.New(1<<20), false)
-	a.TG.SetCwd(a.K.VFS.Root())
-	return &sockFuzz{a: a}
+	z := &sockFuzz{a: a}
+	z.newTree()
+	return z
+}
+
+// newTree gives the process a fresh, empty file tree (its root and
+// working directory), as a real process has one.
+func (z *sockFuzz) newTree() {
+	vfs := fs.NewVFS(tmpfs.New(1<<20), false)
+	z.a.K.VFS = vfs
+	z.a.TG.SetFSRoot(vfs.Root())
+	z.a.TG.SetCwd(vfs.Root())
 }
 
 // call runs a syscall handler as a new task of the process: the file
@@ -464,9 +473,7 @@ func FuzzSockaddr(f *testing.F) {
 	z := newSockFuzz(f)
 	f.Fuzz(func(t *testing.T, kind byte, sa []byte, addrlen int32, ops byte) {
 		defer z.reset()
-		vfs := fs.NewVFS(tmpfs.New(1<<20), false)
-		z.a.K.VFS = vfs
-		z.a.TG.SetCwd(vfs.Root())
+		z.newTree()
 		k := int(kind) % kindCount
 		fam := []int{unix.AF_UNIX, unix.AF_UNIX, unix.AF_UNIX, unix.AF_UNIX,
 			unix.AF_INET, unix.AF_INET6, unix.AF_NETLINK, unix.AF_INET, unix.AF_INET6}[k]
