@@ -187,7 +187,15 @@ func FuzzSocket(f *testing.F) {
 				}
 				k := min(int(arg[0]), len(arg)-1)
 				to, data := arg[1:1+k], arg[1+k:]
-				_, _ = s.SendMsg(nil, data, to, nil, 0)
+				if k == 0 {
+					to = nil // the syscalls pass no address for an empty one
+				}
+				_, err := s.SendMsg(nil, data, to, nil, 0)
+				// As Linux's netlink_sendmsg: an address is a whole
+				// sockaddr_nl of AF_NETLINK, or EINVAL.
+				if to != nil && (len(to) < sys.SizeofSockaddrNetlink || le.Uint16(to) != sys.AF_NETLINK) && err != sys.EINVAL {
+					t.Fatalf("sendto %x: %v, want EINVAL", to, err)
+				}
 			case opBind:
 				_ = s.Bind(nil, arg)
 			case opConnect:

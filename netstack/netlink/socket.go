@@ -213,8 +213,15 @@ func (s *Socket) PeerName() ([]byte, error) { return sockaddr(0, 0), nil }
 // SendMsg implements netstack.Socket: the requests in data are answered
 // onto the receive queue.
 func (s *Socket) SendMsg(_ netstack.Context, data []byte, to []byte, _ *netstack.Control, _ int) (int, error) {
-	if len(to) >= 8 && binary.LittleEndian.Uint32(to[4:]) != 0 {
-		return 0, sys.ECONNREFUSED // only the kernel answers
+	if to != nil {
+		// As Linux's netlink_sendmsg: a whole sockaddr_nl of
+		// AF_NETLINK, or EINVAL.
+		if len(to) < sys.SizeofSockaddrNetlink || binary.LittleEndian.Uint16(to) != sys.AF_NETLINK {
+			return 0, sys.EINVAL
+		}
+		if binary.LittleEndian.Uint32(to[4:]) != 0 {
+			return 0, sys.ECONNREFUSED // only the kernel answers
+		}
 	}
 	s.mu.Lock()
 	s.autobindLocked()
