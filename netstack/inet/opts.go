@@ -44,18 +44,28 @@ func (s *Socket) GetSockOpt(_ netstack.Context, level, name int) ([]byte, error)
 		return s.getSocketOpt(name)
 	case sys.IPPROTO_TCP:
 		if !s.stream() {
-			return nil, sys.EOPNOTSUPP
+			return nil, s.otherLevel()
 		}
 		return s.getTCPOpt(name)
 	case sys.IPPROTO_IP:
 		return s.getIPOpt(name)
 	case sys.IPPROTO_IPV6:
 		if s.family != sys.AF_INET6 {
-			return nil, sys.ENOPROTOOPT
+			return nil, s.otherLevel()
 		}
 		return s.getIPv6Opt(name)
 	}
-	return nil, sys.ENOPROTOOPT
+	return nil, s.otherLevel()
+}
+
+// otherLevel is getsockopt's error for a level the socket does not have:
+// the IP layer's answer, EOPNOTSUPP from IPv4's and ENOPROTOOPT from
+// IPv6's, as Linux's ip_getsockopt and ipv6_getsockopt.
+func (s *Socket) otherLevel() error {
+	if s.family == sys.AF_INET6 {
+		return sys.ENOPROTOOPT
+	}
+	return sys.EOPNOTSUPP
 }
 
 // SetSockOpt implements netstack.Socket.
@@ -65,7 +75,7 @@ func (s *Socket) SetSockOpt(_ netstack.Context, level, name int, val []byte) err
 		return s.setSocketOpt(name, val)
 	case sys.IPPROTO_TCP:
 		if !s.stream() {
-			return sys.EOPNOTSUPP
+			return sys.ENOPROTOOPT // as the IP layers' setsockopt
 		}
 		return s.setTCPOpt(name, val)
 	case sys.IPPROTO_IP:

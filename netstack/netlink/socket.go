@@ -49,7 +49,8 @@ type Socket struct {
 
 	mu       sync.Mutex
 	port     uint32
-	groups   uint32
+	groups   uint64       // multicast groups 1..64 (bit g-1): bind's and NETLINK_ADD_MEMBERSHIP's
+	nlFlags  map[int]bool // the SOL_NETLINK flags set (NETLINK_EXT_ACK ...)
 	queue    [][]byte
 	queued   int
 	rcvbuf   int
@@ -142,7 +143,7 @@ func (s *Socket) Bind(_ netstack.Context, b []byte) error {
 	port := binary.LittleEndian.Uint32(b[4:])
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.groups = binary.LittleEndian.Uint32(b[8:])
+	s.groups = s.groups&^0xffffffff | uint64(binary.LittleEndian.Uint32(b[8:]))
 	if port == 0 {
 		s.autobindLocked()
 		return nil
@@ -204,7 +205,7 @@ func (s *Socket) Shutdown(_ netstack.Context, how int) error {
 func (s *Socket) SockName() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return sockaddr(s.port, s.groups)
+	return sockaddr(s.port, uint32(s.groups))
 }
 
 // PeerName implements netstack.Socket: the kernel.
@@ -272,7 +273,17 @@ func (s *Socket) GetSockOpt(_ netstack.Context, level, name int) ([]byte, error)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if level == solNetlink {
-		return le.AppendUint32(nil, 0), nil
+		switch name {
+		case nlListMemberships:
+			return le.AppendUint64(nil, s.groups), nil
+		case nlPktinfo, nlBroadcastError, nlNoENOBUFS, nlCapAck, nlExtAck, nlGetStrictChk:
+			v := uint32(0)
+			if s.nlFlags[name] {
+				v = 1
+			}
+			return le.AppendUint32(nil, v), nil
+		}
+		return nil, sys.ENOPROTOOPT
 	}
 	if level != sys.SOL_SOCKET {
 		return nil, sys.ENOPROTOOPT
@@ -298,12 +309,29 @@ func (s *Socket) GetSockOpt(_ netstack.Context, level, name int) ([]byte, error)
 	return nil, sys.ENOPROTOOPT
 }
 
+// SOL_NETLINK options (linux/netlink.h).
+const (
+	nlAddMembership   = 1
+	nlDropMembership  = 2
+	nlPktinfo         = 3
+	nlBroadcastError  = 4
+	nlNoENOBUFS       = 5
+	nlListenAllNSID   = 8
+	nlListMemberships = 9
+	nlCapAck          = 10
+	nlExtAck          = 11
+	nlGetStrictChk    = 12
+	// nlGroupsMax bounds the multicast groups a socket joins.
+	nlGroupsMax = 64
+)
+
 // SetSockOpt implements netstack.Socket: buffer sizes and timeouts are
-// kept; SOL_NETLINK flags (NETLINK_EXT_ACK, GET_STRICT_CHK ...) are
-// accepted and change nothing.
+// kept; SOL_NETLINK flags (NETLINK_EXT_ACK, GET_STRICT_CHK ...) and
+// memberships are kept for getsockopt and change nothing else (no
+// notifications are ever sent); other names are ENOPROTOOPT, as Linux's.
 func (s *Socket) SetSockOpt(_ netstack.Context, level, name int, val []byte) error {
 	if level == solNetlink {
-		return nil
+		return s.setNetlinkOpt(name, val)
 	}
 	if level != sys.SOL_SOCKET {
 		return sys.ENOPROTOOPT
@@ -426,3 +454,35 @@ func (s *Socket) Seek(int64, int) (int64, error) { return 0, sys.ESPIPE }
 
 // IsTerminal implements fs.Impl.
 func (s *Socket) IsTerminal() bool { return false }
+
+// setNetlinkOpt sets a SOL_NETLINK option. As Linux's netlink_setsockopt,
+// a value shorter than an int reads as 0.
+func (s *Socket) setNetlinkOpt(name int, val []byte) error {
+	var v uint32
+	if len(val) >= 4 {
+		v = binary.LittleEndian.Uint32(val)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch name {
+	case nlAddMembership, nlDropMembership:
+		if v == 0 || v > nlGroupsMax {
+			return sys.EINVAL
+		}
+		if name == nlAddMembership {
+			s.groups |= 1 << (v - 1)
+		} else {
+			s.groups &^= 1 << (v - 1)
+		}
+	case nlPktinfo, nlBroadcastError, nlNoENOBUFS, nlCapAck, nlExtAck, nlGetStrictChk:
+		if s.nlFlags == nil {
+			s.nlFlags = map[int]bool{}
+		}
+		s.nlFlags[name] = v != 0
+	case nlListenAllNSID:
+		// One network namespace: nothing to listen to.
+	default:
+		return sys.ENOPROTOOPT
+	}
+	return nil
+}

@@ -602,6 +602,7 @@ func programCases() []progCase {
 		{name: "fifos", prog: "fifos"},
 		{name: "fsmisc", prog: "fsmisc"},
 		{name: "sharing", prog: "sharing"},
+		{name: "sockopts", prog: "sockopts"},
 		{name: "privcalls", prog: "privcalls", golden: true, wantStdout: "" +
 			"clock_settime(REALTIME, now): EPERM\n" +
 			"clock_settime(MONOTONIC): EINVAL\n" +
