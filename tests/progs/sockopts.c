@@ -1,6 +1,8 @@
 // sockopts: the errors of socket options a socket does not have, which
 // differ by family and by direction as Linux's IP, IPv6, AF_UNIX and
-// netlink layers give them, and netlink's own SOL_NETLINK options.
+// netlink layers give them, and netlink's own SOL_NETLINK options. (An
+// unknown option number of a known level is left out: Linux 6.1 says
+// EOPNOTSUPP where 6.18 says ENOPROTOOPT.)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/netlink.h>
@@ -32,9 +34,6 @@ int main(void) {
 	p("udp setsockopt IPV6_V6ONLY", setsockopt(u, IPPROTO_IPV6, IPV6_V6ONLY, &one, 4));
 	p("udp setsockopt level 999", setsockopt(u, 999, 1, &one, 4));
 	p("udp6 setsockopt level 999", setsockopt(u6, 999, 1, &one, 4));
-	l = 64, p("udp getsockopt IP 200", getsockopt(u, IPPROTO_IP, 200, b, &l));
-	l = 64, p("udp6 getsockopt IPV6 200", getsockopt(u6, IPPROTO_IPV6, 200, b, &l));
-	p("udp setsockopt IP 200", setsockopt(u, IPPROTO_IP, 200, &one, 4));
 	l = 64, p("unix getsockopt level 999", getsockopt(x, 999, 1, b, &l));
 	p("unix setsockopt level 999", setsockopt(x, 999, 1, &one, 4));
 	l = 64, p("unix getsockopt SOL_SOCKET 999", getsockopt(x, SOL_SOCKET, 999, b, &l));
