@@ -461,6 +461,23 @@ type Mutable interface {
 	Utimens(atime, mtime unix.Timespec) error
 }
 
+// Xattrs is implemented by nodes that keep extended attributes (the
+// sandbox's own files: tmpfs, and the overlay, whose lower layer has
+// none). Names come checked (a known namespace, 1 to 255 bytes) and the
+// caller has checked the permissions; the node bounds what it keeps.
+type Xattrs interface {
+	// GetXattr returns the value of name, or ENODATA.
+	GetXattr(name string) ([]byte, error)
+	// SetXattr sets name. flags are setxattr(2)'s: XATTR_CREATE (EEXIST
+	// when name exists), XATTR_REPLACE (ENODATA when it does not). ENOSPC
+	// past the node's or the filesystem's bound.
+	SetXattr(name string, value []byte, flags int) error
+	// ListXattr returns every name.
+	ListXattr() ([]string, error)
+	// RemoveXattr removes name, or is ENODATA.
+	RemoveXattr(name string) error
+}
+
 // NodeMaker is implemented by directory nodes of filesystems that can
 // hold socket and FIFO nodes: bind(2) of an AF_UNIX socket to a path
 // makes the one, mknod(2) and mkfifo(3) the other. The node is only a

@@ -183,11 +183,11 @@ func (f *FS) freeLocked(n *inode) {
 		return
 	}
 	n.freed = true
-	f.pages -= int64(len(n.data)) + n.charged
+	f.pages -= int64(len(n.data)) + n.charged + xattrPages(n.xattrBytesLocked())
 	for _, pg := range n.data {
 		f.dropPageLocked(pg)
 	}
-	n.data, n.charged = nil, 0
+	n.data, n.charged, n.xattrs = nil, 0, nil
 	n.ents, n.order = nil, nil
 	f.nodes--
 }
@@ -220,6 +220,10 @@ type inode struct {
 	// Symbolic links.
 	target  string
 	charged int64 // pages taken by the target
+
+	// Extended attributes (xattr.go), charged by whole pages of their
+	// names and values.
+	xattrs map[string][]byte
 }
 
 // dirent is an entry of a directory.
