@@ -461,16 +461,18 @@ func chmodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32, flags int
 	if d == nil {
 		return unix.EBADF
 	}
-	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
-		// fchmodat2 on a symlink itself: no filesystem here keeps a
-		// link's mode (as most of Linux's).
-		st, err := d.Node().Stat()
-		if err != nil {
-			return err
-		}
-		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			return unix.EOPNOTSUPP
-		}
+	// A symlink itself (fchmodat2's AT_SYMLINK_NOFOLLOW, or an O_PATH
+	// descriptor of one with AT_EMPTY_PATH): no filesystem here keeps a
+	// link's mode, as none of Linux's (EOPNOTSUPP, after EROFS).
+	if d.Mount().ReadOnly {
+		return unix.EROFS
+	}
+	st, err := d.Node().Stat()
+	if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return unix.EOPNOTSUPP
 	}
 	m, err := mutableNode(t, d)
 	if err != nil {

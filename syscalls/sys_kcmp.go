@@ -44,12 +44,13 @@ var kcmpCookies = sync.OnceValue(func() (c [kcmpTypes][2]uint64) {
 // sysKcmp is kcmp(pid1, pid2, type, idx1, idx2): whether two tasks share
 // a kernel resource (0), or else their order (1: less, 2: greater). The
 // caller must be allowed to ptrace both. A process here owns its
-// filesystem information, signal handlers, I/O context and semaphore
-// undo list (CLONE_FS, CLONE_SIGHAND, CLONE_IO and CLONE_SYSVSEM between
-// processes are not kept shared), so those compare by process.
+// filesystem information, signal handlers and semaphore undo list
+// (CLONE_FS, CLONE_SIGHAND and CLONE_SYSVSEM between processes are not
+// kept shared), so those compare by process; as on Linux, two undo lists
+// not yet made are equal, and so are two I/O contexts (never made here).
 // KCMP_EPOLL_TFD is EOPNOTSUPP (logged once under --debug).
 func sysKcmp(t *kernel.Task, a Args) (uintptr, error) {
-	typ := a[2]
+	typ := uintptr(uint32(a[2]))
 	t1, t2 := t.K.Task(int32(a[0])), t.K.Task(int32(a[1]))
 	if t1 == nil || t2 == nil {
 		return 0, unix.ESRCH
@@ -79,8 +80,15 @@ func sysKcmp(t *kernel.Task, a Args) (uintptr, error) {
 		v1, v2 = t1.AddressSpaceID(), t2.AddressSpaceID()
 	case kcmpFiles:
 		v1, v2 = t1.TG.FilesID(), t2.TG.FilesID()
-	case kcmpFS, kcmpSighand, kcmpIO, kcmpSysvsem:
+	case kcmpFS, kcmpSighand:
 		v1, v2 = uintptr(unsafe.Pointer(t1.TG)), uintptr(unsafe.Pointer(t2.TG))
+	case kcmpIO:
+		return 0, nil // no task has an I/O context (Linux's stays NULL until block I/O)
+	case kcmpSysvsem:
+		// Linux compares undo lists, NULL until a semop with SEM_UNDO.
+		if t.K.IPC.HasUndo(t1.TG.PID) || t.K.IPC.HasUndo(t2.TG.PID) {
+			v1, v2 = uintptr(unsafe.Pointer(t1.TG)), uintptr(unsafe.Pointer(t2.TG))
+		}
 	case kcmpEpollTFD:
 		var slot [12]byte // struct kcmp_epoll_slot
 		if _, err := t.MM.CopyIn(a[4], slot[:]); err != nil {

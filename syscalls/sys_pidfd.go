@@ -66,7 +66,7 @@ func sysPidfdSendSignal(t *kernel.Task, a Args) (uintptr, error) {
 // (close-on-exec) for the open file at targetfd of the pidfd's process,
 // if the caller may ptrace that process.
 func sysPidfdGetfd(t *kernel.Task, a Args) (uintptr, error) {
-	if a[2] != 0 {
+	if uint32(a[2]) != 0 {
 		return 0, unix.EINVAL
 	}
 	tg, err := t.PidFDTarget(int(int32(a[0])))

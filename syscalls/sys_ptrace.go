@@ -470,7 +470,7 @@ func sysProcessVM(t *kernel.Task, a Args, write bool) (uintptr, error) {
 			return 0, err
 		}
 	}
-	rm := target.MM
+	rm := target.AddressSpace()
 	buf := make([]byte, 64<<10)
 	var done uintptr
 	li, lo, ri, ro := 0, uintptr(0), 0, uintptr(0)

@@ -149,27 +149,44 @@ func sysClockSettime(t *kernel.Task, a Args) (uintptr, error) {
 	if cpuClock {
 		return 0, unix.EPERM // CPU-time clocks cannot be set
 	}
-	if sec, nsec := int64(binary.LittleEndian.Uint64(b[0:])), int64(binary.LittleEndian.Uint64(b[8:])); sec < 0 || nsec < 0 || nsec >= 1e9 {
+	if sec, nsec := int64(binary.LittleEndian.Uint64(b[0:])), int64(binary.LittleEndian.Uint64(b[8:])); !validSettod(sec, nsec) {
 		return 0, unix.EINVAL
 	}
 	return 0, refuseSetTime(t, "clock_settime")
 }
 
+// settodSecMax is Linux's TIME_SETTOD_SEC_MAX: the latest time that can
+// be set, 30 years short of the end of time64.
+const settodSecMax = (1<<63-1)/int64(time.Second) - 30*365*24*3600
+
+// validSettod is Linux's timespec64_valid_settod.
+func validSettod(sec, nsec int64) bool {
+	return sec >= 0 && sec < settodSecMax && nsec >= 0 && nsec < 1e9
+}
+
+// sysSettimeofday checks in Linux's order: the microseconds, the
+// timezone's copy, the time's range, then the permission.
 func sysSettimeofday(t *kernel.Task, a Args) (uintptr, error) {
+	var sec, nsec int64
 	if a[0] != 0 {
 		var b [16]byte
 		if _, err := t.MM.CopyIn(a[0], b[:]); err != nil {
 			return 0, err
 		}
-		if sec, usec := int64(binary.LittleEndian.Uint64(b[0:])), int64(binary.LittleEndian.Uint64(b[8:])); sec < 0 || usec < 0 || usec >= 1e6 {
+		usec := int64(binary.LittleEndian.Uint64(b[8:]))
+		if usec < 0 || usec > 1e6 {
 			return 0, unix.EINVAL
 		}
+		sec, nsec = int64(binary.LittleEndian.Uint64(b[0:])), usec*1000
 	}
 	if a[1] != 0 {
 		var tz [8]byte // struct timezone; its range is checked after the permission
 		if _, err := t.MM.CopyIn(a[1], tz[:]); err != nil {
 			return 0, err
 		}
+	}
+	if a[0] != 0 && !validSettod(sec, nsec) {
+		return 0, unix.EINVAL
 	}
 	return 0, refuseSetTime(t, "settimeofday")
 }

@@ -2,6 +2,7 @@ package vmm
 
 import (
 	"fmt"
+	"strings"
 
 	"ringbox/ring0/pagetables"
 	"ringbox/vmm/hostmaps"
@@ -27,7 +28,7 @@ func hostRegions() (regions, forbidden [][2]uintptr, err error) {
 			continue
 		}
 		r := [2]uintptr{m.Start, m.End}
-		if m.Name == "anon_inode:kvm-vcpu" {
+		if strings.HasPrefix(m.Name, "anon_inode:kvm-vcpu") { // "kvm-vcpu:N"
 			forbidden = append(forbidden, r)
 			continue
 		}

@@ -306,6 +306,17 @@ func (s *SemSet) dequeueLocked(q *semWaiter) {
 	}
 }
 
+// HasUndo reports whether process pid has SEM_UNDO adjustments (its undo
+// list exists, as Linux's sysvsem.undo_list once a semop used SEM_UNDO).
+func (ns *Namespace) HasUndo(pid int32) bool {
+	if ns == nil {
+		return false
+	}
+	ns.semMu.Lock()
+	defer ns.semMu.Unlock()
+	return ns.undos[pid] != nil
+}
+
 // ExitProcess applies the SEM_UNDO adjustments of process pid, which has
 // exited: each value moves by its adjustment, clamped to [0, SEMVMX], and
 // blocked operations that this allows complete. Calling it for a process

@@ -145,10 +145,14 @@ func (tg *ThreadGroup) FileRef(fd int) (*fs.File, error) { return tg.fdTable().G
 func (tg *ThreadGroup) FilesID() uintptr { return uintptr(unsafe.Pointer(tg.fdTable())) }
 
 // AddressSpaceID: see FilesID.
-func (t *Task) AddressSpaceID() uintptr {
+func (t *Task) AddressSpaceID() uintptr { return uintptr(unsafe.Pointer(t.AddressSpace())) }
+
+// AddressSpace returns the task's address space, for another task
+// (process_vm_readv, /proc): Exec replaces it under the process's lock.
+func (t *Task) AddressSpace() *mm.MM {
 	t.TG.mu.Lock()
 	defer t.TG.mu.Unlock()
-	return uintptr(unsafe.Pointer(t.MM))
+	return t.MM
 }
 
 // fdTable returns the process's descriptor table, for another process's

@@ -982,6 +982,11 @@ func (t *Task) Exec(m *mm.MM, entry, sp uintptr) error {
 		return err
 	}
 	t.ExecRobustList()
+	// A table shared with another process (CLONE_FILES) is copied first,
+	// before a vfork parent can run again: closing this program's
+	// close-on-exec files must not close the other's (Linux's
+	// unshare_files in begin_new_exec).
+	t.TG.UnshareFiles()
 	k := t.K
 	old := t.MM
 	k.mu.Lock()
@@ -996,10 +1001,6 @@ func (t *Task) Exec(m *mm.MM, entry, sp uintptr) error {
 		old.Release()
 	}
 	t.releaseVfork()
-	// A table shared with another process (CLONE_FILES) is copied first:
-	// closing this program's close-on-exec files must not close the
-	// other's.
-	t.TG.UnshareFiles()
 	t.TG.FDs.CloseOnExecAll()
 	t.TG.deletePosixTimers()
 	tg := t.TG

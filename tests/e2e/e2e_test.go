@@ -603,12 +603,55 @@ func programCases() []progCase {
 		{name: "fsmisc", prog: "fsmisc"},
 		{name: "sharing", prog: "sharing"},
 		{name: "sockopts", prog: "sockopts"},
+		{name: "xattrs", prog: "xattrs", golden: true, wantStdout: "" +
+			"set user.a: 0\n" +
+			"get user.a size 0: 5\n" +
+			"get user.a: 5 hello\n" +
+			"get user.a into 2 bytes: ERANGE\n" +
+			"get user.none: ENODATA\n" +
+			"set user.a XATTR_CREATE: EEXIST\n" +
+			"set user.b XATTR_REPLACE: ENODATA\n" +
+			"set user.empty (no value): 0\n" +
+			"set trusted.t: 0\n" +
+			"set security.s: 0\n" +
+			"list size 0: 39\n" +
+			"list into 4 bytes: ERANGE\n" +
+			"list: security.s,trusted.t,user.a,user.empty (39 bytes)\n" +
+			"through the symlink: 5\n" +
+			"lsetxattr user.* on the symlink: EPERM\n" +
+			"lgetxattr user.* of the symlink: ENODATA\n" +
+			"lsetxattr trusted.* on the symlink: 0\n" +
+			"fgetxattr: 5\n" +
+			"fsetxattr on a read-only descriptor: 0\n" +
+			"remove user.empty: 0\n" +
+			"remove it again: ENODATA\n" +
+			"bad flags: EINVAL\n" +
+			"unknown namespace: EOPNOTSUPP\n" +
+			"empty name: ERANGE\n" +
+			"system.posix_acl_access: EOPNOTSUPP\n" +
+			"a value of 64 KiB + 1: E2BIG\n" +
+			"a value of 64 KiB: ENOSPC\n" +
+			"then another: 0\n" +
+			"set user.* on a directory: 0\n" +
+			"a host file under the root: ENODATA\n" +
+			"its listing:  (0 bytes)\n" +
+			"/proc/self/status: EOPNOTSUPP\n" +
+			"its listing:  (0 bytes)\n" +
+			"a pipe: EPERM\n" +
+			"uid 1000: get user.a: 5\n" +
+			"uid 1000: set user.a on root's 0644 file: EACCES\n" +
+			"uid 1000: get trusted.t: ENODATA\n" +
+			"uid 1000: set trusted.t: EPERM\n" +
+			"uid 1000: set security.s: EPERM\n" +
+			"uid 1000: list: security.s,user.a,user.fd,user.more (36 bytes)\n" +
+			"uid 1000: set user.* on a sticky directory of root's: EPERM\n"},
 		{name: "privcalls", prog: "privcalls", golden: true, wantStdout: "" +
 			"clock_settime(REALTIME, now): EPERM\n" +
 			"clock_settime(MONOTONIC): EINVAL\n" +
 			"clock_settime(PROCESS_CPUTIME_ID): EPERM\n" +
 			"clock_settime(REALTIME, NULL): EFAULT\n" +
 			"clock_settime(REALTIME, 2e9 ns): EINVAL\n" +
+			"clock_settime(REALTIME, the year 2300): EINVAL\n" +
 			"settimeofday(now): EPERM\n" +
 			"settimeofday(2e6 us): EINVAL\n" +
 			"settimeofday(bad pointer): EFAULT\n" +

@@ -42,6 +42,8 @@ int main(void) {
 	printf("clock_settime(REALTIME, NULL): %s\n", en(syscall(SYS_clock_settime, CLOCK_REALTIME, NULL)));
 	struct timespec bad = {0, 2000000000};
 	printf("clock_settime(REALTIME, 2e9 ns): %s\n", en(syscall(SYS_clock_settime, CLOCK_REALTIME, &bad)));
+	struct timespec late = {10400000000LL, 0}; // the year 2300: past Linux's settable range
+	printf("clock_settime(REALTIME, the year 2300): %s\n", en(syscall(SYS_clock_settime, CLOCK_REALTIME, &late)));
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	printf("settimeofday(now): %s\n", en(syscall(SYS_settimeofday, &tv, NULL)));

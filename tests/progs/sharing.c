@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sem.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +95,14 @@ int main(void) {
 	printf("kcmp VM child/parent: %s, self: %s\n", cmp(child, self, KCMP_VM, 0, 0), cmp(self, self, KCMP_VM, 0, 0));
 	printf("kcmp FILES child/parent: %s, SIGHAND: %s, FS: %s\n", cmp(child, self, KCMP_FILES, 0, 0),
 	       cmp(child, self, KCMP_SIGHAND, 0, 0), cmp(child, self, KCMP_FS, 0, 0));
+	// Linux compares I/O contexts and semaphore undo lists, which stay
+	// unmade (equal) until used: SEM_UNDO makes the parent's.
+	printf("kcmp IO child/parent: %s, SYSVSEM: %s\n", cmp(child, self, KCMP_IO, 0, 0), cmp(child, self, KCMP_SYSVSEM, 0, 0));
+	int sem = semget(IPC_PRIVATE, 1, 0600);
+	struct sembuf up = {0, 1, SEM_UNDO};
+	printf("semop with SEM_UNDO: %s\n", semop(sem, &up, 1) == 0 ? "ok" : en(errno));
+	printf("kcmp SYSVSEM child/parent after it: %s\n", cmp(child, self, KCMP_SYSVSEM, 0, 0));
+	semctl(sem, 0, IPC_RMID);
 	pthread_t th;
 	pthread_create(&th, NULL, thread, NULL);
 	pthread_join(th, NULL);

@@ -13,7 +13,7 @@ import (
 type Mapping struct {
 	Start, End uintptr
 	Perms      string // four letters, as "r-xp"
-	Name       string // a path, "[vdso]", "anon_inode:kvm-vcpu", or empty
+	Name       string // a path, "[vdso]", "anon_inode:kvm-vcpu:0", or empty
 }
 
 // Contains reports whether addr is in m.
