@@ -65,14 +65,15 @@ func sysKcmp(t *kernel.Task, a Args) (uintptr, error) {
 	var v1, v2 uintptr
 	switch typ {
 	case kcmpFile:
+		// An exited task has no files: EBADF, as Linux's.
 		f1, err := t1.TG.FileRef(int(int32(a[3])))
 		if err != nil {
-			return 0, err
+			return 0, unix.EBADF
 		}
 		defer f1.DecRef()
 		f2, err := t2.TG.FileRef(int(int32(a[4])))
 		if err != nil {
-			return 0, err
+			return 0, unix.EBADF
 		}
 		defer f2.DecRef()
 		v1, v2 = uintptr(unsafe.Pointer(f1)), uintptr(unsafe.Pointer(f2))

@@ -136,8 +136,17 @@ func (tg *ThreadGroup) UnshareFiles() {
 }
 
 // FileRef returns the open file at descriptor fd of the process with a
-// new reference (the caller drops it), or EBADF: pidfd_getfd and kcmp.
-func (tg *ThreadGroup) FileRef(fd int) (*fs.File, error) { return tg.fdTable().GetRef(fd) }
+// new reference (the caller drops it): EBADF for none, ESRCH once the
+// process has exited and its table goes (pidfd_getfd, kcmp).
+func (tg *ThreadGroup) FileRef(fd int) (*fs.File, error) {
+	tg.mu.Lock()
+	fds, gone := tg.FDs, tg.filesGone
+	tg.mu.Unlock()
+	if gone {
+		return nil, unix.ESRCH
+	}
+	return fds.GetRef(fd)
+}
 
 // FilesID and AddressSpaceID identify what a task shares with others, for
 // kcmp: its process's descriptor table and its address space. Only
@@ -310,6 +319,7 @@ func (tg *ThreadGroup) exited() {
 	status := tg.status
 	tg.stopTimersLocked()
 	fds := tg.FDs
+	tg.filesGone = true
 	tg.mu.Unlock()
 
 	// The files are closed before the parent can learn of the exit, as

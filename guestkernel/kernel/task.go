@@ -84,6 +84,7 @@ type ThreadGroup struct {
 	childEvent chan struct{}      // closed and replaced when a child changes state
 	subreaper  bool
 	execed     bool // has called execve (setpgid on it gives EACCES)
+	filesGone  bool // exited: its descriptor table is being or was released
 	noNewPrivs bool
 	persona    uint32 // personality(2), guarded by mu
 	// CPU time of the threads that ended, and of the reaped children
