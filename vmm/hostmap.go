@@ -2,7 +2,6 @@ package vmm
 
 import (
 	"fmt"
-	"strings"
 
 	"ringbox/ring0/pagetables"
 	"ringbox/vmm/hostmaps"
@@ -15,26 +14,22 @@ const hostUserEnd = 0x7ffffffff000
 // address space into the guest.
 const chunkSize = 2 << 20
 
-// hostRegions returns the lower-half mappings of this process, and the
-// ones the guest must never reach through a memory slot (vCPU kvm_run
-// mappings: a guest access there could not be resolved by KVM).
-func hostRegions() (regions, forbidden [][2]uintptr, err error) {
+// hostRegions returns the lower-half mappings of this process. The
+// vCPUs' kvm_run mappings are among them: Go code in the guest reaches
+// them (a kick sets another vCPU's immediate_exit), and KVM resolves such
+// accesses through the memory slot as any other.
+func hostRegions() ([][2]uintptr, error) {
 	ms, err := hostmaps.Self()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	var regions [][2]uintptr
 	for _, m := range ms {
-		if m.End > pagetables.LowerHalfEnd {
-			continue
+		if m.End <= pagetables.LowerHalfEnd {
+			regions = append(regions, [2]uintptr{m.Start, m.End})
 		}
-		r := [2]uintptr{m.Start, m.End}
-		if strings.HasPrefix(m.Name, "anon_inode:kvm-vcpu") { // "kvm-vcpu:N"
-			forbidden = append(forbidden, r)
-			continue
-		}
-		regions = append(regions, r)
 	}
-	return regions, forbidden, nil
+	return regions, nil
 }
 
 // mapHost makes every host mapping that exists now reachable by Go code in
@@ -42,7 +37,7 @@ func hostRegions() (regions, forbidden [][2]uintptr, err error) {
 // mapping in the kernel half of the page tables, by 2 MiB chunks. The first
 // chunk stays unmapped so that nil pointers fault.
 func (m *Machine) mapHost() error {
-	regions, forbidden, err := hostRegions()
+	regions, err := hostRegions()
 	if err != nil {
 		return fmt.Errorf("read host mappings: %w", err)
 	}
@@ -66,7 +61,7 @@ func (m *Machine) mapHost() error {
 		}
 	}
 	for _, r := range runs {
-		if err := m.mapRunLocked(r[0], r[1], forbidden); err != nil {
+		if err := m.mapRunLocked(r[0], r[1]); err != nil {
 			return err
 		}
 	}
@@ -91,28 +86,13 @@ func (m *Machine) wantChunk(c uintptr) bool {
 	return !(c+chunkSize > base && c < base+m.mem.Limit()) // the memory file maps itself
 }
 
-// mapRunLocked gives the chunks [start, end) memory slots (minus the
-// forbidden ranges) and identity 2 MiB mappings in the kernel half.
-func (m *Machine) mapRunLocked(start, end uintptr, forbidden [][2]uintptr) error {
+// mapRunLocked gives the chunks [start, end) memory slots and identity
+// 2 MiB mappings in the kernel half.
+func (m *Machine) mapRunLocked(start, end uintptr) error {
 	// The last user page is not addressable for memory slots (TASK_SIZE).
-	at, slotEnd := start, min(end, hostUserEnd)
-	for at < slotEnd {
-		next := slotEnd
-		for _, f := range forbidden {
-			if f[0] <= at && at < f[1] {
-				at = min(f[1], slotEnd)
-				next = at
-				break
-			}
-			if f[0] > at && f[0] < next {
-				next = f[0]
-			}
-		}
-		if next > at {
-			if err := m.vm.AddSlotsCovering(at, next-at); err != nil {
-				return err
-			}
-			at = next
+	if slotEnd := min(end, hostUserEnd); slotEnd > start {
+		if err := m.vm.AddSlotsCovering(start, slotEnd-start); err != nil {
+			return err
 		}
 	}
 	if err := m.growTopLocked(start, end); err != nil {
