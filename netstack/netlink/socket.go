@@ -49,8 +49,8 @@ type Socket struct {
 
 	mu       sync.Mutex
 	port     uint32
-	groups   uint64       // multicast groups 1..64 (bit g-1): bind's and NETLINK_ADD_MEMBERSHIP's
-	nlFlags  map[int]bool // the SOL_NETLINK flags set (NETLINK_EXT_ACK ...)
+	groups   uint64 // multicast groups 1..64 (bit g-1): bind's and NETLINK_ADD_MEMBERSHIP's
+	nlFlags  uint32 // the SOL_NETLINK flags set, bit by option number (NETLINK_EXT_ACK ...)
 	queue    [][]byte
 	queued   int
 	rcvbuf   int
@@ -277,11 +277,7 @@ func (s *Socket) GetSockOpt(_ netstack.Context, level, name int) ([]byte, error)
 		case nlListMemberships:
 			return le.AppendUint64(nil, s.groups), nil
 		case nlPktinfo, nlBroadcastError, nlNoENOBUFS, nlCapAck, nlExtAck, nlGetStrictChk:
-			v := uint32(0)
-			if s.nlFlags[name] {
-				v = 1
-			}
-			return le.AppendUint32(nil, v), nil
+			return le.AppendUint32(nil, s.nlFlags>>name&1), nil
 		}
 		return nil, sys.ENOPROTOOPT
 	}
@@ -475,10 +471,10 @@ func (s *Socket) setNetlinkOpt(name int, val []byte) error {
 			s.groups &^= 1 << (v - 1)
 		}
 	case nlPktinfo, nlBroadcastError, nlNoENOBUFS, nlCapAck, nlExtAck, nlGetStrictChk:
-		if s.nlFlags == nil {
-			s.nlFlags = map[int]bool{}
+		s.nlFlags &^= 1 << name
+		if v != 0 {
+			s.nlFlags |= 1 << name
 		}
-		s.nlFlags[name] = v != 0
 	case nlListenAllNSID:
 		// One network namespace: nothing to listen to.
 	default:
