@@ -148,6 +148,7 @@ func ociCommand(gp *ociGlobal, args []string) error {
 			return err
 		}
 		st := <-exited
+		ociPoststop(dir)
 		os.RemoveAll(dir)
 		if st != 0 {
 			return &exitError{status: st}
@@ -195,6 +196,7 @@ func ociCommand(gp *ociGlobal, args []string) error {
 				time.Sleep(10 * time.Millisecond)
 			}
 		}
+		ociPoststop(dir)
 		return os.RemoveAll(dir)
 	case "ps":
 		s, err := ociLoad(dir)
@@ -347,6 +349,9 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 	if _, _, err := ociRunOpts(bundle, spec); err != nil {
 		return nil, fail(exitSandbox, "bundle %s: %v", bundle, err)
 	}
+	if err := spec.Hooks.check(); err != nil {
+		return nil, fail(exitSandbox, "bundle %s: config.json: %v", bundle, err)
+	}
 	console := flags["console-socket"]
 	if spec.Process.Terminal != (console != "") {
 		return nil, fail(exitSandbox, "process.terminal and --console-socket go together (terminal %v, console socket %q)", spec.Process.Terminal, console)
@@ -378,6 +383,11 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 	cmd := exec.Command("/proc/self/exe", "--root", g.root, "oci-init", "--bundle", bundle, id)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if spec.hookedNetns() {
+		// A new network namespace for the hooks to set up (ocihooks.go):
+		// the sandbox process, the state's pid, is its first member.
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET
+	}
 	if console != "" {
 		// A host pseudo-terminal: its master goes to the caller over the
 		// console socket, its slave is the sandbox process's terminal,
@@ -393,6 +403,9 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 	}
 	if err := cmd.Start(); err != nil {
 		cleanup()
+		if spec.hookedNetns() {
+			return nil, fail(exitSandbox, "container %s: a network namespace for its hooks: %v", id, err)
+		}
 		return nil, err
 	}
 	pid := cmd.Process.Pid
@@ -436,6 +449,14 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 			return nil, fail(exitSandbox, "container %s: the sandbox was not set up within 2 minutes", id)
 		}
 	}
+	for _, h := range spec.Hooks.createHooks() {
+		if err := h.run(h.kind, st); err != nil {
+			cmd.Process.Kill()
+			<-status
+			cleanup()
+			return nil, fail(exitSandbox, "container %s: %v", id, err)
+		}
+	}
 	if pf := flags["pid-file"]; pf != "" {
 		if err := os.WriteFile(pf, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 			return nil, err
@@ -461,8 +482,12 @@ func ociStart(dir string) error {
 		return fmt.Errorf("container %s: start: %w", s.ID, err)
 	}
 	defer f.Close()
-	_, err = f.Write([]byte{1})
-	return err
+	if _, err = f.Write([]byte{1}); err != nil {
+		return err
+	}
+	s.Status = "running"
+	runPostHooks("poststart", ociBundleHooks(s.Bundle).poststart(), s)
+	return nil
 }
 
 // ociInit is the sandbox process of a container: `ringbox run` with the

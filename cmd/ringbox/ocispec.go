@@ -24,6 +24,7 @@ type ociSpec struct {
 	Mounts      []ociMount        `json:"mounts,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Linux       *ociLinux         `json:"linux,omitempty"`
+	Hooks       *ociHooks         `json:"hooks,omitempty"`
 }
 
 type ociProcess struct {
@@ -266,17 +267,40 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 			}
 		}
 	}
+	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+		ignored = append(ignored, "hooks.startContainer (it would run inside the container; not run)")
+	}
 	ociNetwork(o, s)
 	return o, ignored, nil
 }
 
 // ociNetwork maps the network namespace onto a network mode, as runc's
 // container would see it: a new, empty network namespace is --net=none;
-// none at all (the host's network) and an existing one by path (a
-// Kubernetes pod's, set up by CNI) are --net=sandbox with every
+// none at all (the host's network), an existing one by path (a
+// Kubernetes pod's, set up by CNI) and a new one that hooks set up
+// (Docker's bridge: hookedNetns) are --net=sandbox with every
 // destination allowed, dialled from that namespace. The gateway's DNS
 // relay uses the resolver of the resolv.conf the runtime bind-mounts.
 func ociNetwork(o *runOpts, s *ociSpec) {
+	netns := s.netns()
+	if netns != nil && netns.Path == "" && !s.hookedNetns() {
+		o.net = "none"
+		return
+	}
+	o.net = "sandbox"
+	o.allowNet = []string{"0.0.0.0/0", "::/0"}
+	if netns != nil {
+		o.netns = netns.Path // "" for a hooked one: the sandbox process is in it
+	}
+	for _, m := range s.Mounts {
+		if m.Destination == "/etc/resolv.conf" && m.Source != "" {
+			o.resolvConf = m.Source
+		}
+	}
+}
+
+// netns is the config's network namespace, if it has one.
+func (s *ociSpec) netns() *ociNamespace {
 	var netns *ociNamespace
 	if s.Linux != nil {
 		for i, ns := range s.Linux.Namespaces {
@@ -285,20 +309,20 @@ func ociNetwork(o *runOpts, s *ociSpec) {
 			}
 		}
 	}
-	if netns != nil && netns.Path == "" {
-		o.net = "none"
-		return
-	}
-	o.net = "sandbox"
-	o.allowNet = []string{"0.0.0.0/0", "::/0"}
-	if netns != nil {
-		o.netns = netns.Path
-	}
-	for _, m := range s.Mounts {
-		if m.Destination == "/etc/resolv.conf" && m.Source != "" {
-			o.resolvConf = m.Source
-		}
-	}
+	return netns
+}
+
+// hookedNetns reports whether the container asks for a new network
+// namespace and has hooks that run before it starts (Docker's bridge
+// network is made by such a hook): create then starts the sandbox
+// process in a new host network namespace for the hooks to fill, and the
+// sandbox's NAT dials from there, every destination allowed (the
+// namespace's own routes and the host's firewall are the policy, as for
+// runc's containers). Without such hooks a new namespace stays
+// --net=none, the loopback only, as in runc's empty namespace.
+func (s *ociSpec) hookedNetns() bool {
+	ns := s.netns()
+	return ns != nil && ns.Path == "" && len(s.Hooks.createHooks()) > 0
 }
 
 func ociHasEnv(env []string, k string) bool {
@@ -349,7 +373,7 @@ func ociFeatures() map[string]any {
 	return map[string]any{
 		"ociVersionMin": "1.0.0",
 		"ociVersionMax": ociVersion,
-		"hooks":         []string{},
+		"hooks":         []string{"prestart", "createRuntime", "createContainer", "poststart", "poststop"},
 		"mountOptions":  []string{"bind", "rbind", "ro", "rw"},
 		"linux": map[string]any{
 			"namespaces":   []string{"pid", "network", "ipc", "uts", "mount"},
@@ -368,7 +392,7 @@ func ociFeatures() map[string]any {
 		"annotations": map[string]string{
 			"dev.ringbox.ignored": strings.Join([]string{
 				"process.rlimits of unknown types",
-				"hooks", "linux.seccomp listeners (SCMP_ACT_NOTIFY)", "linux.devices", "linux.cgroupsPath",
+				"hooks.startContainer (it would run inside the container)", "linux.seccomp listeners (SCMP_ACT_NOTIFY)", "linux.devices", "linux.cgroupsPath",
 				"linux.namespaces paths but the network's", "mounts of other types than bind and tmpfs (proc, sysfs, devpts, mqueue, shm are built in)",
 				"--systemd-cgroup (accepted, no cgroups are made)",
 			}, "; "),

@@ -387,6 +387,126 @@ func TestOCINetworkNamespace(t *testing.T) {
 	}
 }
 
+// hookScripts writes into dir the hooks TestOCIHooks runs: prestart
+// records its state and starts, in the network namespace of the state's
+// pid, a server on that namespace's 127.0.0.1:port (as Docker's
+// libnetwork-setkey hook hands dockerd the namespace to fill); record
+// writes its state to dir/$1.json.
+func hookScripts(t *testing.T, dir string, port int) {
+	t.Helper()
+	server := fmt.Sprintf(`import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", %d)); s.listen(); print("up", flush=True)
+while True:
+    c, _ = s.accept(); c.sendall(b"hooked: " + c.makefile().readline().encode()); c.close()
+`, port)
+	prestart := `#!/bin/sh
+state=$(cat)
+printf '%s' "$state" > "$DIR/prestart.json"
+pid=$(printf '%s' "$state" | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])')
+[ "$(readlink /proc/$pid/ns/net)" != "$(readlink /proc/self/ns/net)" ] && echo own > "$DIR/netns"
+nsenter -t "$pid" -n sh -c 'ip link set lo up && exec python3 "$0"' "$DIR/server.py" > "$DIR/server.log" 2>&1 < /dev/null &
+echo $! > "$DIR/server.pid"
+for i in $(seq 300); do grep -q up "$DIR/server.log" && exit 0; sleep 0.1; done
+echo "no server: $(cat "$DIR/server.log")"; exit 1
+`
+	record := "#!/bin/sh\ncat > \"$DIR/$1.json\"\n"
+	for name, text := range map[string]string{"server.py": server, "prestart": prestart, "record": record} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o755))
+	}
+}
+
+// TestOCIHooks: config.json's hooks run with the container's state on
+// stdin, prestart before the program with the sandbox process in a new
+// network namespace of its own that the hook may fill (Docker's bridge
+// network), and the sandbox's NAT dials from there: the program reaches
+// a server that exists only in that namespace, at the gateway's address.
+// poststart and poststop see "running" and "stopped"; a failing
+// prestart hook fails create and leaves nothing behind. Without hooks a
+// new network namespace is the loopback only.
+func TestOCIHooks(t *testing.T) {
+	recordInputs(t)
+	if os.Getuid() != 0 {
+		t.Skip("making a network namespace needs root")
+	}
+	const port = 47312
+	dir := t.TempDir()
+	hookScripts(t, dir, port)
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(filepath.Join(dir, "server.pid")); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DIR=" + dir}
+	hook := func(name string, args ...string) map[string]any {
+		return map[string]any{"path": filepath.Join(dir, name), "args": append([]string{name}, args...), "env": env, "timeout": 60}
+	}
+	bundle := func(hooks map[string]any) string {
+		b := ociBundle(t, []string{"/bin/tcpget", "10.0.2.2", strconv.Itoa(port)}, "tcpget")
+		js, err := os.ReadFile(filepath.Join(b, "config.json"))
+		require.NoError(t, err)
+		var spec map[string]any
+		require.NoError(t, json.Unmarshal(js, &spec))
+		linux := spec["linux"].(map[string]any)
+		linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network"})
+		if hooks != nil {
+			spec["hooks"] = hooks
+		}
+		js, _ = json.Marshal(spec)
+		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+		return b
+	}
+	readState := func(name string) map[string]any {
+		t.Helper()
+		js, err := os.ReadFile(filepath.Join(dir, name+".json"))
+		require.NoError(t, err, "hook %s did not run", name)
+		var st map[string]any
+		require.NoError(t, json.Unmarshal(js, &st), "hook %s's stdin: %s", name, js)
+		return st
+	}
+
+	root := t.TempDir()
+	b := bundle(map[string]any{"prestart": []any{hook("prestart")}, "poststart": []any{hook("record", "poststart")},
+		"poststop": []any{hook("record", "poststop")}})
+	out, code := oci(t, root, "run", "--bundle", b, "hooked")
+	require.Equal(t, 0, code)
+	require.Equal(t, "reply: hooked: hello\n", out)
+	pre, post, stop := readState("prestart"), readState("poststart"), readState("poststop")
+	require.Equal(t, "creating", pre["status"])
+	require.Equal(t, "hooked", pre["id"])
+	require.Equal(t, b, pre["bundle"])
+	require.NotZero(t, pre["pid"])
+	require.Equal(t, "running", post["status"])
+	require.Equal(t, pre["pid"], post["pid"])
+	require.Equal(t, "stopped", stop["status"])
+	require.NoDirExists(t, filepath.Join(root, "hooked"))
+	ns, _ := os.ReadFile(filepath.Join(dir, "netns"))
+	require.Equal(t, "own\n", string(ns), "the sandbox process has a network namespace of its own")
+	if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+		c.Close()
+		t.Fatal("the hook's server is in the host's network")
+	}
+
+	// No hooks: the new namespace is the loopback only.
+	out, code = oci(t, root, "run", "--bundle", bundle(nil), "plain")
+	require.Equal(t, 1, code)
+	require.Equal(t, "connect: ENETUNREACH\n", out)
+
+	// A failing prestart hook: create fails, its sandbox process is
+	// killed, nothing is left.
+	fails := hook("record", "failed")
+	fails["path"], fails["args"] = "/bin/sh", []string{"sh", "-c", `cat > "$DIR/failed.json"; echo no bridge today; exit 3`}
+	cmd := exec.Command(ringboxBin, "--root", root, "create", "--bundle", bundle(map[string]any{"createRuntime": []any{fails}}), "failing")
+	msg, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(msg), "hooks.createRuntime /bin/sh: exit status 3: no bridge today")
+	pid := int(readState("failed")["pid"].(float64))
+	require.Eventually(t, func() bool { return goneOrZombie(pid) }, 10*time.Second, 20*time.Millisecond)
+	require.NoDirExists(t, filepath.Join(root, "failing"))
+}
+
 // TestOCIWritableRootfs (issue 14): a rootfs that is not read-only is
 // written in place, as runc does (the snapshot keeps the container's
 // changes); a read-only one refuses the write.
