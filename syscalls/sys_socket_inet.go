@@ -91,6 +91,7 @@ const (
 	siocgifmtu     = 0x8921
 	siocgifhwaddr  = 0x8927
 	siocgifindex   = 0x8933
+	siocgiftxqlen  = 0x8942
 	ifreqSize      = 40
 	ifNameSize     = 16
 )
@@ -99,7 +100,7 @@ const (
 // is false for other requests.
 func ifIoctl(t *kernel.Task, req uint, arg uintptr) (ok bool, err error) {
 	switch req {
-	case siocgifname, siocgifconf, siocgifflags, siocgifaddr, siocgifnetmask, siocgifmtu, siocgifhwaddr, siocgifindex:
+	case siocgifname, siocgifconf, siocgifflags, siocgifaddr, siocgifnetmask, siocgifmtu, siocgifhwaddr, siocgifindex, siocgiftxqlen:
 	default:
 		return false, nil
 	}
@@ -150,6 +151,8 @@ func ifIoctl(t *kernel.Task, req uint, arg uintptr) (ok bool, err error) {
 		le.PutUint16(u, uint16(ifc.Flags))
 	case siocgifmtu:
 		le.PutUint32(u, ifc.MTU)
+	case siocgiftxqlen:
+		le.PutUint32(u, 1000) // as netlink's IFLA_TXQLEN
 	case siocgifhwaddr:
 		le.PutUint16(u, 772) // ARPHRD_LOOPBACK, a zero address
 	case siocgifaddr, siocgifnetmask:

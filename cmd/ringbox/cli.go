@@ -35,7 +35,7 @@ const (
 	compFile  = "file"
 	compDir   = "dir"
 	compEnv   = "env"   // names of ringbox's own environment variables
-	compMount = "mount" // SRC:DST, both directories
+	compMount = "mount" // SRC:DST, directories or files
 )
 
 // runFlag is one flag of `ringbox run`.
@@ -174,7 +174,7 @@ var runFlags = []*runFlag{
 			return nil
 		}},
 	{long: "mount", short: "v", arg: "SRC:DST[:ro|rw]", group: groupFiles, comp: compMount,
-		usage: "bind the host directory SRC at DST; :ro for read-only (repeatable)",
+		usage: "bind the host dir or file SRC at DST; :ro for read-only (repeatable)",
 		set:   func(o *runOpts, v string) error { return o.mounts.Set(v) }},
 	{long: "tmpfs", arg: "DST", group: groupFiles, comp: compDir,
 		usage: "an empty in-memory file system at DST (repeatable)",

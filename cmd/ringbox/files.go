@@ -137,23 +137,80 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 	}
 	for _, dst := range o.tmpfs {
 		add("tmpfs", dst, "tmpfs", false)
+		if err := makeMountPoint(v, dst, true); err != nil {
+			return nil, nil, nil, nil, fail(exitSandbox, "--tmpfs %s: no directory there in the sandbox and none can be made: %v", dst, err)
+		}
 		if err := v.MountAt(dst, newTmpfs(), false); err != nil {
 			return nil, nil, nil, nil, fail(exitSandbox, "--tmpfs %s: the destination must be a directory in the sandbox: %v", dst, err)
 		}
 	}
 	for _, m := range o.mounts {
-		mfs, err := hostfs.New(m.src, m.readOnly)
+		// A directory, or a single file (a file bind mount).
+		var mfs *hostfs.FS
+		st, err := os.Stat(m.src)
+		isDir := err != nil || st.IsDir()
+		if isDir {
+			mfs, err = hostfs.New(m.src, m.readOnly)
+		} else {
+			mfs, err = hostfs.NewFile(m.src, m.readOnly)
+		}
 		if err != nil {
 			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
 		}
 		mfs.Cache()
 		hostPages(mfs)
 		add(m.src, m.dst, "ringbox-host", m.readOnly)
+		kind := map[bool]string{true: "directory", false: "file"}[isDir]
+		if err := makeMountPoint(v, m.dst, isDir); err != nil {
+			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: no %s there in the sandbox and none can be made: %v", m.src, m.dst, kind, err)
+		}
 		if err := v.MountAt(m.dst, mfs, m.readOnly); err != nil {
-			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a directory in the sandbox: %v", m.src, m.dst, err)
+			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a %s in the sandbox: %v", m.src, m.dst, kind, err)
 		}
 	}
 	return v, table, mems, dev, nil
+}
+
+// makeMountPoint makes what is missing of dst in the sandbox's tree before
+// a mount there, as runc and Docker do: directories, and for a file mount
+// an empty file. They are made in the tree dst is in, which must be
+// writable: the root's memory layer by default (the host is untouched), an
+// OCI container's own rootfs (as runc writes into it), or an earlier
+// tmpfs mount. A read-only root is EROFS; what exists is left as it is.
+func makeMountPoint(v *fs.VFS, dst string, dir bool) error {
+	if _, err := v.Resolve(v.Root(), v.Root(), dst, true); err == nil {
+		return nil
+	}
+	d := v.Root()
+	parts := strings.Split(strings.Trim(path.Clean("/"+dst), "/"), "/")
+	for i, name := range parts {
+		next, err := v.Resolve(d, v.Root(), name, true)
+		if err == nil {
+			d = next
+			continue
+		}
+		if err != unix.ENOENT {
+			return err
+		}
+		m, ok := d.Node().(fs.Mutable)
+		if d.Mount().ReadOnly || !ok {
+			return unix.EROFS
+		}
+		if i == len(parts)-1 && !dir {
+			_, impl, err := m.Create(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o644)
+			if err != nil {
+				return err
+			}
+			impl.Release()
+		} else if err := m.Mkdir(name, 0o755); err != nil {
+			return err
+		}
+		d.Invalidate(name)
+		if d, err = v.Resolve(d, v.Root(), name, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // workDir picks the program's working directory: --workdir, else the

@@ -201,11 +201,11 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 		o.hostname = s.Hostname
 	}
 	for _, m := range s.Mounts {
-		// ringbox mounts only on directories the rootfs has (runc would
-		// make them; the sandbox's root is the image's, unchanged).
-		if st, err := os.Stat(filepath.Join(root, m.Destination)); (m.Type == "bind" || m.Type == "tmpfs") && (err != nil || !st.IsDir()) &&
+		// A missing mount point is made in the rootfs, as runc makes it
+		// (buildVFS); a read-only rootfs cannot have one made.
+		if _, err := os.Lstat(filepath.Join(root, m.Destination)); s.Root.Readonly && err != nil && (m.Type == "bind" || m.Type == "tmpfs") &&
 			m.Destination != "/dev" && m.Destination != "/dev/shm" {
-			ignored = append(ignored, "mounts["+m.Destination+"]: no such directory in the rootfs")
+			ignored = append(ignored, "mounts["+m.Destination+"]: not in the read-only rootfs")
 			continue
 		}
 		switch {

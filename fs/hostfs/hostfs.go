@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -36,7 +37,10 @@ type FS struct {
 	// batched attributes (listing.go), under mu.
 	listedBytes int64
 	root        *node
-	maxFDs      int
+	// file is the root a file bind mount shows (NewFile): a file below
+	// root, the directory that holds it.
+	file   *node
+	maxFDs int
 
 	mu     sync.Mutex
 	lru    list.List // nodes with an open fd, most recently used first (not the root)
@@ -101,8 +105,43 @@ func New(dir string, readOnly bool) (*FS, error) {
 	return f, nil
 }
 
+// NewFile opens the host file path as a filesystem of that one file, for
+// a file bind mount: Root is the file. Its directory is held as New holds
+// a tree's root, and the file is opened below it as any node of a tree
+// is; nothing else of the directory can be named (a file has no children,
+// and ".." above a mount's root is the VFS's). A symlink in path is
+// resolved first (the operator's choice, as New's directory is); the file
+// must be a regular one.
+func NewFile(path string, readOnly bool) (*FS, error) {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, fmt.Errorf("hostfs: %w", err)
+	}
+	f, err := New(filepath.Dir(real), readOnly)
+	if err != nil {
+		return nil, err
+	}
+	c, err := f.root.Lookup(filepath.Base(real))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("hostfs: %s: %w", path, err)
+	}
+	n := c.(*node)
+	if n.FileType() != unix.S_IFREG {
+		f.Close()
+		return nil, fmt.Errorf("hostfs: %s is not a regular file or a directory", path)
+	}
+	f.file = n
+	return f, nil
+}
+
 // Root implements fs.FS.
-func (f *FS) Root() fs.Node { return f.root }
+func (f *FS) Root() fs.Node {
+	if f.file != nil {
+		return f.file
+	}
+	return f.root
+}
 
 // fuseMagic is FUSE_SUPER_MAGIC, statfs's f_type of a FUSE filesystem.
 const fuseMagic = 0x65735546

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -299,4 +300,44 @@ func TestCoreutils(t *testing.T) {
 		require.Equal(t, want.Code, got.Code, "step %d %v: status; stderr: %s", i, c, got.Stderr)
 		require.Equal(t, string(want.Stdout), string(got.Stdout), "step %d %v", i, c)
 	}
+}
+
+// TestFileAndNewMounts: -v binds a single host file (read-only or
+// read-write, writes reaching the host file), and a destination the
+// sandbox lacks is made, as Docker makes it: in the root's memory layer,
+// never on the host. A read-only root cannot have it made: a one-line
+// error and status 125.
+func TestFileAndNewMounts(t *testing.T) {
+	recordInputs(t)
+	dir := t.TempDir()
+	conf, data := filepath.Join(dir, "app.conf"), filepath.Join(dir, "data")
+	require.NoError(t, os.WriteFile(conf, []byte("setting=1\n"), 0o644))
+	require.NoError(t, os.Mkdir(data, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(data, "in"), []byte("inside\n"), 0o644))
+	log := filepath.Join(dir, "log.txt")
+	require.NoError(t, os.WriteFile(log, []byte("one\n"), 0o644))
+	// A path that exists nowhere on the host.
+	fresh := fmt.Sprintf("/ringbox-mp-%d", os.Getpid())
+	script := `cat /etc/app.conf; echo nope > /etc/app.conf 2>/dev/null || echo "ro file: refused";
+cat ` + fresh + `/d/in; echo two >> ` + fresh + `/log/log.txt; cat ` + fresh + `/log/log.txt;
+stat -c '%F %a' ` + fresh + ` ` + fresh + `/log/log.txt; rm ` + fresh + `/log/log.txt 2>/dev/null || echo "mount point: not removed"`
+	r := execute(t, sandboxed([]string{"-v", conf + ":/etc/app.conf:ro", "-v", data + ":" + fresh + "/d:ro", "-v", log + ":" + fresh + "/log/log.txt"},
+		baseEnv, "/bin/sh", []string{"-c", script}, nil))
+	if !checkSandboxStatus(t, r) {
+		return
+	}
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "setting=1\nro file: refused\ninside\none\ntwo\ndirectory 755\nregular file 644\nmount point: not removed\n", string(r.Stdout))
+	b, err := os.ReadFile(log)
+	require.NoError(t, err)
+	require.Equal(t, "one\ntwo\n", string(b), "the write reaches the host file")
+	b, _ = os.ReadFile(conf)
+	require.Equal(t, "setting=1\n", string(b))
+	_, err = os.Stat(fresh)
+	require.True(t, os.IsNotExist(err), "the mount point was made on the host")
+
+	r = execute(t, sandboxed([]string{"--read-only", "-v", data + ":" + fresh + "/d"}, baseEnv, "/bin/true", nil, nil))
+	require.Equal(t, 125, r.Code)
+	require.Contains(t, string(r.Stderr), "no directory there in the sandbox and none can be made")
+	require.Equal(t, 1, strings.Count(strings.TrimSpace(string(r.Stderr)), "\n")+1, "one line: %s", r.Stderr)
 }

@@ -537,6 +537,52 @@ func TestOCIWritableRootfs(t *testing.T) {
 	}
 }
 
+// TestOCIMountPoints: mounts whose destination the rootfs lacks are made
+// in it, as runc makes them (Docker's /etc/hosts is a file bind mount, a
+// volume's directory may be new), and a file bind mount shows the host
+// file; a read-only rootfs cannot have them made: those mounts are
+// ignored with a note, the rest of the container runs.
+func TestOCIMountPoints(t *testing.T) {
+	recordInputs(t)
+	root := t.TempDir()
+	host := t.TempDir()
+	hosts := filepath.Join(host, "hosts")
+	require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644))
+	vol := filepath.Join(host, "vol")
+	require.NoError(t, os.Mkdir(vol, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(vol, "f"), []byte("volume\n"), 0o644))
+	for _, readonly := range []bool{false, true} {
+		b := ociBundle(t, []string{"/bin/catfiles", "/etc/hosts", "/srv/vol/f"}, "catfiles")
+		js, err := os.ReadFile(filepath.Join(b, "config.json"))
+		require.NoError(t, err)
+		var spec map[string]any
+		require.NoError(t, json.Unmarshal(js, &spec))
+		spec["root"] = map[string]any{"path": "rootfs", "readonly": readonly}
+		spec["mounts"] = append(spec["mounts"].([]any),
+			map[string]any{"destination": "/etc/hosts", "type": "bind", "source": hosts, "options": []string{"rbind", "ro"}},
+			map[string]any{"destination": "/srv/vol", "type": "bind", "source": vol, "options": []string{"rbind", "rw"}})
+		js, _ = json.Marshal(spec)
+		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+		cmd := exec.Command(ringboxBin, "--root", root, "run", "--bundle", b, fmt.Sprintf("mp-%v", readonly))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, _ := cmd.Output()
+		if readonly {
+			require.Equal(t, 1, cmd.ProcessState.ExitCode(), "stderr: %s", stderr.String())
+			require.Equal(t, "/etc/hosts: ENOENT\n/srv/vol/f: ENOENT\n", string(out))
+			require.Contains(t, stderr.String(), "ignored: mounts[/etc/hosts]: not in the read-only rootfs")
+			require.NoFileExists(t, filepath.Join(b, "rootfs", "etc", "hosts"))
+			continue
+		}
+		require.Equal(t, 0, cmd.ProcessState.ExitCode(), "stderr: %s", stderr.String())
+		require.Equal(t, "/etc/hosts: 127.0.0.1 localhost\n/srv/vol/f: volume\n", string(out))
+		st, err := os.Stat(filepath.Join(b, "rootfs", "etc", "hosts"))
+		require.NoError(t, err, "the mount point is made in the rootfs, as runc makes it")
+		require.True(t, st.Mode().IsRegular() && st.Size() == 0, "an empty file: %v", st.Mode())
+		require.DirExists(t, filepath.Join(b, "rootfs", "srv", "vol"))
+	}
+}
+
 // withSeccomp rewrites bundle b's config.json with linux.seccomp set to
 // profile (a JSON object) and process.noNewPrivileges true.
 func withSeccomp(t *testing.T, b string, profile []byte) {

@@ -517,6 +517,8 @@ static void ifioctls(void) {
 	printf("if: SIOCGIFFLAGS lo %s up %d loopback %d\n", e, !!(r.ifr_flags & IFF_UP), !!(r.ifr_flags & IFF_LOOPBACK));
 	e = err(ioctl(fd, SIOCGIFADDR, &r));
 	printf("if: SIOCGIFADDR lo %s %s\n", e, inet_ntoa(((struct sockaddr_in *)&r.ifr_addr)->sin_addr));
+	e = err(ioctl(fd, SIOCGIFTXQLEN, &r));
+	printf("if: SIOCGIFTXQLEN lo %s %d\n", e, r.ifr_qlen);
 	r.ifr_ifindex = 1;
 	e = err(ioctl(fd, SIOCGIFNAME, &r));
 	printf("if: SIOCGIFNAME 1 %s %s\n", e, r.ifr_name);
