@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"golang.org/x/sys/unix"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,4 +111,33 @@ func TestOCICommandLines(t *testing.T) {
 	if _, err := ociParseSignal("NOPE"); err == nil {
 		t.Error("NOPE is no signal")
 	}
+}
+
+// TestExecSocketLongPath: a state directory whose exec.sock path is too
+// long for a socket address (a Docker exec root with 64-character IDs)
+// still gets its socket, bound and dialled by a descriptor of the
+// directory.
+func TestExecSocketLongPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), strings.Repeat("r", 60), strings.Repeat("0123456789abcdef", 4))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l, err := listenExec(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := os.Stat(filepath.Join(dir, "exec.sock")); err != nil {
+		t.Fatalf("the socket is not in the directory: %v", err)
+	}
+	name, done, err := execSockPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("unix", name)
+	done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
 }

@@ -49,12 +49,34 @@ type execReply struct {
 const maxExecRequest = 1 << 20
 
 func listenExec(dir string) (*net.UnixListener, error) {
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, "exec.sock"), Net: "unix"})
+	name, done, err := execSockPath(dir)
+	if err != nil {
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: name, Net: "unix"})
+	done()
 	if err != nil {
 		return nil, fmt.Errorf("exec socket: %w", err)
 	}
 	l.SetUnlinkOnClose(false) // the root is empty by then; delete removes it
 	return l, nil
+}
+
+// execSockPath is the name to bind or dial dir's exec.sock by: the path,
+// or, when it is too long for a socket address (108 bytes: Docker's exec
+// root under a long directory, with 64-character IDs), the same file
+// through an O_PATH descriptor of dir, /proc/self/fd/N/exec.sock. done
+// closes that descriptor once the call is made.
+func execSockPath(dir string) (name string, done func(), err error) {
+	name = filepath.Join(dir, "exec.sock")
+	if len(name) < len(unix.RawSockaddrUnix{}.Path) {
+		return name, func() {}, nil
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return fmt.Sprintf("/proc/self/fd/%d/exec.sock", fd), func() { unix.Close(fd) }, nil
 }
 
 // serveExec answers exec requests until l is closed; spawn runs one
@@ -218,7 +240,12 @@ func ociExec(root, dir, id string, flags map[string]string, args []string) error
 			return fail(exitUsage, "exec: a terminal (-t) needs --console-socket or a terminal as stdin")
 		}
 	}
-	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: filepath.Join(dir, "exec.sock"), Net: "unix"})
+	name, done, err := execSockPath(dir)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: name, Net: "unix"})
+	done()
 	if err != nil {
 		return fmt.Errorf("container %s: exec: %w", id, err)
 	}
