@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -37,6 +39,25 @@ type network struct {
 	// resolvConf is the sandbox's /etc/resolv.conf (--net=sandbox).
 	resolvConf []byte
 	log        *slog.Logger
+	// mirrors are the host listeners for the program's (mirror), by
+	// port, when the network namespace is an OCI container's own.
+	mirrorListens bool
+	mirrorMu      sync.Mutex
+	mirrors       map[uint16]*mirrored
+	// flush counts the published and mirrored ports' relays copying
+	// toward the host (the gateway counts its own).
+	flush nat.Flush
+}
+
+// flushTimeout bounds how long ringbox, once the program has ended, waits
+// for its relays to pass on to the host what the program sent.
+const flushTimeout = 2 * time.Second
+
+// mirrored is a host listener standing for the program's listeners on
+// one port.
+type mirrored struct {
+	l     net.Listener
+	users int
 }
 
 // openNetwork makes the network. It runs before ringbox confines itself:
@@ -46,7 +67,7 @@ func openNetwork(o *runOpts, log *slog.Logger) (*network, error) {
 	if o.net != "sandbox" && len(o.publish) == 0 {
 		return nil, nil
 	}
-	n := &network{ports: o.publish, log: log}
+	n := &network{ports: o.publish, log: log, mirrorListens: o.mirrorListens && o.net == "sandbox"}
 	for i, p := range o.publish {
 		var l io.Closer
 		var err error
@@ -178,14 +199,75 @@ func (n *network) start(k *kernel.Kernel) {
 		dial = n.gw.DialSandbox
 	}
 	for i, p := range n.ports {
-		go p.Serve(n.listeners[i], dial, time.Minute, n.log)
+		go p.Serve(n.listeners[i], dial, time.Minute, &n.flush, n.log)
 		n.log.Debug("network: published", "port", p.String())
+	}
+	if n.mirrorListens && n.gw != nil {
+		n.st.SetListenHook(n.mirror)
+	}
+}
+
+// mirror listens on port in ringbox's network namespace, an OCI
+// container's own, for a TCP listener of the program that eth0 reaches:
+// what the pod's Service, a sidecar or Docker's port proxy sends to the
+// container's address then reaches the program, through the gateway as a
+// published port's connections do (the program sees the gateway's
+// address as the peer). Listeners of one port share one mirror; it is
+// closed with the last. A port the namespace refuses (in use by another
+// container of the pod, or below net.ipv4.ip_unprivileged_port_start:
+// ringbox holds no capability there) is not mirrored, logged under
+// --debug.
+func (n *network) mirror(port uint16) func() {
+	n.mirrorMu.Lock()
+	defer n.mirrorMu.Unlock()
+	m := n.mirrors[port]
+	if m == nil {
+		l, err := net.Listen("tcp", ":"+strconv.Itoa(int(port)))
+		if err != nil {
+			n.log.Debug("network: the program's listener is not reachable from the container's network namespace", "port", port, "err", err)
+			return nil
+		}
+		m = &mirrored{l: l}
+		if n.mirrors == nil {
+			n.mirrors = map[uint16]*mirrored{}
+		}
+		n.mirrors[port] = m
+		go nat.Port{HostPort: port, Port: port}.Serve(l, n.gw.DialSandbox, time.Minute, &n.flush, n.log)
+		n.log.Debug("network: mirrored the program's listener in the container's network namespace", "port", port)
+	}
+	m.users++
+	return func() {
+		n.mirrorMu.Lock()
+		defer n.mirrorMu.Unlock()
+		if m.users--; m.users == 0 {
+			m.l.Close()
+			delete(n.mirrors, port)
+		}
 	}
 }
 
 func (n *network) close() {
 	if n == nil {
 		return
+	}
+	// What the program wrote before it ended still reaches the host, as
+	// it would from a process that exits on Linux: stop accepting, then
+	// let the relays copying toward the host finish (the program's
+	// sockets are closed by now, so each has its end).
+	for _, l := range n.listeners {
+		l.Close()
+	}
+	n.mirrorMu.Lock()
+	for _, m := range n.mirrors {
+		m.l.Close()
+	}
+	n.mirrorMu.Unlock()
+	deadline := time.Now().Add(flushTimeout)
+	if !n.flush.Wait(flushTimeout) {
+		n.log.Debug("network: a relay toward the host did not finish before exit")
+	}
+	if n.gw != nil && !n.gw.Flush.Wait(max(0, time.Until(deadline))) {
+		n.log.Debug("network: a connection through the NAT did not finish before exit")
 	}
 	for _, l := range n.listeners {
 		l.Close()
@@ -253,6 +335,8 @@ func inheritedListener(p nat.Port, fd int) (io.Closer, error) {
 // in its seccomp filter.
 func filterNet(o *runOpts) confine.Net {
 	switch {
+	case o.net == "sandbox" && o.mirrorListens:
+		return confine.NetServe
 	case o.net == "sandbox":
 		return confine.NetDial
 	case len(o.publish) > 0:

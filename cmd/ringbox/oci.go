@@ -218,7 +218,7 @@ func ociCommand(gp *ociGlobal, args []string) error {
 	case "exec":
 		return ociExec(g.root, dir, id, flags, pos[1:])
 	case "oci-init":
-		return ociInit(flags["bundle"], dir)
+		return ociInit(flags["bundle"], dir, g.debug)
 	}
 	return fail(exitUsage, "unknown command %s", quoteArg(cmd))
 }
@@ -380,7 +380,11 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 		return nil, err
 	}
 	defer ready.Close()
-	cmd := exec.Command("/proc/self/exe", "--root", g.root, "oci-init", "--bundle", bundle, id)
+	initArgs := []string{"--root", g.root}
+	if g.debug {
+		initArgs = append(initArgs, "--debug") // the sandbox's --debug
+	}
+	cmd := exec.Command("/proc/self/exe", append(initArgs, "oci-init", "--bundle", bundle, id)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if spec.hookedNetns() {
@@ -493,7 +497,7 @@ func ociStart(dir string) error {
 // ociInit is the sandbox process of a container: `ringbox run` with the
 // bundle's options, which reports ready on ready.fifo and waits on
 // exec.fifo before the program starts (runCmd's ociGate).
-func ociInit(bundle, dir string) error {
+func ociInit(bundle, dir string, debug bool) error {
 	spec, err := readOCISpec(bundle)
 	if err != nil {
 		return fail(exitSandbox, "%v", err)
@@ -506,8 +510,11 @@ func ociInit(bundle, dir string) error {
 		for _, what := range ignored {
 			fmt.Fprintf(os.Stderr, "ringbox: config.json: ignored: %s\n", what)
 		}
+	} else if err := ociSysctls(spec); err != nil {
+		return fail(exitSandbox, "%v", err)
 	}
 	o.ociDir = dir
+	o.debug = debug
 	err = runCmd(o)
 	if err != nil && ociErrLog != nil {
 		fmt.Fprintln(ociErrLog, err.Error())

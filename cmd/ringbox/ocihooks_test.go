@@ -114,3 +114,36 @@ func TestOCIHookedNetwork(t *testing.T) {
 		}
 	}
 }
+
+// TestOCISysctls: net.* sysctls are set only in a namespace create made
+// (a hooked one), others are ignored with a note; a name that is no plain
+// sysctl name is refused before anything is written.
+func TestOCISysctls(t *testing.T) {
+	hooked := &ociSpec{Process: &ociProcess{Args: []string{"/bin/true"}}, Root: &ociRoot{Path: "/nonexistent"},
+		Hooks: &ociHooks{Prestart: []ociHook{{Path: "/bin/true"}}},
+		Linux: &ociLinux{Namespaces: []ociNamespace{{Type: "network"}},
+			Sysctl: map[string]string{"net.ipv4.ip_unprivileged_port_start": "0", "kernel.shmmax": "1"}}}
+	_, ignored, err := ociRunOpts(t.TempDir(), hooked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ignored, ";") != "linux.sysctl kernel.shmmax" {
+		t.Errorf("hooked: ignored %q", ignored)
+	}
+	plain := *hooked
+	plain.Hooks = nil
+	_, ignored, _ = ociRunOpts(t.TempDir(), &plain)
+	if len(ignored) != 2 {
+		t.Errorf("no namespace of its own: ignored %q", ignored)
+	}
+	if err := ociSysctls(&plain); err != nil {
+		t.Errorf("nothing to set without a namespace of its own: %v", err)
+	}
+	for _, bad := range []string{"net.ipv4/../../../etc/x", "net..x", "net.x."} {
+		s := *hooked
+		s.Linux = &ociLinux{Namespaces: hooked.Linux.Namespaces, Sysctl: map[string]string{bad: "1"}}
+		if err := ociSysctls(&s); err == nil || !strings.Contains(err.Error(), "not a sysctl name") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

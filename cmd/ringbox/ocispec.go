@@ -92,6 +92,9 @@ type ociLinux struct {
 	Resources  *ociResources  `json:"resources,omitempty"`
 	Namespaces []ociNamespace `json:"namespaces,omitempty"`
 	Seccomp    *ociSeccomp    `json:"seccomp,omitempty"`
+	// Sysctl: the net.* ones are set in a network namespace of the
+	// container's own that create made (ociSysctls).
+	Sysctl map[string]string `json:"sysctl,omitempty"`
 }
 
 type ociResources struct {
@@ -267,6 +270,13 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 			}
 		}
 	}
+	if l := s.Linux; l != nil {
+		for k := range l.Sysctl {
+			if !strings.HasPrefix(k, "net.") || !s.hookedNetns() {
+				ignored = append(ignored, "linux.sysctl "+k)
+			}
+		}
+	}
 	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
 		ignored = append(ignored, "hooks.startContainer (it would run inside the container; not run)")
 	}
@@ -291,12 +301,38 @@ func ociNetwork(o *runOpts, s *ociSpec) {
 	o.allowNet = []string{"0.0.0.0/0", "::/0"}
 	if netns != nil {
 		o.netns = netns.Path // "" for a hooked one: the sandbox process is in it
+		o.mirrorListens = true
 	}
 	for _, m := range s.Mounts {
 		if m.Destination == "/etc/resolv.conf" && m.Source != "" {
 			o.resolvConf = m.Source
 		}
 	}
+}
+
+// ociSysctls sets the config's net.* sysctls in the network namespace
+// create made for the container (hookedNetns), as runc sets them in the
+// container's: Docker asks for net.ipv4.ip_unprivileged_port_start=0,
+// which lets ringbox mirror the program's listeners on ports below 1024
+// there. It runs in the sandbox process before it confines itself; a
+// name must be a plain path below /proc/sys/net.
+func ociSysctls(s *ociSpec) error {
+	if s.Linux == nil || !s.hookedNetns() {
+		return nil
+	}
+	for k, v := range s.Linux.Sysctl {
+		if !strings.HasPrefix(k, "net.") {
+			continue
+		}
+		rel := strings.ReplaceAll(k, ".", "/")
+		if strings.Contains(k, "/") || strings.Contains(rel, "//") || strings.HasSuffix(rel, "/") {
+			return fmt.Errorf("linux.sysctl %q: not a sysctl name", k)
+		}
+		if err := os.WriteFile("/proc/sys/"+rel, []byte(v), 0); err != nil {
+			return fmt.Errorf("linux.sysctl %s=%s: %w", k, v, err)
+		}
+	}
+	return nil
 }
 
 // netns is the config's network namespace, if it has one.

@@ -58,6 +58,10 @@ type runOpts struct {
 	// /etc/resolv.conf).
 	netns      string
 	resolvConf string
+	// mirrorListens: the network namespace is the container's own (a
+	// pod's, or one its hooks set up), and the program's listeners are
+	// mirrored there (network.mirror).
+	mirrorListens bool
 	// groups are the program's supplementary groups, caps its capability
 	// sets (nil: root's all, other users' none): an OCI config's.
 	groups []uint32

@@ -202,3 +202,41 @@ func TestProcNet(t *testing.T) {
 	tcp, _ = st.ProcNet("tcp")
 	require.Equal(t, 1, strings.Count(tcp, "\n"), "a released socket is gone")
 }
+
+// TestListenHook: the hook hears of listeners on the unspecified address
+// (v4 and v6) with their ports, not of loopback ones, once per socket
+// (listen again changes only the backlog), and its function runs when the
+// socket is closed.
+func TestListenHook(t *testing.T) {
+	st, err := NewLoopback()
+	require.NoError(t, err)
+	defer st.Close()
+	var heard []uint16
+	closed := map[uint16]int{}
+	st.SetListenHook(func(p uint16) func() {
+		heard = append(heard, p)
+		return func() { closed[p]++ }
+	})
+	lo := newSock(t, st, sys.AF_INET, sys.SOCK_STREAM)
+	require.NoError(t, lo.Bind(nil, sin([4]byte{127, 0, 0, 1}, 0)))
+	require.NoError(t, lo.Listen(nil, 5))
+	lo6 := newSock(t, st, sys.AF_INET6, sys.SOCK_STREAM)
+	require.NoError(t, lo6.Bind(nil, sin6([16]byte{15: 1}, 0)))
+	require.NoError(t, lo6.Listen(nil, 5))
+	require.Empty(t, heard, "loopback listeners stay inside")
+
+	any4 := newSock(t, st, sys.AF_INET, sys.SOCK_STREAM)
+	require.NoError(t, any4.Bind(nil, sin([4]byte{}, 0)))
+	require.NoError(t, any4.Listen(nil, 5))
+	require.NoError(t, any4.Listen(nil, 50))
+	p4 := port(any4.SockName())
+	any6 := newSock(t, st, sys.AF_INET6, sys.SOCK_STREAM)
+	require.NoError(t, any6.Listen(nil, 5)) // unbound: an ephemeral port on ::
+	p6 := port(any6.SockName())
+	require.Equal(t, []uint16{p4, p6}, heard)
+
+	any4.Release()
+	require.Equal(t, map[uint16]int{p4: 1}, closed)
+	lo.Release()
+	require.Equal(t, map[uint16]int{p4: 1}, closed)
+}

@@ -2,6 +2,7 @@ package inet
 
 import (
 	"bytes"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -44,6 +45,8 @@ type Socket struct {
 	priority  int
 	rcvlowat  int
 	oobinline bool
+	// unlisten ends what the stack's listen hook did for this listener.
+	unlisten func()
 }
 
 // ValidArgs checks socket(2)'s type and protocol for an internet socket
@@ -194,7 +197,34 @@ func (s *Socket) Listen(_ netstack.Context, backlog int) error {
 	if backlog < 0 || backlog > somaxconn {
 		backlog = somaxconn
 	}
-	return errno(s.ep.Listen(backlog))
+	if err := s.ep.Listen(backlog); err != nil {
+		return errno(err)
+	}
+	s.announce()
+	return nil
+}
+
+// announce tells the stack's listen hook of a listener eth0 reaches;
+// one bound to a loopback address stays the sandbox's own.
+func (s *Socket) announce() {
+	s.st.mu.Lock()
+	h := s.st.listenHook
+	s.st.mu.Unlock()
+	if h == nil {
+		return
+	}
+	a, err := s.ep.GetLocalAddress()
+	if err != nil {
+		return
+	}
+	if ip, ok := netip.AddrFromSlice(a.Addr.AsSlice()); ok && ip.Unmap().IsLoopback() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unlisten == nil { // listen again: the backlog only
+		s.unlisten = h(a.Port)
+	}
 }
 
 // Accept implements netstack.Socket.
@@ -367,6 +397,13 @@ func (s *Socket) Poll(mask int16, _ int) (int16, error) {
 // Release implements fs.Impl: the endpoint closes (a TCP connection
 // finishes in the background, as Linux's).
 func (s *Socket) Release() {
+	s.mu.Lock()
+	unlisten := s.unlisten
+	s.unlisten = nil
+	s.mu.Unlock()
+	if unlisten != nil {
+		unlisten()
+	}
 	s.st.forget(s)
 	s.wq.EventUnregister(&s.bridge)
 	s.ep.Close()

@@ -31,6 +31,22 @@ type Stack struct {
 
 	mu    sync.Mutex
 	socks map[*Socket]struct{} // live sockets, for /proc/net
+	// listenHook hears of listeners eth0 reaches (SetListenHook).
+	listenHook ListenHook
+}
+
+// ListenHook hears of a TCP socket of the program that starts listening
+// on a port eth0 reaches (bound to the unspecified address or to a
+// non-loopback one): port is its port. The function it returns, if any,
+// is called once the socket is closed.
+type ListenHook func(port uint16) (closed func())
+
+// SetListenHook sets the hook for the listeners made from now on. The OCI
+// runtime uses it to mirror them in the container's network namespace.
+func (st *Stack) SetListenHook(h ListenHook) {
+	st.mu.Lock()
+	st.listenHook = h
+	st.mu.Unlock()
 }
 
 // NewLoopback makes the stack of --net=none: lo with 127.0.0.1/8 and

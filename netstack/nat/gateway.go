@@ -79,6 +79,9 @@ type Gateway struct {
 	flows atomic.Int64
 	// Counters, for --debug and tests.
 	Accepted, Refused atomic.Int64
+	// Flush counts the relays copying toward host servers what the
+	// program sent.
+	Flush Flush
 
 	mu     sync.Mutex
 	closed bool
@@ -280,7 +283,9 @@ type halfCloser interface {
 
 // relay copies both ways until both sides are done, passing a half
 // close on, then closes both; Close ends it early.
-func (g *Gateway) relay(a, b net.Conn) { g.tracked(a, b, pipeConns) }
+func (g *Gateway) relay(in, out net.Conn) {
+	g.tracked(in, out, func(in, out net.Conn) { pipeConns(out, in, &g.Flush) })
+}
 
 // tracked runs copy(a, b) with both known to Close, or closes both at
 // once when the gateway is closed.

@@ -358,7 +358,7 @@ func TestPublishTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	go p.Serve(l, g.DialSandbox, time.Minute, nil)
+	go p.Serve(l, g.DialSandbox, time.Minute, nil, nil)
 	c, err := net.Dial("tcp", l.(net.Listener).Addr().String())
 	if err != nil {
 		t.Fatal(err)

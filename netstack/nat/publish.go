@@ -89,8 +89,9 @@ type DialFunc func(ctx context.Context, network string, port uint16) (net.Conn, 
 
 // Serve relays what arrives on l (from Listen) to p.Port in the sandbox
 // until l is closed: each TCP connection to a connection of its own, each
-// UDP peer to a flow that ends after idle.
-func (p Port) Serve(l interface{ Close() error }, dial DialFunc, idle time.Duration, log *slog.Logger) {
+// UDP peer to a flow that ends after idle. flush (nil: none) counts the
+// TCP relays' copies toward the host.
+func (p Port) Serve(l interface{ Close() error }, dial DialFunc, idle time.Duration, flush *Flush, log *slog.Logger) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -110,7 +111,7 @@ func (p Port) Serve(l interface{ Close() error }, dial DialFunc, idle time.Durat
 					c.Close()
 					return
 				}
-				pipeConns(c, in)
+				pipeConns(c, in, flush)
 			}()
 		}
 	case net.PacketConn:
@@ -118,11 +119,37 @@ func (p Port) Serve(l interface{ Close() error }, dial DialFunc, idle time.Durat
 	}
 }
 
+// Flush counts the relays still copying toward the host what the
+// sandbox sent: once the program has ended, ringbox waits for them
+// (Wait) before it exits, as Linux still delivers what a process wrote to
+// a socket after the process is gone.
+type Flush struct{ wg sync.WaitGroup }
+
+// Wait waits until no relay is copying toward the host, or for timeout;
+// it reports whether they all finished.
+func (f *Flush) Wait(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() { f.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
 // pipeConns copies both ways, passing half closes on, then closes both.
-func pipeConns(a, b net.Conn) {
+// flush (nil: none) counts the copy from sandbox to host until it ends.
+func pipeConns(host, sandbox net.Conn, flush *Flush) {
 	var wg sync.WaitGroup
+	if flush != nil {
+		flush.wg.Add(1)
+	}
 	pump := func(dst, src net.Conn) {
 		defer wg.Done()
+		if dst == host && flush != nil {
+			defer flush.wg.Done()
+		}
 		// Large reads and writes: fewer host syscalls and stack
 		// wake-ups per byte than io.Copy's 32 KiB (the plain reader and
 		// writer keep io.CopyBuffer from using ReadFrom/WriteTo, which
@@ -136,11 +163,11 @@ func pipeConns(a, b net.Conn) {
 		}
 	}
 	wg.Add(2)
-	go pump(a, b)
-	go pump(b, a)
+	go pump(host, sandbox)
+	go pump(sandbox, host)
 	wg.Wait()
-	a.Close()
-	b.Close()
+	host.Close()
+	sandbox.Close()
 }
 
 func servePackets(p Port, pc net.PacketConn, dial DialFunc, idle time.Duration, log *slog.Logger) {

@@ -97,6 +97,46 @@ func TestNetSandbox(t *testing.T) {
 	}
 }
 
+// TestNetFlushAtExit: what the program sent through the NAT just before it
+// ended still reaches the host server in full, as it would from a process
+// that exits on Linux (ringbox waits for its relays before it exits).
+func TestNetFlushAtExit(t *testing.T) {
+	recordInputs(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	got := make(chan int64, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			got <- -1
+			return
+		}
+		n, _ := io.Copy(io.Discard, c)
+		c.Close()
+		got <- n
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	const size = 8 << 20
+	client := fmt.Sprintf(`import os, socket
+s = socket.create_connection(("10.0.2.2", %d))
+s.sendall(b"x" * %d)
+os._exit(0)`, port, size)
+	s := sandboxed([]string{"--net=sandbox", "--allow-net", fmt.Sprintf("127.0.0.1:%d", port)}, baseEnv, "/usr/bin/python3", []string{"-c", client}, nil)
+	s.Timeout = 3 * time.Minute
+	r := execute(t, s)
+	if !checkSandboxStatus(t, r) {
+		return
+	}
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	select {
+	case n := <-got:
+		require.Equal(t, int64(size), n, "the host server got all the program sent")
+	case <-time.After(time.Minute):
+		t.Fatal("the host server saw no end of the connection")
+	}
+}
+
 // pyServer serves one TCP connection on port 8000 (all addresses) in the
 // sandbox: it reads a line and answers it in upper case, then exits.
 const pyServer = `

@@ -507,6 +507,90 @@ func TestOCIHooks(t *testing.T) {
 	require.NoDirExists(t, filepath.Join(root, "failing"))
 }
 
+// TestOCIListenMirror: in a network namespace of the container's own (a
+// pod's, by path), a port the program listens on is reachable at that
+// namespace's addresses, as a runc container's would be (a Service, a
+// sidecar, Docker's port proxy); a listener on the sandbox's loopback
+// stays inside; the mirror goes with the program's listener.
+func TestOCIListenMirror(t *testing.T) {
+	recordInputs(t)
+	if os.Getuid() != 0 {
+		t.Skip("making a network namespace needs root")
+	}
+	holder := exec.Command("unshare", "-n", "sh", "-c", "ip link set lo up && echo up && exec sleep 600")
+	up := newFirstLine()
+	holder.Stdout = up
+	require.NoError(t, holder.Start())
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	select {
+	case <-up.line:
+	case <-time.After(time.Minute):
+		t.Fatal("no network namespace")
+	}
+	ns := fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
+	get := func(port int) (string, int) {
+		out, err := exec.Command("nsenter", "--net="+ns, prog("tcpget"), "127.0.0.1", strconv.Itoa(port)).Output()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else {
+			require.NoError(t, err)
+		}
+		return string(out), code
+	}
+	root := t.TempDir()
+	for _, c := range []struct {
+		name, addr string
+		port       int
+		want       string
+	}{
+		{"any", "0.0.0.0", 47321, "reply: served: hello\n"},
+		{"loopback", "127.0.0.1", 47322, "connect: ECONNREFUSED\n"},
+	} {
+		b := ociBundle(t, []string{"/bin/tcpserve", strconv.Itoa(c.port), c.addr}, "tcpserve")
+		js, err := os.ReadFile(filepath.Join(b, "config.json"))
+		require.NoError(t, err)
+		var spec map[string]any
+		require.NoError(t, json.Unmarshal(js, &spec))
+		linux := spec["linux"].(map[string]any)
+		linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network", "path": ns})
+		js, _ = json.Marshal(spec)
+		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+		id := "mirror-" + c.name
+		cmd := exec.Command(ringboxBin, "--root", root, "--debug", "run", "--bundle", b, id)
+		first := newFirstLine()
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = first, &stderr
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("%s: ringbox's stderr:\n%s", c.name, stderr.String())
+			}
+		})
+		require.NoError(t, cmd.Start())
+		select {
+		case line := <-first.line:
+			require.Equal(t, "listening\n", line, c.name)
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: the program did not listen", c.name)
+		}
+		out, _ := get(c.port)
+		require.Equal(t, c.want, out, c.name)
+		if c.name == "loopback" {
+			oci(t, root, "kill", id, "KILL")
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			cmd.Process.Kill()
+			t.Fatalf("%s: the container did not end", c.name)
+		}
+		out, _ = get(c.port)
+		require.Equal(t, "connect: ECONNREFUSED\n", out, "%s: the mirror is gone with the listener", c.name)
+	}
+}
+
 // TestOCIWritableRootfs (issue 14): a rootfs that is not read-only is
 // written in place, as runc does (the snapshot keeps the container's
 // changes); a read-only one refuses the write.

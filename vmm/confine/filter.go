@@ -138,6 +138,9 @@ const (
 	NetAccept
 	// NetDial: --net=sandbox; ringbox's NAT also dials host connections.
 	NetDial
+	// NetServe: an OCI container's own network namespace; ringbox also
+	// listens there on the ports the program listens on (its mirrors).
+	NetServe
 )
 
 // filterRows are the filter's rows for net.
@@ -148,6 +151,9 @@ func filterRows(net Net) []hostSyscall {
 	}
 	if net >= NetDial {
 		rows = append(rows, dialSyscalls()...)
+	}
+	if net >= NetServe {
+		rows = append(rows, serveSyscalls()...)
 	}
 	return rows
 }

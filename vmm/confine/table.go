@@ -133,6 +133,17 @@ func acceptSyscalls() []hostSyscall {
 	}
 }
 
+// serveSyscalls are the rows an OCI container's own network namespace
+// adds to dialSyscalls: ringbox listens there on the ports the program
+// listens on, so the pod's or Docker's traffic to the container reaches
+// it. That namespace is the container's alone.
+func serveSyscalls() []hostSyscall {
+	return []hostSyscall{
+		{unix.SYS_BIND, "bind", "listeners mirroring the program's in the container's network namespace", always, 0},
+		{unix.SYS_LISTEN, "listen", "listeners mirroring the program's in the container's network namespace", always, 0},
+	}
+}
+
 // dialSyscalls are the rows --net=sandbox adds to acceptSyscalls:
 // ringbox's NAT dials host sockets for the program's connections.
 // Internet sockets only.
