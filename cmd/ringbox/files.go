@@ -135,11 +135,24 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 	if sys, err := minimalSysfs(); err == nil && v.MountAt("/sys", sys, true) == nil {
 		add("sysfs", "/sys", "sysfs", true)
 	}
+	// skip reports whether a mount whose point cannot be made is left out
+	// (an OCI config's, with a note, as such mounts were before ringbox
+	// made points: /dev/termination-log under the sandbox's own /dev) or
+	// fails the run (the command line's).
+	skip := func(dst string, err error) bool {
+		if o.optionalMounts {
+			fmt.Fprintf(os.Stderr, "ringbox: config.json: ignored: mounts[%s]: no mount point can be made there: %v\n", dst, err)
+		}
+		return o.optionalMounts
+	}
 	for _, dst := range o.tmpfs {
-		add("tmpfs", dst, "tmpfs", false)
 		if err := makeMountPoint(v, dst, true); err != nil {
+			if skip(dst, err) {
+				continue
+			}
 			return nil, nil, nil, nil, fail(exitSandbox, "--tmpfs %s: no directory there in the sandbox and none can be made: %v", dst, err)
 		}
+		add("tmpfs", dst, "tmpfs", false)
 		if err := v.MountAt(dst, newTmpfs(), false); err != nil {
 			return nil, nil, nil, nil, fail(exitSandbox, "--tmpfs %s: the destination must be a directory in the sandbox: %v", dst, err)
 		}
@@ -157,13 +170,17 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 		if err != nil {
 			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: %v", m.src, m.dst, err)
 		}
+		kind := map[bool]string{true: "directory", false: "file"}[isDir]
+		if err := makeMountPoint(v, m.dst, isDir); err != nil {
+			mfs.Close()
+			if skip(m.dst, err) {
+				continue
+			}
+			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: no %s there in the sandbox and none can be made: %v", m.src, m.dst, kind, err)
+		}
 		mfs.Cache()
 		hostPages(mfs)
 		add(m.src, m.dst, "ringbox-host", m.readOnly)
-		kind := map[bool]string{true: "directory", false: "file"}[isDir]
-		if err := makeMountPoint(v, m.dst, isDir); err != nil {
-			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: no %s there in the sandbox and none can be made: %v", m.src, m.dst, kind, err)
-		}
 		if err := v.MountAt(m.dst, mfs, m.readOnly); err != nil {
 			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a %s in the sandbox: %v", m.src, m.dst, kind, err)
 		}
@@ -307,7 +324,7 @@ func lookPathInTree(v *fs.VFS, cwd *fs.Dentry, prog, pathEnv string) (string, er
 	if denied != nil {
 		return "", denied
 	}
-	return "", fail(exitNotFound, "%s: command not found", prog)
+	return "", fail(exitNotFound, "%s: executable file not found in $PATH", prog) // runc's words, which Docker reads as 127
 }
 
 // openProgram opens the program to run, following "#!" lines as execve

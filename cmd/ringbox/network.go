@@ -43,7 +43,8 @@ type network struct {
 	// port, when the network namespace is an OCI container's own.
 	mirrorListens bool
 	mirrorMu      sync.Mutex
-	mirrors       map[uint16]*mirrored
+	mirrors       map[mirrorKey]*mirrored
+	mirrorsClosed bool
 	// flush counts the published and mirrored ports' relays copying
 	// toward the host (the gateway counts its own).
 	flush nat.Flush
@@ -207,33 +208,55 @@ func (n *network) start(k *kernel.Kernel) {
 	}
 }
 
-// mirror listens on port in ringbox's network namespace, an OCI
-// container's own, for a TCP listener of the program that eth0 reaches:
-// what the pod's Service, a sidecar or Docker's port proxy sends to the
-// container's address then reaches the program, through the gateway as a
-// published port's connections do (the program sees the gateway's
-// address as the peer). Listeners of one port share one mirror; it is
-// closed with the last. A port the namespace refuses (in use by another
-// container of the pod, or below net.ipv4.ip_unprivileged_port_start:
-// ringbox holds no capability there) is not mirrored, logged under
-// --debug.
-func (n *network) mirror(port uint16) func() {
+// mirror listens in ringbox's network namespace, an OCI container's own,
+// for a TCP listener of the program, so that what reaches the container
+// there reaches the program, as it would a runc container's: a listener
+// on the unspecified address (or eth0's) is mirrored on every address of
+// the namespace (a pod's Service, Docker's port proxy) and relayed
+// through the gateway as a published port's connections are (the program
+// sees the gateway's address as the peer); one on the sandbox's loopback
+// is mirrored on the namespace's loopback only (a sidecar of the pod)
+// and relayed to it inside the stack. Listeners of one address and port
+// share one mirror; it is closed with the last. A port the namespace
+// refuses (in use by another container of the pod, or below
+// net.ipv4.ip_unprivileged_port_start: ringbox holds no capability there)
+// and an IPv6 address of eth0 (the gateway relays over IPv4) are not
+// mirrored, logged under --debug.
+func (n *network) mirror(addr netip.Addr, port uint16) func() {
 	n.mirrorMu.Lock()
 	defer n.mirrorMu.Unlock()
-	m := n.mirrors[port]
+	if n.mirrorsClosed {
+		return nil
+	}
+	var host string
+	dial := n.gw.DialSandbox
+	switch {
+	case !addr.IsValid() || addr.Is4() && !addr.IsLoopback():
+		host = ":" + strconv.Itoa(int(port))
+	case addr.IsLoopback():
+		host = netip.AddrPortFrom(addr, port).String()
+		dial = func(ctx context.Context, network string, port uint16) (net.Conn, error) {
+			return n.st.Dial(ctx, network, netip.AddrPortFrom(addr, port))
+		}
+	default:
+		n.log.Debug("network: the program's listener is not mirrored (an IPv6 address)", "addr", addr, "port", port)
+		return nil
+	}
+	key := mirrorKey{addr, port}
+	m := n.mirrors[key]
 	if m == nil {
-		l, err := net.Listen("tcp", ":"+strconv.Itoa(int(port)))
+		l, err := net.Listen("tcp", host)
 		if err != nil {
-			n.log.Debug("network: the program's listener is not reachable from the container's network namespace", "port", port, "err", err)
+			n.log.Debug("network: the program's listener is not reachable from the container's network namespace", "addr", host, "err", err)
 			return nil
 		}
 		m = &mirrored{l: l}
 		if n.mirrors == nil {
-			n.mirrors = map[uint16]*mirrored{}
+			n.mirrors = map[mirrorKey]*mirrored{}
 		}
-		n.mirrors[port] = m
-		go nat.Port{HostPort: port, Port: port}.Serve(l, n.gw.DialSandbox, time.Minute, &n.flush, n.log)
-		n.log.Debug("network: mirrored the program's listener in the container's network namespace", "port", port)
+		n.mirrors[key] = m
+		go nat.Port{HostPort: port, Port: port}.Serve(l, dial, time.Minute, &n.flush, n.log)
+		n.log.Debug("network: mirrored the program's listener in the container's network namespace", "addr", host)
 	}
 	m.users++
 	return func() {
@@ -241,9 +264,16 @@ func (n *network) mirror(port uint16) func() {
 		defer n.mirrorMu.Unlock()
 		if m.users--; m.users == 0 {
 			m.l.Close()
-			delete(n.mirrors, port)
+			delete(n.mirrors, key)
 		}
 	}
+}
+
+// mirrorKey is a mirrored listener's address (invalid: the unspecified
+// one) and port.
+type mirrorKey struct {
+	addr netip.Addr
+	port uint16
 }
 
 func (n *network) close() {
@@ -254,10 +284,14 @@ func (n *network) close() {
 	// it would from a process that exits on Linux: stop accepting, then
 	// let the relays copying toward the host finish (the program's
 	// sockets are closed by now, so each has its end).
+	if n.st != nil {
+		n.st.SetListenHook(nil)
+	}
 	for _, l := range n.listeners {
 		l.Close()
 	}
 	n.mirrorMu.Lock()
+	n.mirrorsClosed = true
 	for _, m := range n.mirrors {
 		m.l.Close()
 	}
@@ -268,9 +302,6 @@ func (n *network) close() {
 	}
 	if n.gw != nil && !n.gw.Flush.Wait(max(0, time.Until(deadline))) {
 		n.log.Debug("network: a connection through the NAT did not finish before exit")
-	}
-	for _, l := range n.listeners {
-		l.Close()
 	}
 	if n.gw != nil {
 		n.gw.Close()

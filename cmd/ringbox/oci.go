@@ -218,7 +218,8 @@ func ociCommand(gp *ociGlobal, args []string) error {
 	case "exec":
 		return ociExec(g.root, dir, id, flags, pos[1:])
 	case "oci-init":
-		return ociInit(flags["bundle"], dir, g.debug)
+		_, ownNetns := flags["own-netns"]
+		return ociInit(flags["bundle"], dir, g.debug, ownNetns)
 	}
 	return fail(exitUsage, "unknown command %s", quoteArg(cmd))
 }
@@ -293,6 +294,8 @@ func ociLoad(dir string) (*ociState, error) {
 		s.Status, s.Pid = "stopped", 0
 	case ociStarted(dir):
 		s.Status = "running"
+	case fileExists(filepath.Join(dir, "creating")):
+		s.Status = "creating"
 	default:
 		s.Status = "created"
 	}
@@ -326,8 +329,10 @@ func ociAlive(pid int) bool {
 	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
 
-func ociStarted(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "started"))
+func ociStarted(dir string) bool { return fileExists(filepath.Join(dir, "started")) }
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
 	return err == nil
 }
 
@@ -366,6 +371,11 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 		return nil, err
 	}
 	cleanup := func() { os.RemoveAll(dir) }
+	// "creating" until create returns (ociLoad).
+	if err := os.WriteFile(filepath.Join(dir, "creating"), nil, 0o600); err != nil {
+		cleanup()
+		return nil, err
+	}
 	for _, f := range []string{"exec.fifo", "ready.fifo"} {
 		if err := unix.Mkfifo(filepath.Join(dir, f), 0o600); err != nil {
 			cleanup()
@@ -384,7 +394,11 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 	if g.debug {
 		initArgs = append(initArgs, "--debug") // the sandbox's --debug
 	}
-	cmd := exec.Command("/proc/self/exe", append(initArgs, "oci-init", "--bundle", bundle, id)...)
+	initArgs = append(initArgs, "oci-init", "--bundle", bundle)
+	if spec.hookedNetns() {
+		initArgs = append(initArgs, "--own-netns")
+	}
+	cmd := exec.Command("/proc/self/exe", append(initArgs, id)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if spec.hookedNetns() {
@@ -453,14 +467,29 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 			return nil, fail(exitSandbox, "container %s: the sandbox was not set up within 2 minutes", id)
 		}
 	}
+	// The hooks, then the sysctls (after them, as runc: an interface's
+	// names the eth0 a hook moved in). A failure stops the container and
+	// runs its poststop hooks, as the spec's lifecycle has it.
+	err = nil
 	for _, h := range spec.Hooks.createHooks() {
-		if err := h.run(h.kind, st); err != nil {
-			cmd.Process.Kill()
-			<-status
-			cleanup()
-			return nil, fail(exitSandbox, "container %s: %v", id, err)
+		if err = h.run(h.kind, st); err != nil {
+			break
 		}
 	}
+	if err == nil {
+		err = ociSysctls(spec, pid)
+	}
+	if err != nil {
+		cmd.Process.Kill()
+		<-status
+		if spec.Hooks != nil {
+			runPostHooks("poststop", spec.Hooks.Poststop, &ociState{OCIVersion: st.OCIVersion, ID: id, Status: "stopped",
+				Bundle: bundle, Annotations: st.Annotations, Created: st.Created})
+		}
+		cleanup()
+		return nil, fail(exitSandbox, "container %s: %v", id, err)
+	}
+	os.Remove(filepath.Join(dir, "creating"))
 	if pf := flags["pid-file"]; pf != "" {
 		if err := os.WriteFile(pf, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 			return nil, err
@@ -489,15 +518,23 @@ func ociStart(dir string) error {
 	if _, err = f.Write([]byte{1}); err != nil {
 		return err
 	}
+	// A failing poststart hook stops the container and fails start, as
+	// the spec's lifecycle has it (runc kills it); delete then runs the
+	// poststop hooks.
 	s.Status = "running"
-	runPostHooks("poststart", ociBundleHooks(s.Bundle).poststart(), s)
+	for _, h := range ociBundleHooks(s.Bundle).poststart() {
+		if err := h.run("poststart", s); err != nil {
+			unix.Kill(s.Pid, unix.SIGKILL)
+			return fmt.Errorf("container %s: %w", s.ID, err)
+		}
+	}
 	return nil
 }
 
 // ociInit is the sandbox process of a container: `ringbox run` with the
 // bundle's options, which reports ready on ready.fifo and waits on
 // exec.fifo before the program starts (runCmd's ociGate).
-func ociInit(bundle, dir string, debug bool) error {
+func ociInit(bundle, dir string, debug, ownNetns bool) error {
 	spec, err := readOCISpec(bundle)
 	if err != nil {
 		return fail(exitSandbox, "%v", err)
@@ -510,8 +547,11 @@ func ociInit(bundle, dir string, debug bool) error {
 		for _, what := range ignored {
 			fmt.Fprintf(os.Stderr, "ringbox: config.json: ignored: %s\n", what)
 		}
-	} else if err := ociSysctls(spec); err != nil {
-		return fail(exitSandbox, "%v", err)
+	}
+	if ownNetns != spec.hookedNetns() {
+		// create decides; a config.json changed since must not put a
+		// sandbox that allows every destination in the host's network.
+		return fail(exitSandbox, "config.json changed since create: its network namespace")
 	}
 	o.ociDir = dir
 	o.debug = debug

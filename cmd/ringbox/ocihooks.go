@@ -28,9 +28,11 @@ import (
 //     here.
 //   - startContainer would run inside the container: never run, noted.
 //   - poststart: by start, after the program was let go (status
-//     "running"); a failure is a warning.
-//   - poststop: by delete (and run), once the sandbox process is gone
-//     (status "stopped"); a failure is a warning.
+//     "running"); a failure kills the sandbox process and fails start.
+//   - poststop: by delete (and run, and a create that failed), once the
+//     sandbox process is gone (status "stopped"); a failure is a warning.
+//
+// The state is "creating" until create returns (ROOT/ID/creating).
 
 type ociHook struct {
 	Path    string   `json:"path"`
@@ -132,10 +134,8 @@ func (h *ociHook) run(kind string, state *ociState) error {
 	if len(h.Args) > 0 {
 		cmd.Args = h.Args
 	}
+	// Without env, the runtime's own environment, as runc's hooks get.
 	cmd.Env = h.Env
-	if cmd.Env == nil {
-		cmd.Env = []string{}
-	}
 	cmd.Stdin = bytes.NewReader(js)
 	var out capped
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -158,8 +158,8 @@ func (h *ociHook) run(kind string, state *ociState) error {
 	return fmt.Errorf("hooks.%s %s: %w%s", kind, h.Path, err, msg)
 }
 
-// runPostHooks runs poststart or poststop hooks; a failure is a warning,
-// as the spec has it, and the others still run.
+// runPostHooks runs poststop hooks; a failure is a warning, as the spec
+// has it, and the others still run.
 func runPostHooks(kind string, hooks []ociHook, state *ociState) {
 	for _, h := range hooks {
 		if err := h.run(kind, state); err != nil {

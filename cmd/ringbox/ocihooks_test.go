@@ -50,6 +50,20 @@ func TestOCIHookRun(t *testing.T) {
 	}
 }
 
+// TestOCIHookInheritsEnv: a hook without env gets the runtime's, as
+// runc's hooks do.
+func TestOCIHookInheritsEnv(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "env")
+	t.Setenv("RINGBOX_HOOK_TEST", "inherited")
+	h := ociHook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo $RINGBOX_HOOK_TEST > " + out}}
+	if err := h.run("prestart", &ociState{ID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "inherited\n" {
+		t.Errorf("got %q", b)
+	}
+}
+
 func TestOCIHookFailures(t *testing.T) {
 	st := &ociState{ID: "c1", Status: "creating"}
 	h := ociHook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo no network for you >&2; exit 3"}}
@@ -136,13 +150,16 @@ func TestOCISysctls(t *testing.T) {
 	if len(ignored) != 2 {
 		t.Errorf("no namespace of its own: ignored %q", ignored)
 	}
-	if err := ociSysctls(&plain); err != nil {
+	if err := ociSysctls(&plain, 0); err != nil {
 		t.Errorf("nothing to set without a namespace of its own: %v", err)
 	}
 	for _, bad := range []string{"net.ipv4/../../../etc/x", "net..x", "net.x."} {
 		s := *hooked
-		s.Linux = &ociLinux{Namespaces: hooked.Linux.Namespaces, Sysctl: map[string]string{bad: "1"}}
-		if err := ociSysctls(&s); err == nil || !strings.Contains(err.Error(), "not a sysctl name") {
+		// With good names beside it: none is written (pid 0 has no
+		// namespace to write in, which would be the error otherwise).
+		s.Linux = &ociLinux{Namespaces: hooked.Linux.Namespaces, Sysctl: map[string]string{bad: "1",
+			"net.a.b": "1", "net.c.d": "1", "net.e.f": "1", "net.g.h": "1"}}
+		if err := ociSysctls(&s, 0); err == nil || !strings.Contains(err.Error(), "not a sysctl name") {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sort"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -200,19 +202,23 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 	o.readOnly = s.Root.Readonly
 	o.rootRW = !s.Root.Readonly
 	o.ociDevices = true
+	o.optionalMounts = true
 	if s.Hostname != "" {
 		o.hostname = s.Hostname
 	}
 	for _, m := range s.Mounts {
 		// A missing mount point is made in the rootfs, as runc makes it
-		// (buildVFS); a read-only rootfs cannot have one made.
-		if _, err := os.Lstat(filepath.Join(root, m.Destination)); s.Root.Readonly && err != nil && (m.Type == "bind" || m.Type == "tmpfs") &&
-			m.Destination != "/dev" && m.Destination != "/dev/shm" {
-			ignored = append(ignored, "mounts["+m.Destination+"]: not in the read-only rootfs")
+		// (buildVFS); where none can be (a read-only rootfs, the
+		// sandbox's own /dev), the mount is left out with a note.
+		isBind := m.Type == "bind" || ociHasOpt(m.Options, "bind") || ociHasOpt(m.Options, "rbind")
+		if st, err := os.Stat(m.Source); isBind && err == nil && !st.IsDir() && !st.Mode().IsRegular() {
+			// A host socket (docker.sock), FIFO or device: the sandbox
+			// never opens one.
+			ignored = append(ignored, "mounts["+m.Destination+"]: the source is a "+fileKind(st.Mode())+", not a file or directory")
 			continue
 		}
 		switch {
-		case m.Type == "bind" || ociHasOpt(m.Options, "bind") || ociHasOpt(m.Options, "rbind"):
+		case isBind:
 			ro := ociHasOpt(m.Options, "ro")
 			if err := o.mounts.Set(m.Source + ":" + m.Destination + map[bool]string{true: ":ro", false: ""}[ro]); err != nil {
 				return nil, nil, fmt.Errorf("mount %s: %w", m.Destination, err)
@@ -310,17 +316,20 @@ func ociNetwork(o *runOpts, s *ociSpec) {
 	}
 }
 
-// ociSysctls sets the config's net.* sysctls in the network namespace
-// create made for the container (hookedNetns), as runc sets them in the
-// container's: Docker asks for net.ipv4.ip_unprivileged_port_start=0,
-// which lets ringbox mirror the program's listeners on ports below 1024
-// there. It runs in the sandbox process before it confines itself; a
-// name must be a plain path below /proc/sys/net.
-func ociSysctls(s *ociSpec) error {
+// ociSysctls writes the config's net.* sysctls in the network namespace
+// of the sandbox process pid, which create made for the container
+// (hookedNetns), after its hooks, as runc writes them in the container's
+// after its hooks (an interface's sysctl names the eth0 a hook moved in).
+// Docker asks for net.ipv4.ip_unprivileged_port_start=0, which lets
+// ringbox mirror the program's listeners on ports below 1024 there. Every
+// name is checked (a plain path below /proc/sys/net) before any is
+// written.
+func ociSysctls(s *ociSpec, pid int) error {
 	if s.Linux == nil || !s.hookedNetns() {
 		return nil
 	}
-	for k, v := range s.Linux.Sysctl {
+	var keys []string
+	for k := range s.Linux.Sysctl {
 		if !strings.HasPrefix(k, "net.") {
 			continue
 		}
@@ -328,11 +337,50 @@ func ociSysctls(s *ociSpec) error {
 		if strings.Contains(k, "/") || strings.Contains(rel, "//") || strings.HasSuffix(rel, "/") {
 			return fmt.Errorf("linux.sysctl %q: not a sysctl name", k)
 		}
-		if err := os.WriteFile("/proc/sys/"+rel, []byte(v), 0); err != nil {
-			return fmt.Errorf("linux.sysctl %s=%s: %w", k, v, err)
-		}
+		keys = append(keys, k)
 	}
-	return nil
+	if len(keys) == 0 {
+		return nil
+	}
+	sort.Strings(keys)
+	errc := make(chan error, 1)
+	go func() {
+		// This thread joins the container's network namespace and is
+		// never unlocked: it ends with the goroutine.
+		runtime.LockOSThread()
+		ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+		if err != nil {
+			errc <- fmt.Errorf("linux.sysctl: %w", err)
+			return
+		}
+		defer ns.Close()
+		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("linux.sysctl: setns: %w", err)
+			return
+		}
+		for _, k := range keys {
+			v := s.Linux.Sysctl[k]
+			if err := os.WriteFile("/proc/sys/"+strings.ReplaceAll(k, ".", "/"), []byte(v), 0); err != nil {
+				errc <- fmt.Errorf("linux.sysctl %s=%s: %w", k, v, err)
+				return
+			}
+		}
+		errc <- nil
+	}()
+	return <-errc
+}
+
+// fileKind names a host file's type for a note.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 // netns is the config's network namespace, if it has one.

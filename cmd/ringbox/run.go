@@ -62,6 +62,9 @@ type runOpts struct {
 	// pod's, or one its hooks set up), and the program's listeners are
 	// mirrored there (network.mirror).
 	mirrorListens bool
+	// optionalMounts: a mount whose point cannot be made is left out with
+	// a note (an OCI config's) instead of failing the run.
+	optionalMounts bool
 	// groups are the program's supplementary groups, caps its capability
 	// sets (nil: root's all, other users' none): an OCI config's.
 	groups []uint32

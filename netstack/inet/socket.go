@@ -204,8 +204,7 @@ func (s *Socket) Listen(_ netstack.Context, backlog int) error {
 	return nil
 }
 
-// announce tells the stack's listen hook of a listener eth0 reaches;
-// one bound to a loopback address stays the sandbox's own.
+// announce tells the stack's listen hook of a listener.
 func (s *Socket) announce() {
 	s.st.mu.Lock()
 	h := s.st.listenHook
@@ -217,13 +216,14 @@ func (s *Socket) announce() {
 	if err != nil {
 		return
 	}
-	if ip, ok := netip.AddrFromSlice(a.Addr.AsSlice()); ok && ip.Unmap().IsLoopback() {
-		return
+	ip, _ := netip.AddrFromSlice(a.Addr.AsSlice())
+	if ip.IsUnspecified() {
+		ip = netip.Addr{}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.unlisten == nil { // listen again: the backlog only
-		s.unlisten = h(a.Port)
+		s.unlisten = h(ip.Unmap(), a.Port)
 	}
 }
 

@@ -35,11 +35,11 @@ type Stack struct {
 	listenHook ListenHook
 }
 
-// ListenHook hears of a TCP socket of the program that starts listening
-// on a port eth0 reaches (bound to the unspecified address or to a
-// non-loopback one): port is its port. The function it returns, if any,
-// is called once the socket is closed.
-type ListenHook func(port uint16) (closed func())
+// ListenHook hears of a TCP socket of the program that starts listening:
+// addr is the address it is bound to (invalid: the unspecified address),
+// port its port. The function it returns, if any, is called once the
+// socket is closed.
+type ListenHook func(addr netip.Addr, port uint16) (closed func())
 
 // SetListenHook sets the hook for the listeners made from now on. The OCI
 // runtime uses it to mirror them in the container's network namespace.

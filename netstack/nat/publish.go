@@ -122,18 +122,55 @@ func (p Port) Serve(l interface{ Close() error }, dial DialFunc, idle time.Durat
 // Flush counts the relays still copying toward the host what the
 // sandbox sent: once the program has ended, ringbox waits for them
 // (Wait) before it exits, as Linux still delivers what a process wrote to
-// a socket after the process is gone.
-type Flush struct{ wg sync.WaitGroup }
+// a socket after the process is gone. A relay that starts once Wait has
+// been called is not waited for.
+type Flush struct {
+	mu      sync.Mutex
+	n       int
+	closing bool
+	zero    chan struct{} // closed when n drops to 0 under Wait
+}
 
-// Wait waits until no relay is copying toward the host, or for timeout;
-// it reports whether they all finished.
+// start counts a relay; false once Wait was called.
+func (f *Flush) start() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closing {
+		return false
+	}
+	f.n++
+	return true
+}
+
+func (f *Flush) done() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n--; f.n == 0 && f.zero != nil {
+		close(f.zero)
+		f.zero = nil
+	}
+}
+
+// Wait waits until no counted relay is copying toward the host, or for
+// timeout; it reports whether they all finished.
 func (f *Flush) Wait(timeout time.Duration) bool {
-	done := make(chan struct{})
-	go func() { f.wg.Wait(); close(done) }()
-	select {
-	case <-done:
+	f.mu.Lock()
+	f.closing = true
+	if f.n == 0 {
+		f.mu.Unlock()
 		return true
-	case <-time.After(timeout):
+	}
+	if f.zero == nil {
+		f.zero = make(chan struct{})
+	}
+	zero := f.zero
+	f.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-zero:
+		return true
+	case <-t.C:
 		return false
 	}
 }
@@ -142,13 +179,11 @@ func (f *Flush) Wait(timeout time.Duration) bool {
 // flush (nil: none) counts the copy from sandbox to host until it ends.
 func pipeConns(host, sandbox net.Conn, flush *Flush) {
 	var wg sync.WaitGroup
-	if flush != nil {
-		flush.wg.Add(1)
-	}
+	counted := flush != nil && flush.start()
 	pump := func(dst, src net.Conn) {
 		defer wg.Done()
-		if dst == host && flush != nil {
-			defer flush.wg.Done()
+		if dst == host && counted {
+			defer flush.done()
 		}
 		// Large reads and writes: fewer host syscalls and stack
 		// wake-ups per byte than io.Copy's 32 KiB (the plain reader and

@@ -405,6 +405,7 @@ state=$(cat)
 printf '%s' "$state" > "$DIR/prestart.json"
 pid=$(printf '%s' "$state" | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])')
 [ "$(readlink /proc/$pid/ns/net)" != "$(readlink /proc/self/ns/net)" ] && echo own > "$DIR/netns"
+"$RB" --root "$ROOT" state hooked > "$DIR/during.json"
 nsenter -t "$pid" -n sh -c 'ip link set lo up && exec python3 "$0"' "$DIR/server.py" > "$DIR/server.log" 2>&1 < /dev/null &
 echo $! > "$DIR/server.pid"
 for i in $(seq 300); do grep -q up "$DIR/server.log" && exit 0; sleep 0.1; done
@@ -439,7 +440,8 @@ func TestOCIHooks(t *testing.T) {
 			}
 		}
 	})
-	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DIR=" + dir}
+	root := t.TempDir()
+	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DIR=" + dir, "RB=" + ringboxBin, "ROOT=" + root}
 	hook := func(name string, args ...string) map[string]any {
 		return map[string]any{"path": filepath.Join(dir, name), "args": append([]string{name}, args...), "env": env, "timeout": 60}
 	}
@@ -467,7 +469,6 @@ func TestOCIHooks(t *testing.T) {
 		return st
 	}
 
-	root := t.TempDir()
 	b := bundle(map[string]any{"prestart": []any{hook("prestart")}, "poststart": []any{hook("record", "poststart")},
 		"poststop": []any{hook("record", "poststop")}})
 	out, code := oci(t, root, "run", "--bundle", b, "hooked")
@@ -481,6 +482,7 @@ func TestOCIHooks(t *testing.T) {
 	require.Equal(t, "running", post["status"])
 	require.Equal(t, pre["pid"], post["pid"])
 	require.Equal(t, "stopped", stop["status"])
+	require.Equal(t, "creating", readState("during")["status"], "the state while create's hooks run")
 	require.NoDirExists(t, filepath.Join(root, "hooked"))
 	ns, _ := os.ReadFile(filepath.Join(dir, "netns"))
 	require.Equal(t, "own\n", string(ns), "the sandbox process has a network namespace of its own")
@@ -508,16 +510,17 @@ func TestOCIHooks(t *testing.T) {
 }
 
 // TestOCIListenMirror: in a network namespace of the container's own (a
-// pod's, by path), a port the program listens on is reachable at that
-// namespace's addresses, as a runc container's would be (a Service, a
-// sidecar, Docker's port proxy); a listener on the sandbox's loopback
-// stays inside; the mirror goes with the program's listener.
+// pod's, by path), a port the program listens on is reachable there as a
+// runc container's would be (a Service, a sidecar, Docker's port proxy):
+// a listener on all addresses at every address of the namespace, one on
+// the sandbox's loopback at the namespace's loopback only; the mirror
+// goes with the program's listener.
 func TestOCIListenMirror(t *testing.T) {
 	recordInputs(t)
 	if os.Getuid() != 0 {
 		t.Skip("making a network namespace needs root")
 	}
-	holder := exec.Command("unshare", "-n", "sh", "-c", "ip link set lo up && echo up && exec sleep 600")
+	holder := exec.Command("unshare", "-n", "sh", "-c", "ip link set lo up && ip addr add 10.99.0.1/32 dev lo && echo up && exec sleep 600")
 	up := newFirstLine()
 	holder.Stdout = up
 	require.NoError(t, holder.Start())
@@ -528,26 +531,23 @@ func TestOCIListenMirror(t *testing.T) {
 		t.Fatal("no network namespace")
 	}
 	ns := fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
-	get := func(port int) (string, int) {
-		out, err := exec.Command("nsenter", "--net="+ns, prog("tcpget"), "127.0.0.1", strconv.Itoa(port)).Output()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else {
+	get := func(addr string, port int) string {
+		out, err := exec.Command("nsenter", "--net="+ns, prog("tcpget"), addr, strconv.Itoa(port)).Output()
+		if _, ok := err.(*exec.ExitError); !ok {
 			require.NoError(t, err)
 		}
-		return string(out), code
+		return string(out)
 	}
 	root := t.TempDir()
 	for _, c := range []struct {
-		name, addr string
-		port       int
-		want       string
+		name, bind     string
+		port           int
+		refused, serve string // the namespace's addresses
 	}{
-		{"any", "0.0.0.0", 47321, "reply: served: hello\n"},
-		{"loopback", "127.0.0.1", 47322, "connect: ECONNREFUSED\n"},
+		{"any", "0.0.0.0", 47321, "", "10.99.0.1"},
+		{"loopback", "127.0.0.1", 47322, "10.99.0.1", "127.0.0.1"},
 	} {
-		b := ociBundle(t, []string{"/bin/tcpserve", strconv.Itoa(c.port), c.addr}, "tcpserve")
+		b := ociBundle(t, []string{"/bin/tcpserve", strconv.Itoa(c.port), c.bind}, "tcpserve")
 		js, err := os.ReadFile(filepath.Join(b, "config.json"))
 		require.NoError(t, err)
 		var spec map[string]any
@@ -556,8 +556,7 @@ func TestOCIListenMirror(t *testing.T) {
 		linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network", "path": ns})
 		js, _ = json.Marshal(spec)
 		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
-		id := "mirror-" + c.name
-		cmd := exec.Command(ringboxBin, "--root", root, "--debug", "run", "--bundle", b, id)
+		cmd := exec.Command(ringboxBin, "--root", root, "--debug", "run", "--bundle", b, "mirror-"+c.name)
 		first := newFirstLine()
 		var stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = first, &stderr
@@ -573,21 +572,20 @@ func TestOCIListenMirror(t *testing.T) {
 		case <-time.After(time.Minute):
 			t.Fatalf("%s: the program did not listen", c.name)
 		}
-		out, _ := get(c.port)
-		require.Equal(t, c.want, out, c.name)
-		if c.name == "loopback" {
-			oci(t, root, "kill", id, "KILL")
+		if c.refused != "" {
+			require.Equal(t, "connect: ECONNREFUSED\n", get(c.refused, c.port), "%s: at %s", c.name, c.refused)
 		}
+		require.Equal(t, "reply: served: hello\n", get(c.serve, c.port), "%s: at %s", c.name, c.serve)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
-		case <-done:
+		case err := <-done:
+			require.NoError(t, err, c.name)
 		case <-time.After(time.Minute):
 			cmd.Process.Kill()
 			t.Fatalf("%s: the container did not end", c.name)
 		}
-		out, _ = get(c.port)
-		require.Equal(t, "connect: ECONNREFUSED\n", out, "%s: the mirror is gone with the listener", c.name)
+		require.Equal(t, "connect: ECONNREFUSED\n", get(c.serve, c.port), "%s: the mirror is gone with the listener", c.name)
 	}
 }
 
@@ -635,6 +633,15 @@ func TestOCIMountPoints(t *testing.T) {
 	vol := filepath.Join(host, "vol")
 	require.NoError(t, os.Mkdir(vol, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(vol, "f"), []byte("volume\n"), 0o644))
+	// Left out with a note, the container still runs: a mount point
+	// under the sandbox's own /dev (Kubernetes's /dev/termination-log),
+	// and a host socket (docker.sock).
+	termLog := filepath.Join(host, "termination-log")
+	require.NoError(t, os.WriteFile(termLog, nil, 0o644))
+	sock := filepath.Join(host, "s.sock")
+	ln, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	defer ln.Close()
 	for _, readonly := range []bool{false, true} {
 		b := ociBundle(t, []string{"/bin/catfiles", "/etc/hosts", "/srv/vol/f"}, "catfiles")
 		js, err := os.ReadFile(filepath.Join(b, "config.json"))
@@ -644,7 +651,9 @@ func TestOCIMountPoints(t *testing.T) {
 		spec["root"] = map[string]any{"path": "rootfs", "readonly": readonly}
 		spec["mounts"] = append(spec["mounts"].([]any),
 			map[string]any{"destination": "/etc/hosts", "type": "bind", "source": hosts, "options": []string{"rbind", "ro"}},
-			map[string]any{"destination": "/srv/vol", "type": "bind", "source": vol, "options": []string{"rbind", "rw"}})
+			map[string]any{"destination": "/srv/vol", "type": "bind", "source": vol, "options": []string{"rbind", "rw"}},
+			map[string]any{"destination": "/dev/termination-log", "type": "bind", "source": termLog, "options": []string{"rbind", "rw"}},
+			map[string]any{"destination": "/run/s.sock", "type": "bind", "source": sock, "options": []string{"rbind", "rw"}})
 		js, _ = json.Marshal(spec)
 		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
 		cmd := exec.Command(ringboxBin, "--root", root, "run", "--bundle", b, fmt.Sprintf("mp-%v", readonly))
@@ -654,12 +663,14 @@ func TestOCIMountPoints(t *testing.T) {
 		if readonly {
 			require.Equal(t, 1, cmd.ProcessState.ExitCode(), "stderr: %s", stderr.String())
 			require.Equal(t, "/etc/hosts: ENOENT\n/srv/vol/f: ENOENT\n", string(out))
-			require.Contains(t, stderr.String(), "ignored: mounts[/etc/hosts]: not in the read-only rootfs")
+			require.Contains(t, stderr.String(), "ignored: mounts[/etc/hosts]: no mount point can be made there")
 			require.NoFileExists(t, filepath.Join(b, "rootfs", "etc", "hosts"))
 			continue
 		}
 		require.Equal(t, 0, cmd.ProcessState.ExitCode(), "stderr: %s", stderr.String())
 		require.Equal(t, "/etc/hosts: 127.0.0.1 localhost\n/srv/vol/f: volume\n", string(out))
+		require.Contains(t, stderr.String(), "ignored: mounts[/dev/termination-log]: no mount point can be made there")
+		require.Contains(t, stderr.String(), "ignored: mounts[/run/s.sock]: the source is a socket")
 		st, err := os.Stat(filepath.Join(b, "rootfs", "etc", "hosts"))
 		require.NoError(t, err, "the mount point is made in the rootfs, as runc makes it")
 		require.True(t, st.Mode().IsRegular() && st.Size() == 0, "an empty file: %v", st.Mode())
