@@ -145,6 +145,13 @@ func ociCommand(gp *ociGlobal, args []string) error {
 			return err
 		}
 		if err := ociStart(dir); err != nil {
+			// No container is left behind by run.
+			if s, lerr := ociLoad(dir); lerr == nil && s.Pid > 0 {
+				unix.Kill(s.Pid, unix.SIGKILL)
+			}
+			<-exited
+			ociPoststop(dir)
+			os.RemoveAll(dir)
 			return err
 		}
 		st := <-exited

@@ -507,6 +507,18 @@ func TestOCIHooks(t *testing.T) {
 	pid := int(readState("failed")["pid"].(float64))
 	require.Eventually(t, func() bool { return goneOrZombie(pid) }, 10*time.Second, 20*time.Millisecond)
 	require.NoDirExists(t, filepath.Join(root, "failing"))
+
+	// A failing poststart hook: the container is stopped, run fails and
+	// leaves nothing; the poststop hooks still run.
+	postFails := hook("record", "x")
+	postFails["path"], postFails["args"] = "/bin/sh", []string{"sh", "-c", "cat > /dev/null; echo not today; exit 4"}
+	cmd = exec.Command(ringboxBin, "--root", root, "run", "--bundle",
+		bundle(map[string]any{"poststart": []any{postFails}, "poststop": []any{hook("record", "stopped-after")}}), "post-failing")
+	msg, err = cmd.CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(msg), "hooks.poststart /bin/sh: exit status 4: not today")
+	require.Equal(t, "stopped", readState("stopped-after")["status"])
+	require.NoDirExists(t, filepath.Join(root, "post-failing"))
 }
 
 // TestOCIListenMirror: in a network namespace of the container's own (a
