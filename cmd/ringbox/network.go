@@ -40,7 +40,8 @@ type network struct {
 	resolvConf []byte
 	log        *slog.Logger
 	// mirrors are the host listeners for the program's (mirror), by
-	// port, when the network namespace is an OCI container's own.
+	// address and port, when the network namespace is an OCI
+	// container's own.
 	mirrorListens bool
 	mirrorMu      sync.Mutex
 	mirrors       map[mirrorKey]*mirrored
@@ -55,7 +56,7 @@ type network struct {
 const flushTimeout = 2 * time.Second
 
 // mirrored is a host listener standing for the program's listeners on
-// one port.
+// one address and port.
 type mirrored struct {
 	l     net.Listener
 	users int
