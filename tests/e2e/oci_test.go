@@ -51,6 +51,21 @@ func ociBundle(t *testing.T, args []string, progs ...string) string {
 	return b
 }
 
+// patchConfig reads bundle b's config.json, lets patch change it, and
+// writes it back.
+func patchConfig(t *testing.T, b string, patch func(spec map[string]any)) {
+	t.Helper()
+	path := filepath.Join(b, "config.json")
+	js, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var spec map[string]any
+	require.NoError(t, json.Unmarshal(js, &spec))
+	patch(spec)
+	js, err = json.Marshal(spec)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, js, 0o644))
+}
+
 // oci runs `ringbox --root ROOT args...` and returns stdout and status.
 func oci(t *testing.T, root string, args ...string) (string, int) {
 	t.Helper()
@@ -371,16 +386,12 @@ func TestOCINetworkNamespace(t *testing.T) {
 		{"host", "", "connect: ECONNREFUSED\n", 1},
 	} {
 		b := ociBundle(t, []string{"/bin/tcpget", "10.0.2.2", strconv.Itoa(port)}, "tcpget")
-		js, err := os.ReadFile(filepath.Join(b, "config.json"))
-		require.NoError(t, err)
-		var spec map[string]any
-		require.NoError(t, json.Unmarshal(js, &spec))
-		if c.netns != "" {
-			linux := spec["linux"].(map[string]any)
-			linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network", "path": c.netns})
-		}
-		js, _ = json.Marshal(spec)
-		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+		patchConfig(t, b, func(spec map[string]any) {
+			if c.netns != "" {
+				linux := spec["linux"].(map[string]any)
+				linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network", "path": c.netns})
+			}
+		})
 		out, code := oci(t, root, "run", "--bundle", b, "net-"+c.name)
 		require.Equal(t, c.code, code, c.name)
 		require.Equal(t, c.want, out, c.name)
@@ -447,17 +458,13 @@ func TestOCIHooks(t *testing.T) {
 	}
 	bundle := func(hooks map[string]any) string {
 		b := ociBundle(t, []string{"/bin/tcpget", "10.0.2.2", strconv.Itoa(port)}, "tcpget")
-		js, err := os.ReadFile(filepath.Join(b, "config.json"))
-		require.NoError(t, err)
-		var spec map[string]any
-		require.NoError(t, json.Unmarshal(js, &spec))
-		linux := spec["linux"].(map[string]any)
-		linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network"})
-		if hooks != nil {
-			spec["hooks"] = hooks
-		}
-		js, _ = json.Marshal(spec)
-		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+		patchConfig(t, b, func(spec map[string]any) {
+			linux := spec["linux"].(map[string]any)
+			linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network"})
+			if hooks != nil {
+				spec["hooks"] = hooks
+			}
+		})
 		return b
 	}
 	readState := func(name string) map[string]any {
@@ -560,14 +567,10 @@ func TestOCIListenMirror(t *testing.T) {
 		{"loopback", "127.0.0.1", 47322, "10.99.0.1", "127.0.0.1"},
 	} {
 		b := ociBundle(t, []string{"/bin/tcpserve", strconv.Itoa(c.port), c.bind}, "tcpserve")
-		js, err := os.ReadFile(filepath.Join(b, "config.json"))
-		require.NoError(t, err)
-		var spec map[string]any
-		require.NoError(t, json.Unmarshal(js, &spec))
-		linux := spec["linux"].(map[string]any)
-		linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network", "path": ns})
-		js, _ = json.Marshal(spec)
-		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+		patchConfig(t, b, func(spec map[string]any) {
+			linux := spec["linux"].(map[string]any)
+			linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network", "path": ns})
+		})
 		cmd := exec.Command(ringboxBin, "--root", root, "--debug", "run", "--bundle", b, "mirror-"+c.name)
 		first := newFirstLine()
 		var stderr bytes.Buffer
@@ -609,13 +612,9 @@ func TestOCIWritableRootfs(t *testing.T) {
 	root := t.TempDir()
 	for _, readonly := range []bool{false, true} {
 		b := ociBundle(t, []string{"/bin/writeto", "/tmp-out.txt", "from the container"}, "writeto")
-		js, err := os.ReadFile(filepath.Join(b, "config.json"))
-		require.NoError(t, err)
-		var spec map[string]any
-		require.NoError(t, json.Unmarshal(js, &spec))
-		spec["root"] = map[string]any{"path": "rootfs", "readonly": readonly}
-		js, _ = json.Marshal(spec)
-		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+		patchConfig(t, b, func(spec map[string]any) {
+			spec["root"] = map[string]any{"path": "rootfs", "readonly": readonly}
+		})
 		out, code := oci(t, root, "run", "--bundle", b, fmt.Sprintf("rw-%v", readonly))
 		got, err := os.ReadFile(filepath.Join(b, "rootfs", "tmp-out.txt"))
 		if readonly {
@@ -656,18 +655,14 @@ func TestOCIMountPoints(t *testing.T) {
 	defer ln.Close()
 	for _, readonly := range []bool{false, true} {
 		b := ociBundle(t, []string{"/bin/catfiles", "/etc/hosts", "/srv/vol/f"}, "catfiles")
-		js, err := os.ReadFile(filepath.Join(b, "config.json"))
-		require.NoError(t, err)
-		var spec map[string]any
-		require.NoError(t, json.Unmarshal(js, &spec))
-		spec["root"] = map[string]any{"path": "rootfs", "readonly": readonly}
-		spec["mounts"] = append(spec["mounts"].([]any),
-			map[string]any{"destination": "/etc/hosts", "type": "bind", "source": hosts, "options": []string{"rbind", "ro"}},
-			map[string]any{"destination": "/srv/vol", "type": "bind", "source": vol, "options": []string{"rbind", "rw"}},
-			map[string]any{"destination": "/dev/termination-log", "type": "bind", "source": termLog, "options": []string{"rbind", "rw"}},
-			map[string]any{"destination": "/run/s.sock", "type": "bind", "source": sock, "options": []string{"rbind", "rw"}})
-		js, _ = json.Marshal(spec)
-		require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+		patchConfig(t, b, func(spec map[string]any) {
+			spec["root"] = map[string]any{"path": "rootfs", "readonly": readonly}
+			spec["mounts"] = append(spec["mounts"].([]any),
+				map[string]any{"destination": "/etc/hosts", "type": "bind", "source": hosts, "options": []string{"rbind", "ro"}},
+				map[string]any{"destination": "/srv/vol", "type": "bind", "source": vol, "options": []string{"rbind", "rw"}},
+				map[string]any{"destination": "/dev/termination-log", "type": "bind", "source": termLog, "options": []string{"rbind", "rw"}},
+				map[string]any{"destination": "/run/s.sock", "type": "bind", "source": sock, "options": []string{"rbind", "rw"}})
+		})
 		cmd := exec.Command(ringboxBin, "--root", root, "run", "--bundle", b, fmt.Sprintf("mp-%v", readonly))
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -694,16 +689,12 @@ func TestOCIMountPoints(t *testing.T) {
 // profile (a JSON object) and process.noNewPrivileges true.
 func withSeccomp(t *testing.T, b string, profile []byte) {
 	t.Helper()
-	js, err := os.ReadFile(filepath.Join(b, "config.json"))
-	require.NoError(t, err)
-	var spec map[string]any
-	require.NoError(t, json.Unmarshal(js, &spec))
-	var sc any
-	require.NoError(t, json.Unmarshal(profile, &sc))
-	spec["linux"].(map[string]any)["seccomp"] = sc
-	spec["process"].(map[string]any)["noNewPrivileges"] = true
-	js, _ = json.Marshal(spec)
-	require.NoError(t, os.WriteFile(filepath.Join(b, "config.json"), js, 0o644))
+	patchConfig(t, b, func(spec map[string]any) {
+		var sc any
+		require.NoError(t, json.Unmarshal(profile, &sc))
+		spec["linux"].(map[string]any)["seccomp"] = sc
+		spec["process"].(map[string]any)["noNewPrivileges"] = true
+	})
 }
 
 // TestOCISeccomp: a config's linux.seccomp confines the container's
