@@ -58,7 +58,7 @@ const flushTimeout = 2 * time.Second
 // mirrored is a host listener standing for the program's listeners on
 // one address and port.
 type mirrored struct {
-	l     net.Listener
+	l     interface{ Close() error } // a net.Listener or a *nat.PacketListener
 	users int
 }
 
@@ -81,6 +81,9 @@ func openNetwork(o *runOpts, log *slog.Logger) (*network, error) {
 		if err != nil {
 			n.close()
 			return nil, fail(exitSandbox, "--publish %s: %v", p, err)
+		}
+		if pc, ok := l.(net.PacketConn); ok {
+			l = nat.NewPacketListener(pc) // its Close lets the answers out
 		}
 		n.listeners = append(n.listeners, l)
 	}
@@ -210,7 +213,8 @@ func (n *network) start(k *kernel.Kernel) {
 }
 
 // mirror listens in ringbox's network namespace, an OCI container's own,
-// for a TCP listener of the program, so that what reaches the container
+// for a TCP listener of the program or a UDP socket bound to a port it
+// named (network), so that what reaches the container
 // there reaches the program, as it would a runc container's: a listener
 // on the unspecified address (or eth0's) is mirrored on every address of
 // the namespace (a pod's Service, Docker's port proxy) and relayed
@@ -223,7 +227,7 @@ func (n *network) start(k *kernel.Kernel) {
 // net.ipv4.ip_unprivileged_port_start: ringbox holds no capability there)
 // and an IPv6 address of eth0 (the gateway relays over IPv4) are not
 // mirrored, logged under --debug.
-func (n *network) mirror(addr netip.Addr, port uint16) func() {
+func (n *network) mirror(network string, addr netip.Addr, port uint16) func() {
 	n.mirrorMu.Lock()
 	defer n.mirrorMu.Unlock()
 	if n.mirrorsClosed {
@@ -240,15 +244,25 @@ func (n *network) mirror(addr netip.Addr, port uint16) func() {
 			return n.st.Dial(ctx, network, netip.AddrPortFrom(addr, port))
 		}
 	default:
-		n.log.Debug("network: the program's listener is not mirrored (an IPv6 address)", "addr", addr, "port", port)
+		n.log.Debug("network: the program's listener is not mirrored (an IPv6 address)", "network", network, "addr", addr, "port", port)
 		return nil
 	}
-	key := mirrorKey{addr, port}
+	key := mirrorKey{network, addr, port}
 	m := n.mirrors[key]
 	if m == nil {
-		l, err := net.Listen("tcp", host)
+		p := nat.Port{HostPort: port, Port: port, UDP: network == "udp"}
+		var l interface{ Close() error }
+		var err error
+		if p.UDP {
+			var pc net.PacketConn
+			if pc, err = net.ListenPacket("udp", host); err == nil {
+				l = nat.NewPacketListener(pc)
+			}
+		} else {
+			l, err = net.Listen("tcp", host)
+		}
 		if err != nil {
-			n.log.Debug("network: the program's listener is not reachable from the container's network namespace", "addr", host, "err", err)
+			n.log.Debug("network: the program's listener is not reachable from the container's network namespace", "network", network, "addr", host, "err", err)
 			return nil
 		}
 		m = &mirrored{l: l}
@@ -256,8 +270,8 @@ func (n *network) mirror(addr netip.Addr, port uint16) func() {
 			n.mirrors = map[mirrorKey]*mirrored{}
 		}
 		n.mirrors[key] = m
-		go nat.Port{HostPort: port, Port: port}.Serve(l, dial, time.Minute, &n.flush, n.log)
-		n.log.Debug("network: mirrored the program's listener in the container's network namespace", "addr", host)
+		go p.Serve(l, dial, time.Minute, &n.flush, n.log)
+		n.log.Debug("network: mirrored the program's listener in the container's network namespace", "network", network, "addr", host)
 	}
 	m.users++
 	return func() {
@@ -270,11 +284,12 @@ func (n *network) mirror(addr netip.Addr, port uint16) func() {
 	}
 }
 
-// mirrorKey is a mirrored listener's address (invalid: the unspecified
-// one) and port.
+// mirrorKey is a mirrored listener's network (tcp, udp), address
+// (invalid: the unspecified one) and port.
 type mirrorKey struct {
-	addr netip.Addr
-	port uint16
+	network string
+	addr    netip.Addr
+	port    uint16
 }
 
 func (n *network) close() {
@@ -284,7 +299,9 @@ func (n *network) close() {
 	// What the program wrote before it ended still reaches the host, as
 	// it would from a process that exits on Linux: stop accepting, then
 	// let the relays copying toward the host finish (the program's
-	// sockets are closed by now, so each has its end).
+	// sockets are closed by now, so each stream has its end; datagram
+	// flows pass on what is queued, and a UDP port's socket, which
+	// carries their answers, closes after them: nat.PacketListener).
 	if n.st != nil {
 		n.st.SetListenHook(nil)
 	}
@@ -298,6 +315,10 @@ func (n *network) close() {
 	}
 	n.mirrorMu.Unlock()
 	deadline := time.Now().Add(flushTimeout)
+	n.flush.Begin()
+	if n.gw != nil {
+		n.gw.Flush.Begin()
+	}
 	if !n.flush.Wait(flushTimeout) {
 		n.log.Debug("network: a relay toward the host did not finish before exit")
 	}

@@ -168,6 +168,7 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 		}
 	}
 	o.workdir = p.Cwd
+	o.nsInit = s.newPidNamespace()
 	o.user = userSpec{set: true, uid: p.User.UID, gid: p.User.GID, hasGID: true}
 	o.groups = p.User.AdditionalGids
 	if p.Capabilities != nil {
@@ -394,6 +395,19 @@ func (s *ociSpec) netns() *ociNamespace {
 		}
 	}
 	return netns
+}
+
+// newPidNamespace reports whether the config asks for a PID namespace of
+// the container's own, whose init its program is.
+func (s *ociSpec) newPidNamespace() bool {
+	if s.Linux != nil {
+		for _, ns := range s.Linux.Namespaces {
+			if ns.Type == "pid" && ns.Path == "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hookedNetns reports whether the container asks for a new network

@@ -117,6 +117,11 @@ type runOpts struct {
 	// ociDir is the state directory of the OCI container this sandbox
 	// is (oci.go): set up, say so, and wait for start before the program.
 	ociDir string
+	// nsInit: the program is its PID namespace's init, as an OCI
+	// config's with a new pid namespace is: it gets only the signals it
+	// has handlers for, but SIGKILL (runc's container init; docker stop
+	// of a program that ignores SIGTERM waits for its timeout).
+	nsInit bool
 	// parentListeners: the --publish listeners are descriptors 3, 4, ...,
 	// made by the parent ringbox in the host's network.
 	parentListeners bool
@@ -341,6 +346,9 @@ func runCmd(o *runOpts) error {
 		return fail(exitSandbox, "start task: %v", err)
 	}
 	task.TG.SetCwd(cwd)
+	if o.nsInit {
+		task.TG.SetUnkillable()
+	}
 	if err := o.confineProcess(task, o.noNewPrivs); err != nil {
 		return fail(exitSandbox, "linux.seccomp: %v", err)
 	}
@@ -390,7 +398,10 @@ func runCmd(o *runOpts) error {
 		"setup", time.Since(start), "platform", machine.Name())
 
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	// The signals a user or a container runtime sends a program (docker
+	// kill -s USR1 for a log reopen); the others keep their host meaning
+	// (SIGKILL, SIGSTOP and SIGTSTP stop or end the whole sandbox).
+	signal.Notify(sigs, confine.RelayedSignals...)
 	defer signal.Stop(sigs)
 	// From here on, only the host syscalls of vmm/confine's table.
 	if !o.noConfine {

@@ -67,6 +67,10 @@ type ThreadGroup struct {
 	fsRoot     *fs.Dentry // the process's root (chroot)
 	cwd        *fs.Dentry
 	rseqActive bool
+	// unkillable: the group is a PID namespace's init (Linux's
+	// SIGNAL_UNKILLABLE): a signal it has no handler for is dropped, but
+	// SIGKILL and SIGSTOP from the kernel or from outside the sandbox.
+	unkillable bool
 	// Job control: the group is stopped by a stop signal until SIGCONT.
 	stopped  bool
 	stopWake chan struct{} // closed on SIGCONT or SIGKILL
@@ -275,6 +279,16 @@ func (tg *ThreadGroup) Exiting() bool {
 	return tg.exiting
 }
 
+// SetUnkillable makes the group its PID namespace's init, as a
+// container's first process is: it gets only the signals it handles,
+// and SIGKILL and SIGSTOP sent from outside the sandbox or by the kernel.
+// A fault still ends it.
+func (tg *ThreadGroup) SetUnkillable() {
+	tg.mu.Lock()
+	tg.unkillable = true
+	tg.mu.Unlock()
+}
+
 // SendSignal queues sig for the thread group (kill(2) semantics) from
 // outside the sandbox or the kernel itself.
 func (tg *ThreadGroup) SendSignal(sig unix.Signal) { tg.SendSignalCode(sig, SIUser) }
@@ -298,7 +312,7 @@ func (tg *ThreadGroup) SendSignalInfo(info SigInfo) bool {
 	// SIGCONT resumes the group and is queued in one step: a task woken
 	// by the resume must find it pending (orphanpgrp).
 	continued := sig == unix.SIGCONT && tg.contLocked()
-	if tg.droppedLocked(sig, nil) {
+	if tg.droppedLocked(info, nil) {
 		tg.mu.Unlock()
 		tg.continued(continued)
 		return true
@@ -331,7 +345,7 @@ func (t *Task) SendSignalInfo(info SigInfo) bool {
 	tg := t.TG
 	tg.mu.Lock()
 	continued := sig == unix.SIGCONT && tg.contLocked()
-	if tg.droppedLocked(sig, t) {
+	if tg.droppedLocked(info, t) {
 		tg.mu.Unlock()
 		tg.continued(continued)
 		return true
@@ -351,16 +365,36 @@ func (t *Task) SendSignalInfo(info SigInfo) bool {
 // SendSignal is SendSignalInfo for the kernel's own signals.
 func (t *Task) SendSignal(info SigInfo) { t.SendSignalInfo(info) }
 
+// kernelOnly reports whether sig is one no handler can catch.
+func kernelOnly(sig unix.Signal) bool { return sig == unix.SIGKILL || sig == unix.SIGSTOP }
+
+// forced reports whether a signal comes from the kernel or from outside
+// the sandbox (a host signal forwarded, sender PID 0), which Linux lets
+// kill a namespace's init.
+func forced(info SigInfo) bool {
+	return info.Code == SIKernel || info.Code == SIUser && info.PID == 0
+}
+
 func isStopSignal(sig unix.Signal) bool {
 	return sig == unix.SIGSTOP || sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU
 }
 
-// droppedLocked reports whether sig, sent to the group (to == nil) or to
-// one of its tasks, is discarded: ignored (SIG_IGN, or SIG_DFL that
-// ignores) and not blocked by the receiver. tg.mu is held.
-func (tg *ThreadGroup) droppedLocked(sig unix.Signal, to *Task) bool {
-	if sig == unix.SIGKILL || sig == unix.SIGSTOP {
-		return false
+// droppedLocked reports whether a signal, sent to the group (to == nil)
+// or to one of its tasks, is discarded: ignored (SIG_IGN, or SIG_DFL that
+// ignores) and not blocked by the receiver. A namespace init's SIG_DFL
+// signals count as ignored, but SIGKILL and SIGSTOP that the kernel or
+// the host sent. tg.mu is held.
+func (tg *ThreadGroup) droppedLocked(info SigInfo, to *Task) bool {
+	sig := unix.Signal(info.Signo)
+	a := tg.actions[sig-1]
+	ignored := a.Handler == SigIgn || a.Handler == SigDfl && DefaultActionOf(sig) == ActIgnore
+	if kernelOnly(sig) {
+		if !tg.unkillable || forced(info) {
+			return false
+		}
+		ignored = true
+	} else if tg.unkillable && a.Handler == SigDfl {
+		ignored = true
 	}
 	// A traced task's tracer sees even the signals it ignores.
 	if to != nil && to.Traced() {
@@ -371,17 +405,16 @@ func (tg *ThreadGroup) droppedLocked(sig unix.Signal, to *Task) bool {
 			return false
 		}
 	}
-	a := tg.actions[sig-1]
-	if !(a.Handler == SigIgn || a.Handler == SigDfl && DefaultActionOf(sig) == ActIgnore) {
+	if !ignored {
 		return false
 	}
 	// A blocked ignored signal stays pending: the mask may change, or
 	// sigwait take it.
 	if to != nil {
-		return to.SigMask&sigBit(sig) == 0
+		return (to.SigMask&^unblockable)&sigBit(sig) == 0
 	}
 	for _, t := range tg.tasks {
-		if t.SigMask&sigBit(sig) != 0 {
+		if (t.SigMask&^unblockable)&sigBit(sig) != 0 {
 			return false
 		}
 	}
@@ -884,6 +917,9 @@ func (t *Task) deliverSignals() bool {
 			handled = true
 			tg.mu.Lock()
 			continue
+		}
+		if tg.unkillable && !kernelOnly(sig) {
+			continue // was blocked when sent: a namespace init drops it now
 		}
 		switch act {
 		case ActIgnore, ActCont:

@@ -207,16 +207,17 @@ func TestProcNet(t *testing.T) {
 
 // TestListenHook: the hook hears of each listener with its address
 // (invalid for the unspecified one, v4 and v6) and port, once per socket
-// (listen again changes only the backlog), and its function runs when the
-// socket is closed.
+// (listen again changes only the backlog), and of each UDP socket bound
+// to a port it named (not one a client binds to port 0), and its
+// function runs when the socket is closed.
 func TestListenHook(t *testing.T) {
 	st, err := NewLoopback()
 	require.NoError(t, err)
 	defer st.Close()
 	var heard []string
 	closed := map[uint16]int{}
-	st.SetListenHook(func(a netip.Addr, p uint16) func() {
-		heard = append(heard, fmt.Sprintf("%s %d", a, p))
+	st.SetListenHook(func(network string, a netip.Addr, p uint16) func() {
+		heard = append(heard, fmt.Sprintf("%s %s %d", network, a, p))
 		return func() { closed[p]++ }
 	})
 	lo := newSock(t, st, sys.AF_INET, sys.SOCK_STREAM)
@@ -231,10 +232,17 @@ func TestListenHook(t *testing.T) {
 	any6 := newSock(t, st, sys.AF_INET6, sys.SOCK_STREAM)
 	require.NoError(t, any6.Listen(nil, 5)) // unbound: an ephemeral port on ::
 	p6 := port(any6.SockName())
-	require.Equal(t, []string{fmt.Sprintf("127.0.0.1 %d", plo), fmt.Sprintf("invalid IP %d", p4), fmt.Sprintf("invalid IP %d", p6)}, heard)
+	udpClient := newSock(t, st, sys.AF_INET, sys.SOCK_DGRAM)
+	require.NoError(t, udpClient.Bind(nil, sin([4]byte{}, 0)))
+	udpServer := newSock(t, st, sys.AF_INET, sys.SOCK_DGRAM)
+	require.NoError(t, udpServer.Bind(nil, sin([4]byte{}, 5353)))
+	require.Equal(t, []string{fmt.Sprintf("tcp 127.0.0.1 %d", plo), fmt.Sprintf("tcp invalid IP %d", p4),
+		fmt.Sprintf("tcp invalid IP %d", p6), "udp invalid IP 5353"}, heard)
 
 	any4.Release()
 	require.Equal(t, map[uint16]int{p4: 1}, closed)
 	lo.Release()
 	require.Equal(t, map[uint16]int{p4: 1, plo: 1}, closed)
+	udpServer.Release()
+	require.Equal(t, map[uint16]int{p4: 1, plo: 1, 5353: 1}, closed)
 }

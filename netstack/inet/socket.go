@@ -148,6 +148,9 @@ func (s *Socket) Bind(_ netstack.Context, b []byte) error {
 	if err := s.ep.Bind(a); err != nil {
 		return errno(err)
 	}
+	if s.proto == sys.IPPROTO_UDP && a.Port != 0 {
+		s.announce("udp") // a server's port, not a client's
+	}
 	// As Linux's, a socket bound to a specific IPv6 address (not a
 	// v4-mapped one) takes IPv6 only.
 	if s.family == sys.AF_INET6 && a.Addr.Len() == 16 {
@@ -200,12 +203,12 @@ func (s *Socket) Listen(_ netstack.Context, backlog int) error {
 	if err := s.ep.Listen(backlog); err != nil {
 		return errno(err)
 	}
-	s.announce()
+	s.announce("tcp")
 	return nil
 }
 
 // announce tells the stack's listen hook of a listener.
-func (s *Socket) announce() {
+func (s *Socket) announce(network string) {
 	s.st.mu.Lock()
 	h := s.st.listenHook
 	s.st.mu.Unlock()
@@ -223,7 +226,7 @@ func (s *Socket) announce() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.unlisten == nil { // listen again: the backlog only
-		s.unlisten = h(ip.Unmap(), a.Port)
+		s.unlisten = h(network, ip.Unmap(), a.Port)
 	}
 }
 

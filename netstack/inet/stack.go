@@ -35,11 +35,12 @@ type Stack struct {
 	listenHook ListenHook
 }
 
-// ListenHook hears of a TCP socket of the program that starts listening:
-// addr is the address it is bound to (invalid: the unspecified address),
-// port its port. The function it returns, if any, is called once the
-// socket is closed.
-type ListenHook func(addr netip.Addr, port uint16) (closed func())
+// ListenHook hears of a socket of the program that starts serving: a TCP
+// socket that listens (network "tcp"), a UDP socket bound to a port it
+// named ("udp"). addr is the address it is bound to (invalid: the
+// unspecified address), port its port. The function it returns, if any,
+// is called once the socket is closed.
+type ListenHook func(network string, addr netip.Addr, port uint16) (closed func())
 
 // SetListenHook sets the hook for the listeners made from now on. The OCI
 // runtime uses it to mirror them in the container's network namespace.

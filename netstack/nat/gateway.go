@@ -341,19 +341,32 @@ func (g *Gateway) forwardUDP(r *udp.ForwarderRequest) bool {
 // Limits.UDPIdle.
 func (g *Gateway) relayDatagrams(a, b net.Conn) { g.tracked(a, b, g.copyDatagrams) }
 
+// copyDatagrams relays between a, the sandbox's side, and b, the
+// host's. The copy toward the host is counted in g.Flush: once the
+// program has ended it passes on what is queued and ends the flow.
 func (g *Gateway) copyDatagrams(a, b net.Conn) {
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
 	done := make(chan struct{}, 2)
 	pump := func(dst, src net.Conn) {
 		defer func() { done <- struct{}{} }()
+		var waiting <-chan struct{}
+		if src == a {
+			if g.Flush.startDatagrams() {
+				defer g.Flush.done()
+			}
+			waiting = g.Flush.drain()
+			stop := make(chan struct{})
+			defer close(stop)
+			go watchDrain(src, waiting, stop)
+		}
 		buf := make([]byte, 65536)
 		for {
-			src.SetReadDeadline(time.Now().Add(g.cfg.Limits.UDPIdle))
+			draining := drainDeadline(src, g.cfg.Limits.UDPIdle, waiting)
 			n, err := src.Read(buf)
 			if err != nil {
 				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() &&
+				if !draining && errors.As(err, &ne) && ne.Timeout() &&
 					time.Since(time.Unix(0, last.Load())) < g.cfg.Limits.UDPIdle {
 					continue // the other way was busy
 				}

@@ -114,9 +114,36 @@ func (p Port) Serve(l interface{ Close() error }, dial DialFunc, idle time.Durat
 				pipeConns(c, in, flush)
 			}()
 		}
+	case *PacketListener:
+		servePackets(p, l, dial, idle, flush, log)
 	case net.PacketConn:
-		servePackets(p, l, dial, idle, log)
+		servePackets(p, NewPacketListener(l), dial, idle, flush, log)
 	}
+}
+
+// PacketListener is a UDP port's host socket for Serve. Its Close ends
+// the port gracefully: no new datagram is taken, the flows pass on what
+// the sandbox answered (until each is quiet for datagramDrain), and then
+// Serve closes the socket, which carries those answers. A program that
+// answers and exits at once is still heard.
+type PacketListener struct {
+	net.PacketConn
+	once sync.Once
+	stop chan struct{}
+}
+
+// NewPacketListener wraps pc.
+func NewPacketListener(pc net.PacketConn) *PacketListener {
+	return &PacketListener{PacketConn: pc, stop: make(chan struct{})}
+}
+
+// Close implements io.Closer: it starts the graceful end and returns.
+func (l *PacketListener) Close() error {
+	l.once.Do(func() {
+		close(l.stop)
+		l.PacketConn.SetReadDeadline(time.Now()) // wakes Serve's read
+	})
+	return nil
 }
 
 // Flush counts the relays still copying toward the host what the
@@ -129,6 +156,77 @@ type Flush struct {
 	n       int
 	closing bool
 	zero    chan struct{} // closed when n drops to 0 under Wait
+	// waiting is closed by Begin: the datagram relays then pass on what
+	// is queued and end (watchDrain).
+	waiting chan struct{}
+}
+
+// datagramDrain is how long a datagram relay toward the host waits for
+// one more datagram once the program has ended: what the program sent
+// before it ended is queued in the stacks by then, and goes on at once.
+const datagramDrain = 100 * time.Millisecond
+
+// startDatagrams counts a datagram relay toward the host, which has no
+// end of its own: it calls done once drain (Begin was called) has closed
+// and its flow has been quiet for datagramDrain. ok is false, and
+// nothing counted, once Begin was called.
+func (f *Flush) startDatagrams() (ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closing {
+		return false
+	}
+	f.n++
+	return true
+}
+
+// drain is closed when Begin is called: the datagram relays then pass on
+// what is queued and end.
+func (f *Flush) drain() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.waiting == nil {
+		f.waiting = make(chan struct{})
+		if f.closing {
+			close(f.waiting)
+		}
+	}
+	return f.waiting
+}
+
+// watchDrain shortens c's read deadline to datagramDrain once drain is
+// closed, until stop is; the reader keeps it short from then on
+// (drainDeadline). A nil drain never closes.
+func watchDrain(c net.Conn, drain <-chan struct{}, stop <-chan struct{}) {
+	select {
+	case <-drain:
+		c.SetReadDeadline(time.Now().Add(datagramDrain))
+	case <-stop:
+	}
+}
+
+// drainDeadline sets c's read deadline for the next datagram: idle from
+// now, or datagramDrain once drain is closed. It reports whether it is
+// draining. (Checked again after setting it: watchDrain may have set the
+// short one just before.)
+func drainDeadline(c net.Conn, idle time.Duration, drain <-chan struct{}) bool {
+	if !isClosed(drain) {
+		c.SetReadDeadline(time.Now().Add(idle))
+		if !isClosed(drain) {
+			return false
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(datagramDrain))
+	return true
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // start counts a relay; false once Wait was called.
@@ -151,11 +249,23 @@ func (f *Flush) done() {
 	}
 }
 
+// Begin starts the end without waiting: no relay is counted from now
+// on, and the datagram relays drain. (Wait calls it; calling it first
+// on several Flushes lets their relays drain at once.)
+func (f *Flush) Begin() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.closing && f.waiting != nil {
+		close(f.waiting)
+	}
+	f.closing = true
+}
+
 // Wait waits until no counted relay is copying toward the host, or for
 // timeout; it reports whether they all finished.
 func (f *Flush) Wait(timeout time.Duration) bool {
+	f.Begin()
 	f.mu.Lock()
-	f.closing = true
 	if f.n == 0 {
 		f.mu.Unlock()
 		return true
@@ -205,24 +315,41 @@ func pipeConns(host, sandbox net.Conn, flush *Flush) {
 	sandbox.Close()
 }
 
-func servePackets(p Port, pc net.PacketConn, dial DialFunc, idle time.Duration, log *slog.Logger) {
+// servePackets relays each peer's datagrams to a flow of its own into
+// the sandbox, and the answers back; flush (nil: none) counts the flows'
+// copies toward the host until they drain. When l is closed (or fails),
+// the flows drain and then the socket is closed.
+func servePackets(p Port, l *PacketListener, dial DialFunc, idle time.Duration, flush *Flush, log *slog.Logger) {
+	var flushDrain <-chan struct{}
+	if flush != nil {
+		flushDrain = flush.drain()
+	}
+	drain := make(chan struct{}) // the flows drain: the port or ringbox is ending
+	ended := make(chan struct{})
+	go func() {
+		select {
+		case <-flushDrain:
+		case <-l.stop:
+		case <-ended:
+		}
+		close(drain)
+	}()
 	var mu sync.Mutex
+	var wg sync.WaitGroup
 	flows := map[string]net.Conn{}
 	buf := make([]byte, 65536)
 	for {
-		n, from, err := pc.ReadFrom(buf)
+		n, from, err := l.ReadFrom(buf)
 		if err != nil {
-			mu.Lock()
-			for _, c := range flows {
-				c.Close()
-			}
-			mu.Unlock()
+			close(ended)
+			wg.Wait()
+			l.PacketConn.Close()
 			return
 		}
 		key := from.String()
 		mu.Lock()
 		c, ok := flows[key]
-		if !ok && len(flows) < 1024 {
+		if !ok && len(flows) < 1024 && !isClosed(drain) {
 			c, err = dial(context.Background(), "udp", p.Port)
 			if err != nil {
 				mu.Unlock()
@@ -230,15 +357,24 @@ func servePackets(p Port, pc net.PacketConn, dial DialFunc, idle time.Duration, 
 				continue
 			}
 			flows[key] = c
+			counted := flush != nil && flush.startDatagrams()
+			wg.Add(1)
 			go func() {
+				defer wg.Done()
+				if counted {
+					defer flush.done()
+				}
+				stop := make(chan struct{})
+				defer close(stop)
+				go watchDrain(c, drain, stop)
 				b := make([]byte, 65536)
 				for {
-					c.SetReadDeadline(time.Now().Add(idle))
+					drainDeadline(c, idle, drain)
 					n, err := c.Read(b)
 					if err != nil {
 						break
 					}
-					pc.WriteTo(b[:n], from)
+					l.WriteTo(b[:n], from)
 				}
 				mu.Lock()
 				delete(flows, key)

@@ -949,7 +949,7 @@ func TestVersion(t *testing.T) {
 }
 
 // firstLine is an io.Writer that delivers the first line written to it on
-// the line channel (and swallows everything else).
+// the line channel; String is all that was written.
 type firstLine struct {
 	mu   sync.Mutex
 	buf  []byte
@@ -962,14 +962,39 @@ func newFirstLine() *firstLine { return &firstLine{line: make(chan string, 1)} }
 func (f *firstLine) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.buf = append(f.buf, p...)
 	if !f.sent {
-		f.buf = append(f.buf, p...)
 		if i := bytes.IndexByte(f.buf, '\n'); i >= 0 {
 			f.line <- string(f.buf[:i+1])
 			f.sent = true
 		}
 	}
 	return len(p), nil
+}
+
+func (f *firstLine) String() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return string(f.buf)
+}
+
+// syncBuffer is a bytes.Buffer that a command writes to while the test
+// reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestSignalForwarding sends a signal to ringbox while the sandboxed program
@@ -980,7 +1005,7 @@ func TestSignalForwarding(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		sig  syscall.Signal
-	}{{"SIGINT", syscall.SIGINT}, {"SIGTERM", syscall.SIGTERM}} {
+	}{{"SIGINT", syscall.SIGINT}, {"SIGTERM", syscall.SIGTERM}, {"SIGUSR1", syscall.SIGUSR1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := sandboxed(nil, baseEnv, prog("sleeper"), nil, nil)

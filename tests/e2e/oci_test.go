@@ -148,7 +148,9 @@ func TestOCILifecycle(t *testing.T) {
 	require.Contains(t, out5, "exiting with 0")
 	require.Equal(t, "running", ociStatus(t, root, "c1")["status"], "the container's own process still runs")
 
-	_, code = oci(t, root, "kill", "c1", "TERM")
+	// The program is its namespace's init and has no handler for
+	// SIGTERM: only SIGKILL ends it (TestOCISignals).
+	_, code = oci(t, root, "kill", "c1", "KILL")
 	require.Equal(t, 0, code)
 	require.Eventually(t, func() bool { return ociStatus(t, root, "c1")["status"] == "stopped" },
 		time.Minute, 50*time.Millisecond)
@@ -190,6 +192,52 @@ func TestOCILifecycle(t *testing.T) {
 	require.Equal(t, 0, code)
 	ents, _ := os.ReadDir(root)
 	require.Empty(t, ents, "nothing left under --root")
+}
+
+// TestOCISignals: a container's program is its PID namespace's init, as
+// under runc. It gets the signals it handles (kill USR1, which ringbox
+// passes on); those it has no handler for are dropped, from outside
+// (kill TERM) and from its own children (SIGTERM, SIGKILL, SIGSTOP),
+// but SIGKILL from outside ends it (docker stop of a program that
+// ignores SIGTERM: 137 after the timeout).
+func TestOCISignals(t *testing.T) {
+	recordInputs(t)
+	root := t.TempDir()
+	bundle := ociBundle(t, []string{"/bin/nsinit"}, "nsinit")
+	cmd := exec.Command(ringboxBin, "--root", root, "run", "--bundle", bundle, "s1")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	defer func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			oci(t, root, "delete", "--force", "s1")
+		}
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "alive\n") },
+		time.Minute, 20*time.Millisecond, "output: %q", out.String())
+	require.Equal(t, "pid 1\nalive\n", out.String(), "its children's SIGTERM, SIGKILL and SIGSTOP were dropped")
+
+	_, code := oci(t, root, "kill", "s1", "USR1")
+	require.Equal(t, 0, code)
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "usr1\n") },
+		time.Minute, 20*time.Millisecond, "a handled signal arrives: %q", out.String())
+	_, code = oci(t, root, "kill", "s1", "TERM")
+	require.Equal(t, 0, code)
+	_, code = oci(t, root, "kill", "s1", "USR1")
+	require.Equal(t, 0, code)
+	require.Eventually(t, func() bool { return strings.Count(out.String(), "usr1\n") == 2 },
+		time.Minute, 20*time.Millisecond, "output: %q", out.String())
+	_, code = oci(t, root, "kill", "s1", "KILL")
+	require.Equal(t, 0, code)
+	err := cmd.Wait()
+	close(done)
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, 128+9, ee.ExitCode(), "SIGKILL ended it, not the SIGTERM before: %q", out.String())
 }
 
 // TestOCISpecAndFeatures: spec writes a config.json ringbox accepts;
@@ -532,8 +580,8 @@ func TestOCIHooks(t *testing.T) {
 // pod's, by path), a port the program listens on is reachable there as a
 // runc container's would be (a Service, a sidecar, Docker's port proxy):
 // a listener on all addresses at every address of the namespace, one on
-// the sandbox's loopback at the namespace's loopback only; the mirror
-// goes with the program's listener.
+// the sandbox's loopback at the namespace's loopback only, a UDP socket
+// bound to a port; the mirror goes with the program's socket.
 func TestOCIListenMirror(t *testing.T) {
 	recordInputs(t)
 	if os.Getuid() != 0 {
@@ -550,23 +598,48 @@ func TestOCIListenMirror(t *testing.T) {
 		t.Fatal("no network namespace")
 	}
 	ns := fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
-	get := func(addr string, port int) string {
-		out, err := exec.Command("nsenter", "--net="+ns, prog("tcpget"), addr, strconv.Itoa(port)).Output()
-		if _, ok := err.(*exec.ExitError); !ok {
-			require.NoError(t, err)
-		}
-		return string(out)
-	}
 	root := t.TempDir()
 	for _, c := range []struct {
 		name, bind     string
 		port           int
 		refused, serve string // the namespace's addresses
+		udp            bool
 	}{
-		{"any", "0.0.0.0", 47321, "", "10.99.0.1"},
-		{"loopback", "127.0.0.1", 47322, "10.99.0.1", "127.0.0.1"},
+		{"any", "0.0.0.0", 47321, "", "10.99.0.1", false},
+		{"loopback", "127.0.0.1", 47322, "10.99.0.1", "127.0.0.1", false},
+		{"udp", "0.0.0.0", 47323, "", "10.99.0.1", true},
 	} {
-		b := ociBundle(t, []string{"/bin/tcpserve", strconv.Itoa(c.port), c.bind}, "tcpserve")
+		get := func(addr string, port int) string {
+			cmd := exec.Command("nsenter", "--net="+ns, prog("tcpget"), addr, strconv.Itoa(port))
+			if c.udp {
+				// One datagram; the answer, or what a closed port gives.
+				cmd = exec.Command("nsenter", "--net="+ns, "python3", "-c", `import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(20)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.send(b"hello\n")
+try:
+    print("reply: " + s.recv(256).decode(), end="")
+except ConnectionRefusedError:
+    print("connect: ECONNREFUSED")
+`, addr, strconv.Itoa(port))
+			}
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if _, ok := err.(*exec.ExitError); !ok {
+				require.NoError(t, err)
+			}
+			if stderr.Len() > 0 {
+				t.Logf("%s: the client's stderr: %s", c.name, stderr.String())
+			}
+			return string(out)
+		}
+		args := []string{"/bin/tcpserve", strconv.Itoa(c.port), c.bind}
+		if c.udp {
+			args = append(args, "udp")
+		}
+		b := ociBundle(t, args, "tcpserve")
 		patchConfig(t, b, func(spec map[string]any) {
 			linux := spec["linux"].(map[string]any)
 			linux["namespaces"] = append(linux["namespaces"].([]any), map[string]any{"type": "network", "path": ns})
@@ -577,7 +650,7 @@ func TestOCIListenMirror(t *testing.T) {
 		cmd.Stdout, cmd.Stderr = first, &stderr
 		t.Cleanup(func() {
 			if t.Failed() {
-				t.Logf("%s: ringbox's stderr:\n%s", c.name, stderr.String())
+				t.Logf("%s: the program's output:\n%s\nringbox's stderr:\n%s", c.name, first.String(), stderr.String())
 			}
 		})
 		require.NoError(t, cmd.Start())

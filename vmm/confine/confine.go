@@ -118,7 +118,7 @@ func Run(spec Spec) (int, error) {
 	}
 	// Catch the signals before the child exists, so none is lost.
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
+	signal.Notify(sigs, RelayedSignals...)
 	defer signal.Stop(sigs)
 	// Should the child die without restoring a terminal it set raw (-t),
 	// put it back as it was.
@@ -267,6 +267,12 @@ func (r Report) String() string {
 	}
 	return s
 }
+
+// RelayedSignals are the host signals the parent passes on to the
+// confined child, which passes them on to the program: what a user or a
+// container runtime sends (docker kill -s USR1 for a log reopen).
+var RelayedSignals = []os.Signal{unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP,
+	unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM}
 
 // Enter confines the child once it has opened what it needs from the
 // host: the empty root, the capabilities, no_new_privs and the rlimits.
