@@ -94,7 +94,7 @@ func head(b []byte, n int) string {
 func TestRealPrograms(t *testing.T) {
 	recordInputs(t)
 	for _, tool := range []string{"/bin/sh", "/bin/bash", "/usr/bin/make", "/usr/bin/gcc", "/usr/bin/python3", "/usr/bin/xargs", "/usr/bin/find", "/usr/bin/script",
-		"/usr/bin/gdb", "/usr/bin/strace"} {
+		"/usr/bin/gdb", "/usr/bin/strace", "/usr/bin/node"} {
 		if _, err := os.Stat(tool); err != nil {
 			t.Fatalf("%s is not on this host (.ci/run installs what the tests run)", tool)
 		}
@@ -112,6 +112,10 @@ func TestRealPrograms(t *testing.T) {
 		{name: "python-procs", project: ".", timeout: 5 * time.Minute, argv: []string{"/usr/bin/python3", "pyprocs.py"}},
 		{name: "python-sqlite-wal", project: ".", argv: []string{"/usr/bin/python3", "pysqlite.py"}},
 		{name: "python-unix-socket-in-mount", project: ".", argv: []string{"/usr/bin/python3", "pyunixsock.py"}},
+		// Node.js: an HTTP server and client, its thread pool, a child
+		// process and a worker thread.
+		{name: "node-http", project: ".", argv: []string{"/usr/bin/node", "nodehttp.js"},
+			wantStdout: "written by node\nfrom a child\nworker sum 2999997\n200 hello /node\n"},
 		// tail -f follows a file in /tmp (the sandbox's tmpfs) with
 		// inotify (it warns, on the output here, and polls when inotify
 		// fails); --pid ends it with the writer.
