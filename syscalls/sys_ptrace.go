@@ -71,7 +71,11 @@ func sysPtrace(t *kernel.Task, a Args) (uintptr, error) {
 		if err != nil {
 			return 0, err
 		}
-		target.SendSignalInfo(kernel.SigInfo{Signo: int32(unix.SIGKILL), Code: kernel.SIKernel})
+		// As Linux since 5.19: a kill(2) from the tracer (a namespace
+		// init ignores it).
+		info := senderInfo(t, kernel.SIUser)
+		info.Signo = int32(unix.SIGKILL)
+		target.SendSignalInfo(info)
 		return 0, nil
 	case unix.PTRACE_INTERRUPT:
 		target, err := t.K.PtraceTracee(t, pid, false)

@@ -46,6 +46,9 @@ type network struct {
 	mirrorMu      sync.Mutex
 	mirrors       map[mirrorKey]*mirrored
 	mirrorsClosed bool
+	// draining are the UDP mirrors closed but still passing answers on:
+	// their port is free once they are done.
+	draining map[mirrorKey]*nat.PacketListener
 	// flush counts the published and mirrored ports' relays copying
 	// toward the host (the gateway counts its own).
 	flush nat.Flush
@@ -248,6 +251,22 @@ func (n *network) mirror(network string, addr netip.Addr, port uint16) func() {
 		return nil
 	}
 	key := mirrorKey{network, addr, port}
+	if old := n.draining[key]; old != nil {
+		// The program bound the port again: its last socket's mirror
+		// holds it until its flows are done.
+		n.mirrorMu.Unlock()
+		select {
+		case <-old.Done():
+		case <-time.After(time.Second):
+		}
+		n.mirrorMu.Lock()
+		if n.mirrorsClosed {
+			return nil
+		}
+		if n.draining[key] == old {
+			delete(n.draining, key)
+		}
+	}
 	m := n.mirrors[key]
 	if m == nil {
 		p := nat.Port{HostPort: port, Port: port, UDP: network == "udp"}
@@ -280,6 +299,12 @@ func (n *network) mirror(network string, addr netip.Addr, port uint16) func() {
 		if m.users--; m.users == 0 {
 			m.l.Close()
 			delete(n.mirrors, key)
+			if pl, ok := m.l.(*nat.PacketListener); ok {
+				if n.draining == nil {
+					n.draining = map[mirrorKey]*nat.PacketListener{}
+				}
+				n.draining[key] = pl
+			}
 		}
 	}
 }

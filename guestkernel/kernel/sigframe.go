@@ -44,9 +44,12 @@ func (t *Task) OnAltStack(sp uint64) bool {
 type SigInfo struct {
 	Signo int32
 	Code  int32
-	PID   int32  // kill: the sender
-	UID   uint32 // kill: the sender's real UID
-	Addr  uint64 // faults: the address
+	// fromHost: sent from outside the sandbox (SendSignal), which may
+	// end a namespace's init (forced).
+	fromHost bool
+	PID      int32  // kill: the sender
+	UID      uint32 // kill: the sender's real UID
+	Addr     uint64 // faults: the address
 	// Status is SIGCHLD's si_status (exit code or signal); Value is the
 	// sigval of rt_sigqueueinfo (SI_QUEUE).
 	Status int32

@@ -291,7 +291,9 @@ func (tg *ThreadGroup) SetUnkillable() {
 
 // SendSignal queues sig for the thread group (kill(2) semantics) from
 // outside the sandbox or the kernel itself.
-func (tg *ThreadGroup) SendSignal(sig unix.Signal) { tg.SendSignalCode(sig, SIUser) }
+func (tg *ThreadGroup) SendSignal(sig unix.Signal) {
+	tg.SendSignalInfo(SigInfo{Signo: int32(sig), Code: SIUser, fromHost: true})
+}
 
 // SendSignalCode is SendSignal with the si_code the handler sees.
 func (tg *ThreadGroup) SendSignalCode(sig unix.Signal, code int32) {
@@ -369,10 +371,10 @@ func (t *Task) SendSignal(info SigInfo) { t.SendSignalInfo(info) }
 func kernelOnly(sig unix.Signal) bool { return sig == unix.SIGKILL || sig == unix.SIGSTOP }
 
 // forced reports whether a signal comes from the kernel or from outside
-// the sandbox (a host signal forwarded, sender PID 0), which Linux lets
-// kill a namespace's init.
+// the sandbox (a host signal passed on: ThreadGroup.SendSignal), which
+// Linux lets kill a namespace's init.
 func forced(info SigInfo) bool {
-	return info.Code == SIKernel || info.Code == SIUser && info.PID == 0
+	return info.Code == SIKernel || info.fromHost
 }
 
 func isStopSignal(sig unix.Signal) bool {
@@ -396,13 +398,16 @@ func (tg *ThreadGroup) droppedLocked(info SigInfo, to *Task) bool {
 	} else if tg.unkillable && a.Handler == SigDfl {
 		ignored = true
 	}
-	// A traced task's tracer sees even the signals it ignores.
-	if to != nil && to.Traced() {
-		return false
-	}
-	for _, t := range tg.tasks {
-		if to == nil && t.Traced() {
+	// A traced task's tracer sees even the signals it ignores (but a
+	// SIGKILL a namespace init ignores, which has no stop).
+	if sig != unix.SIGKILL {
+		if to != nil && to.Traced() {
 			return false
+		}
+		for _, t := range tg.tasks {
+			if to == nil && t.Traced() {
+				return false
+			}
 		}
 	}
 	if !ignored {

@@ -45,8 +45,8 @@ func TestFlushDatagrams(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer peer.Close()
-	if !f.startDatagrams() {
-		t.Fatal("startDatagrams before Wait")
+	if !f.start() {
+		t.Fatal("start before Wait")
 	}
 	drain := f.drain()
 	var got []string
@@ -81,7 +81,7 @@ func TestFlushDatagrams(t *testing.T) {
 	if strings.Join(got, ",") != "one,two" {
 		t.Errorf("relayed %q, want one and two", got)
 	}
-	if f.startDatagrams() {
+	if f.start() {
 		t.Fatal("a datagram relay started after Wait was counted")
 	}
 }
@@ -134,4 +134,25 @@ func TestPacketListenerClose(t *testing.T) {
 		client.Close()
 		sandbox.Close()
 	}
+}
+
+// TestPacketListenerUnserved: a UDP port closed before Serve took it
+// (a later --publish failed) closes its socket at once, and Serve then
+// does nothing with it.
+func TestPacketListenerUnserved(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewPacketListener(pc)
+	l.Close()
+	select {
+	case <-l.Done():
+	default:
+		t.Fatal("Done is not closed")
+	}
+	if _, err := pc.WriteTo([]byte("x"), pc.LocalAddr()); err == nil {
+		t.Fatal("the socket is still open")
+	}
+	Port{UDP: true}.Serve(l, nil, time.Minute, nil, nil) // returns at once
 }

@@ -338,7 +338,7 @@ func (g *Gateway) forwardUDP(r *udp.ForwarderRequest) bool {
 }
 
 // relayDatagrams copies datagrams both ways until the flow is idle for
-// Limits.UDPIdle.
+// Limits.UDPIdle, or has drained once g.Flush began (the program ended).
 func (g *Gateway) relayDatagrams(a, b net.Conn) { g.tracked(a, b, g.copyDatagrams) }
 
 // copyDatagrams relays between a, the sandbox's side, and b, the
@@ -352,7 +352,7 @@ func (g *Gateway) copyDatagrams(a, b net.Conn) {
 		defer func() { done <- struct{}{} }()
 		var waiting <-chan struct{}
 		if src == a {
-			if g.Flush.startDatagrams() {
+			if g.Flush.start() {
 				defer g.Flush.done()
 			}
 			waiting = g.Flush.drain()

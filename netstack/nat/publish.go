@@ -90,7 +90,9 @@ type DialFunc func(ctx context.Context, network string, port uint16) (net.Conn, 
 // Serve relays what arrives on l (from Listen) to p.Port in the sandbox
 // until l is closed: each TCP connection to a connection of its own, each
 // UDP peer to a flow that ends after idle. flush (nil: none) counts the
-// TCP relays' copies toward the host.
+// relays' copies toward the host, TCP and UDP. Give a UDP port as a
+// *PacketListener, whose Close lets the answers in flight out; a plain
+// net.PacketConn closed by the caller loses them.
 func (p Port) Serve(l interface{ Close() error }, dial DialFunc, idle time.Duration, flush *Flush, log *slog.Logger) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -128,28 +130,54 @@ func (p Port) Serve(l interface{ Close() error }, dial DialFunc, idle time.Durat
 // answers and exits at once is still heard.
 type PacketListener struct {
 	net.PacketConn
-	once sync.Once
-	stop chan struct{}
+	mu     sync.Mutex
+	served bool          // Serve has started
+	closed bool          // Close was called
+	stop   chan struct{} // closed by Close
+	done   chan struct{} // closed once the socket is
 }
 
 // NewPacketListener wraps pc.
 func NewPacketListener(pc net.PacketConn) *PacketListener {
-	return &PacketListener{PacketConn: pc, stop: make(chan struct{})}
+	return &PacketListener{PacketConn: pc, stop: make(chan struct{}), done: make(chan struct{})}
 }
 
-// Close implements io.Closer: it starts the graceful end and returns.
+// Close implements io.Closer: it starts the graceful end and returns. A
+// listener that Serve never took is closed at once.
 func (l *PacketListener) Close() error {
-	l.once.Do(func() {
-		close(l.stop)
-		l.PacketConn.SetReadDeadline(time.Now()) // wakes Serve's read
-	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	close(l.stop)
+	if !l.served {
+		close(l.done)
+		return l.PacketConn.Close()
+	}
+	l.PacketConn.SetReadDeadline(time.Now()) // wakes Serve's read
 	return nil
+}
+
+// Done is closed once the socket is closed (its port free again).
+func (l *PacketListener) Done() <-chan struct{} { return l.done }
+
+// serve marks l as taken by Serve; false if it was closed already.
+func (l *PacketListener) serve() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.served = true
+	return true
 }
 
 // Flush counts the relays still copying toward the host what the
 // sandbox sent: once the program has ended, ringbox waits for them
 // (Wait) before it exits, as Linux still delivers what a process wrote to
-// a socket after the process is gone. A relay that starts once Wait has
+// a socket after the process is gone. A relay that starts once Begin has
 // been called is not waited for.
 type Flush struct {
 	mu      sync.Mutex
@@ -166,22 +194,9 @@ type Flush struct {
 // before it ended is queued in the stacks by then, and goes on at once.
 const datagramDrain = 100 * time.Millisecond
 
-// startDatagrams counts a datagram relay toward the host, which has no
-// end of its own: it calls done once drain (Begin was called) has closed
-// and its flow has been quiet for datagramDrain. ok is false, and
-// nothing counted, once Begin was called.
-func (f *Flush) startDatagrams() (ok bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closing {
-		return false
-	}
-	f.n++
-	return true
-}
-
-// drain is closed when Begin is called: the datagram relays then pass on
-// what is queued and end.
+// drain is closed when Begin is called: the datagram relays, which have
+// no end of their own, then pass on what is queued and end (done) once
+// quiet for datagramDrain.
 func (f *Flush) drain() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -229,7 +244,7 @@ func isClosed(c <-chan struct{}) bool {
 	}
 }
 
-// start counts a relay; false once Wait was called.
+// start counts a relay; false once Begin was called.
 func (f *Flush) start() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -320,6 +335,9 @@ func pipeConns(host, sandbox net.Conn, flush *Flush) {
 // copies toward the host until they drain. When l is closed (or fails),
 // the flows drain and then the socket is closed.
 func servePackets(p Port, l *PacketListener, dial DialFunc, idle time.Duration, flush *Flush, log *slog.Logger) {
+	if !l.serve() {
+		return
+	}
 	var flushDrain <-chan struct{}
 	if flush != nil {
 		flushDrain = flush.drain()
@@ -344,6 +362,7 @@ func servePackets(p Port, l *PacketListener, dial DialFunc, idle time.Duration, 
 			close(ended)
 			wg.Wait()
 			l.PacketConn.Close()
+			close(l.done)
 			return
 		}
 		key := from.String()
@@ -357,7 +376,7 @@ func servePackets(p Port, l *PacketListener, dial DialFunc, idle time.Duration, 
 				continue
 			}
 			flows[key] = c
-			counted := flush != nil && flush.startDatagrams()
+			counted := flush != nil && flush.start()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
