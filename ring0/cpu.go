@@ -144,6 +144,10 @@ type R0State struct {
 	IntrUser uint64 // 0x1250
 	// BouncesBy counts bounces by host syscall number, for --debug.
 	BouncesBy [BounceNRs]uint32 // 0x1258
+	// EvRet is the upper-half alias of the RET that ends an entry from
+	// the program on the x86 backend (x86r0UserEventRet), 0 elsewhere: a
+	// fault there is on Go's stack, and continues on the host.
+	EvRet uint64 // 0x1958
 }
 
 // BounceNRs is how many syscall numbers R0State.BouncesBy counts: every

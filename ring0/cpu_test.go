@@ -59,6 +59,7 @@ func TestOffsets(t *testing.T) {
 		{"R0.VdsoHi", 0x1000 + unsafe.Offsetof(c.R0.VdsoHi), 0x1248},
 		{"R0.IntrUser", 0x1000 + unsafe.Offsetof(c.R0.IntrUser), 0x1250},
 		{"R0.BouncesBy", 0x1000 + unsafe.Offsetof(c.R0.BouncesBy), 0x1258},
+		{"R0.EvRet", 0x1000 + unsafe.Offsetof(c.R0.EvRet), 0x1958},
 	} {
 		require.Equal(t, tc.want, tc.got, tc.name)
 	}

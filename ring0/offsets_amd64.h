@@ -81,6 +81,7 @@
 #define R0_VDSOHI 0x1248
 #define R0_INTRUSER 0x1250
 #define R0_BOUNCESBY 0x1258
+#define R0_EVRET 0x1958
 #define BOUNCE_NRS 448
 
 // runtime.stackPreempt: g.stackguard0 when Go asks a goroutine to yield.

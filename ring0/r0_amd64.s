@@ -535,6 +535,16 @@ fault:
 	MOVQ $0xffff800000000000, BX
 	CMPQ AX, BX
 	JAE stubfault
+	// The RET that ends an entry from the program (x86 backend) faulted
+	// on Go's stack, a page the guest has not mapped yet: do the RET on
+	// the host, from the same instruction in ringbox's text.
+	MOVQ R0_SUP+UR_RIP(R12), AX
+	CMPQ AX, R0_EVRET(R12)
+	JNE origin
+	MOVQ $0xffffff0000000000, BX // ring0.X86TextDelta
+	SUBQ BX, AX
+	MOVQ AX, R0_SUP+UR_RIP(R12)
+origin:
 	// The origin check: the faulting code, continued on the host, must be
 	// ringbox's (or the vDSO's).
 	MOVQ R0_SUP+UR_RIP(R12), AX

@@ -24,6 +24,12 @@ var x86r0Vectors [32]uintptr
 
 func x86r0Addrs() (syscall, toUser uintptr)
 
+func x86r0EventRetAddr() uintptr
+
+// x86r0UserEventRet is the RET that ends an entry from the program
+// (x86r0_amd64.s); only the assembly jumps to it.
+func x86r0UserEventRet()
+
 //go:noescape
 func x86r0SwitchToUser(cpu *CPU)
 
@@ -63,6 +69,7 @@ func (r *Region) initX86CPU(i int) {
 	c.R0.UserXsave = uint64(r.UserXsave(i))
 	c.R0.LeaveXsave = uint64(r.LeaveXsave(i))
 	c.R0.XsaveAli = uint64(r.Alias(r.UserXsave(i)))
+	c.R0.EvRet = uint64(x86r0EventRetAddr() + X86TextDelta)
 	c.R0.X86 = 1
 	c.R0.MXCSR = 0x1f80
 	InitXsave(r.page(off + 5))

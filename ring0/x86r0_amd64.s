@@ -206,6 +206,14 @@ TEXT ·x86r0UserEvent(SB),NOSPLIT|NOFRAME,$0
 	MOVQ $1, R0_INGUEST(GS)
 	MOVQ R0_KERNRSP(GS), SP
 	LOAD_BP_GS(R0_KERNRBP)
+	JMP ·x86r0UserEventRet(SB)
+
+// x86r0UserEventRet returns into Go code. State: Go's root, SP = the task
+// goroutine's stack. That stack may have moved while the goroutine ran
+// on the host (a stack grown after a leave): a page the guest has not
+// mapped yet faults here, and the VMM loop continues this RET on the host
+// from ringbox's own text (r0_amd64.s, fault; R0_EVRET).
+TEXT ·x86r0UserEventRet(SB),NOSPLIT|NOFRAME,$0
 	RET
 
 // x86r0Exception is reached from the vector stubs, on IST1.
@@ -450,6 +458,12 @@ DATA ·x86r0Vectors+232(SB)/8, $·x86r0Vec29(SB)
 DATA ·x86r0Vectors+240(SB)/8, $·x86r0Vec30(SB)
 DATA ·x86r0Vectors+248(SB)/8, $·x86r0Vec31(SB)
 GLOBL ·x86r0Vectors(SB), RODATA, $256
+
+// x86r0EventRetAddr returns x86r0UserEventRet's (unaliased) address.
+TEXT ·x86r0EventRetAddr(SB),NOSPLIT,$0-8
+	MOVQ $·x86r0UserEventRet(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET
 
 // x86r0Addrs returns the (unaliased) entry points.
 TEXT ·x86r0Addrs(SB),NOSPLIT,$0-16
