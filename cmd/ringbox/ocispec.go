@@ -385,29 +385,27 @@ func fileKind(m os.FileMode) string {
 }
 
 // netns is the config's network namespace, if it has one.
-func (s *ociSpec) netns() *ociNamespace {
-	var netns *ociNamespace
+func (s *ociSpec) netns() *ociNamespace { return s.namespace("network") }
+
+// namespace is the config's namespace of type typ (the last one named),
+// if it has one.
+func (s *ociSpec) namespace(typ string) *ociNamespace {
+	var found *ociNamespace
 	if s.Linux != nil {
 		for i, ns := range s.Linux.Namespaces {
-			if ns.Type == "network" {
-				netns = &s.Linux.Namespaces[i]
+			if ns.Type == typ {
+				found = &s.Linux.Namespaces[i]
 			}
 		}
 	}
-	return netns
+	return found
 }
 
 // newPidNamespace reports whether the config asks for a PID namespace of
 // the container's own, whose init its program is.
 func (s *ociSpec) newPidNamespace() bool {
-	if s.Linux != nil {
-		for _, ns := range s.Linux.Namespaces {
-			if ns.Type == "pid" && ns.Path == "" {
-				return true
-			}
-		}
-	}
-	return false
+	ns := s.namespace("pid")
+	return ns != nil && ns.Path == ""
 }
 
 // hookedNetns reports whether the container asks for a new network
