@@ -272,14 +272,34 @@ func (v *VFS) MountAt(path string, fs FS, readOnly bool) error {
 // component is followed. Resolution never leaves root: ".." at root stays
 // there.
 func (v *VFS) Resolve(start, root *Dentry, path string, follow bool) (*Dentry, error) {
-	if path == "" {
-		return nil, unix.ENOENT
+	return v.ResolveHow(start, root, path, follow, 0)
+}
+
+// Resolution restricts a walk as openat2(2)'s resolve flags do; its bits
+// are unix.RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS,
+// RESOLVE_BENEATH and RESOLVE_IN_ROOT (the caller checks them).
+//
+//   - NO_XDEV: crossing a mount, either way, is EXDEV.
+//   - NO_SYMLINKS: a symlink to follow is ELOOP; NO_MAGICLINKS: a magic
+//     link to follow (MagicLink.Magic) is ELOOP.
+//   - BENEATH: the walk stays under root: an absolute path or symlink,
+//     or ".." at root, is EXDEV.
+//   - IN_ROOT: "/" and ".." stop at root, as for any walk; the caller
+//     passes the directory to stay in as root (openat2's dirfd).
+//
+// Under BENEATH or IN_ROOT a magic link to follow is EXDEV. The caller
+// passes as root the directory the walk must stay under.
+type Resolution uint64
+
+const resolveScoped = unix.RESOLVE_BENEATH | unix.RESOLVE_IN_ROOT
+
+// ResolveHow is Resolve restricted by how.
+func (v *VFS) ResolveHow(start, root *Dentry, path string, follow bool, how Resolution) (*Dentry, error) {
+	d, magic, err := v.resolve(start, root, path, follow, how, false)
+	if magic != nil { // not asked for
+		magic.DecRef()
 	}
-	if len(path) >= PathMax {
-		return nil, unix.ENAMETOOLONG
-	}
-	links := 0
-	return v.walk(start.top(), root, path, follow, &links)
+	return d, err
 }
 
 // MagicLink is a symlink that names an open file rather than a path
@@ -289,21 +309,38 @@ type MagicLink interface {
 	// OpenFile returns the open file the link names, with a reference
 	// for the caller, or ok false to follow the link as a path.
 	OpenFile() (f *File, ok bool)
+	// Magic reports whether the link is one of Linux's magic links
+	// (/proc/PID/fd/N, exe, cwd, root), which RESOLVE_NO_MAGICLINKS and
+	// the scoped resolutions refuse to follow, whatever it names.
+	Magic() bool
 }
 
 // ResolveOpen is Resolve for open(2): when the last component (or the
 // end of a symlink it leads to) is a MagicLink naming an open file, it
 // returns that file (with a reference) instead of a dentry.
 func (v *VFS) ResolveOpen(start, root *Dentry, path string, follow bool) (*Dentry, *File, error) {
+	return v.resolve(start, root, path, follow, 0, true)
+}
+
+// ResolveOpenHow is ResolveOpen restricted by how.
+func (v *VFS) ResolveOpenHow(start, root *Dentry, path string, follow bool, how Resolution) (*Dentry, *File, error) {
+	return v.resolve(start, root, path, follow, how, true)
+}
+
+func (v *VFS) resolve(start, root *Dentry, path string, follow bool, how Resolution, wantMagic bool) (*Dentry, *File, error) {
 	if path == "" {
 		return nil, nil, unix.ENOENT
 	}
 	if len(path) >= PathMax {
 		return nil, nil, unix.ENAMETOOLONG
 	}
-	links := 0
+	w := walker{root: root, how: how}
 	var magic *File
-	d, err := v.walkMagic(start.top(), root, path, follow, &links, &magic)
+	mp := &magic
+	if !wantMagic {
+		mp = nil
+	}
+	d, err := v.walkMagic(w.begin(start, path), &w, path, follow, mp)
 	if magic != nil {
 		if err != nil {
 			magic.DecRef()
@@ -317,45 +354,77 @@ func (v *VFS) ResolveOpen(start, root *Dentry, path string, follow bool) (*Dentr
 // ResolveParent resolves all but the last component of path and returns
 // the directory and the last name ("." or "" for a path like "/" or "a/").
 func (v *VFS) ResolveParent(start, root *Dentry, path string) (*Dentry, string, error) {
+	return v.ResolveParentHow(start, root, path, 0)
+}
+
+// ResolveParentHow is ResolveParent restricted by how.
+func (v *VFS) ResolveParentHow(start, root *Dentry, path string, how Resolution) (*Dentry, string, error) {
 	if path == "" {
 		return nil, "", unix.ENOENT
 	}
 	if len(path) >= PathMax {
 		return nil, "", unix.ENAMETOOLONG
 	}
+	w := walker{root: root, how: how}
 	trimmed := strings.TrimRight(path, "/")
 	if trimmed == "" {
-		return root, ".", nil
+		if how&unix.RESOLVE_BENEATH != 0 {
+			return nil, "", unix.EXDEV
+		}
+		return w.root, ".", nil
 	}
 	i := strings.LastIndexByte(trimmed, '/')
 	name := trimmed[i+1:]
 	if len(name) > NameMax {
 		return nil, "", unix.ENAMETOOLONG
 	}
-	dir := start.top()
+	dir := w.begin(start, path)
 	if i >= 0 {
-		links := 0
 		var err error
 		dirPath := trimmed[:i+1]
-		if dir, err = v.walk(dir, root, dirPath, true, &links); err != nil {
+		if dir, err = v.walkMagic(dir, &w, dirPath, true, nil); err != nil {
 			return nil, "", err
 		}
 	}
 	if !dir.IsDir() {
 		return nil, "", unix.ENOTDIR
 	}
+	if name == ".." && how&unix.RESOLVE_BENEATH != 0 && dir == w.root.top() {
+		return nil, "", unix.EXDEV
+	}
 	return dir, name, nil
 }
 
-func (v *VFS) walk(d, root *Dentry, path string, follow bool, links *int) (*Dentry, error) {
-	return v.walkMagic(d, root, path, follow, links, nil)
+// walker is the state of one resolution: where "/" and ".." stop, the
+// symlinks followed so far, and the restrictions.
+type walker struct {
+	root  *Dentry
+	links int
+	how   Resolution
 }
 
-// walkMagic is walk; with magic non-nil, a MagicLink followed as the last
-// component ends the walk with its file in *magic.
-func (v *VFS) walkMagic(d, root *Dentry, path string, follow bool, links *int, magic **File) (*Dentry, error) {
+// begin returns where a walk of path starts: the root for an absolute
+// path (NO_XDEV then holds the walk to root's mount, as Linux does), else
+// start.
+func (w *walker) begin(start *Dentry, path string) *Dentry {
 	if strings.HasPrefix(path, "/") {
-		d = root.top()
+		return w.root.top()
+	}
+	return start.top()
+}
+
+// walkMagic walks path from d. With magic non-nil, a MagicLink followed
+// as the last component ends the walk with its file in *magic.
+func (v *VFS) walkMagic(d *Dentry, w *walker, path string, follow bool, magic **File) (*Dentry, error) {
+	if strings.HasPrefix(path, "/") {
+		if w.how&unix.RESOLVE_BENEATH != 0 {
+			return nil, unix.EXDEV
+		}
+		r := w.root.top()
+		if w.how&unix.RESOLVE_NO_XDEV != 0 && r.mount != d.mount {
+			return nil, unix.EXDEV
+		}
+		d = r
 	}
 	mustDir := strings.HasSuffix(path, "/")
 	parts := strings.Split(path, "/")
@@ -368,9 +437,17 @@ func (v *VFS) walkMagic(d, root *Dentry, path string, follow bool, links *int, m
 			}
 			continue
 		case "..":
-			if d != root.top() {
-				d = d.up()
+			if d == w.root.top() {
+				if w.how&unix.RESOLVE_BENEATH != 0 {
+					return nil, unix.EXDEV
+				}
+				continue
 			}
+			up := d.up()
+			if w.how&unix.RESOLVE_NO_XDEV != 0 && up.mount != d.mount {
+				return nil, unix.EXDEV
+			}
+			d = up
 			continue
 		}
 		if len(name) > NameMax {
@@ -383,22 +460,37 @@ func (v *VFS) walkMagic(d, root *Dentry, path string, follow bool, links *int, m
 		if err != nil {
 			return nil, err
 		}
-		c = c.top()
+		if top := c.top(); top != c {
+			if w.how&unix.RESOLVE_NO_XDEV != 0 {
+				return nil, unix.EXDEV
+			}
+			c = top
+		}
 		typ, err := fileType(c.node)
 		if err != nil {
 			return nil, err
 		}
 		if typ == unix.S_IFLNK && (!last || follow || mustDir) {
-			*links++
-			if *links > MaxSymlinks {
+			w.links++
+			if w.links > MaxSymlinks {
 				return nil, unix.ELOOP
 			}
-			if last && !mustDir && magic != nil {
-				if ml, ok := c.node.(MagicLink); ok {
-					if f, ok := ml.OpenFile(); ok {
-						*magic = f
-						return nil, nil
-					}
+			ml, isML := c.node.(MagicLink)
+			if isML && ml.Magic() {
+				switch {
+				case w.how&unix.RESOLVE_NO_MAGICLINKS != 0:
+					return nil, unix.ELOOP
+				case w.how&resolveScoped != 0:
+					return nil, unix.EXDEV
+				}
+			}
+			if w.how&unix.RESOLVE_NO_SYMLINKS != 0 {
+				return nil, unix.ELOOP
+			}
+			if last && !mustDir && magic != nil && isML {
+				if f, ok := ml.OpenFile(); ok {
+					*magic = f
+					return nil, nil
 				}
 			}
 			target, err := c.node.Readlink()
@@ -412,7 +504,7 @@ func (v *VFS) walkMagic(d, root *Dentry, path string, follow bool, links *int, m
 			if last && !mustDir {
 				inner = magic
 			}
-			if c, err = v.walkMagic(d, root, target, true, links, inner); err != nil {
+			if c, err = v.walkMagic(d, w, target, true, inner); err != nil {
 				return nil, err
 			}
 			if inner != nil && *inner != nil {

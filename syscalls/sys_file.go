@@ -15,6 +15,7 @@ import (
 func init() {
 	register(unix.SYS_OPEN, sysOpen)
 	register(unix.SYS_OPENAT, sysOpenat)
+	register(unix.SYS_OPENAT2, sysOpenat2)
 	register(unix.SYS_STAT, sysStat)
 	register(unix.SYS_LSTAT, sysLstat)
 	register(unix.SYS_STATX, sysStatx)
@@ -98,18 +99,73 @@ func resolveAt(t *kernel.Task, dirfd int, path string, flags int) (*fs.Dentry, *
 }
 
 func sysOpen(t *kernel.Task, a Args) (uintptr, error) {
-	return openAt(t, unix.AT_FDCWD, a[0], int(a[1]), uint32(a[2]))
+	return openAt(t, unix.AT_FDCWD, a[0], int(a[1]), uint32(a[2]), 0)
 }
 
 func sysOpenat(t *kernel.Task, a Args) (uintptr, error) {
-	return openAt(t, int(int32(a[0])), a[1], int(a[2]), uint32(a[3]))
+	return openAt(t, int(int32(a[0])), a[1], int(a[2]), uint32(a[3]), 0)
+}
+
+// openat2's struct open_how: flags, mode and resolve, 8 bytes each (a
+// larger struct from a newer libc must be zero past them).
+const (
+	openHowV0     = 24
+	resolveCached = 0x20 // RESOLVE_CACHED
+	resolveKnown  = unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_SYMLINKS |
+		unix.RESOLVE_BENEATH | unix.RESOLVE_IN_ROOT | resolveCached
+	// openPathKnown are the flags O_PATH goes with in openat2.
+	openPathKnown = unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+)
+
+// sysOpenat2 is openat with open_how: strict about flags and mode
+// (EINVAL where openat ignores), and the resolve flags (fs.Resolution).
+// RESOLVE_CACHED is honoured as Linux allows: a lookup that creates or
+// truncates is EAGAIN, any other is made (every lookup may be cached).
+func sysOpenat2(t *kernel.Task, a Args) (uintptr, error) {
+	addr, size := a[2], a[3]
+	if size < openHowV0 {
+		return 0, unix.EINVAL
+	}
+	if size > pageSize {
+		return 0, unix.E2BIG
+	}
+	b := make([]byte, size)
+	if _, err := t.MM.CopyIn(addr, b); err != nil {
+		return 0, err
+	}
+	for _, c := range b[openHowV0:] {
+		if c != 0 {
+			return 0, unix.E2BIG
+		}
+	}
+	le := binary.LittleEndian
+	flags, mode, resolve := le.Uint64(b[0:]), le.Uint64(b[8:]), le.Uint64(b[16:])
+	switch {
+	case flags&^uint64(openKnown) != 0, resolve&^uint64(resolveKnown) != 0:
+		return 0, unix.EINVAL
+	case resolve&unix.RESOLVE_BENEATH != 0 && resolve&unix.RESOLVE_IN_ROOT != 0:
+		return 0, unix.EINVAL
+	case flags&unix.O_PATH != 0 && flags&^uint64(openPathKnown) != 0:
+		return 0, unix.EINVAL
+	}
+	creates := flags&unix.O_CREAT != 0 || flags&unix.O_TMPFILE == unix.O_TMPFILE
+	if (creates && mode&^0o7777 != 0) || (!creates && mode != 0) {
+		return 0, unix.EINVAL
+	}
+	if resolve&resolveCached != 0 && (creates || flags&unix.O_TRUNC != 0) {
+		return 0, unix.EAGAIN
+	}
+	how := fs.Resolution(resolve &^ resolveCached)
+	return openAt(t, int(int32(a[0])), a[1], int(flags), uint32(mode), how)
 }
 
 const openKnown = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
 	unix.O_APPEND | unix.O_NONBLOCK | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT | 0x8000 /* O_LARGEFILE */ |
 	unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME | unix.O_CLOEXEC | unix.O_SYNC | unix.O_PATH | unix.O_TMPFILE
 
-func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32) (uintptr, error) {
+// openAt opens path relative to dirfd, its walk restricted by how
+// (openat2; 0 for open and openat).
+func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32, how fs.Resolution) (uintptr, error) {
 	path, err := copyPath(t, pathAddr)
 	if err != nil {
 		return 0, err
@@ -125,31 +181,35 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32)
 		return 0, noFS
 	}
 	follow := flags&unix.O_NOFOLLOW == 0
+	scoped := how&(unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT) != 0
 	start := t.TG.Cwd()
-	if path != "" && path[0] != '/' {
+	if path != "" && (path[0] != '/' || scoped) {
 		if start, err = startDir(t, dirfd); err != nil {
 			return 0, err
 		}
 	}
 	root := t.TG.FSRoot()
+	if scoped {
+		root = start // the walk stays under dirfd
+	}
 	var d *fs.Dentry
 	var impl fs.Impl
 	truncated := false
 	if flags&unix.O_CREAT != 0 {
-		d, impl, err = openCreate(t, start, root, path, flags, mode)
+		d, impl, err = openCreate(t, start, root, path, flags, mode, how)
 		if err != nil {
 			return 0, err
 		}
 	} else if follow && flags&unix.O_PATH == 0 {
 		var magic *fs.File
-		if d, magic, err = t.K.VFS.ResolveOpen(start, root, path, true); err != nil {
+		if d, magic, err = t.K.VFS.ResolveOpenHow(start, root, path, true, how); err != nil {
 			return 0, err
 		}
 		if magic != nil {
 			return openMagic(t, magic, flags)
 		}
 	} else {
-		if d, err = t.K.VFS.Resolve(start, root, path, follow); err != nil {
+		if d, err = t.K.VFS.ResolveHow(start, root, path, follow, how); err != nil {
 			return 0, err
 		}
 	}
@@ -263,15 +323,15 @@ func openMagic(t *kernel.Task, f *fs.File, flags int) (uintptr, error) {
 
 // openCreate handles O_CREAT: open the file if it exists (EEXIST with
 // O_EXCL), else create it in its directory.
-func openCreate(t *kernel.Task, start, root *fs.Dentry, path string, flags int, mode uint32) (*fs.Dentry, fs.Impl, error) {
-	dir, name, err := t.K.VFS.ResolveParent(start, root, path)
+func openCreate(t *kernel.Task, start, root *fs.Dentry, path string, flags int, mode uint32, how fs.Resolution) (*fs.Dentry, fs.Impl, error) {
+	dir, name, err := t.K.VFS.ResolveParentHow(start, root, path, how)
 	if err != nil {
 		return nil, nil, err
 	}
 	if name == "." || name == ".." || path[len(path)-1] == '/' {
 		return nil, nil, unix.EISDIR
 	}
-	d, err := t.K.VFS.Resolve(dir, root, name, flags&(unix.O_NOFOLLOW|unix.O_EXCL) == 0)
+	d, err := t.K.VFS.ResolveHow(dir, root, name, flags&(unix.O_NOFOLLOW|unix.O_EXCL) == 0, how)
 	if err == nil {
 		if flags&unix.O_EXCL != 0 {
 			return nil, nil, unix.EEXIST

@@ -89,7 +89,7 @@ func init() {
 		return chownAt(t, int(int32(a[0])), a[1], uint32(a[2]), uint32(a[3]), int(a[4]))
 	})
 	register(unix.SYS_CREAT, func(t *kernel.Task, a Args) (uintptr, error) {
-		return openAt(t, unix.AT_FDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
+		return openAt(t, unix.AT_FDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]), 0)
 	})
 	register(unix.SYS_CLOSE_RANGE, sysCloseRange)
 	register(unix.SYS_MKNOD, func(t *kernel.Task, a Args) (uintptr, error) {

@@ -30,9 +30,9 @@ func pidEntries(withTask bool) []entry {
 		{"stat", fileMode, fileOps(stat)},
 		{"statm", fileMode, fileOps(statm)},
 		{"maps", fileMode, fileOps(maps)},
-		{"cwd", linkMode, linkOps(func(_ *node, p Process) (string, error) { return nonEmpty(p.Cwd()) })},
-		{"root", linkMode, linkOps(func(_ *node, p Process) (string, error) { return nonEmpty(p.Root()) })},
-		{"exe", linkMode, linkOps(func(_ *node, p Process) (string, error) { return nonEmpty(p.Exe()) })},
+		{"cwd", linkMode, magicLinkOps(func(_ *node, p Process) (string, error) { return nonEmpty(p.Cwd()) })},
+		{"root", linkMode, magicLinkOps(func(_ *node, p Process) (string, error) { return nonEmpty(p.Root()) })},
+		{"exe", linkMode, magicLinkOps(func(_ *node, p Process) (string, error) { return nonEmpty(p.Exe()) })},
 		{"mounts", fileMode, fileOps(func(n *node, p Process) ([]byte, error) {
 			return formatMounts(mountsFor(n.v.fs.src.Mounts(), p.Root())), nil
 		})},
@@ -105,7 +105,7 @@ func fdChild(mode uint32, o *ops) func(n *node, p Process, name string) (*node, 
 
 var (
 	// fdLinkOps is fd/<n>: a link to the file's path (or pipe:[N] ...).
-	fdLinkOps = linkOps(func(n *node, p Process) (string, error) {
+	fdLinkOps = magicLinkOps(func(n *node, p Process) (string, error) {
 		d, ok := findFD(p, n.fd)
 		if !ok {
 			return "", unix.ENOENT

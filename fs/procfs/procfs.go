@@ -126,6 +126,8 @@ type ops struct {
 	child func(n *node, p Process, name string) (*node, error)
 	// open opens a file that is not a snapshot (mem), read-write.
 	open func(n *node, p Process, flags int) (fs.Impl, error)
+	// magic marks Linux's magic links (fd/<n>, exe, cwd, root).
+	magic bool
 }
 
 // sub makes n's child called name.
@@ -295,6 +297,9 @@ func (n *node) OpenFile() (*fs.File, bool) {
 	return f, f != nil
 }
 
+// Magic implements fs.MagicLink.
+func (n *node) Magic() bool { return n.ops.magic }
+
 var _ fs.MagicLink = (*node)(nil)
 
 // Open implements fs.Node. Everything is read-only: opening for writing
@@ -368,6 +373,11 @@ const (
 func fileOps(read func(n *node, p Process) ([]byte, error)) *ops { return &ops{read: read} }
 
 func linkOps(link func(n *node, p Process) (string, error)) *ops { return &ops{link: link} }
+
+// magicLinkOps is linkOps for a magic link.
+func magicLinkOps(link func(n *node, p Process) (string, error)) *ops {
+	return &ops{link: link, magic: true}
+}
 
 // text makes a system file's content from a string.
 func text(f func(src Source) string) *ops {

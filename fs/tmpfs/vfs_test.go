@@ -1,6 +1,7 @@
 package tmpfs
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -117,4 +118,96 @@ func TestVFS(t *testing.T) {
 	require.NoError(t, mut(t, shm.Root()).Mkdir("seg", 0o700))
 	_, err = resolve("/dev/shm/seg", true)
 	require.NoError(t, err)
+}
+
+// TestResolution walks with openat2's resolve flags: a scope directory
+// /top with links inside and out of it, and a tmpfs mounted at /mnt.
+func TestResolution(t *testing.T) {
+	rootFS, root := setup(t, 1<<20)
+	require.NoError(t, root.Mkdir("top", 0o755))
+	require.NoError(t, root.Mkdir("mnt", 0o755))
+	create(t, root, "outside", "outside")
+	top := mut(t, lookup(t, rootFS.Root(), "top"))
+	require.NoError(t, top.Mkdir("a", 0o755))
+	create(t, top, "g", "top/g")
+	create(t, mut(t, lookup(t, rootFS.Root(), "top/a")), "f", "top/a/f")
+	a := mut(t, lookup(t, rootFS.Root(), "top/a"))
+	require.NoError(t, a.Symlink("../g", "up"))
+	require.NoError(t, a.Symlink("../../outside", "out"))
+	require.NoError(t, top.Symlink("/g", "abs"))
+	require.NoError(t, top.Symlink("a", "la"))
+	require.NoError(t, top.Symlink("/mnt", "lm"))
+	mnt := New(1 << 20)
+	create(t, mnt.root, "m", "mnt/m")
+	v := rfs.NewVFS(rootFS, false)
+	require.NoError(t, v.MountAt("/mnt", mnt, false))
+	r := v.Root()
+	dtop, err := v.Resolve(r, r, "/top", true)
+	require.NoError(t, err)
+
+	for _, c := range []struct {
+		how         rfs.Resolution
+		start, path string
+		follow      bool
+		want        string // content, or "" when err is set
+		err         error
+	}{
+		{0, "/top", "a/out", true, "outside", nil},
+		{unix.RESOLVE_BENEATH, "/top", "a/f", true, "top/a/f", nil},
+		{unix.RESOLVE_BENEATH, "/top", "a/../g", true, "top/g", nil},
+		{unix.RESOLVE_BENEATH, "/top", "a/up", true, "top/g", nil},
+		{unix.RESOLVE_BENEATH, "/top", "la/f", true, "top/a/f", nil},
+		{unix.RESOLVE_BENEATH, "/top", "..", true, "", unix.EXDEV},
+		{unix.RESOLVE_BENEATH, "/top", "../outside", true, "", unix.EXDEV},
+		{unix.RESOLVE_BENEATH, "/top", "/outside", true, "", unix.EXDEV},
+		{unix.RESOLVE_BENEATH, "/top", "a/out", true, "", unix.EXDEV},
+		{unix.RESOLVE_BENEATH, "/top", "abs", true, "", unix.EXDEV},
+		{unix.RESOLVE_IN_ROOT, "/top", "/g", true, "top/g", nil},
+		{unix.RESOLVE_IN_ROOT, "/top", "../../g", true, "top/g", nil},
+		{unix.RESOLVE_IN_ROOT, "/top", "abs", true, "top/g", nil},
+		{unix.RESOLVE_IN_ROOT, "/top", "a/out", true, "", unix.ENOENT},
+		{unix.RESOLVE_NO_SYMLINKS, "/top", "a/f", true, "top/a/f", nil},
+		{unix.RESOLVE_NO_SYMLINKS, "/top", "la/f", true, "", unix.ELOOP},
+		{unix.RESOLVE_NO_SYMLINKS, "/top", "a/up", true, "", unix.ELOOP},
+		{unix.RESOLVE_NO_SYMLINKS, "/top", "abs", false, "", nil}, // not followed
+		{unix.RESOLVE_NO_XDEV, "/", "mnt/m", true, "", unix.EXDEV},
+		{unix.RESOLVE_NO_XDEV, "/top", "lm/m", true, "", unix.EXDEV},
+		{unix.RESOLVE_NO_XDEV, "/mnt", "m", true, "mnt/m", nil},
+		{unix.RESOLVE_NO_XDEV, "/mnt", "../top/g", true, "", unix.EXDEV},
+		{unix.RESOLVE_NO_XDEV, "/mnt", "/top/g", true, "top/g", nil}, // starts at / (Linux too)
+		{unix.RESOLVE_NO_XDEV, "/", "top/a/../g", true, "top/g", nil},
+	} {
+		name := fmt.Sprintf("%#x %s %s", c.how, c.start, c.path)
+		start, err := v.Resolve(r, r, c.start, true)
+		require.NoError(t, err, name)
+		scope := r
+		if c.how&(unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT) != 0 {
+			scope = start
+		}
+		d, err := v.ResolveHow(start, scope, c.path, c.follow, c.how)
+		if c.err != nil {
+			assert.Equal(t, c.err, err, name)
+			continue
+		}
+		require.NoError(t, err, name)
+		if c.want != "" {
+			assert.Equal(t, c.want, content(t, d.Node()), name)
+		}
+	}
+
+	// ResolveParentHow: the parent of a name to create.
+	dir, name, err := v.ResolveParentHow(dtop, dtop, "a/new", unix.RESOLVE_BENEATH)
+	require.NoError(t, err)
+	assert.Equal(t, "new", name)
+	assert.Equal(t, "/top/a", dir.Path(r))
+	_, _, err = v.ResolveParentHow(dtop, dtop, "../new", unix.RESOLVE_BENEATH)
+	assert.Equal(t, unix.EXDEV, err)
+	_, _, err = v.ResolveParentHow(dtop, dtop, "..", unix.RESOLVE_BENEATH)
+	assert.Equal(t, unix.EXDEV, err)
+	_, _, err = v.ResolveParentHow(dtop, dtop, "/", unix.RESOLVE_BENEATH)
+	assert.Equal(t, unix.EXDEV, err)
+	dir, name, err = v.ResolveParentHow(dtop, dtop, "/a/new", unix.RESOLVE_IN_ROOT)
+	require.NoError(t, err)
+	assert.Equal(t, "/top/a", dir.Path(r))
+	assert.Equal(t, "new", name)
 }

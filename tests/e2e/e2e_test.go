@@ -601,6 +601,7 @@ func programCases() []progCase {
 		{name: "pipes", prog: "pipes"},
 		{name: "fifos", prog: "fifos"},
 		{name: "fsmisc", prog: "fsmisc"},
+		{name: "openat2", prog: "openat2"},
 		{name: "sharing", prog: "sharing"},
 		{name: "sockopts", prog: "sockopts"},
 		{name: "xattrs", prog: "xattrs", golden: true, wantStdout: "" +
