@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/hostcall"
 )
 
 // PageSize is the size of a page of the memory file.
@@ -162,7 +164,8 @@ func (f *File) Alloc() (uintptr, error) {
 }
 
 // releaseLocked gives the host back the freed pages beyond the keepFree
-// freed last, a run of adjacent pages per madvise. A page the host would
+// freed last, a run of adjacent pages per madvise (MADV_REMOVE: the memfd
+// drops them, a fast call on a range that stays mapped). A page the host would
 // not take back stays resident (and on the free list), and no release is
 // tried again.
 func (f *File) releaseLocked() {
@@ -176,7 +179,13 @@ func (f *File) releaseLocked() {
 			j++
 		}
 		addr, size := f.base+old[i], uintptr(j-i)*PageSize
-		if _, _, e := unix.Syscall(unix.SYS_MADVISE, addr, size, unix.MADV_REMOVE); e != 0 {
+		// Through hostcall: in ring0 mode a release of a fragmented free
+		// list is hundreds of madvise calls, each a VM exit made from the
+		// guest (and, as the exit takes longer than sysmon's 20 us, two
+		// futex exits more to get the P back); there the first one leaves
+		// the guest and the rest are plain host syscalls, or the host I/O
+		// thread makes them all.
+		if _, e := hostcall.Syscall6(unix.SYS_MADVISE, addr, size, unix.MADV_REMOVE, 0, 0, 0); e != 0 {
 			f.free = append(f.free, old[i:]...)
 			f.noGive = true
 			return
