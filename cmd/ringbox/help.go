@@ -30,8 +30,9 @@ Usage:
   ringbox version                              print the version and the KVM backend
   ringbox completion bash|zsh                  print a shell completion script
   ringbox help [COMMAND]                       print the help of COMMAND
-  ringbox [--root DIR] create|start|state|exec|kill|delete|run|ps|spec|features ...
-                                               the OCI runtime commands (docs/oci.md)
+  ringbox [--root DIR] COMMAND ...             the OCI runtime commands (docs/oci.md): create,
+                                               start, state, exec, kill, pause, resume, delete,
+                                               run, ps, list, spec, features
 
 Flags of ringbox run:
 

@@ -27,7 +27,8 @@ import (
 
 // ociCommands are the commands dispatch hands to ociMain.
 var ociCommands = map[string]bool{"create": true, "start": true, "state": true, "kill": true, "delete": true,
-	"run": false, "exec": true, "ps": true, "spec": true, "features": true, "oci-init": true}
+	"run": false, "exec": true, "ps": true, "spec": true, "features": true, "oci-init": true,
+	"pause": true, "resume": true, "list": true}
 
 // ociGlobal are runc's global flags.
 type ociGlobal struct {
@@ -126,7 +127,7 @@ func ociCommand(gp *ociGlobal, args []string) error {
 	if len(pos) > 0 {
 		id = pos[0]
 	}
-	needID := cmd != "spec" && cmd != "features"
+	needID := cmd != "spec" && cmd != "features" && cmd != "list"
 	if needID && !ociValidID(id) {
 		return fail(exitUsage, "%s: a container ID is needed (letters, digits, and _ + - .), got %s", cmd, quoteArg(id))
 	}
@@ -163,6 +164,12 @@ func ociCommand(gp *ociGlobal, args []string) error {
 		return nil
 	case "start":
 		return ociStart(dir)
+	case "pause", "resume":
+		return ociPause(dir, id, cmd == "pause")
+	case "list":
+		_, q1 := flags["q"]
+		_, q2 := flags["quiet"]
+		return ociList(g.root, flags["format"], q1 || q2)
 	case "state":
 		s, err := ociLoad(dir)
 		if err != nil {
@@ -299,6 +306,8 @@ func ociLoad(dir string) (*ociState, error) {
 	switch {
 	case !ociAlive(s.Pid):
 		s.Status, s.Pid = "stopped", 0
+	case ociPaused(dir):
+		s.Status = "paused"
 	case ociStarted(dir):
 		s.Status = "running"
 	case fileExists(filepath.Join(dir, "creating")):

@@ -148,6 +148,26 @@ func TestOCILifecycle(t *testing.T) {
 	require.Contains(t, out5, "exiting with 0")
 	require.Equal(t, "running", ociStatus(t, root, "c1")["status"], "the container's own process still runs")
 
+	// pause: every host process of the container stopped, exec refused;
+	// resume: it runs again, exec with it.
+	_, code = oci(t, root, "pause", "c1")
+	require.Equal(t, 0, code, "pause")
+	require.Equal(t, "paused", ociStatus(t, root, "c1")["status"])
+	sandboxPID, _ := strconv.Atoi(string(pidText))
+	require.Equal(t, "T", hostProcState(t, sandboxPID), "the sandbox process is stopped")
+	_, code = oci(t, root, "exec", "c1", "/bin/exitcode", "0")
+	require.NotEqual(t, 0, code, "exec in a paused container")
+	list, code := oci(t, root, "list", "--format", "json")
+	require.Equal(t, 0, code)
+	require.Contains(t, list, `"status":"paused"`)
+	_, code = oci(t, root, "resume", "c1")
+	require.Equal(t, 0, code, "resume")
+	require.Equal(t, "running", ociStatus(t, root, "c1")["status"])
+	require.NotEqual(t, "T", hostProcState(t, sandboxPID))
+	out6, code := oci(t, root, "exec", "c1", "/bin/exitcode", "4")
+	require.Equal(t, 4, code, "exec after resume")
+	require.Contains(t, out6, "exiting with 4")
+
 	// The program is its namespace's init and has no handler for
 	// SIGTERM: only SIGKILL ends it (TestOCISignals).
 	_, code = oci(t, root, "kill", "c1", "KILL")
@@ -834,4 +854,13 @@ func TestSeccompFlag(t *testing.T) {
 		require.Equal(t, 1, strings.Count(strings.TrimSpace(string(r.Stderr)), "\n")+1, "%s: one line: %s", name, r.Stderr)
 		require.Contains(t, string(r.Stderr), "--seccomp")
 	}
+}
+
+// hostProcState returns the state letter of host process pid.
+func hostProcState(t *testing.T, pid int) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	s := string(b)
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])[0]
 }
