@@ -39,3 +39,16 @@ func TestMagicFDLinks(t *testing.T) {
 	_, ok = walk(t, root, "10/exe").(fs.MagicLink).OpenFile()
 	require.False(t, ok)
 }
+
+// TestMagicMarks: fd/<n>, exe, cwd and root are Linux's magic links
+// (openat2's RESOLVE_NO_MAGICLINKS refuses them); self, thread-self and
+// mounts are plain symlinks, and files are not links at all.
+func TestMagicMarks(t *testing.T) {
+	root := New(newFake()).ForTask(10, 11).Root()
+	for path, want := range map[string]bool{
+		"10/fd/0": true, "10/fd/1": true, "10/exe": true, "10/cwd": true, "10/root": true,
+		"self": false, "thread-self": false, "mounts": false, "10/status": false,
+	} {
+		require.Equal(t, want, walk(t, root, path).(fs.MagicLink).Magic(), path)
+	}
+}
