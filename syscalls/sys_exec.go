@@ -193,6 +193,7 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 	c := t.TG.Creds()
 	res, err := m.Load(mm.ExecArgs{
 		File: f, Path: execfn, Exe: f.path, Argv: argv, Envp: envp, UID: c.UID, GID: c.GID, HWCap: t.K.HWCap, VDSO: t.K.VDSO,
+		Rlimits: t.TG.MMLimits(),
 		OpenInterp: func(p string) (mm.Executable, error) {
 			return openExec(t, t.TG.Cwd(), p, true)
 		},

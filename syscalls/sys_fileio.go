@@ -74,6 +74,15 @@ func pwritevFile(t *kernel.Task, f *fs.File, a Args) (uintptr, error) {
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
+	var total uintptr
+	for _, v := range iov {
+		total += v.len
+	}
+	if n, err := fsizeWrite(t, f, off, total); err != nil {
+		return 0, err
+	} else if n < total {
+		iov = clampIovecs(iov, n)
+	}
 	var done uintptr
 	for _, v := range iov {
 		base := off + int64(done)
@@ -252,7 +261,11 @@ func sysSendfile(t *kernel.Task, a Args) (uintptr, error) {
 		}
 		return n, err
 	}
-	n, err := copyBetween(in, out, off, -1, a[3])
+	count, err := fsizeWrite(t, out, -1, a[3])
+	if err != nil {
+		return 0, err
+	}
+	n, err := copyBetween(in, out, off, -1, count)
 	if err == nil && a[2] != 0 {
 		err = t.MM.CopyOutUint64(a[2], uint64(off)+uint64(n))
 	}
@@ -285,7 +298,11 @@ func sysCopyFileRange(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := copyBetween(in, out, inOff, outOff, a[4])
+	count, err := fsizeWrite(t, out, outOff, a[4])
+	if err != nil {
+		return 0, err
+	}
+	n, err := copyBetween(in, out, inOff, outOff, count)
 	if err != nil {
 		return 0, err
 	}
@@ -355,6 +372,9 @@ func sysFallocate(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, unix.EOPNOTSUPP
 	}
 	if end := off + n; end > st.Size {
+		if err := fsizeGrow(t, st.Size, end); err != nil {
+			return 0, err
+		}
 		return 0, ops.Truncate(end)
 	}
 	return 0, nil

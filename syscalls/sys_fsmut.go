@@ -528,6 +528,11 @@ func sysTruncate(t *kernel.Task, a Args) (uintptr, error) {
 	if !ok {
 		return 0, unix.EROFS
 	}
+	if st.Mode&unix.S_IFMT == unix.S_IFREG {
+		if err := fsizeGrow(t, st.Size, int64(a[1])); err != nil {
+			return 0, err
+		}
+	}
 	if err := m.Truncate(int64(a[1])); err != nil {
 		return 0, err
 	}
@@ -549,6 +554,13 @@ func sysFtruncate(t *kernel.Task, a Args) (uintptr, error) {
 	ops, ok := f.Impl.(fs.FileOps)
 	if !ok {
 		return 0, unix.EINVAL
+	}
+	if _, limited := fsizeLimit(t); limited {
+		if st, err := f.Stat(); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+			if err := fsizeGrow(t, st.Size, int64(a[1])); err != nil {
+				return 0, err
+			}
+		}
 	}
 	return 0, ops.Truncate(int64(a[1]))
 }

@@ -132,8 +132,12 @@ func sysWrite(t *kernel.Task, a Args) (uintptr, error) {
 	if s, ok := f.Impl.(netstack.Socket); ok {
 		return socketWrite(t, f, s, []iovec{{a[1], min(a[2], maxRW)}})
 	}
+	n, err := fsizeWrite(t, f, -1, a[2])
+	if err != nil {
+		return 0, err
+	}
 	write := blockingWrite(t, f)
-	return doWrite(t, a[1], a[2], func(b []byte, _ int64) (int, error) { return write(b) })
+	return doWrite(t, a[1], n, func(b []byte, _ int64) (int, error) { return write(b) })
 }
 
 func sysPread(t *kernel.Task, a Args) (uintptr, error) {
@@ -157,7 +161,11 @@ func sysPwrite(t *kernel.Task, a Args) (uintptr, error) {
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	return doWrite(t, a[1], a[2], func(b []byte, at int64) (int, error) { return f.Pwrite(b, off+at) })
+	n, err := fsizeWrite(t, f, off, a[2])
+	if err != nil {
+		return 0, err
+	}
+	return doWrite(t, a[1], n, func(b []byte, at int64) (int, error) { return f.Pwrite(b, off+at) })
 }
 
 // iovMax is UIO_MAXIOV.
@@ -272,6 +280,11 @@ func writevFile(t *kernel.Task, f *fs.File, a Args) (uintptr, error) {
 	var total uintptr
 	for _, v := range iov {
 		total += v.len
+	}
+	if n, err := fsizeWrite(t, f, -1, total); err != nil {
+		return 0, err
+	} else if n < total {
+		iov, total = clampIovecs(iov, n), n
 	}
 	if total <= ioChunk {
 		buf := make([]byte, 0, total)

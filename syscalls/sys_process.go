@@ -179,6 +179,9 @@ func setRlimit(t *kernel.Task, addr uintptr, r int) error {
 		return unix.EPERM
 	}
 	t.TG.SetLimit(r, nl)
+	if r == unix.RLIMIT_AS || r == unix.RLIMIT_DATA || r == unix.RLIMIT_STACK {
+		t.MM.SetRlimits(t.TG.MMLimits())
+	}
 	return nil
 }
 

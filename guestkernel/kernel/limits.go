@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/mm"
 )
 
 // Limits are the resource limits of a thread group (indexed by RLIMIT_*).
@@ -49,3 +51,12 @@ func (tg *ThreadGroup) SetLimit(r int, l unix.Rlimit) {
 }
 
 const fsMaxNoFile = 1 << 20
+
+// MMLimits returns the limits an address space of the thread group is
+// held to (mm.Rlimits: the soft RLIMIT_AS, RLIMIT_DATA and RLIMIT_STACK).
+func (tg *ThreadGroup) MMLimits() mm.Rlimits {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return mm.Rlimits{AS: tg.limits[unix.RLIMIT_AS].Cur, Data: tg.limits[unix.RLIMIT_DATA].Cur,
+		Stack: tg.limits[unix.RLIMIT_STACK].Cur}
+}

@@ -48,6 +48,9 @@ type ExecArgs struct {
 	OpenInterp func(path string) (Executable, error)
 	// VDSO, if not nil, is mapped into the new program (AT_SYSINFO_EHDR).
 	VDSO *VDSO
+	// Rlimits are the process's memory limits (limits.go): the stack's
+	// room comes from Rlimits.Stack.
+	Rlimits Rlimits
 }
 
 // VDSO is the vDSO every program gets (package vdso builds it): its image,
@@ -73,7 +76,7 @@ type VDSO struct {
 func (m *MM) mapVDSO(v *VDSO) (uintptr, error) {
 	size := v.HostDataLen + uintptr(v.Pages)*pageSize
 	m.mu.Lock()
-	base, ok := m.findGap(size, MmapTop)
+	base, ok := m.findGap(size, m.topLocked())
 	m.mu.Unlock()
 	if !ok {
 		return 0, ENOMEM
@@ -114,6 +117,10 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 	if err != nil {
 		return ExecResult{}, err
 	}
+	m.mu.Lock()
+	m.rl = a.Rlimits
+	m.setStackRoomLocked(a.Rlimits.Stack)
+	m.mu.Unlock()
 	var bias uintptr
 	if img.Type == 3 { // ET_DYN
 		bias = etDynBase - uintptr(img.MinVaddr)
@@ -140,7 +147,7 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 			return ExecResult{}, fmt.Errorf("%w %s: it has an interpreter itself", ErrInterp, img.Interp)
 		}
 		m.mu.Lock()
-		base, ok := m.findGap(uintptr(ii.Size()), MmapTop)
+		base, ok := m.findGap(uintptr(ii.Size()), m.topLocked())
 		m.mu.Unlock()
 		if !ok {
 			return ExecResult{}, ENOMEM
@@ -160,11 +167,6 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 	m.brk = m.brkStart
 	m.mu.Unlock()
 
-	// The stack: a grows-down VMA of the full stack limit.
-	if _, err := m.Mmap(MmapOpts{Addr: StackTop - StackLimit, Len: StackLimit, Prot: ProtRead | ProtWrite,
-		Fixed: true, GrowsDown: true, Name: "[stack]"}); err != nil {
-		return ExecResult{}, err
-	}
 	var phdr uint64
 	if img.PhdrMapped {
 		phdr = img.PhdrVaddr + uint64(bias)
@@ -198,6 +200,16 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 	rand.Read(random[:])
 	st, err := loader.BuildStack(StackTop, a.Argv, a.Envp, a.Path, random, aux)
 	if err != nil {
+		return ExecResult{}, err
+	}
+	// The stack: a grows-down VMA holding the arguments and stackExpand
+	// more, which grows on faults below it up to RLIMIT_STACK.
+	m.mu.Lock()
+	room := m.stackMaxLocked()
+	m.mu.Unlock()
+	size := min(pageUp(StackTop-uintptr(st.SP))+stackExpand, room)
+	if _, err := m.Mmap(MmapOpts{Addr: StackTop - size, Len: size, Prot: ProtRead | ProtWrite,
+		Fixed: true, GrowsDown: true, Name: "[stack]"}); err != nil {
 		return ExecResult{}, err
 	}
 	if _, err := m.CopyOut(uintptr(st.SP), st.Data); err != nil {

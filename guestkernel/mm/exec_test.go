@@ -285,7 +285,9 @@ func TestLoadStatic(t *testing.T) {
 			// The stack VMA.
 			sv, ok := m.vmas.lookup(res.SP)
 			require.True(t, ok)
-			assert.Equal(t, VMA{Start: StackTop - StackLimit, End: StackTop, Prot: rw, MaxProt: rwx, GrowsDown: true, Name: "[stack]"}, *sv)
+			// (the arguments' pages and 128 KiB: it grows on faults below)
+			stackStart := StackTop - pageUp(StackTop-res.SP) - stackExpand
+			assert.Equal(t, VMA{Start: stackStart, End: StackTop, Prot: rw, MaxProt: rwx, GrowsDown: true, Name: "[stack]"}, *sv)
 
 			// The break starts right after the image; the heap grows
 			// there.
@@ -297,7 +299,7 @@ func TestLoadStatic(t *testing.T) {
 			assert.Equal(t, "[heap]", hv.Name)
 			assert.Equal(t, rw, hv.Prot)
 
-			// A fault below the initial stack maps downwards.
+			// A fault below the initial stack grows it and maps downwards.
 			low := res.SP - pages(40)
 			r, _, err := m.HandleFault(low, true, false)
 			require.NoError(t, err)

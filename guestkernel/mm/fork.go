@@ -56,6 +56,7 @@ func (m *MM) forkLocked(c *MM) error {
 	c.ArgStart, c.ArgEnd, c.EnvStart, c.EnvEnd = m.ArgStart, m.ArgEnd, m.EnvStart, m.EnvEnd
 	c.Auxv = slices.Clone(m.Auxv)
 	c.Membarrier.Store(m.Membarrier.Load())
+	c.rl, c.stackMax, c.mmapTop = m.rl, m.stackMax, m.mmapTop
 
 	// The child's VMAs first: c.Release then drops what they hold if a
 	// copy below fails. m's VMAs are maximal and sorted; leaving some
@@ -68,6 +69,7 @@ func (m *MM) forkLocked(c *MM) error {
 		}
 		refVMA(&v)
 		c.vmas.v = append(c.vmas.v, v)
+		c.vmas.size += v.Len()
 	}
 
 	protected := false

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"sync"
 	"testing"
 
@@ -210,6 +211,34 @@ func (md *model) fork() *model {
 		}
 	}
 	return c
+}
+
+// growStack applies growStackLocked's rule to the unmapped addr: a
+// private grows-down VMA above it takes faultAround pages down to its page
+// (fewer where the stack limit or the guard gap to the VMA below stop it).
+func (md *model) growStack(addr uintptr) bool {
+	vs := md.vmas()
+	i := sort.Search(len(vs), func(i int) bool { return vs[i].End > addr })
+	if i == len(vs) || !vs[i].GrowsDown || vs[i].Pager != nil {
+		return false
+	}
+	v := vs[i]
+	page := addr &^ (pageSize - 1)
+	lowest := uintptr(MinAddr)
+	if v.End > StackLimit && v.End-StackLimit > lowest {
+		lowest = v.End - StackLimit
+	}
+	if i > 0 {
+		lowest = max(lowest, vs[i-1].End+StackGuardGap)
+	}
+	if page < lowest {
+		return false
+	}
+	start := max(lowest, page-min(page, uintptr(faultAround-1)*pageSize))
+	for va := start; va < v.Start; va += pageSize {
+		md.attrs[va] = md.attrs[v.Start]
+	}
+	return true
 }
 
 // vmas derives the VMA list: maximal runs of contiguous pages with equal
@@ -698,6 +727,9 @@ func (f *fuzzer) step(op []byte) (err error) {
 			return f.fail("fault: %v", err)
 		}
 		at, ok := md.attrs[addr&^(pageSize-1)]
+		if !ok && md.growStack(addr) {
+			at, ok = md.attrs[addr&^(pageSize-1)]
+		}
 		switch {
 		case !ok:
 			if res != FaultSIGSEGV || code != segvMapErr {

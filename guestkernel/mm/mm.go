@@ -62,6 +62,13 @@ type MM struct {
 
 	brkStart, brk uintptr
 	released      bool
+	// rl are the memory limits of the process that uses the address
+	// space (SetRlimits); stackMax is the most a grows-down mapping may
+	// grow to, set at exec from RLIMIT_STACK, and mmapTop where top-down
+	// placement starts, below the room the stack may take (0 for both:
+	// StackLimit and MmapTop).
+	rl                Rlimits
+	stackMax, mmapTop uintptr
 	// Exe is the path of the executable, for /proc.
 	Exe string
 	// Comm is the program's name (/proc/pid/comm).
@@ -106,7 +113,7 @@ func (m *MM) Release() {
 	for i := range m.vmas.v {
 		unrefVMA(&m.vmas.v[i])
 	}
-	m.vmas.v = nil
+	m.vmas.v, m.vmas.size = nil, 0
 	m.as.Release()
 }
 
@@ -253,7 +260,10 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 	}
 	v, ok := m.vmas.lookup(addr)
 	if !ok {
-		return FaultSIGSEGV, segvMapErr, nil
+		// Below a stack: it grows, within its limits.
+		if v, ok = m.growStackLocked(addr); !ok {
+			return FaultSIGSEGV, segvMapErr, nil
+		}
 	}
 	switch {
 	case write && v.Prot&ProtWrite == 0,

@@ -91,7 +91,7 @@ func (m *MM) Mmap(o MmapOpts) (uintptr, error) {
 		addr &^= pageSize - 1
 		if addr < MinAddr || addr > UserEnd-n || m.vmas.overlaps(addr, addr+n) {
 			var ok bool
-			if addr, ok = m.findGap(n, MmapTop); !ok {
+			if addr, ok = m.findGap(n, m.topLocked()); !ok {
 				if addr, ok = m.findGap(n, UserEnd); !ok {
 					return 0, ENOMEM
 				}
@@ -107,6 +107,9 @@ func (m *MM) Mmap(o MmapOpts) (uintptr, error) {
 	}
 	if o.Prot&^maxProt != 0 {
 		return 0, EACCES
+	}
+	if grow := n - m.mappedInLocked(addr, n); !m.mayExpandLocked(grow, isData(o.Prot, o.Shared, o.GrowsDown)) {
+		return 0, ENOMEM // RLIMIT_AS or RLIMIT_DATA
 	}
 	m.unmapLocked(addr, n)
 	v := VMA{Start: addr, End: addr + n, Prot: o.Prot, MaxProt: maxProt,
@@ -373,6 +376,9 @@ func (m *MM) Mremap(old, oldLen, newLen uintptr, flags int, newAddr uintptr) (ui
 			m.unmapLocked(old+newN, oldN-newN)
 			return old, nil
 		}
+		if !m.mayExpandLocked(newN-oldN, isData(v.Prot, v.Shared, v.GrowsDown)) {
+			return 0, ENOMEM // RLIMIT_AS or RLIMIT_DATA
+		}
 		// Grow in place if the space after is free.
 		if newN <= UserEnd-old && !m.vmas.overlaps(old+oldN, old+newN) {
 			// (old+oldN is v.End: the range after it is free.)
@@ -389,13 +395,16 @@ func (m *MM) Mremap(old, oldLen, newLen uintptr, flags int, newAddr uintptr) (ui
 			return 0, ENOMEM
 		}
 		var found bool
-		if newAddr, found = m.findGap(newN, MmapTop); !found {
+		if newAddr, found = m.findGap(newN, m.topLocked()); !found {
 			return 0, ENOMEM
 		}
 	} else {
 		if newAddr&(pageSize-1) != 0 || newAddr < MinAddr || newAddr > UserEnd-newN ||
 			newAddr < old+oldN && old < newAddr+newN {
 			return 0, EINVAL
+		}
+		if newN > oldN && !m.mayExpandLocked(newN-oldN-min(newN-oldN, m.mappedInLocked(newAddr, newN)), isData(v.Prot, v.Shared, v.GrowsDown)) {
+			return 0, ENOMEM
 		}
 		m.unmapLocked(newAddr, newN)
 	}
@@ -436,7 +445,7 @@ func (m *MM) Brk(addr uintptr) uintptr {
 	oldEnd, newEnd := pageUp(m.brk), pageUp(addr)
 	switch {
 	case newEnd > oldEnd:
-		if newEnd > UserEnd || m.vmas.overlaps(oldEnd, newEnd) {
+		if newEnd > UserEnd || m.vmas.overlaps(oldEnd, newEnd) || !m.mayExpandLocked(newEnd-oldEnd, true) {
 			return m.brk
 		}
 		m.vmas.insert(VMA{Start: oldEnd, End: newEnd, Prot: ProtRead | ProtWrite,

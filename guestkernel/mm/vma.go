@@ -78,6 +78,8 @@ func (v *VMA) privateAnon() bool {
 // and insert takes over the caller's.
 type vmaSet struct {
 	v []VMA
+	// size is the bytes the VMAs span (Linux's total_vm), for RLIMIT_AS.
+	size uintptr
 }
 
 // find returns the index of the first VMA with End > addr.
@@ -128,6 +130,7 @@ func (s *vmaSet) remove(start, end uintptr) {
 	j := i
 	for j < len(s.v) && s.v[j].Start < end {
 		unrefVMA(&s.v[j])
+		s.size -= s.v[j].Len()
 		j++
 	}
 	s.v = append(s.v[:i], s.v[j:]...)
@@ -140,6 +143,7 @@ func (s *vmaSet) insert(v VMA) {
 	s.v = append(s.v, VMA{})
 	copy(s.v[i+1:], s.v[i:])
 	s.v[i] = v
+	s.size += v.Len()
 	s.merge(i)
 }
 

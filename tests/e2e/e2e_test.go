@@ -602,6 +602,7 @@ func programCases() []progCase {
 		{name: "fifos", prog: "fifos"},
 		{name: "fsmisc", prog: "fsmisc"},
 		{name: "openat2", prog: "openat2"},
+		{name: "rlimits", prog: "rlimits"},
 		{name: "sharing", prog: "sharing"},
 		{name: "sockopts", prog: "sockopts"},
 		{name: "xattrs", prog: "xattrs", golden: true, wantStdout: "" +
