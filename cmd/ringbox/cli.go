@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/sys/unix"
+
 	"ringbox/guestkernel/hostcall"
 	"ringbox/guestkernel/kernel"
 	"ringbox/netstack/nat"
@@ -226,6 +228,9 @@ var runFlags = []*runFlag{
 	{long: "files", arg: "N", group: groupResources, def: func() string { return "1048576" },
 		usage: "RLIMIT_NOFILE hard limit of every process",
 		set:   func(o *runOpts, v string) (err error) { o.files, err = parseInt(v, 16, 1<<20); return err }},
+	{long: "ulimit", arg: "NAME=N[:N]", group: groupResources,
+		usage: "the program's limit NAME: stack, as, fsize, nofile... (repeatable)",
+		set:   func(o *runOpts, v string) error { return o.setUlimit(v) }},
 	{long: "timeout", arg: "DURATION", group: groupResources, def: func() string { return "none" },
 		usage: "SIGTERM after DURATION (30s, 5m); exit status 124",
 		set:   func(o *runOpts, v string) (err error) { o.timeout, err = parseDuration(v); return err }},
@@ -609,4 +614,56 @@ func formatSize(n uint64) string {
 		return fmt.Sprintf("%dK", n>>10)
 	}
 	return fmt.Sprintf("%d", n)
+}
+
+// ulimitNames are --ulimit's names (Docker's, and setrlimit(2)'s without
+// RLIMIT_).
+var ulimitNames = map[string]int{
+	"as": unix.RLIMIT_AS, "core": unix.RLIMIT_CORE, "cpu": unix.RLIMIT_CPU, "data": unix.RLIMIT_DATA,
+	"fsize": unix.RLIMIT_FSIZE, "locks": unix.RLIMIT_LOCKS, "memlock": unix.RLIMIT_MEMLOCK,
+	"msgqueue": unix.RLIMIT_MSGQUEUE, "nice": unix.RLIMIT_NICE, "nofile": unix.RLIMIT_NOFILE,
+	"nproc": unix.RLIMIT_NPROC, "rss": unix.RLIMIT_RSS, "rtprio": unix.RLIMIT_RTPRIO,
+	"rttime": unix.RLIMIT_RTTIME, "sigpending": unix.RLIMIT_SIGPENDING, "stack": unix.RLIMIT_STACK,
+}
+
+// setUlimit parses --ulimit NAME=SOFT[:HARD] (a number, "unlimited" or
+// -1; HARD defaults to SOFT) into the program's limits, as Docker's
+// --ulimit: nofile also sets --files (the hard limit).
+func (o *runOpts) setUlimit(v string) error {
+	name, vals, ok := strings.Cut(v, "=")
+	r, known := ulimitNames[strings.ToLower(name)]
+	if !ok || !known {
+		return fmt.Errorf("want NAME=SOFT[:HARD] with NAME one of as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack")
+	}
+	parse := func(s string) (uint64, error) {
+		if s == "unlimited" || s == "-1" {
+			return unix.RLIM_INFINITY, nil
+		}
+		return strconv.ParseUint(s, 10, 64)
+	}
+	softText, hardText, hasHard := strings.Cut(vals, ":")
+	soft, err := parse(softText)
+	if err != nil {
+		return fmt.Errorf("%s: %q is not a number or unlimited", name, softText)
+	}
+	hard := soft
+	if hasHard {
+		if hard, err = parse(hardText); err != nil {
+			return fmt.Errorf("%s: %q is not a number or unlimited", name, hardText)
+		}
+	}
+	if soft > hard {
+		return fmt.Errorf("%s: the soft limit %s is above the hard limit %s", name, softText, hardText)
+	}
+	if r == unix.RLIMIT_NOFILE {
+		if hard > 1<<20 {
+			return fmt.Errorf("nofile: at most 1048576")
+		}
+		o.files = int(max(hard, 16))
+	}
+	if o.rlimits == nil {
+		o.rlimits = map[int]unix.Rlimit{}
+	}
+	o.rlimits[r] = unix.Rlimit{Cur: soft, Max: hard}
+	return nil
 }

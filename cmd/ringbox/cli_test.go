@@ -7,6 +7,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/guestkernel/mm"
 )
 
 func usageError(t *testing.T, err error) string {
@@ -53,6 +57,13 @@ func TestParseRunForms(t *testing.T) {
 		{[]string{"--user=0", "--hostname", "box", "--tmpfs", "/t", "--rootfs=/r", "p"}, func(o *runOpts) bool {
 			return o.user == userSpec{set: true} && o.hostname == "box" && reflect.DeepEqual(o.tmpfs, []string{"/t"}) && o.rootfs == "/r"
 		}, []string{"p"}},
+		{[]string{"--ulimit", "stack=unlimited", "--ulimit=nofile=100:200", "--ulimit", "AS=1000:-1", "p"}, func(o *runOpts) bool {
+			return reflect.DeepEqual(o.rlimits, map[int]unix.Rlimit{
+				unix.RLIMIT_STACK:  {Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY},
+				unix.RLIMIT_NOFILE: {Cur: 100, Max: 200},
+				unix.RLIMIT_AS:     {Cur: 1000, Max: unix.RLIM_INFINITY},
+			}) && o.files == 200 && o.memRlimits() == mm.Rlimits{AS: 1000, Stack: unix.RLIM_INFINITY}
+		}, []string{"p"}},
 		// A value that looks like a flag is still the value.
 		{[]string{"-it", "p"}, func(o *runOpts) bool { return o.tty && o.interactive }, []string{"p"}},
 		{[]string{"-t", "--interactive=false", "p"}, func(o *runOpts) bool { return o.tty && !o.interactive }, []string{"p"}},
@@ -91,6 +102,11 @@ func TestParseRunErrors(t *testing.T) {
 		{[]string{"--publish=80:0", "p"}, "bad port"},
 		{[]string{"-p", "0.0.0.0:80:80", "p"}, "must be a loopback one"},
 		{[]string{"--net=host", "p"}, "--net: want none or sandbox, got host"},
+		{[]string{"--ulimit", "stack", "p"}, "want NAME=SOFT[:HARD]"},
+		{[]string{"--ulimit", "nosuch=1", "p"}, "want NAME=SOFT[:HARD]"},
+		{[]string{"--ulimit", "as=lots", "p"}, "not a number or unlimited"},
+		{[]string{"--ulimit", "fsize=10:5", "p"}, "above the hard limit"},
+		{[]string{"--ulimit", "nofile=2000000", "p"}, "at most 1048576"},
 		{[]string{"--allow-net", "1.2.3.4", "p"}, "--allow-net needs --net=sandbox"},
 		{[]string{"--net=sandbox", "--allow-net", "1.2.3.4:99999", "p"}, "bad port"},
 		{[]string{"--net=sandbox", "--allow-net", "no spaces", "p"}, "not an address, a CIDR or a host name"},

@@ -16,13 +16,14 @@ import (
 // loadProgram makes an address space with exe loaded as prog, with argv
 // and env, for a process of uid/gid (its interpreter is found from cwd).
 func loadProgram(machine *vmm.Machine, mem *memfile.File, kern *kernel.Kernel, vfs *fs.VFS, cwd *fs.Dentry,
-	exe executable, prog string, argv, env []string, uid, gid uint32) (*mm.MM, mm.ExecResult, error) {
+	exe executable, prog string, argv, env []string, uid, gid uint32, rl mm.Rlimits) (*mm.MM, mm.ExecResult, error) {
 	m, err := mm.New(machine, mem)
 	if err != nil {
 		return nil, mm.ExecResult{}, fail(exitSandbox, "address space: %v", err)
 	}
 	res, err := m.Load(mm.ExecArgs{
 		File: exe, Path: prog, Exe: exe.path, Argv: argv, Envp: env, UID: uid, GID: gid, HWCap: kern.HWCap, VDSO: kern.VDSO,
+		Rlimits: rl,
 		OpenInterp: func(p string) (mm.Executable, error) {
 			f, err := openInTree(vfs, cwd, p)
 			if err != nil {
@@ -54,4 +55,20 @@ func installHostStdio(fds *fs.FDTable, hostFDs []int) error {
 		}
 	}
 	return nil
+}
+
+// memRlimits are the memory limits among the program's --ulimit (or OCI)
+// limits, which its address space is held to from its exec on.
+func (o *runOpts) memRlimits() mm.Rlimits {
+	var r mm.Rlimits
+	if l, ok := o.rlimits[unix.RLIMIT_AS]; ok {
+		r.AS = l.Cur
+	}
+	if l, ok := o.rlimits[unix.RLIMIT_DATA]; ok {
+		r.Data = l.Cur
+	}
+	if l, ok := o.rlimits[unix.RLIMIT_STACK]; ok {
+		r.Stack = l.Cur
+	}
+	return r
 }

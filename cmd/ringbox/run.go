@@ -69,7 +69,7 @@ type runOpts struct {
 	// sets (nil: root's all, other users' none): an OCI config's.
 	groups []uint32
 	caps   *kernel.CapSets
-	// rlimits are the first process's resource limits (an OCI
+	// rlimits are the first process's resource limits (--ulimit, an OCI
 	// config's), by RLIMIT_* number.
 	rlimits map[int]unix.Rlimit
 	// seccomp is an OCI config's linux.seccomp filter, installed on the
@@ -322,7 +322,7 @@ func runCmd(o *runOpts) error {
 	kern.NetProc = syscalls.ProcNet(kern)
 
 	uid, gid := programIDs(vfs, o.user)
-	m, res, err := loadProgram(machine, mem, kern, vfs, cwd, exe, prog, argv, env, uid, gid)
+	m, res, err := loadProgram(machine, mem, kern, vfs, cwd, exe, prog, argv, env, uid, gid, o.memRlimits())
 	if err != nil {
 		return err
 	}
@@ -436,7 +436,7 @@ func runCmd(o *runOpts) error {
 				return 0, err
 			}
 			defer exe.impl.Release()
-			m, res, err := loadProgram(machine, mem, kern, vfs, d, exe, p, argv, req.Env, req.UID, req.GID)
+			m, res, err := loadProgram(machine, mem, kern, vfs, d, exe, p, argv, req.Env, req.UID, req.GID, o.memRlimits())
 			if err != nil {
 				return 0, err
 			}

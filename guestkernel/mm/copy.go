@@ -27,6 +27,11 @@ func (m *MM) accessAs(addr uintptr, n int, write, force bool, fn func(b []byte))
 	for done < n {
 		a := addr + uintptr(done)
 		v, ok := m.vmas.lookup(a)
+		if !ok {
+			// Below a stack, as a fault there would: a signal frame
+			// pushed past what the program has touched.
+			v, ok = m.growStackLocked(a)
+		}
 		// Like the MMU (and HandleFault): any access right allows
 		// reading, as PROT_WRITE and PROT_EXEC pages are readable on
 		// x86.

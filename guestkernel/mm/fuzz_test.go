@@ -775,6 +775,12 @@ func (f *fuzzer) step(op []byte) (err error) {
 		if stopOnOOM(err) {
 			return errStop
 		}
+		// An access below a stack grows it, page by page, as a fault.
+		for va := addr &^ (pageSize - 1); n > 0 && va < addr+uintptr(n) && va < UserEnd; va += pageSize {
+			if _, ok := md.attrs[va]; !ok && !md.growStack(va) {
+				break
+			}
+		}
 		want := md.accessible(addr, n, write)
 		if done != want || (want == n) != (err == nil) || err != nil && !errors.Is(err, EFAULT) {
 			return f.fail("copy: got %d, %v; want %d of %d", done, err, want, n)

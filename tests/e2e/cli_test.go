@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -276,6 +277,31 @@ func TestResourceFlags(t *testing.T) {
 	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
 	require.Equal(t, "small ok\nbig refused\n", string(r.Stdout))
 	require.Contains(t, string(r.Stderr), "No space left on device")
+}
+
+// TestUlimitFlag: --ulimit sets the program's limits: a stack room of
+// 256 MiB lets a 100 MiB deep recursion through (the default 8 MiB does
+// not: SIGSEGV), RLIMIT_AS gives Python a MemoryError, RLIMIT_FSIZE stops
+// a file with SIGXFSZ, and the shell's ulimit shows them.
+func TestUlimitFlag(t *testing.T) {
+	recordInputs(t)
+	t.Parallel()
+	r := execute(t, sandboxed([]string{"--ulimit", "stack=268435456"}, baseEnv, prog("rlimits"), []string{"deep", "102400"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Contains(t, string(r.Stdout), "recursed")
+	r = execute(t, sandboxed(nil, baseEnv, prog("rlimits"), []string{"deep", "102400"}, nil))
+	require.Equal(t, 128+int(syscall.SIGSEGV), r.Code, "stderr: %s", r.Stderr)
+
+	r = execute(t, sandboxed([]string{"--ulimit", "as=268435456:unlimited"}, baseEnv, "/usr/bin/python3",
+		[]string{"-c", "import resource\nprint(resource.getrlimit(resource.RLIMIT_AS))\nx = bytearray(400 << 20)"}, nil))
+	require.Equal(t, 1, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "(268435456, -1)\n", string(r.Stdout))
+	require.Contains(t, string(r.Stderr), "MemoryError")
+
+	r = execute(t, sandboxed([]string{"--ulimit", "fsize=100000", "--ulimit", "nofile=50:60"}, baseEnv, "/bin/sh",
+		[]string{"-c", "ulimit -f; ulimit -Sn; ulimit -Hn; head -c 200000 /dev/zero > /tmp/f; echo $?; wc -c < /tmp/f"}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "195\n50\n60\n153\n100000\n", string(r.Stdout), "ulimit -f counts 512-byte blocks; head dies of SIGXFSZ (128+25)")
 }
 
 // TestOutOfMemory: past --memory the program is killed (137) with one
