@@ -122,6 +122,11 @@ func (t *Task) Clone(a CloneArgs) (*Task, error) {
 		}
 	}
 	k.mu.Lock()
+	if k.nprocExceededLocked(t.TG) {
+		k.mu.Unlock()
+		undo()
+		return nil, ErrNoTasks
+	}
 	tid := k.allocPID()
 	child.TID = tid
 	if f&unix.CLONE_THREAD != 0 {

@@ -76,6 +76,29 @@ func (k *Kernel) Group(pid int32) *ThreadGroup {
 	return k.groups[pid]
 }
 
+// nprocExceededLocked reports whether a new task of tg would pass its
+// RLIMIT_NPROC, as Linux counts it: the live tasks (threads too) whose
+// real UID is tg's. Root, and holders of CAP_SYS_RESOURCE or
+// CAP_SYS_ADMIN, are exempt. k.mu is held; only a finite limit costs a
+// walk of the tasks.
+func (k *Kernel) nprocExceededLocked(tg *ThreadGroup) bool {
+	lim := tg.Limit(unix.RLIMIT_NPROC).Cur
+	if lim == infinity || lim >= uint64(len(k.procs.tasks))+1 {
+		return false
+	}
+	c := tg.Creds()
+	if c.UID == 0 || c.HasCap(CapSysResource) || c.HasCap(CapSysAdmin) {
+		return false
+	}
+	var n uint64
+	for _, t := range k.procs.tasks {
+		if t.TG != nil && t.TG.Creds().UID == c.UID {
+			n++
+		}
+	}
+	return n >= lim
+}
+
 // addTaskLocked registers a new task; k.mu is held. It fails with EAGAIN
 // past MaxTasks.
 func (k *Kernel) addTaskLocked(t *Task) error {

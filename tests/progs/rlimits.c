@@ -3,7 +3,8 @@
 // running untrusted code): RLIMIT_AS and RLIMIT_DATA against mmap, brk,
 // mremap and malloc; RLIMIT_STACK raised for deep recursion and lowered
 // below it (SIGSEGV); RLIMIT_FSIZE against write, pwrite, writev,
-// ftruncate and fallocate (EFBIG and SIGXFSZ). Each case runs in a child;
+// ftruncate and fallocate (EFBIG and SIGXFSZ); RLIMIT_NPROC against fork
+// for an unprivileged user. Each case runs in a child;
 // it prints results only, never addresses.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +27,7 @@ static const char *en(int e) {
 	case ENOMEM: return "ENOMEM";
 	case EFBIG: return "EFBIG";
 	case EINVAL: return "EINVAL";
+	case EAGAIN: return "EAGAIN";
 	}
 	static char b[32];
 	snprintf(b, sizeof b, "errno %d", e);
@@ -168,6 +170,36 @@ static void fsize_case(void) {
 	printf("not reached: SIGXFSZ's default ends the process\n");
 }
 
+// nproc_case: as an unprivileged user of its own (a UID no other process
+// has), with RLIMIT_NPROC 3, the process and two children fit; the third
+// fork fails with EAGAIN.
+static void nproc_case(void) {
+	if (setgid(54321) != 0 || setuid(54321) != 0) {
+		perror("setuid");
+		return;
+	}
+	setlim(RLIMIT_NPROC, 3);
+	pid_t kids[5];
+	int n = 0, e = 0;
+	for (int i = 0; i < 5; i++) {
+		pid_t p = fork();
+		if (p == 0) {
+			pause();
+			_exit(0);
+		}
+		if (p < 0) {
+			e = errno;
+			break;
+		}
+		kids[n++] = p;
+	}
+	printf("%-34s %d, then %s\n", "NPROC 3: forked", n, e ? en(e) : "none failed");
+	for (int i = 0; i < n; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+}
+
 static void run(const char *name, void (*f)(void)) {
 	fflush(stdout);
 	pid_t p = fork();
@@ -199,5 +231,7 @@ int main(int argc, char **argv) {
 	stack_child(argv[0], 4 * MiB, 100 * 1024);
 	stack_child(argv[0], 4 * MiB, 1024);
 	run("fsize", fsize_case);
+	if (getuid() == 0)
+		run("nproc", nproc_case);
 	return 0;
 }
