@@ -336,13 +336,8 @@ func ociAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+	st := procState(pid)
+	return st != "" && st != "Z" && st != "X"
 }
 
 func ociStarted(dir string) bool { return fileExists(filepath.Join(dir, "started")) }

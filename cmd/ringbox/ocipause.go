@@ -83,16 +83,21 @@ func waitStopped(tree []int) error {
 
 // procState returns the state letter of pid in /proc ("" once gone).
 func procState(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if f := procStatFields(strconv.Itoa(pid)); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// procStatFields returns the fields of /proc/PID/stat after the command
+// name (state, ppid, ...), nil if there is none.
+func procStatFields(pid string) []string {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
-		return ""
+		return nil
 	}
 	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) == 0 {
-		return ""
-	}
-	return f[0]
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 }
 
 // processTree returns root and its descendants, parents before their
@@ -105,12 +110,7 @@ func processTree(root int) []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		f := procStatFields(e.Name())
 		if len(f) < 2 {
 			continue
 		}
