@@ -194,7 +194,17 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 // writable: the root's memory layer by default (the host is untouched), an
 // OCI container's own rootfs (as runc writes into it), or an earlier
 // tmpfs mount. A read-only root is EROFS; what exists is left as it is.
+// A dangling symlink on the way is followed inside the sandbox, and what
+// it names is made, as runc does (an image's /etc/resolv.conf linking to
+// /run/systemd/resolve/stub-resolv.conf gets Docker's file there).
 func makeMountPoint(v *fs.VFS, dst string, dir bool) error {
+	return makeMountPointVia(v, dst, dir, 0)
+}
+
+func makeMountPointVia(v *fs.VFS, dst string, dir bool, links int) error {
+	if links > fs.MaxSymlinks {
+		return unix.ELOOP
+	}
 	if _, err := v.Resolve(v.Root(), v.Root(), dst, true); err == nil {
 		return nil
 	}
@@ -208,6 +218,17 @@ func makeMountPoint(v *fs.VFS, dst string, dir bool) error {
 		}
 		if err != unix.ENOENT {
 			return err
+		}
+		if l, lerr := v.Resolve(d, v.Root(), name, false); lerr == nil {
+			// name is there: a symlink to what is missing.
+			target, err := l.Node().Readlink()
+			if err != nil {
+				return err
+			}
+			if !strings.HasPrefix(target, "/") {
+				target = path.Join(d.Path(v.Root()), target)
+			}
+			return makeMountPointVia(v, path.Join(append([]string{target}, parts[i+1:]...)...), dir, links+1)
 		}
 		m, ok := d.Node().(fs.Mutable)
 		if d.Mount().ReadOnly || !ok {
