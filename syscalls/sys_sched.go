@@ -32,6 +32,8 @@ func init() {
 		return 0, schedSetscheduler(t, int32(a[0]), keepPolicy, a[1])
 	})
 	register(unix.SYS_SCHED_GETPARAM, sysSchedGetparam)
+	register(unix.SYS_SCHED_GETATTR, sysSchedGetattr)
+	register(unix.SYS_SCHED_SETATTR, sysSchedSetattr)
 	register(unix.SYS_SCHED_GET_PRIORITY_MAX, func(t *kernel.Task, a Args) (uintptr, error) {
 		return schedPriorityBound(int(int32(a[0])), true)
 	})
@@ -556,4 +558,154 @@ func sysMembarrier(t *kernel.Task, a Args) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	return 0, nil
+}
+
+// struct sched_attr (linux/sched/types.h): size, policy, flags, nice,
+// priority, the three SCHED_DEADLINE times, and (VER1) the two
+// utilization clamps.
+const (
+	schedAttrVer0 = 48
+	schedAttrVer1 = 56
+
+	schedFlagResetOnFork = 0x01
+	schedFlagKeepPolicy  = 0x08
+	schedFlagKeepParams  = 0x10
+	schedFlagUtilMin     = 0x20
+	schedFlagUtilMax     = 0x40
+	schedFlagsKnown      = 0x7f // and RECLAIM, DL_OVERRUN: SCHED_DEADLINE's
+	utilClampMax         = 1024
+)
+
+// sysSchedGetattr is sched_getattr: the thread's policy, its flags
+// (SCHED_FLAG_RESET_ON_FORK), nice and priority; no deadline times and
+// no clamps.
+func sysSchedGetattr(t *kernel.Task, a Args) (uintptr, error) {
+	pid, addr, size, flags := int32(a[0]), a[1], a[2], a[3]
+	if addr == 0 || pid < 0 || flags != 0 || size < schedAttrVer0 || size > pageSize {
+		return 0, unix.EINVAL
+	}
+	target, err := schedTarget(t, pid)
+	if err != nil {
+		return 0, err
+	}
+	n := min(size, schedAttrVer1)
+	b := make([]byte, n)
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], uint32(n))
+	policy, reset := target.Sched.Policy()
+	le.PutUint32(b[4:], uint32(policy))
+	if reset {
+		le.PutUint64(b[8:], schedFlagResetOnFork)
+	}
+	le.PutUint32(b[16:], uint32(int32(target.Sched.Nice())))
+	_, err = t.MM.CopyOut(addr, b)
+	return 0, err
+}
+
+// sysSchedSetattr is sched_setattr: sched_setscheduler's rules for the
+// policy and priority (the real-time ones need RLIMIT_RTPRIO, which the
+// sandbox's is 0; SCHED_DEADLINE needs a privilege it never grants:
+// EPERM), setpriority's for the nice value of a normal policy, the KEEP
+// flags, and clamps that are checked and not kept.
+func sysSchedSetattr(t *kernel.Task, a Args) (uintptr, error) {
+	pid, addr, flags := int32(a[0]), a[1], a[2]
+	if addr == 0 || pid < 0 || flags != 0 {
+		return 0, unix.EINVAL
+	}
+	var head [4]byte
+	if _, err := t.MM.CopyIn(addr, head[:]); err != nil {
+		return 0, err
+	}
+	le := binary.LittleEndian
+	size := uintptr(le.Uint32(head[:]))
+	if size == 0 {
+		size = schedAttrVer0
+	}
+	if size < schedAttrVer0 || size > pageSize {
+		// Linux writes the size it knows back for the caller.
+		var want [4]byte
+		le.PutUint32(want[:], schedAttrVer1)
+		t.MM.CopyOut(addr, want[:])
+		return 0, unix.E2BIG
+	}
+	b := make([]byte, size)
+	if _, err := t.MM.CopyIn(addr, b); err != nil {
+		return 0, err
+	}
+	for _, c := range b[min(size, schedAttrVer1):] {
+		if c != 0 {
+			var want [4]byte
+			le.PutUint32(want[:], schedAttrVer1)
+			t.MM.CopyOut(addr, want[:])
+			return 0, unix.E2BIG
+		}
+	}
+	b = append(b, make([]byte, schedAttrVer1)...) // VER0 callers: zero clamps
+	policy, sflags := int(le.Uint32(b[4:])), le.Uint64(b[8:])
+	nice, prio := int(int32(le.Uint32(b[16:]))), le.Uint32(b[20:])
+	utilMin, utilMax := le.Uint32(b[48:]), le.Uint32(b[52:])
+	if sflags&^schedFlagsKnown != 0 || policy < 0 {
+		return 0, unix.EINVAL
+	}
+	if sflags&schedFlagUtilMin != 0 && utilMin > utilClampMax || sflags&schedFlagUtilMax != 0 && utilMax > utilClampMax {
+		return 0, unix.EINVAL
+	}
+	target, err := schedTarget(t, pid)
+	if err != nil {
+		return 0, err
+	}
+	cur, curReset := target.Sched.Policy()
+	if sflags&schedFlagKeepPolicy != 0 {
+		policy = cur
+	}
+	switch policy {
+	case kernel.SchedOther, kernel.SchedBatch, kernel.SchedIdle, kernel.SchedFIFO, kernel.SchedRR:
+	case kernel.SchedDeadline:
+		if !validDeadline(le.Uint64(b[24:]), le.Uint64(b[32:]), le.Uint64(b[40:])) {
+			return 0, unix.EINVAL
+		}
+		return 0, unix.EPERM
+	default:
+		return 0, unix.EINVAL
+	}
+	reset := sflags&schedFlagResetOnFork != 0
+	if sflags&schedFlagKeepParams != 0 {
+		nice = target.Sched.Nice()
+		prio = 0
+	}
+	if prio > 99 || rtPolicy(policy) != (prio != 0) {
+		return 0, unix.EINVAL
+	}
+	if rtPolicy(policy) {
+		if rlim := target.TG.Limit(unix.RLIMIT_RTPRIO).Cur; policy != cur && rlim == 0 || uint64(prio) > rlim {
+			return 0, unix.EPERM
+		}
+	}
+	nice = min(max(nice, -20), 19)
+	if !rtPolicy(policy) && nice < target.Sched.Nice() && !canNice(target, nice) {
+		return 0, unix.EPERM
+	}
+	if cur == kernel.SchedIdle && policy != kernel.SchedIdle && !canNice(target, target.Sched.Nice()) {
+		return 0, unix.EPERM
+	}
+	if curReset && !reset {
+		return 0, unix.EPERM
+	}
+	if !rtPolicy(policy) {
+		target.Sched.SetNice(nice)
+	}
+	target.Sched.SetPolicy(policy, reset)
+	return 0, nil
+}
+
+// validDeadline checks SCHED_DEADLINE's times as Linux does before it
+// looks at privileges: runtime at least 1024 ns, runtime <= deadline <=
+// period (0: the deadline), the period within sysctl's default bounds
+// (100 us to 4.194304 s).
+func validDeadline(runtime, deadline, period uint64) bool {
+	if period == 0 {
+		period = deadline
+	}
+	return deadline != 0 && runtime >= 1<<10 && deadline&(1<<63) == 0 && period&(1<<63) == 0 &&
+		runtime <= deadline && deadline <= period && period >= 100_000 && period <= 4_194_304_000
 }

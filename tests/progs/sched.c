@@ -27,6 +27,7 @@ static const char *ename(int e) {
 	case EPERM: return "EPERM";
 	case ESRCH: return "ESRCH";
 	case EFAULT: return "EFAULT";
+	case E2BIG: return "E2BIG";
 	}
 	static char b[32];
 	snprintf(b, sizeof b, "errno %d", e);
@@ -173,6 +174,77 @@ static void policy_tests(void) {
 	}
 	waitpid(pid, NULL, 0);
 	printf("mine still %d\n", sched_getscheduler(0));
+}
+
+// struct sched_attr, VER1 (56 bytes), and room for a newer caller's.
+struct attr {
+	unsigned size, policy;
+	unsigned long long flags;
+	int nice;
+	unsigned prio;
+	unsigned long long runtime, deadline, period;
+	unsigned util_min, util_max;
+	unsigned char newer[16];
+};
+
+static void show_attr(const char *what) {
+	struct attr a;
+	memset(&a, 0xff, sizeof a);
+	int r = syscall(SYS_sched_getattr, 0, &a, 56, 0);
+	printf("%s: getattr %s, size %u, policy %u, flags %#llx, nice %d, priority %u\n", what, res(r), a.size, a.policy,
+	       a.flags, a.nice, a.prio);
+}
+
+static int setattr(unsigned policy, unsigned long long flags, int nice, unsigned prio) {
+	struct attr a = {.size = 48, .policy = policy, .flags = flags, .nice = nice, .prio = prio};
+	return syscall(SYS_sched_setattr, 0, &a, 0);
+}
+
+// attr_tests: sched_getattr and sched_setattr (chrt uses them), in a
+// child: the nice value only goes up.
+static void attr_tests(void) {
+	printf("== sched_attr\n");
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid != 0) {
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	struct attr a;
+	show_attr("start");
+	printf("getattr size 40: %s\n", res(syscall(SYS_sched_getattr, 0, &a, 40, 0)));
+	printf("getattr flags 1: %s\n", res(syscall(SYS_sched_getattr, 0, &a, 56, 1)));
+	printf("getattr NULL: %s\n", res(syscall(SYS_sched_getattr, 0, NULL, 56, 0)));
+	printf("getattr no such thread: %s\n", res(syscall(SYS_sched_getattr, dead_pid(), &a, 56, 0)));
+	printf("BATCH nice 5: %s\n", res(setattr(SCHED_BATCH, 0, 5, 0)));
+	show_attr("after");
+	printf("OTHER nice 0 (lower): %s\n", res(setattr(SCHED_OTHER, 0, 0, 0)));
+	printf("KEEP_POLICY nice 7: %s\n", res(setattr(SCHED_OTHER, 0x08, 7, 0)));
+	show_attr("kept");
+	printf("FIFO 10: %s\n", res(setattr(SCHED_FIFO, 0, 0, 10)));
+	printf("OTHER priority 3: %s\n", res(setattr(SCHED_OTHER, 0, 7, 3)));
+	printf("policy 42: %s\n", res(setattr(42, 0, 7, 0)));
+	printf("unknown flag: %s\n", res(setattr(SCHED_OTHER, 0x1000, 7, 0)));
+	struct attr dl = {.size = 56, .policy = 6, .runtime = 10000000, .deadline = 30000000, .period = 100000000};
+	printf("DEADLINE: %s\n", res(syscall(SYS_sched_setattr, 0, &dl, 0)));
+	dl.runtime = 0;
+	printf("DEADLINE no runtime: %s\n", res(syscall(SYS_sched_setattr, 0, &dl, 0)));
+	struct attr big = {.size = sizeof big, .policy = SCHED_OTHER, .nice = 7};
+	big.newer[3] = 1;
+	int r = syscall(SYS_sched_setattr, 0, &big, 0);
+	printf("size %zu, a newer field set: %s, size told %u\n", sizeof big, res(r), big.size);
+	big.newer[3] = 0;
+	big.size = sizeof big;
+	printf("size %zu, newer fields zero: %s\n", sizeof big, res(syscall(SYS_sched_setattr, 0, &big, 0)));
+	struct attr small = {.size = 20};
+	r = syscall(SYS_sched_setattr, 0, &small, 0);
+	printf("size 20: %s, size told %u\n", res(r), small.size);
+	printf("setattr flags 1: %s\n", res(syscall(SYS_sched_setattr, 0, &big, 1)));
+	printf("RESET_ON_FORK: %s\n", res(setattr(SCHED_OTHER, 0x01, 7, 0)));
+	show_attr("reset");
+	printf("without it: %s\n", res(setattr(SCHED_OTHER, 0, 7, 0)));
+	fflush(stdout);
+	_exit(0);
 }
 
 static atomic_int nice_tid, nice_done;
@@ -336,6 +408,7 @@ int main(void) {
 	int ncpu = CPU_COUNT(&set);
 	affinity_tests(ncpu);
 	policy_tests();
+	attr_tests();
 	membarrier_tests();
 	nice_tests();
 	ioprio_tests();
