@@ -192,6 +192,7 @@ func (t *Task) Clone(a CloneArgs) (*Task, error) {
 		}
 		tg.parent.children[tg] = struct{}{}
 		k.groups[tid] = tg
+		tg.armCPULimit() // the inherited RLIMIT_CPU counts the child's own time
 	}
 	k.mu.Unlock()
 

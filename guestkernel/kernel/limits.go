@@ -48,6 +48,9 @@ func (tg *ThreadGroup) SetLimit(r int, l unix.Rlimit) {
 		}
 		tg.fdTable().SetLimit(int(n))
 	}
+	if r == unix.RLIMIT_CPU {
+		tg.armCPULimit()
+	}
 }
 
 const fsMaxNoFile = 1 << 20

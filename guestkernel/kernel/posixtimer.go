@@ -622,6 +622,7 @@ func (tg *ThreadGroup) deletePosixTimers() {
 // stopPosixTimersLocked stops every timer of the process (exit). tg.mu
 // is held.
 func (tg *ThreadGroup) stopPosixTimersLocked() {
+	tg.stopCPULimitLocked()
 	for _, pt := range tg.posix.timers {
 		pt.deleteLocked()
 	}

@@ -54,6 +54,7 @@ type ThreadGroup struct {
 	sigs       sigPending // signals sent to the process (sigqueue.go)
 	itimer     realTimer
 	posix      posixState   // POSIX timers, CPU-time itimers, the signalfd queue (posixtimer.go)
+	cpuLim     *cpuLimit    // the RLIMIT_CPU watch (cpulimit.go)
 	pidfdQ     waiter.Queue // pidfds waiting for the exit (pidfd.go)
 	exiting    bool
 	execing    *Task // the task whose execve is ending the others

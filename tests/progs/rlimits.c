@@ -4,7 +4,8 @@
 // mremap and malloc; RLIMIT_STACK raised for deep recursion and lowered
 // below it (SIGSEGV); RLIMIT_FSIZE against write, pwrite, writev,
 // ftruncate and fallocate (EFBIG and SIGXFSZ); RLIMIT_NPROC against fork
-// for an unprivileged user. Each case runs in a child;
+// for an unprivileged user; RLIMIT_CPU's SIGXCPU and SIGKILL. Each case
+// runs in a child;
 // it prints results only, never addresses.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -200,6 +201,33 @@ static void nproc_case(void) {
 	}
 }
 
+// cpu cases: RLIMIT_CPU {1, 2}: SIGXCPU at one CPU second (handled),
+// SIGKILL at two; {1, unlimited}: SIGXCPU's default action ends it.
+static volatile sig_atomic_t xcpu;
+static void onxcpu(int s) {
+	(void)s;
+	xcpu++;
+	write(1, "SIGXCPU\n", 8);
+}
+
+static void spin(void) {
+	for (volatile unsigned long i = 0;; i++)
+		;
+}
+
+static void cpu_hard_case(void) {
+	signal(SIGXCPU, onxcpu);
+	struct rlimit l = {1, 2};
+	setrlimit(RLIMIT_CPU, &l);
+	spin();
+}
+
+static void cpu_soft_case(void) {
+	struct rlimit l = {1, RLIM_INFINITY};
+	setrlimit(RLIMIT_CPU, &l);
+	spin();
+}
+
 static void run(const char *name, void (*f)(void)) {
 	fflush(stdout);
 	pid_t p = fork();
@@ -211,7 +239,7 @@ static void run(const char *name, void (*f)(void)) {
 	int st;
 	waitpid(p, &st, 0);
 	if (WIFSIGNALED(st))
-		printf("%s: killed by %s\n", name, WTERMSIG(st) == SIGXFSZ ? "SIGXFSZ" : strsignal(WTERMSIG(st)));
+		printf("%s: killed by %s\n", name, strsignal(WTERMSIG(st)));
 	else
 		printf("%s: exit %d\n", name, WEXITSTATUS(st));
 }
@@ -233,5 +261,7 @@ int main(int argc, char **argv) {
 	run("fsize", fsize_case);
 	if (getuid() == 0)
 		run("nproc", nproc_case);
+	run("cpu 1:2", cpu_hard_case);
+	run("cpu 1:unlimited", cpu_soft_case);
 	return 0;
 }
