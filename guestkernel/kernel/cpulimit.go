@@ -62,8 +62,10 @@ func (tg *ThreadGroup) armCPULimitLocked() {
 
 // cpuLimitCheck looks at the process's CPU time against the limits.
 func (tg *ThreadGroup) cpuLimitCheck(gen uint64) {
+	tg.mu.Lock()
 	cl := tg.cpuLim
-	now, ok := cl.clock.now()
+	tg.mu.Unlock()
+	now, ok := cl.clock.now() // takes tg.mu
 	tg.mu.Lock()
 	if cl.gen != gen || tg.exiting || !ok {
 		tg.mu.Unlock()
