@@ -153,8 +153,9 @@ func sysUname(t *kernel.Task, a Args) (uintptr, error) {
 	return 0, err
 }
 
-func getRlimit(t *kernel.Task, addr uintptr, r int) error {
-	l := t.TG.Limit(r)
+// getRlimit copies limit r of target's process out to the caller's addr.
+func getRlimit(t, target *kernel.Task, addr uintptr, r int) error {
+	l := target.TG.Limit(r)
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[0:], l.Cur)
 	binary.LittleEndian.PutUint64(b[8:], l.Max)
@@ -162,7 +163,8 @@ func getRlimit(t *kernel.Task, addr uintptr, r int) error {
 	return err
 }
 
-func setRlimit(t *kernel.Task, addr uintptr, r int) error {
+// setRlimit sets limit r of target's process from the caller's addr.
+func setRlimit(t, target *kernel.Task, addr uintptr, r int) error {
 	var b [16]byte
 	if _, err := t.MM.CopyIn(addr, b[:]); err != nil {
 		return err
@@ -171,40 +173,42 @@ func setRlimit(t *kernel.Task, addr uintptr, r int) error {
 	if nl.Cur > nl.Max {
 		return unix.EINVAL
 	}
-	old := t.TG.Limit(r)
+	old := target.TG.Limit(r)
 	if nl.Max > old.Max {
 		return unix.EPERM // raising a hard limit needs privilege the sandbox never grants
 	}
 	if r == unix.RLIMIT_NOFILE && nl.Cur > 1<<20 {
 		return unix.EPERM
 	}
-	t.TG.SetLimit(r, nl)
+	target.TG.SetLimit(r, nl)
 	if r == unix.RLIMIT_AS || r == unix.RLIMIT_DATA || r == unix.RLIMIT_STACK {
-		t.MM.SetRlimits(t.TG.MMLimits())
+		target.MM.SetRlimits(target.TG.MMLimits())
 	}
 	return nil
 }
 
+// sysPrlimit is prlimit64: the limits of any process of the sandbox (the
+// caller's own for pid 0), read into and written from the caller's
+// memory (another process's memory was used: prlimit --pid got EFAULT).
 func sysPrlimit(t *kernel.Task, a Args) (uintptr, error) {
 	pid, r := int32(a[0]), int(a[1])
+	target := t
 	if pid != 0 && pid != t.TG.PID {
 		// Another process of the sandbox (same credentials).
-		o := t.K.Task(pid)
-		if o == nil {
+		if target = t.K.Task(pid); target == nil {
 			return 0, unix.ESRCH
 		}
-		t = o
 	}
 	if r < 0 || r > unix.RLIMIT_RTTIME {
 		return 0, unix.EINVAL
 	}
 	if a[3] != 0 {
-		if err := getRlimit(t, a[3], r); err != nil {
+		if err := getRlimit(t, target, a[3], r); err != nil {
 			return 0, err
 		}
 	}
 	if a[2] != 0 {
-		return 0, setRlimit(t, a[2], r)
+		return 0, setRlimit(t, target, a[2], r)
 	}
 	return 0, nil
 }
@@ -213,12 +217,12 @@ func sysGetrlimit(t *kernel.Task, a Args) (uintptr, error) {
 	if int(a[0]) < 0 || int(a[0]) > unix.RLIMIT_RTTIME {
 		return 0, unix.EINVAL
 	}
-	return 0, getRlimit(t, a[1], int(a[0]))
+	return 0, getRlimit(t, t, a[1], int(a[0]))
 }
 
 func sysSetrlimit(t *kernel.Task, a Args) (uintptr, error) {
 	if int(a[0]) < 0 || int(a[0]) > unix.RLIMIT_RTTIME {
 		return 0, unix.EINVAL
 	}
-	return 0, setRlimit(t, a[1], int(a[0]))
+	return 0, setRlimit(t, t, a[1], int(a[0]))
 }

@@ -228,6 +228,27 @@ static void cpu_soft_case(void) {
 	spin();
 }
 
+// prlimit_case: another process's limits, read and set through prlimit
+// into and from the caller's memory.
+static void prlimit_case(void) {
+	pid_t p = fork();
+	if (p == 0) {
+		pause();
+		_exit(0);
+	}
+	struct rlimit l = {0, 0}, set = {12345, 23456};
+	int r = prlimit(p, RLIMIT_FSIZE, &set, NULL);
+	printf("%-34s %s\n", "prlimit: set the child's FSIZE", r ? en(errno) : "ok");
+	r = prlimit(p, RLIMIT_FSIZE, NULL, &l);
+	printf("%-34s %s %lu %lu\n", "prlimit: read it back", r ? en(errno) : "ok", (unsigned long)l.rlim_cur,
+	       (unsigned long)l.rlim_max);
+	struct rlimit mine;
+	getrlimit(RLIMIT_FSIZE, &mine);
+	printf("%-34s %s\n", "prlimit: mine unchanged", mine.rlim_cur == RLIM_INFINITY ? "yes" : "no");
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+}
+
 static void run(const char *name, void (*f)(void)) {
 	fflush(stdout);
 	pid_t p = fork();
@@ -261,6 +282,7 @@ int main(int argc, char **argv) {
 	run("fsize", fsize_case);
 	if (getuid() == 0)
 		run("nproc", nproc_case);
+	run("prlimit", prlimit_case);
 	run("cpu 1:2", cpu_hard_case);
 	run("cpu 1:unlimited", cpu_soft_case);
 	return 0;
