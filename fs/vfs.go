@@ -603,6 +603,14 @@ type FileOps interface {
 	Utimens(atime, mtime unix.Timespec) error
 }
 
+// HolePuncher is implemented by the Impl of a file that can zero a range
+// without writing it (fallocate's FALLOC_FL_PUNCH_HOLE): the bytes of
+// [off, off+n) within the file read as zero after, and its size stays.
+// errors.ErrUnsupported says to write zeros instead.
+type HolePuncher interface {
+	PunchHole(off, n int64) error
+}
+
 // Pager is implemented by the Impl of a file whose pages can be mapped
 // into a program directly (MAP_SHARED): they live in the memory file.
 type Pager interface {

@@ -1,6 +1,7 @@
 package syscalls
 
 import (
+	"errors"
 	"golang.org/x/sys/unix"
 
 	"ringbox/fs"
@@ -348,16 +349,29 @@ func sysMemfdCreate(t *kernel.Task, a Args) (uintptr, error) {
 	return uintptr(fd), nil
 }
 
+// fallocate's modes (linux/falloc.h) the sandbox knows.
+const (
+	fallocKeepSize  = 0x01
+	fallocPunchHole = 0x02
+)
+
+// sysFallocate is fallocate on a regular file: mode 0 grows the file to
+// cover the range (the sandbox reserves no blocks: it only sets the size),
+// KEEP_SIZE alone does nothing more than check, PUNCH_HOLE|KEEP_SIZE
+// zeroes the range. ZERO_RANGE and the range moves are EOPNOTSUPP, as on
+// Linux's tmpfs.
 func sysFallocate(t *kernel.Task, a Args) (uintptr, error) {
 	f, err := writeFile(t, int(int32(a[0])))
 	if err != nil {
 		return 0, err
 	}
 	mode, off, n := int(a[1]), int64(a[2]), int64(a[3])
-	if off < 0 || n <= 0 {
+	if off < 0 || n <= 0 || off+n < off {
 		return 0, unix.EINVAL
 	}
-	if mode != 0 {
+	switch mode {
+	case 0, fallocKeepSize, fallocPunchHole | fallocKeepSize:
+	default:
 		return 0, unix.EOPNOTSUPP
 	}
 	st, err := f.Stat()
@@ -371,11 +385,41 @@ func sysFallocate(t *kernel.Task, a Args) (uintptr, error) {
 	if !ok {
 		return 0, unix.EOPNOTSUPP
 	}
-	if end := off + n; end > st.Size {
+	if mode&fallocPunchHole != 0 {
+		if err := zeroRange(f, off, n, st.Size); err != nil {
+			return 0, err
+		}
+	}
+	if end := off + n; mode&fallocKeepSize == 0 && end > st.Size {
 		if err := fsizeGrow(t, st.Size, end); err != nil {
 			return 0, err
 		}
 		return 0, ops.Truncate(end)
 	}
 	return 0, nil
+}
+
+// zeroRange makes the bytes of [off, off+n) below size read as zero: the
+// file's own hole punching where it has one, else by writing zeros (which
+// a host file of a bind mount, and every mapping of it, sees as any
+// write).
+func zeroRange(f *fs.File, off, n, size int64) error {
+	if hp, ok := f.Impl.(fs.HolePuncher); ok {
+		if err := hp.PunchHole(off, n); !errors.Is(err, errors.ErrUnsupported) {
+			return err
+		}
+	}
+	zero := make([]byte, min(ioChunk, max(min(n, size-off), 0)))
+	for pos, end := off, min(off+n, size); pos < end; {
+		k := min(int64(len(zero)), end-pos)
+		w, err := f.Pwrite(zero[:k], pos)
+		if err != nil {
+			return err
+		}
+		if w == 0 {
+			return unix.EIO
+		}
+		pos += int64(w)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -187,6 +188,24 @@ func (h *file) Truncate(size int64) error {
 		return unix.EINVAL
 	}
 	return ops.Truncate(size)
+}
+
+// PunchHole implements fs.HolePuncher for a file open for writing (on
+// the upper layer) with the upper file's own; errors.ErrUnsupported
+// where it has none (the caller writes zeros).
+func (h *file) PunchHole(off, n int64) error {
+	impl, err := h.get()
+	if err != nil {
+		return err
+	}
+	defer h.put()
+	if h.flags&unix.O_ACCMODE == unix.O_RDONLY {
+		return unix.EBADF
+	}
+	if hp, ok := impl.(fs.HolePuncher); ok {
+		return hp.PunchHole(off, n)
+	}
+	return errors.ErrUnsupported
 }
 
 // Sync implements fs.FileOps: the upper layer's file is synced; a lower

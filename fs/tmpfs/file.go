@@ -198,6 +198,34 @@ func (h *file) Truncate(size int64) error {
 	return h.n.truncate(size)
 }
 
+// PunchHole implements fs.HolePuncher: the bytes of [off, off+n) within
+// the file read as zero. Pages there are zeroed in place, not dropped, so
+// that a shared mapping of them sees the zeros at once; a hole stays a
+// hole (no page is made).
+func (h *file) PunchHole(off, n int64) error {
+	if err := h.lock(); err != nil {
+		return err
+	}
+	defer h.unlock()
+	if !h.writable() {
+		return unix.EBADF
+	}
+	end := min(off+n, h.n.size)
+	for pos := off; pos < end; {
+		idx, in := pos/PageSize, pos%PageSize
+		k := min(PageSize-in, end-pos)
+		if pg := h.n.data[idx]; pg != nil {
+			clear(pg[in : in+k])
+		}
+		pos += k
+	}
+	if off < end {
+		t := now()
+		h.n.mtime, h.n.ctime = t, t
+	}
+	return nil
+}
+
 // Sync implements fs.FileOps: there is nothing to write back.
 func (h *file) Sync(dataOnly bool) error {
 	if err := h.lock(); err != nil {

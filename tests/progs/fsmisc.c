@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -150,6 +151,40 @@ static void rw2(void) {
 	close(fd);
 }
 
+// fallocates: fallocate's modes: growing, KEEP_SIZE, punching a hole
+// (the bytes read as zero, the size stays), and modes refused everywhere
+// (ZERO_RANGE and the range moves depend on the file system: not here).
+static void fallocates(void) {
+	int fd = open(at("fa"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	char buf[20000];
+	memset(buf, 'x', sizeof buf);
+	if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+		printf("write failed\n");
+	struct stat st;
+	printf("fallocate 0..30000: %s", RES(fallocate(fd, 0, 0, 30000)));
+	fstat(fd, &st);
+	printf(", size %lld\n", (long long)st.st_size);
+	printf("KEEP_SIZE to 50000: %s", RES(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 50000)));
+	fstat(fd, &st);
+	printf(", size %lld\n", (long long)st.st_size);
+	printf("PUNCH_HOLE|KEEP_SIZE 4096+8192: %s", RES(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096, 8192)));
+	fstat(fd, &st);
+	char got[3];
+	pread(fd, &got[0], 1, 4095);
+	pread(fd, &got[1], 1, 4096);
+	pread(fd, &got[2], 1, 12288);
+	printf(", size %lld, bytes at 4095/4096/12288: %c%c%c\n", (long long)st.st_size, got[0], got[1] ? got[1] : '0',
+	       got[2]);
+	printf("PUNCH_HOLE alone: %s\n", RES(fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 10)));
+	printf("mode 0x80: %s\n", RES(fallocate(fd, 0x80, 0, 4096)));
+	printf("length 0: %s\n", RES(fallocate(fd, 0, 0, 0)));
+	close(fd);
+	fd = open(at("fa"), O_RDONLY);
+	printf("read-only fd: %s\n", RES(fallocate(fd, 0, 0, 10)));
+	close(fd);
+	unlink(at("fa"));
+}
+
 static void chroots(void) {
 	if (geteuid() != 0) {
 		printf("chroot: not root, skipped\n");
@@ -255,6 +290,7 @@ int main(void) {
 	old_times();
 	syncs();
 	rw2();
+	fallocates();
 	chroots();
 	const char *names[] = {"t", "s", "v"};
 	for (unsigned i = 0; i < 3; i++)
