@@ -47,8 +47,19 @@ func TestMagicMarks(t *testing.T) {
 	root := New(newFake()).ForTask(10, 11).Root()
 	for path, want := range map[string]bool{
 		"10/fd/0": true, "10/fd/1": true, "10/exe": true, "10/cwd": true, "10/root": true,
-		"self": false, "thread-self": false, "mounts": false, "10/status": false,
+		"self": false, "thread-self": false, "mounts": false, "10/status": false, "10/ns/net": true,
 	} {
 		require.Equal(t, want, walk(t, root, path).(fs.MagicLink).Magic(), path)
+	}
+}
+
+// TestNamespaceLinks: /proc/PID/ns's links read as Linux's do.
+func TestNamespaceLinks(t *testing.T) {
+	root := New(newFake()).ForTask(10, 11).Root()
+	for name, want := range map[string]string{"pid": "pid:[4026531836]", "pid_for_children": "pid:[4026531836]",
+		"user": "user:[4026531837]", "uts": "uts:[4026531838]", "net": "net:[4026531992]"} {
+		got, err := walk(t, root, "10/ns/"+name).Readlink()
+		require.NoError(t, err)
+		require.Equal(t, want, got, name)
 	}
 }

@@ -20,6 +20,7 @@ func pidEntries(withTask bool) []entry {
 	ents := []entry{
 		{"fd", unix.S_IFDIR | 0o500, fdDirOps},
 		{"fdinfo", dirMode, fdinfoDirOps},
+		{"ns", unix.S_IFDIR | 0o511, nsDirOps},
 		{"environ", ownerRead, fileOps(func(_ *node, p Process) ([]byte, error) { return p.Environ(), nil })},
 		{"auxv", ownerRead, fileOps(func(_ *node, p Process) ([]byte, error) { return p.Auxv(), nil })},
 		{"mem", unix.S_IFREG | 0o600, memOps},
@@ -587,3 +588,29 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+// nsInodes are the namespaces a process is in, as /proc/PID/ns names them
+// (TYPE:[INODE]): the sandbox is one of each, numbered as Linux numbers
+// its initial ones (mnt and net have no fixed number there: these are the
+// usual ones).
+var nsInodes = []struct {
+	name string
+	ino  uint32
+}{
+	{"cgroup", 0xeffffffb}, {"ipc", 0xefffffff}, {"mnt", 0xf0000000}, {"net", 0xf0000098},
+	{"pid", 0xeffffffc}, {"pid_for_children", 0xeffffffc}, {"time", 0xeffffffa},
+	{"time_for_children", 0xeffffffa}, {"user", 0xeffffffd}, {"uts", 0xeffffffe},
+}
+
+// nsDirOps is /proc/PID/ns: a magic link per namespace, which readlink
+// shows as Linux does (`net:[4026531992]`); following one is ENOENT (the
+// sandbox has no nsfs to open for setns).
+var nsDirOps = staticDirOps(func() []entry {
+	ents := make([]entry, 0, len(nsInodes))
+	for _, ns := range nsInodes {
+		kind := strings.TrimSuffix(ns.name, "_for_children")
+		target := fmt.Sprintf("%s:[%d]", kind, ns.ino)
+		ents = append(ents, entry{ns.name, linkMode, magicLinkOps(func(*node, Process) (string, error) { return target, nil })})
+	}
+	return ents
+})

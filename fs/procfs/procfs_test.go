@@ -14,7 +14,7 @@ import (
 
 var systemNames = []string{"cpuinfo", "filesystems", "loadavg", "meminfo", "mounts", "net", "stat", "sys", "uptime", "version"}
 
-var pidNames = []string{"task", "fd", "fdinfo", "environ", "auxv", "mem", "status", "limits", "comm", "cmdline",
+var pidNames = []string{"task", "fd", "fdinfo", "ns", "environ", "auxv", "mem", "status", "limits", "comm", "cmdline",
 	"stat", "statm", "maps", "cwd", "root", "exe", "mounts", "mountinfo"}
 
 func TestRootListing(t *testing.T) {
