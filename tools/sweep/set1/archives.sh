@@ -1,0 +1,1 @@
+mkdir t; seq 1 5000 > t/a; cp /bin/ls t/b; tar czf a.tgz t && tar tzf a.tgz | sort; xz -k t/a && xz -dc t/a.xz | md5sum; zstd -q t/a -o a.zst && zstd -dcq a.zst | md5sum; bzip2 -k t/b && bzip2 -dc t/b.bz2 | cmp - t/b && echo bz; zip -qr z.zip t && unzip -l z.zip | tail -1 | awk '{print $2}'

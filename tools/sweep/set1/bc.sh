@@ -1,0 +1,1 @@
+echo '2^1000' | bc | md5sum

@@ -1,0 +1,1 @@
+git init -q r && cd r && git config user.email a@b && git config user.name a && for i in 1 2 3; do echo $i > f$i; git add f$i; git commit -qm c$i; done; git log --oneline | wc -l; git gc -q && git count-objects -v | grep -c pack; git status --short | wc -l

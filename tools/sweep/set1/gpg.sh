@@ -1,0 +1,1 @@
+export GNUPGHOME=$PWD/g; mkdir -m 700 g; gpg --batch -q --passphrase '' --quick-gen-key 'T <t@x>' default default never 2>/dev/null; gpg --batch -q --list-keys 2>/dev/null | grep -c 't@x'; echo secret > s; gpg --batch -q -r t@x -e s && gpg --batch -q -d s.gpg 2>/dev/null; gpgconf --kill all

@@ -1,0 +1,1 @@
+printf 'public class H { public static void main(String[] a) throws Exception { var t = new Thread(() -> System.out.println("t")); t.start(); t.join(); System.out.println(Runtime.getRuntime().availableProcessors() > 0); } }' > H.java && javac H.java && java -Xshare:auto H

@@ -1,0 +1,1 @@
+for i in 1 2 3 4 5 6; do printf 'int f%d(void){return %d;}\n' $i $i > f$i.c; done; printf 'OBJS=f1.o f2.o f3.o f4.o f5.o f6.o\nlib.a: $(OBJS)\n\tar rcs $@ $^\n%%.o: %%.c\n\tgcc -c -O2 $< -o $@\n' > Makefile; make -s -j2 && ar t lib.a | sort

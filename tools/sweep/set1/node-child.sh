@@ -1,0 +1,1 @@
+node -e 'const c=require("child_process"); console.log(c.execSync("echo hi; echo err >&2").toString().trim()); console.log(require("crypto").createHash("sha1").update("x").digest("hex")); require("fs").writeFileSync("x","1"); console.log(require("fs").readFileSync("x","utf8"))'

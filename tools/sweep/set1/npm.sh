@@ -1,0 +1,1 @@
+npm --version >/dev/null && npm init -y >/dev/null && node -p 'require("./package.json").version'

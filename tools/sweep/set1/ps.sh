@@ -1,0 +1,1 @@
+sleep 2 & ps -eo comm | grep -c sleep; pgrep -c sleep

@@ -1,0 +1,1 @@
+python3 -c 'import ssl, hashlib, sqlite3, ctypes, json, decimal, zlib, lzma, bz2, multiprocessing, uuid; print(hashlib.sha256(b"x").hexdigest()[:8], ctypes.CDLL(None).getpid() > 0, zlib.crc32(b"abc"))'

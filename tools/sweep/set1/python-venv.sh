@@ -1,0 +1,1 @@
+python3 -m venv --without-pip v && v/bin/python -c 'import sys; print(sys.prefix.endswith("/v"))'

@@ -1,0 +1,1 @@
+script -qc 'tty >/dev/null && echo tty' /dev/null | tr -d '\r'

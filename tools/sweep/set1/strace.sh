@@ -1,0 +1,1 @@
+strace -f -o /dev/null sh -c 'ls /etc | wc -l' 

@@ -1,0 +1,1 @@
+getent hosts localhost | awk '{print $1}' | sort | head -1; getent passwd root | cut -d: -f1,3; python3 -c 'import socket; print(sorted({a[4][0] for a in socket.getaddrinfo("localhost", 80)}))'; TZ=Asia/Tokyo date -d @0 +%H; TZ=UTC date -d @0 +%H

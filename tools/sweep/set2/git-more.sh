@@ -1,0 +1,1 @@
+git init -q a && cd a && git config user.email a@b && git config user.name a && seq 1 1000 > f && git add f && git commit -qm 1 && sed -i 's/^5/X/' f && git commit -qam 2 && cd .. && git clone -q a b && cd b && git log --oneline | wc -l && git grep -c X | tr -d ' ' && git fsck --no-progress 2>&1 | wc -l && git worktree add -q ../wt HEAD~1 2>/dev/null && grep -c X ../wt/f

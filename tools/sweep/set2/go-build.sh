@@ -1,0 +1,2 @@
+export GOCACHE=$PWD/gocache GOPATH=$PWD/gopath GOFLAGS=-mod=mod GOTOOLCHAIN=local
+mkdir h && cd h && printf 'package main\nimport ("fmt"; "net/http"; "encoding/json"; "sync")\nfunc main(){ var wg sync.WaitGroup; for i := 0; i < 8; i++ { wg.Add(1); go func(){ defer wg.Done(); json.Marshal(http.Header{}) }() }; wg.Wait(); fmt.Println("ok") }\n' > m.go && go mod init h >/dev/null 2>&1 && go build -o m . && ./m

@@ -1,0 +1,1 @@
+mkdir m; mount -t tmpfs none m 2>/dev/null; echo "status $?"

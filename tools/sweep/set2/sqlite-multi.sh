@@ -1,0 +1,1 @@
+sqlite3 db 'create table t(x)'; for p in 1 2 3 4; do (for i in $(seq 25); do sqlite3 -cmd '.timeout 5000' db "insert into t values($p)"; done) & done; wait; sqlite3 db 'select count(*), sum(x) from t'

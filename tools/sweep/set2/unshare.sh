@@ -1,0 +1,1 @@
+unshare -r id -u; echo "status $?"

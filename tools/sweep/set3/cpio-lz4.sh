@@ -1,0 +1,1 @@
+mkdir d; seq 1 1000 > d/a; cp /bin/true d/b; find d | cpio -o -H newc 2>/dev/null > a.cpio; mkdir x; (cd x && cpio -id < ../a.cpio 2>/dev/null); cmp d/b x/d/b && echo cpio-ok; lz4 -q d/a a.lz4 && lz4 -dcq a.lz4 | md5sum; lzma -k d/a && lzma -dc d/a.lzma | md5sum; zip -q z.zip d/a && zipinfo -1 z.zip

@@ -1,0 +1,1 @@
+sh -c 'ulimit -t 1; while :; do :; done'; echo "status $?"

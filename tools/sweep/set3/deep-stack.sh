@@ -1,0 +1,1 @@
+printf '#include <stdio.h>\nint d(int n){ volatile char b[4096]; b[0]=n; return n ? d(n-1)+b[0]%%2 : 0; }\nint main(){ printf("%%d\\n", d(30000) >= 0); return 0; }\n' > d.c && gcc -O1 d.c -o d && (ulimit -s unlimited; ./d; echo "unlimited $?"); (ulimit -s 8192; ./d; echo "8M $?") 2>&1 | grep -v Segm

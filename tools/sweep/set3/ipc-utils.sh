@@ -1,0 +1,1 @@
+id=$(ipcmk -M 4096 | awk '{print $NF}'); ipcs -m | grep -c "$id"; ipcrm -m $id; echo "rm $?"; id=$(ipcmk -Q | awk '{print $NF}'); ipcs -q | grep -c "$id"; ipcrm -q $id; s=$(ipcmk -S 2 | awk '{print $NF}'); ipcs -s | grep -c "$s"; ipcrm -s $s

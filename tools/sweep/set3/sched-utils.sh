@@ -1,0 +1,1 @@
+chrt -p $$ | sed 's/[0-9]*//g'; chrt -b 0 true; echo "chrt -b $?"; ionice -p $$ | head -1; ionice -c3 true; echo "ionice $?"; renice -n 5 -p $$ >/dev/null; echo "renice $?"; taskset -p $$ | sed 's/.*: //' | grep -c .; prlimit --pid $$ --nofile | tail -1 | awk '{print $1}'

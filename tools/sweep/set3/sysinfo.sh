@@ -1,0 +1,1 @@
+getconf PAGESIZE; getconf _NPROCESSORS_ONLN | grep -c .; getconf ARG_MAX | grep -c .; free -m | head -1 | wc -w; uptime | grep -c 'load average'; df -h / | tail -1 | wc -w; lscpu | grep -c 'Architecture'; findmnt -n -o TARGET / ; mountpoint -q /proc && echo proc-mounted; ldconfig -p | grep -c libc.so

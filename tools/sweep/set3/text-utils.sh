@@ -1,0 +1,1 @@
+seq 1 100 | rev | sort | head -3; printf 'a b\nccc d\n' | column -t; head -c 64 /bin/ls | hexdump -C | head -2 | wc -l; echo hello > f; shred -u f; ls f 2>&1 | grep -c 'No such'; namei -m /usr/bin | tail -1 | awk '{print $1}'; realpath -m /usr/../etc/./x

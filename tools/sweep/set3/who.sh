@@ -1,0 +1,1 @@
+who | wc -l; w -h | wc -l; id -un; groups | wc -w
