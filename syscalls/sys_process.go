@@ -181,9 +181,6 @@ func setRlimit(t, target *kernel.Task, addr uintptr, r int) error {
 		return unix.EPERM
 	}
 	target.TG.SetLimit(r, nl)
-	if r == unix.RLIMIT_AS || r == unix.RLIMIT_DATA || r == unix.RLIMIT_STACK {
-		target.MM.SetRlimits(target.TG.MMLimits())
-	}
 	return nil
 }
 

@@ -62,7 +62,7 @@ func TestParseRunForms(t *testing.T) {
 				unix.RLIMIT_STACK:  {Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY},
 				unix.RLIMIT_NOFILE: {Cur: 100, Max: 200},
 				unix.RLIMIT_AS:     {Cur: 1000, Max: unix.RLIM_INFINITY},
-			}) && o.files == 200 && o.memRlimits() == mm.Rlimits{AS: 1000, Stack: unix.RLIM_INFINITY}
+			}) && o.files == 200 && o.memRlimits() == mm.Rlimits{AS: 1000, Data: unix.RLIM_INFINITY, Stack: unix.RLIM_INFINITY}
 		}, []string{"p"}},
 		// A value that looks like a flag is still the value.
 		{[]string{"-it", "p"}, func(o *runOpts) bool { return o.tty && o.interactive }, []string{"p"}},

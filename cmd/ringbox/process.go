@@ -57,18 +57,13 @@ func installHostStdio(fds *fs.FDTable, hostFDs []int) error {
 	return nil
 }
 
-// memRlimits are the memory limits among the program's --ulimit (or OCI)
-// limits, which its address space is held to from its exec on.
+// memRlimits are the memory limits among the program's limits (Linux's
+// defaults, then --ulimit or an OCI config's), which its address space is
+// held to from its exec on.
 func (o *runOpts) memRlimits() mm.Rlimits {
-	var r mm.Rlimits
-	if l, ok := o.rlimits[unix.RLIMIT_AS]; ok {
-		r.AS = l.Cur
+	l := kernel.DefaultLimits()
+	for r, v := range o.rlimits {
+		l[r] = v
 	}
-	if l, ok := o.rlimits[unix.RLIMIT_DATA]; ok {
-		r.Data = l.Cur
-	}
-	if l, ok := o.rlimits[unix.RLIMIT_STACK]; ok {
-		r.Stack = l.Cur
-	}
-	return r
+	return l.MM()
 }

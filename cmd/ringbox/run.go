@@ -362,7 +362,6 @@ func runCmd(o *runOpts) error {
 		}
 		task.TG.SetLimit(r, l)
 	}
-	task.MM.SetRlimits(task.TG.MMLimits())
 	if term != nil {
 		term.attach(kern, task.TG)
 	}

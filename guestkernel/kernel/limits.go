@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"slices"
+
 	"golang.org/x/sys/unix"
 
 	"ringbox/guestkernel/mm"
@@ -48,18 +50,43 @@ func (tg *ThreadGroup) SetLimit(r int, l unix.Rlimit) {
 		}
 		tg.fdTable().SetLimit(int(n))
 	}
-	if r == unix.RLIMIT_CPU {
+	switch r {
+	case unix.RLIMIT_CPU:
 		tg.armCPULimit()
+	case unix.RLIMIT_AS, unix.RLIMIT_DATA, unix.RLIMIT_STACK:
+		tg.applyMMLimits()
+	}
+}
+
+// applyMMLimits holds the process's address space to its memory limits
+// from now on (after setrlimit or prlimit; an exec takes them anew).
+func (tg *ThreadGroup) applyMMLimits() {
+	rl := tg.MMLimits()
+	tg.mu.Lock()
+	var mms []*mm.MM
+	for _, t := range tg.tasks {
+		if t.MM != nil && !slices.Contains(mms, t.MM) {
+			mms = append(mms, t.MM)
+		}
+	}
+	tg.mu.Unlock()
+	for _, m := range mms {
+		m.SetRlimits(rl)
 	}
 }
 
 const fsMaxNoFile = 1 << 20
 
+// MM returns the limits an address space is held to (mm.Rlimits: the
+// soft RLIMIT_AS, RLIMIT_DATA and RLIMIT_STACK).
+func (l *Limits) MM() mm.Rlimits {
+	return mm.Rlimits{AS: l[unix.RLIMIT_AS].Cur, Data: l[unix.RLIMIT_DATA].Cur, Stack: l[unix.RLIMIT_STACK].Cur}
+}
+
 // MMLimits returns the limits an address space of the thread group is
-// held to (mm.Rlimits: the soft RLIMIT_AS, RLIMIT_DATA and RLIMIT_STACK).
+// held to.
 func (tg *ThreadGroup) MMLimits() mm.Rlimits {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	return mm.Rlimits{AS: tg.limits[unix.RLIMIT_AS].Cur, Data: tg.limits[unix.RLIMIT_DATA].Cur,
-		Stack: tg.limits[unix.RLIMIT_STACK].Cur}
+	return tg.limits.MM()
 }
