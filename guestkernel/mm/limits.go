@@ -97,6 +97,10 @@ func (m *MM) dataSizeLocked() uintptr {
 	return n
 }
 
+// limitedLocked says whether RLIMIT_AS or RLIMIT_DATA is set: without
+// them mmap and mremap skip the accounting.
+func (m *MM) limitedLocked() bool { return limited(m.rl.AS) || limited(m.rl.Data) }
+
 // mayExpandLocked says whether the address space may grow by n bytes of
 // a mapping that is data or not.
 func (m *MM) mayExpandLocked(n uintptr, data bool) bool {

@@ -108,8 +108,8 @@ func (m *MM) Mmap(o MmapOpts) (uintptr, error) {
 	if o.Prot&^maxProt != 0 {
 		return 0, EACCES
 	}
-	if grow := n - m.mappedInLocked(addr, n); !m.mayExpandLocked(grow, isData(o.Prot, o.Shared, o.GrowsDown)) {
-		return 0, ENOMEM // RLIMIT_AS or RLIMIT_DATA
+	if m.limitedLocked() && !m.mayExpandLocked(n-m.mappedInLocked(addr, n), isData(o.Prot, o.Shared, o.GrowsDown)) {
+		return 0, ENOMEM // RLIMIT_AS or RLIMIT_DATA (what MAP_FIXED replaces adds nothing)
 	}
 	m.unmapLocked(addr, n)
 	v := VMA{Start: addr, End: addr + n, Prot: o.Prot, MaxProt: maxProt,
@@ -403,8 +403,11 @@ func (m *MM) Mremap(old, oldLen, newLen uintptr, flags int, newAddr uintptr) (ui
 			newAddr < old+oldN && old < newAddr+newN {
 			return 0, EINVAL
 		}
-		if newN > oldN && !m.mayExpandLocked(newN-oldN-min(newN-oldN, m.mappedInLocked(newAddr, newN)), isData(v.Prot, v.Shared, v.GrowsDown)) {
-			return 0, ENOMEM
+		if grow := newN - min(newN, oldN); grow > 0 && m.limitedLocked() {
+			// What the new range replaces adds nothing.
+			if !m.mayExpandLocked(grow-min(grow, m.mappedInLocked(newAddr, newN)), isData(v.Prot, v.Shared, v.GrowsDown)) {
+				return 0, ENOMEM
+			}
 		}
 		m.unmapLocked(newAddr, newN)
 	}
