@@ -295,10 +295,7 @@ const resolveScoped = unix.RESOLVE_BENEATH | unix.RESOLVE_IN_ROOT
 
 // ResolveHow is Resolve restricted by how.
 func (v *VFS) ResolveHow(start, root *Dentry, path string, follow bool, how Resolution) (*Dentry, error) {
-	d, magic, err := v.resolve(start, root, path, follow, how, false)
-	if magic != nil { // not asked for
-		magic.DecRef()
-	}
+	d, _, err := v.resolve(start, root, path, follow, how, false) // no file without wantMagic
 	return d, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -616,24 +617,21 @@ func formatSize(n uint64) string {
 	return fmt.Sprintf("%d", n)
 }
 
-// ulimitNames are --ulimit's names (Docker's, and setrlimit(2)'s without
-// RLIMIT_).
-var ulimitNames = map[string]int{
-	"as": unix.RLIMIT_AS, "core": unix.RLIMIT_CORE, "cpu": unix.RLIMIT_CPU, "data": unix.RLIMIT_DATA,
-	"fsize": unix.RLIMIT_FSIZE, "locks": unix.RLIMIT_LOCKS, "memlock": unix.RLIMIT_MEMLOCK,
-	"msgqueue": unix.RLIMIT_MSGQUEUE, "nice": unix.RLIMIT_NICE, "nofile": unix.RLIMIT_NOFILE,
-	"nproc": unix.RLIMIT_NPROC, "rss": unix.RLIMIT_RSS, "rtprio": unix.RLIMIT_RTPRIO,
-	"rttime": unix.RLIMIT_RTTIME, "sigpending": unix.RLIMIT_SIGPENDING, "stack": unix.RLIMIT_STACK,
-}
-
 // setUlimit parses --ulimit NAME=SOFT[:HARD] (a number, "unlimited" or
 // -1; HARD defaults to SOFT) into the program's limits, as Docker's
 // --ulimit: nofile also sets --files (the hard limit).
 func (o *runOpts) setUlimit(v string) error {
+	// The names are Docker's: an OCI config's without RLIMIT_, in
+	// lower case.
 	name, vals, ok := strings.Cut(v, "=")
-	r, known := ulimitNames[strings.ToLower(name)]
+	r, known := ociRlimits["RLIMIT_"+strings.ToUpper(name)]
 	if !ok || !known {
-		return fmt.Errorf("want NAME=SOFT[:HARD] with NAME one of as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack")
+		var names []string
+		for n := range ociRlimits {
+			names = append(names, strings.ToLower(strings.TrimPrefix(n, "RLIMIT_")))
+		}
+		slices.Sort(names)
+		return fmt.Errorf("want NAME=SOFT[:HARD] with NAME one of %s", strings.Join(names, ", "))
 	}
 	parse := func(s string) (uint64, error) {
 		if s == "unlimited" || s == "-1" {

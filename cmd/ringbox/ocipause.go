@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,9 +52,7 @@ func ociPause(dir, id string, stop bool) error {
 	// has already passed; continue from the bottom up.
 	tree := processTree(s.Pid)
 	if !stop {
-		for i, j := 0, len(tree)-1; i < j; i, j = i+1, j-1 {
-			tree[i], tree[j] = tree[j], tree[i]
-		}
+		slices.Reverse(tree)
 	}
 	for _, pid := range tree {
 		if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
@@ -71,7 +70,7 @@ func ociPause(dir, id string, stop bool) error {
 func waitStopped(tree []int) error {
 	deadline := time.Now().Add(5 * time.Second)
 	for _, pid := range tree {
-		for procState(pid) != "T" && procState(pid) != "" {
+		for st := procState(pid); st != "T" && st != ""; st = procState(pid) {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("process %d did not stop", pid)
 			}

@@ -605,7 +605,9 @@ var nsInodes = []struct {
 // nsDirOps is /proc/PID/ns: a magic link per namespace, which readlink
 // shows as Linux does (`net:[4026531992]`); following one is ENOENT (the
 // sandbox has no nsfs to open for setns).
-var nsDirOps = staticDirOps(func() []entry {
+var nsDirOps = staticDirOps(func() []entry { return nsEntries })
+
+var nsEntries = func() []entry {
 	ents := make([]entry, 0, len(nsInodes))
 	for _, ns := range nsInodes {
 		kind := strings.TrimSuffix(ns.name, "_for_children")
@@ -613,4 +615,4 @@ var nsDirOps = staticDirOps(func() []entry {
 		ents = append(ents, entry{ns.name, linkMode, magicLinkOps(func(*node, Process) (string, error) { return target, nil })})
 	}
 	return ents
-})
+}()
