@@ -83,7 +83,7 @@ func (m *Machine) wantChunk(c uintptr) bool {
 		return false
 	}
 	base := m.mem.Base()
-	return !(c+chunkSize > base && c < base+m.mem.Limit()) // the memory file maps itself
+	return !(c+chunkSize > base && c < base+m.mem.Span()) // the memory file maps itself
 }
 
 // mapRunLocked gives the chunks [start, end) memory slots and identity

@@ -137,9 +137,9 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	// The region and the memory file sit low (place.go); the region
 	// first, then the file's whole range, reserved now.
 	maxPhys := k.MaxGuestPhys()
-	memLimit = (memLimit + memfile.ChunkSize - 1) &^ (memfile.ChunkSize - 1)
+	span := (memLimit + memfile.ChunkSize - 1) &^ (memfile.ChunkSize - 1)
 	rsize := ring0.RegionSize(ncpu)
-	base, err := reserveLow(rsize+memLimit, 2<<20, maxPhys)
+	base, err := reserveLow(rsize+span, 2<<20, maxPhys)
 	if err != nil {
 		return fail(err)
 	}
@@ -165,7 +165,7 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 			return fail(err)
 		}
 	}
-	m.mem, err = memfile.NewIn(base+rsize, memLimit, func(addr, size uintptr) error {
+	m.mem, err = memfile.NewIn(base+rsize, span, memLimit, func(addr, size uintptr) error {
 		return vm.AddSlot(addr, size, false)
 	})
 	if err != nil {
@@ -201,7 +201,7 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 		}
 	}
 	// The memory file, so the stub can write page tables (see zapQueue).
-	if _, err := m.kernel.MapHuge(m.mem.Base(), m.mem.Base(), m.mem.Limit(), data); err != nil {
+	if _, err := m.kernel.MapHuge(m.mem.Base(), m.mem.Base(), m.mem.Span(), data); err != nil {
 		return fail(fmt.Errorf("map memory file: %w", err))
 	}
 	if cfg.Ring0 {

@@ -27,7 +27,8 @@ var ErrNoMemory = errors.New("memory limit reached")
 type File struct {
 	fd    int
 	base  uintptr // start of the reserved range
-	limit uintptr // bytes of address space reserved == hard cap
+	span  uintptr // bytes of address space reserved (whole chunks)
+	limit uintptr // most bytes of pages ever resident (whole pages, <= span)
 
 	mu      sync.Mutex
 	size    uintptr   // bytes currently backed by the memfd (multiple of ChunkSize)
@@ -49,8 +50,8 @@ type File struct {
 // called (with the file's lock held) for each new chunk, before any page of
 // it is handed out; the VMM registers the chunk as a memory slot there.
 func New(limit uintptr, onGrow func(addr, size uintptr) error) (*File, error) {
-	limit = (limit + ChunkSize - 1) &^ (ChunkSize - 1)
-	if limit == 0 {
+	span := (limit + ChunkSize - 1) &^ (ChunkSize - 1)
+	if span == 0 {
 		return nil, fmt.Errorf("memory file: zero limit")
 	}
 	fd, err := unix.MemfdCreate("ringbox-memory", unix.MFD_CLOEXEC)
@@ -61,10 +62,10 @@ func New(limit uintptr, onGrow func(addr, size uintptr) error) (*File, error) {
 	// pages keep stable addresses as it grows. 2 MiB alignment lets callers
 	// use large pages.
 	const align = 2 << 20
-	resv, err := unix.Mmap(-1, 0, int(limit+align), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	resv, err := unix.Mmap(-1, 0, int(span+align), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("reserve %d bytes for the memory file: %w", limit, err)
+		return nil, fmt.Errorf("reserve %d bytes for the memory file: %w", span, err)
 	}
 	start := uintptr(unsafe.Pointer(&resv[0]))
 	base := (start + align - 1) &^ (align - 1)
@@ -72,17 +73,26 @@ func New(limit uintptr, onGrow func(addr, size uintptr) error) (*File, error) {
 	if base > start {
 		unix.Munmap(resv[:base-start])
 	}
-	if tail := start + limit + align - (base + limit); tail > 0 {
-		unix.Munmap(unsafe.Slice((*byte)(ptr(base+limit)), tail))
+	if tail := start + span + align - (base + span); tail > 0 {
+		unix.Munmap(unsafe.Slice((*byte)(ptr(base+span)), tail))
 	}
-	return &File{fd: fd, base: base, limit: limit, onGrow: onGrow}, nil
+	return &File{fd: fd, base: base, span: span, limit: pageCeil(limit), onGrow: onGrow}, nil
 }
+
+func pageCeil(n uintptr) uintptr { return (n + PageSize - 1) &^ (PageSize - 1) }
 
 // Base returns the host address of offset 0.
 func (f *File) Base() uintptr { return f.base }
 
-// Limit returns the maximum size.
+// Limit returns the most memory the file holds: its pages in use, and
+// the freed ones it keeps for reuse, never exceed it on the host. (A
+// page is only ever new when no freed one is left to reuse, so the pages
+// handed out so far bound what is resident.)
 func (f *File) Limit() uintptr { return f.limit }
+
+// Span returns the length of the file's address range: the limit in
+// whole chunks.
+func (f *File) Span() uintptr { return f.span }
 
 // FD returns the memfd.
 func (f *File) FD() int { return f.fd }
@@ -95,11 +105,11 @@ func (f *File) Used() (cur, peak uintptr) {
 }
 
 // Contains reports whether addr lies inside the file's mapping.
-func (f *File) Contains(addr uintptr) bool { return addr >= f.base && addr < f.base+f.limit }
+func (f *File) Contains(addr uintptr) bool { return addr >= f.base && addr < f.base+f.span }
 
 func (f *File) growLocked(need uintptr) error {
 	for f.size < need {
-		if f.size+ChunkSize > f.limit {
+		if f.size+ChunkSize > f.span {
 			return ErrNoMemory
 		}
 		if err := unix.Ftruncate(f.fd, int64(f.size+ChunkSize)); err != nil {

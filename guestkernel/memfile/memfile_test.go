@@ -17,7 +17,7 @@ func newFile(t *testing.T, limit uintptr, onGrow func(addr, size uintptr) error)
 	f, err := New(limit, onGrow)
 	require.NoError(t, err)
 	t.Cleanup(func() {
-		unix.Syscall(unix.SYS_MUNMAP, f.base, f.limit, 0)
+		unix.Syscall(unix.SYS_MUNMAP, f.base, f.span, 0)
 		unix.Close(f.fd)
 	})
 	return f
@@ -27,16 +27,50 @@ type growCall struct{ addr, size uintptr }
 
 func TestNewRoundsLimitAndAligns(t *testing.T) {
 	f := newFile(t, 1, nil)
-	assert.Equal(t, uintptr(ChunkSize), f.Limit(), "limit rounds up to a whole chunk")
+	assert.Equal(t, uintptr(ChunkSize), f.Span(), "the range is whole chunks")
+	assert.Equal(t, uintptr(PageSize), f.Limit(), "the limit is whole pages")
 	assert.Zero(t, f.Base()%(2<<20), "base is 2 MiB aligned")
 	assert.True(t, f.Contains(f.Base()))
-	assert.True(t, f.Contains(f.Base()+f.Limit()-1))
+	assert.True(t, f.Contains(f.Base()+f.Span()-1))
 	assert.False(t, f.Contains(f.Base()-1))
-	assert.False(t, f.Contains(f.Base()+f.Limit()))
+	assert.False(t, f.Contains(f.Base()+f.Span()))
 	assert.Positive(t, f.FD())
 
 	_, err := New(0, nil)
 	assert.Error(t, err, "zero limit")
+}
+
+// TestLimitNotChunk: a limit that is not whole chunks (a container's,
+// less ringbox's share) holds exactly: the pages handed out, and so those
+// resident, never exceed it, however the program frees and allocates.
+func TestLimitNotChunk(t *testing.T) {
+	const limit = 100 * PageSize
+	f := newFile(t, limit+10, nil)
+	require.Equal(t, uintptr(101*PageSize), f.Limit())
+	var pages []uintptr
+	for {
+		p, err := f.Alloc()
+		if err != nil {
+			require.ErrorIs(t, err, ErrNoMemory)
+			break
+		}
+		pages = append(pages, p)
+	}
+	require.Len(t, pages, 101)
+	_, err := f.AllocContig(2, 1)
+	require.ErrorIs(t, err, ErrNoMemory)
+	for _, p := range pages[:50] {
+		f.Free(p)
+	}
+	for range 50 {
+		_, err := f.Alloc()
+		require.NoError(t, err, "freed pages are reused")
+	}
+	_, err = f.Alloc()
+	require.ErrorIs(t, err, ErrNoMemory)
+	cur, peak := f.Used()
+	require.Equal(t, uintptr(101*PageSize), cur)
+	require.Equal(t, uintptr(101*PageSize), peak)
 }
 
 func TestAllocZeroedDistinctAndBacked(t *testing.T) {
@@ -258,7 +292,7 @@ func TestRefsOfOtherAddresses(t *testing.T) {
 	assert.Zero(t, f.Refs(p+1), "unaligned")
 	assert.Zero(t, f.Refs(f.Base()-PageSize), "below the file")
 	assert.Zero(t, f.Refs(f.Base()+ChunkSize), "not backed yet")
-	assert.Zero(t, f.Refs(f.Base()+f.Limit()), "above the file")
+	assert.Zero(t, f.Refs(f.Base()+f.Span()), "above the file")
 
 	// Contiguous runs and pages of later chunks are counted too.
 	run, err := f.AllocContig(ChunkSize/PageSize, 1)
@@ -281,7 +315,7 @@ func TestTryIncRef(t *testing.T) {
 	assert.Zero(t, f.Refs(p))
 	assert.False(t, f.TryIncRef(p+1), "unaligned")
 	assert.False(t, f.TryIncRef(f.Base()-PageSize), "foreign")
-	assert.False(t, f.TryIncRef(f.Base()+f.Limit()), "foreign")
+	assert.False(t, f.TryIncRef(f.Base()+f.Span()), "foreign")
 	cur, _ := f.Used()
 	assert.Zero(t, cur)
 }
@@ -314,7 +348,7 @@ func TestFreeForeignPagePanics(t *testing.T) {
 	require.NoError(t, err)
 	assert.Panics(t, func() { f.Free(p + 1) }, "unaligned")
 	assert.Panics(t, func() { f.Free(f.Base() - PageSize) }, "below the file")
-	assert.Panics(t, func() { f.Free(f.Base() + f.Limit()) }, "above the file")
+	assert.Panics(t, func() { f.Free(f.Base() + f.Span()) }, "above the file")
 }
 
 func TestPagetablesAllocator(t *testing.T) {
