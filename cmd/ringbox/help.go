@@ -31,8 +31,8 @@ Usage:
   ringbox completion bash|zsh                  print a shell completion script
   ringbox help [COMMAND]                       print the help of COMMAND
   ringbox [--root DIR] COMMAND ...             the OCI runtime commands (docs/oci.md): create,
-                                               start, state, exec, kill, pause, resume, delete,
-                                               run, ps, list, spec, features
+                                               start, state, exec, kill, pause, resume, update,
+                                               delete, run, ps, list, spec, features
 
 Flags of ringbox run:
 

@@ -28,7 +28,7 @@ import (
 // ociCommands are the commands dispatch hands to ociMain.
 var ociCommands = map[string]bool{"create": true, "start": true, "state": true, "kill": true, "delete": true,
 	"run": false, "exec": true, "ps": true, "spec": true, "features": true, "oci-init": true,
-	"pause": true, "resume": true, "list": true}
+	"pause": true, "resume": true, "list": true, "update": true}
 
 // ociGlobal are runc's global flags.
 type ociGlobal struct {
@@ -107,7 +107,7 @@ func ociCommand(gp *ociGlobal, args []string) error {
 		case "log-format":
 			g.logFormat = val
 		case "systemd-cgroup":
-			g.systemdCgroup = true // accepted: ringbox makes no cgroups
+			g.systemdCgroup = true // cgroupsPath is SLICE:PREFIX:NAME
 		case "debug":
 			g.debug = true
 		case "criu", "rootless":
@@ -152,18 +152,22 @@ func ociCommand(gp *ociGlobal, args []string) error {
 			}
 			<-exited
 			ociPoststop(dir)
-			os.RemoveAll(dir)
+			ociRemove(dir)
 			return err
 		}
 		st := <-exited
 		ociPoststop(dir)
-		os.RemoveAll(dir)
+		if err := ociRemove(dir); err != nil {
+			return err
+		}
 		if st != 0 {
 			return &exitError{status: st}
 		}
 		return nil
 	case "start":
 		return ociStart(dir)
+	case "update":
+		return ociUpdate(dir, id, flags)
 	case "pause", "resume":
 		return ociPause(dir, id, cmd == "pause")
 	case "list":
@@ -211,7 +215,7 @@ func ociCommand(gp *ociGlobal, args []string) error {
 			}
 		}
 		ociPoststop(dir)
-		return os.RemoveAll(dir)
+		return ociRemove(dir)
 	case "ps":
 		s, err := ociLoad(dir)
 		if err != nil {
@@ -243,7 +247,11 @@ func ociCommand(gp *ociGlobal, args []string) error {
 func ociFlags(args []string) (map[string]string, []string, error) {
 	flags := map[string]string{}
 	var pos []string
-	valued := map[string]bool{"bundle": true, "b": true, "pid-file": true, "console-socket": true, "format": true, "f": true, "process": true, "p": true}
+	valued := map[string]bool{"bundle": true, "b": true, "pid-file": true, "console-socket": true, "format": true, "f": true, "process": true, "p": true,
+		"resources": true, "r": true}
+	for _, f := range ociUpdateValued {
+		valued[f] = true
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -268,6 +276,8 @@ func ociFlags(args []string) (map[string]string, []string, error) {
 			name = "bundle"
 		case "f":
 			name = "format"
+		case "r":
+			name = "resources"
 		}
 		flags[name] = val
 	}
@@ -387,6 +397,18 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 		cleanup()
 		return nil, err
 	}
+	// The host group, before the sandbox process that starts in it.
+	cg, note, err := ociMakeCgroup(g.systemdCgroup, spec, dir)
+	if err != nil {
+		cleanup()
+		return nil, fail(exitSandbox, "container %s: %v", id, err)
+	}
+	if note != "" {
+		fmt.Fprintf(os.Stderr, "ringbox: config.json: ignored: %s\n", note)
+	}
+	if cg != nil {
+		cleanup = func() { ociRemove(dir) }
+	}
 	for _, f := range []string{"exec.fifo", "ready.fifo"} {
 		if err := unix.Mkfifo(filepath.Join(dir, f), 0o600); err != nil {
 			cleanup()
@@ -416,6 +438,17 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 		// A new network namespace for the hooks to set up (ocihooks.go):
 		// the sandbox process, the state's pid, is its first member.
 		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET
+	}
+	if cgDir, ok := cg.Dir(); ok {
+		// v2: clone3 starts it in the group (v1: it joins as its first
+		// step, ociJoinCgroup).
+		fd, err := os.Open(cgDir)
+		if err != nil {
+			cleanup()
+			return nil, fail(exitSandbox, "container %s: %v", id, err)
+		}
+		defer fd.Close()
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(fd.Fd())
 	}
 	if console != "" {
 		// A host pseudo-terminal: its master goes to the caller over the
@@ -546,6 +579,9 @@ func ociStart(dir string) error {
 // bundle's options, which reports ready on ready.fifo and waits on
 // exec.fifo before the program starts (runCmd's ociGate).
 func ociInit(bundle, dir string, debug, ownNetns bool) error {
+	if err := ociJoinCgroup(dir); err != nil {
+		return fail(exitSandbox, "%v", err)
+	}
 	spec, err := readOCISpec(bundle)
 	if err != nil {
 		return fail(exitSandbox, "%v", err)

@@ -56,7 +56,7 @@ func TestOCIRunOpts(t *testing.T) {
 	check("mounts", len(o.mounts), 1)
 	check("mount", [3]any{o.mounts[0].src, o.mounts[0].dst, o.mounts[0].readOnly}, [3]any{"/srv/data", "/data", true})
 	check("tmpfs", o.tmpfs, []string{"/cache"})
-	check("memory", o.memory, 256<<20)
+	check("memory", o.memory, 256<<20-(16<<20+256<<20/16)) // less the sandbox's own share
 	check("pids", o.pids, 99)
 	check("cpus", o.cpus, 2)
 	check("files", o.files, 4096)

@@ -13,6 +13,7 @@ import (
 
 	"ringbox/guestkernel/kernel"
 	"ringbox/syscalls"
+	"ringbox/vmm/cgroup"
 )
 
 // The part of the OCI runtime spec's config.json that ringbox reads (the
@@ -91,25 +92,15 @@ type ociMount struct {
 }
 
 type ociLinux struct {
-	Resources  *ociResources  `json:"resources,omitempty"`
-	Namespaces []ociNamespace `json:"namespaces,omitempty"`
-	Seccomp    *ociSeccomp    `json:"seccomp,omitempty"`
+	// CgroupsPath is the host group the sandbox runs in (ocicgroup.go),
+	// which carries Resources.
+	CgroupsPath string            `json:"cgroupsPath,omitempty"`
+	Resources   *cgroup.Resources `json:"resources,omitempty"`
+	Namespaces  []ociNamespace    `json:"namespaces,omitempty"`
+	Seccomp     *ociSeccomp       `json:"seccomp,omitempty"`
 	// Sysctl: the net.* ones are set in a network namespace of the
 	// container's own that create made (ociSysctls).
 	Sysctl map[string]string `json:"sysctl,omitempty"`
-}
-
-type ociResources struct {
-	Memory *struct {
-		Limit *int64 `json:"limit,omitempty"`
-	} `json:"memory,omitempty"`
-	CPU *struct {
-		Quota  *int64  `json:"quota,omitempty"`
-		Period *uint64 `json:"period,omitempty"`
-	} `json:"cpu,omitempty"`
-	Pids *struct {
-		Limit int64 `json:"limit"`
-	} `json:"pids,omitempty"`
 }
 
 type ociNamespace struct {
@@ -267,7 +258,9 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 	if l := s.Linux; l != nil {
 		if r := l.Resources; r != nil {
 			if r.Memory != nil && r.Memory.Limit != nil && *r.Memory.Limit > 0 {
-				o.memory = uint64(*r.Memory.Limit)
+				// The limit bounds the whole sandbox, as its host group
+				// does: the guest gets it less ringbox's own share.
+				o.memory = ociGuestMemory(uint64(*r.Memory.Limit))
 			}
 			if r.Pids != nil && r.Pids.Limit > 0 {
 				o.pids = int(r.Pids.Limit)
@@ -472,7 +465,9 @@ func ociFeatures() map[string]any {
 		"hooks":         []string{"prestart", "createRuntime", "createContainer", "poststart", "poststop"},
 		"mountOptions":  []string{"bind", "rbind", "ro", "rw"},
 		"linux": map[string]any{
-			"namespaces":   []string{"pid", "network", "ipc", "uts", "mount"},
+			"namespaces": []string{"pid", "network", "ipc", "uts", "mount"},
+			// Made directly in the tree, the systemd driver's too.
+			"cgroup":       map[string]any{"v1": true, "v2": true, "systemd": true, "systemdUser": false, "rdma": false},
 			"capabilities": kernel.CapNames(),
 			"seccomp": map[string]any{
 				"enabled": true,
@@ -488,9 +483,10 @@ func ociFeatures() map[string]any {
 		"annotations": map[string]string{
 			"dev.ringbox.ignored": strings.Join([]string{
 				"process.rlimits of unknown types",
-				"hooks.startContainer (it would run inside the container)", "linux.seccomp listeners (SCMP_ACT_NOTIFY)", "linux.devices", "linux.cgroupsPath",
+				"hooks.startContainer (it would run inside the container)", "linux.seccomp listeners (SCMP_ACT_NOTIFY)", "linux.devices",
 				"linux.namespaces paths but the network's", "mounts of other types than bind and tmpfs (proc, sysfs, devpts, mqueue, shm are built in)",
-				"--systemd-cgroup (accepted, no cgroups are made)",
+				"linux.resources other than memory, cpu, pids and unified (pids: the sandbox's own limit, not the host group's pids.max)",
+				"--systemd-cgroup: the group is made where systemd would put the unit, without asking systemd (no D-Bus)",
 			}, "; "),
 		},
 	}

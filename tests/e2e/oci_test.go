@@ -864,3 +864,174 @@ func hostProcState(t *testing.T, pid int) string {
 	s := string(b)
 	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])[0]
 }
+
+// hostCgroupV2 is the host's unified cgroup tree with the memory and cpu
+// controllers (as a systemd host and the x86 lane have it).
+func hostCgroupV2(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers")
+	if err != nil || !strings.Contains(string(b), "memory") || !strings.Contains(string(b), "cpu") {
+		t.Fatalf("this test needs cgroup v2 at /sys/fs/cgroup with the memory and cpu controllers (the x86 lane mounts it): %v %q", err, b)
+	}
+	return "/sys/fs/cgroup"
+}
+
+func readTrim(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	return strings.TrimSpace(string(b))
+}
+
+// cgroupStat is one key of a cgroup's flat-keyed file (cpu.stat,
+// memory.events).
+func cgroupStat(t *testing.T, file, key string) int64 {
+	t.Helper()
+	for _, line := range strings.Split(readTrim(t, file), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok && k == key {
+			n, err := strconv.ParseInt(v, 10, 64)
+			require.NoError(t, err)
+			return n
+		}
+	}
+	t.Fatalf("%s has no %s", file, key)
+	return 0
+}
+
+// TestOCICgroup: a config's linux.cgroupsPath puts the sandbox, the
+// whole of it, in a host cgroup that carries linux.resources: the memory
+// limit (the guest gets it less ringbox's share, so a program that fills
+// the memory meets the guest's OOM killer and not the host's), the CPU
+// quota (a spinning program is throttled), the CPU weight; update
+// changes them (runc's flags and --resources JSON); delete removes the
+// group. The systemd driver's SLICE:PREFIX:NAME lands where systemd
+// would put the scope.
+func TestOCICgroup(t *testing.T) {
+	recordInputs(t)
+	cgRoot := hostCgroupV2(t)
+	root := t.TempDir()
+	parent := fmt.Sprintf("ringbox-e2e-%d", os.Getpid())
+	t.Cleanup(func() { os.Remove(filepath.Join(cgRoot, parent)) })
+	group := filepath.Join(cgRoot, parent, "c1")
+
+	bundle := ociBundle(t, []string{"/bin/hog", "cpu", "4"}, "hog")
+	patchConfig(t, bundle, func(spec map[string]any) {
+		l := spec["linux"].(map[string]any)
+		l["cgroupsPath"] = "/" + parent + "/c1"
+		l["resources"] = map[string]any{
+			"memory": map[string]any{"limit": 256 << 20, "reservation": 64 << 20},
+			"cpu":    map[string]any{"quota": 10000, "period": 100000, "shares": 512},
+		}
+	})
+	outFile := filepath.Join(t.TempDir(), "out")
+	f, err := os.Create(outFile)
+	require.NoError(t, err)
+	cmd := exec.Command(ringboxBin, "--root", root, "create", "--bundle", bundle, "c1")
+	cmd.Stdout, cmd.Stderr = f, f
+	require.NoError(t, cmd.Run(), "create")
+	f.Close()
+	pid := int(ociStatus(t, root, "c1")["pid"].(float64))
+
+	require.Equal(t, strconv.Itoa(256<<20), readTrim(t, filepath.Join(group, "memory.max")))
+	require.Equal(t, strconv.Itoa(64<<20), readTrim(t, filepath.Join(group, "memory.low")))
+	require.Equal(t, "10000 100000", readTrim(t, filepath.Join(group, "cpu.max")))
+	require.Equal(t, "20", readTrim(t, filepath.Join(group, "cpu.weight")), "shares 512 as a v2 weight")
+	procs := strings.Fields(readTrim(t, filepath.Join(group, "cgroup.procs")))
+	require.Contains(t, procs, strconv.Itoa(pid), "the sandbox process is in the group from its start")
+	require.Equal(t, "0::/"+parent+"/c1", readTrim(t, fmt.Sprintf("/proc/%d/cgroup", pid)))
+
+	// A 10% quota: 4 s of spinning get about 0.4 s of CPU, and the group
+	// is throttled. The sandbox's memory (its guest's and its own) is
+	// charged to the group.
+	_, code := oci(t, root, "start", "c1")
+	require.Equal(t, 0, code)
+	start := time.Now()
+	require.Eventually(t, func() bool { return ociStatus(t, root, "c1")["status"] == "stopped" }, 2*time.Minute, 100*time.Millisecond)
+	wall := time.Since(start)
+	out, _ := os.ReadFile(outFile)
+	require.Contains(t, string(out), "spun")
+	usage := time.Duration(cgroupStat(t, filepath.Join(group, "cpu.stat"), "usage_usec")) * time.Microsecond
+	t.Logf("wall %v, the group's CPU %v, throttled %d times; memory.peak %s", wall, usage,
+		cgroupStat(t, filepath.Join(group, "cpu.stat"), "nr_throttled"), readTrim(t, filepath.Join(group, "memory.peak")))
+	require.Positive(t, cgroupStat(t, filepath.Join(group, "cpu.stat"), "nr_throttled"), "the quota throttled the vCPUs")
+	require.Less(t, usage, wall/2, "a 10%% quota holds the sandbox well under one CPU")
+	peak, err := strconv.ParseInt(readTrim(t, filepath.Join(group, "memory.peak")), 10, 64)
+	require.NoError(t, err)
+	require.Greater(t, peak, int64(4<<20), "the sandbox's memory is charged to its group")
+
+	_, code = oci(t, root, "delete", "c1")
+	require.Equal(t, 0, code)
+	require.NoDirExists(t, group, "delete removes the group")
+
+	// A program that fills its memory is killed by the guest (137, the
+	// sandbox says so), not by the host's OOM killer in the group.
+	hogBundle := ociBundle(t, []string{"/bin/hog", "mem", "400"}, "hog")
+	patchConfig(t, hogBundle, func(spec map[string]any) {
+		l := spec["linux"].(map[string]any)
+		l["cgroupsPath"] = parent + "/c2" // relative: under this process's own group
+		l["resources"] = map[string]any{"memory": map[string]any{"limit": 128 << 20}}
+	})
+	own := strings.TrimPrefix(readTrim(t, "/proc/self/cgroup"), "0::")
+	group2 := filepath.Join(cgRoot, own, parent, "c2")
+	t.Cleanup(func() { os.Remove(filepath.Join(cgRoot, own, parent)) })
+	var events string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 6000; i++ {
+			if b, err := os.ReadFile(filepath.Join(group2, "memory.events")); err == nil {
+				events = string(b)
+			} else if events != "" {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	run := exec.Command(ringboxBin, "--root", root, "run", "--bundle", hogBundle, "c2")
+	out2, err := run.CombinedOutput()
+	<-done
+	t.Logf("run c2: %v\n%s", err, out2)
+	require.Equal(t, 137, run.ProcessState.ExitCode(), "the program is killed for its memory")
+	require.NotContains(t, string(out2), "touched")
+	require.Contains(t, string(out2), "ringbox: out of memory", "the guest's OOM killer took it")
+	require.Contains(t, events, "oom_kill 0", "the host's OOM killer had nothing to do")
+	require.NoDirExists(t, group2, "run removes the group")
+
+	// update, with runc's flags and with --resources, on a running
+	// container; the systemd driver's path.
+	sleepBundle := ociBundle(t, []string{"/bin/sleeper"}, "sleeper")
+	patchConfig(t, sleepBundle, func(spec map[string]any) {
+		spec["linux"].(map[string]any)["cgroupsPath"] = parent + ".slice:rbtest:c3"
+	})
+	// ringbox-e2e-PID.slice is in ringbox-e2e.slice, in ringbox.slice.
+	slices := []string{"ringbox.slice", "ringbox-e2e.slice", parent + ".slice"}
+	scope := filepath.Join(cgRoot, filepath.Join(slices...), "rbtest-c3.scope")
+	t.Cleanup(func() {
+		for i := len(slices); i > 0; i-- {
+			os.Remove(filepath.Join(cgRoot, filepath.Join(slices[:i]...)))
+		}
+	})
+	f3, _ := os.Create(filepath.Join(t.TempDir(), "out"))
+	cmd = exec.Command(ringboxBin, "--root", root, "--systemd-cgroup", "create", "--bundle", sleepBundle, "c3")
+	cmd.Stdout, cmd.Stderr = f3, f3
+	require.NoError(t, cmd.Run(), "create with the systemd driver")
+	require.Equal(t, strconv.Itoa(512<<20), readTrim(t, filepath.Join(scope, "memory.max")), "ociBundle's limit")
+	_, code = oci(t, root, "update", "--memory", "300M", "--cpu-quota", "50000", "--cpu-period", "100000", "c3")
+	require.Equal(t, 0, code)
+	require.Equal(t, strconv.Itoa(300<<20), readTrim(t, filepath.Join(scope, "memory.max")))
+	require.Equal(t, "50000 100000", readTrim(t, filepath.Join(scope, "cpu.max")))
+	up := exec.Command(ringboxBin, "--root", root, "update", "--resources", "-", "c3")
+	up.Stdin = strings.NewReader(`{"memory":{"limit":209715200},"cpu":{"shares":2048},"unified":{"memory.high":"180M"}}`)
+	upOut, err := up.CombinedOutput()
+	require.NoError(t, err, "update --resources -: %s", upOut)
+	require.Equal(t, strconv.Itoa(200<<20), readTrim(t, filepath.Join(scope, "memory.max")))
+	require.Equal(t, strconv.Itoa(180<<20), readTrim(t, filepath.Join(scope, "memory.high")))
+	require.Equal(t, "79", readTrim(t, filepath.Join(scope, "cpu.weight")))
+	_, code = oci(t, root, "update", "--memory", "lots", "c3")
+	require.Equal(t, 2, code, "a bad value is a usage error")
+	_, code = oci(t, root, "delete", "--force", "c3")
+	require.Equal(t, 0, code)
+	require.NoDirExists(t, scope)
+	ents, _ := os.ReadDir(root)
+	require.Empty(t, ents, "nothing left under --root")
+}

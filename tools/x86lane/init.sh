@@ -85,6 +85,8 @@ mkdir -p $R
 ninep hostroot $R
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
+# cgroup v2, as a systemd host has it: the OCI runtime's groups go there.
+mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null || echo "X86LANE note: no cgroup2 mount"
 mount -t devtmpfs devtmpfs $R/dev
 mkdir -p $R/dev/pts $R/dev/shm
 # What udev makes on a host: programs (bash's <(...)) need /dev/fd.
