@@ -24,15 +24,28 @@ func init() {
 // Limits of execve's arguments, as Linux's.
 const (
 	maxArgStrings = 0x7fffffff
-	maxArgBytes   = 2 << 20
 	maxInterpHops = 4 // nested "#!" interpreters
 )
 
-// copyStrings reads a NULL-terminated array of strings, within Linux's
-// limits (E2BIG).
-func copyStrings(t *kernel.Task, addr uintptr) ([]string, error) {
+// argBytesLimit is how much argv and envp may take together (the strings
+// with their NULs, and a pointer each): a quarter of the caller's
+// RLIMIT_STACK, at least 128 KiB (ARG_MAX) and at most 6 MiB (three
+// quarters of the default 8 MiB stack's room), as Linux's. glibc's
+// sysconf(_SC_ARG_MAX), which xargs sizes its command lines by, reads
+// the same quarter.
+func argBytesLimit(t *kernel.Task) int {
+	const lo, hi = 128 << 10, 6 << 20
+	q := t.TG.Limit(unix.RLIMIT_STACK).Cur / 4
+	if q > hi {
+		return hi
+	}
+	return max(int(q), lo)
+}
+
+// copyStrings reads a NULL-terminated array of strings; *budget is the
+// bytes argv and envp have left (E2BIG past it).
+func copyStrings(t *kernel.Task, addr uintptr, budget *int) ([]string, error) {
 	var out []string
-	total := 0
 	for i := 0; addr != 0; i++ {
 		if i >= maxArgStrings {
 			return nil, unix.E2BIG
@@ -51,8 +64,8 @@ func copyStrings(t *kernel.Task, addr uintptr) ([]string, error) {
 			}
 			return nil, err
 		}
-		total += len(s) + 1 + 8
-		if total > maxArgBytes {
+		*budget -= len(s) + 1 + 8
+		if *budget < 0 {
 			return nil, unix.E2BIG
 		}
 		out = append(out, s)
@@ -123,11 +136,12 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 	if err != nil {
 		return 0, err
 	}
-	argv, err := copyStrings(t, argvAddr)
+	budget := argBytesLimit(t)
+	argv, err := copyStrings(t, argvAddr, &budget)
 	if err != nil {
 		return 0, err
 	}
-	envp, err := copyStrings(t, envpAddr)
+	envp, err := copyStrings(t, envpAddr, &budget)
 	if err != nil {
 		return 0, err
 	}

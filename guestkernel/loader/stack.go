@@ -49,9 +49,10 @@ const (
 	// (Linux MAX_ARG_STRINGS).
 	MaxArgStrings = 0x7FFFFFFF
 	// MaxArgBytes bounds the sum of all argv, envp and execfn string
-	// sizes (with NULs) plus one pointer per argv and envp entry
-	// (Linux: a quarter of the stack rlimit).
-	MaxArgBytes = 2 << 20
+	// sizes (with NULs) plus one pointer per argv and envp entry: Linux's
+	// most, whatever the stack rlimit (execve applies a quarter of that
+	// limit before it gets here).
+	MaxArgBytes = 6 << 20
 	// MaxAuxEntries bounds the caller-supplied auxv entries.
 	MaxAuxEntries = 64
 )

@@ -254,16 +254,16 @@ func TestStackLimits(t *testing.T) {
 	_, _, err = Stack(top, nil, nil, strings.Repeat("a", MaxArgStrLen), rnd, nil)
 	assert.ErrorIs(t, err, ErrTooBig)
 
-	// Total size: 16 strings of 128 KiB-1 plus pointers exceed 2 MiB.
+	// Total size: 48 strings of 128 KiB-1 plus pointers exceed 6 MiB.
 	big := strings.Repeat("b", MaxArgStrLen-1)
-	many := make([]string, 16)
+	many := make([]string, 48)
 	for i := range many {
 		many[i] = big
 	}
-	_, _, err = Stack(top, many[:8], many[8:], "x", rnd, nil)
+	_, _, err = Stack(top, many[:24], many[24:], "x", rnd, nil)
 	assert.ErrorIs(t, err, ErrTooBig)
-	// 15 of them fit.
-	data, sp, err := Stack(top, many[:8], many[9:], "x", rnd, nil)
+	// 47 of them fit.
+	data, sp, err := Stack(top, many[:24], many[25:], "x", rnd, nil)
 	require.NoError(t, err)
 	assert.Zero(t, sp%16)
 	assert.Less(t, len(data), MaxArgBytes+4096)

@@ -97,6 +97,19 @@ func (m *MM) dataSizeLocked() uintptr {
 	return n
 }
 
+// dataGainLocked is the bytes of [start, end) that protection prot
+// would turn into data (RLIMIT_DATA): private mappings made writable.
+func (m *MM) dataGainLocked(start, end uintptr, prot int) uintptr {
+	var n uintptr
+	for i := m.vmas.find(start); i < len(m.vmas.v) && m.vmas.v[i].Start < end; i++ {
+		v := &m.vmas.v[i]
+		if v.HostPhys == 0 && !isData(v.Prot, v.Shared, v.GrowsDown) && isData(prot, v.Shared, v.GrowsDown) {
+			n += min(v.End, end) - max(v.Start, start)
+		}
+	}
+	return n
+}
+
 // limitedLocked says whether RLIMIT_AS or RLIMIT_DATA is set: without
 // them mmap and mremap skip the accounting.
 func (m *MM) limitedLocked() bool { return limited(m.rl.AS) || limited(m.rl.Data) }

@@ -46,6 +46,19 @@ func TestRlimitData(t *testing.T) {
 	assert.NoError(t, err, "shared")
 	_, err = m.Mmap(MmapOpts{Len: pages(10), Prot: rw})
 	assert.NoError(t, err, "at the limit")
+	// mprotect making private memory writable adds data; read-only or
+	// shared does not.
+	ro, err := m.Mmap(MmapOpts{Len: pages(2), Prot: ProtRead})
+	require.NoError(t, err)
+	assert.Equal(t, ENOMEM, m.Mprotect(ro, pageSize, rw), "writable private memory past RLIMIT_DATA")
+	assert.NoError(t, m.Mprotect(ro, pageSize, ProtRead|ProtExec))
+	sh, err := m.Mmap(MmapOpts{Len: pages(2), Prot: ProtRead, Shared: true})
+	require.NoError(t, err)
+	assert.NoError(t, m.Mprotect(sh, pages(2), rw), "shared memory is not data")
+	m.SetRlimits(Rlimits{Data: uint64(pages(11))})
+	assert.NoError(t, m.Mprotect(ro, pageSize, rw), "one page of room")
+	assert.NoError(t, m.Mprotect(ro, pageSize, rw), "already data: no more")
+	assert.Equal(t, ENOMEM, m.Mprotect(ro, pages(2), rw))
 	mustCheck(t, m)
 }
 

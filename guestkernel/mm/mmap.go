@@ -199,6 +199,12 @@ func (m *MM) Mprotect(addr, length uintptr, prot int) error {
 			return EACCES // e.g. writing a segment attached SHM_RDONLY
 		}
 	}
+	if limited(m.rl.Data) {
+		// Private memory made writable becomes data (RLIMIT_DATA).
+		if gain := m.dataGainLocked(addr, addr+n, prot); gain > 0 && uint64(m.dataSizeLocked())+uint64(gain) > m.rl.Data {
+			return ENOMEM
+		}
+	}
 	m.vmas.split(addr)
 	m.vmas.split(addr + n)
 	for i := m.vmas.find(addr); i < len(m.vmas.v) && m.vmas.v[i].Start < addr+n; i++ {

@@ -29,6 +29,7 @@ static const char *en(int e) {
 	case EFBIG: return "EFBIG";
 	case EINVAL: return "EINVAL";
 	case EAGAIN: return "EAGAIN";
+	case E2BIG: return "E2BIG";
 	}
 	static char b[32];
 	snprintf(b, sizeof b, "errno %d", e);
@@ -93,6 +94,12 @@ static void data_case(void) {
 	report("DATA: private ro 128 MiB", map(128 * MiB, PROT_READ, MAP_PRIVATE));
 	report("DATA: shared rw 128 MiB", map(128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED));
 	report("DATA: private rw 16 MiB", map(16 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE));
+	// mprotect to writable makes private memory data too.
+	void *ro = map(128 * MiB, PROT_READ, MAP_PRIVATE);
+	errno = 0;
+	printf("%-34s %s\n", "DATA: mprotect 128 MiB rw", en(mprotect(ro, 128 * MiB, PROT_READ | PROT_WRITE) ? errno : 0));
+	errno = 0;
+	printf("%-34s %s\n", "DATA: mprotect 1 MiB rw", en(mprotect(ro, MiB, PROT_READ | PROT_WRITE) ? errno : 0));
 	errno = 0;
 	void *brk0 = sbrk(0);
 	report("DATA: sbrk 100 MiB", sbrk(100 * MiB) == (void *)-1 ? NULL : brk0);
@@ -249,6 +256,51 @@ static void prlimit_case(void) {
 	waitpid(p, NULL, 0);
 }
 
+// argmax: execve's arguments may take a quarter of RLIMIT_STACK, at
+// least 128 KiB and at most 6 MiB (E2BIG past it); sysconf(_SC_ARG_MAX)
+// says the quarter.
+static const char *self;
+static void argmax_with(rlim_t lim, const char *what) {
+	static const int kibs[] = {200, 1024, 3072, 7168};
+	pid_t p = fork();
+	if (p == 0) {
+		setlim(RLIMIT_STACK, lim);
+		printf("ARG_MAX with %-9s sysconf %ld\n", what, sysconf(_SC_ARG_MAX));
+		static char big[100 * 1024];
+		memset(big, 'a', sizeof big - 1);
+		for (size_t k = 0; k < sizeof kibs / sizeof kibs[0]; k++) {
+			int n = kibs[k] / 100;
+			char **av = calloc(n + 3, sizeof *av);
+			av[0] = (char *)self;
+			av[1] = "argok";
+			for (int i = 0; i < n; i++)
+				av[2 + i] = big;
+			fflush(stdout);
+			pid_t c = fork();
+			if (c == 0) {
+				execv(self, av);
+				printf("  %5d KiB of arguments: %s\n", kibs[k], en(errno));
+				fflush(stdout);
+				_exit(1);
+			}
+			int st;
+			waitpid(c, &st, 0);
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				printf("  %5d KiB of arguments: ran\n", kibs[k]);
+			free(av);
+		}
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(p, NULL, 0);
+}
+
+static void argmax_case(void) {
+	argmax_with(1 * MiB, "1 MiB");
+	argmax_with(8 * MiB, "8 MiB");
+	argmax_with(RLIM_INFINITY, "unlimited");
+}
+
 static void run(const char *name, void (*f)(void)) {
 	fflush(stdout);
 	pid_t p = fork();
@@ -271,6 +323,9 @@ int main(int argc, char **argv) {
 		printf("%-34s %d\n", "  recursed", depth(kib) >= 0 ? kib : -1);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "argok") == 0)
+		return 0;
+	self = argv[0];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	run("as", as_case);
 	run("data", data_case);
@@ -279,6 +334,7 @@ int main(int argc, char **argv) {
 	stack_child(argv[0], RLIM_INFINITY, 100 * 1024);
 	stack_child(argv[0], 4 * MiB, 100 * 1024);
 	stack_child(argv[0], 4 * MiB, 1024);
+	run("argmax", argmax_case);
 	run("fsize", fsize_case);
 	if (getuid() == 0)
 		run("nproc", nproc_case);
