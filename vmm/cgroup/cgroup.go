@@ -267,8 +267,10 @@ func (m mount) dirFor(path, own string) (string, error) {
 	if m.root == "/" {
 		rel, ok = full, true
 	}
-	if !ok || (rel != "" && !strings.HasPrefix(rel, "/")) {
-		return "", fmt.Errorf("cgroup path %q: outside the tree mounted at %s (its group %s)", path, m.dir, m.root)
+	if !ok || !strings.HasPrefix(rel, "/") {
+		// Outside the mounted part, or the mounted group itself (a
+		// container gets a group of its own below it).
+		return "", fmt.Errorf("cgroup path %q: not below the tree mounted at %s (its group %s)", path, m.dir, m.root)
 	}
 	return m.dir + rel, nil
 }
