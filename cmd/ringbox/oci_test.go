@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
-	"golang.org/x/sys/unix"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/vmm/cgroup"
 )
 
 func TestOCIRunOpts(t *testing.T) {
@@ -140,4 +143,31 @@ func TestExecSocketLongPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
+}
+
+// TestOCIUpdateFlags: runc update's flags become linux.resources over
+// what --resources gave; what ringbox has no group file for is refused.
+func TestOCIUpdateFlags(t *testing.T) {
+	flags, pos, err := ociFlags([]string{"--memory", "300M", "--memory-swap=-1", "--cpu-quota", "50000", "--cpu-period", "100000",
+		"--cpu-share", "512", "--cpuset-cpus", "0-1", "-r", "-", "c1"})
+	if err != nil || len(pos) != 1 || pos[0] != "c1" || flags["resources"] != "-" {
+		t.Fatalf("ociFlags: %v %v %v", flags, pos, err)
+	}
+	var r cgroup.Resources
+	if err := ociUpdateFlags(&r, flags); err != nil {
+		t.Fatal(err)
+	}
+	if *r.Memory.Limit != 300<<20 || *r.Memory.Swap != -1 || *r.CPU.Quota != 50000 || *r.CPU.Period != 100000 ||
+		*r.CPU.Shares != 512 || r.CPU.Cpus != "0-1" || r.Memory.Reservation != nil || r.Pids != nil {
+		t.Fatalf("resources: %+v %+v", r.Memory, r.CPU)
+	}
+	for _, bad := range [][]string{{"--memory", "lots"}, {"--cpu-period", "-5"}, {"--cpu-quota", "x"}, {"--blkio-weight", "10"}, {"--nonsense"}} {
+		f, _, err := ociFlags(append(bad, "c1"))
+		if err == nil {
+			err = ociUpdateFlags(&cgroup.Resources{}, f)
+		}
+		if err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package procfs
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -58,8 +60,20 @@ func TestNamespaceLinks(t *testing.T) {
 	root := New(newFake()).ForTask(10, 11).Root()
 	for name, want := range map[string]string{"pid": "pid:[4026531836]", "pid_for_children": "pid:[4026531836]",
 		"user": "user:[4026531837]", "uts": "uts:[4026531838]", "net": "net:[4026531992]"} {
-		got, err := walk(t, root, "10/ns/"+name).Readlink()
+		n := walk(t, root, "10/ns/"+name)
+		got, err := n.Readlink()
 		require.NoError(t, err)
 		require.Equal(t, want, got, name)
+		// Followed (stat -L, open): the namespace's nsfs inode.
+		f, ok := n.(fs.MagicLink).OpenFile()
+		require.True(t, ok, name)
+		st, err := f.Stat()
+		require.NoError(t, err)
+		require.Equal(t, want, fmt.Sprintf("%s:[%d]", strings.TrimSuffix(name, "_for_children"), st.Ino))
+		require.Equal(t, uint32(unix.S_IFREG|0o444), st.Mode)
+		require.Equal(t, unix.Mkdev(0, 4), st.Dev)
+		_, err = f.Read(make([]byte, 8))
+		require.Equal(t, unix.EINVAL, err)
+		f.DecRef()
 	}
 }

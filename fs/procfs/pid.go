@@ -603,8 +603,8 @@ var nsInodes = []struct {
 }
 
 // nsDirOps is /proc/PID/ns: a magic link per namespace, which readlink
-// shows as Linux does (`net:[4026531992]`); following one is ENOENT (the
-// sandbox has no nsfs to open for setns).
+// shows as Linux does (`net:[4026531992]`) and which stat -L and open
+// follow to the namespace's inode (nsFile: what lsns reads).
 var nsDirOps = staticDirOps(func() []entry { return nsEntries })
 
 var nsEntries = func() []entry {
@@ -612,7 +612,27 @@ var nsEntries = func() []entry {
 	for _, ns := range nsInodes {
 		kind := strings.TrimSuffix(ns.name, "_for_children")
 		target := fmt.Sprintf("%s:[%d]", kind, ns.ino)
-		ents = append(ents, entry{ns.name, linkMode, magicLinkOps(func(*node, Process) (string, error) { return target, nil })})
+		o := magicLinkOps(func(*node, Process) (string, error) { return target, nil })
+		o.nsIno = uint64(ns.ino)
+		ents = append(ents, entry{ns.name, linkMode, o})
 	}
 	return ents
 }()
+
+// nsFile is a namespace, opened through its /proc/PID/ns link: an empty
+// read-only regular file of Linux's nsfs (device 0:4) whose inode number
+// names the namespace. Reads and writes are EINVAL, as nsfs's; setns
+// has nothing to join (one namespace of each kind).
+type nsFile struct{ ino uint64 }
+
+func (nsFile) Read([]byte) (int, error)              { return 0, unix.EINVAL }
+func (nsFile) Write([]byte) (int, error)             { return 0, unix.EINVAL }
+func (nsFile) Pread([]byte, int64) (int, error)      { return 0, unix.EINVAL }
+func (nsFile) Pwrite([]byte, int64) (int, error)     { return 0, unix.EINVAL }
+func (nsFile) Seek(int64, int) (int64, error)        { return 0, unix.EINVAL }
+func (nsFile) IsTerminal() bool                      { return false }
+func (nsFile) Poll(mask int16, _ int) (int16, error) { return mask & (unix.POLLIN | unix.POLLOUT), nil }
+func (nsFile) Release()                              {}
+func (f nsFile) Stat() (unix.Stat_t, error) {
+	return unix.Stat_t{Dev: unix.Mkdev(0, 4), Ino: f.ino, Nlink: 1, Mode: unix.S_IFREG | 0o444, Blksize: 4096}, nil
+}

@@ -128,6 +128,9 @@ type ops struct {
 	open func(n *node, p Process, flags int) (fs.Impl, error)
 	// magic marks Linux's magic links (fd/<n>, exe, cwd, root).
 	magic bool
+	// nsIno is a namespace link's inode (ns/<name>), which following
+	// the link opens (nsFile).
+	nsIno uint64
 }
 
 // sub makes n's child called name.
@@ -282,6 +285,12 @@ func (n *node) Readlink() (string, error) {
 // opened as the file itself, as Linux's magic links are (`cat /dev/stdin`
 // on a pipe, bash's `<(...)`); one that names a path is followed as a path.
 func (n *node) OpenFile() (*fs.File, bool) {
+	if n.ops.nsIno != 0 {
+		if _, err := n.proc(); err != nil {
+			return nil, false
+		}
+		return fs.NewFile(nsFile{n.ops.nsIno}, unix.O_RDONLY), true
+	}
 	if n.ops != fdLinkOps {
 		return nil, false
 	}

@@ -865,15 +865,81 @@ func hostProcState(t *testing.T, pid int) string {
 	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])[0]
 }
 
-// hostCgroupV2 is the host's unified cgroup tree with the memory and cpu
-// controllers (as a systemd host and the x86 lane have it).
-func hostCgroupV2(t *testing.T) string {
+// hostCG is the host's cgroup layout, as the test reads a container's
+// group: the unified tree (v2) or a tree per controller (v1), each at
+// /sys/fs/cgroup/CONTROLLER.
+type hostCG struct{ v2 bool }
+
+func hostCgroups(t *testing.T) hostCG {
 	t.Helper()
-	b, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers")
-	if err != nil || !strings.Contains(string(b), "memory") || !strings.Contains(string(b), "cpu") {
-		t.Fatalf("this test needs cgroup v2 at /sys/fs/cgroup with the memory and cpu controllers (the x86 lane mounts it): %v %q", err, b)
+	if b, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers"); err == nil &&
+		strings.Contains(string(b), "memory") && strings.Contains(string(b), "cpu") {
+		return hostCG{v2: true}
 	}
-	return "/sys/fs/cgroup"
+	for _, f := range []string{"memory/memory.limit_in_bytes", "cpu/cpu.cfs_quota_us", "cpuacct/cpuacct.usage"} {
+		if _, err := os.Stat("/sys/fs/cgroup/" + f); err != nil {
+			t.Fatalf("this test needs the host's cgroups with the memory and cpu controllers, v2 at /sys/fs/cgroup or v1 under it (the x86 lane mounts them): %v", err)
+		}
+	}
+	return hostCG{}
+}
+
+// file is the path of a group's file named as v2 names it; v1's
+// counterpart where the name differs (the value's form may differ too:
+// the test compares each layout's own).
+func (h hostCG) file(group, name string) string {
+	if h.v2 {
+		return filepath.Join("/sys/fs/cgroup", group, name)
+	}
+	v1 := map[string]string{"memory.max": "memory/memory.limit_in_bytes", "memory.low": "memory/memory.soft_limit_in_bytes",
+		"memory.peak": "memory/memory.max_usage_in_bytes", "cpu.weight": "cpu/cpu.shares", "cpu.stat": "cpu/cpu.stat",
+		"cgroup.procs": "memory/cgroup.procs", "memory.events": "memory/memory.oom_control"}[name]
+	ctl, f, _ := strings.Cut(v1, "/")
+	return filepath.Join("/sys/fs/cgroup", ctl, group, f)
+}
+
+// dirs are the group's directories (one in v2, one per tree in v1).
+func (h hostCG) dirs(group string) []string {
+	if h.v2 {
+		return []string{filepath.Join("/sys/fs/cgroup", group)}
+	}
+	ents, _ := os.ReadDir("/sys/fs/cgroup")
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() { // not the cpu and cpuacct links to cpu,cpuacct
+			out = append(out, filepath.Join("/sys/fs/cgroup", e.Name(), group))
+		}
+	}
+	return out
+}
+
+// cpuQuota is the group's quota as "QUOTA PERIOD".
+func (h hostCG) cpuQuota(t *testing.T, group string) string {
+	if h.v2 {
+		return readTrim(t, h.file(group, "cpu.max"))
+	}
+	d := filepath.Join("/sys/fs/cgroup/cpu", group)
+	return readTrim(t, filepath.Join(d, "cpu.cfs_quota_us")) + " " + readTrim(t, filepath.Join(d, "cpu.cfs_period_us"))
+}
+
+// cpuUsage is the group's CPU time.
+func (h hostCG) cpuUsage(t *testing.T, group string) time.Duration {
+	if h.v2 {
+		return time.Duration(cgroupStat(t, h.file(group, "cpu.stat"), "usage_usec")) * time.Microsecond
+	}
+	ns, err := strconv.ParseInt(readTrim(t, filepath.Join("/sys/fs/cgroup/cpuacct", group, "cpuacct.usage")), 10, 64)
+	require.NoError(t, err)
+	return time.Duration(ns)
+}
+
+// removeAll removes group and its parents up to (not) the tree's root,
+// deepest first, in every tree.
+func (h hostCG) removeAll(group string) {
+	for ; group != "/" && group != "."; group = filepath.Dir(group) {
+		for _, d := range h.dirs(group) {
+			os.Remove(d)
+		}
+	}
 }
 
 func readTrim(t *testing.T, name string) string {
@@ -884,7 +950,7 @@ func readTrim(t *testing.T, name string) string {
 }
 
 // cgroupStat is one key of a cgroup's flat-keyed file (cpu.stat,
-// memory.events).
+// memory.events, memory.oom_control).
 func cgroupStat(t *testing.T, file, key string) int64 {
 	t.Helper()
 	for _, line := range strings.Split(readTrim(t, file), "\n") {
@@ -905,19 +971,20 @@ func cgroupStat(t *testing.T, file, key string) int64 {
 // quota (a spinning program is throttled), the CPU weight; update
 // changes them (runc's flags and --resources JSON); delete removes the
 // group. The systemd driver's SLICE:PREFIX:NAME lands where systemd
-// would put the scope.
+// would put the scope. On cgroup v2 or v1, whichever the host has (the
+// x86 lane: v2, or v1 with --cgroup=v1).
 func TestOCICgroup(t *testing.T) {
 	recordInputs(t)
-	cgRoot := hostCgroupV2(t)
+	h := hostCgroups(t)
 	root := t.TempDir()
 	parent := fmt.Sprintf("ringbox-e2e-%d", os.Getpid())
-	t.Cleanup(func() { os.Remove(filepath.Join(cgRoot, parent)) })
-	group := filepath.Join(cgRoot, parent, "c1")
+	group := "/" + parent + "/c1"
+	t.Cleanup(func() { h.removeAll(group) })
 
 	bundle := ociBundle(t, []string{"/bin/hog", "cpu", "4"}, "hog")
 	patchConfig(t, bundle, func(spec map[string]any) {
 		l := spec["linux"].(map[string]any)
-		l["cgroupsPath"] = "/" + parent + "/c1"
+		l["cgroupsPath"] = group
 		l["resources"] = map[string]any{
 			"memory": map[string]any{"limit": 256 << 20, "reservation": 64 << 20},
 			"cpu":    map[string]any{"quota": 10000, "period": 100000, "shares": 512},
@@ -932,13 +999,19 @@ func TestOCICgroup(t *testing.T) {
 	f.Close()
 	pid := int(ociStatus(t, root, "c1")["pid"].(float64))
 
-	require.Equal(t, strconv.Itoa(256<<20), readTrim(t, filepath.Join(group, "memory.max")))
-	require.Equal(t, strconv.Itoa(64<<20), readTrim(t, filepath.Join(group, "memory.low")))
-	require.Equal(t, "10000 100000", readTrim(t, filepath.Join(group, "cpu.max")))
-	require.Equal(t, "20", readTrim(t, filepath.Join(group, "cpu.weight")), "shares 512 as a v2 weight")
-	procs := strings.Fields(readTrim(t, filepath.Join(group, "cgroup.procs")))
-	require.Contains(t, procs, strconv.Itoa(pid), "the sandbox process is in the group from its start")
-	require.Equal(t, "0::/"+parent+"/c1", readTrim(t, fmt.Sprintf("/proc/%d/cgroup", pid)))
+	require.Equal(t, strconv.Itoa(256<<20), readTrim(t, h.file(group, "memory.max")))
+	require.Equal(t, strconv.Itoa(64<<20), readTrim(t, h.file(group, "memory.low")))
+	require.Equal(t, "10000 100000", h.cpuQuota(t, group))
+	weight := map[bool]string{true: "20", false: "512"}[h.v2] // shares 512 as a v2 weight
+	require.Equal(t, weight, readTrim(t, h.file(group, "cpu.weight")))
+	procs := strings.Fields(readTrim(t, h.file(group, "cgroup.procs")))
+	require.Contains(t, procs, strconv.Itoa(pid), "the sandbox process is in the group")
+	own := readTrim(t, fmt.Sprintf("/proc/%d/cgroup", pid))
+	if h.v2 {
+		require.Equal(t, "0::"+group, own)
+	} else {
+		require.Contains(t, own+"\n", ":memory:"+group+"\n")
+	}
 
 	// A 10% quota: 4 s of spinning get about 0.4 s of CPU, and the group
 	// is throttled. The sandbox's memory (its guest's and its own) is
@@ -950,36 +1023,37 @@ func TestOCICgroup(t *testing.T) {
 	wall := time.Since(start)
 	out, _ := os.ReadFile(outFile)
 	require.Contains(t, string(out), "spun")
-	usage := time.Duration(cgroupStat(t, filepath.Join(group, "cpu.stat"), "usage_usec")) * time.Microsecond
-	t.Logf("wall %v, the group's CPU %v, throttled %d times; memory.peak %s", wall, usage,
-		cgroupStat(t, filepath.Join(group, "cpu.stat"), "nr_throttled"), readTrim(t, filepath.Join(group, "memory.peak")))
-	require.Positive(t, cgroupStat(t, filepath.Join(group, "cpu.stat"), "nr_throttled"), "the quota throttled the vCPUs")
+	usage := h.cpuUsage(t, group)
+	throttled := cgroupStat(t, h.file(group, "cpu.stat"), "nr_throttled")
+	t.Logf("wall %v, the group's CPU %v, throttled %d times; memory peak %s", wall, usage, throttled, readTrim(t, h.file(group, "memory.peak")))
+	require.Positive(t, throttled, "the quota throttled the vCPUs")
 	require.Less(t, usage, wall/2, "a 10%% quota holds the sandbox well under one CPU")
-	peak, err := strconv.ParseInt(readTrim(t, filepath.Join(group, "memory.peak")), 10, 64)
+	peak, err := strconv.ParseInt(readTrim(t, h.file(group, "memory.peak")), 10, 64)
 	require.NoError(t, err)
 	require.Greater(t, peak, int64(4<<20), "the sandbox's memory is charged to its group")
 
 	_, code = oci(t, root, "delete", "c1")
 	require.Equal(t, 0, code)
-	require.NoDirExists(t, group, "delete removes the group")
+	for _, d := range h.dirs(group) {
+		require.NoDirExists(t, d, "delete removes the group")
+	}
 
 	// A program that fills its memory is killed by the guest (137, the
 	// sandbox says so), not by the host's OOM killer in the group.
+	group2 := "/" + parent + "/c2"
 	hogBundle := ociBundle(t, []string{"/bin/hog", "mem", "400"}, "hog")
 	patchConfig(t, hogBundle, func(spec map[string]any) {
 		l := spec["linux"].(map[string]any)
-		l["cgroupsPath"] = parent + "/c2" // relative: under this process's own group
+		l["cgroupsPath"] = group2
 		l["resources"] = map[string]any{"memory": map[string]any{"limit": 128 << 20}}
 	})
-	own := strings.TrimPrefix(readTrim(t, "/proc/self/cgroup"), "0::")
-	group2 := filepath.Join(cgRoot, own, parent, "c2")
-	t.Cleanup(func() { os.Remove(filepath.Join(cgRoot, own, parent)) })
+	t.Cleanup(func() { h.removeAll(group2) })
 	var events string
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for i := 0; i < 6000; i++ {
-			if b, err := os.ReadFile(filepath.Join(group2, "memory.events")); err == nil {
+			if b, err := os.ReadFile(h.file(group2, "memory.events")); err == nil {
 				events = string(b)
 			} else if events != "" {
 				return
@@ -990,12 +1064,14 @@ func TestOCICgroup(t *testing.T) {
 	run := exec.Command(ringboxBin, "--root", root, "run", "--bundle", hogBundle, "c2")
 	out2, err := run.CombinedOutput()
 	<-done
-	t.Logf("run c2: %v\n%s", err, out2)
+	t.Logf("run c2: %v\n%s\nmemory events:\n%s", err, out2, events)
 	require.Equal(t, 137, run.ProcessState.ExitCode(), "the program is killed for its memory")
 	require.NotContains(t, string(out2), "touched")
 	require.Contains(t, string(out2), "ringbox: out of memory", "the guest's OOM killer took it")
 	require.Contains(t, events, "oom_kill 0", "the host's OOM killer had nothing to do")
-	require.NoDirExists(t, group2, "run removes the group")
+	for _, d := range h.dirs(group2) {
+		require.NoDirExists(t, d, "run removes the group")
+	}
 
 	// update, with runc's flags and with --resources, on a running
 	// container; the systemd driver's path.
@@ -1004,34 +1080,37 @@ func TestOCICgroup(t *testing.T) {
 		spec["linux"].(map[string]any)["cgroupsPath"] = parent + ".slice:rbtest:c3"
 	})
 	// ringbox-e2e-PID.slice is in ringbox-e2e.slice, in ringbox.slice.
-	slices := []string{"ringbox.slice", "ringbox-e2e.slice", parent + ".slice"}
-	scope := filepath.Join(cgRoot, filepath.Join(slices...), "rbtest-c3.scope")
-	t.Cleanup(func() {
-		for i := len(slices); i > 0; i-- {
-			os.Remove(filepath.Join(cgRoot, filepath.Join(slices[:i]...)))
-		}
-	})
+	scope := "/ringbox.slice/ringbox-e2e.slice/" + parent + ".slice/rbtest-c3.scope"
+	t.Cleanup(func() { h.removeAll(scope) })
 	f3, _ := os.Create(filepath.Join(t.TempDir(), "out"))
 	cmd = exec.Command(ringboxBin, "--root", root, "--systemd-cgroup", "create", "--bundle", sleepBundle, "c3")
 	cmd.Stdout, cmd.Stderr = f3, f3
 	require.NoError(t, cmd.Run(), "create with the systemd driver")
-	require.Equal(t, strconv.Itoa(512<<20), readTrim(t, filepath.Join(scope, "memory.max")), "ociBundle's limit")
-	_, code = oci(t, root, "update", "--memory", "300M", "--cpu-quota", "50000", "--cpu-period", "100000", "c3")
+	require.Equal(t, strconv.Itoa(512<<20), readTrim(t, h.file(scope, "memory.max")), "ociBundle's limit")
+	_, code = oci(t, root, "update", "--memory", "300M", "--memory-swap", "600M", "--cpu-quota", "50000", "--cpu-period", "100000", "c3")
 	require.Equal(t, 0, code)
-	require.Equal(t, strconv.Itoa(300<<20), readTrim(t, filepath.Join(scope, "memory.max")))
-	require.Equal(t, "50000 100000", readTrim(t, filepath.Join(scope, "cpu.max")))
+	require.Equal(t, strconv.Itoa(300<<20), readTrim(t, h.file(scope, "memory.max")))
+	require.Equal(t, "50000 100000", h.cpuQuota(t, scope))
+	res := `{"memory":{"limit":209715200},"cpu":{"shares":2048}}`
+	if h.v2 {
+		res = `{"memory":{"limit":209715200},"cpu":{"shares":2048},"unified":{"memory.high":"180M"}}`
+	}
 	up := exec.Command(ringboxBin, "--root", root, "update", "--resources", "-", "c3")
-	up.Stdin = strings.NewReader(`{"memory":{"limit":209715200},"cpu":{"shares":2048},"unified":{"memory.high":"180M"}}`)
+	up.Stdin = strings.NewReader(res)
 	upOut, err := up.CombinedOutput()
 	require.NoError(t, err, "update --resources -: %s", upOut)
-	require.Equal(t, strconv.Itoa(200<<20), readTrim(t, filepath.Join(scope, "memory.max")))
-	require.Equal(t, strconv.Itoa(180<<20), readTrim(t, filepath.Join(scope, "memory.high")))
-	require.Equal(t, "79", readTrim(t, filepath.Join(scope, "cpu.weight")))
+	require.Equal(t, strconv.Itoa(200<<20), readTrim(t, h.file(scope, "memory.max")))
+	if h.v2 {
+		require.Equal(t, strconv.Itoa(180<<20), readTrim(t, h.file(scope, "memory.high")))
+	}
+	require.Equal(t, map[bool]string{true: "79", false: "2048"}[h.v2], readTrim(t, h.file(scope, "cpu.weight")))
 	_, code = oci(t, root, "update", "--memory", "lots", "c3")
 	require.Equal(t, 2, code, "a bad value is a usage error")
 	_, code = oci(t, root, "delete", "--force", "c3")
 	require.Equal(t, 0, code)
-	require.NoDirExists(t, scope)
+	for _, d := range h.dirs(scope) {
+		require.NoDirExists(t, d)
+	}
 	ents, _ := os.ReadDir(root)
 	require.Empty(t, ents, "nothing left under --root")
 }

@@ -280,8 +280,32 @@ static void unshares(void) {
 	// thread its own table or cwd, EINVAL where Linux succeeds.)
 }
 
+// nslinks: a /proc/self/ns link followed (stat, open) is the namespace's
+// inode, whose number readlink shows (what lsns reads). The numbers
+// themselves differ between hosts: only their agreement is printed.
+static void nslinks(void) {
+	const char *kinds[] = {"net", "pid", "uts", "ipc", "mnt", "user"};
+	for (unsigned i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		char path[64], link[64], want[64];
+		snprintf(path, sizeof path, "/proc/self/ns/%s", kinds[i]);
+		ssize_t n = readlink(path, link, sizeof link - 1);
+		link[n < 0 ? 0 : n] = 0;
+		struct stat st;
+		int r = stat(path, &st);
+		snprintf(want, sizeof want, "%s:[%lu]", kinds[i], (unsigned long)st.st_ino);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		char b[4];
+		ssize_t rr = fd >= 0 ? read(fd, b, sizeof b) : -2;
+		printf("ns %s: stat %s, inode matches %d, regular %d, open %d, read %s\n", kinds[i], RES(r),
+		       strcmp(link, want) == 0, S_ISREG(st.st_mode), fd >= 0, rr == -1 && errno == EINVAL ? "EINVAL" : "other");
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	nslinks();
 	strcpy(dir, "/tmp/fsmiscXXXXXX");
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");

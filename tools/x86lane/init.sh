@@ -85,8 +85,19 @@ mkdir -p $R
 ninep hostroot $R
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
-# cgroup v2, as a systemd host has it: the OCI runtime's groups go there.
-mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null || echo "X86LANE note: no cgroup2 mount"
+# cgroup v2, as a systemd host has it (the OCI runtime's groups go
+# there), or with --cgroup=v1 a tree per controller, as older hosts have.
+if [ "${X86LANE_CGROUP:-v2}" = v1 ]; then
+	mount -t tmpfs -o mode=755 cgroup $R/sys/fs/cgroup
+	for c in memory cpu,cpuacct cpuset pids freezer; do
+		mkdir -p $R/sys/fs/cgroup/$c
+		mount -t cgroup -o $c cgroup $R/sys/fs/cgroup/$c || echo "X86LANE note: no cgroup v1 $c"
+	done
+	ln -s cpu,cpuacct $R/sys/fs/cgroup/cpu
+	ln -s cpu,cpuacct $R/sys/fs/cgroup/cpuacct
+else
+	mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null || echo "X86LANE note: no cgroup2 mount"
+fi
 mount -t devtmpfs devtmpfs $R/dev
 mkdir -p $R/dev/pts $R/dev/shm
 # What udev makes on a host: programs (bash's <(...)) need /dev/fd.

@@ -1,0 +1,21 @@
+python3 -c '
+import os, tempfile, shutil, pathlib, hashlib
+d = tempfile.mkdtemp(dir=".")
+fd = os.memfd_create("m"); os.write(fd, b"memfd!"); os.lseek(fd, 0, 0); print(os.read(fd, 10))
+e = os.eventfd(3); os.eventfd_write(e, 4); print("eventfd", os.eventfd_read(e))
+pfd = os.pidfd_open(os.getpid()); print("pidfd", pfd > 0)
+src = os.path.join(d, "src"); open(src, "wb").write(os.urandom(1) * 3000000)
+with open(src, "rb") as a, open(os.path.join(d, "dst1"), "wb") as b: print("sendfile", os.sendfile(b.fileno(), a.fileno(), 0, 3000000))
+with open(src, "rb") as a, open(os.path.join(d, "dst2"), "wb") as b: print("cfr", os.copy_file_range(a.fileno(), b.fileno(), 3000000))
+r, w = os.pipe()
+with open(src, "rb") as a: print("splice", os.splice(a.fileno(), w, 65536))
+print(len(os.read(r, 70000)))
+for n in range(30): pathlib.Path(d, "t", str(n % 5), "f%d.txt" % n).parent.mkdir(parents=True, exist_ok=True); pathlib.Path(d, "t", str(n % 5), "f%d.txt" % n).write_text(str(n))
+print(sorted(p.name for p in pathlib.Path(d, "t").rglob("*.txt"))[:5], len(list(pathlib.Path(d).glob("t/*/*.txt"))))
+shutil.copytree(os.path.join(d, "t"), os.path.join(d, "u")); print(len(list(pathlib.Path(d, "u").rglob("*"))))
+a = shutil.make_archive(os.path.join(d, "arch"), "gztar", os.path.join(d, "u")); shutil.unpack_archive(a, os.path.join(d, "v")); print(sorted(os.listdir(os.path.join(d, "v"))))
+print(hashlib.sha256(open(os.path.join(d, "dst1"), "rb").read()).hexdigest() == hashlib.sha256(open(src, "rb").read()).hexdigest())
+st = os.statvfs("."); print("statvfs", st.f_bsize > 0)
+os.utime(src, (1000000000, 1000000000)); print(os.stat(src).st_mtime)
+shutil.rmtree(d); print(os.path.exists(d))
+'
