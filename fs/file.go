@@ -25,6 +25,13 @@ type Impl interface {
 	Release()
 }
 
+// Namespace is implemented by an open namespace (a /proc/PID/ns link
+// followed), which nsfs's ioctls ask for its kind.
+type Namespace interface {
+	// NamespaceType is the namespace's CLONE_NEW* flag.
+	NamespaceType() int
+}
+
 // File is an open file description: shared by dup'ed descriptors.
 type File struct {
 	Impl

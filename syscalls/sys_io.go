@@ -455,6 +455,42 @@ const (
 	fionread   = 0x541b
 )
 
+// nsfs's ioctls (linux/nsfs.h).
+const (
+	nsGetUserns   = 0xb701
+	nsGetParent   = 0xb702
+	nsGetNstype   = 0xb703
+	nsGetOwnerUID = 0xb704
+)
+
+// nsIoctl answers nsfs's ioctls on an open namespace as Linux does for a
+// process in the system's initial namespaces, which the sandbox's are to
+// its processes: no parent pid or user namespace (EPERM), no owning user
+// namespace to hand out (EPERM, where Linux would open the initial one),
+// its type, and the user namespace's owner, root.
+func nsIoctl(t *kernel.Task, ns fs.Namespace, req uint, arg uintptr) (uintptr, error) {
+	typ := ns.NamespaceType()
+	switch req {
+	case nsGetNstype:
+		return uintptr(typ), nil
+	case nsGetParent:
+		if typ == unix.CLONE_NEWPID || typ == unix.CLONE_NEWUSER {
+			return 0, unix.EPERM
+		}
+		return 0, unix.EINVAL
+	case nsGetUserns:
+		return 0, unix.EPERM
+	case nsGetOwnerUID:
+		if typ != unix.CLONE_NEWUSER {
+			return 0, unix.EINVAL
+		}
+		var uid [4]byte // uid_t 0
+		_, err := t.MM.CopyOut(arg, uid[:])
+		return 0, err
+	}
+	return 0, unix.ENOTTY
+}
+
 func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
 	fd, req, arg := int(int32(a[0])), uint(uint32(a[1])), a[2]
 	f, err := t.File(fd)
@@ -463,6 +499,9 @@ func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
 	}
 	if r, ok, err := socketIoctl(t, f, req, arg); ok {
 		return r, err
+	}
+	if ns, ok := f.Impl.(fs.Namespace); ok {
+		return nsIoctl(t, ns, req, arg)
 	}
 	switch req {
 	case fioclex, fionclex:

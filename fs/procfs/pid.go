@@ -596,10 +596,12 @@ func orNone(s string) string {
 var nsInodes = []struct {
 	name string
 	ino  uint32
+	typ  int // CLONE_NEW*
 }{
-	{"cgroup", 0xeffffffb}, {"ipc", 0xefffffff}, {"mnt", 0xf0000000}, {"net", 0xf0000098},
-	{"pid", 0xeffffffc}, {"pid_for_children", 0xeffffffc}, {"time", 0xeffffffa},
-	{"time_for_children", 0xeffffffa}, {"user", 0xeffffffd}, {"uts", 0xeffffffe},
+	{"cgroup", 0xeffffffb, unix.CLONE_NEWCGROUP}, {"ipc", 0xefffffff, unix.CLONE_NEWIPC}, {"mnt", 0xf0000000, unix.CLONE_NEWNS},
+	{"net", 0xf0000098, unix.CLONE_NEWNET}, {"pid", 0xeffffffc, unix.CLONE_NEWPID}, {"pid_for_children", 0xeffffffc, unix.CLONE_NEWPID},
+	{"time", 0xeffffffa, unix.CLONE_NEWTIME}, {"time_for_children", 0xeffffffa, unix.CLONE_NEWTIME},
+	{"user", 0xeffffffd, unix.CLONE_NEWUSER}, {"uts", 0xeffffffe, unix.CLONE_NEWUTS},
 }
 
 // nsDirOps is /proc/PID/ns: a magic link per namespace, which readlink
@@ -613,7 +615,7 @@ var nsEntries = func() []entry {
 		kind := strings.TrimSuffix(ns.name, "_for_children")
 		target := fmt.Sprintf("%s:[%d]", kind, ns.ino)
 		o := magicLinkOps(func(*node, Process) (string, error) { return target, nil })
-		o.nsIno = uint64(ns.ino)
+		o.nsIno, o.nsType = uint64(ns.ino), ns.typ
 		ents = append(ents, entry{ns.name, linkMode, o})
 	}
 	return ents
@@ -622,8 +624,16 @@ var nsEntries = func() []entry {
 // nsFile is a namespace, opened through its /proc/PID/ns link: an empty
 // read-only regular file of Linux's nsfs (device 0:4) whose inode number
 // names the namespace. Reads and writes are EINVAL, as nsfs's; setns
-// has nothing to join (one namespace of each kind).
-type nsFile struct{ ino uint64 }
+// has nothing to join (one namespace of each kind); the ioctls
+// (syscalls' nsIoctl) see the sandbox's namespaces as a process in them
+// sees a system's initial ones.
+type nsFile struct {
+	ino uint64
+	typ int
+}
+
+// NamespaceType implements fs.Namespace.
+func (f nsFile) NamespaceType() int { return f.typ }
 
 func (nsFile) Read([]byte) (int, error)              { return 0, unix.EINVAL }
 func (nsFile) Write([]byte) (int, error)             { return 0, unix.EINVAL }

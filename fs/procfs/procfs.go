@@ -128,9 +128,10 @@ type ops struct {
 	open func(n *node, p Process, flags int) (fs.Impl, error)
 	// magic marks Linux's magic links (fd/<n>, exe, cwd, root).
 	magic bool
-	// nsIno is a namespace link's inode (ns/<name>), which following
-	// the link opens (nsFile).
-	nsIno uint64
+	// nsIno and nsType are a namespace link's inode and CLONE_NEW* flag
+	// (ns/<name>), which following the link opens (nsFile).
+	nsIno  uint64
+	nsType int
 }
 
 // sub makes n's child called name.
@@ -289,7 +290,7 @@ func (n *node) OpenFile() (*fs.File, bool) {
 		if _, err := n.proc(); err != nil {
 			return nil, false
 		}
-		return fs.NewFile(nsFile{n.ops.nsIno}, unix.O_RDONLY), true
+		return fs.NewFile(nsFile{n.ops.nsIno, n.ops.nsType}, unix.O_RDONLY), true
 	}
 	if n.ops != fdLinkOps {
 		return nil, false

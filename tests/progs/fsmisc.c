@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -296,8 +297,14 @@ static void nslinks(void) {
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		char b[4];
 		ssize_t rr = fd >= 0 ? read(fd, b, sizeof b) : -2;
-		printf("ns %s: stat %s, inode matches %d, regular %d, open %d, read %s\n", kinds[i], RES(r),
+		printf("ns %s: stat %s, inode matches %d, regular %d, open %d, read %s", kinds[i], RES(r),
 		       strcmp(link, want) == 0, S_ISREG(st.st_mode), fd >= 0, rr == -1 && errno == EINVAL ? "EINVAL" : "other");
+		// nsfs's ioctls (linux/nsfs.h): the type; a pid namespace's
+		// parent is out of reach from its own processes (EPERM).
+		printf(", type %#x", ioctl(fd, _IO(0xb7, 0x3), 0));
+		if (strcmp(kinds[i], "pid") == 0)
+			printf(", parent %s", RES(ioctl(fd, _IO(0xb7, 0x2), 0)));
+		printf("\n");
 		if (fd >= 0)
 			close(fd);
 	}
