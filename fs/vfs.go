@@ -240,31 +240,8 @@ func (v *VFS) MountAt(path string, fs FS, readOnly bool) error {
 	if err != nil {
 		return err
 	}
-	rootType, err := fileType(fs.Root())
-	if err != nil {
-		return err
-	}
-	if wantDir := rootType == unix.S_IFDIR; d.IsDir() != wantDir {
-		if wantDir {
-			return unix.ENOTDIR
-		}
-		return unix.EISDIR
-	}
-	m := &Mount{FS: fs, ReadOnly: readOnly, point: d}
-	m.root = &Dentry{name: d.name, node: fs.Root(), mount: m}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.mounted != nil {
-		// Stack on the topmost mount.
-		top := d.mounted.root.top()
-		top.mu.Lock()
-		top.mounted = m
-		top.mu.Unlock()
-		m.point = top
-		return nil
-	}
-	d.mounted = m
-	return nil
+	_, err = v.MountOn(d, fs, readOnly)
+	return err
 }
 
 // Resolve walks path from start (relative paths) or root (absolute ones)

@@ -42,8 +42,12 @@ type Kernel struct {
 	}
 	// VFS is the sandbox's file tree (nil: no file system, stdio only).
 	VFS *fs.VFS
-	// MountTable is what /proc/mounts shows.
+	// MountTable is what /proc/mounts shows: set before the sandbox
+	// starts, then changed by mount(2) and umount2(2) through AddMount,
+	// RemoveMount and SetMountOptions (under mountMu).
 	MountTable []procfs.MountInfo
+	mountMu    sync.Mutex
+	nextMount  int
 	// NetProc, when set, writes /proc/net/NAME ("" for a file it does
 	// not know): the network's sockets and interfaces.
 	NetProc func(name string) string

@@ -94,7 +94,7 @@ func (s *ProcSource) Version() string { return s.version }
 func (s *ProcSource) BootTime() int64 { return s.K.BootTime().Unix() }
 
 // Mounts implements procfs.Source.
-func (s *ProcSource) Mounts() []procfs.MountInfo { return s.K.MountTable }
+func (s *ProcSource) Mounts() []procfs.MountInfo { return s.K.Mounts() }
 
 // CPUInfo implements procfs.Source.
 func (s *ProcSource) CPUInfo() string { return s.cpuinfo }

@@ -601,6 +601,7 @@ func programCases() []progCase {
 		{name: "pipes", prog: "pipes"},
 		{name: "fifos", prog: "fifos"},
 		{name: "fsmisc", prog: "fsmisc"},
+		{name: "mounts", prog: "mounts"},
 		{name: "openat2", prog: "openat2"},
 		{name: "rlimits", prog: "rlimits"},
 		{name: "sharing", prog: "sharing"},

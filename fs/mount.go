@@ -1,0 +1,105 @@
+package fs
+
+import "golang.org/x/sys/unix"
+
+// Mounts made and removed while the sandbox runs (mount(2), umount2(2)):
+// the sandbox has one mount namespace, so a mount is seen by all its
+// processes.
+
+// MountOn mounts fsys on d: on a directory, or, when fsys's root is not
+// a directory, on a file. A mount already there is covered (the new one
+// is stacked on the topmost). It returns the new mount.
+func (v *VFS) MountOn(d *Dentry, fsys FS, readOnly bool) (*Mount, error) {
+	rootType, err := fileType(fsys.Root())
+	if err != nil {
+		return nil, err
+	}
+	if (rootType == unix.S_IFDIR) != d.IsDir() {
+		return nil, unix.ENOTDIR // either way round, as Linux's graft
+	}
+	m := &Mount{FS: fsys, ReadOnly: readOnly, point: d}
+	m.root = &Dentry{name: d.name, node: fsys.Root(), mount: m}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mounted != nil {
+		// Stack on the topmost mount.
+		top := d.mounted.root.top()
+		top.mu.Lock()
+		top.mounted = m
+		top.mu.Unlock()
+		m.point = top
+		return m, nil
+	}
+	d.mounted = m
+	return m, nil
+}
+
+// RootDentry is the mount's root directory (or file).
+func (m *Mount) RootDentry() *Dentry { return m.root }
+
+// IsMountRoot reports whether d is the root of a mount other than the
+// tree's own root: what umount2 and a remount act on.
+func (v *VFS) IsMountRoot(d *Dentry) bool {
+	return d != v.root && d.mount != nil && d == d.mount.root
+}
+
+// Unmount removes the mount whose root is d. EINVAL if d is not a
+// mount's root; EBUSY while another mount is stacked on it or mounted
+// inside it. Files open in it stay usable, as after a lazy unmount.
+func (v *VFS) Unmount(d *Dentry) error {
+	if !v.IsMountRoot(d) {
+		return unix.EINVAL
+	}
+	if hasMounts(d) {
+		return unix.EBUSY
+	}
+	m := d.mount
+	p := m.point
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mounted != m {
+		return unix.EINVAL // already gone
+	}
+	p.mounted = nil
+	return nil
+}
+
+// hasMounts reports whether anything is mounted on d or below it (the
+// dentries with mounts stay cached, so walking the cache finds them all).
+func hasMounts(d *Dentry) bool {
+	d.mu.Lock()
+	if d.mounted != nil {
+		d.mu.Unlock()
+		return true
+	}
+	kids := make([]*Dentry, 0, len(d.children))
+	for _, c := range d.children {
+		kids = append(kids, c)
+	}
+	d.mu.Unlock()
+	for _, c := range kids {
+		if hasMounts(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// Bind is a bind mount's filesystem: d's own, rooted at d (what is
+// mounted below d is not carried over, as without MS_REC).
+func Bind(d *Dentry) FS { return bindFS{d.mount.FS, d.node} }
+
+type bindFS struct {
+	fs   FS
+	root Node
+}
+
+func (b bindFS) Root() Node { return b.root }
+
+// StatfsType is the bound filesystem's.
+func (b bindFS) StatfsType() int64 {
+	if t, ok := b.fs.(StatfsTyper); ok {
+		return t.StatfsType()
+	}
+	return 0
+}

@@ -1,0 +1,288 @@
+package syscalls
+
+import (
+	"fmt"
+	"math/bits"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"ringbox/fs"
+	"ringbox/fs/procfs"
+	"ringbox/fs/tmpfs"
+	"ringbox/guestkernel/kernel"
+)
+
+// mount(2) and umount2(2), for CAP_SYS_ADMIN. The sandbox has one mount
+// namespace: a mount is seen by all of its processes (unshare and clone
+// of CLONE_NEWNS are EPERM), and nothing propagates anywhere, so the
+// propagation flags (mount --make-rprivate /) are accepted and do
+// nothing. Offered: a new tmpfs (size=, mode=, uid=, gid=, nr_inodes=;
+// ramfs is one too) or proc, a bind mount of a directory or a file (what
+// is mounted below its source is not carried over, even with MS_REC), a
+// remount that makes a mount read-only or writable again, and unmounting
+// one that has no other mount on it or inside it. Other filesystem types
+// are ENODEV and MS_MOVE EINVAL, logged once under --debug. The host's
+// file systems are never mounted: a source is a path in the sandbox.
+
+func init() {
+	register(unix.SYS_MOUNT, sysMount)
+	register(unix.SYS_UMOUNT2, sysUmount2)
+}
+
+// msPropagation are the propagation types (one at a time).
+const msPropagation = unix.MS_SHARED | unix.MS_PRIVATE | unix.MS_SLAVE | unix.MS_UNBINDABLE
+
+// refuseMount logs a mount the sandbox does not offer once.
+func refuseMount(t *kernel.Task, err unix.Errno, what string) (uintptr, error) {
+	if t.K.FirstMessage("mount " + what) {
+		t.K.Log.Debug("mount: not offered inside the sandbox", "what", what, "errno", unix.ErrnoName(err))
+	}
+	return 0, err
+}
+
+func sysMount(t *kernel.Task, a Args) (uintptr, error) {
+	v := t.K.VFS
+	if v == nil {
+		return 0, noFS
+	}
+	flags := a[3]
+	if flags&unix.MS_MGC_MSK == unix.MS_MGC_VAL {
+		flags &^= unix.MS_MGC_MSK // the magic of old callers
+	}
+	target, err := copyPath(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	if c := t.TG.Creds(); !c.HasCap(unix.CAP_SYS_ADMIN) {
+		return 0, unix.EPERM
+	}
+	d, err := v.Resolve(t.TG.Cwd(), t.TG.FSRoot(), target, true)
+	if err != nil {
+		return 0, err
+	}
+	at := d.Path(v.Root())
+	switch {
+	case flags&unix.MS_REMOUNT != 0:
+		if !v.IsMountRoot(d) {
+			return 0, unix.EINVAL
+		}
+		ro := flags&unix.MS_RDONLY != 0
+		d.Mount().ReadOnly = ro
+		if opts, ok := t.K.MountOptions(at); ok {
+			t.K.SetMountOptions(at, withRW(opts, ro))
+		}
+		return 0, nil
+	case flags&msPropagation != 0:
+		if bits.OnesCount64(uint64(flags&msPropagation)) != 1 {
+			return 0, unix.EINVAL
+		}
+		return 0, nil // one namespace: nothing to propagate to
+	case flags&unix.MS_MOVE != 0:
+		return refuseMount(t, unix.EINVAL, "MS_MOVE")
+	case flags&unix.MS_BIND != 0:
+		source, err := copyPath(t, a[0])
+		if err != nil {
+			return 0, err
+		}
+		sd, err := v.Resolve(t.TG.Cwd(), t.TG.FSRoot(), source, true)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := v.MountOn(d, fs.Bind(sd), flags&unix.MS_RDONLY != 0); err != nil {
+			return 0, err
+		}
+		from := t.K.MountAt(sd.Mount().RootDentry().Path(v.Root()))
+		t.K.AddMount(procfs.MountInfo{Source: from.Source, Target: at, FSType: from.FSType, Dev: from.Dev,
+			Root: sd.Path(sd.Mount().RootDentry()), Options: mountOpts(flags, "")})
+		return 0, nil
+	}
+	fstype, err := t.MM.CopyInString(a[2], 255)
+	if err != nil {
+		return 0, err
+	}
+	var data string
+	if a[4] != 0 {
+		if data, err = t.MM.CopyInString(a[4], unix.Getpagesize()-1); err != nil {
+			return 0, err
+		}
+	}
+	source := ""
+	if a[0] != 0 {
+		if source, err = t.MM.CopyInString(a[0], fs.PathMax-1); err != nil {
+			return 0, err
+		}
+	}
+	var fsys fs.FS
+	switch fstype {
+	case "tmpfs", "ramfs":
+		tf, err := newMountTmpfs(t, data)
+		if err != nil {
+			return 0, err
+		}
+		fsys = tf
+	case "proc":
+		fsys = procfs.New(kernel.NewProcSource(t.K, Release, Version)).ForCaller()
+		data = ""
+	default:
+		return refuseMount(t, unix.ENODEV, "filesystem type "+strconv.Quote(fstype))
+	}
+	if _, err := v.MountOn(d, fsys, flags&unix.MS_RDONLY != 0); err != nil {
+		return 0, err
+	}
+	st, _ := fsys.Root().Stat()
+	t.K.AddMount(procfs.MountInfo{Source: orNone(source), Target: at, FSType: fstype, Dev: st.Dev, Options: mountOpts(flags, data)})
+	return 0, nil
+}
+
+// newMountTmpfs makes a tmpfs from mount(2)'s options: size= (bytes,
+// with k, m or g, or a percentage of the sandbox's memory; half of it by
+// default, as Linux's half of RAM), nr_inodes=, mode=, uid=, gid=.
+func newMountTmpfs(t *kernel.Task, data string) (*tmpfs.FS, error) {
+	total := int64(t.K.Mem.Limit())
+	size, mode, inodes := total/2, uint32(0o1777), int64(0)
+	var uid, gid uint32
+	for _, o := range strings.Split(data, ",") {
+		k, val, _ := strings.Cut(o, "=")
+		var err error
+		switch k {
+		case "":
+		case "size":
+			size, err = tmpfsSize(val, total)
+		case "nr_inodes":
+			inodes, err = tmpfsSize(val, 0)
+		case "mode":
+			var m uint64
+			m, err = strconv.ParseUint(val, 8, 32)
+			mode = uint32(m) & 0o7777
+		case "uid", "gid":
+			var n uint64
+			n, err = strconv.ParseUint(val, 10, 32)
+			if k == "uid" {
+				uid = uint32(n)
+			} else {
+				gid = uint32(n)
+			}
+		default:
+			// Linux's tmpfs refuses what it does not know; the
+			// generic options (rw, nosuid ...) arrive as flags.
+			if k != "rw" && k != "ro" && k != "nosuid" && k != "nodev" && k != "noexec" && k != "relatime" && k != "strictatime" {
+				return nil, unix.EINVAL
+			}
+		}
+		if err != nil {
+			return nil, unix.EINVAL
+		}
+	}
+	f := tmpfs.New(size)
+	f.SetPageSource(t.K.Mem)
+	if inodes > 0 {
+		f.SetMaxNodes(inodes)
+	}
+	f.SetOwner(uid, gid)
+	if mu, ok := f.Root().(fs.Mutable); ok {
+		if err := mu.Chmod(mode); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// tmpfsSize parses a size: a number with k, m or g (or K, M, G), or, when
+// whole is not 0, a percentage of it.
+func tmpfsSize(s string, whole int64) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "%") && whole > 0:
+		p, err := strconv.ParseUint(strings.TrimSuffix(s, "%"), 10, 16)
+		if err != nil || p > 100 {
+			return 0, unix.EINVAL
+		}
+		return whole / 100 * int64(p), nil
+	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
+		mult, s = 1<<10, s[:len(s)-1]
+	case strings.HasSuffix(s, "m"), strings.HasSuffix(s, "M"):
+		mult, s = 1<<20, s[:len(s)-1]
+	case strings.HasSuffix(s, "g"), strings.HasSuffix(s, "G"):
+		mult, s = 1<<30, s[:len(s)-1]
+	}
+	n, err := strconv.ParseUint(s, 10, 63)
+	if err != nil || n > uint64(1<<62)/uint64(mult) {
+		return 0, unix.EINVAL
+	}
+	return int64(n) * mult, nil
+}
+
+// mountOpts is /proc/mounts's options for flags, and a filesystem's own.
+func mountOpts(flags uintptr, data string) string {
+	o := "rw"
+	if flags&unix.MS_RDONLY != 0 {
+		o = "ro"
+	}
+	for _, f := range []struct {
+		bit  uintptr
+		name string
+	}{{unix.MS_NOSUID, "nosuid"}, {unix.MS_NODEV, "nodev"}, {unix.MS_NOEXEC, "noexec"}} {
+		if flags&f.bit != 0 {
+			o += "," + f.name
+		}
+	}
+	o += ",relatime"
+	if data != "" {
+		o += "," + data
+	}
+	return o
+}
+
+// withRW sets the rw/ro option in opts.
+func withRW(opts string, ro bool) string {
+	first, rest, _ := strings.Cut(opts, ",")
+	if first != "rw" && first != "ro" {
+		rest = opts
+	}
+	o := map[bool]string{true: "ro", false: "rw"}[ro]
+	if rest != "" {
+		o += "," + rest
+	}
+	return o
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func sysUmount2(t *kernel.Task, a Args) (uintptr, error) {
+	v := t.K.VFS
+	if v == nil {
+		return 0, noFS
+	}
+	flags := int(a[1])
+	known := unix.MNT_FORCE | unix.MNT_DETACH | unix.MNT_EXPIRE | unix.UMOUNT_NOFOLLOW
+	if flags&^known != 0 || flags&unix.MNT_EXPIRE != 0 && flags&(unix.MNT_FORCE|unix.MNT_DETACH) != 0 {
+		return 0, unix.EINVAL
+	}
+	target, err := copyPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	if c := t.TG.Creds(); !c.HasCap(unix.CAP_SYS_ADMIN) {
+		return 0, unix.EPERM
+	}
+	d, err := v.Resolve(t.TG.Cwd(), t.TG.FSRoot(), target, flags&unix.UMOUNT_NOFOLLOW == 0)
+	if err != nil {
+		return 0, err
+	}
+	at := d.Path(v.Root())
+	if err := v.Unmount(d); err != nil {
+		if err == unix.EBUSY && t.K.FirstMessage("umount busy") {
+			t.K.Log.Debug("umount2: mounts inside it or on it are unmounted first", "target", at, "flags", fmt.Sprintf("%#x", flags))
+		}
+		return 0, err
+	}
+	t.K.RemoveMount(at)
+	return 0, nil
+}
