@@ -211,3 +211,62 @@ func TestResolution(t *testing.T) {
 	assert.Equal(t, "/top/a", dir.Path(r))
 	assert.Equal(t, "new", name)
 }
+
+// TestMountUnmountBind: mounts made while the tree is in use (mount(2)):
+// stacking, a bind mount of a subtree, Unmount's EINVAL and EBUSY.
+func TestMountUnmountBind(t *testing.T) {
+	rootFS, root := setup(t, 1<<20)
+	require.NoError(t, root.Mkdir("a", 0o755))
+	require.NoError(t, root.Mkdir("src", 0o755))
+	v := rfs.NewVFS(rootFS, false)
+	r := v.Root()
+	resolve := func(p string) *rfs.Dentry {
+		d, err := v.Resolve(r, r, p, true)
+		require.NoError(t, err, p)
+		return d
+	}
+	src := resolve("/src")
+	require.NoError(t, src.Node().(rfs.Mutable).Mkdir("sub", 0o700))
+	src.Invalidate("sub")
+
+	one, two := New(1<<20), New(1<<20)
+	_, err := v.MountOn(resolve("/a"), one, false)
+	require.NoError(t, err)
+	_, err = v.MountOn(resolve("/a"), two, true)
+	require.NoError(t, err)
+	top := resolve("/a")
+	assert.Same(t, two.Root(), top.Node(), "the last mount is seen")
+	assert.True(t, top.Mount().ReadOnly)
+	assert.True(t, v.IsMountRoot(top))
+	assert.False(t, v.IsMountRoot(r), "the tree's own root")
+	assert.False(t, v.IsMountRoot(src))
+	assert.Equal(t, unix.EINVAL, v.Unmount(src), "not a mount")
+	assert.Equal(t, unix.EINVAL, v.Unmount(r))
+
+	// A mount inside makes the outer one busy.
+	require.NoError(t, top.Node().(rfs.Mutable).Mkdir("in", 0o755))
+	in := resolve("/a/in")
+	inner, err := v.MountOn(in, New(1<<20), false)
+	require.NoError(t, err)
+	assert.Equal(t, unix.EBUSY, v.Unmount(top))
+	require.NoError(t, v.Unmount(inner.RootDentry()))
+	require.NoError(t, v.Unmount(top))
+	assert.Same(t, one.Root(), resolve("/a").Node(), "the one below is seen again")
+	require.NoError(t, v.Unmount(resolve("/a")))
+	assert.NotSame(t, one.Root(), resolve("/a").Node())
+
+	// A bind mount shows the source's subtree; a file's root does not
+	// go on a directory.
+	b, err := v.MountOn(resolve("/a"), rfs.Bind(src), false)
+	require.NoError(t, err)
+	d := resolve("/a/sub")
+	assert.Equal(t, "/a/sub", d.Path(r))
+	assert.Equal(t, uint32(unix.S_IFDIR|0o700), stat(t, d.Node()).Mode)
+	assert.Equal(t, "/sub", d.Path(b.RootDentry()))
+	_, impl, err := root.Create("f", unix.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	impl.Release()
+	r.Invalidate("f")
+	_, err = v.MountOn(resolve("/a"), rfs.Bind(resolve("/f")), false)
+	assert.Equal(t, unix.ENOTDIR, err)
+}
