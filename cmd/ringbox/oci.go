@@ -431,39 +431,53 @@ func ociCreate(g ociGlobal, dir, id string, flags map[string]string) (<-chan int
 	if spec.hookedNetns() {
 		initArgs = append(initArgs, "--own-netns")
 	}
-	cmd := exec.Command("/proc/self/exe", append(initArgs, id)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if spec.hookedNetns() {
-		// A new network namespace for the hooks to set up (ocihooks.go):
-		// the sandbox process, the state's pid, is its first member.
-		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET
-	}
-	if cgDir, ok := cg.Dir(); ok {
-		// v2: clone3 starts it in the group (v1: it joins as its first
-		// step, ociJoinCgroup).
-		fd, err := os.Open(cgDir)
-		if err != nil {
-			cleanup()
-			return nil, fail(exitSandbox, "container %s: %v", id, err)
-		}
-		defer fd.Close()
-		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(fd.Fd())
-	}
+	var slave, cgFD *os.File
 	if console != "" {
 		// A host pseudo-terminal: its master goes to the caller over the
 		// console socket, its slave is the sandbox process's terminal,
 		// which ringbox joins to the program's (as run -it does).
-		slave, err := ociConsole(console)
-		if err != nil {
+		if slave, err = ociConsole(console); err != nil {
 			cleanup()
 			return nil, fail(exitSandbox, "--console-socket %s: %v", console, err)
 		}
 		defer slave.Close()
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
 	}
-	if err := cmd.Start(); err != nil {
+	if cgDir, ok := cg.Dir(); ok {
+		if cgFD, err = os.Open(cgDir); err != nil {
+			cleanup()
+			return nil, fail(exitSandbox, "container %s: %v", id, err)
+		}
+		defer cgFD.Close()
+	}
+	build := func(intoCgroup bool) *exec.Cmd {
+		cmd := exec.Command("/proc/self/exe", append(initArgs, id)...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if spec.hookedNetns() {
+			// A new network namespace for the hooks to set up
+			// (ocihooks.go): the sandbox process, the state's pid, is
+			// its first member.
+			cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET
+		}
+		if intoCgroup && cgFD != nil {
+			// v2: clone3 starts it in the group (else it joins as its
+			// first step, ociJoinCgroup).
+			cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgFD.Fd())
+		}
+		if slave != nil {
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+			cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
+		}
+		return cmd
+	}
+	cmd := build(true)
+	err = cmd.Start()
+	if err != nil && cgFD != nil && (errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.E2BIG)) {
+		// A kernel before 5.7 has no CLONE_INTO_CGROUP.
+		cmd = build(false)
+		err = cmd.Start()
+	}
+	if err != nil {
 		cleanup()
 		if spec.hookedNetns() {
 			return nil, fail(exitSandbox, "container %s: a network namespace for its hooks: %v", id, err)

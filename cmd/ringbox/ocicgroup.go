@@ -67,16 +67,14 @@ func ociLoadCgroup(dir string) *cgroup.Group {
 }
 
 // ociJoinCgroup moves the sandbox process into its group as its first
-// step, where create could not start it there (v1 has no clone3
-// CLONE_INTO_CGROUP): before it makes any other process or maps the
-// guest's memory.
+// step, before it makes any other process or maps the guest's memory:
+// where create could not start it there (v1 has no clone3
+// CLONE_INTO_CGROUP, nor has a v2 kernel before 5.7); in it already, the
+// join changes nothing.
 func ociJoinCgroup(dir string) error {
 	g := ociLoadCgroup(dir)
 	if g == nil || os.Getenv("RINGBOX_CONFINED") != "" {
 		return nil // none, or in it already (the confined child)
-	}
-	if _, ok := g.Dir(); ok {
-		return nil // started in it
 	}
 	return g.Join(0)
 }

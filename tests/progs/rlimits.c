@@ -260,8 +260,8 @@ static void prlimit_case(void) {
 // least 128 KiB and at most 6 MiB (E2BIG past it); sysconf(_SC_ARG_MAX)
 // says the quarter.
 static const char *self;
-static void argmax_with(rlim_t lim, const char *what) {
-	static const int kibs[] = {200, 1024, 3072, 7168};
+static void argmax_with(rlim_t lim, const char *what, int fits, int too_big) {
+	const int kibs[] = {fits, too_big};
 	pid_t p = fork();
 	if (p == 0) {
 		setlim(RLIMIT_STACK, lim);
@@ -296,9 +296,11 @@ static void argmax_with(rlim_t lim, const char *what) {
 }
 
 static void argmax_case(void) {
-	argmax_with(1 * MiB, "1 MiB");
-	argmax_with(8 * MiB, "8 MiB");
-	argmax_with(RLIM_INFINITY, "unlimited");
+	// Each limit with a size just under it and one over it (the
+	// quarter: 256 KiB, 2 MiB; unlimited: 6 MiB).
+	argmax_with(1 * MiB, "1 MiB", 200, 300);
+	argmax_with(8 * MiB, "8 MiB", 1900, 2200);
+	argmax_with(RLIM_INFINITY, "unlimited", 3000, 6300);
 }
 
 static void run(const char *name, void (*f)(void)) {
