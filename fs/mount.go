@@ -34,6 +34,13 @@ func (v *VFS) MountOn(d *Dentry, fsys FS, readOnly bool) (*Mount, error) {
 	return m, nil
 }
 
+// LockReadOnly makes the mount read-only for good: a remount cannot
+// make it writable, and a bind of it is read-only and locked too.
+func (m *Mount) LockReadOnly() { m.ReadOnly, m.lockedRO = true, true }
+
+// ReadOnlyLocked reports whether LockReadOnly was called.
+func (m *Mount) ReadOnlyLocked() bool { return m.lockedRO }
+
 // RootDentry is the mount's root directory (or file).
 func (m *Mount) RootDentry() *Dentry { return m.root }
 

@@ -78,6 +78,11 @@ type Mount struct {
 	ReadOnly bool
 	root     *Dentry // the filesystem's root directory
 	point    *Dentry // where it is mounted (nil for the root mount)
+	// lockedRO: read-only by the sandbox's configuration (NewVFS,
+	// MountAt), or a bind of such a mount: the program cannot make it
+	// writable (as Linux locks the flags a more privileged namespace
+	// set).
+	lockedRO bool
 }
 
 // Dentry is a name in the tree: a node, where it is, and its cached
@@ -224,7 +229,7 @@ type VFS struct {
 
 // NewVFS makes a tree with fs mounted at /.
 func NewVFS(fs FS, readOnly bool) *VFS {
-	m := &Mount{FS: fs, ReadOnly: readOnly}
+	m := &Mount{FS: fs, ReadOnly: readOnly, lockedRO: readOnly}
 	m.root = &Dentry{name: "/", node: fs.Root(), mount: m}
 	return &VFS{root: m.root}
 }
@@ -240,7 +245,10 @@ func (v *VFS) MountAt(path string, fs FS, readOnly bool) error {
 	if err != nil {
 		return err
 	}
-	_, err = v.MountOn(d, fs, readOnly)
+	m, err := v.MountOn(d, fs, readOnly)
+	if err == nil && readOnly {
+		m.LockReadOnly()
+	}
 	return err
 }
 

@@ -21,7 +21,9 @@ import (
 // nothing. Offered: a new tmpfs (size=, mode=, uid=, gid=, nr_inodes=;
 // ramfs is one too) or proc, a bind mount of a directory or a file (what
 // is mounted below its source is not carried over, even with MS_REC), a
-// remount that makes a mount read-only or writable again, and unmounting
+// remount that makes a mount read-only or writable again (not one the
+// sandbox's configuration made read-only, nor a bind of one: EPERM; a
+// bind of a read-only mount is read-only, as Linux's), and unmounting
 // one that has no other mount on it or inside it. Other filesystem types
 // are ENODEV and MS_MOVE EINVAL, logged once under --debug. The host's
 // file systems are never mounted: a source is a path in the sandbox.
@@ -69,6 +71,11 @@ func sysMount(t *kernel.Task, a Args) (uintptr, error) {
 			return 0, unix.EINVAL
 		}
 		ro := flags&unix.MS_RDONLY != 0
+		if !ro && d.Mount().ReadOnlyLocked() {
+			// Read-only by the sandbox's configuration (or a bind of
+			// such a mount): never writable from inside.
+			return 0, unix.EPERM
+		}
 		d.Mount().ReadOnly = ro
 		if opts, ok := t.K.MountOptions(at); ok {
 			t.K.SetMountOptions(at, withRW(opts, ro))
@@ -90,12 +97,22 @@ func sysMount(t *kernel.Task, a Args) (uintptr, error) {
 		if err != nil {
 			return 0, err
 		}
-		if _, err := v.MountOn(d, fs.Bind(sd), flags&unix.MS_RDONLY != 0); err != nil {
+		// A bind is read-only when its source mount is, as Linux's
+		// copies the source's flags; locked when the source is.
+		src := sd.Mount()
+		if src.ReadOnly {
+			flags |= unix.MS_RDONLY
+		}
+		m, err := v.MountOn(d, fs.Bind(sd), flags&unix.MS_RDONLY != 0)
+		if err != nil {
 			return 0, err
 		}
-		from := t.K.MountAt(sd.Mount().RootDentry().Path(v.Root()))
+		if src.ReadOnlyLocked() {
+			m.LockReadOnly()
+		}
+		from := t.K.MountAt(src.RootDentry().Path(v.Root()))
 		t.K.AddMount(procfs.MountInfo{Source: from.Source, Target: at, FSType: from.FSType, Dev: from.Dev,
-			Root: sd.Path(sd.Mount().RootDentry()), Options: mountOpts(flags, "")})
+			Root: sd.Path(src.RootDentry()), Options: mountOpts(flags, "")})
 		return 0, nil
 	}
 	fstype, err := t.MM.CopyInString(a[2], 255)
