@@ -51,10 +51,11 @@ func (v *VFS) IsMountRoot(d *Dentry) bool {
 }
 
 // Unmount removes the mount whose root is d. EINVAL if d is not a
-// mount's root; EBUSY while another mount is stacked on it or mounted
-// inside it. Files open in it stay usable, as after a lazy unmount.
+// mount's root or is one of the sandbox's configuration (locked); EBUSY
+// while another mount is stacked on it or mounted inside it. Files open
+// in it stay usable, as after a lazy unmount.
 func (v *VFS) Unmount(d *Dentry) error {
-	if !v.IsMountRoot(d) {
+	if !v.IsMountRoot(d) || d.mount.locked {
 		return unix.EINVAL
 	}
 	if hasMounts(d) {
@@ -73,19 +74,23 @@ func (v *VFS) Unmount(d *Dentry) error {
 
 // hasMounts reports whether anything is mounted on d or below it (the
 // dentries with mounts stay cached, so walking the cache finds them all).
-func hasMounts(d *Dentry) bool {
+func hasMounts(d *Dentry) bool { return findMount(d, func(*Mount) bool { return true }) }
+
+// findMount reports whether a mount on d or below it (in d's own
+// filesystem, and in the mounts on top of it) satisfies match.
+func findMount(d *Dentry, match func(*Mount) bool) bool {
 	d.mu.Lock()
-	if d.mounted != nil {
-		d.mu.Unlock()
-		return true
-	}
+	m := d.mounted
 	kids := make([]*Dentry, 0, len(d.children))
 	for _, c := range d.children {
 		kids = append(kids, c)
 	}
 	d.mu.Unlock()
+	if m != nil && (match(m) || findMount(m.root, match)) {
+		return true
+	}
 	for _, c := range kids {
-		if hasMounts(c) {
+		if findMount(c, match) {
 			return true
 		}
 	}
@@ -93,8 +98,15 @@ func hasMounts(d *Dentry) bool {
 }
 
 // Bind is a bind mount's filesystem: d's own, rooted at d (what is
-// mounted below d is not carried over, as without MS_REC).
-func Bind(d *Dentry) FS { return bindFS{d.mount.FS, d.node} }
+// mounted below d is not carried over, as without MS_REC). EINVAL when a
+// mount of the sandbox's configuration lies on d or below it: the bind
+// would uncover what that mount hides (a --tmpfs over a host directory).
+func Bind(d *Dentry) (FS, error) {
+	if findMount(d, func(m *Mount) bool { return m.locked }) {
+		return nil, unix.EINVAL
+	}
+	return bindFS{d.mount.FS, d.node}, nil
+}
 
 type bindFS struct {
 	fs   FS

@@ -83,6 +83,10 @@ type Mount struct {
 	// writable (as Linux locks the flags a more privileged namespace
 	// set).
 	lockedRO bool
+	// locked: made by the sandbox's configuration (NewVFS, MountAt):
+	// the program cannot unmount it, nor bind a tree it covers part of,
+	// which would uncover what it hides (Linux's MNT_LOCKED).
+	locked bool
 }
 
 // Dentry is a name in the tree: a node, where it is, and its cached
@@ -229,7 +233,7 @@ type VFS struct {
 
 // NewVFS makes a tree with fs mounted at /.
 func NewVFS(fs FS, readOnly bool) *VFS {
-	m := &Mount{FS: fs, ReadOnly: readOnly, lockedRO: readOnly}
+	m := &Mount{FS: fs, ReadOnly: readOnly, lockedRO: readOnly, locked: true}
 	m.root = &Dentry{name: "/", node: fs.Root(), mount: m}
 	return &VFS{root: m.root}
 }
@@ -246,10 +250,14 @@ func (v *VFS) MountAt(path string, fs FS, readOnly bool) error {
 		return err
 	}
 	m, err := v.MountOn(d, fs, readOnly)
-	if err == nil && readOnly {
+	if err != nil {
+		return err
+	}
+	m.locked = true
+	if readOnly {
 		m.LockReadOnly()
 	}
-	return err
+	return nil
 }
 
 // Resolve walks path from start (relative paths) or root (absolute ones)

@@ -24,7 +24,11 @@ import (
 // remount that makes a mount read-only or writable again (not one the
 // sandbox's configuration made read-only, nor a bind of one: EPERM; a
 // bind of a read-only mount is read-only, as Linux's), and unmounting
-// one that has no other mount on it or inside it. Other filesystem types
+// one that has no other mount on it or inside it. The mounts of the
+// sandbox's configuration are locked, as Linux locks those a more
+// privileged namespace made: they cannot be unmounted (EINVAL), nor can
+// a tree they cover part of be bound elsewhere (EINVAL), which would
+// uncover what they hide. Other filesystem types
 // are ENODEV and MS_MOVE EINVAL, logged once under --debug. The host's
 // file systems are never mounted: a source is a path in the sandbox.
 
@@ -103,7 +107,11 @@ func sysMount(t *kernel.Task, a Args) (uintptr, error) {
 		if src.ReadOnly {
 			flags |= unix.MS_RDONLY
 		}
-		m, err := v.MountOn(d, fs.Bind(sd), flags&unix.MS_RDONLY != 0)
+		bfs, err := fs.Bind(sd)
+		if err != nil {
+			return refuseMount(t, unix.EINVAL, "a bind of a tree with the sandbox's own mounts in it (it would uncover what they hide)")
+		}
+		m, err := v.MountOn(d, bfs, flags&unix.MS_RDONLY != 0)
 		if err != nil {
 			return 0, err
 		}

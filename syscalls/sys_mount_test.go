@@ -94,4 +94,10 @@ func TestMountLocks(t *testing.T) {
 	_, err = sysUmount2(root, Args{str(256, "/b"), 0})
 	assert.Equal(t, unix.EINVAL, err, "not a mount any more")
 	assert.Len(t, k.Mounts(), 1)
+
+	// The configuration's mounts are locked.
+	_, err = sysUmount2(root, Args{str(256, "/ro"), 0})
+	assert.Equal(t, unix.EINVAL, err, "a mount of the configuration")
+	assert.Equal(t, unix.EINVAL, mount(root, "/", "/b", "", unix.MS_BIND), "a bind that would uncover /ro's directory")
+	assert.Equal(t, unix.EINVAL, mount(root, "/", "/b", "", unix.MS_BIND|unix.MS_REC))
 }

@@ -257,7 +257,9 @@ func TestMountUnmountBind(t *testing.T) {
 
 	// A bind mount shows the source's subtree; a file's root does not
 	// go on a directory.
-	b, err := v.MountOn(resolve("/a"), rfs.Bind(src), false)
+	bsrc, err := rfs.Bind(src)
+	require.NoError(t, err)
+	b, err := v.MountOn(resolve("/a"), bsrc, false)
 	require.NoError(t, err)
 	d := resolve("/a/sub")
 	assert.Equal(t, "/a/sub", d.Path(r))
@@ -267,6 +269,18 @@ func TestMountUnmountBind(t *testing.T) {
 	require.NoError(t, err)
 	impl.Release()
 	r.Invalidate("f")
-	_, err = v.MountOn(resolve("/a"), rfs.Bind(resolve("/f")), false)
+	bf, err := rfs.Bind(resolve("/f"))
+	require.NoError(t, err)
+	_, err = v.MountOn(resolve("/a"), bf, false)
 	assert.Equal(t, unix.ENOTDIR, err)
+
+	// The configuration's mounts (MountAt) are locked: not unmounted,
+	// not uncovered by a bind of a tree that holds them.
+	require.NoError(t, v.Unmount(b.RootDentry()))
+	require.NoError(t, v.MountAt("/src", New(1<<20), false))
+	assert.Equal(t, unix.EINVAL, v.Unmount(resolve("/src")))
+	_, err = rfs.Bind(r)
+	assert.Equal(t, unix.EINVAL, err, "/ holds a locked mount")
+	_, err = rfs.Bind(resolve("/a"))
+	assert.NoError(t, err, "/a holds none")
 }
