@@ -81,9 +81,7 @@ func sysMount(t *kernel.Task, a Args) (uintptr, error) {
 			return 0, unix.EPERM
 		}
 		d.Mount().ReadOnly = ro
-		if opts, ok := t.K.MountOptions(at); ok {
-			t.K.SetMountOptions(at, withRW(opts, ro))
-		}
+		t.K.SetMountReadOnly(at, ro)
 		return 0, nil
 	case flags&msPropagation != 0:
 		if bits.OnesCount64(uint64(flags&msPropagation)) != 1 {
@@ -256,19 +254,6 @@ func mountOpts(flags uintptr, data string) string {
 	o += ",relatime"
 	if data != "" {
 		o += "," + data
-	}
-	return o
-}
-
-// withRW sets the rw/ro option in opts.
-func withRW(opts string, ro bool) string {
-	first, rest, _ := strings.Cut(opts, ",")
-	if first != "rw" && first != "ro" {
-		rest = opts
-	}
-	o := map[bool]string{true: "ro", false: "rw"}[ro]
-	if rest != "" {
-		o += "," + rest
 	}
 	return o
 }

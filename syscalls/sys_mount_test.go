@@ -75,8 +75,10 @@ func TestMountLocks(t *testing.T) {
 
 	require.NoError(t, mount(root, "none", "/b", "tmpfs", unix.MS_RDONLY))
 	assert.True(t, resolve("/b").Mount().ReadOnly)
+	assert.Equal(t, "ro,relatime", k.MountAt("/b").Options)
 	require.NoError(t, mount(root, "", "/b", "", unix.MS_REMOUNT), "the program's own read-only mount")
 	assert.False(t, resolve("/b").Mount().ReadOnly)
+	assert.Equal(t, "rw,relatime", k.MountAt("/b").Options, "/proc/mounts shows the remount")
 	assert.Equal(t, unix.ENODEV, mount(root, "/dev/sda", "/b", "ext4", 0))
 	assert.Equal(t, unix.EINVAL, mount(root, "", "/", "", unix.MS_PRIVATE|unix.MS_SHARED))
 	require.NoError(t, mount(root, "", "/", "", unix.MS_REC|unix.MS_PRIVATE))

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"slices"
+	"strings"
 
 	"ringbox/fs/procfs"
 )
@@ -26,41 +27,44 @@ func (k *Kernel) AddMount(mi procfs.MountInfo) {
 	k.MountTable = append(k.MountTable, mi)
 }
 
-// RemoveMount drops the topmost mount at target (the last one listed).
+// topmostLocked is the index of the topmost mount listed at target (the
+// last one), -1 if none.
+func (k *Kernel) topmostLocked(target string) int {
+	for i := len(k.MountTable) - 1; i >= 0; i-- {
+		if k.MountTable[i].Target == target {
+			return i
+		}
+	}
+	return -1
+}
+
+// RemoveMount drops the topmost mount at target.
 func (k *Kernel) RemoveMount(target string) {
 	k.mountMu.Lock()
 	defer k.mountMu.Unlock()
-	for i := len(k.MountTable) - 1; i >= 0; i-- {
-		if k.MountTable[i].Target == target {
-			k.MountTable = slices.Delete(k.MountTable, i, i+1)
-			return
-		}
+	if i := k.topmostLocked(target); i >= 0 {
+		k.MountTable = slices.Delete(k.MountTable, i, i+1)
 	}
 }
 
-// SetMountOptions changes the options shown for the topmost mount at
-// target (a remount).
-func (k *Kernel) SetMountOptions(target, opts string) {
+// SetMountReadOnly shows the topmost mount at target as ro or rw (a
+// remount): the first option, which is one of them.
+func (k *Kernel) SetMountReadOnly(target string, ro bool) {
 	k.mountMu.Lock()
 	defer k.mountMu.Unlock()
-	for i := len(k.MountTable) - 1; i >= 0; i-- {
-		if k.MountTable[i].Target == target {
-			k.MountTable[i].Options = opts
-			return
-		}
+	i := k.topmostLocked(target)
+	if i < 0 {
+		return
 	}
-}
-
-// MountOptions returns the options of the topmost mount at target.
-func (k *Kernel) MountOptions(target string) (string, bool) {
-	k.mountMu.Lock()
-	defer k.mountMu.Unlock()
-	for i := len(k.MountTable) - 1; i >= 0; i-- {
-		if k.MountTable[i].Target == target {
-			return k.MountTable[i].Options, true
-		}
+	first, rest, _ := strings.Cut(k.MountTable[i].Options, ",")
+	if first != "rw" && first != "ro" {
+		rest = k.MountTable[i].Options
 	}
-	return "", false
+	o := map[bool]string{true: "ro", false: "rw"}[ro]
+	if rest != "" {
+		o += "," + rest
+	}
+	k.MountTable[i].Options = o
 }
 
 // MountAt returns the topmost mount listed at target (a type "none" one
@@ -68,10 +72,8 @@ func (k *Kernel) MountOptions(target string) (string, bool) {
 func (k *Kernel) MountAt(target string) procfs.MountInfo {
 	k.mountMu.Lock()
 	defer k.mountMu.Unlock()
-	for i := len(k.MountTable) - 1; i >= 0; i-- {
-		if k.MountTable[i].Target == target {
-			return k.MountTable[i]
-		}
+	if i := k.topmostLocked(target); i >= 0 {
+		return k.MountTable[i]
 	}
 	return procfs.MountInfo{Source: "none", FSType: "none"}
 }
