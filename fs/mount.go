@@ -41,6 +41,83 @@ func (m *Mount) LockReadOnly() { m.ReadOnly, m.lockedRO = true, true }
 // ReadOnlyLocked reports whether LockReadOnly was called.
 func (m *Mount) ReadOnlyLocked() bool { return m.lockedRO }
 
+// Mount flags: what a mount allows of the files in it, as Linux's
+// MS_NOSUID, MS_NODEV and MS_NOEXEC.
+const (
+	// NoSuid: execve ignores set-user-ID and set-group-ID bits.
+	NoSuid uint32 = 1 << iota
+	// NoDev: device nodes cannot be opened (none can be made anywhere
+	// in the sandbox: shown for what the configuration asked).
+	NoDev
+	// NoExec: files cannot be executed (execve EACCES) nor mapped
+	// executable (mmap EPERM, mprotect EACCES).
+	NoExec
+	mountFlagsAll = NoSuid | NoDev | NoExec
+)
+
+// flagNames are the flags' names in /proc/mounts, in its order.
+var flagNames = [...]struct {
+	f    uint32
+	name string
+}{{NoSuid, "nosuid"}, {NoDev, "nodev"}, {NoExec, "noexec"}}
+
+// FlagOptions is how /proc/mounts shows a mount's access: "ro" or "rw",
+// then the flags' names ("rw,nosuid,nodev").
+func FlagOptions(readOnly bool, f uint32) string {
+	o := "rw"
+	if readOnly {
+		o = "ro"
+	}
+	for _, n := range flagNames {
+		if f&n.f != 0 {
+			o += "," + n.name
+		}
+	}
+	return o
+}
+
+// ParseFlag returns the flag an option names ("noexec" is NoExec), or
+// 0 if it names none.
+func ParseFlag(opt string) uint32 {
+	for _, n := range flagNames {
+		if n.name == opt {
+			return n.f
+		}
+	}
+	return 0
+}
+
+// Flags returns the mount's NoSuid, NoDev and NoExec bits.
+func (m *Mount) Flags() uint32 { return m.flags.Load() }
+
+// Has reports whether the mount has flag f.
+func (m *Mount) Has(f uint32) bool { return m.flags.Load()&f != 0 }
+
+// SetFlags replaces the mount's flags, but those LockFlags locked stay
+// (a remount from inside cannot lift what the sandbox's configuration
+// set; it need not name them either, as mount -o remount,ro does not).
+// It returns the flags the mount has now.
+func (m *Mount) SetFlags(f uint32) uint32 {
+	f = f&mountFlagsAll | m.lockedFlags.Load()
+	m.flags.Store(f)
+	return f
+}
+
+// LockFlags sets flags f for good: a remount cannot clear them, and a
+// bind of the mount keeps them locked (CopyFlags).
+func (m *Mount) LockFlags(f uint32) {
+	f &= mountFlagsAll
+	m.flags.Or(f)
+	m.lockedFlags.Or(f)
+}
+
+// CopyFlags gives m the flags of src, locked where src's are, as a bind
+// mount gets its source's.
+func (m *Mount) CopyFlags(src *Mount) {
+	m.flags.Store(src.flags.Load())
+	m.lockedFlags.Store(src.lockedFlags.Load())
+}
+
 // RootDentry is the mount's root directory (or file).
 func (m *Mount) RootDentry() *Dentry { return m.root }
 

@@ -3,6 +3,7 @@ package fs
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -87,6 +88,10 @@ type Mount struct {
 	// the program cannot unmount it, nor bind a tree it covers part of,
 	// which would uncover what it hides (Linux's MNT_LOCKED).
 	locked bool
+	// flags: NoSuid, NoDev, NoExec (atomic: a remount changes them while
+	// other tasks exec and map); lockedFlags those a remount cannot
+	// clear.
+	flags, lockedFlags atomic.Uint32
 }
 
 // Dentry is a name in the tree: a node, where it is, and its cached
@@ -245,6 +250,12 @@ func (v *VFS) Root() *Dentry { return v.root }
 // fs's root is not a directory, on the file at path (a file bind mount,
 // as /etc/resolv.conf with --net=sandbox).
 func (v *VFS) MountAt(path string, fs FS, readOnly bool) error {
+	return v.MountWith(path, fs, readOnly, 0)
+}
+
+// MountWith is MountAt with flags (NoSuid, NoDev, NoExec), locked as the
+// read-only state is: the program's mount(2) cannot lift them.
+func (v *VFS) MountWith(path string, fs FS, readOnly bool, flags uint32) error {
 	d, err := v.Resolve(v.root, v.root, path, true)
 	if err != nil {
 		return err
@@ -257,6 +268,7 @@ func (v *VFS) MountAt(path string, fs FS, readOnly bool) error {
 	if readOnly {
 		m.LockReadOnly()
 	}
+	m.LockFlags(flags)
 	return nil
 }
 
@@ -558,6 +570,21 @@ type Xattrs interface {
 	ListXattr() ([]string, error)
 	// RemoveXattr removes name, or is ENODATA.
 	RemoveXattr(name string) error
+}
+
+// Chowner is a node whose owner can change (the in-memory filesystems'
+// nodes: a host file keeps its host owner). Chown sets the user and
+// group IDs, each unless it is ^0 (chown(2)'s -1); the mode stays (the
+// syscall clears the set-ID bits as Linux does).
+type Chowner interface {
+	Chown(uid, gid uint32) error
+}
+
+// OwnerOfNew is a directory that knows, without a look, whether what is
+// made in it belongs to uid and gid already (a host directory: what
+// ringbox makes belongs to ringbox's own host IDs), sparing the look.
+type OwnerOfNew interface {
+	CreatesAs(uid, gid uint32) bool
 }
 
 // NodeMaker is implemented by directory nodes of filesystems that can

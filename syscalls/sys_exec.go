@@ -78,6 +78,30 @@ type execFile struct {
 	impl fs.Impl
 	size int64
 	path string // absolute, in the sandbox
+	// mode, uid and gid are the file's; nosuid its mount's NoSuid.
+	mode     uint32
+	uid, gid uint32
+	nosuid   bool
+}
+
+// setIDs returns the effective IDs that executing e gives a process
+// (NoChange for either that stays): a set-user-ID file's owner, a
+// set-group-ID (and group-executable) file's group, unless its mount is
+// nosuid, the process set no_new_privs, or a tracer traces it (Linux
+// lets only a tracer with CAP_SYS_PTRACE keep one; the sandbox's never
+// do).
+func (e execFile) setIDs(t *kernel.Task) (euid, egid uint32) {
+	euid, egid = kernel.NoChange, kernel.NoChange
+	if e.nosuid || t.TG.NoNewPrivs() || t.Traced() {
+		return
+	}
+	if e.mode&unix.S_ISUID != 0 {
+		euid = e.uid
+	}
+	if e.mode&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP {
+		egid = e.gid
+	}
+	return
 }
 
 func (e execFile) ReadAt(p []byte, off int64) (int, error) {
@@ -112,7 +136,7 @@ func openExec(t *kernel.Task, start *fs.Dentry, path string, follow bool) (execF
 	if err != nil {
 		return execFile{}, err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || d.Mount().Has(fs.NoExec) {
 		return execFile{}, unix.EACCES
 	}
 	if err := permitted(t, &st, 1); err != nil {
@@ -122,7 +146,8 @@ func openExec(t *kernel.Task, start *fs.Dentry, path string, follow bool) (execF
 	if err != nil {
 		return execFile{}, err
 	}
-	return execFile{impl: impl, size: st.Size, path: d.Path(t.TG.FSRoot())}, nil
+	return execFile{impl: impl, size: st.Size, path: d.Path(t.TG.FSRoot()),
+		mode: st.Mode, uid: st.Uid, gid: st.Gid, nosuid: d.Mount().Has(fs.NoSuid)}, nil
 }
 
 func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, flags int) (uintptr, error) {
@@ -205,8 +230,19 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 		return 0, err
 	}
 	c := t.TG.Creds()
+	setUID, setGID := f.setIDs(t)
+	euid, egid := c.EUID, c.EGID
+	if setUID != kernel.NoChange {
+		euid = setUID
+	}
+	if setGID != kernel.NoChange {
+		egid = setGID
+	}
+	secure := euid != c.UID || egid != c.GID
 	res, err := m.Load(mm.ExecArgs{
-		File: f, Path: execfn, Exe: f.path, Argv: argv, Envp: envp, UID: c.UID, GID: c.GID, HWCap: t.K.HWCap, VDSO: t.K.VDSO,
+		File: f, Path: execfn, Exe: f.path, Argv: argv, Envp: envp,
+		UID: c.UID, EUID: euid, GID: c.GID, EGID: egid, Secure: secure,
+		HWCap: t.K.HWCap, VDSO: t.K.VDSO,
 		Rlimits: t.TG.MMLimits(),
 		OpenInterp: func(p string) (mm.Executable, error) {
 			return openExec(t, t.TG.Cwd(), p, true)
@@ -230,7 +266,10 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 		m.Release()
 		return 0, kernel.ErrRestartNoIntr
 	}
-	t.TG.ExecCaps()
+	t.TG.ExecCreds(setUID, setGID)
+	if euid != c.EUID || egid != c.EGID {
+		t.PDeathSig = 0 // as Linux clears it for a set-ID program
+	}
 	t.PtraceExec(formerTID)
 	return 0, nil
 }

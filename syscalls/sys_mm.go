@@ -102,6 +102,15 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 	if !f.Readable() {
 		return 0, unix.EACCES
 	}
+	// A file of a noexec mount is never mapped executable (EPERM), nor
+	// made so later (mprotect: EACCES).
+	maxProt := mm.ProtRead | mm.ProtWrite | mm.ProtExec
+	if f.Dentry != nil && f.Dentry.Mount().Has(fs.NoExec) {
+		if prot&unix.PROT_EXEC != 0 {
+			return 0, unix.EPERM
+		}
+		maxProt &^= mm.ProtExec
+	}
 	typ := flags & (unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE)
 	shared := typ == unix.MAP_SHARED || typ == unix.MAP_SHARED_VALIDATE
 	if shared && prot&unix.PROT_WRITE != 0 && !f.Writable() {
@@ -116,7 +125,7 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 			if off%4096 != 0 {
 				return 0, unix.EINVAL
 			}
-			return mmapPager(t, f, pg, addr, length, prot, flags, off, shared)
+			return mmapPager(t, f, pg, addr, length, prot, flags, off, shared, maxProt)
 		}
 	}
 	if shared {
@@ -128,7 +137,7 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 			}
 			pg, err := sm.MapShared()
 			if err == nil {
-				return mmapPager(t, f, pg, addr, length, prot, flags, off, true)
+				return mmapPager(t, f, pg, addr, length, prot, flags, off, true, maxProt)
 			}
 			if err != unix.ENODEV {
 				return 0, err
@@ -148,6 +157,7 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0 && flags&unix.MAP_FIXED == 0,
 		Populate:  true,
 		Name:      fileName(t, f),
+		MaxProt:   maxProt,
 	})
 	if err != nil {
 		return 0, err
@@ -160,12 +170,11 @@ func mmapFile(t *kernel.Task, addr, length uintptr, prot, flags, fd int, off int
 }
 
 // mmapPager maps file f's own pages from pg (off is page-aligned): shared,
-// or copy-on-write for a private mapping.
-func mmapPager(t *kernel.Task, f *fs.File, pg fs.Pager, addr, length uintptr, prot, flags int, off int64, shared bool) (uintptr, error) {
-	maxProt := 0
+// or copy-on-write for a private mapping; mprotect grants at most maxProt.
+func mmapPager(t *kernel.Task, f *fs.File, pg fs.Pager, addr, length uintptr, prot, flags int, off int64, shared bool, maxProt int) (uintptr, error) {
 	if shared && !f.Writable() {
 		// No PROT_WRITE later either (mprotect: EACCES).
-		maxProt = mm.ProtRead | mm.ProtExec
+		maxProt &^= mm.ProtWrite
 	}
 	return t.MM.Mmap(mm.MmapOpts{
 		Addr: addr, Len: length, Prot: prot, Shared: shared,

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/bits"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -80,8 +79,11 @@ func sysMount(t *kernel.Task, a Args) (uintptr, error) {
 			// such a mount): never writable from inside.
 			return 0, unix.EPERM
 		}
+		// The flags given replace the mount's, as Linux's remount; those
+		// the configuration set stay.
+		f := d.Mount().SetFlags(mountFlags(flags))
 		d.Mount().ReadOnly = ro
-		t.K.SetMountReadOnly(at, ro)
+		t.K.SetMountAccess(at, fs.FlagOptions(ro, f))
 		return 0, nil
 	case flags&msPropagation != 0:
 		if bits.OnesCount64(uint64(flags&msPropagation)) != 1 {
@@ -116,9 +118,12 @@ func sysMount(t *kernel.Task, a Args) (uintptr, error) {
 		if src.ReadOnlyLocked() {
 			m.LockReadOnly()
 		}
+		// nosuid, nodev and noexec are the source's (locked where its
+		// are), as Linux's bind copies them; the call's are ignored.
+		m.CopyFlags(src)
 		from := t.K.MountAt(src.RootDentry().Path(v.Root()))
 		t.K.AddMount(procfs.MountInfo{Source: from.Source, Target: at, FSType: from.FSType, Dev: from.Dev,
-			Root: sd.Path(src.RootDentry()), Options: mountOpts(flags, "")})
+			Root: sd.Path(src.RootDentry()), Options: fs.FlagOptions(m.ReadOnly, m.Flags()) + ",relatime"})
 		return 0, nil
 	}
 	fstype, err := t.MM.CopyInString(a[2], 255)
@@ -151,111 +156,54 @@ func sysMount(t *kernel.Task, a Args) (uintptr, error) {
 	default:
 		return refuseMount(t, unix.ENODEV, "filesystem type "+strconv.Quote(fstype))
 	}
-	if _, err := v.MountOn(d, fsys, flags&unix.MS_RDONLY != 0); err != nil {
+	m, err := v.MountOn(d, fsys, flags&unix.MS_RDONLY != 0)
+	if err != nil {
 		return 0, err
 	}
+	m.SetFlags(mountFlags(flags))
 	st, _ := fsys.Root().Stat()
-	t.K.AddMount(procfs.MountInfo{Source: orNone(source), Target: at, FSType: fstype, Dev: st.Dev, Options: mountOpts(flags, data)})
+	opts := fs.FlagOptions(m.ReadOnly, m.Flags()) + ",relatime"
+	if data != "" {
+		opts += "," + data
+	}
+	t.K.AddMount(procfs.MountInfo{Source: orNone(source), Target: at, FSType: fstype, Dev: st.Dev, Options: opts})
 	return 0, nil
 }
 
-// newMountTmpfs makes a tmpfs from mount(2)'s options: size= (bytes,
-// with k, m or g, or a percentage of the sandbox's memory; half of it by
-// default, as Linux's half of RAM), nr_inodes=, mode=, uid=, gid=.
+// newMountTmpfs makes a tmpfs from mount(2)'s options
+// (tmpfs.ParseOptions): half the sandbox's memory by default, as Linux's
+// half of RAM. The generic options (rw, nosuid ...) arrive as flags but
+// are accepted here too, as Linux's tmpfs does.
 func newMountTmpfs(t *kernel.Task, data string) (*tmpfs.FS, error) {
 	total := int64(t.K.Mem.Limit())
-	size, mode, inodes := total/2, uint32(0o1777), int64(0)
-	var uid, gid uint32
-	for _, o := range strings.Split(data, ",") {
-		k, val, _ := strings.Cut(o, "=")
-		var err error
-		switch k {
-		case "":
-		case "size":
-			size, err = tmpfsSize(val, total)
-		case "nr_inodes":
-			inodes, err = tmpfsSize(val, 0)
-		case "mode":
-			var m uint64
-			m, err = strconv.ParseUint(val, 8, 32)
-			mode = uint32(m) & 0o7777
-		case "uid", "gid":
-			var n uint64
-			n, err = strconv.ParseUint(val, 10, 32)
-			if k == "uid" {
-				uid = uint32(n)
-			} else {
-				gid = uint32(n)
-			}
-		default:
-			// Linux's tmpfs refuses what it does not know; the
-			// generic options (rw, nosuid ...) arrive as flags.
-			if k != "rw" && k != "ro" && k != "nosuid" && k != "nodev" && k != "noexec" && k != "relatime" && k != "strictatime" {
-				return nil, unix.EINVAL
-			}
+	o, err := tmpfs.ParseOptions(data, total, func(opt string) error {
+		switch opt {
+		case "rw", "ro", "nosuid", "nodev", "noexec", "relatime", "strictatime":
+			return nil
 		}
-		if err != nil {
-			return nil, unix.EINVAL
-		}
+		return unix.EINVAL
+	})
+	if err != nil {
+		return nil, err
 	}
-	f := tmpfs.New(size)
+	f := tmpfs.NewWith(o, total/2)
 	f.SetPageSource(t.K.Mem)
-	if inodes > 0 {
-		f.SetMaxNodes(inodes)
-	}
-	f.SetOwner(uid, gid)
-	if mu, ok := f.Root().(fs.Mutable); ok {
-		if err := mu.Chmod(mode); err != nil {
-			return nil, err
-		}
-	}
 	return f, nil
 }
 
-// tmpfsSize parses a size: a number with k, m or g (or K, M, G), or, when
-// whole is not 0, a percentage of it.
-func tmpfsSize(s string, whole int64) (int64, error) {
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(s, "%") && whole > 0:
-		p, err := strconv.ParseUint(strings.TrimSuffix(s, "%"), 10, 16)
-		if err != nil || p > 100 {
-			return 0, unix.EINVAL
-		}
-		return whole / 100 * int64(p), nil
-	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
-		mult, s = 1<<10, s[:len(s)-1]
-	case strings.HasSuffix(s, "m"), strings.HasSuffix(s, "M"):
-		mult, s = 1<<20, s[:len(s)-1]
-	case strings.HasSuffix(s, "g"), strings.HasSuffix(s, "G"):
-		mult, s = 1<<30, s[:len(s)-1]
+// mountFlags are a mount's fs flags for mount(2)'s MS_ flags.
+func mountFlags(flags uintptr) uint32 {
+	var f uint32
+	if flags&unix.MS_NOSUID != 0 {
+		f |= fs.NoSuid
 	}
-	n, err := strconv.ParseUint(s, 10, 63)
-	if err != nil || n > uint64(1<<62)/uint64(mult) {
-		return 0, unix.EINVAL
+	if flags&unix.MS_NODEV != 0 {
+		f |= fs.NoDev
 	}
-	return int64(n) * mult, nil
-}
-
-// mountOpts is /proc/mounts's options for flags, and a filesystem's own.
-func mountOpts(flags uintptr, data string) string {
-	o := "rw"
-	if flags&unix.MS_RDONLY != 0 {
-		o = "ro"
+	if flags&unix.MS_NOEXEC != 0 {
+		f |= fs.NoExec
 	}
-	for _, f := range []struct {
-		bit  uintptr
-		name string
-	}{{unix.MS_NOSUID, "nosuid"}, {unix.MS_NODEV, "nodev"}, {unix.MS_NOEXEC, "noexec"}} {
-		if flags&f.bit != 0 {
-			o += "," + f.name
-		}
-	}
-	o += ",relatime"
-	if data != "" {
-		o += "," + data
-	}
-	return o
+	return f
 }
 
 func orNone(s string) string {

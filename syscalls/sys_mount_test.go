@@ -37,13 +37,14 @@ func TestMountLocks(t *testing.T) {
 	root, err := k.NewProcess(m, fs.NewFDTable(16), kernel.Creds{Caps: kernel.RootCaps()})
 	require.NoError(t, err)
 	rootFS := tmpfs.New(1 << 20)
-	for _, d := range []string{"ro", "a", "b"} {
+	for _, d := range []string{"ro", "a", "b", "nx", "c"} {
 		require.NoError(t, rootFS.Root().(fs.Mutable).Mkdir(d, 0o755))
 	}
 	k.VFS = fs.NewVFS(rootFS, false)
 	root.TG.SetCwd(k.VFS.Root())
 	root.TG.SetFSRoot(k.VFS.Root())
 	require.NoError(t, k.VFS.MountAt("/ro", tmpfs.New(1<<20), true), "a read-only mount of the configuration")
+	require.NoError(t, k.VFS.MountWith("/nx", tmpfs.New(1<<20), false, fs.NoExec|fs.NoSuid), "a noexec mount of the configuration")
 
 	str := func(off uintptr, s string) uintptr {
 		_, err := root.MM.CopyOut(futexMem+off, append([]byte(s), 0))
@@ -96,6 +97,27 @@ func TestMountLocks(t *testing.T) {
 	_, err = sysUmount2(root, Args{str(256, "/b"), 0})
 	assert.Equal(t, unix.EINVAL, err, "not a mount any more")
 	assert.Len(t, k.Mounts(), 1)
+
+	// nosuid, nodev, noexec: set by mount(2), replaced by a remount,
+	// copied by a bind; the configuration's cannot be lifted.
+	require.NoError(t, mount(root, "none", "/b", "tmpfs", unix.MS_NOEXEC|unix.MS_NOSUID))
+	assert.Equal(t, fs.NoExec|fs.NoSuid, resolve("/b").Mount().Flags())
+	assert.Equal(t, "rw,nosuid,noexec,relatime", k.MountAt("/b").Options)
+	require.NoError(t, mount(root, "", "/b", "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NODEV))
+	assert.Equal(t, fs.NoDev, resolve("/b").Mount().Flags(), "a remount replaces the flags")
+	assert.Equal(t, "ro,nodev,relatime", k.MountAt("/b").Options)
+	require.NoError(t, mount(root, "", "/nx", "", unix.MS_REMOUNT|unix.MS_RDONLY))
+	assert.Equal(t, fs.NoExec|fs.NoSuid, resolve("/nx").Mount().Flags(), "the configuration's flags stay")
+	require.NoError(t, mount(root, "", "/nx", "", unix.MS_REMOUNT|unix.MS_NODEV), "adding one")
+	assert.Equal(t, fs.NoExec|fs.NoSuid|fs.NoDev, resolve("/nx").Mount().Flags())
+	require.NoError(t, mount(root, "/nx", "/c", "", unix.MS_BIND))
+	assert.True(t, resolve("/c").Mount().Has(fs.NoExec), "a bind keeps its source's flags")
+	require.NoError(t, mount(root, "", "/c", "", unix.MS_REMOUNT|unix.MS_BIND))
+	assert.Equal(t, fs.NoExec|fs.NoSuid, resolve("/c").Mount().Flags(), "locked as its source's")
+	for _, p := range []string{"/c", "/b"} {
+		_, err = sysUmount2(root, Args{str(256, p), 0})
+		require.NoError(t, err)
+	}
 
 	// The configuration's mounts are locked.
 	_, err = sysUmount2(root, Args{str(256, "/ro"), 0})

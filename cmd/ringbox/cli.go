@@ -176,16 +176,17 @@ var runFlags = []*runFlag{
 			o.rootfs = v
 			return nil
 		}},
-	{long: "mount", short: "v", arg: "SRC:DST[:ro|rw]", group: groupFiles, comp: compMount,
-		usage: "bind the host dir or file SRC at DST; :ro for read-only (repeatable)",
+	{long: "mount", short: "v", arg: "SRC:DST[:OPTS]", group: groupFiles, comp: compMount,
+		usage: "bind the host dir or file SRC at DST; OPTS: ro, noexec (repeatable)",
 		set:   func(o *runOpts, v string) error { return o.mounts.Set(v) }},
-	{long: "tmpfs", arg: "DST", group: groupFiles, comp: compDir,
-		usage: "an empty in-memory file system at DST (repeatable)",
+	{long: "tmpfs", arg: "DST[:OPTS]", group: groupFiles, comp: compDir,
+		usage: "in-memory file system at DST; OPTS: size=64m,noexec,... (repeatable)",
 		set: func(o *runOpts, v string) error {
-			if !strings.HasPrefix(v, "/") {
-				return fmt.Errorf("%q is not an absolute path", v)
+			spec, err := parseTmpfsSpec(v)
+			if err != nil {
+				return err
 			}
-			o.tmpfs = append(o.tmpfs, v)
+			o.tmpfs = append(o.tmpfs, spec)
 			return nil
 		}},
 	{long: "read-only", group: groupFiles,

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"ringbox/fs"
 	"ringbox/guestkernel/mm"
 )
 
@@ -41,9 +42,11 @@ func TestParseRunForms(t *testing.T) {
 		{[]string{"--strace", "prog", "--debug", "--", "-e"}, func(o *runOpts) bool { return o.strace && !o.debug }, []string{"prog", "--debug", "--", "-e"}},
 		{[]string{"-e", "A=1", "-eB=2", "-e=C=3", "--env", "D", "--env=E=", "p"},
 			func(o *runOpts) bool { return reflect.DeepEqual(o.env, []string{"A=1", "B=2", "C=3", "D", "E="}) }, []string{"p"}},
-		{[]string{"-w", "/tmp", "-m", "2g", "-v", "/a:/b:ro", "--mount=/c:/d", "p"}, func(o *runOpts) bool {
+		{[]string{"-w", "/tmp", "-m", "2g", "-v", "/a:/b:ro", "--mount=/c:/d", "-v", "/e:/f:noexec,ro,rw", "p"}, func(o *runOpts) bool {
+			host := fs.NoSuid | fs.NoDev
 			return o.workdir == "/tmp" && o.memory == 2<<30 &&
-				reflect.DeepEqual(o.mounts, mountList{{"/a", "/b", true}, {"/c", "/d", false}})
+				reflect.DeepEqual(o.mounts, mountList{{"/a", "/b", mountAccess{true, host}}, {"/c", "/d", mountAccess{false, host}},
+					{"/e", "/f", mountAccess{false, host | fs.NoExec}}})
 		}, []string{"p"}},
 		{[]string{"-m512M", "-w=/x", "--pids", "7", "--cpus=1", "p"}, func(o *runOpts) bool {
 			return o.memory == 512<<20 && o.workdir == "/x" && o.pids == 7 && o.cpus == 1
@@ -55,7 +58,7 @@ func TestParseRunForms(t *testing.T) {
 		}, []string{"p"}},
 		{[]string{"--user", "1:2", "p"}, func(o *runOpts) bool { return o.user == userSpec{set: true, uid: 1, gid: 2, hasGID: true} }, []string{"p"}},
 		{[]string{"--user=0", "--hostname", "box", "--tmpfs", "/t", "--rootfs=/r", "p"}, func(o *runOpts) bool {
-			return o.user == userSpec{set: true} && o.hostname == "box" && reflect.DeepEqual(o.tmpfs, []string{"/t"}) && o.rootfs == "/r"
+			return o.user == userSpec{set: true} && o.hostname == "box" && reflect.DeepEqual(o.tmpfs, []tmpfsSpec{{dst: "/t"}}) && o.rootfs == "/r"
 		}, []string{"p"}},
 		{[]string{"--ulimit", "stack=unlimited", "--ulimit=nofile=100:200", "--ulimit", "AS=1000:-1", "p"}, func(o *runOpts) bool {
 			return reflect.DeepEqual(o.rlimits, map[int]unix.Rlimit{
@@ -126,7 +129,7 @@ func TestParseRunErrors(t *testing.T) {
 		{[]string{"--vdso=fast", "p"}, "--vdso: want auto, host, stubs or off"},
 		{[]string{"-v", "nodst", "p"}, "want SRC:DST"},
 		{[]string{"-v", "/a:rel", "p"}, "not an absolute path"},
-		{[]string{"-v", "/a:/b:rx", "p"}, "want ro or rw"},
+		{[]string{"-v", "/a:/b:rx", "p"}, "want ro, rw, noexec or exec"},
 		{[]string{"--tmpfs", "tmp", "p"}, "not an absolute path"},
 		{[]string{"--user", "root", "p"}, "want UID[:GID]"},
 		{[]string{"--user", "1:", "p"}, "want UID[:GID]"},

@@ -19,31 +19,33 @@ import (
 	"ringbox/guestkernel/loader"
 )
 
-// mountSpec is one --mount SRC:DST[:ro|rw].
+// mountSpec is one --mount SRC:DST[:OPTS], or an OCI config's bind.
 type mountSpec struct {
 	src, dst string
-	readOnly bool
+	mountAccess
 }
 
 type mountList []mountSpec
 
 func (m *mountList) String() string { return fmt.Sprint(*m) }
+
+// Set reads SRC:DST[:OPTS], OPTS a comma-separated list of ro, rw,
+// noexec and exec. A bind of host files is always nosuid and nodev: a
+// set-user-ID file of the host's is not the sandbox's to honour.
 func (m *mountList) Set(v string) error {
 	parts := strings.Split(v, ":")
 	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		return fmt.Errorf("want SRC:DST[:ro|rw], got %q", v)
+		return fmt.Errorf("want SRC:DST[:OPTS], got %q", v)
 	}
-	spec := mountSpec{src: parts[0], dst: parts[1]}
+	spec := mountSpec{src: parts[0], dst: parts[1], mountAccess: mountAccess{flags: fs.NoSuid | fs.NoDev}}
 	if !path.IsAbs(spec.dst) {
 		return fmt.Errorf("mount destination %q is not an absolute path", spec.dst)
 	}
 	if len(parts) == 3 {
-		switch parts[2] {
-		case "ro":
-			spec.readOnly = true
-		case "rw":
-		default:
-			return fmt.Errorf("mount option %q: want ro or rw", parts[2])
+		for _, opt := range strings.Split(parts[2], ",") {
+			if opt == "suid" || opt == "dev" || !spec.set(opt) {
+				return fmt.Errorf("mount option %q: want ro, rw, noexec or exec", opt)
+			}
 		}
 	}
 	*m = append(*m, spec)
@@ -76,35 +78,44 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 		mems = append(mems, func(src fs.PageSource) { h.SetPageSource(src, cacheBudget) })
 	}
 	hostPages(root)
+	defaultSize := int64(o.disk)
+	if defaultSize == 0 {
+		defaultSize = int64(o.memory / 2)
+	}
 	newTmpfs := func() *tmpfs.FS {
-		limit := o.disk
-		if limit == 0 {
-			limit = o.memory / 2
-		}
-		t := tmpfs.New(int64(limit))
+		t := tmpfs.New(defaultSize)
 		mems = append(mems, t.SetPageSource)
 		return t
 	}
 	// table is what /proc/mounts shows.
 	var table []procfs.MountInfo
+	// The root of the command line is nosuid: the host's set-user-ID
+	// programs are not the sandbox's to honour (nor those of --rootfs,
+	// which is taken as the host's). An OCI container's is as runc
+	// mounts it.
+	rootAccess := mountAccess{readOnly: o.readOnly, flags: fs.NoSuid | fs.NoDev}
+	if o.ociDevices {
+		rootAccess.flags = 0
+	}
 	switch {
 	case o.rootRW:
 		// An OCI container's own rootfs: written in place, as runc
 		// does (the snapshot keeps the changes).
 		v = fs.NewVFS(root, false)
-		table = append(table, procfs.MountInfo{Source: "rootfs", Target: "/", FSType: "ringbox-host", Options: "rw,nosuid,nodev"})
+		table = append(table, procfs.MountInfo{Source: "rootfs", Target: "/", FSType: "ringbox-host", Options: rootAccess.options()})
 	case o.readOnly:
 		v = fs.NewVFS(root, true)
-		table = append(table, procfs.MountInfo{Source: "none", Target: "/", FSType: "ringbox-host", Options: "ro,nosuid,nodev"})
+		table = append(table, procfs.MountInfo{Source: "none", Target: "/", FSType: "ringbox-host", Options: rootAccess.options()})
 	default:
 		// Writes go to memory; the host tree is never changed.
 		v = fs.NewVFS(overlay.New(root, newTmpfs()), false)
-		table = append(table, procfs.MountInfo{Source: "overlay", Target: "/", FSType: "overlay", Options: "rw,nosuid,nodev"})
+		table = append(table, procfs.MountInfo{Source: "overlay", Target: "/", FSType: "overlay", Options: rootAccess.options()})
 	}
-	add := func(src, dst, typ string, ro bool) {
-		opts := "rw,nosuid,nodev"
-		if ro {
-			opts = "ro,nosuid,nodev"
+	v.Root().Mount().LockFlags(rootAccess.flags)
+	add := func(src, dst, typ string, a mountAccess, extra string) {
+		opts := a.options()
+		if extra != "" {
+			opts += "," + extra
 		}
 		// An OCI config names the sandbox's own filesystems its way
 		// (/dev as tmpfs, /dev/shm's source shm ...).
@@ -113,27 +124,47 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 		}
 		table = append(table, procfs.MountInfo{Source: src, Target: dst, FSType: typ, Options: opts})
 	}
+	// mountTmpfs mounts a tmpfs of the configuration.
+	mountTmpfs := func(spec tmpfsSpec) error {
+		a, opts, show, err := spec.parse(int64(o.memory))
+		if err != nil {
+			return err
+		}
+		t := tmpfs.NewWith(opts, defaultSize)
+		if err := v.MountWith(spec.dst, t, a.readOnly, a.flags); err != nil {
+			return err
+		}
+		mems = append(mems, t.SetPageSource)
+		add("tmpfs", spec.dst, "tmpfs", a, show)
+		return nil
+	}
 	// The sandbox's own /dev with a writable /dev/shm (not with
 	// --read-only), and --tmpfs mounts. A root without /dev goes without.
 	// An OCI container's /dev/ptmx is a symlink to pts/ptmx, as runc
 	// makes it.
 	dev := devfs.NewWith(devfs.Options{PtmxLink: o.ociDevices})
-	if err := v.MountAt("/dev", dev, false); err != nil {
+	if err := v.MountWith("/dev", dev, false, fs.NoSuid); err != nil {
 		dev = nil
 	} else {
-		add("devfs", "/dev", "devtmpfs", false)
-		add("devpts", "/dev/pts", "devpts", false)
-		// Not with --read-only, unless an OCI config asks for it.
-		_, asked := o.mountAs["/dev/shm"]
-		if (!o.readOnly || asked) && v.MountAt("/dev/shm", newTmpfs(), false) == nil {
-			add("shm", "/dev/shm", "tmpfs", false)
+		add("devfs", "/dev", "devtmpfs", mountAccess{flags: fs.NoSuid}, "")
+		add("devpts", "/dev/pts", "devpts", mountAccess{flags: fs.NoSuid | fs.NoExec}, "")
+		// Not with --read-only, unless an OCI config asks for it (with
+		// its options: Docker's --shm-size).
+		shm := tmpfsSpec{dst: "/dev/shm", opts: "nosuid,nodev", oci: true}
+		if o.shm != nil {
+			shm = *o.shm
+		}
+		if !o.readOnly || o.shm != nil {
+			if err := mountTmpfs(shm); err != nil && o.shm != nil {
+				fmt.Fprintf(os.Stderr, "ringbox: config.json: ignored: mounts[/dev/shm]: %v\n", err)
+			}
 		}
 		// The message queues' filesystem is mounted once the kernel
 		// exists (runCmd); its line belongs here, before /sys.
-		add("mqueue", "/dev/mqueue", "mqueue", false)
+		add("mqueue", "/dev/mqueue", "mqueue", mountAccess{flags: fs.NoSuid | fs.NoDev | fs.NoExec}, "")
 	}
-	if sys, err := minimalSysfs(); err == nil && v.MountAt("/sys", sys, true) == nil {
-		add("sysfs", "/sys", "sysfs", true)
+	if sys, err := minimalSysfs(); err == nil && v.MountWith("/sys", sys, true, fs.NoSuid|fs.NoDev|fs.NoExec) == nil {
+		add("sysfs", "/sys", "sysfs", mountAccess{readOnly: true, flags: fs.NoSuid | fs.NoDev | fs.NoExec}, "")
 	}
 	// skip reports whether a mount whose point cannot be made is left out
 	// (an OCI config's, with a note, as such mounts were before ringbox
@@ -145,16 +176,15 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 		}
 		return o.optionalMounts
 	}
-	for _, dst := range o.tmpfs {
-		if err := makeMountPoint(v, dst, true); err != nil {
-			if skip(dst, err) {
+	for _, spec := range o.tmpfs {
+		if err := makeMountPoint(v, spec.dst, true); err != nil {
+			if skip(spec.dst, err) {
 				continue
 			}
-			return nil, nil, nil, nil, fail(exitSandbox, "--tmpfs %s: no directory there in the sandbox and none can be made: %v", dst, err)
+			return nil, nil, nil, nil, fail(exitSandbox, "--tmpfs %s: no directory there in the sandbox and none can be made: %v", spec.dst, err)
 		}
-		add("tmpfs", dst, "tmpfs", false)
-		if err := v.MountAt(dst, newTmpfs(), false); err != nil {
-			return nil, nil, nil, nil, fail(exitSandbox, "--tmpfs %s: the destination must be a directory in the sandbox: %v", dst, err)
+		if err := mountTmpfs(spec); err != nil {
+			return nil, nil, nil, nil, fail(exitSandbox, "--tmpfs %s: %v", spec.dst, err)
 		}
 	}
 	for _, m := range o.mounts {
@@ -180,8 +210,8 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 		}
 		mfs.Cache()
 		hostPages(mfs)
-		add(m.src, m.dst, "ringbox-host", m.readOnly)
-		if err := v.MountAt(m.dst, mfs, m.readOnly); err != nil {
+		add(m.src, m.dst, "ringbox-host", m.mountAccess, "")
+		if err := v.MountWith(m.dst, mfs, m.readOnly, m.flags); err != nil {
 			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a %s in the sandbox: %v", m.src, m.dst, kind, err)
 		}
 	}

@@ -20,7 +20,7 @@ func TestOCIRunOpts(t *testing.T) {
 	   "rlimits":[{"type":"RLIMIT_NOFILE","hard":4096,"soft":1024},{"type":"RLIMIT_CORE","hard":0,"soft":0}],"noNewPrivileges":true},
 	 "root":{"path":"rootfs","readonly":true},"hostname":"h1",
 	 "mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs"},
-	   {"destination":"/data","type":"bind","source":"/srv/data","options":["rbind","ro"]},{"destination":"/cache","type":"tmpfs","source":"tmpfs"},
+	   {"destination":"/data","type":"bind","source":"/srv/data","options":["rbind","ro"]},{"destination":"/cache","type":"tmpfs","source":"tmpfs","options":["nosuid","size=1m"]},
 	   {"destination":"/x","type":"nfs","source":"host:/x"}],
 	 "linux":{"resources":{"memory":{"limit":268435456},"pids":{"limit":99},"cpu":{"quota":150000,"period":100000}},
 	   "namespaces":[{"type":"network","path":"/var/run/netns/n1"},{"type":"pid"}]}}`
@@ -58,7 +58,7 @@ func TestOCIRunOpts(t *testing.T) {
 	check("hostname", o.hostname, "h1")
 	check("mounts", len(o.mounts), 1)
 	check("mount", [3]any{o.mounts[0].src, o.mounts[0].dst, o.mounts[0].readOnly}, [3]any{"/srv/data", "/data", true})
-	check("tmpfs", o.tmpfs, []string{"/cache"})
+	check("tmpfs", o.tmpfs, []tmpfsSpec{{dst: "/cache", opts: "nosuid,size=1m", oci: true}})
 	check("memory", o.memory, 256<<20-(16<<20+256<<20/16)) // less the sandbox's own share
 	check("pids", o.pids, 99)
 	check("cpus", o.cpus, 2)

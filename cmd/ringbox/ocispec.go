@@ -211,20 +211,34 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 		}
 		switch {
 		case isBind:
-			ro := ociHasOpt(m.Options, "ro")
-			if err := o.mounts.Set(m.Source + ":" + m.Destination + map[bool]string{true: ":ro", false: ""}[ro]); err != nil {
-				return nil, nil, fmt.Errorf("mount %s: %w", m.Destination, err)
+			if m.Source == "" || !filepath.IsAbs(m.Destination) {
+				return nil, nil, fmt.Errorf("mount %s: a bind wants an absolute destination and a source", m.Destination)
 			}
+			// Its access as the options say (ro, nosuid, nodev,
+			// noexec), as runc applies them.
+			o.mounts = append(o.mounts, mountSpec{src: m.Source, dst: m.Destination, mountAccess: ociBindAccess(m.Options)})
 		case m.Type == "tmpfs":
-			if m.Destination == "/dev" || m.Destination == "/dev/shm" {
-				// The sandbox's own /dev has a writable /dev/shm.
+			spec := tmpfsSpec{dst: filepath.Clean(m.Destination), opts: strings.Join(m.Options, ","), oci: true}
+			if _, _, _, err := spec.parse(1 << 30); err != nil {
+				ignored = append(ignored, "mounts["+m.Destination+"]: "+err.Error())
+				continue
+			}
+			if bad := ociUnknownTmpfsOpts(m.Options); len(bad) > 0 {
+				ignored = append(ignored, "mounts["+m.Destination+"] options "+strings.Join(bad, ","))
+			}
+			if spec.dst == "/dev" || spec.dst == "/dev/shm" {
+				// The sandbox's own /dev, with /dev/shm as the config
+				// has it (its size: Docker's --shm-size).
 				if o.mountAs == nil {
 					o.mountAs = map[string][2]string{}
 				}
-				o.mountAs[m.Destination] = [2]string{m.Type, m.Source}
+				o.mountAs[spec.dst] = [2]string{m.Type, m.Source}
+				if spec.dst == "/dev/shm" {
+					o.shm = &spec
+				}
 				continue
 			}
-			o.tmpfs = append(o.tmpfs, m.Destination)
+			o.tmpfs = append(o.tmpfs, spec)
 		case ociBuiltinMounts[m.Type]:
 			if o.mountAs == nil {
 				o.mountAs = map[string][2]string{}

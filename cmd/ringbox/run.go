@@ -93,7 +93,8 @@ type runOpts struct {
 	// {type, source}.
 	mountAs  map[string][2]string
 	readOnly bool
-	tmpfs    []string
+	tmpfs    []tmpfsSpec
+	shm      *tmpfsSpec // an OCI config\'s /dev/shm
 	pids     int
 	cpus     int
 	// vcpus is --vcpus (0: min(pids, vmm.MaxVCPUs)).
@@ -316,7 +317,7 @@ func runCmd(o *runOpts) error {
 		attach(mem)
 	}
 	// /proc right after /, as a container runtime mounts it first.
-	kern.MountTable = slices.Insert(mounts, min(1, len(mounts)), procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec"})
+	kern.MountTable = slices.Insert(mounts, min(1, len(mounts)), procfs.MountInfo{Source: "proc", Target: "/proc", FSType: "proc", Options: "rw,nosuid,nodev,noexec,relatime"})
 	kern.SetHostname(o.hostname)
 	netw.start(kern)
 	kern.NetProc = syscalls.ProcNet(kern)
@@ -369,12 +370,12 @@ func runCmd(o *runOpts) error {
 	// line in the mount table).
 	if dev != nil {
 		mq := syscalls.MqueueNamespace(kern).FS(syscalls.MqueueOwner(kern))
-		if err := vfs.MountAt("/dev/mqueue", mq, false); err != nil {
+		if err := vfs.MountWith("/dev/mqueue", mq, false, fs.NoSuid|fs.NoDev|fs.NoExec); err != nil {
 			return fail(exitSandbox, "mount /dev/mqueue: %v", err)
 		}
 	}
 	// /proc ("self" is whoever looks).
-	if err := vfs.MountAt("/proc", procfs.New(kernel.NewProcSource(kern, syscalls.Release, syscalls.Version)).ForCaller(), false); err != nil {
+	if err := vfs.MountWith("/proc", procfs.New(kernel.NewProcSource(kern, syscalls.Release, syscalls.Version)).ForCaller(), false, fs.NoSuid|fs.NoDev|fs.NoExec); err != nil {
 		log.Debug("no /proc in this root", "err", err)
 	}
 	task.Regs.RIP = uint64(res.Entry)

@@ -189,10 +189,28 @@ func (tg *ThreadGroup) SetAmbient(cap int, raise bool) bool {
 }
 
 // ExecCaps applies the execve rules to the process's capabilities.
-func (tg *ThreadGroup) ExecCaps() {
+func (tg *ThreadGroup) ExecCaps() { tg.ExecCreds(NoChange, NoChange) }
+
+// ExecCreds applies an execve's credentials: euid and egid, unless
+// NoChange, become the effective IDs (a set-user-ID or set-group-ID
+// file's owner), the saved IDs become the effective ones, as Linux
+// always does on exec, and the capability sets follow the exec rules
+// (ambient ones are lost to a file that changed the IDs).
+func (tg *ThreadGroup) ExecCreds(euid, egid uint32) {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	tg.creds.capsAfterExec()
+	c := &tg.creds
+	if euid != NoChange && euid != c.EUID || egid != NoChange && egid != c.EGID {
+		c.Caps.Ambient = 0
+	}
+	if euid != NoChange {
+		c.EUID = euid
+	}
+	if egid != NoChange {
+		c.EGID = egid
+	}
+	c.SUID, c.SGID = c.EUID, c.EGID
+	c.capsAfterExec()
 }
 
 // CapNames lists the capability names the kernel knows, by number.

@@ -44,7 +44,7 @@ type Kernel struct {
 	VFS *fs.VFS
 	// MountTable is what /proc/mounts shows: set before the sandbox
 	// starts, then changed by mount(2) and umount2(2) through AddMount,
-	// RemoveMount and SetMountReadOnly (under mountMu).
+	// RemoveMount and SetMountAccess (under mountMu).
 	MountTable []procfs.MountInfo
 	mountMu    sync.Mutex
 	nextMount  int

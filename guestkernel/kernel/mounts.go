@@ -47,22 +47,23 @@ func (k *Kernel) RemoveMount(target string) {
 	}
 }
 
-// SetMountReadOnly shows the topmost mount at target as ro or rw (a
-// remount): the first option, which is one of them.
-func (k *Kernel) SetMountReadOnly(target string, ro bool) {
+// SetMountAccess shows the topmost mount at target with access
+// (a remount): its "ro"/"rw" and flag options (fs.FlagOptions) are
+// replaced, the filesystem's own kept after them.
+func (k *Kernel) SetMountAccess(target, access string) {
 	k.mountMu.Lock()
 	defer k.mountMu.Unlock()
 	i := k.topmostLocked(target)
 	if i < 0 {
 		return
 	}
-	first, rest, _ := strings.Cut(k.MountTable[i].Options, ",")
-	if first != "rw" && first != "ro" {
-		rest = k.MountTable[i].Options
-	}
-	o := map[bool]string{true: "ro", false: "rw"}[ro]
-	if rest != "" {
-		o += "," + rest
+	o := access
+	for _, opt := range strings.Split(k.MountTable[i].Options, ",") {
+		switch opt {
+		case "", "ro", "rw", "nosuid", "nodev", "noexec":
+		default:
+			o += "," + opt
+		}
 	}
 	k.MountTable[i].Options = o
 }

@@ -37,13 +37,18 @@ type ExecArgs struct {
 	Path string // AT_EXECFN: the path as the caller gave it
 	// Exe is the executable's absolute path in the sandbox, for
 	// /proc/pid/exe (Path when empty).
-	Exe    string
-	Argv   []string
-	Envp   []string
-	UID    uint32
-	GID    uint32
-	HWCap  uint64
-	HWCap2 uint64
+	Exe  string
+	Argv []string
+	Envp []string
+	// UID and GID are the real IDs; EUID and EGID the effective ones
+	// the program runs with (a set-user-ID file's owner); Secure is
+	// AT_SECURE (they differ: ld.so then ignores LD_PRELOAD and its
+	// kind).
+	UID, EUID uint32
+	GID, EGID uint32
+	Secure    bool
+	HWCap     uint64
+	HWCap2    uint64
 	// OpenInterp opens the program interpreter named by PT_INTERP.
 	OpenInterp func(path string) (Executable, error)
 	// VDSO, if not nil, is mapped into the new program (AT_SYSINFO_EHDR).
@@ -171,6 +176,10 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 	if img.PhdrMapped {
 		phdr = img.PhdrVaddr + uint64(bias)
 	}
+	secure := uint64(0)
+	if a.Secure {
+		secure = 1
+	}
 	aux := []loader.AuxEntry{
 		{Key: loader.AT_PHDR, Val: phdr},
 		{Key: loader.AT_PHENT, Val: uint64(img.Phentsize)},
@@ -180,10 +189,10 @@ func (m *MM) Load(a ExecArgs) (ExecResult, error) {
 		{Key: loader.AT_FLAGS, Val: 0},
 		{Key: loader.AT_ENTRY, Val: img.Entry + uint64(bias)},
 		{Key: loader.AT_UID, Val: uint64(a.UID)},
-		{Key: loader.AT_EUID, Val: uint64(a.UID)},
+		{Key: loader.AT_EUID, Val: uint64(a.EUID)},
 		{Key: loader.AT_GID, Val: uint64(a.GID)},
-		{Key: loader.AT_EGID, Val: uint64(a.GID)},
-		{Key: loader.AT_SECURE, Val: 0},
+		{Key: loader.AT_EGID, Val: uint64(a.EGID)},
+		{Key: loader.AT_SECURE, Val: secure},
 		{Key: loader.AT_HWCAP, Val: a.HWCap},
 		{Key: loader.AT_HWCAP2, Val: a.HWCap2},
 		{Key: loader.AT_CLKTCK, Val: 100},

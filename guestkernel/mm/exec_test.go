@@ -224,7 +224,7 @@ func TestLoadStatic(t *testing.T) {
 			argv := []string{path, "one", "", "three with spaces"}
 			envp := []string{"A=1", "PATH=/bin"}
 			vdso, image := testVDSO(t, m)
-			res, err := m.Load(ExecArgs{File: openExe(t, path), Path: "/prog", Argv: argv, Envp: envp, UID: 1000, GID: 100, HWCap: 0xabc, VDSO: vdso})
+			res, err := m.Load(ExecArgs{File: openExe(t, path), Path: "/prog", Argv: argv, Envp: envp, UID: 1000, EUID: 0, GID: 100, EGID: 50, Secure: true, HWCap: 0xabc, VDSO: vdso})
 			require.NoError(t, err)
 			assert.Equal(t, uintptr(ef.Entry)+bias, res.Entry)
 			assert.Zero(t, res.SP%16, "sp 16-byte aligned")
@@ -243,7 +243,9 @@ func TestLoadStatic(t *testing.T) {
 			assert.Equal(t, uint64(0), st.auxv[loader.AT_BASE], "no interpreter")
 			assert.Equal(t, uint64(pageSize), st.auxv[loader.AT_PAGESZ])
 			assert.Equal(t, uint64(1000), st.auxv[loader.AT_UID])
-			assert.Equal(t, uint64(1000), st.auxv[loader.AT_EUID])
+			assert.Equal(t, uint64(0), st.auxv[loader.AT_EUID])
+			assert.Equal(t, uint64(50), st.auxv[loader.AT_EGID])
+			assert.Equal(t, uint64(1), st.auxv[loader.AT_SECURE])
 			assert.Equal(t, uint64(100), st.auxv[loader.AT_GID])
 			assert.Equal(t, uint64(0xabc), st.auxv[loader.AT_HWCAP])
 			checkVDSOMapped(t, m, vdso, image, uintptr(st.auxv[loader.AT_SYSINFO_EHDR]))

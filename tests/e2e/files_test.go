@@ -238,6 +238,37 @@ func TestSandboxMounts(t *testing.T) {
 	require.Equal(t, string(want.Stdout), string(r.Stdout))
 }
 
+// TestMountOptions: --tmpfs's options (size, mode, noexec) and --mount's
+// noexec hold, /proc/mounts shows them, the command line's root and binds
+// are nosuid, and a bad option is a usage error.
+func TestMountOptions(t *testing.T) {
+	recordInputs(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.sh"), []byte("echo script ran\n"), 0o755))
+	r := execute(t, sandboxed([]string{"--tmpfs", "/t:size=1m,mode=700,noexec", "-v", dir + ":/h:noexec"}, baseEnv, "/bin/sh", []string{"-c", `
+cp /bin/true /t/x; /t/x 2>/dev/null; echo "exec on noexec tmpfs: $?"; rm /t/x
+/h/s.sh 2>/dev/null; echo "exec on noexec bind: $?"
+sh /h/s.sh
+stat -c %a /t
+dd if=/dev/zero of=/t/big bs=64k count=32 2>/dev/null; echo "dd: $?"; echo "size $(stat -c %s /t/big)"
+grep " /t " /proc/mounts
+grep " /h " /proc/mounts | cut -d" " -f4
+grep -c " / .*nosuid" /proc/mounts`}, nil))
+	if !checkSandboxStatus(t, r) {
+		return
+	}
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "exec on noexec tmpfs: 126\nexec on noexec bind: 126\nscript ran\n700\ndd: 1\nsize 1048576\n"+
+		"tmpfs /t tmpfs rw,nosuid,nodev,noexec,relatime,size=1m,mode=700 0 0\n"+
+		"rw,nosuid,nodev,noexec,relatime\n1\n", string(r.Stdout))
+
+	for _, bad := range [][]string{{"--tmpfs", "/t:bogus"}, {"--tmpfs", "/t:size=1q"}, {"-v", dir + ":/h:suid"}} {
+		r = execute(t, sandboxed(bad, baseEnv, "/bin/true", nil, nil))
+		require.Equal(t, 2, r.Code, "%v: stderr: %s", bad, r.Stderr)
+		require.Equal(t, 1, strings.Count(strings.TrimSpace(string(r.Stderr)), "\n")+1, "one line: %s", r.Stderr)
+	}
+}
+
 // TestCoreutils runs a sequence of coreutils commands on a prepared tree,
 // natively on one copy and in the sandbox on another (mounted read-write at
 // its own path, commands run in it), comparing each step.

@@ -778,6 +778,42 @@ func TestOCIMountPoints(t *testing.T) {
 	}
 }
 
+// TestOCIMountOptions: an OCI config's tmpfs options are applied as
+// runc's kernel would: /dev/shm's size (Docker's --shm-size), a tmpfs's
+// mode and noexec; the rootfs is not nosuid (set-user-ID programs in an
+// image work as under runc), a bind's options are its own.
+func TestOCIMountOptions(t *testing.T) {
+	recordInputs(t)
+	root := t.TempDir()
+	vol := t.TempDir()
+	b := ociBundle(t, []string{"/bin/catfiles", "/proc/self/mounts"}, "catfiles")
+	for _, d := range []string{"cache", "vol"} {
+		require.NoError(t, os.Mkdir(filepath.Join(b, "rootfs", d), 0o755))
+	}
+	patchConfig(t, b, func(spec map[string]any) {
+		spec["mounts"] = append(spec["mounts"].([]any),
+			map[string]any{"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": []string{"nosuid", "noexec", "nodev", "mode=1777", "size=1m"}},
+			map[string]any{"destination": "/cache", "type": "tmpfs", "source": "tmpfs", "options": []string{"rw", "noexec", "mode=700", "tmpcopyup"}},
+			map[string]any{"destination": "/vol", "type": "bind", "source": vol, "options": []string{"rbind", "rprivate", "nosuid", "ro"}})
+	})
+	cmd := exec.Command(ringboxBin, "--root", root, "run", "--bundle", b, "mo")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, _ := cmd.Output()
+	require.Equal(t, 0, cmd.ProcessState.ExitCode(), "stderr: %s", stderr.String())
+	lines := map[string]string{}
+	for _, l := range strings.Split(strings.TrimPrefix(string(out), "/proc/self/mounts: "), "\n") {
+		if f := strings.Fields(l); len(f) >= 4 {
+			lines[f[1]] = f[2] + " " + f[3]
+		}
+	}
+	require.Equal(t, "ringbox-host ro,relatime", lines["/"], "%s", out)
+	require.Equal(t, "tmpfs rw,nosuid,nodev,noexec,relatime,mode=1777,size=1m", lines["/dev/shm"], "%s", out)
+	require.Equal(t, "tmpfs rw,noexec,relatime,mode=700", lines["/cache"], "%s", out)
+	require.Equal(t, "ringbox-host ro,nosuid,relatime", lines["/vol"], "%s", out)
+	require.Contains(t, stderr.String(), "ignored: mounts[/cache] options tmpcopyup")
+}
+
 // withSeccomp rewrites bundle b's config.json with linux.seccomp set to
 // profile (a JSON object) and process.noNewPrivileges true.
 func withSeccomp(t *testing.T, b string, profile []byte) {

@@ -1,7 +1,7 @@
 // mounts: mount(2) and umount2(2) as root: a tmpfs with options, its size
 // limit, a bind mount of a directory and of a file, a read-only remount,
-// stacked mounts, EBUSY with a mount inside, proc, and EPERM without
-// CAP_SYS_ADMIN. Natively it first moves to a mount namespace of its own
+// stacked mounts, EBUSY with a mount inside, proc, noexec, set-user-ID and
+// set-group-ID programs and nosuid, and EPERM without CAP_SYS_ADMIN. Natively it first moves to a mount namespace of its own
 // (the sandbox has one, EPERM to unshare, and its mounts are its own
 // anyway), so the host's mounts are never touched.
 #define _GNU_SOURCE
@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -29,6 +31,7 @@ static const char *en(int e) {
 	case EROFS: return "EROFS";
 	case ENOSPC: return "ENOSPC";
 	case ENOTDIR: return "ENOTDIR";
+	case EACCES: return "EACCES";
 	}
 	static char b[32];
 	snprintf(b, sizeof b, "errno %d", e);
@@ -84,8 +87,76 @@ static int listed(const char *path, const char *type) {
 	return n;
 }
 
-int main(void) {
+// ids prints the process's IDs, AT_SECURE and whether it has effective
+// capabilities (what running a set-ID copy of this program gave it).
+static int ids(void) {
+	uid_t r, e, s;
+	gid_t gr, ge, gs;
+	getresuid(&r, &e, &s);
+	getresgid(&gr, &ge, &gs);
+	char line[256];
+	unsigned long long eff = 1;
+	FILE *f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof line, f))
+		sscanf(line, "CapEff: %llx", &eff);
+	if (f)
+		fclose(f);
+	printf("uids %d %d %d gids %d %d %d secure %lu caps %s\n", (int)r, (int)e, (int)s, (int)gr, (int)ge, (int)gs,
+	       getauxval(AT_SECURE), eff ? "some" : "none");
+	return 0;
+}
+
+// copy copies this program to path with mode (after a chown to 1000:1000).
+static void copy(const char *path, mode_t mode) {
+	int in = open("/proc/self/exe", O_RDONLY), out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0700);
+	static char b[65536];
+	ssize_t n;
+	while (in >= 0 && out >= 0 && (n = read(in, b, sizeof b)) > 0)
+		write(out, b, n);
+	close(in);
+	close(out);
+	chown(path, 1000, 1000);
+	chmod(path, mode);
+}
+
+// run runs path ids as uid:gid (-1: stay root) and says how exec went.
+static void run(const char *what, const char *path, int uid) {
+	printf("%s: ", what);
+	pid_t p = fork();
+	if (p == 0) {
+		if (uid >= 0 && (setgid(uid) != 0 || setuid(uid) != 0))
+			_exit(3);
+		execl(path, "prog", "ids", (char *)NULL);
+		printf("exec %s\n", en(errno));
+		_exit(0);
+	}
+	waitpid(p, NULL, 0);
+}
+
+// hasopt says whether the last mount at path in /proc/self/mounts has
+// option opt.
+static int hasopt(const char *path, const char *opt) {
+	FILE *f = fopen("/proc/self/mounts", "r");
+	char line[512], want[256], o[256];
+	snprintf(want, sizeof want, " %s ", path);
+	int has = 0;
+	while (f && fgets(line, sizeof line, f)) {
+		char *p = strstr(line, want);
+		if (!p || sscanf(p + strlen(want), "%*s %255s", o) != 1)
+			continue;
+		has = 0;
+		for (char *t = strtok(o, ","); t; t = strtok(NULL, ","))
+			has |= strcmp(t, opt) == 0;
+	}
+	if (f)
+		fclose(f);
+	return has;
+}
+
+int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 1 && strcmp(argv[1], "ids") == 0)
+		return ids();
 	if (unshare(CLONE_NEWNS) == 0)
 		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	printf("make-rprivate: %s\n", RES(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)));
@@ -162,6 +233,37 @@ int main(void) {
 	printf("umount proc: %s\n", RES(umount2(at("a"), 0)));
 	r = RES(umount2(at("a"), 0x100));
 	printf("bad flags: %s, tmpfs bad option: %s\n", r, RES(mount("x", at("a"), "tmpfs", 0, "bogus=1")));
+
+	// noexec: no exec, no executable mapping.
+	chmod(dir, 0755);
+	mount("x", at("a"), "tmpfs", MS_NOEXEC, "mode=755");
+	copy(at("a/prog"), 06755);
+	run("exec on noexec", at("a/prog"), -1);
+	fd = open(at("a/prog"), O_RDONLY);
+	void *m = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	printf("mmap exec on noexec: %s", m == MAP_FAILED ? en(errno) : "ok");
+	m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	printf(", read-only: %s", m == MAP_FAILED ? en(errno) : "ok");
+	printf(", mprotect exec: %s\n", RES(mprotect(m, 4096, PROT_READ | PROT_EXEC)));
+	munmap(m, 4096);
+	close(fd);
+	printf("listed noexec: %d\n", hasopt(at("a"), "noexec"));
+	// Set-user-ID and set-group-ID: the effective IDs become the file's,
+	// the saved ones too, ld.so is told (AT_SECURE); not on nosuid.
+	printf("remount exec: %s\n", RES(mount(NULL, at("a"), NULL, MS_REMOUNT, NULL)));
+	run("setuid as nobody", at("a/prog"), 65534);
+	run("setuid as root", at("a/prog"), -1);
+	copy(at("a/plain"), 0755);
+	run("plain as nobody", at("a/plain"), 65534);
+	copy(at("a/gid"), 02744); // set-group-ID without group exec: not honoured
+	run("setgid without g+x as root", at("a/gid"), -1);
+	r = RES(mount(NULL, at("a"), NULL, MS_REMOUNT | MS_NOSUID, NULL));
+	printf("remount nosuid: %s, listed nosuid %d noexec %d\n", r, hasopt(at("a"), "nosuid"), hasopt(at("a"), "noexec"));
+	run("setuid on nosuid as nobody", at("a/prog"), 65534);
+	unlink(at("a/prog"));
+	unlink(at("a/plain"));
+	unlink(at("a/gid"));
+	printf("umount: %s\n", RES(umount2(at("a"), 0)));
 
 	// Without CAP_SYS_ADMIN.
 	pid_t p = fork();
