@@ -354,6 +354,7 @@ func openCreate(t *kernel.Task, start, root *fs.Dentry, path string, flags int, 
 		return nil, nil, err
 	}
 	dir.Invalidate(name)
+	ownCreated(t, dir, name)
 	notifyCreated(t, dir, name, false)
 	d, err = t.K.VFS.Resolve(dir, root, name, false)
 	if err != nil {

@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -143,6 +144,24 @@ func mutableDir(t *kernel.Task, dir *fs.Dentry) (fs.Mutable, error) {
 	return m, nil
 }
 
+// stickyAllows is the rule of a directory with the sticky bit (/tmp):
+// only the owner of d, of the directory, or CAP_FOWNER may remove or
+// rename d (EPERM).
+func stickyAllows(t *kernel.Task, dir, d *fs.Dentry) error {
+	dst, err := dir.Node().Stat()
+	if err != nil || dst.Mode&unix.S_ISVTX == 0 {
+		return nil
+	}
+	c := t.TG.Creds()
+	if c.EUID == dst.Uid || c.HasCap(kernel.CapFowner) {
+		return nil
+	}
+	if st, err := d.Node().Stat(); err == nil && st.Uid == c.EUID {
+		return nil
+	}
+	return unix.EPERM
+}
+
 func umasked(t *kernel.Task, mode uint32) uint32 {
 	um := t.TG.Umask(0)
 	t.TG.Umask(um)
@@ -186,6 +205,7 @@ func mkdirAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
 		return err
 	}
 	dir.Invalidate(name)
+	ownCreated(t, dir, name)
 	notifyCreated(t, dir, name, true)
 	return nil
 }
@@ -232,6 +252,7 @@ func mknodAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode uint32) error {
 		}
 	}
 	dir.Invalidate(name)
+	ownCreated(t, dir, name)
 	notifyCreated(t, dir, name, false)
 	return nil
 }
@@ -266,6 +287,9 @@ func unlinkAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int) error {
 	}
 	m, err := mutableDir(t, dir)
 	if err != nil {
+		return err
+	}
+	if err := stickyAllows(t, dir, d); err != nil {
 		return err
 	}
 	gone := aboutToGo(t, d.Node())
@@ -325,6 +349,14 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	if _, err := mutableDir(t, ndir); err != nil {
 		return err
 	}
+	if err := stickyAllows(t, odir, od); err != nil {
+		return err
+	}
+	if nd != nil {
+		if err := stickyAllows(t, ndir, nd); err != nil {
+			return err
+		}
+	}
 	moved := aboutToGo(t, od.Node())
 	var replaced victim
 	if nd != nil {
@@ -377,6 +409,7 @@ func symlinkAt(t *kernel.Task, targetAddr uintptr, dirfd int, pathAddr uintptr) 
 		return err
 	}
 	dir.Invalidate(name)
+	ownCreated(t, dir, name)
 	notifyCreated(t, dir, name, false)
 	return nil
 }
@@ -758,11 +791,8 @@ func sysReadahead(t *kernel.Task, a Args) (uintptr, error) {
 // chownNone is the uid or gid of chown(2) that leaves it as it is (-1).
 const chownNone = 0xffffffff
 
-// chownAt is chown, lchown (AT_SYMLINK_NOFOLLOW) and fchownat. The
-// ownership of sandbox files does not change (the host files keep
-// theirs): once the file is found (ENOENT for a missing one, as Linux),
-// root gets success, others EPERM, as without CAP_CHOWN. Success raises
-// IN_ATTRIB unless uid and gid are both -1 (Linux changes nothing then).
+// chownAt is chown, lchown (AT_SYMLINK_NOFOLLOW) and fchownat: once
+// the file is found (ENOENT for a missing one, as Linux), chownNode.
 func chownAt(t *kernel.Task, dirfd int, pathAddr uintptr, uid, gid uint32, flags int) (uintptr, error) {
 	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return 0, unix.EINVAL
@@ -772,27 +802,12 @@ func chownAt(t *kernel.Task, dirfd int, pathAddr uintptr, uid, gid uint32, flags
 		return 0, err
 	}
 	// d is nil for a file with no dentry (a pipe named by a
-	// /proc/PID/fd link, AT_EMPTY_PATH on a socket): no event then.
+	// /proc/PID/fd link, AT_EMPTY_PATH on a socket).
 	d, _, err := resolveAt(t, dirfd, path, flags)
 	if err != nil {
 		return 0, err
 	}
-	if err := chownPermitted(t); err != nil {
-		return 0, err
-	}
-	if uid != chownNone || gid != chownNone {
-		notifyFile(t, d, unix.IN_ATTRIB)
-	}
-	return 0, nil
-}
-
-// chownPermitted is the permission check of the chown calls: root may,
-// others get EPERM.
-func chownPermitted(t *kernel.Task) error {
-	if t.TG.Creds().EUID != 0 {
-		return unix.EPERM
-	}
-	return nil
+	return 0, chownNode(t, d, uid, gid)
 }
 
 func sysFchown(t *kernel.Task, a Args) (uintptr, error) {
@@ -800,13 +815,103 @@ func sysFchown(t *kernel.Task, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := chownPermitted(t); err != nil {
-		return 0, err
+	return 0, chownNode(t, f.Dentry, uint32(a[1]), uint32(a[2]))
+}
+
+// chownNode changes d's owner as Linux's chown: a new user needs
+// CAP_CHOWN; a new group too, unless the caller owns the file and is in
+// that group. A file that is not a directory loses its set-user-ID bit,
+// and its set-group-ID bit when group-executable. The filesystems keep
+// the owner (fs.Chowner: a host file's is the host's, changed where the
+// host lets ringbox change it); a chown of what has none (a pipe, a
+// socket, a file of /proc) is a success that changes nothing (root's) or
+// EPERM. Success raises IN_ATTRIB unless uid and gid are both -1.
+func chownNode(t *kernel.Task, d *fs.Dentry, uid, gid uint32) error {
+	c := t.TG.Creds()
+	if d == nil {
+		if !c.HasCap(kernel.CapChown) {
+			return unix.EPERM
+		}
+		return nil
 	}
-	if uint32(a[1]) != chownNone || uint32(a[2]) != chownNone {
-		notifyOpenFile(t, f, unix.IN_ATTRIB)
+	if d.Mount().ReadOnly {
+		return unix.EROFS
 	}
-	return 0, nil
+	st, err := d.Node().Stat()
+	if err != nil {
+		return err
+	}
+	co, own := d.Node().(fs.Chowner)
+	if !own {
+		if !c.HasCap(kernel.CapChown) {
+			return unix.EPERM
+		}
+		if uid != chownNone || gid != chownNone {
+			notifyFile(t, d, unix.IN_ATTRIB)
+		}
+		return nil
+	}
+	if !c.HasCap(kernel.CapChown) {
+		newUID := uid != chownNone && uid != st.Uid
+		newGID := gid != chownNone && gid != st.Gid
+		if newUID || newGID && (c.EUID != st.Uid || gid != c.EGID && !slices.Contains(c.Groups, gid)) {
+			return unix.EPERM
+		}
+	}
+	if uid == chownNone && gid == chownNone {
+		return nil
+	}
+	if err := co.Chown(uid, gid); err != nil {
+		return err
+	}
+	if typ := st.Mode & unix.S_IFMT; typ != unix.S_IFDIR && typ != unix.S_IFLNK {
+		mode := st.Mode &^ unix.S_ISUID
+		if mode&unix.S_IXGRP != 0 {
+			mode &^= unix.S_ISGID
+		}
+		if mode != st.Mode {
+			if m, ok := d.Node().(fs.Mutable); ok {
+				m.Chmod(mode & 0o7777)
+			}
+		}
+	}
+	notifyFile(t, d, unix.IN_ATTRIB)
+	return nil
+}
+
+// ownCreated gives the node just made as name in dir its creator's
+// owner, as Linux does: the effective user, and the effective group or,
+// in a directory with the set-group-ID bit, the directory's. The
+// in-memory filesystems keep owners of their own; a host file gets that
+// owner where the host lets ringbox give it (ringbox runs as root), else
+// keeps ringbox's.
+func ownCreated(t *kernel.Task, dir *fs.Dentry, name string) {
+	if _, ok := dir.Node().(fs.Chowner); !ok {
+		return
+	}
+	c := t.TG.Creds()
+	if o, ok := dir.Node().(fs.OwnerOfNew); ok && o.CreatesAs(c.EUID, c.EGID) {
+		return
+	}
+	n, err := dir.Node().Lookup(name)
+	if err != nil {
+		return
+	}
+	co, ok := n.(fs.Chowner)
+	if !ok {
+		return
+	}
+	st, err := n.Stat()
+	if err != nil {
+		return
+	}
+	uid, gid := c.EUID, c.EGID
+	if dst, err := dir.Node().Stat(); err == nil && dst.Mode&unix.S_ISGID != 0 {
+		gid = dst.Gid
+	}
+	if st.Uid != uid || st.Gid != gid {
+		co.Chown(uid, gid)
+	}
 }
 
 func sysCloseRange(t *kernel.Task, a Args) (uintptr, error) {

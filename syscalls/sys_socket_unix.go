@@ -101,6 +101,7 @@ func (c sockCtx) BindPath(path string) (netstack.NodeKey, func(), error) {
 		return netstack.NodeKey{}, nil, err
 	}
 	dir.Invalidate(name)
+	ownCreated(t, dir, name)
 	undo := func() {
 		_ = m.Unlink(name)
 		dir.Invalidate(name)

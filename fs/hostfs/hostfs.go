@@ -46,6 +46,8 @@ type FS struct {
 	lru    list.List // nodes with an open fd, most recently used first (not the root)
 	closed bool
 
+	own owners // the owners the sandbox gave host files (owners.go)
+
 	devMu sync.Mutex
 	devs  map[uint64]uint64 // host st_dev -> st_dev shown to the sandbox
 
@@ -204,8 +206,10 @@ func (f *FS) devFor(hostDev uint64) uint64 {
 	return d
 }
 
-// fixStat hides the host's device numbering.
+// fixStat hides the host's device numbering and shows the owner the
+// sandbox gave the file (owners.go).
 func (f *FS) fixStat(st *unix.Stat_t) {
+	f.showOwner(st)
 	st.Dev = f.devFor(st.Dev)
 }
 

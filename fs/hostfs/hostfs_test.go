@@ -916,3 +916,61 @@ func TestConcurrent(t *testing.T) {
 	wg.Wait()
 	assert.LessOrEqual(t, f.openFDs(), 3)
 }
+
+// TestChown: the owner the sandbox gives a host file is shown in its
+// place (the host file keeps its own), symlinks included, -1 keeps an
+// ID, the host's owner again is no entry; removing or replacing the
+// file forgets it; a read-only tree is EROFS.
+func TestChown(t *testing.T) {
+	dir := t.TempDir()
+	f, err := New(dir, false)
+	require.NoError(t, err)
+	defer f.Close()
+	root := f.Root().(rfs.Mutable)
+	for _, name := range []string{"a", "b"} {
+		_, impl, err := root.Create(name, unix.O_RDWR, 0o644)
+		require.NoError(t, err)
+		impl.Release()
+	}
+	require.NoError(t, root.Symlink("a", "l"))
+	assert.True(t, f.Root().(rfs.OwnerOfNew).CreatesAs(uint32(os.Geteuid()), uint32(os.Getegid())))
+	owner := func(name string) [2]uint32 {
+		n, err := f.Root().Lookup(name)
+		require.NoError(t, err)
+		st, err := n.Stat()
+		require.NoError(t, err)
+		return [2]uint32{st.Uid, st.Gid}
+	}
+	var host unix.Stat_t
+	require.NoError(t, unix.Lstat(filepath.Join(dir, "a"), &host))
+	for _, name := range []string{"a", "l"} {
+		n, err := f.Root().Lookup(name)
+		require.NoError(t, err)
+		require.NoError(t, n.(rfs.Chowner).Chown(1234, 5678))
+		assert.Equal(t, [2]uint32{1234, 5678}, owner(name), name)
+		require.NoError(t, n.(rfs.Chowner).Chown(^uint32(0), 9), "-1 keeps the user")
+		assert.Equal(t, [2]uint32{1234, 9}, owner(name), name)
+		var st unix.Stat_t
+		require.NoError(t, unix.Lstat(filepath.Join(dir, name), &st))
+		assert.Equal(t, [2]uint32{host.Uid, host.Gid}, [2]uint32{st.Uid, st.Gid}, "the host file keeps its owner")
+	}
+	assert.Equal(t, int64(2), f.own.n.Load())
+	require.NoError(t, root.Rename("b", f.Root(), "a", 0), "a replaced")
+	assert.Equal(t, [2]uint32{host.Uid, host.Gid}, owner("a"))
+	l, err := f.Root().Lookup("l")
+	require.NoError(t, err)
+	require.NoError(t, l.(rfs.Chowner).Chown(host.Uid, host.Gid))
+	assert.Equal(t, int64(0), f.own.n.Load(), "the host's owner again: no entry")
+	n, err := f.Root().Lookup("a")
+	require.NoError(t, err)
+	require.NoError(t, n.(rfs.Chowner).Chown(7, 7))
+	require.NoError(t, root.Unlink("a"))
+	assert.Equal(t, int64(0), f.own.n.Load(), "removed: forgotten")
+
+	ro, err := New(dir, true)
+	require.NoError(t, err)
+	defer ro.Close()
+	n, err = ro.Root().Lookup("l")
+	require.NoError(t, err)
+	assert.Equal(t, unix.EROFS, n.(rfs.Chowner).Chown(1, 1))
+}

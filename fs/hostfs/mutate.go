@@ -155,9 +155,11 @@ func (n *node) remove(name string, flags int) error {
 		return err
 	}
 	defer n.release()
+	gone := n.fs.ownedEntry(dfd, name)
 	if err := hostcall.Unlinkat(dfd, name, flags); err != nil {
 		return errno(err)
 	}
+	n.fs.forgetOwner(gone)
 	n.fs.mu.Lock()
 	delete(n.children, name)
 	n.fs.mu.Unlock()
@@ -252,7 +254,14 @@ func (n *node) Rename(oldName string, newDir fs.Node, newName string, flags uint
 		c.moving++
 	}
 	f.mu.Unlock()
+	var replaced *fileKey
+	if !exchange {
+		replaced = f.ownedEntry(nfd, newName)
+	}
 	err = hostcall.Renameat2(ofd, oldName, nfd, newName, flags)
+	if err == nil {
+		f.forgetOwner(replaced)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, c := range moving {

@@ -508,6 +508,34 @@ func (n *node) Chmod(mode uint32) error {
 	return m.Chmod(mode)
 }
 
+// Chown implements fs.Chowner: the file is copied up (a lower file
+// keeps its lower owner until then) and takes the new owner.
+func (n *node) Chown(uid, gid uint32) error {
+	f := n.fs
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.copyUpLocked(n, -1); err != nil {
+		return err
+	}
+	c, ok := n.upper.(fs.Chowner)
+	if !ok {
+		return unix.EPERM
+	}
+	if err := c.Chown(uid, gid); err != nil {
+		return err
+	}
+	if n.hasOwner {
+		if uid != ^uint32(0) {
+			n.uid = uid
+		}
+		if gid != ^uint32(0) {
+			n.gid = gid
+		}
+		f.origins[n.upperIno] = origin{ino: n.ino, uid: n.uid, gid: n.gid}
+	}
+	return nil
+}
+
 // Truncate implements fs.Mutable: the file is copied up (with no more
 // data than it keeps). EISDIR for a directory, EINVAL for other
 // non-regular files and negative sizes.

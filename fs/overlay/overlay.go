@@ -236,6 +236,7 @@ var (
 	_ fs.Mutable   = (*node)(nil)
 	_ fs.Creator   = (*node)(nil)
 	_ fs.NodeMaker = (*node)(nil)
+	_ fs.Chowner   = (*node)(nil)
 )
 
 func (n *node) isDir() bool { return n.typ == unix.S_IFDIR }

@@ -443,6 +443,23 @@ func (n *inode) Chmod(mode uint32) error {
 	return nil
 }
 
+// Chown implements fs.Chowner.
+func (n *inode) Chown(uid, gid uint32) error {
+	n.fs.mu.Lock()
+	defer n.fs.mu.Unlock()
+	if uid == ^uint32(0) && gid == ^uint32(0) {
+		return nil
+	}
+	if uid != ^uint32(0) {
+		n.uid = uid
+	}
+	if gid != ^uint32(0) {
+		n.gid = gid
+	}
+	n.ctime = now()
+	return nil
+}
+
 // Truncate implements fs.Mutable: EISDIR for a directory, EINVAL for
 // other non-regular files and negative sizes, EFBIG past MaxFileSize.
 func (n *inode) Truncate(size int64) error {

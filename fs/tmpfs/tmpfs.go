@@ -239,6 +239,7 @@ var (
 	_ fs.Mutable   = (*inode)(nil)
 	_ fs.Creator   = (*inode)(nil)
 	_ fs.NodeMaker = (*inode)(nil)
+	_ fs.Chowner   = (*inode)(nil)
 )
 
 func (n *inode) typ() uint32 { return n.mode & unix.S_IFMT }

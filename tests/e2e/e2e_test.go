@@ -497,6 +497,7 @@ func programCases() []progCase {
 	argsArgs := []string{"one", "", "two words", "--debug", "-x", "--", "ünïcödé", "tab\tinside", "a,b"}
 	argsEnv := []string{"PATH=/usr/bin:/bin", "HOME=/", "LANG=C", "EQ=a=b=c", "EMPTY=", "SPACES=x y  z", "COMMA=a,b,c"}
 	hostNow := func() []string { return []string{strconv.FormatInt(time.Now().Unix(), 10)} }
+	ownersBase := filepath.Join(os.TempDir(), "ringbox-owners-bind")
 	cases := []progCase{
 		{name: "hello", prog: "hello", wantStdout: "hello, world\n", stderr: true},
 		{name: "hello-pie", prog: "hello-pie", wantStdout: "hello, world\n", stderr: true},
@@ -602,6 +603,16 @@ func programCases() []progCase {
 		{name: "fifos", prog: "fifos"},
 		{name: "fsmisc", prog: "fsmisc"},
 		{name: "mounts", prog: "mounts"},
+		{name: "owners", prog: "owners"},
+		// The same in a host directory bound read-write: the sandbox's
+		// owners are shown in place of the host files' (whose mode never
+		// takes a set-ID bit).
+		{name: "owners-bind", prog: "owners", flags: []string{"-v", ownersBase + ":" + ownersBase}, argsNow: func() []string {
+			if err := os.MkdirAll(ownersBase, 0o755); err != nil {
+				panic(err)
+			}
+			return []string{ownersBase, "host"}
+		}},
 		{name: "openat2", prog: "openat2"},
 		{name: "rlimits", prog: "rlimits"},
 		{name: "sharing", prog: "sharing"},
