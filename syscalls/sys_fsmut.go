@@ -163,9 +163,7 @@ func stickyAllows(t *kernel.Task, dir, d *fs.Dentry) error {
 }
 
 func umasked(t *kernel.Task, mode uint32) uint32 {
-	um := t.TG.Umask(0)
-	t.TG.Umask(um)
-	return mode & 0o7777 &^ um
+	return mode & 0o7777 &^ t.TG.CurrentUmask()
 }
 
 // newEntryAt finds the directory that is to hold the new name pathAddr

@@ -95,9 +95,7 @@ func sysMqOpen(t *kernel.Task, a Args) (uintptr, error) {
 		}
 		attr = &mqueue.Attr{MaxMsg: int64(binary.LittleEndian.Uint64(b[8:])), MsgSize: int64(binary.LittleEndian.Uint64(b[16:]))}
 	}
-	umask := t.TG.Umask(0)
-	t.TG.Umask(umask) // put it back
-	mode &^= umask
+	mode &^= t.TG.CurrentUmask()
 	q, err := MqueueNamespace(t.K).Open(name, flags, mode, attr, mqOwner(t), func(st unix.Stat_t) error {
 		return permitted(t, &st, mqAccess(flags))
 	})

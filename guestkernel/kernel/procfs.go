@@ -174,8 +174,7 @@ func (p procView) Info() procfs.ProcInfo {
 		rss = uint64(m.ResidentPages()) * 4096
 		comm = m.Comm
 	}
-	um := tg.Umask(0)
-	tg.Umask(um)
+	um := tg.CurrentUmask()
 	k := tg.k
 	k.mu.Lock()
 	ppid, pgid, sid, zombie := int32(0), tg.pgid, tg.sid, tg.zombie

@@ -223,6 +223,13 @@ func (tg *ThreadGroup) Umask(m uint32) uint32 {
 	return old
 }
 
+// CurrentUmask returns the file mode creation mask.
+func (tg *ThreadGroup) CurrentUmask() uint32 {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.umask
+}
+
 // Done is closed when the thread group has exited.
 func (tg *ThreadGroup) Done() <-chan struct{} { return tg.done }
 
