@@ -385,7 +385,11 @@ func checkOpenAccess(t *kernel.Task, st *unix.Stat_t, flags int) error {
 // permitted checks want (r=4, w=2, x=1) against st for the task's
 // effective credentials.
 func permitted(t *kernel.Task, st *unix.Stat_t, want int) error {
-	c := t.TG.Creds()
+	return permittedAs(t.TG.Creds(), st, want)
+}
+
+// permittedAs is permitted for credentials c.
+func permittedAs(c kernel.Creds, st *unix.Stat_t, want int) error {
 	var bits uint32
 	switch {
 	case st.Uid == c.EUID:
@@ -700,7 +704,19 @@ func accessAt(t *kernel.Task, dirfd int, pathAddr uintptr, mode, flags int) (uin
 	if mode&unix.W_OK != 0 && d != nil && d.Mount().ReadOnly {
 		return 0, unix.EROFS
 	}
-	return 0, permitted(t, &st, mode)
+	c := t.TG.Creds()
+	if flags&unix.AT_EACCESS == 0 {
+		// As the real user and group (what a set-user-ID program asks
+		// for its caller), with root's capabilities only for a real
+		// root, as Linux's access.
+		c.EUID, c.EGID = c.UID, c.GID
+		if c.UID == 0 {
+			c.Caps.Effective = c.Caps.Permitted
+		} else {
+			c.Caps.Effective = 0
+		}
+	}
+	return 0, permittedAs(c, &st, mode)
 }
 
 func sysAccess(t *kernel.Task, a Args) (uintptr, error) {

@@ -87,9 +87,10 @@ static int listed(const char *path, const char *type) {
 	return n;
 }
 
-// ids prints the process's IDs, AT_SECURE and whether it has effective
-// capabilities (what running a set-ID copy of this program gave it).
-static int ids(void) {
+// ids prints the process's IDs, AT_SECURE, whether it has effective
+// capabilities (what running a set-ID copy of this program gave it), and
+// what access(2) says of secret.
+static int ids(const char *secret) {
 	uid_t r, e, s;
 	gid_t gr, ge, gs;
 	getresuid(&r, &e, &s);
@@ -101,8 +102,11 @@ static int ids(void) {
 		sscanf(line, "CapEff: %llx", &eff);
 	if (f)
 		fclose(f);
-	printf("uids %d %d %d gids %d %d %d secure %lu caps %s\n", (int)r, (int)e, (int)s, (int)gr, (int)ge, (int)gs,
+	printf("uids %d %d %d gids %d %d %d secure %lu caps %s", (int)r, (int)e, (int)s, (int)gr, (int)ge, (int)gs,
 	       getauxval(AT_SECURE), eff ? "some" : "none");
+	// access(2) asks as the real IDs, AT_EACCESS as the effective ones.
+	printf(" access %s", RES(access(secret, R_OK)));
+	printf(" eaccess %s\n", RES(faccessat(AT_FDCWD, secret, R_OK, AT_EACCESS)));
 	return 0;
 }
 
@@ -126,7 +130,7 @@ static void run(const char *what, const char *path, int uid) {
 	if (p == 0) {
 		if (uid >= 0 && (setgid(uid) != 0 || setuid(uid) != 0))
 			_exit(3);
-		execl(path, "prog", "ids", (char *)NULL);
+		execl(path, "prog", "ids", at("a/secret"), (char *)NULL);
 		printf("exec %s\n", en(errno));
 		_exit(0);
 	}
@@ -155,8 +159,8 @@ static int hasopt(const char *path, const char *opt) {
 
 int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (argc > 1 && strcmp(argv[1], "ids") == 0)
-		return ids();
+	if (argc > 2 && strcmp(argv[1], "ids") == 0)
+		return ids(argv[2]);
 	if (unshare(CLONE_NEWNS) == 0)
 		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	printf("make-rprivate: %s\n", RES(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)));
@@ -238,6 +242,7 @@ int main(int argc, char **argv) {
 	chmod(dir, 0755);
 	mount("x", at("a"), "tmpfs", MS_NOEXEC, "mode=755");
 	copy(at("a/prog"), 06755);
+	copy(at("a/secret"), 0600); // user 1000's alone
 	run("exec on noexec", at("a/prog"), -1);
 	fd = open(at("a/prog"), O_RDONLY);
 	void *m = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
@@ -263,6 +268,7 @@ int main(int argc, char **argv) {
 	unlink(at("a/prog"));
 	unlink(at("a/plain"));
 	unlink(at("a/gid"));
+	unlink(at("a/secret"));
 	printf("umount: %s\n", RES(umount2(at("a"), 0)));
 
 	// Without CAP_SYS_ADMIN.
