@@ -215,6 +215,17 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 			return nil, nil, nil, nil, fail(exitSandbox, "--mount %s:%s: the destination must be a %s in the sandbox: %v", m.src, m.dst, kind, err)
 		}
 	}
+	// The hostname resolves, as in a container (an OCI config's
+	// runtime gives its own /etc/hosts).
+	if !o.ociDevices {
+		shown, err := showHosts(v, o.hostname)
+		if err != nil {
+			return nil, nil, nil, nil, fail(exitSandbox, "/etc/hosts: %v", err)
+		}
+		if shown {
+			add("hosts", "/etc/hosts", "tmpfs", mountAccess{flags: fs.NoSuid | fs.NoDev}, "")
+		}
+	}
 	return v, table, mems, dev, nil
 }
 

@@ -48,7 +48,7 @@ func TestHostTools(t *testing.T) {
 		{"/bin/echo", "hello", "world"},
 		{"/bin/cat", "/etc/os-release"},
 		{"/usr/bin/sha256sum", "/bin/ls"},
-		{"/bin/ls", "-la", "/etc"},
+		{"/bin/ls", "-la", "-I", "hosts", "/etc"}, // the sandbox's hosts names it
 		{"/bin/ls", "-R", "/usr/include/linux/netfilter"},
 		{"/usr/bin/head", "-c", "100", "/etc/services"},
 		{"/bin/sh", "-c", "echo $((6*7)); read x < /etc/hostname && echo read"},
@@ -230,6 +230,18 @@ func TestSandboxMounts(t *testing.T) {
 	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
 	require.Regexp(t, `(?m)^crw-rw-rw- 1 root root 1, 3 .* /dev/null$`, string(r.Stdout))
 	require.Regexp(t, `(?m)^crw-rw-rw- 1 root root 1, 5 .* /dev/zero$`, string(r.Stdout))
+
+	// The hostname resolves: /etc/hosts is the root's with a line for
+	// it, in memory (writable; the host's is untouched).
+	hostsBefore, err := os.ReadFile("/etc/hosts")
+	require.NoError(t, err)
+	r = execute(t, sandboxed([]string{"--hostname", "web1"}, baseEnv, "/bin/sh", []string{"-c",
+		`getent hosts web1; grep -c localhost /etc/hosts; echo "10.9.8.7 other" >> /etc/hosts && getent hosts other; grep -c " /etc/hosts " /proc/mounts`}, nil))
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Regexp(t, `^127\.0\.1\.1\s+web1\n[1-9]\n10\.9\.8\.7\s+other\n1\n$`, string(r.Stdout))
+	hostsAfter, err := os.ReadFile("/etc/hosts")
+	require.NoError(t, err)
+	require.Equal(t, string(hostsBefore), string(hostsAfter), "the host's /etc/hosts changed")
 
 	// /proc/self/exe is the resolved path (/bin may be a link to usr/bin).
 	want := execute(t, native("/bin/readlink", []string{"/proc/self/exe"}, baseEnv, nil))
