@@ -47,6 +47,10 @@ type File struct {
 	// watchKeys caches who the file is for inotify (WatchKeys).
 	watchKeys atomic.Pointer[WatchKeys]
 
+	// owner and sig are F_SETOWN(_EX)'s and F_SETSIG's, under mu.
+	owner FileOwner
+	sig   int
+
 	// hooks run when the last reference goes (epoll sets drop the file).
 	hooks    map[any]func()
 	released bool
@@ -108,6 +112,41 @@ func (f *File) SetFlags(flags int) {
 	const changeable = unix.O_APPEND | unix.O_NONBLOCK | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME
 	f.mu.Lock()
 	f.flags = f.flags&^changeable | flags&changeable
+	f.mu.Unlock()
+}
+
+// FileOwner is who is to get the file's SIGIO (F_SETOWN, F_SETOWN_EX):
+// Type is F_OWNER_TID, F_OWNER_PID or F_OWNER_PGRP, ID 0 for no one.
+type FileOwner struct {
+	Type int32
+	ID   int32
+}
+
+// Owner returns the file's owner for signals (F_GETOWN).
+func (f *File) Owner() FileOwner {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.owner
+}
+
+// SetOwner sets the file's owner for signals (F_SETOWN).
+func (f *File) SetOwner(o FileOwner) {
+	f.mu.Lock()
+	f.owner = o
+	f.mu.Unlock()
+}
+
+// Sig returns F_SETSIG's signal (0: SIGIO).
+func (f *File) Sig() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sig
+}
+
+// SetSig sets F_SETSIG's signal.
+func (f *File) SetSig(sig int) {
+	f.mu.Lock()
+	f.sig = sig
 	f.mu.Unlock()
 }
 

@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"math"
 
 	"golang.org/x/sys/unix"
 
@@ -431,14 +432,82 @@ func sysFcntl(t *kernel.Task, a Args) (uintptr, error) {
 	case unix.F_GETFL:
 		return uintptr(f.Flags()), nil
 	case unix.F_SETFL:
+		if int(a[2])&unix.O_ASYNC != 0 {
+			noSIGIO(t)
+		}
 		f.SetFlags(int(a[2]))
 		return 0, nil
+	case unix.F_SETOWN:
+		// A process, or a process group as a negative number; no check
+		// that it exists, as Linux's.
+		who := int32(a[2])
+		o := fs.FileOwner{Type: fOwnerPID, ID: who}
+		if who < 0 {
+			if who == math.MinInt32 {
+				return 0, unix.EINVAL
+			}
+			o = fs.FileOwner{Type: fOwnerPGRP, ID: -who}
+		}
+		f.SetOwner(o)
+		return 0, nil
+	case unix.F_GETOWN:
+		o := f.Owner()
+		if o.Type == fOwnerPGRP {
+			return uintptr(-o.ID), nil // negative, as Linux's (F_GETOWN_EX has no such trouble)
+		}
+		return uintptr(o.ID), nil
+	case unix.F_SETOWN_EX:
+		var b [8]byte
+		if _, err := t.MM.CopyIn(a[2], b[:]); err != nil {
+			return 0, err
+		}
+		o := fs.FileOwner{Type: int32(binary.LittleEndian.Uint32(b[:])), ID: int32(binary.LittleEndian.Uint32(b[4:]))}
+		switch o.Type {
+		case fOwnerTID, fOwnerPID, fOwnerPGRP:
+		default:
+			return 0, unix.EINVAL
+		}
+		if o.ID < 0 {
+			return 0, unix.EINVAL
+		}
+		f.SetOwner(o)
+		return 0, nil
+	case unix.F_GETOWN_EX:
+		o := f.Owner()
+		var b [8]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(o.Type))
+		binary.LittleEndian.PutUint32(b[4:], uint32(o.ID))
+		_, err := t.MM.CopyOut(a[2], b[:])
+		return 0, err
+	case unix.F_SETSIG:
+		if a[2] > 64 {
+			return 0, unix.EINVAL
+		}
+		f.SetSig(int(a[2]))
+		return 0, nil
+	case unix.F_GETSIG:
+		return uintptr(f.Sig()), nil
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		return pipeSize(f, cmd, a[2])
 	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_GETLK, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
 		return fcntlLock(t, fd, f, cmd, a[2])
 	}
 	return 0, unix.EINVAL
+}
+
+// F_SETOWN_EX's owner types (linux/fcntl.h).
+const (
+	fOwnerTID  = 0
+	fOwnerPID  = 1
+	fOwnerPGRP = 2
+)
+
+// noSIGIO says once under --debug that O_ASYNC is kept but no SIGIO is
+// sent (nginx sets it on its channels and does not wait for one).
+func noSIGIO(t *kernel.Task) {
+	if t.K.FirstMessage("O_ASYNC") {
+		t.K.Log.Debug("O_ASYNC (FIOASYNC, F_SETFL): kept, but SIGIO is not sent")
+	}
 }
 
 // Terminal ioctls.
@@ -452,6 +521,7 @@ const (
 	fioclex    = 0x5451
 	fionclex   = 0x5450
 	fionbio    = 0x5421
+	fioasync   = 0x5452
 	fionread   = 0x541b
 )
 
@@ -506,6 +576,18 @@ func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
 	switch req {
 	case fioclex, fionclex:
 		return 0, t.TG.FDs.SetCloseOnExec(fd, req == fioclex)
+	case fioasync:
+		var on [4]byte
+		if _, err := t.MM.CopyIn(arg, on[:]); err != nil {
+			return 0, err
+		}
+		fl := f.Flags() &^ unix.O_ASYNC
+		if binary.LittleEndian.Uint32(on[:]) != 0 {
+			fl |= unix.O_ASYNC
+			noSIGIO(t)
+		}
+		f.SetFlags(fl)
+		return 0, nil
 	case fionbio:
 		var on [4]byte
 		if _, err := t.MM.CopyIn(arg, on[:]); err != nil {

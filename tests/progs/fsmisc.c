@@ -2,7 +2,8 @@
 // utime, utimes and futimesat (Perl's utime, old build tools); sync,
 // syncfs, sync_file_range (git, databases) and readahead; preadv2 and
 // pwritev2 with their flags; chroot; unshare of what a process already
-// owns, and of a descriptor table a CLONE_FILES child shares. It works in a new directory under /tmp and prints no times,
+// owns, and of a descriptor table a CLONE_FILES child shares; a socket's
+// signal owner (F_SETOWN, F_SETSIG, FIOASYNC). It works in a new directory under /tmp and prints no times,
 // inode numbers or PIDs.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -310,9 +312,40 @@ static void nslinks(void) {
 	}
 }
 
+// owners: F_SETOWN, F_SETOWN_EX, F_SETSIG and FIOASYNC on a socket, as
+// nginx sets them on its channels (kept and read back).
+static void owners(void) {
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	int r = fcntl(sv[0], F_SETOWN, getpid());
+	printf("F_SETOWN: %d, F_GETOWN is pid %d\n", r, fcntl(sv[0], F_GETOWN) == getpid());
+	struct f_owner_ex ex = {F_OWNER_PGRP, getpgrp()}, got = {0};
+	r = fcntl(sv[0], F_SETOWN_EX, &ex);
+	fcntl(sv[0], F_GETOWN_EX, &got);
+	printf("F_SETOWN_EX pgrp: %d, got type %d same id %d\n", r, got.type, got.pid == getpgrp());
+	ex.type = 7;
+	r = fcntl(sv[0], F_SETOWN_EX, &ex);
+	printf("F_SETOWN_EX type 7: %d %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+	fcntl(sv[1], F_GETOWN_EX, &got);
+	printf("no owner: type %d id %d, F_GETOWN %d\n", got.type, got.pid, fcntl(sv[1], F_GETOWN));
+	r = fcntl(sv[0], F_SETSIG, SIGUSR1);
+	printf("F_SETSIG: %d, F_GETSIG %d\n", r, fcntl(sv[0], F_GETSIG) == SIGUSR1);
+	r = fcntl(sv[0], F_SETSIG, 65);
+	printf("F_SETSIG 65: %d %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+	int on = 1;
+	r = ioctl(sv[0], FIOASYNC, &on);
+	printf("FIOASYNC on: %d, O_ASYNC %d", r, (fcntl(sv[0], F_GETFL) & O_ASYNC) != 0);
+	on = 0;
+	ioctl(sv[0], FIOASYNC, &on);
+	printf(", off: O_ASYNC %d\n", (fcntl(sv[0], F_GETFL) & O_ASYNC) != 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	nslinks();
+	owners();
 	strcpy(dir, "/tmp/fsmiscXXXXXX");
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
