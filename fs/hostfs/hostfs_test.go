@@ -967,6 +967,16 @@ func TestChown(t *testing.T) {
 	require.NoError(t, root.Unlink("a"))
 	assert.Equal(t, int64(0), f.own.n.Load(), "removed: forgotten")
 
+	// A socket node's mode changes (on the host with fchmodat2, else in
+	// the tree's own view).
+	require.NoError(t, f.Root().(rfs.NodeMaker).MakeNode("s", unix.S_IFSOCK|0o755))
+	s, err := f.Root().Lookup("s")
+	require.NoError(t, err)
+	require.NoError(t, s.(rfs.Mutable).Chmod(0o700))
+	st, err := s.Stat()
+	require.NoError(t, err)
+	assert.Equal(t, uint32(unix.S_IFSOCK|0o700), st.Mode)
+
 	ro, err := New(dir, true)
 	require.NoError(t, err)
 	defer ro.Close()

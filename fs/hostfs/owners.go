@@ -19,14 +19,24 @@ import (
 // host's owners; nothing is written there. An entry goes with the last
 // name the sandbox removes (a host process that removes a file behind
 // the sandbox's back may leave one, which a new file with the same inode
-// number would show); at most maxOwners are kept (ENOSPC past it).
+// number would show); at most maxOwners are kept (ENOSPC past it). The
+// same entries keep the mode of a socket or FIFO node the host cannot
+// chmod without following a link (before Linux 6.6's fchmodat2): the
+// node names a sandbox socket or pipe, so the sandbox's view is what
+// counts.
 
 // maxOwners bounds the owners a tree keeps.
 const maxOwners = 1 << 20
 
 type fileKey struct{ dev, ino uint64 }
 
-type owner struct{ uid, gid uint32 }
+// owner is what the sandbox gave a file: its owner, and perm (with
+// hasPerm) its permission bits.
+type owner struct {
+	uid, gid uint32
+	perm     uint32
+	hasPerm  bool
+}
 
 type owners struct {
 	n  atomic.Int64 // len(m), read without mu: no lookups while it is 0
@@ -61,33 +71,46 @@ func (n *node) Chown(uid, gid uint32) error {
 	if err != nil {
 		return err
 	}
-	f := n.fs
+	return n.fs.own.change(&st, func(o *owner) {
+		if uid != ^uint32(0) {
+			o.uid = uid
+		}
+		if gid != ^uint32(0) {
+			o.gid = gid
+		}
+	})
+}
+
+// change applies fn to the entry of the host file st (a new one starts
+// as the host has it); one that changes nothing of the host's is none.
+func (w *owners) change(st *unix.Stat_t, fn func(*owner)) error {
 	k := fileKey{st.Dev, st.Ino}
-	f.own.mu.Lock()
-	defer f.own.mu.Unlock()
-	cur, ok := f.own.m[k]
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	cur, ok := w.m[k]
 	if !ok {
-		cur = owner{st.Uid, st.Gid}
+		cur = owner{uid: st.Uid, gid: st.Gid}
 	}
-	if uid != ^uint32(0) {
-		cur.uid = uid
-	}
-	if gid != ^uint32(0) {
-		cur.gid = gid
-	}
+	fn(&cur)
 	switch {
-	case cur == owner{st.Uid, st.Gid}:
-		delete(f.own.m, k)
-	case !ok && len(f.own.m) >= maxOwners:
+	case cur == owner{uid: st.Uid, gid: st.Gid}:
+		delete(w.m, k)
+	case !ok && len(w.m) >= maxOwners:
 		return unix.ENOSPC
 	default:
-		if f.own.m == nil {
-			f.own.m = map[fileKey]owner{}
+		if w.m == nil {
+			w.m = map[fileKey]owner{}
 		}
-		f.own.m[k] = cur
+		w.m[k] = cur
 	}
-	f.own.n.Store(int64(len(f.own.m)))
+	w.n.Store(int64(len(w.m)))
 	return nil
+}
+
+// setPerm keeps perm as the permission bits of the host socket or FIFO
+// st.
+func (f *FS) setPerm(st *unix.Stat_t, perm uint32) error {
+	return f.own.change(st, func(o *owner) { o.perm, o.hasPerm = perm, true })
 }
 
 // showOwner puts the owner the sandbox gave a host file in st (host
@@ -101,6 +124,9 @@ func (f *FS) showOwner(st *unix.Stat_t) {
 	f.own.mu.Unlock()
 	if ok {
 		st.Uid, st.Gid = o.uid, o.gid
+		if o.hasPerm {
+			st.Mode = st.Mode&unix.S_IFMT | o.perm
+		}
 	}
 }
 
