@@ -13,7 +13,8 @@ import (
 // manager, as ptrace's PEEKDATA and POKEDATA (a private mapping is
 // written even where the program may not write). Both return EIO when
 // nothing at addr can be accessed, a short count at the first page that
-// cannot.
+// cannot. Values are comparable: two are equal when they are the same
+// address space (what an open file checks it still reaches).
 type Memory interface {
 	ReadAt(p []byte, addr int64) (int, error)
 	WriteAt(p []byte, addr int64) (int, error)
@@ -21,18 +22,29 @@ type Memory interface {
 
 // memOps is /proc/<pid>/mem: opened, not read at once.
 var memOps = &ops{open: func(n *node, p Process, flags int) (fs.Impl, error) {
-	return &memImpl{p: p, st: n.stat(p), flags: flags}, nil
+	return &memImpl{p: p, mem: p.Mem(), st: n.stat(p), flags: flags}, nil
 }}
 
-// memImpl is an open /proc/<pid>/mem. Each access asks the process for
-// its memory afresh: after the process exits, reads return nothing and
-// writes EIO.
+// memImpl is an open /proc/<pid>/mem: the address space the process had
+// when it was opened, as Linux's. Each access checks that the process
+// still has it: after an execve (a set-user-ID program's memory is not
+// for whoever opened the file before) or its exit, reads return nothing
+// and writes EIO.
 type memImpl struct {
 	p     Process
+	mem   Memory // as opened (nil: none)
 	st    unix.Stat_t
 	flags int
 	mu    sync.Mutex
 	off   int64
+}
+
+// current returns the memory opened if the process still has it.
+func (m *memImpl) current() Memory {
+	if m.mem == nil || m.p.Mem() != m.mem {
+		return nil
+	}
+	return m.mem
 }
 
 var _ fs.Impl = (*memImpl)(nil)
@@ -54,7 +66,7 @@ func (m *memImpl) Write(b []byte) (int, error) {
 }
 
 func (m *memImpl) Pread(b []byte, off int64) (int, error) {
-	mem := m.p.Mem()
+	mem := m.current()
 	if mem == nil || len(b) == 0 {
 		return 0, nil
 	}
@@ -65,7 +77,7 @@ func (m *memImpl) Pwrite(b []byte, off int64) (int, error) {
 	if m.flags&unix.O_ACCMODE == unix.O_RDONLY {
 		return 0, unix.EBADF
 	}
-	mem := m.p.Mem()
+	mem := m.current()
 	if mem == nil {
 		return 0, unix.EIO
 	}

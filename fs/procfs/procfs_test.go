@@ -709,6 +709,21 @@ func TestMem(t *testing.T) {
 	assert.Equal(t, unix.EBADF, err)
 	ro.Release()
 
+	// An execve: the file opened before sees nothing of the new
+	// address space; one opened after does.
+	src.procs[10].mem = &fakeMem{base: 0x1000, b: []byte("new program")}
+	k, err = f.Pread(b, 0x1000)
+	assert.NoError(t, err)
+	assert.Equal(t, 0, k)
+	_, err = f.Pwrite([]byte("x"), 0x1000)
+	assert.Equal(t, unix.EIO, err)
+	after, err := n.Open(unix.O_RDONLY)
+	require.NoError(t, err)
+	k, err = after.Pread(b[:3], 0x1000)
+	require.NoError(t, err)
+	assert.Equal(t, "new", string(b[:k]))
+	after.Release()
+
 	src.procs[10].mem = nil // the process has no address space left
 	k, err = f.Pread(b, 0x1000)
 	assert.NoError(t, err)
