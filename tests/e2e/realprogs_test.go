@@ -94,7 +94,7 @@ func head(b []byte, n int) string {
 func TestRealPrograms(t *testing.T) {
 	recordInputs(t)
 	for _, tool := range []string{"/bin/sh", "/bin/bash", "/usr/bin/make", "/usr/bin/gcc", "/usr/bin/python3", "/usr/bin/xargs", "/usr/bin/find", "/usr/bin/script",
-		"/usr/bin/gdb", "/usr/bin/strace", "/usr/bin/node"} {
+		"/usr/bin/gdb", "/usr/bin/strace", "/usr/bin/node", "/usr/sbin/nginx"} {
 		if _, err := os.Stat(tool); err != nil {
 			t.Fatalf("%s is not on this host (.ci/run installs what the tests run)", tool)
 		}
@@ -192,6 +192,32 @@ grep -o '[0-9]* bytes in [0-9]* blocks are definitely lost' err`}},
 		{name: "script", argv: []string{"/bin/sh", "-c",
 			`script -qec 'tty | sed "s/[0-9]*$/N/"; stty size; test -t 0 && echo stdin-tty; stty -a | grep -o "icanon\|echo " | head -2; exit 4' /dev/null < /dev/null`},
 			wantCode: 4},
+		// nginx: a master and two workers (as nobody) on loopback, its
+		// channels set up with FIOASYNC and F_SETOWN, a file and a 404
+		// fetched, SIGQUIT.
+		// (The files it serves are in a directory of /tmp the workers,
+		// as nobody, can reach: the test's own is the owner's alone.)
+		{name: "nginx", timeout: 5 * time.Minute, argv: []string{"/bin/sh", "-c", `mkdir -p logs tmp && html=$(mktemp -d /tmp/nginx-html.XXXXXX) && chmod 755 "$html" && echo hello-nginx > "$html/index.html" && chmod 644 "$html/index.html"
+cat > nginx.conf <<CONF
+daemon off; master_process on; worker_processes 2; user nobody nogroup;
+pid $PWD/logs/nginx.pid; error_log $PWD/logs/error.log;
+events { worker_connections 64; }
+http { access_log off; client_body_temp_path $PWD/tmp/b; proxy_temp_path $PWD/tmp/p; fastcgi_temp_path $PWD/tmp/f;
+  uwsgi_temp_path $PWD/tmp/u; scgi_temp_path $PWD/tmp/s; server { listen 127.0.0.1:18391; root $html; } }
+CONF
+/usr/sbin/nginx -p "$PWD" -c "$PWD/nginx.conf" -e "$PWD/logs/error.log" &
+for _ in $(seq 600); do [ -s logs/nginx.pid ] && break; sleep 0.1; done
+master=$(cat logs/nginx.pid)
+workers() { grep -l "^PPid:[[:space:]]*$master\$" /proc/[0-9]*/status 2>/dev/null | wc -l; }
+for _ in $(seq 300); do [ "$(workers)" = 2 ] && break; sleep 0.2; done
+echo "workers: $(workers)"
+[ "$(workers)" = 2 ] || { kill -KILL "$master"; cat logs/error.log >&2; exit 1; }
+python3 -c '
+import urllib.request, urllib.error
+print(urllib.request.urlopen("http://127.0.0.1:18391/").read().decode().strip())
+try: urllib.request.urlopen("http://127.0.0.1:18391/none")
+except urllib.error.HTTPError as e: print(e.code)'
+kill -QUIT "$master"; wait; echo "stopped: $?"; rm -r "$html"`}},
 		{name: "find-exec", argv: []string{"/bin/sh", "-c", `mkdir -p d/e && for i in 1 2 3; do echo "file $i" > d/f$i.txt; echo "deep $i" > d/e/g$i.txt; done
 find d -name '*.txt' -exec cat {} + | sort
 find d -name '*.txt' -exec sh -c 'echo "$1: $(wc -c < "$1") bytes"' sh {} \; | sort
