@@ -330,13 +330,17 @@ func (v *VFS) ResolveOpenHow(start, root *Dentry, path string, follow bool, how 
 }
 
 func (v *VFS) resolve(start, root *Dentry, path string, follow bool, how Resolution, wantMagic bool) (*Dentry, *File, error) {
+	return v.resolveAs(nil, start, root, path, follow, how, wantMagic)
+}
+
+func (v *VFS) resolveAs(s Searcher, start, root *Dentry, path string, follow bool, how Resolution, wantMagic bool) (*Dentry, *File, error) {
 	if path == "" {
 		return nil, nil, unix.ENOENT
 	}
 	if len(path) >= PathMax {
 		return nil, nil, unix.ENAMETOOLONG
 	}
-	w := walker{root: root, how: how}
+	w := walker{root: root, how: how, search: s}
 	var magic *File
 	mp := &magic
 	if !wantMagic {
@@ -361,13 +365,17 @@ func (v *VFS) ResolveParent(start, root *Dentry, path string) (*Dentry, string, 
 
 // ResolveParentHow is ResolveParent restricted by how.
 func (v *VFS) ResolveParentHow(start, root *Dentry, path string, how Resolution) (*Dentry, string, error) {
+	return v.resolveParentAs(nil, start, root, path, how)
+}
+
+func (v *VFS) resolveParentAs(s Searcher, start, root *Dentry, path string, how Resolution) (*Dentry, string, error) {
 	if path == "" {
 		return nil, "", unix.ENOENT
 	}
 	if len(path) >= PathMax {
 		return nil, "", unix.ENAMETOOLONG
 	}
-	w := walker{root: root, how: how}
+	w := walker{root: root, how: how, search: s}
 	trimmed := strings.TrimRight(path, "/")
 	if trimmed == "" {
 		if how&unix.RESOLVE_BENEATH != 0 {
@@ -397,12 +405,60 @@ func (v *VFS) ResolveParentHow(start, root *Dentry, path string, how Resolution)
 	return dir, name, nil
 }
 
+// Searcher decides whether a walk may look up names in directory d (the
+// caller's search permission, x; EACCES if not). A nil Searcher lets
+// every walk through (root, or the sandbox's own lookups).
+type Searcher func(d *Dentry) error
+
+// View is the tree as one caller walks it: its Resolve methods check
+// the caller's search permission on every directory they look a name up
+// in, as Linux's path walk does.
+type View struct {
+	v *VFS
+	s Searcher
+}
+
+// For returns the tree as seen by a caller with searcher s.
+func (v *VFS) For(s Searcher) View { return View{v, s} }
+
+// Resolve is VFS.Resolve for the view's caller.
+func (w View) Resolve(start, root *Dentry, path string, follow bool) (*Dentry, error) {
+	return w.ResolveHow(start, root, path, follow, 0)
+}
+
+// ResolveHow is VFS.ResolveHow for the view's caller.
+func (w View) ResolveHow(start, root *Dentry, path string, follow bool, how Resolution) (*Dentry, error) {
+	d, _, err := w.v.resolveAs(w.s, start, root, path, follow, how, false)
+	return d, err
+}
+
+// ResolveOpen is VFS.ResolveOpen for the view's caller.
+func (w View) ResolveOpen(start, root *Dentry, path string, follow bool) (*Dentry, *File, error) {
+	return w.v.resolveAs(w.s, start, root, path, follow, 0, true)
+}
+
+// ResolveOpenHow is VFS.ResolveOpenHow for the view's caller.
+func (w View) ResolveOpenHow(start, root *Dentry, path string, follow bool, how Resolution) (*Dentry, *File, error) {
+	return w.v.resolveAs(w.s, start, root, path, follow, how, true)
+}
+
+// ResolveParent is VFS.ResolveParent for the view's caller.
+func (w View) ResolveParent(start, root *Dentry, path string) (*Dentry, string, error) {
+	return w.v.resolveParentAs(w.s, start, root, path, 0)
+}
+
+// ResolveParentHow is VFS.ResolveParentHow for the view's caller.
+func (w View) ResolveParentHow(start, root *Dentry, path string, how Resolution) (*Dentry, string, error) {
+	return w.v.resolveParentAs(w.s, start, root, path, how)
+}
+
 // walker is the state of one resolution: where "/" and ".." stop, the
 // symlinks followed so far, and the restrictions.
 type walker struct {
-	root  *Dentry
-	links int
-	how   Resolution
+	root   *Dentry
+	links  int
+	how    Resolution
+	search Searcher // nil: every directory may be passed
 }
 
 // begin returns where a walk of path starts: the root for an absolute
@@ -432,6 +488,12 @@ func (v *VFS) walkMagic(d *Dentry, w *walker, path string, follow bool, magic **
 	parts := strings.Split(path, "/")
 	for i, name := range parts {
 		last := i == len(parts)-1
+		if name != "" && w.search != nil && d.IsDir() {
+			// A lookup in d (of a name, "." or ".."): search permission.
+			if err := w.search(d); err != nil {
+				return nil, err
+			}
+		}
 		switch name {
 		case "", ".":
 			if !d.IsDir() {

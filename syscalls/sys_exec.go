@@ -128,7 +128,7 @@ func (e execFile) Pager() mm.Pager {
 // openExec opens path for execution (EACCES unless a regular file with an
 // x bit the caller may use).
 func openExec(t *kernel.Task, start *fs.Dentry, path string, follow bool) (execFile, error) {
-	d, err := t.K.VFS.Resolve(start, t.TG.FSRoot(), path, follow)
+	d, err := t.K.VFS.For(searcher(t)).Resolve(start, t.TG.FSRoot(), path, follow)
 	if err != nil {
 		return execFile{}, err
 	}

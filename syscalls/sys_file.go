@@ -87,14 +87,14 @@ func resolveAt(t *kernel.Task, dirfd int, path string, flags int) (*fs.Dentry, *
 	if flags&unix.AT_SYMLINK_NOFOLLOW == 0 {
 		// A /proc/PID/fd/N magic link names its open file (stat of
 		// /dev/fd/63 for bash's <(...)).
-		d, f, err := t.K.VFS.ResolveOpen(start, t.TG.FSRoot(), path, true)
+		d, f, err := t.K.VFS.For(searcher(t)).ResolveOpen(start, t.TG.FSRoot(), path, true)
 		if f != nil {
 			t.Hold(f)
 			return f.Dentry, f, nil
 		}
 		return d, nil, err
 	}
-	d, err := t.K.VFS.Resolve(start, t.TG.FSRoot(), path, false)
+	d, err := t.K.VFS.For(searcher(t)).Resolve(start, t.TG.FSRoot(), path, false)
 	return d, nil, err
 }
 
@@ -202,14 +202,14 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32,
 		}
 	} else if follow && flags&unix.O_PATH == 0 {
 		var magic *fs.File
-		if d, magic, err = t.K.VFS.ResolveOpenHow(start, root, path, true, how); err != nil {
+		if d, magic, err = t.K.VFS.For(searcher(t)).ResolveOpenHow(start, root, path, true, how); err != nil {
 			return 0, err
 		}
 		if magic != nil {
 			return openMagic(t, magic, flags)
 		}
 	} else {
-		if d, err = t.K.VFS.ResolveHow(start, root, path, follow, how); err != nil {
+		if d, err = t.K.VFS.For(searcher(t)).ResolveHow(start, root, path, follow, how); err != nil {
 			return 0, err
 		}
 	}
@@ -324,14 +324,14 @@ func openMagic(t *kernel.Task, f *fs.File, flags int) (uintptr, error) {
 // openCreate handles O_CREAT: open the file if it exists (EEXIST with
 // O_EXCL), else create it in its directory.
 func openCreate(t *kernel.Task, start, root *fs.Dentry, path string, flags int, mode uint32, how fs.Resolution) (*fs.Dentry, fs.Impl, error) {
-	dir, name, err := t.K.VFS.ResolveParentHow(start, root, path, how)
+	dir, name, err := t.K.VFS.For(searcher(t)).ResolveParentHow(start, root, path, how)
 	if err != nil {
 		return nil, nil, err
 	}
 	if name == "." || name == ".." || path[len(path)-1] == '/' {
 		return nil, nil, unix.EISDIR
 	}
-	d, err := t.K.VFS.ResolveHow(dir, root, name, flags&(unix.O_NOFOLLOW|unix.O_EXCL) == 0, how)
+	d, err := t.K.VFS.For(searcher(t)).ResolveHow(dir, root, name, flags&(unix.O_NOFOLLOW|unix.O_EXCL) == 0, how)
 	if err == nil {
 		if flags&unix.O_EXCL != 0 {
 			return nil, nil, unix.EEXIST
@@ -356,7 +356,7 @@ func openCreate(t *kernel.Task, start, root *fs.Dentry, path string, flags int, 
 	dir.Invalidate(name)
 	ownCreated(t, dir, name)
 	notifyCreated(t, dir, name, false)
-	d, err = t.K.VFS.Resolve(dir, root, name, false)
+	d, err = t.K.VFS.For(searcher(t)).Resolve(dir, root, name, false)
 	if err != nil {
 		impl.Release()
 		return nil, nil, err
@@ -386,6 +386,25 @@ func checkOpenAccess(t *kernel.Task, st *unix.Stat_t, flags int) error {
 // effective credentials.
 func permitted(t *kernel.Task, st *unix.Stat_t, want int) error {
 	return permittedAs(t.TG.Creds(), st, want)
+}
+
+// searcher is t's search permission for path walks: nil (no check) for
+// a caller with CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH, which may pass
+// any directory, as root does; else x on every directory a name is
+// looked up in (EACCES), as Linux's walk. A directory whose attributes
+// cannot be read is let through (the lookup then says what is wrong).
+func searcher(t *kernel.Task) fs.Searcher {
+	c := t.TG.Creds()
+	if c.HasCap(kernel.CapDacOverride) || c.HasCap(kernel.CapDacReadSearch) {
+		return nil
+	}
+	return func(d *fs.Dentry) error {
+		st, err := d.Node().Stat()
+		if err != nil {
+			return nil
+		}
+		return permittedAs(c, &st, 1)
+	}
 }
 
 // permittedAs is permitted for credentials c.
@@ -636,7 +655,7 @@ func getdents(t *kernel.Task, a Args, old bool) (uintptr, error) {
 
 // parentOf returns the parent directory of d as the process sees it.
 func parentOf(t *kernel.Task, d *fs.Dentry) *fs.Dentry {
-	p, err := t.K.VFS.Resolve(d, t.TG.FSRoot(), "..", false)
+	p, err := t.K.VFS.For(searcher(t)).Resolve(d, t.TG.FSRoot(), "..", false)
 	if err != nil {
 		return nil
 	}

@@ -122,7 +122,7 @@ func parentPath(t *kernel.Task, dirfd int, path string) (*fs.Dentry, string, err
 			return nil, "", err
 		}
 	}
-	return t.K.VFS.ResolveParent(start, t.TG.FSRoot(), path)
+	return t.K.VFS.For(searcher(t)).ResolveParent(start, t.TG.FSRoot(), path)
 }
 
 // mutableDir checks that dir can be changed and returns its Mutable.
@@ -181,7 +181,7 @@ func newEntryAt(t *kernel.Task, dirfd int, pathAddr uintptr, isDir bool) (*fs.De
 	if name == "." || name == ".." {
 		return nil, "", nil, unix.EEXIST
 	}
-	if _, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
+	if _, err := t.K.VFS.For(searcher(t)).Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
 		return nil, "", nil, unix.EEXIST
 	}
 	if !isDir && strings.HasSuffix(path, "/") {
@@ -269,7 +269,7 @@ func unlinkAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int) error {
 	if name == ".." {
 		return unix.ENOTEMPTY
 	}
-	d, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false)
+	d, err := t.K.VFS.For(searcher(t)).Resolve(dir, t.TG.FSRoot(), name, false)
 	if err != nil {
 		return err
 	}
@@ -326,14 +326,14 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	if oname == "." || oname == ".." || nname == "." || nname == ".." {
 		return unix.EBUSY
 	}
-	od, err := t.K.VFS.Resolve(odir, t.TG.FSRoot(), oname, false)
+	od, err := t.K.VFS.For(searcher(t)).Resolve(odir, t.TG.FSRoot(), oname, false)
 	if err != nil {
 		return err
 	}
 	if od.Mount() != odir.Mount() {
 		return unix.EBUSY // a mount point
 	}
-	nd, err := t.K.VFS.Resolve(ndir, t.TG.FSRoot(), nname, false)
+	nd, err := t.K.VFS.For(searcher(t)).Resolve(ndir, t.TG.FSRoot(), nname, false)
 	if err == nil && nd.Mount() != ndir.Mount() {
 		return unix.EBUSY
 	}
@@ -396,7 +396,7 @@ func symlinkAt(t *kernel.Task, targetAddr uintptr, dirfd int, pathAddr uintptr) 
 	if err != nil {
 		return err
 	}
-	if _, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
+	if _, err := t.K.VFS.For(searcher(t)).Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
 		return unix.EEXIST
 	}
 	m, err := mutableDir(t, dir)
@@ -443,7 +443,7 @@ func linkAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAddr
 	if old.Mount() != dir.Mount() {
 		return unix.EXDEV
 	}
-	if _, err := t.K.VFS.Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
+	if _, err := t.K.VFS.For(searcher(t)).Resolve(dir, t.TG.FSRoot(), name, false); err == nil {
 		return unix.EEXIST
 	}
 	m, err := mutableDir(t, dir)

@@ -63,7 +63,7 @@ func sysMount(t *kernel.Task, a Args) (uintptr, error) {
 	if c := t.TG.Creds(); !c.HasCap(unix.CAP_SYS_ADMIN) {
 		return 0, unix.EPERM
 	}
-	d, err := v.Resolve(t.TG.Cwd(), t.TG.FSRoot(), target, true)
+	d, err := v.For(searcher(t)).Resolve(t.TG.Cwd(), t.TG.FSRoot(), target, true)
 	if err != nil {
 		return 0, err
 	}
@@ -97,7 +97,7 @@ func sysMount(t *kernel.Task, a Args) (uintptr, error) {
 		if err != nil {
 			return 0, err
 		}
-		sd, err := v.Resolve(t.TG.Cwd(), t.TG.FSRoot(), source, true)
+		sd, err := v.For(searcher(t)).Resolve(t.TG.Cwd(), t.TG.FSRoot(), source, true)
 		if err != nil {
 			return 0, err
 		}
@@ -230,7 +230,7 @@ func sysUmount2(t *kernel.Task, a Args) (uintptr, error) {
 	if c := t.TG.Creds(); !c.HasCap(unix.CAP_SYS_ADMIN) {
 		return 0, unix.EPERM
 	}
-	d, err := v.Resolve(t.TG.Cwd(), t.TG.FSRoot(), target, flags&unix.UMOUNT_NOFOLLOW == 0)
+	d, err := v.For(searcher(t)).Resolve(t.TG.Cwd(), t.TG.FSRoot(), target, flags&unix.UMOUNT_NOFOLLOW == 0)
 	if err != nil {
 		return 0, err
 	}

@@ -76,14 +76,14 @@ func (c sockCtx) BindPath(path string) (netstack.NodeKey, func(), error) {
 		return netstack.NodeKey{}, nil, noFS
 	}
 	root := t.TG.FSRoot()
-	dir, name, err := t.K.VFS.ResolveParent(t.TG.Cwd(), root, path)
+	dir, name, err := t.K.VFS.For(searcher(t)).ResolveParent(t.TG.Cwd(), root, path)
 	if err != nil {
 		return netstack.NodeKey{}, nil, err
 	}
 	if name == "." || name == ".." {
 		return netstack.NodeKey{}, nil, unix.EADDRINUSE
 	}
-	if _, err := t.K.VFS.Resolve(dir, root, name, false); err == nil {
+	if _, err := t.K.VFS.For(searcher(t)).Resolve(dir, root, name, false); err == nil {
 		return netstack.NodeKey{}, nil, unix.EADDRINUSE
 	}
 	m, err := mutableDir(t, dir)
@@ -106,7 +106,7 @@ func (c sockCtx) BindPath(path string) (netstack.NodeKey, func(), error) {
 		_ = m.Unlink(name)
 		dir.Invalidate(name)
 	}
-	d, err := t.K.VFS.Resolve(dir, root, name, false)
+	d, err := t.K.VFS.For(searcher(t)).Resolve(dir, root, name, false)
 	if err != nil {
 		undo()
 		return netstack.NodeKey{}, nil, err
@@ -127,7 +127,7 @@ func (c sockCtx) LookupPath(path string) (netstack.NodeKey, error) {
 	if t.K.VFS == nil {
 		return netstack.NodeKey{}, noFS
 	}
-	d, err := t.K.VFS.Resolve(t.TG.Cwd(), t.TG.FSRoot(), path, true)
+	d, err := t.K.VFS.For(searcher(t)).Resolve(t.TG.Cwd(), t.TG.FSRoot(), path, true)
 	if err != nil {
 		return netstack.NodeKey{}, err
 	}

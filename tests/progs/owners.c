@@ -5,7 +5,8 @@
 // user reads back what it made with umask 077, changes its mode, and
 // gives it to one of its groups but not to another user or group; chown
 // clears the set-ID bits of a file; a sticky directory keeps users from
-// removing or renaming each other's files. Run as root, in a new
+// removing or renaming each other's files; a path through a directory
+// the user may not search is EACCES. Run as root, in a new
 // directory under argv[1] (default /tmp); with argv[2] "host" (a host
 // directory bound into the sandbox, whose files never carry a set-ID
 // bit), without the set-group-ID file.
@@ -110,6 +111,17 @@ static void user(void) {
 	printf(", mkdir: %s\n", RES(mkdir(at("sg/d"), 0755)));
 	show("sg/f");
 	show("sg/d");
+	// Search permission on the directories of a path.
+	struct stat st;
+	printf("user opens priv/f: %s", RES(open(at("priv/f"), O_RDONLY)));
+	printf(", stats it: %s", RES(stat(at("priv/f"), &st)));
+	printf(", priv/../r0: %s", RES(stat(at("priv/../r0"), &st)));
+	printf(", chdir priv: %s\n", RES(chdir(at("priv"))));
+	int fd = open(at("xonly/f"), O_RDONLY);
+	printf("user opens xonly/f: %s", fd < 0 ? en(errno) : "ok");
+	if (fd >= 0)
+		close(fd);
+	printf(", lists xonly: %s\n", RES(open(at("xonly"), O_RDONLY | O_DIRECTORY)));
 	// The sticky directory (dir is 1777).
 	printf("user unlinks root's file: %s", RES(unlink(at("rootfile"))));
 	printf(", renames it: %s\n", RES(rename(at("rootfile"), at("mine"))));
@@ -152,6 +164,10 @@ int main(int argc, char **argv) {
 	chown(at("sg"), 0, 3000);
 	chmod(at("sg"), 02777);
 	make("rootfile", 0666);
+	mkdir(at("priv"), 0700);
+	make("priv/f", 0644);
+	mkdir(at("xonly"), 0711);
+	make("xonly/f", 0644);
 
 	pid_t p = fork();
 	if (p == 0)
@@ -162,7 +178,8 @@ int main(int argc, char **argv) {
 	printf("root reads u: %s", readback("u"));
 	printf(", removes it: %s\n", RES(unlink(at("u"))));
 
-	const char *names[] = {"sg/d", "sg/f", "ud/f", "ud", "sg", "r0", "r", "rl", "ul", "uf", "us", "rootfile", "mine"};
+	const char *names[] = {"sg/d", "sg/f", "ud/f", "ud", "sg", "r0", "r", "rl", "ul", "uf", "us", "rootfile", "mine",
+			       "priv/f", "priv", "xonly/f", "xonly"};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (unlink(at(names[i])) < 0)
 			rmdir(at(names[i]));
