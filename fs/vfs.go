@@ -634,10 +634,11 @@ type Xattrs interface {
 	RemoveXattr(name string) error
 }
 
-// Chowner is a node whose owner can change (the in-memory filesystems'
-// nodes: a host file keeps its host owner). Chown sets the user and
-// group IDs, each unless it is ^0 (chown(2)'s -1); the mode stays (the
-// syscall clears the set-ID bits as Linux does).
+// Chowner is a node whose owner can change: the in-memory filesystems'
+// nodes, and a read-write host tree's, whose owners the tree shows in
+// place of the host's (hostfs/owners.go). Chown sets the user and group
+// IDs, each unless it is ^0 (chown(2)'s -1); the mode stays (the syscall
+// clears the set-ID bits as Linux does).
 type Chowner interface {
 	Chown(uid, gid uint32) error
 }

@@ -324,14 +324,15 @@ func openMagic(t *kernel.Task, f *fs.File, flags int) (uintptr, error) {
 // openCreate handles O_CREAT: open the file if it exists (EEXIST with
 // O_EXCL), else create it in its directory.
 func openCreate(t *kernel.Task, start, root *fs.Dentry, path string, flags int, mode uint32, how fs.Resolution) (*fs.Dentry, fs.Impl, error) {
-	dir, name, err := t.K.VFS.For(searcher(t)).ResolveParentHow(start, root, path, how)
+	view := t.K.VFS.For(searcher(t))
+	dir, name, err := view.ResolveParentHow(start, root, path, how)
 	if err != nil {
 		return nil, nil, err
 	}
 	if name == "." || name == ".." || path[len(path)-1] == '/' {
 		return nil, nil, unix.EISDIR
 	}
-	d, err := t.K.VFS.For(searcher(t)).ResolveHow(dir, root, name, flags&(unix.O_NOFOLLOW|unix.O_EXCL) == 0, how)
+	d, err := view.ResolveHow(dir, root, name, flags&(unix.O_NOFOLLOW|unix.O_EXCL) == 0, how)
 	if err == nil {
 		if flags&unix.O_EXCL != 0 {
 			return nil, nil, unix.EEXIST
@@ -356,7 +357,7 @@ func openCreate(t *kernel.Task, start, root *fs.Dentry, path string, flags int, 
 	dir.Invalidate(name)
 	ownCreated(t, dir, name)
 	notifyCreated(t, dir, name, false)
-	d, err = t.K.VFS.For(searcher(t)).Resolve(dir, root, name, false)
+	d, err = view.Resolve(dir, root, name, false)
 	if err != nil {
 		impl.Release()
 		return nil, nil, err

@@ -820,10 +820,10 @@ func sysFchown(t *kernel.Task, a Args) (uintptr, error) {
 // CAP_CHOWN; a new group too, unless the caller owns the file and is in
 // that group. A file that is not a directory loses its set-user-ID bit,
 // and its set-group-ID bit when group-executable. The filesystems keep
-// the owner (fs.Chowner: a host file's is the host's, changed where the
-// host lets ringbox change it); a chown of what has none (a pipe, a
-// socket, a file of /proc) is a success that changes nothing (root's) or
-// EPERM. Success raises IN_ATTRIB unless uid and gid are both -1.
+// the owner (fs.Chowner; a host tree in its own view, the host file
+// untouched); a chown of what has none (a pipe, a socket, a file of
+// /proc) is a success that changes nothing (root's) or EPERM. Success
+// raises IN_ATTRIB unless uid and gid are both -1.
 func chownNode(t *kernel.Task, d *fs.Dentry, uid, gid uint32) error {
 	c := t.TG.Creds()
 	if d == nil {
@@ -879,10 +879,9 @@ func chownNode(t *kernel.Task, d *fs.Dentry, uid, gid uint32) error {
 
 // ownCreated gives the node just made as name in dir its creator's
 // owner, as Linux does: the effective user, and the effective group or,
-// in a directory with the set-group-ID bit, the directory's. The
-// in-memory filesystems keep owners of their own; a host file gets that
-// owner where the host lets ringbox give it (ringbox runs as root), else
-// keeps ringbox's.
+// in a directory with the set-group-ID bit, the directory's (fs.Chowner:
+// a host tree keeps it in its own view). A host directory that makes its
+// files with those IDs already spares the look (fs.OwnerOfNew).
 func ownCreated(t *kernel.Task, dir *fs.Dentry, name string) {
 	if _, ok := dir.Node().(fs.Chowner); !ok {
 		return

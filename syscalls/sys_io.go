@@ -576,26 +576,22 @@ func sysIoctl(t *kernel.Task, a Args) (uintptr, error) {
 	switch req {
 	case fioclex, fionclex:
 		return 0, t.TG.FDs.SetCloseOnExec(fd, req == fioclex)
-	case fioasync:
+	case fioasync, fionbio:
+		// The int at arg turns O_ASYNC or O_NONBLOCK on or off.
 		var on [4]byte
 		if _, err := t.MM.CopyIn(arg, on[:]); err != nil {
 			return 0, err
 		}
-		fl := f.Flags() &^ unix.O_ASYNC
+		flag := unix.O_NONBLOCK
+		if req == fioasync {
+			flag = unix.O_ASYNC
+		}
+		fl := f.Flags() &^ flag
 		if binary.LittleEndian.Uint32(on[:]) != 0 {
-			fl |= unix.O_ASYNC
+			fl |= flag
+		}
+		if fl&unix.O_ASYNC != 0 {
 			noSIGIO(t)
-		}
-		f.SetFlags(fl)
-		return 0, nil
-	case fionbio:
-		var on [4]byte
-		if _, err := t.MM.CopyIn(arg, on[:]); err != nil {
-			return 0, err
-		}
-		fl := f.Flags() &^ unix.O_NONBLOCK
-		if binary.LittleEndian.Uint32(on[:]) != 0 {
-			fl |= unix.O_NONBLOCK
 		}
 		f.SetFlags(fl)
 		return 0, nil

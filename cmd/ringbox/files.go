@@ -126,7 +126,7 @@ func buildVFS(o *runOpts) (*fs.VFS, []procfs.MountInfo, []func(fs.PageSource), *
 	}
 	// mountTmpfs mounts a tmpfs of the configuration.
 	mountTmpfs := func(spec tmpfsSpec) error {
-		a, opts, show, err := spec.parse(int64(o.memory))
+		a, opts, show, _, err := spec.parse(int64(o.memory))
 		if err != nil {
 			return err
 		}

@@ -55,7 +55,7 @@ func showHosts(v *fs.VFS, name string) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	hosts, err := io.ReadAll(io.LimitReader(io.NewSectionReader(preader{f}, 0, maxHostsFile), maxHostsFile))
+	hosts, err := io.ReadAll(io.NewSectionReader(preader{f}, 0, maxHostsFile))
 	f.Release()
 	if err != nil {
 		return false, nil
@@ -78,7 +78,7 @@ func showHosts(v *fs.VFS, name string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return true, v.MountAt("/etc/hosts", fileFS{node}, false)
+	return true, v.MountWith("/etc/hosts", fileFS{node}, false, fs.NoSuid|fs.NoDev)
 }
 
 // preader adapts an fs.Impl's Pread to io.ReaderAt.

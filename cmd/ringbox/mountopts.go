@@ -66,61 +66,44 @@ func parseTmpfsSpec(v string) (tmpfsSpec, error) {
 	s := tmpfsSpec{dst: path.Clean(dst), opts: opts}
 	// Checked now, with a whole for size=N% (the memory limit may come
 	// later on the command line); applied by buildVFS.
-	if _, _, _, err := s.parse(1 << 30); err != nil {
+	if _, _, _, _, err := s.parse(1 << 30); err != nil {
 		return tmpfsSpec{}, err
 	}
 	return s, nil
 }
 
 // parse reads the spec's options: the access, tmpfs's own options (size=
-// a percentage of whole), those to show in /proc/mounts after the access
-// ones, and an error for an unknown one (the command line's) or a bad
-// value.
-func (s tmpfsSpec) parse(whole int64) (mountAccess, tmpfs.Options, string, error) {
+// a percentage of whole), those own options as given (for /proc/mounts,
+// after the access ones), and the options it does not know. An unknown
+// option is an error on the command line; an OCI config's are returned
+// (tmpcopyup ...) to be noted. A bad value is an error either way.
+func (s tmpfsSpec) parse(whole int64) (mountAccess, tmpfs.Options, string, []string, error) {
 	a := mountAccess{}
 	if !s.oci {
 		a.flags = fs.NoSuid | fs.NoDev
 	}
 	var bad []string
+	notOwn := map[string]bool{}
 	o, err := tmpfs.ParseOptions(s.opts, whole, func(opt string) error {
+		notOwn[opt] = true
 		if !a.set(opt) {
 			bad = append(bad, opt)
 		}
 		return nil
 	})
 	if err != nil {
-		return a, o, "", fmt.Errorf("tmpfs %s: bad option in %q: want size=N[k|m|g|%%], nr_inodes=N, mode=OCTAL, uid=N, gid=N", s.dst, s.opts)
+		return a, o, "", nil, fmt.Errorf("tmpfs %s: bad option in %q: want size=N[k|m|g|%%], nr_inodes=N, mode=OCTAL, uid=N, gid=N", s.dst, s.opts)
 	}
 	if len(bad) > 0 && !s.oci {
-		return a, o, "", fmt.Errorf("tmpfs %s: unknown option %q: want ro, rw, exec, noexec, suid, nosuid, dev, nodev, or tmpfs's size=, nr_inodes=, mode=, uid=, gid=", s.dst, bad[0])
+		return a, o, "", nil, fmt.Errorf("tmpfs %s: unknown option %q: want ro, rw, exec, noexec, suid, nosuid, dev, nodev, or tmpfs's size=, nr_inodes=, mode=, uid=, gid=", s.dst, bad[0])
 	}
 	var own []string
 	for _, opt := range strings.Split(s.opts, ",") {
-		k, _, _ := strings.Cut(opt, "=")
-		switch k {
-		case "size", "nr_inodes", "mode", "uid", "gid":
+		if opt != "" && !notOwn[opt] {
 			own = append(own, opt)
 		}
 	}
-	return a, o, strings.Join(own, ","), nil
-}
-
-// ociUnknownTmpfsOpts lists the options of an OCI tmpfs mount that the
-// sandbox does not apply (tmpcopyup, propagation ...).
-func ociUnknownTmpfsOpts(opts []string) []string {
-	var bad []string
-	var a mountAccess
-	for _, opt := range opts {
-		k, _, _ := strings.Cut(opt, "=")
-		switch k {
-		case "size", "nr_inodes", "mode", "uid", "gid":
-			continue
-		}
-		if !a.set(opt) {
-			bad = append(bad, opt)
-		}
-	}
-	return bad
+	return a, o, strings.Join(own, ","), bad, nil
 }
 
 // ociBindAccess is an OCI bind mount's access from its options (ro,

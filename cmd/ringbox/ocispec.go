@@ -219,11 +219,12 @@ func ociRunOpts(bundle string, s *ociSpec) (o *runOpts, ignored []string, err er
 			o.mounts = append(o.mounts, mountSpec{src: m.Source, dst: m.Destination, mountAccess: ociBindAccess(m.Options)})
 		case m.Type == "tmpfs":
 			spec := tmpfsSpec{dst: filepath.Clean(m.Destination), opts: strings.Join(m.Options, ","), oci: true}
-			if _, _, _, err := spec.parse(1 << 30); err != nil {
+			_, _, _, bad, err := spec.parse(1 << 30)
+			if err != nil {
 				ignored = append(ignored, "mounts["+m.Destination+"]: "+err.Error())
 				continue
 			}
-			if bad := ociUnknownTmpfsOpts(m.Options); len(bad) > 0 {
+			if len(bad) > 0 {
 				ignored = append(ignored, "mounts["+m.Destination+"] options "+strings.Join(bad, ","))
 			}
 			if spec.dst == "/dev" || spec.dst == "/dev/shm" {
