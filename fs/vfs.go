@@ -618,8 +618,8 @@ type Mutable interface {
 }
 
 // Xattrs is implemented by nodes that keep extended attributes (the
-// sandbox's own files: tmpfs, and the overlay, whose lower layer has
-// none). Names come checked (a known namespace, 1 to 255 bytes) and the
+// sandbox's own files: tmpfs, and the overlay, whose lower layer shows
+// none; a host tree's, whose user.* namespace is the host file's). Names come checked (a known namespace, 1 to 255 bytes) and the
 // caller has checked the permissions; the node bounds what it keeps.
 type Xattrs interface {
 	// GetXattr returns the value of name, or ENODATA.
@@ -632,6 +632,13 @@ type Xattrs interface {
 	ListXattr() ([]string, error)
 	// RemoveXattr removes name, or is ENODATA.
 	RemoveXattr(name string) error
+}
+
+// AttrChanger is a node whose mode and times can change: every Mutable,
+// and nodes that offer nothing else (a terminal's /dev/pts/N).
+type AttrChanger interface {
+	Chmod(mode uint32) error
+	Utimens(atime, mtime unix.Timespec) error
 }
 
 // Chowner is a node whose owner can change: the in-memory filesystems'

@@ -11,8 +11,9 @@ import (
 
 // Extended attributes. The sandbox's own files keep them (fs.Xattrs:
 // tmpfs, and the root overlay, where setting one copies the file up);
-// files of the host (bind mounts, the root's lower layer) show none of
-// the host's, and other filesystems (/proc, /dev, pipes) have none, like
+// a host bind mount shows its files' user.* attributes and a read-write
+// one writes them through (the root's lower layer shows none of the
+// host's), and other filesystems (/proc, /dev, pipes) have none, like
 // a Linux filesystem built without xattr support: reads and changes
 // EOPNOTSUPP (ENOTSUP: what programs that copy attributes, such as
 // Python's shutil and coreutils' cp, take for "this filesystem has none")

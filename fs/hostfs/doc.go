@@ -10,8 +10,10 @@
 // and resolves its target inside the sandbox's own root), and nothing
 // outside the directory can be named. Mutations use the *at system calls
 // with the same single-component rule; mode and time changes act on the
-// node's own descriptor (fchmodat2 and utimensat with AT_EMPTY_PATH), never
-// through /proc.
+// node's own descriptor (fchmodat2 and utimensat with AT_EMPTY_PATH; before
+// Linux 6.6, fchmod on the file opened for reading, or, when ringbox may
+// not read it, fchmodat on /proc/self/fd/N of its O_PATH descriptor, a
+// magic link to this very file).
 //
 // Each node is its parent and its name. Its own O_PATH descriptor is
 // opened on first use and kept in a per-filesystem LRU of at most
@@ -19,6 +21,10 @@
 // (by name, so a node whose host entry was replaced meanwhile refers to
 // the new, still in-tree, entry). Renames done through the package keep
 // live nodes pointing at their new names.
+//
+// Extended attributes: a file's user.* namespace is the host file's own,
+// read through and, in a read-write tree, written through; the host's
+// other namespaces are not shown (xattr.go).
 //
 // Host details stay out of the sandbox: st_dev is replaced by a constant
 // per mount and host device (st_ino, modes, sizes, times and owners are

@@ -1,6 +1,7 @@
 package hostfs
 
 import (
+	"strconv"
 	"strings"
 	"weak"
 
@@ -375,32 +376,55 @@ func (n *node) Chmod(mode uint32) error {
 		return errno(err)
 	}
 	// Before Linux 6.6: through an fd opened for reading.
-	var hfd int
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		hfd, err = openat2(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY, 0)
-	case unix.S_IFREG:
-		hfd, _, err = n.openByName(unix.O_RDONLY)
-	case unix.S_IFSOCK, unix.S_IFIFO:
+	if t := st.Mode & unix.S_IFMT; t == unix.S_IFSOCK || t == unix.S_IFIFO {
 		// No fd to fchmod, and a chmod by name could follow a link
 		// put there meanwhile: the sandbox's socket or pipe takes the
 		// mode in the tree's own view (owners.go).
 		return n.fs.setPerm(&st, perm)
-	default:
-		return unix.EOPNOTSUPP
+	}
+	hfd, err := n.readableFD(fd, &st)
+	if err == unix.EACCES {
+		// Not readable to ringbox (a directory made with mode 0, as
+		// dpkg makes them, then chmod'ed): the magic link of the O_PATH
+		// descriptor names this very file, with no path to follow.
+		return errno(hostcall.Fchmodat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), perm))
 	}
 	if err != nil {
 		return err
 	}
 	defer hostcall.Close(hfd)
-	cur, err := fstat(hfd)
-	if err != nil {
-		return err
-	}
-	if cur.Dev != st.Dev || cur.Ino != st.Ino {
-		return unix.ESTALE
-	}
 	return errno(hostcall.Fchmod(hfd, perm))
+}
+
+// readableFD opens n itself for reading, for the host calls that refuse
+// an O_PATH descriptor (fchmod before Linux 6.6, the f*xattr calls): a
+// directory through fd, its O_PATH descriptor; a regular file by its name
+// in its directory, checked to be the file st describes (ESTALE when it
+// was replaced meanwhile). Other types are EOPNOTSUPP. The caller closes
+// the descriptor.
+func (n *node) readableFD(fd int, st *unix.Stat_t) (int, error) {
+	var hfd int
+	var err error
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		hfd, err = openat2(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	case unix.S_IFREG:
+		hfd, _, err = n.openByName(unix.O_RDONLY)
+	default:
+		return -1, unix.EOPNOTSUPP
+	}
+	if err != nil {
+		return -1, err
+	}
+	cur, err := fstat(hfd)
+	if err == nil && (cur.Dev != st.Dev || cur.Ino != st.Ino) {
+		err = unix.ESTALE
+	}
+	if err != nil {
+		hostcall.Close(hfd)
+		return -1, err
+	}
+	return hfd, nil
 }
 
 // Truncate implements Mutable (truncate(2): a regular file, by its name in

@@ -252,3 +252,47 @@ func Preadv(fd int, iov []unix.Iovec, off int64) (int, error) {
 	r, e := Syscall6(unix.SYS_PREADV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)), uintptr(off), uintptr(uint64(off)>>32), 0)
 	return count(r, e)
 }
+
+// Fgetxattr is fgetxattr(2).
+func Fgetxattr(fd int, name string, dest []byte) (int, error) {
+	p, err := str(name)
+	if err != nil {
+		return -1, err
+	}
+	return count(Syscall6(unix.SYS_FGETXATTR, uintptr(fd), uintptr(unsafe.Pointer(p)), uintptr(bufPtr(dest)), uintptr(len(dest)), 0, 0))
+}
+
+// Fsetxattr is fsetxattr(2).
+func Fsetxattr(fd int, name string, value []byte, flags int) error {
+	p, err := str(name)
+	if err != nil {
+		return err
+	}
+	_, e := Syscall6(unix.SYS_FSETXATTR, uintptr(fd), uintptr(unsafe.Pointer(p)), uintptr(bufPtr(value)), uintptr(len(value)), uintptr(flags), 0)
+	return errOf(e)
+}
+
+// Flistxattr is flistxattr(2).
+func Flistxattr(fd int, dest []byte) (int, error) {
+	return count(Syscall6(unix.SYS_FLISTXATTR, uintptr(fd), uintptr(bufPtr(dest)), uintptr(len(dest)), 0, 0, 0))
+}
+
+// Fremovexattr is fremovexattr(2).
+func Fremovexattr(fd int, name string) error {
+	p, err := str(name)
+	if err != nil {
+		return err
+	}
+	_, e := Syscall6(unix.SYS_FREMOVEXATTR, uintptr(fd), uintptr(unsafe.Pointer(p)), 0, 0, 0, 0)
+	return errOf(e)
+}
+
+// Fchmodat is fchmodat(2).
+func Fchmodat(dirfd int, path string, mode uint32) error {
+	p, err := str(path)
+	if err != nil {
+		return err
+	}
+	_, e := Syscall6(unix.SYS_FCHMODAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(mode), 0, 0, 0)
+	return errOf(e)
+}

@@ -169,6 +169,15 @@ int main(int argc, char **argv) {
 	mkdir(at("xonly"), 0711);
 	make("xonly/f", 0644);
 
+	// Made with mode 0, then given a mode (dpkg unpacks so): in a host
+	// tree, a file ringbox itself may not open.
+	printf("mkdir z0 mode 0: %s", RES(mkdir(at("z0"), 0)));
+	printf(", chmod 755: %s", RES(chmod(at("z0"), 0755)));
+	printf(", creates z0/f mode 0: %s", RES(make("z0/f", 0)));
+	printf(", chmod 644: %s\n", RES(chmod(at("z0/f"), 0644)));
+	show("z0");
+	show("z0/f");
+
 	pid_t p = fork();
 	if (p == 0)
 		user();
@@ -179,7 +188,7 @@ int main(int argc, char **argv) {
 	printf(", removes it: %s\n", RES(unlink(at("u"))));
 
 	const char *names[] = {"sg/d", "sg/f", "ud/f", "ud", "sg", "r0", "r", "rl", "ul", "uf", "us", "rootfile", "mine",
-			       "priv/f", "priv", "xonly/f", "xonly"};
+			       "priv/f", "priv", "xonly/f", "xonly", "z0/f", "z0"};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (unlink(at(names[i])) < 0)
 			rmdir(at(names[i]));

@@ -114,7 +114,10 @@ mkdir_under "$R$X86LANE_REPO"
 ninep repo "$R$X86LANE_REPO"
 mkdir_under "$R$X86LANE_WORK"
 ninep work "$R$X86LANE_WORK"
-mkdir -p $R/tmp/home
+mkdir -p $R/tmp/home $R/tmp/disk
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none disk $R/tmp/disk ||
+	echo "X86LANE note: no read-write disk share"
+chmod 1777 $R/tmp/disk
 echo "X86LANE ROOT-READY uptime=$(uptime_s)s"
 
 echo "X86LANE EVIDENCE cpuinfo: $(grep -m1 svm /proc/cpuinfo || echo 'no svm flag in /proc/cpuinfo')"
@@ -128,7 +131,7 @@ in_root() {
 	chroot $R /usr/bin/env -i \
 		PATH="$X86LANE_WORK/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
 		HOME=/tmp/home TMPDIR=/tmp LANG=C.UTF-8 TERM=dumb \
-		RINGBOX_REQUIRE_KVM=1 RINGBOX_X86LANE=1 \
+		RINGBOX_REQUIRE_KVM=1 RINGBOX_X86LANE=1 RINGBOX_TEST_DISK=/tmp/disk \
 		"$@"
 }
 
