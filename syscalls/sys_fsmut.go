@@ -459,8 +459,8 @@ func linkAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAddr
 	return nil
 }
 
-// mutableNode returns the Mutable of a node the caller may change.
-func mutableNode(t *kernel.Task, d *fs.Dentry) (fs.Mutable, error) {
+// mutableNode returns the mode and times of a node the caller may change.
+func mutableNode(t *kernel.Task, d *fs.Dentry) (fs.AttrChanger, error) {
 	if d.Mount().ReadOnly {
 		return nil, unix.EROFS
 	}
@@ -471,7 +471,7 @@ func mutableNode(t *kernel.Task, d *fs.Dentry) (fs.Mutable, error) {
 	if c := t.TG.Creds(); c.EUID != 0 && c.EUID != st.Uid {
 		return nil, unix.EPERM
 	}
-	m, ok := d.Node().(fs.Mutable)
+	m, ok := d.Node().(fs.AttrChanger)
 	if !ok {
 		return nil, unix.EROFS
 	}
@@ -868,7 +868,7 @@ func chownNode(t *kernel.Task, d *fs.Dentry, uid, gid uint32) error {
 			mode &^= unix.S_ISGID
 		}
 		if mode != st.Mode {
-			if m, ok := d.Node().(fs.Mutable); ok {
+			if m, ok := d.Node().(fs.AttrChanger); ok {
 				m.Chmod(mode & 0o7777)
 			}
 		}

@@ -86,6 +86,41 @@ func sysPrctl(t *kernel.Task, a Args) (uintptr, error) {
 		}
 		t.TG.SetKeepCaps(a[1] == 1)
 		return 0, nil
+	case unix.PR_GET_SECUREBITS:
+		// Only SECBIT_KEEP_CAPS is offered: it is PR_SET_KEEPCAPS.
+		if t.TG.Creds().KeepCaps {
+			return secbitKeepCaps, nil
+		}
+		return 0, nil
+	case unix.PR_SET_SECUREBITS:
+		if c := t.TG.Creds(); !c.HasCap(kernel.CapSetPCap) {
+			return 0, unix.EPERM
+		}
+		if a[1]&^secbitKeepCaps != 0 {
+			// SECBIT_NOROOT and the others (and the locks) would change
+			// how exec and setuid treat user 0: refused, as Linux
+			// refuses a bit it may not set.
+			if t.K.FirstMessage("securebits") {
+				t.K.Log.Debug("prctl PR_SET_SECUREBITS: only SECBIT_KEEP_CAPS is supported", "bits", a[1])
+			}
+			return 0, unix.EPERM
+		}
+		t.TG.SetKeepCaps(a[1] != 0)
+		return 0, nil
+	case unix.PR_SET_THP_DISABLE:
+		if a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		t.TG.SetTHPDisable(a[1] != 0)
+		return 0, nil
+	case unix.PR_GET_THP_DISABLE:
+		if a[1] != 0 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		if t.TG.THPDisable() {
+			return 1, nil
+		}
+		return 0, nil
 	case unix.PR_CAPBSET_READ:
 		if a[1] > kernel.CapLast {
 			return 0, unix.EINVAL
@@ -137,3 +172,6 @@ func prctlAmbient(t *kernel.Task, a Args) (uintptr, error) {
 	}
 	return 0, unix.EINVAL
 }
+
+// secbitKeepCaps is SECBIT_KEEP_CAPS (linux/securebits.h).
+const secbitKeepCaps = 1 << 4

@@ -74,21 +74,28 @@ const (
 func canonicalUser(v uintptr) bool { return v < 0x800000000000 }
 
 func sysArchPrctl(t *kernel.Task, a Args) (uintptr, error) {
-	switch a[0] {
+	return archPrctl(t, t, a[0], a[1])
+}
+
+// archPrctl is arch_prctl(code, arg) on target's registers, with the
+// values read out to t's memory: the caller's own, or a tracee's
+// (PTRACE_ARCH_PRCTL).
+func archPrctl(t, target *kernel.Task, code, arg uintptr) (uintptr, error) {
+	switch code {
 	case archSetFS:
-		if !canonicalUser(a[1]) {
+		if !canonicalUser(arg) {
 			return 0, unix.EPERM
 		}
-		t.Regs.FSBase = uint64(a[1])
+		target.Regs.FSBase = uint64(arg)
 	case archSetGS:
-		if !canonicalUser(a[1]) {
+		if !canonicalUser(arg) {
 			return 0, unix.EPERM
 		}
-		t.Regs.GSBase = uint64(a[1])
+		target.Regs.GSBase = uint64(arg)
 	case archGetFS:
-		return 0, t.MM.CopyOutUint64(a[1], t.Regs.FSBase)
+		return 0, t.MM.CopyOutUint64(arg, target.Regs.FSBase)
 	case archGetGS:
-		return 0, t.MM.CopyOutUint64(a[1], t.Regs.GSBase)
+		return 0, t.MM.CopyOutUint64(arg, target.Regs.GSBase)
 	case archGetCPUID:
 		return 1, nil
 	case archSetCPUID:

@@ -199,6 +199,13 @@ func sysPtrace(t *kernel.Task, a Args) (uintptr, error) {
 		return uintptr(prog.Len()), nil
 	case unix.PTRACE_GET_SYSCALL_INFO:
 		return syscallInfo(t, target, addr, data)
+	case unix.PTRACE_ARCH_PRCTL:
+		// The code is data and the value addr (Linux's order);
+		// libthread_db asks for a thread's FS base so (gdbserver).
+		if data == archGetCPUID || data == archSetCPUID {
+			return 0, unix.EINVAL
+		}
+		return archPrctl(t, target, data, addr)
 	case ptraceGetSigMask:
 		if addr != 8 {
 			return 0, unix.EINVAL

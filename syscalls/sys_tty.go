@@ -35,7 +35,11 @@ const (
 	tiocexcl    = unix.TIOCEXCL
 	tiocnxcl    = unix.TIOCNXCL
 	tiocpkt     = unix.TIOCPKT
+	tiocgpkt    = 0x80045438
 )
+
+// ttyGroup is the tty group's ID, the owning group of /dev/pts/N.
+const ttyGroup = 5
 
 // ttyOf returns the terminal of a master or slave file, and whether the
 // file is the master.
@@ -54,6 +58,11 @@ func ttyOf(f *fs.File) (*tty.Terminal, bool) {
 // one that opens a slave without O_NOCTTY acquires it.
 func ttyOpened(t *kernel.Task, impl fs.Impl, flags int) (fs.Impl, error) {
 	switch i := impl.(type) {
+	case *tty.Master:
+		// The new slave belongs to its opener, group tty (5), mode
+		// 0620: devpts as Docker and systemd mount it (gid=5,mode=620).
+		c := t.TG.Creds()
+		i.T.SetOwner(c.EUID, ttyGroup)
 	case tty.Current:
 		c, ok := t.TG.CTTY().(*tty.Terminal)
 		if !ok || c == nil {
@@ -376,7 +385,24 @@ func ttyIoctl(t *kernel.Task, f *fs.File, req uint, arg uintptr) (r uintptr, ok 
 	case tiocgdev:
 		return 0, true, ttyPutU32(t, arg, uint32(unix.Mkdev(136, uint32(term.Index))))
 	case tiocpkt:
-		return 0, true, unix.EINVAL
+		if !master {
+			return 0, true, unix.ENOTTY
+		}
+		v, err := ttyGetU32(t, arg)
+		if err != nil {
+			return 0, true, err
+		}
+		term.SetPacket(v != 0)
+		return 0, true, nil
+	case tiocgpkt:
+		if !master {
+			return 0, true, unix.ENOTTY
+		}
+		v := uint32(0)
+		if term.Packet() {
+			v = 1
+		}
+		return 0, true, ttyPutU32(t, arg, v)
 	case unix.TIOCSTI:
 		// Faking input is refused, as Linux does with
 		// dev.tty.legacy_tiocsti=0 (its default since 6.2 on most

@@ -189,8 +189,25 @@ type slaveNode struct {
 	t *Terminal
 }
 
-func (s *slaveNode) Stat() (unix.Stat_t, error) {
-	return charStat(s.d.dev, slaveIno(s.t.Index), unix.Mkdev(ptsMajor, uint32(s.t.Index)), 0o620), nil
+func (s *slaveNode) Stat() (unix.Stat_t, error) { return s.t.SlaveStat(s.d.dev), nil }
+
+// Chmod implements fs.AttrChanger (grantpt and terminal programs such as
+// screen set the slave's mode).
+func (s *slaveNode) Chmod(mode uint32) error {
+	s.t.SetPerm(mode)
+	return nil
+}
+
+// Utimens implements fs.AttrChanger.
+func (s *slaveNode) Utimens(atime, mtime unix.Timespec) error {
+	s.t.SetTimes(atime, mtime)
+	return nil
+}
+
+// Chown implements fs.Chowner.
+func (s *slaveNode) Chown(uid, gid uint32) error {
+	s.t.SetOwner(uid, gid)
+	return nil
 }
 func (s *slaveNode) Lookup(string) (fs.Node, error) { return nil, unix.ENOTDIR }
 func (s *slaveNode) Readlink() (string, error)      { return "", unix.EINVAL }

@@ -131,9 +131,7 @@ func (s *Slave) Pwrite([]byte, int64) (int, error) { return 0, unix.ESPIPE }
 func (s *Slave) Seek(int64, int) (int64, error) { return 0, unix.ESPIPE }
 
 // Stat implements fs.Impl: the character device 136:N, mode 0620.
-func (s *Slave) Stat() (unix.Stat_t, error) {
-	return charStat(s.dev, slaveIno(s.T.Index), unix.Mkdev(ptsMajor, uint32(s.T.Index)), 0o620), nil
-}
+func (s *Slave) Stat() (unix.Stat_t, error) { return s.T.SlaveStat(s.dev), nil }
 
 // IsTerminal implements fs.Impl.
 func (s *Slave) IsTerminal() bool { return true }

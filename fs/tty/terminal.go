@@ -43,7 +43,17 @@ type Terminal struct {
 	lines   []int  // canonical mode: lengths of the complete lines at the front of in
 	out     []byte // output the master may read
 	stopped bool   // output stopped by the STOP character (IXON)
-	column  int    // output column, for erasing a tab
+	// Packet mode (TIOCPKT): the master's reads start with a status
+	// byte, pktStatus's pending TIOCPKT_* bits or TIOCPKT_DATA (0).
+	pkt       bool
+	pktStatus byte
+	column    int // output column, for erasing a tab
+
+	// The slave node's owner and mode (chown and chmod of /dev/pts/N),
+	// and its times once set (utimensat; the current time before).
+	uid, gid   uint32
+	perm       uint32
+	atim, mtim unix.Timespec
 
 	masterOpen bool
 	slaves     int
@@ -58,7 +68,7 @@ type Terminal struct {
 
 // New makes a terminal with index n and an open master.
 func New(n int) *Terminal {
-	return &Terminal{Index: n, tio: DefaultTermios(), masterOpen: true}
+	return &Terminal{Index: n, tio: DefaultTermios(), masterOpen: true, perm: 0o620}
 }
 
 // Termios returns the settings.
@@ -85,7 +95,16 @@ func (t *Terminal) SetTermios(tio Termios, flush bool) {
 		t.lines = []int{len(t.in)}
 	}
 	if tio.Iflag&unix.IXON == 0 {
-		t.stopped = false
+		t.setStoppedLocked(false)
+	}
+	if t.pkt && ((old.Iflag^tio.Iflag)&unix.IXON != 0 || old.Cc[VSTOP] != tio.Cc[VSTOP] || old.Cc[VSTART] != tio.Cc[VSTART]) {
+		// Whether the master's side may do flow control itself.
+		t.pktStatus &^= pktDoStop | pktNoStop
+		if tio.Iflag&unix.IXON != 0 && tio.Cc[VSTOP] == 0o23 && tio.Cc[VSTART] == 0o21 {
+			t.pktStatus |= pktDoStop
+		} else {
+			t.pktStatus |= pktNoStop
+		}
 	}
 	t.mu.Unlock()
 	t.notifyAll()
@@ -314,13 +333,13 @@ func (t *Terminal) inputByteLocked(c byte, signal func(unix.Signal)) {
 	if tio.Iflag&unix.IXON != 0 {
 		switch {
 		case t.ctl(c, VSTOP):
-			t.stopped = true
+			t.setStoppedLocked(true)
 			return
 		case t.ctl(c, VSTART):
-			t.stopped = false
+			t.setStoppedLocked(false)
 			return
 		case t.stopped && tio.Iflag&unix.IXANY != 0:
-			t.stopped = false
+			t.setStoppedLocked(false)
 		}
 	}
 	lflag := tio.Lflag
@@ -341,7 +360,7 @@ func (t *Terminal) inputByteLocked(c byte, signal func(unix.Signal)) {
 				// master stays (the user should see it).
 				t.in, t.lines, t.line = nil, nil, nil
 			}
-			t.stopped = false
+			t.setStoppedLocked(false)
 			if echo {
 				t.echoLocked(c)
 			}
@@ -507,19 +526,29 @@ func (t *Terminal) SlaveWrite(b []byte) (int, error) {
 }
 
 // MasterRead reads the processed output. With no slave open any more it
-// returns EIO, as Linux does.
+// returns EIO, as Linux does. In packet mode a pending status is read
+// alone, as one byte, and data comes after a TIOCPKT_DATA byte.
 func (t *Terminal) MasterRead(dst []byte) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
 	t.mu.Lock()
-	n := copy(dst, t.out)
+	if t.pkt && t.pktStatus != 0 {
+		dst[0], t.pktStatus = t.pktStatus, 0
+		t.mu.Unlock()
+		return 1, nil
+	}
+	head := 0
+	if t.pkt && len(t.out) > 0 {
+		dst[0], head = 0, 1
+	}
+	n := copy(dst[head:], t.out)
 	t.out = t.out[n:]
 	hup := t.slaves == 0 && t.slaveEver
 	t.mu.Unlock()
-	if n > 0 {
+	if n+head > 0 {
 		t.sq.Notify(waiter.WritableEvents)
-		return n, nil
+		return n + head, nil
 	}
 	if hup {
 		return 0, unix.EIO
@@ -534,6 +563,9 @@ func (t *Terminal) MasterReadiness(mask waiter.EventMask) waiter.EventMask {
 	var m waiter.EventMask
 	if len(t.out) > 0 {
 		m |= waiter.ReadableEvents
+	}
+	if t.pkt && t.pktStatus != 0 {
+		m |= waiter.ReadableEvents | waiter.EventPri
 	}
 	if t.inputRoomLocked() {
 		m |= waiter.WritableEvents
@@ -591,13 +623,115 @@ func (t *Terminal) Flush(queue int) error {
 	t.mu.Lock()
 	if queue != 1 {
 		t.in, t.lines, t.line = nil, nil, nil
+		t.pktLocked(pktFlushRead)
 	}
 	if queue != 0 {
 		t.out = nil
+		t.pktLocked(pktFlushWrite)
 	}
 	t.mu.Unlock()
 	t.notifyAll()
 	return nil
+}
+
+// SlaveStat returns the slave node's attributes, on devpts dev.
+func (t *Terminal) SlaveStat(dev uint64) unix.Stat_t {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := charStat(dev, slaveIno(t.Index), unix.Mkdev(ptsMajor, uint32(t.Index)), t.perm)
+	st.Uid, st.Gid = t.uid, t.gid
+	if t.mtim != (unix.Timespec{}) {
+		st.Atim, st.Mtim = t.atim, t.mtim
+	}
+	return st
+}
+
+// SetOwner gives the slave node an owner (^0 keeps an ID), as chown does
+// and as opening /dev/ptmx does for its opener.
+func (t *Terminal) SetOwner(uid, gid uint32) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if uid != ^uint32(0) {
+		t.uid = uid
+	}
+	if gid != ^uint32(0) {
+		t.gid = gid
+	}
+}
+
+// SetPerm sets the slave node's permission bits.
+func (t *Terminal) SetPerm(perm uint32) {
+	t.mu.Lock()
+	t.perm = perm & 0o7777
+	t.mu.Unlock()
+}
+
+// SetTimes sets the slave node's times (UTIME_NOW and UTIME_OMIT as
+// utimensat).
+func (t *Terminal) SetTimes(atime, mtime unix.Timespec) {
+	now := unix.NsecToTimespec(time.Now().UnixNano())
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.mtim == (unix.Timespec{}) {
+		t.atim, t.mtim = now, now
+	}
+	for _, c := range []struct{ set, to *unix.Timespec }{{&atime, &t.atim}, {&mtime, &t.mtim}} {
+		switch c.set.Nsec {
+		case unix.UTIME_OMIT:
+		case unix.UTIME_NOW:
+			*c.to = now
+		default:
+			*c.to = *c.set
+		}
+	}
+}
+
+// The status bits of packet mode (linux/tty.h TIOCPKT_*).
+const (
+	pktFlushRead  = 1
+	pktFlushWrite = 2
+	pktStop       = 4
+	pktStart      = 8
+	pktNoStop     = 16
+	pktDoStop     = 32
+)
+
+// SetPacket is TIOCPKT on the master: packet mode on or off (which
+// drops the pending status).
+func (t *Terminal) SetPacket(on bool) {
+	t.mu.Lock()
+	t.pkt, t.pktStatus = on, 0
+	t.mu.Unlock()
+}
+
+// Packet is TIOCGPKT.
+func (t *Terminal) Packet() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pkt
+}
+
+// pktLocked records a status for the master in packet mode.
+func (t *Terminal) pktLocked(bits byte) {
+	if t.pkt {
+		t.pktStatus |= bits
+	}
+}
+
+// setStoppedLocked stops or restarts output (IXON), telling a master in
+// packet mode.
+func (t *Terminal) setStoppedLocked(stop bool) {
+	if stop == t.stopped {
+		return
+	}
+	t.stopped = stop
+	if stop {
+		t.pktStatus &^= pktStart
+		t.pktLocked(pktStop)
+	} else {
+		t.pktStatus &^= pktStop
+		t.pktLocked(pktStart)
+	}
 }
 
 // OpenSlave counts a new open of the slave: EIO while locked or after

@@ -273,3 +273,40 @@ func TestControllerExited(t *testing.T) {
 	input(t, term, "\x03")
 	assert.Len(t, *sigs, 2, "no session: no signals")
 }
+
+func TestPacketMode(t *testing.T) {
+	term, _ := newTerm(t)
+	tio := term.Termios()
+	tio.Oflag &^= unix.OPOST
+	term.SetTermios(tio, false)
+	term.SetPacket(true)
+	assert.True(t, term.Packet())
+	assert.Zero(t, term.MasterReadiness(waiter.ReadableEvents), "nothing to read yet")
+	_, err := term.SlaveWrite([]byte("abc"))
+	require.NoError(t, err)
+	assert.Equal(t, "\x00abc", masterOut(term), "data after TIOCPKT_DATA")
+
+	require.NoError(t, term.Flush(2))
+	assert.NotZero(t, term.MasterReadiness(waiter.EventPri), "a status is exceptional")
+	assert.Equal(t, "\x03", masterOut(term), "FLUSHREAD|FLUSHWRITE, alone")
+	input(t, term, "\x13")
+	assert.Equal(t, "\x04", masterOut(term), "STOP")
+	input(t, term, "\x11")
+	assert.Equal(t, "\x08", masterOut(term), "START")
+	tio.Iflag &^= unix.IXON
+	term.SetTermios(tio, false)
+	assert.Equal(t, "\x10", masterOut(term), "NOSTOP: IXON off")
+	tio.Iflag |= unix.IXON
+	term.SetTermios(tio, false)
+	assert.Equal(t, "\x20", masterOut(term), "DOSTOP: IXON with ^S/^Q")
+
+	_, err = term.SlaveWrite([]byte("xy"))
+	require.NoError(t, err)
+	b := make([]byte, 1)
+	n, _ := term.MasterRead(b)
+	assert.Equal(t, []byte{0}, b[:n], "a one-byte read gets the header only")
+	term.SetPacket(false)
+	assert.Equal(t, "xy", masterOut(term), "off again: plain data")
+	require.NoError(t, term.Flush(2))
+	assert.Zero(t, term.MasterReadiness(waiter.ReadableEvents), "no status outside packet mode")
+}

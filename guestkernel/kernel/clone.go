@@ -164,6 +164,7 @@ func (t *Task) Clone(a CloneArgs) (*Task, error) {
 		tg.fsRoot, tg.cwd = parent.fsRoot, parent.cwd
 		tg.rseqActive = parent.rseqActive
 		tg.noNewPrivs = parent.noNewPrivs
+		tg.thpOff = parent.thpOff
 		tg.actions = parent.actions
 		if f&unix.CLONE_CLEAR_SIGHAND != 0 {
 			for i := range tg.actions {

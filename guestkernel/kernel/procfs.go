@@ -153,11 +153,16 @@ func (p procView) Info() procfs.ProcInfo {
 	tg := p.tg
 	c := tg.Creds()
 	// Running while a thread runs the program or the kernel works for it,
-	// sleeping while every thread waits in the kernel.
+	// sleeping while every thread waits in the kernel; in a tracing stop
+	// while the leader is in a ptrace-stop (Linux shows the leader's
+	// state: ltrace and gdb read it to know a tracee has stopped).
 	state := byte('S')
 	tg.mu.Lock()
 	for _, t := range tg.tasks {
-		if t.state() == 'R' {
+		switch st := t.state(); {
+		case st == 't' && t.TID == tg.PID:
+			state = 't'
+		case st == 'R' && state != 't':
 			state = 'R'
 		}
 	}

@@ -34,6 +34,8 @@ type SchedState struct {
 	affinity []uint64
 	// ioprio is the ioprio_set(2) value (class << 13 | level).
 	ioprio int
+	// mempolicy is set_mempolicy(2)'s mode with its flags.
+	mempolicy int
 }
 
 // inherit gives a new task its creator's attributes, as clone does: with
@@ -42,7 +44,7 @@ type SchedState struct {
 func (s *SchedState) inherit(from *SchedState) {
 	from.mu.Lock()
 	defer from.mu.Unlock()
-	s.nice, s.policy, s.ioprio = from.nice, from.policy, from.ioprio
+	s.nice, s.policy, s.ioprio, s.mempolicy = from.nice, from.policy, from.ioprio, from.mempolicy
 	s.affinity = slices.Clone(from.affinity)
 	if from.resetOnFork && s.nice < 0 {
 		s.nice = 0
@@ -60,6 +62,20 @@ func (s *SchedState) Nice() int {
 func (s *SchedState) SetNice(n int) {
 	s.mu.Lock()
 	s.nice = min(max(n, -20), 19)
+	s.mu.Unlock()
+}
+
+// MemPolicy returns the NUMA memory policy (get_mempolicy(2)'s mode).
+func (s *SchedState) MemPolicy() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mempolicy
+}
+
+// SetMemPolicy is set_mempolicy(2) (the mode and its flags).
+func (s *SchedState) SetMemPolicy(p int) {
+	s.mu.Lock()
+	s.mempolicy = p
 	s.mu.Unlock()
 }
 

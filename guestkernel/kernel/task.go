@@ -91,6 +91,7 @@ type ThreadGroup struct {
 	execed     bool // has called execve (setpgid on it gives EACCES)
 	filesGone  bool // exited: its descriptor table is being or was released
 	noNewPrivs bool
+	thpOff     bool   // PR_SET_THP_DISABLE: kept across fork and exec
 	persona    uint32 // personality(2), guarded by mu
 	// CPU time of the threads that ended, and of the reaped children
 	// (cputime.go), guarded by mu.
@@ -785,6 +786,22 @@ func (tg *ThreadGroup) NoNewPrivs() bool {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
 	return tg.noNewPrivs
+}
+
+// SetTHPDisable is PR_SET_THP_DISABLE. The sandbox's memory has no
+// transparent huge pages to turn off: the flag is only kept (inherited,
+// kept across execve) for PR_GET_THP_DISABLE.
+func (tg *ThreadGroup) SetTHPDisable(off bool) {
+	tg.mu.Lock()
+	tg.thpOff = off
+	tg.mu.Unlock()
+}
+
+// THPDisable reports PR_GET_THP_DISABLE.
+func (tg *ThreadGroup) THPDisable() bool {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.thpOff
 }
 
 // releaseVfork lets a vfork parent go on (its child exec'd or exited).

@@ -498,6 +498,12 @@ func programCases() []progCase {
 	argsEnv := []string{"PATH=/usr/bin:/bin", "HOME=/", "LANG=C", "EQ=a=b=c", "EMPTY=", "SPACES=x y  z", "COMMA=a,b,c"}
 	hostNow := func() []string { return []string{strconv.FormatInt(time.Now().Unix(), 10)} }
 	ownersBase := filepath.Join(os.TempDir(), "ringbox-owners-bind")
+	// A host directory on a filesystem that keeps user.* attributes (the
+	// x86 lane's /tmp is a tmpfs that does not; it shares a host disk).
+	xattrsBase := filepath.Join(os.TempDir(), "ringbox-xattrs-bind")
+	if d := os.Getenv("RINGBOX_TEST_DISK"); d != "" {
+		xattrsBase = filepath.Join(d, "ringbox-xattrs-bind")
+	}
 	cases := []progCase{
 		{name: "hello", prog: "hello", wantStdout: "hello, world\n", stderr: true},
 		{name: "hello-pie", prog: "hello-pie", wantStdout: "hello, world\n", stderr: true},
@@ -613,6 +619,47 @@ func programCases() []progCase {
 			}
 			return []string{ownersBase, "host"}
 		}},
+		// user.* attributes of host files in a read-write bind mount,
+		// written through to the host.
+		{name: "hostxattrs", prog: "hostxattrs", flags: []string{"-v", xattrsBase + ":" + xattrsBase}, argsNow: func() []string {
+			if err := os.MkdirAll(xattrsBase, 0o755); err != nil {
+				panic(err)
+			}
+			return []string{xattrsBase}
+		}},
+		// Checked against Linux 6.18 on a machine of one node.
+		{name: "numa", prog: "numa", golden: true, wantStdout: "" +
+			"at start: 0 mode=0 mask=0,0\n" +
+			"mems allowed: 0 mode=0 mask=1\n" +
+			"numa_available probe: 0\n" +
+			"bad flags: EINVAL\n" +
+			"an address without MPOL_F_ADDR: EINVAL\n" +
+			"MPOL_F_MEMS_ALLOWED with MPOL_F_NODE: EINVAL\n" +
+			"MPOL_F_NODE under the default policy: EINVAL\n" +
+			"MPOL_F_ADDR: 0 mode=0\n" +
+			"MPOL_F_ADDR|MPOL_F_NODE: 0 node=0\n" +
+			"MPOL_F_ADDR of a hole: EFAULT\n" +
+			"bind to node 0: 0\n" +
+			"after bind: 0 mode=2 mask=1,0\n" +
+			"bind to node 1: EINVAL\n" +
+			"bind to no node: EINVAL\n" +
+			"interleave with static nodes: 0\n" +
+			"after interleave: 0 mode=32771 mask=1,0\n" +
+			"MPOL_F_NODE under interleave: 0 node=0\n" +
+			"in a new thread: 0 mode=32771 mask=1,0\n" +
+			"static and relative: EINVAL\n" +
+			"mode 99: EINVAL\n" +
+			"default with a node: EINVAL\n" +
+			"preferred with no node: 0\n" +
+			"after preferred: 0 mode=4 mask=0,0\n" +
+			"local: 0\n" +
+			"a mask past a page of bits: EINVAL\n" +
+			"default: 0\n" +
+			"at the end: 0 mode=0 mask=0,0\n" +
+			"mbind the page: 0\n" +
+			"mbind over the hole: EFAULT\n" +
+			"mbind unaligned: EINVAL\n" +
+			"mbind bad flags: EINVAL\n"},
 		{name: "openat2", prog: "openat2"},
 		{name: "rlimits", prog: "rlimits"},
 		{name: "sharing", prog: "sharing"},

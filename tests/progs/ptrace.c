@@ -7,6 +7,7 @@
 // PTRACE_INTERRUPT, single steps, and the errors. Debuggers, strace and
 // LeakSanitizer (which attaches to its own threads) rely on these.
 #define _GNU_SOURCE
+#include <asm/prctl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -307,6 +308,10 @@ static void attachSeize(void) {
 	struct user_regs_struct regs;
 	ptrace(PTRACE_GETREGS, pid, 0, &regs);
 	unsigned long long rip = regs.rip;
+	unsigned long fsbase = 0;
+	printf("ARCH_PRCTL ARCH_GET_FS: %s", ename(ptrace(PTRACE_ARCH_PRCTL, pid, &fsbase, ARCH_GET_FS)));
+	printf(", the FS base of GETREGS: %s\n", fsbase == regs.fs_base && fsbase != 0 ? "yes" : "no");
+	printf("ARCH_PRCTL unknown code: %s\n", ename(ptrace(PTRACE_ARCH_PRCTL, pid, &fsbase, 0x9999)));
 	printf("SINGLESTEP: %s\n", ename(ptrace(PTRACE_SINGLESTEP, pid, 0, 0)));
 	waitFor("stepped", pid);
 	ptrace(PTRACE_GETREGS, pid, 0, &regs);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -68,6 +69,37 @@ static volatile sig_atomic_t got_int, got_winch;
 static void on_int(int s) { (void)s; got_int++; }
 static void on_winch(int s) { (void)s; got_winch++; }
 
+// packet: TIOCPKT on a master (as screen sets it): data comes after a
+// TIOCPKT_DATA byte, a flush of the slave's queues is a status byte.
+static void packet(void) {
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	grantpt(m);
+	unlockpt(m);
+	int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+	struct termios t;
+	tcgetattr(s, &t);
+	t.c_oflag &= ~OPOST;
+	tcsetattr(s, TCSANOW, &t);
+	int on = 1, got = -1;
+	say("TIOCPKT on the master: %s", ioctl(m, TIOCPKT, &on) ? strerror(errno) : "ok");
+	ioctl(m, TIOCGPKT, &got);
+	say(", TIOCGPKT %d", got);
+	say(", on the slave: %s\n", ioctl(s, TIOCPKT, &on) ? strerror(errno) : "ok");
+	write(s, "hi", 2);
+	struct pollfd p = {m, POLLIN, 0};
+	poll(&p, 1, 2000);
+	char b[16];
+	int n = read(m, b, sizeof b);
+	say("read %d: %02x '%.*s'\n", n, n > 0 ? b[0] : 0, n > 1 ? n - 1 : 0, b + 1);
+	tcflush(s, TCIOFLUSH);
+	p.events = POLLPRI;
+	say("POLLPRI after a flush: %d", poll(&p, 1, 2000));
+	n = read(m, b, sizeof b);
+	say(", read %d: %02x\n", n, n > 0 ? b[0] : 0);
+	close(s);
+	close(m);
+}
+
 static void basics(void) {
 	int m = posix_openpt(O_RDWR | O_NOCTTY);
 	if (m < 0) { say("posix_openpt: %s\n", strerror(errno)); exit(1); }
@@ -77,6 +109,14 @@ static void basics(void) {
 	int s = open(name, O_RDWR | O_NOCTTY);
 	if (s < 0) { say("open slave: %s\n", strerror(errno)); exit(1); }
 	say("isatty master %d slave %d\n", isatty(m), isatty(s));
+	struct stat st;
+	stat(name, &st);
+	say("the slave is mine: %s\n", st.st_uid == geteuid() ? "yes" : "no");
+	say("chmod it 0600: %s", chmod(name, 0600) ? strerror(errno) : "ok");
+	fstat(s, &st);
+	say(", fstat shows %o\n", st.st_mode & 07777);
+	say("chown it to me: %s\n", chown(name, geteuid(), -1) ? strerror(errno) : "ok");
+	chmod(name, 0620);
 	struct termios t;
 	tcgetattr(s, &t);
 	say("default: ICANON %d ECHO %d ISIG %d ICRNL %d ONLCR %d VINTR %d VEOF %d\n",
@@ -219,6 +259,7 @@ static void session(void) {
 
 int main(void) {
 	basics();
+	packet();
 	session();
 	return 0;
 }
