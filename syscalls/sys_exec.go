@@ -267,6 +267,11 @@ func execveAt(t *kernel.Task, dirfd int, pathAddr, argvAddr, envpAddr uintptr, f
 		return 0, kernel.ErrRestartNoIntr
 	}
 	t.TG.ExecCreds(setUID, setGID)
+	// Not dumpable when running with other IDs than the real ones, or a
+	// program its caller may not read (Linux's would_dump): a process
+	// of the caller's may not look into it.
+	fileSt := unix.Stat_t{Mode: f.mode, Uid: f.uid, Gid: f.gid}
+	t.TG.SetDumpable(!secure && permitted(t, &fileSt, 4) == nil)
 	if euid != c.EUID || egid != c.EGID {
 		t.PDeathSig = 0 // as Linux clears it for a set-ID program
 	}

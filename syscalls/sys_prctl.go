@@ -69,11 +69,15 @@ func sysPrctl(t *kernel.Task, a Args) (uintptr, error) {
 		}
 		return 0, nil
 	case unix.PR_GET_DUMPABLE:
-		return 1, nil
+		if t.TG.Dumpable() {
+			return 1, nil
+		}
+		return 0, nil
 	case unix.PR_SET_DUMPABLE:
 		if a[1] > 1 {
 			return 0, unix.EINVAL
 		}
+		t.TG.SetDumpable(a[1] == 1)
 		return 0, nil
 	case unix.PR_GET_KEEPCAPS:
 		if t.TG.Creds().KeepCaps {

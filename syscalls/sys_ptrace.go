@@ -298,14 +298,19 @@ func syscallInfo(t *kernel.Task, target *kernel.Task, size, addr uintptr) (uintp
 }
 
 // mayTrace is Linux's ptrace access check for a sandbox without Yama's
-// restrictions: the same real UID as the target's, and no set-ID change
-// since, or CAP_SYS_PTRACE.
+// restrictions: its own process; else the same real UID as the target's,
+// and no set-ID change since, and a target that is dumpable (it changed
+// IDs or ran a set-ID program before); or CAP_SYS_PTRACE.
 func mayTrace(t *kernel.Task, target *kernel.ThreadGroup) error {
+	if t.TG == target {
+		return nil
+	}
 	c, tc := t.TG.Creds(), target.Creds()
 	if c.HasCap(unix.CAP_SYS_PTRACE) {
 		return nil
 	}
-	if c.UID == tc.UID && c.UID == tc.EUID && c.UID == tc.SUID && c.GID == tc.GID && c.GID == tc.EGID && c.GID == tc.SGID {
+	if c.UID == tc.UID && c.UID == tc.EUID && c.UID == tc.SUID && c.GID == tc.GID && c.GID == tc.EGID && c.GID == tc.SGID &&
+		target.Dumpable() {
 		return nil
 	}
 	return unix.EPERM

@@ -220,6 +220,9 @@ func (n *node) stat(p Process) unix.Stat_t {
 	if p != nil {
 		info := p.Info()
 		st.Uid, st.Gid = info.Creds.EUID, info.Creds.EGID
+		if info.Undumpable {
+			st.Uid, st.Gid = 0, 0
+		}
 		secs += int64(info.StartTime / userHZ)
 		if n.ops == fdLinkOps {
 			if d, ok := findFD(p, n.fd); ok {

@@ -111,7 +111,10 @@ type ProcInfo struct {
 	SigCaught        uint64 // with a handler
 	// NoNewPrivs is PR_GET_NO_NEW_PRIVS; Seccomp the leader's seccomp
 	// mode (0, 1 strict, 2 filter) and SeccompFilters its filters.
-	NoNewPrivs     bool
+	NoNewPrivs bool
+	// Undumpable is PR_GET_DUMPABLE 0: the process's /proc/PID files
+	// belong to root.
+	Undumpable     bool
 	Seccomp        int
 	SeccompFilters int
 }

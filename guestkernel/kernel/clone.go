@@ -165,6 +165,7 @@ func (t *Task) Clone(a CloneArgs) (*Task, error) {
 		tg.rseqActive = parent.rseqActive
 		tg.noNewPrivs = parent.noNewPrivs
 		tg.thpOff = parent.thpOff
+		tg.undumpable = parent.undumpable
 		tg.actions = parent.actions
 		if f&unix.CLONE_CLEAR_SIGHAND != 0 {
 			for i := range tg.actions {

@@ -99,6 +99,9 @@ func (tg *ThreadGroup) changeUIDs(fn func(ids idSet, priv bool) error) error {
 		return err
 	}
 	c.capsAfterSetUID(r, e, s)
+	if c.EUID != e {
+		tg.undumpable = true // Linux's commit_creds: suid_dumpable, 0
+	}
 	return nil
 }
 
@@ -107,7 +110,14 @@ func (tg *ThreadGroup) changeUIDs(fn func(ids idSet, priv bool) error) error {
 func (tg *ThreadGroup) changeGIDs(fn func(ids idSet, priv bool) error) error {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	return fn(tg.creds.gids(), tg.creds.HasCap(CapSetGID))
+	e := tg.creds.EGID
+	if err := fn(tg.creds.gids(), tg.creds.HasCap(CapSetGID)); err != nil {
+		return err
+	}
+	if tg.creds.EGID != e {
+		tg.undumpable = true
+	}
+	return nil
 }
 
 // SetResUID is setresuid (r, e, s may be NoChange).

@@ -218,7 +218,7 @@ func (p procView) Info() procfs.ProcInfo {
 			CapInh: c.Caps.Inheritable, CapPrm: c.Caps.Permitted, CapEff: c.Caps.Effective,
 			CapBnd: c.Caps.Bounding, CapAmb: c.Caps.Ambient},
 		VMSize: vsz, VMRSS: rss, UTime: uint64(tg.CPUTime() / (10 * time.Millisecond)), SigSharedPending: pending, SigIgnored: ignored, SigCaught: caught,
-		NoNewPrivs: tg.NoNewPrivs(), Seccomp: scMode, SeccompFilters: scFilters,
+		NoNewPrivs: tg.NoNewPrivs(), Undumpable: !tg.Dumpable(), Seccomp: scMode, SeccompFilters: scFilters,
 	}
 }
 

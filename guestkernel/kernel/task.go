@@ -91,7 +91,12 @@ type ThreadGroup struct {
 	execed     bool // has called execve (setpgid on it gives EACCES)
 	filesGone  bool // exited: its descriptor table is being or was released
 	noNewPrivs bool
-	thpOff     bool   // PR_SET_THP_DISABLE: kept across fork and exec
+	thpOff     bool // PR_SET_THP_DISABLE: kept across fork and exec
+	// undumpable is PR_GET_DUMPABLE 0: set by a change of the effective
+	// IDs and by executing a set-ID or unreadable program, so that
+	// whoever the process was before cannot ptrace it or read its /proc
+	// files (which belong to root then).
+	undumpable bool
 	persona    uint32 // personality(2), guarded by mu
 	// CPU time of the threads that ended, and of the reaped children
 	// (cputime.go), guarded by mu.
@@ -786,6 +791,21 @@ func (tg *ThreadGroup) NoNewPrivs() bool {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
 	return tg.noNewPrivs
+}
+
+// Dumpable reports PR_GET_DUMPABLE (Linux's SUID_DUMP_USER, 1, or
+// SUID_DUMP_DISABLE, 0).
+func (tg *ThreadGroup) Dumpable() bool {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return !tg.undumpable
+}
+
+// SetDumpable is PR_SET_DUMPABLE, and what execve sets.
+func (tg *ThreadGroup) SetDumpable(on bool) {
+	tg.mu.Lock()
+	tg.undumpable = !on
+	tg.mu.Unlock()
 }
 
 // SetTHPDisable is PR_SET_THP_DISABLE. The sandbox's memory has no

@@ -14,6 +14,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -104,6 +105,10 @@ static int ids(const char *secret) {
 		fclose(f);
 	printf("uids %d %d %d gids %d %d %d secure %lu caps %s", (int)r, (int)e, (int)s, (int)gr, (int)ge, (int)gs,
 	       getauxval(AT_SECURE), eff ? "some" : "none");
+	// A set-ID program is not dumpable: its /proc files are root's.
+	struct stat ps;
+	stat("/proc/self/status", &ps);
+	printf(" dumpable %d proc %d", prctl(PR_GET_DUMPABLE), (int)ps.st_uid);
 	// access(2) asks as the real IDs, AT_EACCESS as the effective ones.
 	printf(" access %s", RES(access(secret, R_OK)));
 	printf(" eaccess %s\n", RES(faccessat(AT_FDCWD, secret, R_OK, AT_EACCESS)));

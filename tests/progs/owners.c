@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -82,6 +83,14 @@ static void user(void) {
 		printf("dropping to the user: %s\n", en(errno));
 		_exit(1);
 	}
+	// A process that changed its IDs is not dumpable: its /proc files
+	// are root's, its old self may not trace it; until it says so.
+	struct stat ps;
+	stat("/proc/self/status", &ps);
+	printf("user dumpable %d, /proc/self/status owned by %d", prctl(PR_GET_DUMPABLE), (int)ps.st_uid);
+	prctl(PR_SET_DUMPABLE, 1);
+	stat("/proc/self/status", &ps);
+	printf("; after PR_SET_DUMPABLE %d, by %d\n", prctl(PR_GET_DUMPABLE), (int)ps.st_uid);
 	umask(077);
 	const char *r = RES(make("u", 0666));
 	printf("user creates u: %s, reads back %s\n", r, readback("u"));
