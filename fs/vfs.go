@@ -634,6 +634,15 @@ type Xattrs interface {
 	RemoveXattr(name string) error
 }
 
+// OwnProcessFile is a /proc directory its own process may always read and
+// search, whoever owns it: a process that is not dumpable (it changed its
+// IDs) shows root as the owner of its /proc files, yet still lists its own
+// descriptors (Linux's proc_fd_permission), as closefrom and Python's
+// close_fds do. OwnProcess returns that process's ID.
+type OwnProcessFile interface {
+	OwnProcess() int32
+}
+
 // AttrChanger is a node whose mode and times can change: every Mutable,
 // and nodes that offer nothing else (a terminal's /dev/pts/N).
 type AttrChanger interface {

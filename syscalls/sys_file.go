@@ -242,7 +242,7 @@ func openAt(t *kernel.Task, dirfd int, pathAddr uintptr, flags int, mode uint32,
 			if d.Mount().ReadOnly && (flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0) {
 				return 0, unix.EROFS
 			}
-			if err := checkOpenAccess(t, &st, flags); err != nil {
+			if err := checkOpenAccess(t, &st, flags); err != nil && !ownProcessFile(t, d.Node()) {
 				return 0, err
 			}
 			if impl, err = d.Node().Open(flags &^ (unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_CLOEXEC)); err != nil {
@@ -404,8 +404,18 @@ func searcher(t *kernel.Task) fs.Searcher {
 		if err != nil {
 			return nil
 		}
-		return permittedAs(c, &st, 1)
+		if err := permittedAs(c, &st, 1); err != nil && !ownProcessFile(t, d.Node()) {
+			return err
+		}
+		return nil
 	}
+}
+
+// ownProcessFile reports whether n is a /proc directory of t's own
+// process that it may use whoever owns it (fs.OwnProcessFile).
+func ownProcessFile(t *kernel.Task, n fs.Node) bool {
+	o, ok := n.(fs.OwnProcessFile)
+	return ok && o.OwnProcess() != 0 && o.OwnProcess() == t.TG.PID
 }
 
 // permittedAs is permitted for credentials c.

@@ -113,6 +113,15 @@ type node struct {
 
 var _ fs.Node = (*node)(nil)
 
+// OwnProcess implements fs.OwnProcessFile for the fd and fdinfo
+// directories (0 for the others).
+func (n *node) OwnProcess() int32 {
+	if n.ops == fdDirOps || n.ops == fdinfoDirOps {
+		return n.pid
+	}
+	return 0
+}
+
 // ops say what a node is: a file (read), a symlink (link) or a directory
 // (list and child).
 type ops struct {

@@ -11,6 +11,7 @@
 // directory bound into the sandbox, whose files never carry a set-ID
 // bit), without the set-group-ID file.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -88,6 +89,15 @@ static void user(void) {
 	struct stat ps;
 	stat("/proc/self/status", &ps);
 	printf("user dumpable %d, /proc/self/status owned by %d", prctl(PR_GET_DUMPABLE), (int)ps.st_uid);
+	// Its own descriptors it still lists (closefrom does).
+	DIR *fds = opendir("/proc/self/fd");
+	int nfd = 0;
+	while (fds && readdir(fds))
+		nfd++;
+	printf(", lists /proc/self/fd: %s", fds && nfd > 3 ? "yes" : en(errno));
+	if (fds)
+		closedir(fds);
+	printf(", /proc/self/environ: %s", RES(open("/proc/self/environ", O_RDONLY)));
 	prctl(PR_SET_DUMPABLE, 1);
 	stat("/proc/self/status", &ps);
 	printf("; after PR_SET_DUMPABLE %d, by %d\n", prctl(PR_GET_DUMPABLE), (int)ps.st_uid);
