@@ -330,7 +330,7 @@ func runCmd(o *runOpts) error {
 	fds := fs.NewFDTable(fs.DefaultNoFile)
 	var term *hostTerminal
 	if o.tty {
-		if term, err = newHostTerminal(dev, fds, o.interactive, log); err != nil {
+		if term, err = newHostTerminal(dev, fds, uid, o.interactive, log); err != nil {
 			return fail(exitSandbox, "-t: %v", err)
 		}
 		defer term.close()
@@ -445,7 +445,7 @@ func runCmd(o *runOpts) error {
 			if req.Terminal && len(hostFDs) >= 2 {
 				// exec -t: a sandbox pty of the process's own, joined
 				// to the caller's terminal.
-				if xterm, err = joinTerminal(dev, fds, hostFDs[0], hostFDs[1], true, log); err != nil {
+				if xterm, err = joinTerminal(dev, fds, req.UID, hostFDs[0], hostFDs[1], true, log); err != nil {
 					return 0, err
 				}
 				defer xterm.close()

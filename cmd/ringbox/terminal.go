@@ -39,15 +39,19 @@ type hostTerminal struct {
 	inputDone chan struct{}
 }
 
+// ttyGroup is the tty group, the owning group of /dev/pts/N.
+const ttyGroup = 5
+
 // newHostTerminal makes the pty and installs its slave as fds 0, 1 and 2,
 // joined to ringbox's own stdin and stdout.
-func newHostTerminal(dev *devfs.FS, fds *fs.FDTable, interactive bool, log *slog.Logger) (*hostTerminal, error) {
-	return joinTerminal(dev, fds, 0, 1, interactive, log)
+func newHostTerminal(dev *devfs.FS, fds *fs.FDTable, uid uint32, interactive bool, log *slog.Logger) (*hostTerminal, error) {
+	return joinTerminal(dev, fds, uid, 0, 1, interactive, log)
 }
 
-// joinTerminal makes the pty and installs its slave as fds 0, 1 and 2,
-// joined to the host terminal on in and out.
-func joinTerminal(dev *devfs.FS, fds *fs.FDTable, in, out int, interactive bool, log *slog.Logger) (*hostTerminal, error) {
+// joinTerminal makes the pty, its slave /dev/pts/N owned by uid (group
+// tty) as runc gives the container's user its console, and installs the
+// slave as fds 0, 1 and 2, joined to the host terminal on in and out.
+func joinTerminal(dev *devfs.FS, fds *fs.FDTable, uid uint32, in, out int, interactive bool, log *slog.Logger) (*hostTerminal, error) {
 	if dev == nil {
 		return nil, errors.New("the sandbox has no /dev for the terminal")
 	}
@@ -56,6 +60,7 @@ func joinTerminal(dev *devfs.FS, fds *fs.FDTable, in, out int, interactive bool,
 		return nil, err
 	}
 	m.T.SetLocked(false)
+	m.T.SetOwner(uid, ttyGroup)
 	s, err := tty.NewSlave(m.T, dev.Devpts().Dev())
 	if err != nil {
 		m.Release()

@@ -85,6 +85,9 @@ func TestTmux(t *testing.T) {
 	m.line("tty; echo term=$TERM")
 	m.waitFor("/dev/pts/0", 1, 30*time.Second)
 	m.waitFor("term=tmux-256color", 1, 30*time.Second)
+	// The terminal belongs to the program's user, group tty, 0620.
+	m.line("stat -c owner=%u:%g:%a $(tty)")
+	m.waitFor("owner=0:5:620", 1, 30*time.Second)
 
 	// ^C interrupts the foreground job.
 	m.line("sleep 100")
