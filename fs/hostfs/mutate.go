@@ -354,6 +354,45 @@ func (n *node) Chmod(mode uint32) error {
 	if n.fs.readOnly {
 		return unix.EROFS
 	}
+	return n.withStat(func(fd int, st *unix.Stat_t) error {
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return unix.EOPNOTSUPP
+		}
+		if n.isSpecial() {
+			return unix.EACCES
+		}
+		perm := safeMode(st.Mode, mode)
+		// fchmodat2 on the O_PATH fd: this very file, no path, no /proc.
+		err := unix.Fchmodat(fd, "", perm, unix.AT_EMPTY_PATH)
+		if err != unix.EOPNOTSUPP && err != unix.ENOSYS {
+			return errno(err)
+		}
+		// Before Linux 6.6: through an fd opened for reading.
+		if t := st.Mode & unix.S_IFMT; t == unix.S_IFSOCK || t == unix.S_IFIFO {
+			// No fd to fchmod, and a chmod by name could follow a link
+			// put there meanwhile: the sandbox's socket or pipe takes
+			// the mode in the tree's own view (owners.go).
+			return n.fs.setPerm(st, perm)
+		}
+		hfd, err := n.readableFD(fd, st)
+		if err == unix.EACCES {
+			// Not readable to ringbox (a directory made with mode 0, as
+			// dpkg makes them, then chmod'ed): the magic link of the
+			// O_PATH descriptor names this very file, with no path to
+			// follow.
+			return errno(hostcall.Fchmodat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), perm))
+		}
+		if err != nil {
+			return err
+		}
+		defer hostcall.Close(hfd)
+		return errno(hostcall.Fchmod(hfd, perm))
+	})
+}
+
+// withStat pins n's O_PATH descriptor and runs fn with it and the host
+// file's attributes.
+func (n *node) withStat(fn func(fd int, st *unix.Stat_t) error) error {
 	fd, err := n.acquire()
 	if err != nil {
 		return err
@@ -363,37 +402,7 @@ func (n *node) Chmod(mode uint32) error {
 	if err != nil {
 		return err
 	}
-	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		return unix.EOPNOTSUPP
-	}
-	if n.isSpecial() {
-		return unix.EACCES
-	}
-	perm := safeMode(st.Mode, mode)
-	// fchmodat2 on the O_PATH fd: this very file, no path, no /proc.
-	err = unix.Fchmodat(fd, "", perm, unix.AT_EMPTY_PATH)
-	if err != unix.EOPNOTSUPP && err != unix.ENOSYS {
-		return errno(err)
-	}
-	// Before Linux 6.6: through an fd opened for reading.
-	if t := st.Mode & unix.S_IFMT; t == unix.S_IFSOCK || t == unix.S_IFIFO {
-		// No fd to fchmod, and a chmod by name could follow a link
-		// put there meanwhile: the sandbox's socket or pipe takes the
-		// mode in the tree's own view (owners.go).
-		return n.fs.setPerm(&st, perm)
-	}
-	hfd, err := n.readableFD(fd, &st)
-	if err == unix.EACCES {
-		// Not readable to ringbox (a directory made with mode 0, as
-		// dpkg makes them, then chmod'ed): the magic link of the O_PATH
-		// descriptor names this very file, with no path to follow.
-		return errno(hostcall.Fchmodat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), perm))
-	}
-	if err != nil {
-		return err
-	}
-	defer hostcall.Close(hfd)
-	return errno(hostcall.Fchmod(hfd, perm))
+	return fn(fd, &st)
 }
 
 // readableFD opens n itself for reading, for the host calls that refuse

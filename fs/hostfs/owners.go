@@ -62,22 +62,15 @@ func (n *node) Chown(uid, gid uint32) error {
 	if n.isSpecial() {
 		return unix.EACCES
 	}
-	fd, err := n.acquire()
-	if err != nil {
-		return err
-	}
-	defer n.release()
-	st, err := fstat(fd)
-	if err != nil {
-		return err
-	}
-	return n.fs.own.change(&st, func(o *owner) {
-		if uid != ^uint32(0) {
-			o.uid = uid
-		}
-		if gid != ^uint32(0) {
-			o.gid = gid
-		}
+	return n.withStat(func(_ int, st *unix.Stat_t) error {
+		return n.fs.own.change(st, func(o *owner) {
+			if uid != ^uint32(0) {
+				o.uid = uid
+			}
+			if gid != ^uint32(0) {
+				o.gid = gid
+			}
+		})
 	})
 }
 

@@ -34,21 +34,14 @@ func (n *node) withReadable(fn func(hfd int) error) error {
 	if n.isSpecial() {
 		return unix.EOPNOTSUPP
 	}
-	fd, err := n.acquire()
-	if err != nil {
-		return err
-	}
-	defer n.release()
-	st, err := fstat(fd)
-	if err != nil {
-		return err
-	}
-	hfd, err := n.readableFD(fd, &st)
-	if err != nil {
-		return err
-	}
-	defer hostcall.Close(hfd)
-	return fn(hfd)
+	return n.withStat(func(fd int, st *unix.Stat_t) error {
+		hfd, err := n.readableFD(fd, st)
+		if err != nil {
+			return err
+		}
+		defer hostcall.Close(hfd)
+		return fn(hfd)
+	})
 }
 
 // readSized reads what a size-reporting call returns: asked for its size
