@@ -36,7 +36,8 @@
 //	/proc/self, /proc/thread-self (in a process's view)
 //	/proc/sys/fs/{file-max, nr_open}
 //	/proc/sys/kernel/{cap_last_cap, hostname, ngroups_max, osrelease, ostype,
-//	                  pid_max, version, random/{boot_id, entropy_avail, poolsize, uuid}}
+//	                  overflowgid, overflowuid, pid_max, version,
+//	                  random/{boot_id, entropy_avail, poolsize, uuid}}
 //	/proc/sys/vm/{max_map_count, overcommit_memory}
 //	/proc/<pid>/{task/, fd/, fdinfo/, environ, auxv, status, limits, comm,
 //	             cmdline, stat, statm, maps, cwd, root, exe, mounts, mountinfo}

@@ -609,6 +609,8 @@ func TestSystemFiles(t *testing.T) {
 		"sys/kernel/pid_max":         "4194304\n",
 		"sys/kernel/ngroups_max":     "65536\n",
 		"sys/kernel/cap_last_cap":    "40\n",
+		"sys/kernel/overflowuid":     "65534\n",
+		"sys/kernel/overflowgid":     "65534\n",
 		"sys/kernel/random/boot_id":  f.BootID() + "\n",
 		"sys/vm/overcommit_memory":   "0\n",
 		"sys/vm/max_map_count":       "65530\n",

@@ -56,6 +56,10 @@ var sysDirOps = staticDirOps(func() []entry {
 				{"ngroups_max", fileMode, constant("65536\n")},
 				{"osrelease", fileMode, text(func(s Source) string { return s.Release() + "\n" })},
 				{"ostype", fileMode, constant("Linux\n")},
+				// The IDs shown for one with no mapping (bubblewrap
+				// reads them): nobody and nogroup.
+				{"overflowgid", fileMode, constant("65534\n")},
+				{"overflowuid", fileMode, constant("65534\n")},
 				{"pid_max", fileMode, constant("4194304\n")},
 				{"random", dirMode, staticDirOps(func() []entry {
 					return []entry{
