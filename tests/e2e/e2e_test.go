@@ -22,6 +22,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"ringbox/vmm/kvmtest"
 )
@@ -493,17 +494,36 @@ type progCase struct {
 	timeout time.Duration
 }
 
+// userXattrDir returns a host directory on a filesystem that keeps user.*
+// extended attributes: RINGBOX_TEST_DISK (the x86 lane's shared host
+// disk: its /tmp is a tmpfs of Linux 6.1, which keeps none), else the
+// first of the temporary directory (tmpfs keeps them since Linux 6.6),
+// /var/tmp (a disk on most hosts) and the working directory that does.
+func userXattrDir() string {
+	if d := os.Getenv("RINGBOX_TEST_DISK"); d != "" {
+		return d
+	}
+	wd, _ := os.Getwd()
+	for _, d := range []string{os.TempDir(), "/var/tmp", wd} {
+		probe := filepath.Join(d, "ringbox-xattr-probe")
+		err := os.WriteFile(probe, nil, 0o644)
+		if err == nil {
+			err = unix.Setxattr(probe, "user.probe", []byte("1"), 0)
+			os.Remove(probe)
+		}
+		if err == nil {
+			return d
+		}
+	}
+	return os.TempDir()
+}
+
 func programCases() []progCase {
 	argsArgs := []string{"one", "", "two words", "--debug", "-x", "--", "ünïcödé", "tab\tinside", "a,b"}
 	argsEnv := []string{"PATH=/usr/bin:/bin", "HOME=/", "LANG=C", "EQ=a=b=c", "EMPTY=", "SPACES=x y  z", "COMMA=a,b,c"}
 	hostNow := func() []string { return []string{strconv.FormatInt(time.Now().Unix(), 10)} }
 	ownersBase := filepath.Join(os.TempDir(), "ringbox-owners-bind")
-	// A host directory on a filesystem that keeps user.* attributes (the
-	// x86 lane's /tmp is a tmpfs that does not; it shares a host disk).
-	xattrsBase := filepath.Join(os.TempDir(), "ringbox-xattrs-bind")
-	if d := os.Getenv("RINGBOX_TEST_DISK"); d != "" {
-		xattrsBase = filepath.Join(d, "ringbox-xattrs-bind")
-	}
+	xattrsBase := filepath.Join(userXattrDir(), "ringbox-xattrs-bind")
 	cases := []progCase{
 		{name: "hello", prog: "hello", wantStdout: "hello, world\n", stderr: true},
 		{name: "hello-pie", prog: "hello-pie", wantStdout: "hello, world\n", stderr: true},
