@@ -619,8 +619,9 @@ type Mutable interface {
 
 // Xattrs is implemented by nodes that keep extended attributes (the
 // sandbox's own files: tmpfs, and the overlay, whose lower layer shows
-// none; a host tree's, whose user.* namespace is the host file's). Names come checked (a known namespace, 1 to 255 bytes) and the
-// caller has checked the permissions; the node bounds what it keeps.
+// none; a host tree's, whose user.* namespace is the host file's). Names
+// come checked (a known namespace, 1 to 255 bytes) and the caller has
+// checked the permissions; the node bounds what it keeps.
 type Xattrs interface {
 	// GetXattr returns the value of name, or ENODATA.
 	GetXattr(name string) ([]byte, error)

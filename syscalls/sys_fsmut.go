@@ -326,14 +326,15 @@ func renameAt(t *kernel.Task, olddirfd int, oldAddr uintptr, newdirfd int, newAd
 	if oname == "." || oname == ".." || nname == "." || nname == ".." {
 		return unix.EBUSY
 	}
-	od, err := t.K.VFS.For(searcher(t)).Resolve(odir, t.TG.FSRoot(), oname, false)
+	view := t.K.VFS.For(searcher(t))
+	od, err := view.Resolve(odir, t.TG.FSRoot(), oname, false)
 	if err != nil {
 		return err
 	}
 	if od.Mount() != odir.Mount() {
 		return unix.EBUSY // a mount point
 	}
-	nd, err := t.K.VFS.For(searcher(t)).Resolve(ndir, t.TG.FSRoot(), nname, false)
+	nd, err := view.Resolve(ndir, t.TG.FSRoot(), nname, false)
 	if err == nil && nd.Mount() != ndir.Mount() {
 		return unix.EBUSY
 	}

@@ -144,7 +144,7 @@ func sysGetMempolicy(t *kernel.Task, a Args) (uintptr, error) {
 		}
 		nodes = true
 	case flags&mpolFAddr != 0:
-		if !t.MM.Mapped(addr&^4095, 1) {
+		if !t.MM.Mapped(addr&^(pageSize-1), 1) {
 			return 0, unix.EFAULT
 		}
 		// Ranges keep no policy of their own (mbind's is not kept): the
@@ -189,7 +189,7 @@ func sysGetMempolicy(t *kernel.Task, a Args) (uintptr, error) {
 
 func sysMbind(t *kernel.Task, a Args) (uintptr, error) {
 	start, length, flags := a[0], a[1], a[5]
-	if start&4095 != 0 || flags&^(mpolMFStrict|mpolMFMove|mpolMFMoveAll) != 0 {
+	if start&(pageSize-1) != 0 || flags&^(mpolMFStrict|mpolMFMove|mpolMFMoveAll) != 0 {
 		return 0, unix.EINVAL
 	}
 	if flags&mpolMFMoveAll != 0 {
@@ -200,7 +200,7 @@ func sysMbind(t *kernel.Task, a Args) (uintptr, error) {
 	if _, err := checkPolicy(t, int(int32(a[2])), a[3], a[4]); err != nil {
 		return 0, err
 	}
-	length = (length + 4095) &^ 4095
+	length = (length + pageSize - 1) &^ (pageSize - 1)
 	if start+length < start {
 		return 0, unix.EINVAL
 	}

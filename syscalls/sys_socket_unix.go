@@ -76,14 +76,15 @@ func (c sockCtx) BindPath(path string) (netstack.NodeKey, func(), error) {
 		return netstack.NodeKey{}, nil, noFS
 	}
 	root := t.TG.FSRoot()
-	dir, name, err := t.K.VFS.For(searcher(t)).ResolveParent(t.TG.Cwd(), root, path)
+	view := t.K.VFS.For(searcher(t))
+	dir, name, err := view.ResolveParent(t.TG.Cwd(), root, path)
 	if err != nil {
 		return netstack.NodeKey{}, nil, err
 	}
 	if name == "." || name == ".." {
 		return netstack.NodeKey{}, nil, unix.EADDRINUSE
 	}
-	if _, err := t.K.VFS.For(searcher(t)).Resolve(dir, root, name, false); err == nil {
+	if _, err := view.Resolve(dir, root, name, false); err == nil {
 		return netstack.NodeKey{}, nil, unix.EADDRINUSE
 	}
 	m, err := mutableDir(t, dir)
@@ -106,7 +107,7 @@ func (c sockCtx) BindPath(path string) (netstack.NodeKey, func(), error) {
 		_ = m.Unlink(name)
 		dir.Invalidate(name)
 	}
-	d, err := t.K.VFS.For(searcher(t)).Resolve(dir, root, name, false)
+	d, err := view.Resolve(dir, root, name, false)
 	if err != nil {
 		undo()
 		return netstack.NodeKey{}, nil, err

@@ -38,9 +38,6 @@ const (
 	tiocgpkt    = 0x80045438
 )
 
-// ttyGroup is the tty group's ID, the owning group of /dev/pts/N.
-const ttyGroup = 5
-
 // ttyOf returns the terminal of a master or slave file, and whether the
 // file is the master.
 func ttyOf(f *fs.File) (*tty.Terminal, bool) {
@@ -62,7 +59,7 @@ func ttyOpened(t *kernel.Task, impl fs.Impl, flags int) (fs.Impl, error) {
 		// The new slave belongs to its opener, group tty (5), mode
 		// 0620: devpts as Docker and systemd mount it (gid=5,mode=620).
 		c := t.TG.Creds()
-		i.T.SetOwner(c.EUID, ttyGroup)
+		i.T.SetOwner(c.EUID, tty.GroupTTY)
 	case tty.Current:
 		c, ok := t.TG.CTTY().(*tty.Terminal)
 		if !ok || c == nil {

@@ -39,9 +39,6 @@ type hostTerminal struct {
 	inputDone chan struct{}
 }
 
-// ttyGroup is the tty group, the owning group of /dev/pts/N.
-const ttyGroup = 5
-
 // newHostTerminal makes the pty and installs its slave as fds 0, 1 and 2,
 // joined to ringbox's own stdin and stdout.
 func newHostTerminal(dev *devfs.FS, fds *fs.FDTable, uid uint32, interactive bool, log *slog.Logger) (*hostTerminal, error) {
@@ -60,7 +57,7 @@ func joinTerminal(dev *devfs.FS, fds *fs.FDTable, uid uint32, in, out int, inter
 		return nil, err
 	}
 	m.T.SetLocked(false)
-	m.T.SetOwner(uid, ttyGroup)
+	m.T.SetOwner(uid, tty.GroupTTY)
 	s, err := tty.NewSlave(m.T, dev.Devpts().Dev())
 	if err != nil {
 		m.Release()

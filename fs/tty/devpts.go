@@ -11,6 +11,10 @@ import (
 	"ringbox/fs"
 )
 
+// GroupTTY is the tty group's ID, the owning group of /dev/pts/N (devpts
+// mounted with gid=5,mode=620, as Docker and systemd do).
+const GroupTTY = 5
+
 // MaxPTYs bounds the terminals of one sandbox (Linux's default
 // /proc/sys/kernel/pty/max is 4096).
 const MaxPTYs = 256

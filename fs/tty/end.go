@@ -130,7 +130,8 @@ func (s *Slave) Pwrite([]byte, int64) (int, error) { return 0, unix.ESPIPE }
 // Seek implements fs.Impl.
 func (s *Slave) Seek(int64, int) (int64, error) { return 0, unix.ESPIPE }
 
-// Stat implements fs.Impl: the character device 136:N, mode 0620.
+// Stat implements fs.Impl: the character device 136:N, with the owner
+// and mode of /dev/pts/N.
 func (s *Slave) Stat() (unix.Stat_t, error) { return s.T.SlaveStat(s.dev), nil }
 
 // IsTerminal implements fs.Impl.
