@@ -94,6 +94,8 @@ func hostSyscalls() []hostSyscall {
 		{unix.SYS_CLONE, "clone", "new threads: Go's Ms (tasks are threads) and the host I/O thread", []allow{{[]check{{0, cloneThread | cloneNew, cloneThread}}}}, 0},
 		{unix.SYS_CLONE3, "clone3", "not used: ENOSYS, so a caller falls back to clone (checked there)", always, unix.ENOSYS},
 		{unix.SYS_EXIT, "exit", "a thread ends (a task thread whose goroutine ends locked)", always, 0},
+		{unix.SYS_RSEQ, "rseq", "a cgo build: glibc registers each new thread (pthread_create)", always, 0},
+		{unix.SYS_SET_ROBUST_LIST, "set_robust_list", "a cgo build: glibc's new threads", always, 0},
 		{unix.SYS_EXIT_GROUP, "exit_group", "ringbox exits", always, 0},
 		{unix.SYS_RESTART_SYSCALL, "restart_syscall", "the kernel restarts an interrupted nanosleep", always, 0},
 		{unix.SYS_CLOCK_GETTIME, "clock_gettime", "time (when the vDSO falls back to the syscall)", always, 0},
