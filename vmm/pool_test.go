@@ -349,7 +349,7 @@ func TestRing0KickedThenBounce(t *testing.T) {
 		ctx.Interrupt()
 		require.True(t, doneWithin(done, 10*time.Second), "the kick did not stop the program")
 		require.NoError(t, errS)
-		require.Equal(t, platform.EventInterrupted, ev.Kind)
+		require.Equal(t, platform.EventInterrupted, ev.Kind, "%+v", ev)
 	}
 	spin()
 	var ev platform.Event

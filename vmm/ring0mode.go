@@ -536,6 +536,13 @@ func (c *ring0Context) prepareHost() error {
 			}
 			c.fullReset = false
 			c.pvmGS = 0 // setupVCPU's
+			if !c.m.x86() && c.as != nil {
+				// setupVCPU left CR3 at the machine's own root, whose
+				// user half maps nothing of the program: the entry code
+				// switches back to the address space's pair (the x86
+				// entry code loads its roots from the CPU page anyway).
+				cpu.NewCR3 = uint64(c.as.root)
+			}
 		} else {
 			regs := kvm.Regs{RIP: uint64(toUser), RSP: uint64(c.m.region.StackTop(c.slot)), RFLAGS: 0x2}
 			if err := c.vcpu.SetRegs(&regs); err != nil {

@@ -93,6 +93,6 @@ func TestShootdown(t *testing.T) {
 			last = <-events
 		}
 		require.Equal(t, platform.EventPageFault, last.Kind)
-		require.Equal(t, uint64(0x200000), last.Addr)
+		require.Equal(t, uint64(0x200000), last.Addr, "%+v", last)
 	})
 }
