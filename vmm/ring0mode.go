@@ -283,9 +283,22 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	// KERNEL_GS_BASE while it is in supervisor mode, written from the
 	// host (the x86 entry code loads it from the CPU page).
 	newGS := !c.m.x86() && regs.GSBase != c.pvmGS
-	if c.userInKVM && (flush || switched || newGS) {
+	var pending []uintptr
+	if inGuest {
+		// Go code in the guest writes the page tables itself, so KVM
+		// sees the zapping writes directly.
+		c.zapNow(as)
+	} else {
+		// Table pages to zap: this address space's, and the machine's
+		// freed ones (another process's, which no shootdown of this one
+		// announced), so even an entry that needs no flush may have to
+		// run the entry code.
+		pending, _ = fillQueue(c.m, as, cpu)
+	}
+	if c.userInKVM && (flush || switched || newGS || cpu.QueueLen != 0) {
 		// Stopped in user mode by a kick, but the TLB must be flushed,
-		// the root switched or the GS base set first: enter through the
+		// table pages zapped, the root switched or the GS base set
+		// first: enter through the
 		// entry code instead. It restores the program's FP state from
 		// the save area, so move it there from KVM.
 		fp, err := c.FPState()
@@ -297,14 +310,6 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 			return platform.Event{}, err
 		}
 		c.needReset, c.fullReset = true, true
-	}
-	var pending []uintptr
-	if inGuest {
-		// Go code in the guest writes the page tables itself, so KVM
-		// sees the zapping writes directly.
-		c.zapNow(as)
-	} else {
-		pending, _ = fillQueue(c.m, as, cpu)
 	}
 	regs.RFLAGS = regs.RFLAGS&userFlagsMask | rflagsFixed
 	if c.userInKVM {
