@@ -568,7 +568,18 @@ func (v *VFS) walkMagic(d *Dentry, w *walker, path string, follow bool, magic **
 			if last && !mustDir {
 				inner = magic
 			}
-			if c, err = v.walkMagic(d, w, target, true, inner); err != nil {
+			// Linux jumps to a magic link's file (nd_jump_link): the
+			// directories of its path are not searched, so a process
+			// that may no longer search them still reaches its own
+			// cwd, executable and descriptors. Names after the link
+			// are looked up with the caller's permissions again.
+			search := w.search
+			if isML && ml.Magic() {
+				w.search = nil
+			}
+			c, err = v.walkMagic(d, w, target, true, inner)
+			w.search = search
+			if err != nil {
 				return nil, err
 			}
 			if inner != nil && *inner != nil {

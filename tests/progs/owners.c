@@ -80,6 +80,9 @@ static const char *readback(const char *name) {
 // user is what uid 1000 (groups 1000 and 2000) does.
 static void user(void) {
 	gid_t groups[] = {2000};
+	// Opened as root: the link /proc/self/fd/N leads to the file itself,
+	// not through the 0700 directory it lies in (a magic link).
+	int privfd = open(at("priv/f"), O_RDONLY);
 	if (setgroups(1, groups) || setgid(1000) || setuid(1000)) {
 		printf("dropping to the user: %s\n", en(errno));
 		_exit(1);
@@ -136,6 +139,10 @@ static void user(void) {
 	printf(", stats it: %s", RES(stat(at("priv/f"), &st)));
 	printf(", priv/../r0: %s", RES(stat(at("priv/../r0"), &st)));
 	printf(", chdir priv: %s\n", RES(chdir(at("priv"))));
+	char link[64];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", privfd);
+	printf("user reopens priv/f by /proc/self/fd/N: %s", RES(open(link, O_RDONLY)));
+	printf(", stats it: %s\n", RES(stat(link, &st)));
 	int fd = open(at("xonly/f"), O_RDONLY);
 	printf("user opens xonly/f: %s", fd < 0 ? en(errno) : "ok");
 	if (fd >= 0)
