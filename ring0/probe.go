@@ -11,3 +11,11 @@ func probeFSAddr() uintptr
 
 // ProbeFSBase returns the address of the WRFSBASE/RDFSBASE experiment.
 func ProbeFSBase() uintptr { return probeFSAddr() }
+
+func probeTSCAddr() uintptr
+
+// ProbeTSC returns the address of the RDTSC experiment.
+func ProbeTSC() uintptr { return probeTSCAddr() }
+
+// ProbeRDTSC reads the time-stamp counter on the calling CPU.
+func ProbeRDTSC() uint64

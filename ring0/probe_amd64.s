@@ -62,3 +62,37 @@ TEXT ·probeFSAddr(SB),NOSPLIT,$0-8
 	MOVQ $·pvmProbeFSBase(SB), AX
 	MOVQ AX, ret+0(FP)
 	RET
+
+// pvmProbeTSC reads the TSC, then CPU_RSI more times, in supervisor mode:
+// the first reading goes to CPU_RBX, the last to CPU_RCX.
+TEXT ·pvmProbeTSC(SB),NOSPLIT|NOFRAME,$0
+	MOVQ CPU_RSI(GS), R8
+	RDTSC
+	SHLQ $32, DX
+	ORQ DX, AX
+	MOVQ AX, CPU_RBX(GS)
+tscloop:
+	RDTSC
+	DECQ R8
+	JNZ tscloop
+	SHLQ $32, DX
+	ORQ DX, AX
+	MOVQ AX, CPU_RCX(GS)
+	MOVQ $0x58, CPU_REASON(GS)
+	MOVQ $EXIT_PORT, DX
+	BYTE $0xee // OUTB AL, DX
+	BYTE $0xf4 // HLT
+
+// probeTSCAddr returns pvmProbeTSC's address.
+TEXT ·probeTSCAddr(SB),NOSPLIT,$0-8
+	MOVQ $·pvmProbeTSC(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+// ProbeRDTSC reads the TSC here (on the host).
+TEXT ·ProbeRDTSC(SB),NOSPLIT,$0-8
+	RDTSC
+	SHLQ $32, DX
+	ORQ DX, AX
+	MOVQ AX, ret+0(FP)
+	RET

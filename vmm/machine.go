@@ -215,15 +215,17 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	return m, m.mem, nil
 }
 
-// HostClockData implements platform.HostClock on the x86 backend, whose
-// guests read the host's TSC unchanged (setupVCPU). In ring0 mode the
+// HostClockData implements platform.HostClock. The x86 backend's guests
+// read the host's TSC unchanged (setupVCPU). In ring0 mode the
 // host's data pages are mirrored at guest-physical = host-virtual with the
 // rest of the host's memory (hostmap.go); in exit mode, whose guest may
 // have too few physical address bits for that, they get a read-only
 // memory slot at a low guest-physical address reserved for them
-// (place.go). PVM's guest TSC is not vouched for yet: there it says no.
+// (place.go). On PVM the guest runs on the host's CPU without hardware
+// virtualization: its RDTSC is the host's, never offset, at native speed
+// (vmm TestPVMGuestTSC), in both modes.
 func (m *Machine) HostClockData(start, end uintptr) (uintptr, bool, error) {
-	if !m.x86() || !(m.cfg.Ring0 || m.kvm.tscCtrl) {
+	if m.x86() && !(m.cfg.Ring0 || m.kvm.tscCtrl) {
 		return 0, false, nil
 	}
 	if start&0xfff != 0 || end&0xfff != 0 || end <= start || end > hostUserEnd {

@@ -119,3 +119,34 @@ func TestPVMFSGSBase(t *testing.T) {
 	require.Equal(t, uint64(0x12345000), c.cpu.Regs.RBX)
 	t.Logf("%d WRFSBASE+RDFSBASE pairs: %v (%.1f ns each, including one exit)", n, d, float64(d.Nanoseconds())/n)
 }
+
+// TestPVMGuestTSC checks what the programs' vDSO relies on there: the
+// guest's TSC is the host's, unchanged (no offset), and RDTSC in the
+// guest is not trapped. Host readings before and after the KVM_RUN must
+// bracket the guest's.
+func TestPVMGuestTSC(t *testing.T) {
+	k := openKVM(t)
+	defer k.Close()
+	if k.Backend != BackendPVM {
+		t.Skipf("a PVM probe; this KVM is %v", k.Backend)
+	}
+	m, _, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 2})
+	require.NoError(t, err)
+	const n = 100000
+	var before uint64
+	c, reason, err := runProbe(t, m, ring0.ProbeTSC(), func(c *exitContext) {
+		c.cpu.Regs.RSI = n
+		before = ring0.ProbeRDTSC()
+	})
+	after := ring0.ProbeRDTSC()
+	require.NoError(t, err)
+	require.Equal(t, uint32(ExitIO), reason)
+	require.Equal(t, uint64(0x58), c.cpu.Reason)
+	first, last := c.cpu.Regs.RBX, c.cpu.Regs.RCX
+	t.Logf("host %d, guest %d .. %d, host %d: %d RDTSCs in the guest, %.1f cycles each", before, first, last, after, n, float64(last-first)/n)
+	require.True(t, before <= first && first <= last && last <= after,
+		"guest TSC readings %d..%d outside the host's %d..%d: the guest TSC is offset", first, last, before, after)
+	// Trapped, an RDTSC would cost an exit (tens of microseconds, some
+	// 10^5 cycles); natively it takes a few dozen.
+	require.Less(t, float64(last-first)/n, 1000.0, "RDTSC in the guest looks trapped")
+}
