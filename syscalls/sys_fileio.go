@@ -184,7 +184,9 @@ func sysPwritev2(t *kernel.Task, a Args) (uintptr, error) {
 // buffer. inOff/outOff < 0 mean the files' own positions.
 func copyBetween(in, out *fs.File, inOff, outOff int64, n uintptr) (uintptr, error) {
 	n = min(n, maxRW)
-	buf := make([]byte, min(n, ioChunk))
+	ib := getIOBuf(min(n, ioChunk))
+	defer ib.release()
+	buf := ib.b
 	var done uintptr
 	for done < n {
 		k := min(n-done, uintptr(len(buf)))

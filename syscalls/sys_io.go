@@ -69,7 +69,9 @@ func doRead(t *kernel.Task, addr, n uintptr, read func([]byte) (int, error)) (ui
 	if _, err := t.MM.ZeroOut(addr, int(min(n, 1))); err != nil {
 		return 0, err
 	}
-	buf := make([]byte, n)
+	ib := getIOBuf(n)
+	defer ib.release()
+	buf := ib.b
 	got, err := read(buf)
 	if got > 0 {
 		c, cerr := t.MM.CopyOut(addr, buf[:got])
@@ -86,7 +88,9 @@ func doRead(t *kernel.Task, addr, n uintptr, read func([]byte) (int, error)) (ui
 func doWrite(t *kernel.Task, addr, n uintptr, write func([]byte, int64) (int, error)) (uintptr, error) {
 	n = min(n, maxRW)
 	var done uintptr
-	buf := make([]byte, min(n, ioChunk))
+	ib := getIOBuf(min(n, ioChunk))
+	defer ib.release()
+	buf := ib.b
 	for done < n {
 		k := min(n-done, ioChunk)
 		c, err := t.MM.CopyIn(addr+done, buf[:k])
@@ -236,7 +240,9 @@ func scatterRead(t *kernel.Task, iov []iovec, read func([]byte) (int, error)) (u
 	if _, err := t.MM.ZeroOut(iov[first].base, 1); err != nil {
 		return 0, err
 	}
-	buf := make([]byte, min(total, ioChunk))
+	ib := getIOBuf(min(total, ioChunk))
+	defer ib.release()
+	buf := ib.b
 	got, err := read(buf)
 	if got <= 0 {
 		return 0, err
@@ -288,7 +294,9 @@ func writevFile(t *kernel.Task, f *fs.File, a Args) (uintptr, error) {
 		iov, total = clampIovecs(iov, n), n
 	}
 	if total <= ioChunk {
-		buf := make([]byte, 0, total)
+		ib := getIOBuf(total)
+		defer ib.release()
+		buf := ib.b[:0]
 		for _, v := range iov {
 			start := len(buf)
 			buf = buf[:start+int(v.len)]

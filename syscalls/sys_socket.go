@@ -531,7 +531,13 @@ func iovTotal(iov []iovec) int {
 // gather copies n bytes of iov from offset off into a new buffer (fewer
 // at a bad address: EFAULT when none).
 func gather(t *kernel.Task, iov []iovec, off, n int) ([]byte, error) {
-	buf := make([]byte, 0, n)
+	return gatherInto(t, iov, off, make([]byte, n))
+}
+
+// gatherInto is gather into dst (n = len(dst)); the result shares dst.
+func gatherInto(t *kernel.Task, iov []iovec, off int, dst []byte) ([]byte, error) {
+	n := len(dst)
+	buf := dst[:0]
 	pos := 0
 	for _, v := range iov {
 		if len(buf) == n {
@@ -666,10 +672,17 @@ func sendMsg(t *kernel.Task, f *fs.File, s netstack.Socket, to []byte, iov []iov
 		}
 	}
 	sent := 0
+	var ib ioBuf
+	if stream {
+		// One staging buffer for every chunk of the stream (a socket
+		// copies what it takes: io.Writer's rule).
+		ib = getIOBuf(uintptr(min(total, ioChunk)))
+		defer ib.release()
+	}
 	for {
 		if stream && len(data) == 0 && sent < total {
 			var err error
-			if data, err = gather(t, iov, sent, min(total-sent, ioChunk)); err != nil {
+			if data, err = gatherInto(t, iov, sent, ib.b[:min(total-sent, ioChunk)]); err != nil {
 				if sent > 0 {
 					return sent, nil
 				}
@@ -728,7 +741,9 @@ func recvMsg(t *kernel.Task, f *fs.File, s netstack.Socket, iov []iovec, flags i
 	waitall := stream && flags&unix.MSG_WAITALL != 0 && flags&unix.MSG_PEEK == 0
 	sflags := flags & (unix.MSG_PEEK | unix.MSG_OOB)
 	ctx := sockCtx{t}
-	buf := make([]byte, min(total, ioChunk))
+	ib := getIOBuf(uintptr(min(total, ioChunk)))
+	defer ib.release()
+	buf := ib.b
 	var res netstack.RecvResult
 	var prev *netstack.RecvResult
 	got := 0
