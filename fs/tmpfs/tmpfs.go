@@ -1,6 +1,8 @@
 package tmpfs
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,6 +130,19 @@ func (f *FS) dropPageLocked(pg *page) {
 	}
 }
 
+// dropPagesLocked gives back data pages, in address order: they were
+// mostly allocated in order, so the memory file can return them to the
+// host in long runs (a map's order left runs of one page: a madvise
+// each).
+func (f *FS) dropPagesLocked(pgs []*page) {
+	slices.SortFunc(pgs, func(a, b *page) int {
+		return cmp.Compare(uintptr(unsafe.Pointer(a)), uintptr(unsafe.Pointer(b)))
+	})
+	for _, pg := range pgs {
+		f.dropPageLocked(pg)
+	}
+}
+
 // Usage returns the bytes the file data takes (whole pages) and the
 // number of nodes in use (as SetMaxNodes counts them).
 func (f *FS) Usage() (bytes, nodes int64) {
@@ -184,9 +199,11 @@ func (f *FS) freeLocked(n *inode) {
 	}
 	n.freed = true
 	f.pages -= int64(len(n.data)) + n.charged + xattrPages(n.xattrBytesLocked())
+	pgs := make([]*page, 0, len(n.data))
 	for _, pg := range n.data {
-		f.dropPageLocked(pg)
+		pgs = append(pgs, pg)
 	}
+	f.dropPagesLocked(pgs)
 	n.data, n.charged, n.xattrs = nil, 0, nil
 	n.ents, n.order = nil, nil
 	f.nodes--
@@ -367,13 +384,15 @@ func (n *inode) truncateLocked(size int64, touch bool) {
 				}
 			}
 		} else {
+			var pgs []*page
 			for i, pg := range n.data {
 				if i >= first {
 					delete(n.data, i)
 					n.fs.pages--
-					n.fs.dropPageLocked(pg)
+					pgs = append(pgs, pg)
 				}
 			}
+			n.fs.dropPagesLocked(pgs)
 		}
 		// Zero the tail of the last page, so that growing reads zeros.
 		if in := size % PageSize; in != 0 {

@@ -141,7 +141,7 @@ func mmapFixed(addr, size uintptr, fd int, off int64) (uintptr, error) {
 }
 
 // Freed pages beyond keepFree stay resident for reuse until more than
-// releaseAbove are free: then all but the keepFree freed last go back to
+// releaseAbove are free: then all but the keepFree lowest go back to
 // the host (MADV_REMOVE), so a sandbox whose program freed memory does not
 // keep holding its peak. They are handed out again, zero, after the
 // resident ones.
@@ -174,15 +174,19 @@ func (f *File) Alloc() (uintptr, error) {
 }
 
 // releaseLocked gives the host back the freed pages beyond the keepFree
-// freed last, a run of adjacent pages per madvise (MADV_REMOVE: the memfd
+// lowest, a run of adjacent pages per madvise (MADV_REMOVE: the memfd
 // drops them, a fast call on a range that stays mapped). A page the host would
 // not take back stays resident (and on the free list), and no release is
 // tried again.
 func (f *File) releaseLocked() {
-	n := len(f.free) - keepFree
-	old := slices.Clone(f.free[:n])
-	f.free = append(f.free[:0], f.free[n:]...)
-	slices.Sort(old)
+	// By address, the whole list: the pages kept are the lowest, the
+	// rest go back in runs as long as can be. (Keeping the ones freed
+	// last instead left runs of one page when a file's pages were freed
+	// in no order: 14,000 madvise calls for the 64 MiB of an unlinked
+	// file.) Alloc takes from the end: the kept pages, highest first.
+	slices.Sort(f.free)
+	old := slices.Clone(f.free[keepFree:])
+	f.free = f.free[:keepFree]
 	for i := 0; i < len(old); {
 		j := i + 1
 		for j < len(old) && old[j] == old[j-1]+PageSize {

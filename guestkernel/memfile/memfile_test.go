@@ -413,7 +413,7 @@ func resident(t *testing.T, f *File) int {
 }
 
 // TestFreedPagesGoBack: past releaseAbove free pages, all but the keepFree
-// freed last are given back to the host; they are handed out again (zero)
+// lowest are given back to the host; they are handed out again (zero)
 // once the resident free pages are used up, and the file never grows for
 // them.
 func TestFreedPagesGoBack(t *testing.T) {
