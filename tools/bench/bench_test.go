@@ -548,3 +548,22 @@ func TestTreePSS(t *testing.T) {
 		t.Errorf("formatMB = %q", got)
 	}
 }
+
+// TestEveryProgCompiled: each C program under progs/ is in the progs
+// table, so compileProgs builds it (the clock row once failed with "no
+// such file" for want of its entry).
+func TestEveryProgCompiled(t *testing.T) {
+	files, err := progSources.ReadDir("progs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		name, ok := strings.CutSuffix(f.Name(), ".c")
+		if !ok {
+			continue
+		}
+		if _, ok := progs[name]; !ok {
+			t.Errorf("progs/%s is not in the progs table: it would not be compiled", f.Name())
+		}
+	}
+}

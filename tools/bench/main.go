@@ -27,6 +27,7 @@ var progSources embed.FS
 // these extra flags.
 var progs = map[string][]string{
 	"syscall":   nil,
+	"clock":     nil,
 	"fault":     nil,
 	"mmap":      nil,
 	"mix":       nil,
