@@ -30,15 +30,19 @@ type File struct {
 	span  uintptr // bytes of address space reserved (whole chunks)
 	limit uintptr // most bytes of pages ever resident (whole pages, <= span)
 
-	mu      sync.Mutex
-	size    uintptr   // bytes currently backed by the memfd (multiple of ChunkSize)
-	next    uintptr   // bump pointer: offset of the first never-used page
-	free    []uintptr // offsets of freed pages still resident, oldest first
-	cold    []uintptr // offsets of freed pages given back to the host
-	noGive  bool      // the host refused to take pages back: stop trying
-	used    uintptr   // pages in use * PageSize
-	maxUsed uintptr
-	onGrow  func(addr, size uintptr) error
+	mu     sync.Mutex
+	size   uintptr   // bytes currently backed by the memfd (multiple of ChunkSize)
+	next   uintptr   // bump pointer: offset of the first never-used page
+	free   []uintptr // offsets of freed pages still resident, oldest first
+	cold   []uintptr // offsets of freed pages given back to the host
+	noGive bool      // the host refused to take pages back: stop trying
+	// populated is the window populateLocked made resident last (+1: none
+	// yet); noPopulate is set when the host cannot (MADV_POPULATE_WRITE).
+	populated  uintptr
+	noPopulate bool
+	used       uintptr // pages in use * PageSize
+	maxUsed    uintptr
+	onGrow     func(addr, size uintptr) error
 	// refs counts the owners of each backed page (index: offset /
 	// PageSize): 0 for a free or never used page, 1 for a page with one
 	// owner, more for a page shared copy-on-write between address spaces
@@ -76,7 +80,7 @@ func New(limit uintptr, onGrow func(addr, size uintptr) error) (*File, error) {
 	if tail := start + span + align - (base + span); tail > 0 {
 		unix.Munmap(unsafe.Slice((*byte)(ptr(base+span)), tail))
 	}
-	return &File{fd: fd, base: base, span: span, limit: pageCeil(limit), onGrow: onGrow}, nil
+	return &File{fd: fd, base: base, span: span, limit: pageCeil(limit), onGrow: onGrow, populated: 1}, nil
 }
 
 func pageCeil(n uintptr) uintptr { return (n + PageSize - 1) &^ (PageSize - 1) }
@@ -168,9 +172,42 @@ func (f *File) Alloc() (uintptr, error) {
 		f.cold = f.cold[:n-1]
 		f.refs[off/PageSize] = 1
 		f.account(PageSize)
+		f.populateLocked(off)
 		return f.base + off, nil // given back: zero
 	}
-	return f.bumpLocked(1, 1)
+	addr, err := f.bumpLocked(1, 1)
+	if err == nil {
+		f.populateLocked(addr - f.base)
+	}
+	return addr, err
+}
+
+// populateWindow is the span of the memory file made resident on the host
+// at once around a page handed out that was not (populateLocked).
+const populateWindow = 64 << 10
+
+// populateLocked makes the host back the window around off (a page just
+// handed out, not resident on the host) with pages at once, unless it did
+// for that window already. In ring0 mode on PVM a guest access to a page
+// the host has not backed costs a shadow-paging fault into the host
+// kernel each (about 20 us); with the host's pages present, KVM maps the
+// neighbours on the same fault. The window's pages are free pages about
+// to be handed out (the bump pointer's next ones; the cold list's next
+// ones, which come out in address order) or pages in use (already
+// resident: the call leaves them as they are).
+func (f *File) populateLocked(off uintptr) {
+	if f.noPopulate {
+		return
+	}
+	w := off &^ (populateWindow - 1)
+	if w == f.populated {
+		return
+	}
+	f.populated = w
+	end := min(w+populateWindow, f.size)
+	if _, e := hostcall.Syscall6(unix.SYS_MADVISE, f.base+w, end-w, unix.MADV_POPULATE_WRITE, 0, 0, 0); e != 0 {
+		f.noPopulate = true // before Linux 5.14: leave it to the faults
+	}
 }
 
 // releaseLocked gives the host back the freed pages beyond the keepFree

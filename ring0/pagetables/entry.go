@@ -26,9 +26,9 @@ const (
 	HugeAddrMask uint64 = 0x000f_ffff_ffe0_0000
 
 	// IntermediateFlags are the flags of every entry that points to a
-	// table: present, writable, user, never NX. Leaves alone decide the
-	// permissions of a page.
-	IntermediateFlags = EntryPresent | EntryWrite | EntryUser
+	// table: present, writable, user, accessed (see leafFlags), never NX.
+	// Leaves alone decide the permissions of a page.
+	IntermediateFlags = EntryPresent | EntryWrite | EntryUser | EntryAccessed
 
 	// leafFlags are the bits that Opts controls in a leaf.
 	leafFlags = EntryWrite | EntryUser | EntryGlobal | EntryNX
@@ -127,10 +127,16 @@ func OptsOf(e uint64) Opts {
 	}
 }
 
+// leafFlags are a new leaf's bits for o. A leaf starts accessed, and
+// dirty when writable: nothing in ringbox reads those bits back, and
+// shadow paging (PVM) maps a guest entry ahead of use, on a neighbour's
+// fault, only when they are set (KVM's prefetch skips an entry without
+// the accessed bit and maps one without the dirty bit read-only); the
+// CPU or KVM setting them later would be a write to the table too.
 func (t *Tables) leafFlags(o Opts) uint64 {
-	f := EntryPresent
+	f := EntryPresent | EntryAccessed
 	if o.Write {
-		f |= EntryWrite
+		f |= EntryWrite | EntryDirty
 	}
 	if o.User || t.AlwaysUser {
 		f |= EntryUser

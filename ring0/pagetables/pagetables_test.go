@@ -326,14 +326,15 @@ func TestRawBits(t *testing.T) {
 	for _, e := range es[:3] {
 		assert.Equal(t, IntermediateFlags, e&^AddrMask, "intermediate %#x", e)
 	}
-	assert.Equal(t, uint64(0x3000)|EntryPresent|EntryNX, es[3])
+	// New leaves start accessed, and dirty when writable (leafFlags).
+	assert.Equal(t, uint64(0x3000)|EntryPresent|EntryAccessed|EntryNX, es[3])
 
 	es = path(pt, va+PageSize)
-	assert.Equal(t, uint64(0x4000)|EntryPresent|EntryUser|EntryGlobal, es[3])
+	assert.Equal(t, uint64(0x4000)|EntryPresent|EntryAccessed|EntryUser|EntryGlobal, es[3])
 
 	es = path(pt, va+2*mib)
 	require.Len(t, es, 3)
-	assert.Equal(t, uint64(0xfff_ffff_e0_0000)|EntryPresent|EntryWrite|EntryHuge, es[2])
+	assert.Equal(t, uint64(0xfff_ffff_e0_0000)|EntryPresent|EntryAccessed|EntryWrite|EntryDirty|EntryHuge, es[2])
 	got, _, _ := pt.Lookup(va + 4*mib - 1)
 	assert.Equal(t, uintptr(MaxPhys-1), got)
 }
