@@ -37,7 +37,7 @@ func inBothModes(t *testing.T, f func(t *testing.T, k *KVM, ring0Mode bool)) {
 			k := openKVM(t)
 			defer k.Close()
 			if ring0Mode && !k.Ring0Capable() {
-				t.Skip("ring0 mode needs 47 physical address bits; this KVM has fewer")
+				t.Skip("ring0 mode: " + k.Ring0Unavailable())
 			}
 			f(t, k, ring0Mode)
 		})

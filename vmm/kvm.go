@@ -3,6 +3,7 @@ package vmm
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
 	"syscall"
 	"unsafe"
@@ -163,9 +164,24 @@ func (k *KVM) MaxGuestPhys() uintptr {
 	return uintptr(1) << bits
 }
 
-// Ring0Capable reports whether ring0 mode can mirror the whole host
-// address space into the guest: host user addresses go up to 2^47.
-func (k *KVM) Ring0Capable() bool { return k.MaxGuestPhys() >= 1<<47 }
+// Ring0Capable reports whether ring0 mode can run here (Ring0Unavailable
+// says why not).
+func (k *KVM) Ring0Capable() bool { return k.Ring0Unavailable() == "" }
+
+// Ring0Unavailable says why ring0 mode cannot run, or "" when it can. It
+// mirrors the whole host address space into the guest (host user addresses
+// go up to 2^47), and Go code in the guest must make its host syscalls
+// from ringbox's own text: a cgo build's runtime calls the C library's
+// mmap, which the origin check (ring0/origin.go) refuses, stopping the run.
+func (k *KVM) Ring0Unavailable() string {
+	if cgoBuild {
+		return "a cgo build of ringbox (build it with CGO_ENABLED=0)"
+	}
+	if k.MaxGuestPhys() < 1<<47 {
+		return fmt.Sprintf("47 guest physical address bits needed; this CPU has %d", bits.Len64(uint64(k.MaxGuestPhys()))-1)
+	}
+	return ""
+}
 
 // CPUID returns the host-supported CPUID entry for function/index.
 func (k *KVM) CPUID(function, index uint32) (kvm.CPUIDEntry2, bool) {

@@ -329,7 +329,7 @@ func TestRing0KickedThenBounce(t *testing.T) {
 	k := openKVM(t)
 	defer k.Close()
 	if !k.Ring0Capable() {
-		t.Skip("ring0 mode needs 47 physical address bits; this KVM has fewer")
+		t.Skip("ring0 mode: " + k.Ring0Unavailable())
 	}
 	m, mem, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 1, Ring0: true})
 	require.NoError(t, err)

@@ -251,10 +251,10 @@ func runCmd(o *runOpts) error {
 	// default is exit mode.
 	ring0Mode := o.platform == "kvm" || o.platform == "" && k.Ring0Capable()
 	if ring0Mode && !k.Ring0Capable() {
-		return fail(exitSandbox, "--platform=kvm needs 47 guest physical address bits; this CPU has %d (use --platform=kvm-exit)", bits(k.MaxGuestPhys()))
+		return fail(exitSandbox, "--platform=kvm cannot run: %s (use --platform=kvm-exit)", k.Ring0Unavailable())
 	}
 	if o.platform == "" && !ring0Mode {
-		log.Debug("ring0 mode unavailable (too few physical address bits), using exit mode", "bits", bits(k.MaxGuestPhys()))
+		log.Debug("ring0 mode unavailable, using exit mode", "why", k.Ring0Unavailable())
 	}
 	// Tasks share the VM's vCPUs; one waiting in the kernel lends its own
 	// out (docs/how-it-works.md).
@@ -576,15 +576,6 @@ func hwcap(k *vmm.KVM) uint64 {
 		return uint64(e.Edx)
 	}
 	return 0
-}
-
-func bits(v uintptr) int {
-	n := 0
-	for v > 1 {
-		v >>= 1
-		n++
-	}
-	return n
 }
 
 // initialCaps are the first process's capability sets: given ones (an OCI

@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package vmm
+
+const cgoBuild = false
