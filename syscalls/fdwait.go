@@ -100,6 +100,11 @@ func (s *sleeper) sleep(ch <-chan struct{}, poll bool) wake {
 		}
 		tick = s.ticker.C
 	}
+	if !poll && kernel.SpinWait(ch, time.Time{}) {
+		// The notification came within the spin (a ping-pong peer):
+		// no block, no VM exit on either side.
+		return wakeNotified
+	}
 	select {
 	case <-ch:
 	case <-tick:

@@ -331,7 +331,7 @@ func futexSleep(c Interruptible, ch <-chan struct{}, deadline time.Time) int {
 	if c.SignalPending() {
 		return sleepInterrupted
 	}
-	if spinForWake(ch, deadline) {
+	if SpinWait(ch, deadline) {
 		return sleepWoken
 	}
 	for {
@@ -344,36 +344,6 @@ func futexSleep(c Interruptible, ch <-chan struct{}, deadline time.Time) int {
 			if c.SignalPending() {
 				return sleepInterrupted
 			}
-		}
-	}
-}
-
-// futexSpin is how long a futex waiter polls for its wake before it
-// blocks. Threads that hand a lock or a turn back and forth (a mutex, a
-// condition variable, a work queue) mostly wake each other within
-// microseconds; blocking costs a wake-up of the waiter's host thread and,
-// in ring0 mode, a VM exit on each side (its vCPU leaves the guest, and
-// the waker's futex wake of the parked thread is a host syscall from the
-// guest). PVM, ring0: a futex ping-pong between two threads took 155 us a
-// switch blocking at once.
-const futexSpin = 50 * time.Microsecond
-
-// spinForWake polls ch for up to futexSpin (not past deadline) and
-// reports whether the wake came. Go's scheduler may take the thread back
-// meanwhile as always.
-func spinForWake(ch <-chan struct{}, deadline time.Time) bool {
-	end := time.Now().Add(futexSpin)
-	if !deadline.IsZero() && deadline.Before(end) {
-		end = deadline
-	}
-	for i := 0; ; i++ {
-		select {
-		case <-ch:
-			return true
-		default:
-		}
-		if i%64 == 63 && time.Now().After(end) {
-			return false
 		}
 	}
 }
