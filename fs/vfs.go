@@ -407,7 +407,11 @@ func (v *VFS) resolveParentAs(s Searcher, start, root *Dentry, path string, how 
 
 // Searcher decides whether a walk may look up names in directory d (the
 // caller's search permission, x; EACCES if not). A nil Searcher lets
-// every walk through (root, or the sandbox's own lookups).
+// every walk through (root, or the sandbox's own lookups). It is also
+// asked with a magic link's dentry (MagicLink.Magic) before the walk
+// follows it: nil lets the walk jump to the link's file without searching
+// the directories of its path, as Linux does for a caller that may trace
+// the link's process; an error makes it follow the path with checks.
 type Searcher func(d *Dentry) error
 
 // View is the tree as one caller walks it: its Resolve methods check
@@ -571,10 +575,12 @@ func (v *VFS) walkMagic(d *Dentry, w *walker, path string, follow bool, magic **
 			// Linux jumps to a magic link's file (nd_jump_link): the
 			// directories of its path are not searched, so a process
 			// that may no longer search them still reaches its own
-			// cwd, executable and descriptors. Names after the link
-			// are looked up with the caller's permissions again.
+			// cwd, executable and descriptors. The Searcher says
+			// whether this caller may jump (asked with the link's own
+			// dentry); names after the link are looked up with the
+			// caller's permissions again.
 			search := w.search
-			if isML && ml.Magic() {
+			if isML && ml.Magic() && (search == nil || search(c) == nil) {
 				w.search = nil
 			}
 			c, err = v.walkMagic(d, w, target, true, inner)
@@ -647,7 +653,7 @@ type Xattrs interface {
 }
 
 // OwnProcessFile is a /proc directory its own process may always read and
-// search, whoever owns it: a process that is not dumpable (it changed its
+// search, or a magic link it may always jump through, whoever owns it: a process that is not dumpable (it changed its
 // IDs) shows root as the owner of its /proc files, yet still lists its own
 // descriptors (Linux's proc_fd_permission), as closefrom and Python's
 // close_fds do. OwnProcess returns that process's ID.

@@ -400,6 +400,14 @@ func searcher(t *kernel.Task) fs.Searcher {
 		return nil
 	}
 	return func(d *fs.Dentry) error {
+		if !d.IsDir() {
+			// A magic link about to be followed: only the caller's
+			// own process's are jumped through (fs.Searcher).
+			if ownProcessFile(t, d.Node()) {
+				return nil
+			}
+			return unix.EACCES
+		}
 		st, err := d.Node().Stat()
 		if err != nil {
 			return nil
@@ -411,8 +419,8 @@ func searcher(t *kernel.Task) fs.Searcher {
 	}
 }
 
-// ownProcessFile reports whether n is a /proc directory of t's own
-// process that it may use whoever owns it (fs.OwnProcessFile).
+// ownProcessFile reports whether n is a /proc directory or magic link of
+// t's own process that it may use whoever owns it (fs.OwnProcessFile).
 func ownProcessFile(t *kernel.Task, n fs.Node) bool {
 	o, ok := n.(fs.OwnProcessFile)
 	return ok && o.OwnProcess() != 0 && o.OwnProcess() == t.TG.PID

@@ -114,9 +114,10 @@ type node struct {
 var _ fs.Node = (*node)(nil)
 
 // OwnProcess implements fs.OwnProcessFile for the fd and fdinfo
-// directories (0 for the others).
+// directories and the magic links (cwd, root, exe, fd/N; 0 for the
+// others).
 func (n *node) OwnProcess() int32 {
-	if n.ops == fdDirOps || n.ops == fdinfoDirOps {
+	if n.ops == fdDirOps || n.ops == fdinfoDirOps || n.ops.magic {
 		return n.pid
 	}
 	return 0
