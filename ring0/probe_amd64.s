@@ -4,6 +4,10 @@
 #include "textflag.h"
 #include "offsets_amd64.h"
 
+// PROBE_DONE ends a probe: its reason in the CPU page, then an exit to the
+// VMM (OUT to EXIT_PORT; the HLT is never reached).
+#define PROBE_DONE(reason) MOVQ $reason, CPU_REASON(GS); MOVQ $EXIT_PORT, DX; BYTE $0xee; BYTE $0xf4
+
 // pvmProbeSyscall executes SYSCALL in supervisor mode. If it lands on
 // LSTAR (pvmSyscall), the stub records it as a syscall (Reason 1) with RCX
 // = the address after the SYSCALL. If it returns here, RAX holds what the
@@ -13,10 +17,7 @@ TEXT ·pvmProbeSyscall(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0x0f; BYTE $0x05 // SYSCALL
 	MOVQ AX, CPU_RAX(GS)
 	MOVQ CX, CPU_RCX(GS)
-	MOVQ $0x55, CPU_REASON(GS)
-	MOVQ $EXIT_PORT, DX
-	BYTE $0xee // OUTB AL, DX
-	BYTE $0xf4 // HLT
+	PROBE_DONE(0x55)
 
 // pvmProbeZap times a rewrite of the two first bytes of a page-table page
 // (at CPU_RDI) by the stub's zap path: it just does the write and exits.
@@ -28,10 +29,7 @@ again:
 	MOVW AX, (DI)
 	DECQ CX
 	JNZ again
-	MOVQ $0x56, CPU_REASON(GS)
-	MOVQ $EXIT_PORT, DX
-	BYTE $0xee // OUTB AL, DX
-	BYTE $0xf4 // HLT
+	PROBE_DONE(0x56)
 
 // probeAddrs returns the probe entry points.
 TEXT ·probeAddrs(SB),NOSPLIT,$0-16
@@ -52,10 +50,7 @@ fsloop:
 	DECQ CX
 	JNZ fsloop
 	MOVQ BX, CPU_RBX(GS)
-	MOVQ $0x57, CPU_REASON(GS)
-	MOVQ $EXIT_PORT, DX
-	BYTE $0xee // OUTB AL, DX
-	BYTE $0xf4 // HLT
+	PROBE_DONE(0x57)
 
 // probeFSAddr returns pvmProbeFSBase's address.
 TEXT ·probeFSAddr(SB),NOSPLIT,$0-8
@@ -78,10 +73,7 @@ tscloop:
 	SHLQ $32, DX
 	ORQ DX, AX
 	MOVQ AX, CPU_RCX(GS)
-	MOVQ $0x58, CPU_REASON(GS)
-	MOVQ $EXIT_PORT, DX
-	BYTE $0xee // OUTB AL, DX
-	BYTE $0xf4 // HLT
+	PROBE_DONE(0x58)
 
 // probeTSCAddr returns pvmProbeTSC's address.
 TEXT ·probeTSCAddr(SB),NOSPLIT,$0-8

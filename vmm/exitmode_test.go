@@ -25,8 +25,8 @@ func openKVM(t testing.TB) *KVM {
 }
 
 // inBothModes runs f as the subtests "exit" and "ring0", each with its own
-// KVM; the ring0 one is skipped where KVM has too few physical address
-// bits for ring0 mode.
+// KVM; the ring0 one is skipped where ring0 mode cannot run
+// (KVM.Ring0Unavailable: too few physical address bits, a cgo build).
 func inBothModes(t *testing.T, f func(t *testing.T, k *KVM, ring0Mode bool)) {
 	for _, ring0Mode := range []bool{false, true} {
 		name := "exit"

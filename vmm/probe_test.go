@@ -35,18 +35,26 @@ func runProbe(t *testing.T, m *Machine, rip uintptr, setup func(c *exitContext))
 	return c, reason, err
 }
 
-// TestPVMSupervisorSyscall records what SYSCALL does when executed in
-// guest supervisor mode on this PVM variant (docs/pvm.md).
-func TestPVMSupervisorSyscall(t *testing.T) {
+// pvmProbeMachine makes a machine for a probe whose subject is PVM's
+// ABI, skipping elsewhere (the probes' entry points are PVM's).
+func pvmProbeMachine(t *testing.T) *Machine {
+	t.Helper()
 	k := openKVM(t)
-	defer k.Close()
+	t.Cleanup(func() { k.Close() })
 	if k.Backend != BackendPVM {
-		// The probe's entry points are PVM's; on VMX/SVM a ring-0
-		// SYSCALL is the hardware's and ring0 mode does not rely on it.
 		t.Skipf("a PVM probe; this KVM is %v", k.Backend)
 	}
 	m, _, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 2})
 	require.NoError(t, err)
+	return m
+}
+
+// TestPVMSupervisorSyscall records what SYSCALL does when executed in
+// guest supervisor mode on this PVM variant (docs/pvm.md).
+func TestPVMSupervisorSyscall(t *testing.T) {
+	// On VMX/SVM a ring-0 SYSCALL is the hardware's and ring0 mode does
+	// not rely on it.
+	m := pvmProbeMachine(t)
 	sys, _ := ring0.ProbeEntryPoints()
 	c, reason, err := runProbe(t, m, sys, nil)
 	require.NoError(t, err)
@@ -125,13 +133,8 @@ func TestPVMFSGSBase(t *testing.T) {
 // guest is not trapped. Host readings before and after the KVM_RUN must
 // bracket the guest's.
 func TestPVMGuestTSC(t *testing.T) {
-	k := openKVM(t)
-	defer k.Close()
-	if k.Backend != BackendPVM {
-		t.Skipf("a PVM probe; this KVM is %v", k.Backend)
-	}
-	m, _, err := NewMachine(k, Config{MemLimit: 64 << 20, NumCPU: 2})
-	require.NoError(t, err)
+	// On VMX/SVM the TSC offset is KVM's to set (setupVCPU).
+	m := pvmProbeMachine(t)
 	const n = 100000
 	var before uint64
 	c, reason, err := runProbe(t, m, ring0.ProbeTSC(), func(c *exitContext) {
