@@ -1,10 +1,12 @@
 package vmm
 
 import (
+	"bytes"
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
 	"ringbox/ring0/pagetables"
-	"ringbox/vmm/hostmaps"
 )
 
 // hostUserEnd is the end of the host's user address space (TASK_SIZE_MAX).
@@ -14,40 +16,99 @@ const hostUserEnd = 0x7ffffffff000
 // address space into the guest.
 const chunkSize = 2 << 20
 
-// hostRegions returns the lower-half mappings of this process. The
-// vCPUs' kvm_run mappings are among them: Go code in the guest reaches
-// them (a kick sets another vCPU's immediate_exit), and KVM resolves such
-// accesses through the memory slot as any other.
-func hostRegions() ([][2]uintptr, error) {
-	ms, err := hostmaps.Self()
+// readMapsLocked reads this process's maps file into m.mapsBuf with plain
+// system calls (no os.File: no poller registration) and returns the
+// lower-half regions in it. The vCPUs' kvm_run mappings are among them:
+// Go code in the guest reaches them (a kick sets another vCPU's
+// immediate_exit), and KVM resolves such accesses through the memory slot
+// as any other. mapHost runs before many entries, so this is
+// on the path of every new thread. m.hostMu is held.
+func (m *Machine) readMapsLocked() ([][2]uintptr, error) {
+	fd, err := unix.Open("/proc/self/maps", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
-	var regions [][2]uintptr
-	for _, m := range ms {
-		if m.End <= pagetables.LowerHalfEnd {
-			regions = append(regions, [2]uintptr{m.Start, m.End})
+	defer unix.Close(fd)
+	if m.mapsBuf == nil {
+		m.mapsBuf = make([]byte, 16<<10)
+	}
+	n := 0
+	for {
+		if n == len(m.mapsBuf) {
+			m.mapsBuf = append(m.mapsBuf, make([]byte, len(m.mapsBuf))...)
+		}
+		k, err := unix.Read(fd, m.mapsBuf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if k == 0 {
+			break
+		}
+		n += k
+	}
+	regions := m.regionsBuf[:0]
+	for text := m.mapsBuf[:n]; len(text) > 0; {
+		line := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
+		start, rest, ok := hexPrefix(line)
+		if !ok || len(rest) == 0 || rest[0] != '-' {
+			continue
+		}
+		end, _, ok := hexPrefix(rest[1:])
+		if !ok || end <= start || end > pagetables.LowerHalfEnd {
+			continue
+		}
+		regions = append(regions, [2]uintptr{start, end})
+	}
+	m.regionsBuf = regions
+	return regions, nil
+}
+
+// hexPrefix parses the hexadecimal number at the start of b.
+func hexPrefix(b []byte) (v uintptr, rest []byte, ok bool) {
+	i := 0
+	for ; i < len(b) && i < 16; i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | uintptr(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | uintptr(c-'a'+10)
+		default:
+			return v, b[i:], i > 0
 		}
 	}
-	return regions, nil
+	return v, b[i:], i > 0
 }
 
 // mapHost makes every host mapping that exists now reachable by Go code in
 // the guest: memory slots (guest-physical = host-virtual) and an identity
 // mapping in the kernel half of the page tables, by 2 MiB chunks. The first
-// chunk stays unmapped so that nil pointers fault.
+// chunk stays unmapped so that nil pointers fault. A region seen whole
+// before (m.mirroredRegions) is skipped without looking at its chunks:
+// most calls find nothing new.
 func (m *Machine) mapHost() error {
-	regions, err := hostRegions()
+	m.hostMu.Lock()
+	defer m.hostMu.Unlock()
+	regions, err := m.readMapsLocked()
 	if err != nil {
 		return fmt.Errorf("read host mappings: %w", err)
 	}
-	m.hostMu.Lock()
-	defer m.hostMu.Unlock()
 	// The chunks not mirrored yet, in runs of consecutive chunks: one
 	// memory slot per run keeps KVM_SET_USER_MEMORY_REGION calls (the
 	// bulk of ring0 mode's start-up) few.
 	var runs [][2]uintptr
 	for _, r := range regions {
+		if _, ok := m.mirroredRegions[r]; ok {
+			continue
+		}
 		for c := r[0] &^ (chunkSize - 1); c < r[1]; c += chunkSize {
 			if !m.wantChunk(c) {
 				continue
@@ -59,6 +120,10 @@ func (m *Machine) mapHost() error {
 				runs = append(runs, [2]uintptr{c, c + chunkSize})
 			}
 		}
+		if len(m.mirroredRegions) >= maxMirroredRegions {
+			clear(m.mirroredRegions) // bounded: the chunks still say what is mirrored
+		}
+		m.mirroredRegions[r] = struct{}{}
 	}
 	for _, r := range runs {
 		if err := m.mapRunLocked(r[0], r[1]); err != nil {
@@ -67,6 +132,9 @@ func (m *Machine) mapHost() error {
 	}
 	return nil
 }
+
+// maxMirroredRegions bounds mapHost's memory of regions seen whole.
+const maxMirroredRegions = 4096
 
 // mirrored reports whether Go code in the guest reaches host address addr
 // without a fault: its chunk is mirrored, or it lies in the memory file.

@@ -66,13 +66,21 @@ type Machine struct {
 	// vCPU short of the VM, so a released context leaves its vCPU here
 	// for the next context on that slot.
 	vcpus []*VCPU
+	// spareStacks are released ring0 contexts' VMM stacks (getStack).
+	spareStacks [][]byte
 	// hostMu guards chunks: the 2 MiB chunks of the host address space
 	// mirrored into the guest (ring0 mode, hostmap.go), and spaces: the
 	// live address spaces, which get the kernel half's new top-level
 	// slots (growTopLocked).
 	hostMu sync.Mutex
 	chunks map[uintptr]bool
-	spaces map[*addressSpace]struct{}
+	// mirroredRegions are host regions (start, end) whose chunks were all
+	// mirrored when mapHost last saw them; mapsBuf and regionsBuf are its
+	// reused buffers.
+	mirroredRegions map[[2]uintptr]struct{}
+	mapsBuf         []byte
+	regionsBuf      [][2]uintptr
+	spaces          map[*addressSpace]struct{}
 
 	// graveyard holds table pages of released address spaces, to be
 	// zapped by the next vCPU that runs before they are reused.
@@ -129,6 +137,7 @@ func NewMachine(k *KVM, cfg Config) (*Machine, *memfile.File, error) {
 	m := &Machine{kvm: k, vm: vm, cfg: cfg, curRoot: map[int]uintptr{}, vcpus: make([]*VCPU, ncpu), spaces: map[*addressSpace]struct{}{}}
 	m.slotCond = sync.NewCond(&m.mu)
 	m.pool.owner = make([]*hold, ncpu)
+	m.pool.parked = make([]parkedSlot, ncpu)
 	m.pool.slice = preemptAfter
 	fail := func(err error) (*Machine, *memfile.File, error) {
 		vm.Close()

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bobuhiro11/gokvm/kvm"
+
 	"ringbox/ring0"
 )
 
@@ -58,11 +60,31 @@ type hold struct {
 	kicked atomic.Bool
 	// yield: a queued context asked this one to give its slot up.
 	yield atomic.Bool
+	// parked is how the slot taken last was left (acquire; guarded by
+	// m.mu until then, the context's own after).
+	parked parkedSlot
+	// kgs is the vCPU's KERNEL_GS_BASE after the last takeSlot that moved
+	// the context (0 after a full set-up, the last program's after a
+	// parked slot's).
+	kgs uint64
+}
+
+// parkedSlot says how a released context left its slot's vCPU (ring0
+// mode): parked after a leave in the supervisor, at the entry code's
+// request, with the set-up setupVCPU gives (segments, MSRs, XCR0, TSC
+// offset all the same for the slot's next context), and kgs in
+// KERNEL_GS_BASE. The next context only moves it to the way into user
+// mode.
+type parkedSlot struct {
+	ok  bool
+	kgs uint64
 }
 
 // pool is the machine's slot bookkeeping, guarded by m.mu.
 type pool struct {
-	owner   []*hold // the context each slot serves (nil: free)
+	owner []*hold // the context each slot serves (nil: free)
+	// parked says, by slot, how its last context left the vCPU.
+	parked  []parkedSlot
 	queue   []*hold // contexts waiting for a slot, in order
 	steals  atomic.Uint64
 	preempt int // the next slot to ask to yield (round robin)
@@ -179,6 +201,8 @@ func (h *hold) acquire() (slot int, v *VCPU, moved, fresh bool, err error) {
 	m.pool.owner[slot] = h
 	h.slot = slot
 	v = m.vcpus[slot]
+	parked := m.pool.parked[slot]
+	m.pool.parked[slot] = parkedSlot{}
 	m.mu.Unlock()
 	if v == nil {
 		fresh = true
@@ -192,6 +216,7 @@ func (h *hold) acquire() (slot int, v *VCPU, moved, fresh bool, err error) {
 	}
 	h.vcpu.Store(v)
 	h.cpu.Store(m.region.CPU(slot))
+	h.parked = parked
 	return slot, v, true, fresh, nil
 }
 
@@ -215,10 +240,22 @@ func (h *hold) takeSlot(lstar, rip uintptr) (slot int, v *VCPU, moved bool, err 
 	}
 	m.moveCounters(m.region.CPU(slot))
 	m.region.InitCPU(slot)
+	if p := h.parked; p.ok && !fresh {
+		// Parked by a released context after its leave: everything but
+		// the registers is as setupVCPU makes it.
+		regs := kvm.Regs{RIP: uint64(rip), RSP: uint64(m.region.StackTop(slot)), RFLAGS: 0x2}
+		if err := v.SetRegs(&regs); err != nil {
+			h.drop()
+			return -1, nil, false, fmt.Errorf("set up vCPU %d: %w", slot, err)
+		}
+		h.kgs = p.kgs
+		return slot, v, true, nil
+	}
 	if err := m.setupVCPU(v, slot, lstar, rip, fresh); err != nil {
 		h.drop()
 		return -1, nil, false, fmt.Errorf("set up vCPU %d: %w", slot, err)
 	}
+	h.kgs = 0
 	return slot, v, true, nil
 }
 
@@ -267,11 +304,15 @@ func (h *hold) takeKick() bool {
 
 // drop gives the context's slot back (its context is released, or setting
 // the slot up failed).
-func (h *hold) drop() {
+func (h *hold) drop() { h.dropParked(parkedSlot{}) }
+
+// dropParked is drop, saying how the context leaves the vCPU.
+func (h *hold) dropParked(p parkedSlot) {
 	m := h.m
 	m.mu.Lock()
 	if h.slot >= 0 && !h.lost {
 		m.pool.owner[h.slot] = nil
+		m.pool.parked[h.slot] = p
 		m.free = append(m.free, h.slot)
 		m.slotCond.Broadcast()
 	}

@@ -24,6 +24,7 @@ const vmmStackSize = 64 << 10
 // file, for the four or five a Go process uses.
 func (m *Machine) setupRing0() error {
 	m.chunks = map[uintptr]bool{}
+	m.mirroredRegions = map[[2]uintptr]struct{}{}
 	return m.mapHost()
 }
 
@@ -42,6 +43,8 @@ type ring0Context struct {
 	// reload: the slot is new to the context; the next entry switches to
 	// its address space and flushes.
 	reload bool
+	// fresh: no entry since the context took its slot (prepareHost).
+	fresh bool
 
 	tid int
 	// hostFS is the task thread's FS base, once it took a slot (read by
@@ -65,14 +68,53 @@ type ring0Context struct {
 }
 
 func (m *Machine) newRing0Context() (*ring0Context, error) {
-	stack, err := unix.Mmap(-1, 0, vmmStackSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	stack, err := m.getStack()
 	if err != nil {
-		return nil, fmt.Errorf("VMM stack: %w", err)
+		return nil, err
 	}
 	c := &ring0Context{m: m, slot: -1, stack: stack}
 	c.h = m.newHold(c.saveFP, &c.rs)
 	c.rs.kick = c.h.interrupt
 	return c, nil
+}
+
+// maxSpareStacks bounds the VMM stacks kept for new contexts.
+const maxSpareStacks = 64
+
+// getStack returns a VMM stack for a new context: a released context's
+// (no new host mapping, which the next entry would have to mirror) or a
+// new one.
+func (m *Machine) getStack() ([]byte, error) {
+	m.mu.Lock()
+	if n := len(m.spareStacks); n > 0 {
+		s := m.spareStacks[n-1]
+		m.spareStacks = m.spareStacks[:n-1]
+		m.mu.Unlock()
+		return s, nil
+	}
+	m.mu.Unlock()
+	s, err := unix.Mmap(-1, 0, vmmStackSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, fmt.Errorf("VMM stack: %w", err)
+	}
+	return s, nil
+}
+
+// putStack keeps a released context's VMM stack for the next one, or
+// unmaps it.
+func (m *Machine) putStack(s []byte) {
+	if s == nil {
+		return
+	}
+	m.mu.Lock()
+	if len(m.spareStacks) < maxSpareStacks {
+		m.spareStacks = append(m.spareStacks, s)
+		s = nil
+	}
+	m.mu.Unlock()
+	if s != nil {
+		unix.Munmap(s)
+	}
 }
 
 // saveFP copies the program's FP state out of the slot for a context that
@@ -132,8 +174,8 @@ func (c *ring0Context) take() (bool, error) {
 	r0.HostFS = c.hostFS.Load()
 	v.tid.Store(int32(c.tid))
 	c.leaves, c.asked, c.userInKVM, c.needReset, c.fullReset = 0, false, false, false, false
-	c.pvmGS = 0 // setupVCPU's
-	c.reload = true
+	c.pvmGS = c.h.kgs // setupVCPU's, or the parked slot's
+	c.reload, c.fresh = true, true
 	if fp := c.h.fp; fp != nil {
 		c.h.fp = nil
 		if err := c.SetFPState(fp); err != nil {
@@ -198,7 +240,12 @@ func (c *ring0Context) Yield() { c.h.offer() }
 // the code continues on the host from here.
 func (c *ring0Context) Release() {
 	held := c.h.reclaim()
+	var parked parkedSlot
 	if held {
+		// Code in the guest leaves the vCPU parked in the supervisor,
+		// set up as a new one: the slot's next context need not set it
+		// up again (takeSlot).
+		parked = parkedSlot{ok: c.inGuest() && !c.userInKVM, kgs: c.pvmGS}
 		ring0.Leave(c.cpu)
 		// The slot's counters start again at zero for its next context.
 		c.m.moveCounters(c.cpu)
@@ -207,10 +254,16 @@ func (c *ring0Context) Release() {
 		ring0Threads.CompareAndDelete(c.hostFS.Load(), c)
 	}
 	c.rs.attach(c.as, nil)
-	unix.Munmap(c.stack)
+	c.m.putStack(c.stack)
+	c.stack = nil
 	if held {
-		c.m.setCurRoot(c.slot, 0)
-		c.h.drop()
+		if !parked.ok {
+			// A parked vCPU keeps its root until the next context's
+			// entry code switches away from it: the root stays pinned
+			// (not freed with a dead address space) until then.
+			c.m.setCurRoot(c.slot, 0)
+		}
+		c.h.dropParked(parked)
 	}
 }
 
@@ -505,8 +558,17 @@ func (c *ring0Context) prepareHost() error {
 	// new thread stacks): mirror it before Go code uses it in the guest.
 	// After a leave that Go code asked for (LeaveGuest) that is left to a
 	// fault, as long as the stack is mirrored (above): reading the host's
-	// mappings costs more than the leave saved.
-	if !asked {
+	// mappings costs more than the leave saved. So it is on a slot's
+	// first entry (a new thread, or one that lost its slot) when the
+	// stack is mirrored: most find nothing new.
+	mirrored := asked
+	if c.fresh {
+		c.fresh = false
+		var probe byte
+		sp := uintptr(unsafe.Pointer(&probe))
+		mirrored = mirrored || c.m.mirrored(sp) && c.m.mirrored(sp+4095)
+	}
+	if !mirrored {
 		if err := c.m.mapHost(); err != nil {
 			return err
 		}
