@@ -233,6 +233,16 @@ func (c *ring0Context) Idle() {
 	c.h.setIdle()
 }
 
+// Leave implements platform.Leaver: the task thread's code continues on
+// the host (if it runs in the guest) until the next Switch, which lets
+// the parked vCPU go on by itself.
+func (c *ring0Context) Leave() {
+	if c.inGuest() {
+		c.asked = true
+		ring0.Leave(c.cpu)
+	}
+}
+
 // Yield implements platform.Yielder.
 func (c *ring0Context) Yield() { c.h.offer() }
 
@@ -245,7 +255,10 @@ func (c *ring0Context) Release() {
 		// Code in the guest leaves the vCPU parked in the supervisor,
 		// set up as a new one: the slot's next context need not set it
 		// up again (takeSlot).
-		parked = parkedSlot{ok: c.inGuest() && !c.userInKVM, kgs: c.pvmGS}
+		// So does a leave Go code asked for (Leave, Idle) that no entry
+		// has followed yet.
+		left := c.asked && c.cpu.R0.Leaves != c.leaves && c.cpu.R0.Req == ring0.ReasonLeave
+		parked = parkedSlot{ok: (c.inGuest() || left) && !c.userInKVM && !c.fullReset, kgs: c.pvmGS}
 		ring0.Leave(c.cpu)
 		// The slot's counters start again at zero for its next context.
 		c.m.moveCounters(c.cpu)

@@ -691,6 +691,12 @@ func (t *Task) ownExitStatus() ExitStatus {
 // CLONE_CHILD_CLEARTID write and futex wake, the robust list, the vfork
 // parent's release; the last task of the group ends the process.
 func (t *Task) finish() {
+	// What follows makes host syscalls (the futex wakes of the Go runtime
+	// for the tasks it wakes, the CPU clock): in ring0 mode, one exit for
+	// all of them instead of one each.
+	if l, ok := t.Ctx.(platform.Leaver); ok {
+		l.Leave()
+	}
 	t.exitFutexes()
 	t.releaseVfork()
 	t.endCPU()

@@ -93,6 +93,16 @@ type Idler interface {
 	Idle()
 }
 
+// Leaver is a Context whose kernel code may run in the guest (ring0 mode),
+// where each host syscall costs a VM exit. Leave moves the calling task
+// thread's code to the host, if it runs in the guest, for a stretch of
+// kernel work that makes several host syscalls (a thread's end): one exit
+// instead of one per call. The next Switch goes back in. It must run on
+// the task's thread.
+type Leaver interface {
+	Leave()
+}
+
 // Yielder is a Context that can give its vCPU to a task waiting for one
 // (sched_yield): if any waits, the context's next Switch goes to the back
 // of the line first.
