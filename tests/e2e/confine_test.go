@@ -44,11 +44,18 @@ func TestConfinement(t *testing.T) {
 	child := sandboxProcess(t, cmd.Process.Pid)
 	proc := "/proc/" + strconv.Itoa(child)
 
-	st, err := os.ReadFile(proc + "/status")
+	// Every thread: capabilities are per thread (the bounding set too,
+	// which the child inherits from the parent thread that started it).
+	tasks, err := filepath.Glob(proc + "/task/*/status")
 	require.NoError(t, err)
-	for _, want := range []string{"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000",
-		"CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000", "NoNewPrivs:\t1"} {
-		require.Contains(t, string(st), want, "%s/status", proc)
+	require.NotEmpty(t, tasks)
+	for _, task := range tasks {
+		st, err := os.ReadFile(task)
+		require.NoError(t, err)
+		for _, want := range []string{"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000",
+			"CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000", "NoNewPrivs:\t1"} {
+			require.Contains(t, string(st), want, task)
+		}
 	}
 	for _, ns := range []string{"mnt", "pid", "ipc", "uts", "net"} {
 		ours, err := os.Readlink("/proc/self/ns/" + ns)
