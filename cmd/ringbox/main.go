@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+
+	"ringbox/vmm/confine"
 )
 
 // Version is the ringbox version.
@@ -41,7 +43,10 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	os.Exit(realMain(os.Args[1:]))
+	st := realMain(os.Args[1:])
+	// The confined child: the parent may leave now (vmm/confine).
+	confine.ReportStatus(st)
+	os.Exit(st)
 }
 
 // gcPercent is ringbox's GOGC: it halves the exits of a file-heavy run
