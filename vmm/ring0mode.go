@@ -502,6 +502,11 @@ func (c *ring0Context) Switch(pas platform.AddressSpace, regs *platform.Regs) (p
 	if !ok {
 		return platform.Event{}, fmt.Errorf("ring0 mode: unexpected stop reason %d", reason)
 	}
+	if c.m.hostFirst.Load() > 0 && c.m.hostFirst.Add(-1) >= 0 {
+		// One of the program's first events: Go code handles it on
+		// the host (Config.HostFirst).
+		c.Leave()
+	}
 	return ev, nil
 }
 

@@ -258,6 +258,20 @@ var runFlags = []*runFlag{
 			}
 			return err
 		}},
+	{long: "host-first", arg: "N", group: groupResources, def: func() string { return "auto" },
+		usage: "program events handled on the host first (" + strconv.Itoa(vmm.DefaultHostFirst) + " on PVM)",
+		set: func(o *runOpts, v string) error {
+			if v == "auto" {
+				o.hostFirst = vmm.HostFirstAuto
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1<<20 {
+				return fmt.Errorf("want auto or a count from 0 to %d", 1<<20)
+			}
+			o.hostFirst = n
+			return nil
+		}},
 
 	{long: "vdso", arg: "MODE", group: groupDebugging, def: func() string { return "auto" },
 		usage: "the programs' vDSO: host, stubs or off",
@@ -317,6 +331,7 @@ func defaultRunOpts() *runOpts {
 		pids:      kernel.DefaultMaxTasks,
 		cpus:      runtime.NumCPU(),
 		hostIO:    "auto",
+		hostFirst: vmm.HostFirstAuto,
 		vdso:      "auto",
 		killAfter: 10 * time.Second,
 	}

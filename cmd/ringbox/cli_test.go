@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"ringbox/vmm"
 	"strings"
 	"testing"
 
@@ -53,6 +54,9 @@ func TestParseRunForms(t *testing.T) {
 		}, []string{"p"}},
 		{[]string{"--clearenv", "--read-only=false", "--strace=1", "p"}, func(o *runOpts) bool { return o.clearEnv && !o.readOnly && o.strace }, []string{"p"}},
 		{[]string{"--platform", "kvm-exit", "--platform=kvm", "--backend=x86", "p"}, func(o *runOpts) bool { return o.platform == "kvm" && o.backend == "x86" }, []string{"p"}},
+		{[]string{"p"}, func(o *runOpts) bool { return o.hostFirst == vmm.HostFirstAuto }, []string{"p"}},
+		{[]string{"--host-first", "0", "p"}, func(o *runOpts) bool { return o.hostFirst == 0 }, []string{"p"}},
+		{[]string{"--host-first=7", "--host-first", "auto", "--host-first=300", "p"}, func(o *runOpts) bool { return o.hostFirst == 300 }, []string{"p"}},
 		{[]string{"--env-file", "a", "--env-file=b", "--unsetenv", "K", "p"}, func(o *runOpts) bool {
 			return reflect.DeepEqual(o.envFiles, []string{"a", "b"}) && reflect.DeepEqual(o.unsetEnv, []string{"K"})
 		}, []string{"p"}},
@@ -102,6 +106,8 @@ func TestParseRunErrors(t *testing.T) {
 		{[]string{"-platform=kvm", "p"}, "--platform=kvm"},
 		{[]string{"-hv", "p"}, "short flags cannot be combined"},
 		{[]string{"-p", "80", "p"}, "want HOSTPORT:PORT"},
+		{[]string{"--host-first", "-1", "p"}, "want auto or a count"},
+		{[]string{"--host-first=x", "p"}, "want auto or a count"},
 		{[]string{"--publish=80:0", "p"}, "bad port"},
 		{[]string{"-p", "0.0.0.0:80:80", "p"}, "must be a loopback one"},
 		{[]string{"--net=host", "p"}, "--net: want none or sandbox, got host"},

@@ -102,6 +102,8 @@ type runOpts struct {
 	// hostIO is --hostio (auto, thread, exit); hostIOSpin --hostio-spin.
 	hostIO     string
 	hostIOSpin time.Duration
+	// hostFirst is --host-first (vmm.Config.HostFirst).
+	hostFirst int
 	// vdso is --vdso (auto, host, stubs, off).
 	vdso string
 	// disk is --disk (0: half of memory); files is --files (0: 1<<20).
@@ -262,7 +264,7 @@ func runCmd(o *runOpts) error {
 	if vcpus == 0 {
 		vcpus = min(o.pids, vmm.MaxVCPUs)
 	}
-	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: vcpus, Ring0: ring0Mode})
+	machine, mem, err := vmm.NewMachine(k, vmm.Config{MemLimit: uintptr(o.memory), NumCPU: vcpus, Ring0: ring0Mode, HostFirst: o.hostFirst})
 	if err != nil {
 		return fail(exitSandbox, "build VM: %v", err)
 	}
