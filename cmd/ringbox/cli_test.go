@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
-	"ringbox/vmm"
 	"strings"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 
 	"ringbox/fs"
 	"ringbox/guestkernel/mm"
+	"ringbox/vmm"
 )
 
 func usageError(t *testing.T, err error) string {
