@@ -734,6 +734,15 @@ type Pager interface {
 	PageAddr(idx int64) (uintptr, error)
 }
 
+// CachedPager is a Pager that can tell, without reading anything, which
+// pages it holds already: a fault maps those around the faulting page as
+// well (guestkernel/mm).
+type CachedPager interface {
+	// CachedPage returns the address of page idx if the file holds it
+	// now, else 0. The caller takes its reference as for PageAddr.
+	CachedPage(idx int64) uintptr
+}
+
 // SharedMapper is implemented by the Impl of a host file whose tree
 // changes (a read-write bind mount), which has no page cache to map:
 // MapShared returns the pager of the pages that shared mappings of the

@@ -259,6 +259,14 @@ type filePager struct {
 // PageAddr implements mm.Pager.
 func (p *filePager) PageAddr(idx int64) (uintptr, error) { return p.pg.PageAddr(idx) }
 
+// CachedPage implements mm.CachedPager.
+func (p *filePager) CachedPage(idx int64) uintptr {
+	if c, ok := p.pg.(fs.CachedPager); ok {
+		return c.CachedPage(idx)
+	}
+	return 0
+}
+
 // VMAOpened implements mm.CountedPager.
 func (p *filePager) VMAOpened() { p.f.IncRef() }
 

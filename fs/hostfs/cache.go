@@ -401,6 +401,14 @@ func (m *memFile) Sync(dataOnly bool) error                 { return nil }
 func (m *memFile) Chmod(mode uint32) error                  { return unix.EROFS }
 func (m *memFile) Utimens(atime, mtime unix.Timespec) error { return unix.EROFS }
 
+// CachedPage implements fs.CachedPager.
+func (m *memFile) CachedPage(idx int64) uintptr {
+	if pc := m.node.pageCacheOf(m.size); pc != nil {
+		return pc.cached(idx)
+	}
+	return 0
+}
+
 // PageAddr implements fs.Pager: page idx from the node's page cache,
 // filled from the kept copy or from the host.
 func (m *memFile) PageAddr(idx int64) (uintptr, error) {

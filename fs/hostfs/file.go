@@ -54,6 +54,17 @@ func (h *file) PageAddr(idx int64) (uintptr, error) {
 	return pc.page(idx, preadvFill(h.fd))
 }
 
+// CachedPage implements fs.CachedPager.
+func (h *file) CachedPage(idx int64) uintptr {
+	if h.node == nil {
+		return 0
+	}
+	if pc := h.node.pageCacheOf(h.size); pc != nil {
+		return pc.cached(idx)
+	}
+	return 0
+}
+
 // Read implements fs.Impl. While the file is mapped shared, what the
 // mappings hold replaces what the host read (shared.go).
 func (h *file) Read(p []byte) (int, error) {

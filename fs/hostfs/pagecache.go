@@ -76,6 +76,16 @@ func (n *node) pageCacheOf(size int64) *pageCache {
 	return n.pc
 }
 
+// cached returns the address of page idx if the cache holds it, else 0.
+func (pc *pageCache) cached(idx int64) uintptr {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if idx < 0 || idx >= int64(len(pc.pages)) {
+		return 0
+	}
+	return pc.pages[idx]
+}
+
 // filler reads count bytes at off of the file into the given pages.
 type filler func(iov []unix.Iovec, off int64) error
 
@@ -365,6 +375,14 @@ func (p nodePager) PageAddr(idx int64) (uintptr, error) {
 		return 0, unix.ENODEV
 	}
 	return pc.page(idx, p.n.hostFill)
+}
+
+// CachedPage implements fs.CachedPager.
+func (p nodePager) CachedPage(idx int64) uintptr {
+	if pc := p.n.pageCacheOf(p.size); pc != nil {
+		return pc.cached(idx)
+	}
+	return 0
 }
 
 // hostFill reads the node's file from the host, opened for the read.

@@ -446,6 +446,19 @@ func (d *dirFile) Release() {
 	d.mu.Unlock()
 }
 
+// CachedPage implements fs.CachedPager when the open file's does.
+func (h *file) CachedPage(idx int64) uintptr {
+	impl, err := h.get()
+	if err != nil {
+		return 0
+	}
+	defer h.put()
+	if p, ok := impl.(fs.CachedPager); ok {
+		return p.CachedPage(idx)
+	}
+	return 0
+}
+
 // PageAddr implements fs.Pager when the open file is the upper layer's
 // (a copied-up file of the in-memory layer); ENODEV otherwise.
 func (h *file) PageAddr(idx int64) (uintptr, error) {

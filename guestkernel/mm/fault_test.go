@@ -240,3 +240,52 @@ func TestMmapPopulatePastLimit(t *testing.T) {
 	_, err = m.Mmap(MmapOpts{Addr: base, Len: memfile.ChunkSize, Prot: rw, Fixed: true})
 	assert.NoError(t, err)
 }
+
+// cachedFile is a testFile that reports which of its pages it holds
+// (mm.CachedPager).
+type cachedFile struct{ testFile }
+
+func (f *cachedFile) CachedPage(idx int64) uintptr {
+	if idx < 0 || idx >= int64(len(f.pages)) {
+		return 0
+	}
+	return f.pages[idx]
+}
+
+// TestFaultMapsCachedPages: a fault in a file mapping also maps the pages
+// the file holds in the aligned window around it (copy-on-write in a
+// private mapping), and none that it would have to read.
+func TestFaultMapsCachedPages(t *testing.T) {
+	m, _, mem := newTestMM(t)
+	n := 2 * cachedAround
+	f := &cachedFile{testFile{mem: mem, pages: make([]uintptr, n)}}
+	t.Cleanup(f.close)
+	// The file holds pages 40 and 60 (and, after the fault, the first
+	// faultAround ones from 20), not 10 or the second window's.
+	for _, i := range []int64{40, 60, int64(cachedAround) + 5} {
+		_, err := f.PageAddr(i)
+		require.NoError(t, err)
+	}
+	held := f.held()
+	a, err := m.Mmap(MmapOpts{Addr: base, Len: pages(n), Prot: ProtRead, Fixed: true, Name: "/lib/x", Pager: f, PagerOff: 0})
+	require.NoError(t, err)
+	res, _, err := m.HandleFault(a+pages(20), false, false)
+	require.NoError(t, err)
+	require.Equal(t, FaultHandled, res)
+	assert.Equal(t, f.pages[40], backing(m, a+pages(40)), "a held page in the window")
+	assert.Equal(t, f.pages[60], backing(m, a+pages(60)))
+	assert.Zero(t, backing(m, a+pages(10)), "a page the file does not hold")
+	assert.Zero(t, backing(m, a+pages(cachedAround+5)), "a held page outside the window")
+	for i := 20; i < 20+faultAround; i++ {
+		assert.NotZero(t, backing(m, a+pages(i)), "fault-around page %d", i)
+	}
+	assert.Equal(t, 2, mem.Refs(held[0]), "the file and the mapping")
+	// Private: a write copies the page, and the file's stays.
+	require.NoError(t, m.Mprotect(a, pages(n), rw))
+	write(t, m, a+pages(40), "mine")
+	assert.NotEqual(t, f.pages[40], backing(m, a+pages(40)))
+	assert.Equal(t, 1, mem.Refs(held[0]), "only the file's again")
+	require.NoError(t, m.Munmap(a, pages(n)))
+	f.close()
+	mustCheck(t, m)
+}

@@ -32,6 +32,10 @@ const (
 	// faultAround is how many pages a first-touch fault maps at once:
 	// each guest page fault is expensive under PVM's shadow paging.
 	faultAround = 16
+	// cachedAround is the aligned window of pages around a fault in a
+	// file mapping whose pages the file already holds are mapped too
+	// (page-table entries only: no read, no copy).
+	cachedAround = 64
 )
 
 // Errors the syscall layer returns as they are.
@@ -209,6 +213,39 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 	return nil
 }
 
+// mapCached maps the pages of v's file around page (the aligned window of
+// cachedAround pages) that the file holds already and v does not map yet,
+// as populate would (copy-on-write in a private mapping). A program's
+// libraries are touched all over their text and data; once a first
+// process has read them, the next one takes a fault per window rather
+// than per 16 pages. Caller holds mu.
+func (m *MM) mapCached(v *VMA, page uintptr) error {
+	cp, ok := v.Pager.(CachedPager)
+	if !ok || v.Prot == 0 {
+		return nil
+	}
+	start := max(v.Start, page&^(cachedAround*pageSize-1))
+	end := min(v.End, start+cachedAround*pageSize)
+	cow := !v.Shared
+	for a := start; a < end; a += pageSize {
+		if m.pages.get(a) != 0 {
+			continue
+		}
+		pa := cp.CachedPage(v.PagerOff + int64((a-v.Start)/pageSize))
+		if pa == 0 || !m.mem.TryIncRef(pa) {
+			continue
+		}
+		m.pages.set(a, pa)
+		if cow {
+			m.pages.setCOW(a, true)
+		}
+		if _, err := m.pt.Map(a, pa, pageSize, leafOpts(v.Prot, cow)); err != nil {
+			return tableErr(err)
+		}
+	}
+	return nil
+}
+
 // pagerPage returns the page of v's memory object at va with a reference
 // taken for this address space. A file may drop the page (truncate) between
 // PageAddr and the reference: the page is then asked for again, and past
@@ -300,6 +337,9 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 		if errors.Is(err, ErrBus) {
 			return FaultSIGBUS, busAdrErr, nil
 		}
+		return FaultSIGSEGV, segvMapErr, err
+	}
+	if err := m.mapCached(v, page); err != nil {
 		return FaultSIGSEGV, segvMapErr, err
 	}
 	if write && m.pages.isCOW(page) {

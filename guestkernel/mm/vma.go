@@ -61,6 +61,12 @@ type Pager interface {
 	PageAddr(idx int64) (uintptr, error)
 }
 
+// CachedPager is a Pager that tells which pages it holds already, without
+// reading anything (fs.CachedPager): a fault maps those around it too.
+type CachedPager interface {
+	CachedPage(idx int64) uintptr
+}
+
 // Len is the VMA's size.
 func (v *VMA) Len() uintptr { return v.End - v.Start }
 
