@@ -289,3 +289,56 @@ func TestFaultMapsCachedPages(t *testing.T) {
 	f.close()
 	mustCheck(t, m)
 }
+
+// TestFaultOwnsSmallFileData: the first write fault in a small private
+// file mapping (a library's data, relocated page by page) maps it whole
+// and copies every page at once; the file's pages stay as they were.
+func TestFaultOwnsSmallFileData(t *testing.T) {
+	m, _, mem := newTestMM(t)
+	f := &testFile{mem: mem, pages: make([]uintptr, 6)}
+	t.Cleanup(f.close)
+	a, err := m.Mmap(MmapOpts{Addr: base, Len: pages(6), Prot: rw, Fixed: true, Name: "/lib/x.so", Pager: f, PagerOff: 0})
+	require.NoError(t, err)
+	res, _, err := m.HandleFault(a+pages(4)+8, true, false)
+	require.NoError(t, err)
+	require.Equal(t, FaultHandled, res)
+	for i := 0; i < 6; i++ {
+		pa, o, ok := m.pt.Lookup(a + pages(i))
+		require.True(t, ok, "page %d mapped", i)
+		assert.True(t, o.Write, "page %d is the mapping's own, writable", i)
+		assert.NotEqual(t, f.pages[i], pa, "page %d is a copy", i)
+		assert.Equal(t, 1, mem.Refs(f.pages[i]), "page %d: only the file holds its own", i)
+	}
+	write(t, m, a, "relocated")
+	assert.Equal(t, "relocated", string(read(t, m, a, 9)))
+	require.NoError(t, m.Munmap(a, pages(6)))
+	f.close()
+	mustCheck(t, m)
+}
+
+// TestFaultSmallVMAPastEnd: in a small file mapping that runs past the end
+// of its file, a fault maps the faulting page whatever lies before it,
+// and a page past the end is SIGBUS (a fault that mapped nothing there
+// would loop).
+func TestFaultSmallVMAPastEnd(t *testing.T) {
+	m, _, mem := newTestMM(t)
+	f := &testFile{mem: mem, pages: make([]uintptr, 2)}
+	t.Cleanup(f.close)
+	a, err := m.Mmap(MmapOpts{Addr: base, Len: pages(4), Prot: ProtRead, Fixed: true, Name: "/f", Pager: f, PagerOff: 1})
+	require.NoError(t, err)
+	res, _, err := m.HandleFault(a+8, false, false)
+	require.NoError(t, err)
+	require.Equal(t, FaultHandled, res)
+	_, _, ok := m.pt.Lookup(a)
+	assert.True(t, ok, "the file's last page")
+	res, code, err := m.HandleFault(a+pages(2), false, false)
+	require.NoError(t, err)
+	assert.Equal(t, FaultSIGBUS, res, "past the end")
+	assert.Equal(t, busAdrErr, code)
+	res, _, err = m.HandleFault(a+pages(3)+8, true, false)
+	require.NoError(t, err)
+	assert.Equal(t, FaultSIGSEGV, res, "a write to a read-only mapping")
+	require.NoError(t, m.Munmap(a, pages(4)))
+	f.close()
+	mustCheck(t, m)
+}

@@ -325,7 +325,8 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 		m.as.Invalidate()
 		return FaultHandled, 0, nil
 	}
-	// Fault around: the rest of a small VMA, or the next pages.
+	// Fault around: the next pages (of a small VMA, the ones before
+	// too, below).
 	start := page
 	n := faultAround
 	if v.GrowsDown {
@@ -339,14 +340,32 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 		}
 		return FaultSIGSEGV, segvMapErr, err
 	}
+	small := v.Len() <= faultAround*pageSize && !v.GrowsDown
+	if small && page > v.Start {
+		// The rest of a small VMA: as far as it maps (a failure is
+		// for a fault there to report).
+		_ = m.populate(v, v.Start, int((page-v.Start)/pageSize))
+	}
 	if err := m.mapCached(v, page); err != nil {
 		return FaultSIGSEGV, segvMapErr, err
 	}
 	if write && m.pages.isCOW(page) {
 		// A write to a file page mapped privately: copy it now rather
-		// than on a second fault.
+		// than on a second fault. In a small VMA (a library's data and
+		// relocations) the rest is written too, page by page, as the
+		// loader relocates: copy the pages this fault mapped at once.
 		if _, err := m.ownPage(v, page); err != nil {
 			return FaultSIGSEGV, segvMapErr, err
+		}
+		if small {
+			for a := v.Start; a < v.End; a += pageSize {
+				if !m.pages.isCOW(a) {
+					continue
+				}
+				if _, err := m.ownPage(v, a); err != nil {
+					return FaultSIGSEGV, segvMapErr, err
+				}
+			}
 		}
 	}
 	return FaultHandled, 0, nil
