@@ -103,6 +103,15 @@ func (m *MM) mapVDSO(v *VDSO) (uintptr, error) {
 		Name: "[vdso]", Pager: v.Image}); err != nil {
 		return 0, fmt.Errorf("map the vDSO: %w", err)
 	}
+	// Every dynamic program reads both at start-up: map them now rather
+	// than on a page fault each (a few entries; a hole stays unmapped).
+	m.mu.Lock()
+	for a := base; a < image+uintptr(v.Pages)*pageSize; a += pageSize {
+		if vm, ok := m.vmas.lookup(a); ok && vm.HostPhys != HostHole {
+			_ = m.populate(vm, a, 1)
+		}
+	}
+	m.mu.Unlock()
 	return image, nil
 }
 
