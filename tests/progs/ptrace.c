@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -58,11 +59,6 @@ static const char *status(int st) {
 	} else
 		snprintf(b, sizeof b, "status %#x", st);
 	return b;
-}
-
-static void msleep(int ms) {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
 }
 
 static volatile long secret = 0x1234;
@@ -296,12 +292,33 @@ static void forkExecExit(void) {
 
 static void attachSeize(void) {
 	fflush(stdout);
+	int ready[2];
+	if (pipe(ready) != 0) {
+		perror("pipe");
+		exit(1);
+	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		for (int i = 0; i < 300; i++)
-			msleep(10);
-		_exit(7);
+		// Spin in user mode once running, so that the attach stops it
+		// there and a single step always moves it (stopped in a sleep,
+		// the step would restart the syscall and end where it was, or
+		// not, as the timing goes).
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		alarm(10);
+		close(ready[0]);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(8);
+		volatile unsigned long n = 0;
+		for (;;)
+			n++;
 	}
+	close(ready[1]);
+	char b;
+	if (read(ready[0], &b, 1) != 1) {
+		perror("read");
+		exit(1);
+	}
+	close(ready[0]);
 	printf("ATTACH: %s\n", ename(ptrace(PTRACE_ATTACH, pid, 0, 0)));
 	printf("ATTACH again: %s\n", ename(ptrace(PTRACE_ATTACH, pid, 0, 0)));
 	waitFor("attached", pid);
