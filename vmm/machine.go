@@ -641,7 +641,7 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr, fresh bool) e
 	if err := v.SetXCR0(ring0.HostXCR0()); err != nil {
 		return err
 	}
-	regs := kvm.Regs{RIP: uint64(rip), RSP: uint64(r.StackTop(slot)), RFLAGS: 0x2}
+	regs := m.supervisorRegs(slot, rip)
 	if err := v.SetRegs(&regs); err != nil {
 		return err
 	}
@@ -674,6 +674,12 @@ func (m *Machine) setupVCPU(v *VCPU, slot int, lstar, rip uintptr, fresh bool) e
 		msrs = append(msrs, MSR{msrPVMVIF, uint64(r.VIF(slot)) | vifFlags})
 	}
 	return v.SetMSRs(msrs...)
+}
+
+// supervisorRegs are the registers of slot's vCPU starting supervisor
+// code at rip, on the slot's stack, interrupts off.
+func (m *Machine) supervisorRegs(slot int, rip uintptr) kvm.Regs {
+	return kvm.Regs{RIP: uint64(rip), RSP: uint64(m.region.StackTop(slot)), RFLAGS: 0x2}
 }
 
 // rekickAfter is how long after a kick that found the vCPU in the stub

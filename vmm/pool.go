@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bobuhiro11/gokvm/kvm"
-
 	"ringbox/ring0"
 )
 
@@ -243,7 +241,7 @@ func (h *hold) takeSlot(lstar, rip uintptr) (slot int, v *VCPU, moved bool, err 
 	if p := h.parked; p.ok && !fresh {
 		// Parked by a released context after its leave: everything but
 		// the registers is as setupVCPU makes it.
-		regs := kvm.Regs{RIP: uint64(rip), RSP: uint64(m.region.StackTop(slot)), RFLAGS: 0x2}
+		regs := m.supervisorRegs(slot, rip)
 		if err := v.SetRegs(&regs); err != nil {
 			h.drop()
 			return -1, nil, false, fmt.Errorf("set up vCPU %d: %w", slot, err)

@@ -5,7 +5,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/bobuhiro11/gokvm/kvm"
 	"github.com/stretchr/testify/require"
 
 	"ringbox/ring0"
@@ -29,7 +28,7 @@ func runProbe(t *testing.T, m *Machine, rip uintptr, setup func(c *exitContext))
 	if setup != nil {
 		setup(c)
 	}
-	regs := kvm.Regs{RIP: uint64(rip), RSP: uint64(m.region.StackTop(c.slot)), RFLAGS: 0x2}
+	regs := m.supervisorRegs(c.slot, rip)
 	require.NoError(t, c.vcpu.SetRegs(&regs))
 	reason, err := c.vcpu.Run()
 	return c, reason, err

@@ -243,6 +243,13 @@ func (c *ring0Context) Leave() {
 	}
 }
 
+// leftOnRequest reports whether the vCPU's last leave was one Go code
+// asked for (LeaveGuest, Leave, Idle: r0Leave's request, not a fault's),
+// which leaves it parked in the supervisor.
+func (c *ring0Context) leftOnRequest() bool {
+	return c.asked && c.cpu.R0.Req == ring0.ReasonLeave
+}
+
 // Yield implements platform.Yielder.
 func (c *ring0Context) Yield() { c.h.offer() }
 
@@ -257,7 +264,7 @@ func (c *ring0Context) Release() {
 		// up again (takeSlot).
 		// So does a leave Go code asked for (Leave, Idle) that no entry
 		// has followed yet.
-		left := c.asked && c.cpu.R0.Leaves != c.leaves && c.cpu.R0.Req == ring0.ReasonLeave
+		left := c.cpu.R0.Leaves != c.leaves && c.leftOnRequest()
 		parked = parkedSlot{ok: (c.inGuest() || left) && !c.userInKVM && !c.fullReset, kgs: c.pvmGS}
 		ring0.Leave(c.cpu)
 		// The slot's counters start again at zero for its next context.
@@ -557,7 +564,7 @@ func (c *ring0Context) prepareHost() error {
 		c.m.exits.leave.Add(1)
 		// LeaveGuest's leave (r0Leave's request, not a fault's): its
 		// vCPU can go on to the program by itself.
-		asked = c.asked && cpu.R0.Req == ring0.ReasonLeave
+		asked = c.leftOnRequest()
 	}
 	c.asked = false
 	if asked {
@@ -629,7 +636,7 @@ func (c *ring0Context) prepareHost() error {
 				cpu.NewCR3 = uint64(c.as.root)
 			}
 		} else {
-			regs := kvm.Regs{RIP: uint64(toUser), RSP: uint64(c.m.region.StackTop(c.slot)), RFLAGS: 0x2}
+			regs := c.m.supervisorRegs(c.slot, toUser)
 			if err := c.vcpu.SetRegs(&regs); err != nil {
 				return err
 			}

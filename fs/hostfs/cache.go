@@ -402,12 +402,7 @@ func (m *memFile) Chmod(mode uint32) error                  { return unix.EROFS 
 func (m *memFile) Utimens(atime, mtime unix.Timespec) error { return unix.EROFS }
 
 // CachedPage implements fs.CachedPager.
-func (m *memFile) CachedPage(idx int64) uintptr {
-	if pc := m.node.pageCacheOf(m.size); pc != nil {
-		return pc.cached(idx)
-	}
-	return 0
-}
+func (m *memFile) CachedPage(idx int64) uintptr { return m.node.cachedPage(m.size, idx) }
 
 // PageAddr implements fs.Pager: page idx from the node's page cache,
 // filled from the kept copy or from the host.

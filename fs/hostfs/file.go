@@ -59,10 +59,7 @@ func (h *file) CachedPage(idx int64) uintptr {
 	if h.node == nil {
 		return 0
 	}
-	if pc := h.node.pageCacheOf(h.size); pc != nil {
-		return pc.cached(idx)
-	}
-	return 0
+	return h.node.cachedPage(h.size, idx)
 }
 
 // Read implements fs.Impl. While the file is mapped shared, what the

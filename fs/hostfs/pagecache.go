@@ -76,6 +76,16 @@ func (n *node) pageCacheOf(size int64) *pageCache {
 	return n.pc
 }
 
+// cachedPage returns the address of page idx of n's page cache (for a
+// file of size bytes) if it holds the page, else 0: fs.CachedPager for
+// every Impl that maps n's pages.
+func (n *node) cachedPage(size, idx int64) uintptr {
+	if pc := n.pageCacheOf(size); pc != nil {
+		return pc.cached(idx)
+	}
+	return 0
+}
+
 // cached returns the address of page idx if the cache holds it, else 0.
 func (pc *pageCache) cached(idx int64) uintptr {
 	pc.mu.Lock()
@@ -378,12 +388,7 @@ func (p nodePager) PageAddr(idx int64) (uintptr, error) {
 }
 
 // CachedPage implements fs.CachedPager.
-func (p nodePager) CachedPage(idx int64) uintptr {
-	if pc := p.n.pageCacheOf(p.size); pc != nil {
-		return pc.cached(idx)
-	}
-	return 0
-}
+func (p nodePager) CachedPage(idx int64) uintptr { return p.n.cachedPage(p.size, idx) }
 
 // hostFill reads the node's file from the host, opened for the read.
 func (n *node) hostFill(iov []unix.Iovec, off int64) error {

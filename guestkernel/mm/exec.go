@@ -104,10 +104,11 @@ func (m *MM) mapVDSO(v *VDSO) (uintptr, error) {
 		return 0, fmt.Errorf("map the vDSO: %w", err)
 	}
 	// Every dynamic program reads both at start-up: map them now rather
-	// than on a page fault each (a few entries; a hole stays unmapped).
+	// than on a page fault each (a few entries; populate leaves a hole
+	// unmapped).
 	m.mu.Lock()
 	for a := base; a < image+uintptr(v.Pages)*pageSize; a += pageSize {
-		if vm, ok := m.vmas.lookup(a); ok && vm.HostPhys != HostHole {
+		if vm, ok := m.vmas.lookup(a); ok {
 			_ = m.populate(vm, a, 1)
 		}
 	}

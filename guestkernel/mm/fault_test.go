@@ -241,6 +241,25 @@ func TestMmapPopulatePastLimit(t *testing.T) {
 	assert.NoError(t, err)
 }
 
+// mapFile maps vmaPages pages of pager from file page off at base, with
+// prot, privately.
+func mapFile(t *testing.T, m *MM, pager Pager, vmaPages int, prot int, off int64) uintptr {
+	t.Helper()
+	a, err := m.Mmap(MmapOpts{Addr: base, Len: pages(vmaPages), Prot: prot, Fixed: true, Name: "/lib/x.so", Pager: pager, PagerOff: off})
+	require.NoError(t, err)
+	return a
+}
+
+// mustFault takes a fault at addr and requires the result want; it
+// returns the fault's code.
+func mustFault(t *testing.T, m *MM, addr uintptr, write bool, want FaultResult) int {
+	t.Helper()
+	res, code, err := m.HandleFault(addr, write, false)
+	require.NoError(t, err)
+	require.Equal(t, want, res)
+	return code
+}
+
 // cachedFile is a testFile that reports which of its pages it holds
 // (mm.CachedPager).
 type cachedFile struct{ testFile }
@@ -267,11 +286,8 @@ func TestFaultMapsCachedPages(t *testing.T) {
 		require.NoError(t, err)
 	}
 	held := f.held()
-	a, err := m.Mmap(MmapOpts{Addr: base, Len: pages(n), Prot: ProtRead, Fixed: true, Name: "/lib/x", Pager: f, PagerOff: 0})
-	require.NoError(t, err)
-	res, _, err := m.HandleFault(a+pages(20), false, false)
-	require.NoError(t, err)
-	require.Equal(t, FaultHandled, res)
+	a := mapFile(t, m, f, n, ProtRead, 0)
+	mustFault(t, m, a+pages(20), false, FaultHandled)
 	assert.Equal(t, f.pages[40], backing(m, a+pages(40)), "a held page in the window")
 	assert.Equal(t, f.pages[60], backing(m, a+pages(60)))
 	assert.Zero(t, backing(m, a+pages(10)), "a page the file does not hold")
@@ -297,11 +313,8 @@ func TestFaultOwnsSmallFileData(t *testing.T) {
 	m, _, mem := newTestMM(t)
 	f := &testFile{mem: mem, pages: make([]uintptr, 6)}
 	t.Cleanup(f.close)
-	a, err := m.Mmap(MmapOpts{Addr: base, Len: pages(6), Prot: rw, Fixed: true, Name: "/lib/x.so", Pager: f, PagerOff: 0})
-	require.NoError(t, err)
-	res, _, err := m.HandleFault(a+pages(4)+8, true, false)
-	require.NoError(t, err)
-	require.Equal(t, FaultHandled, res)
+	a := mapFile(t, m, f, 6, rw, 0)
+	mustFault(t, m, a+pages(4)+8, true, FaultHandled)
 	for i := 0; i < 6; i++ {
 		pa, o, ok := m.pt.Lookup(a + pages(i))
 		require.True(t, ok, "page %d mapped", i)
@@ -324,20 +337,12 @@ func TestFaultSmallVMAPastEnd(t *testing.T) {
 	m, _, mem := newTestMM(t)
 	f := &testFile{mem: mem, pages: make([]uintptr, 2)}
 	t.Cleanup(f.close)
-	a, err := m.Mmap(MmapOpts{Addr: base, Len: pages(4), Prot: ProtRead, Fixed: true, Name: "/f", Pager: f, PagerOff: 1})
-	require.NoError(t, err)
-	res, _, err := m.HandleFault(a+8, false, false)
-	require.NoError(t, err)
-	require.Equal(t, FaultHandled, res)
+	a := mapFile(t, m, f, 4, ProtRead, 1)
+	mustFault(t, m, a+8, false, FaultHandled)
 	_, _, ok := m.pt.Lookup(a)
 	assert.True(t, ok, "the file's last page")
-	res, code, err := m.HandleFault(a+pages(2), false, false)
-	require.NoError(t, err)
-	assert.Equal(t, FaultSIGBUS, res, "past the end")
-	assert.Equal(t, busAdrErr, code)
-	res, _, err = m.HandleFault(a+pages(3)+8, true, false)
-	require.NoError(t, err)
-	assert.Equal(t, FaultSIGSEGV, res, "a write to a read-only mapping")
+	assert.Equal(t, busAdrErr, mustFault(t, m, a+pages(2), false, FaultSIGBUS), "past the end")
+	mustFault(t, m, a+pages(3)+8, true, FaultSIGSEGV) // a write to a read-only mapping
 	require.NoError(t, m.Munmap(a, pages(4)))
 	f.close()
 	mustCheck(t, m)

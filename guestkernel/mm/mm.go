@@ -197,18 +197,27 @@ func (m *MM) populate(v *VMA, va uintptr, n int) error {
 			}
 			pa = p
 		}
-		m.pages.set(a, pa)
-		// A private mapping of a file's pages (MAP_PRIVATE of a file
-		// with a page cache) maps them copy-on-write.
-		cow := v.Pager != nil && !v.Shared
-		if cow {
-			m.pages.setCOW(a, true)
+		if err := m.mapPage(v, a, pa); err != nil {
+			return err
 		}
-		if v.Prot != 0 {
-			if _, err := m.pt.Map(a, pa, pageSize, leafOpts(v.Prot, cow)); err != nil {
-				return tableErr(err)
-			}
-		}
+	}
+	return nil
+}
+
+// mapPage records pa, a page holding one reference for this address space,
+// at va of v and maps it. A private mapping of a file's pages (MAP_PRIVATE
+// of a file with a page cache) maps them copy-on-write. Caller holds mu.
+func (m *MM) mapPage(v *VMA, va, pa uintptr) error {
+	m.pages.set(va, pa)
+	cow := v.Pager != nil && !v.Shared
+	if cow {
+		m.pages.setCOW(va, true)
+	}
+	if v.Prot == 0 {
+		return nil
+	}
+	if _, err := m.pt.Map(va, pa, pageSize, leafOpts(v.Prot, cow)); err != nil {
+		return tableErr(err)
 	}
 	return nil
 }
@@ -226,7 +235,6 @@ func (m *MM) mapCached(v *VMA, page uintptr) error {
 	}
 	start := max(v.Start, page&^(cachedAround*pageSize-1))
 	end := min(v.End, start+cachedAround*pageSize)
-	cow := !v.Shared
 	for a := start; a < end; a += pageSize {
 		if m.pages.get(a) != 0 {
 			continue
@@ -235,12 +243,8 @@ func (m *MM) mapCached(v *VMA, page uintptr) error {
 		if pa == 0 || !m.mem.TryIncRef(pa) {
 			continue
 		}
-		m.pages.set(a, pa)
-		if cow {
-			m.pages.setCOW(a, true)
-		}
-		if _, err := m.pt.Map(a, pa, pageSize, leafOpts(v.Prot, cow)); err != nil {
-			return tableErr(err)
+		if err := m.mapPage(v, a, pa); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -353,18 +357,17 @@ func (m *MM) HandleFault(addr uintptr, write, exec bool) (FaultResult, int, erro
 		// A write to a file page mapped privately: copy it now rather
 		// than on a second fault. In a small VMA (a library's data and
 		// relocations) the rest is written too, page by page, as the
-		// loader relocates: copy the pages this fault mapped at once.
-		if _, err := m.ownPage(v, page); err != nil {
-			return FaultSIGSEGV, segvMapErr, err
-		}
+		// loader relocates: copy every copy-on-write page of it at once.
+		from, to := page, page+pageSize
 		if small {
-			for a := v.Start; a < v.End; a += pageSize {
-				if !m.pages.isCOW(a) {
-					continue
-				}
-				if _, err := m.ownPage(v, a); err != nil {
-					return FaultSIGSEGV, segvMapErr, err
-				}
+			from, to = v.Start, v.End
+		}
+		for a := from; a < to; a += pageSize {
+			if !m.pages.isCOW(a) {
+				continue
+			}
+			if _, err := m.ownPage(v, a); err != nil {
+				return FaultSIGSEGV, segvMapErr, err
 			}
 		}
 	}
